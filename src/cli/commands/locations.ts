@@ -1,0 +1,56 @@
+import { Args, Command, Options } from "@effect/cli"
+import { Effect } from "effect"
+import { notYetDelivered } from "../errors.ts"
+import { connection, output } from "../options.ts"
+
+const config = Options.keyValueMap("config").pipe(
+  Options.withDescription("provider settings as key=value, e.g. region=us-east-1"),
+  Options.optional
+)
+
+const backupLocationCreate = Command.make(
+  "create",
+  {
+    name: Args.text({ name: "NAME" }),
+    ...connection,
+    provider: Options.choice("provider", ["aws", "filesystem"]).pipe(Options.withDescription("aws (any S3-compatible store) or filesystem")),
+    bucket: Options.text("bucket").pipe(Options.withDescription("the bucket (a directory, for filesystem)")),
+    prefix: Options.text("prefix").pipe(Options.withDescription("a key prefix inside the bucket"), Options.optional),
+    config,
+    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(Options.withDefault("ReadWrite"))
+  },
+  () => Effect.fail(notYetDelivered("ark backup-location create", "backups"))
+).pipe(Command.withDescription("Add a place where backups are stored"))
+
+const backupLocationGet = Command.make(
+  "get",
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  () => Effect.fail(notYetDelivered("ark backup-location get", "backups"))
+).pipe(Command.withDescription("List backup storage locations and whether they are available"))
+
+export const backupLocationCommand = Command.make("backup-location").pipe(
+  Command.withDescription("Work with backup storage locations"),
+  Command.withSubcommands([backupLocationCreate, backupLocationGet])
+)
+
+const snapshotLocationCreate = Command.make(
+  "create",
+  {
+    name: Args.text({ name: "NAME" }),
+    ...connection,
+    provider: Options.choice("provider", ["aws", "local"]).pipe(Options.withDescription("aws (EBS) or local (hostPath copies)")),
+    config
+  },
+  () => Effect.fail(notYetDelivered("ark snapshot-location create", "volumes"))
+).pipe(Command.withDescription("Add a place where volume snapshots are taken"))
+
+const snapshotLocationGet = Command.make(
+  "get",
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  () => Effect.fail(notYetDelivered("ark snapshot-location get", "volumes"))
+).pipe(Command.withDescription("List volume snapshot locations"))
+
+export const snapshotLocationCommand = Command.make("snapshot-location").pipe(
+  Command.withDescription("Work with volume snapshot locations"),
+  Command.withSubcommands([snapshotLocationCreate, snapshotLocationGet])
+)

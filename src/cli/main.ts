@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Console, Effect, Option } from "effect"
+import { runArk } from "./app.ts"
+import { CliError } from "./errors.ts"
+
+/** One line and a hint for the user's errors; @effect/cli has already printed its own usage errors. */
+const report = (cause: Cause.Cause<unknown>) =>
+  Option.match(Cause.failureOption(cause), {
+    onNone: () => (Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))),
+    onSome: (error) =>
+      error instanceof CliError
+        ? Console.error(`error: ${error.message}${error.hint === undefined ? "" : `\nhint: ${error.hint}`}`)
+        : ValidationError.isValidationError(error)
+        ? Effect.void
+        : Console.error(`error: ${String(error)}`)
+  })
+
+runArk(process.argv).pipe(
+  Effect.tapErrorCause((cause) => report(cause)),
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

@@ -2,7 +2,7 @@ import { Args, Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 
 /** `ark completion bash|zsh|fish` prints a completion script for the whole command tree. */
-export const completionCommand = (root: Command.Command<"ark", never, unknown, unknown>) =>
+export const completionCommand = <Name extends string, R, E, A>(root: Command.Command<Name, R, E, A>) =>
   Command.make(
     "completion",
     { shell: Args.choice([["bash", "bash"], ["zsh", "zsh"], ["fish", "fish"]], { name: "SHELL" }) },

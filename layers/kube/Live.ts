@@ -1,0 +1,297 @@
+import { KubeConfig } from "@kubernetes/client-node"
+import { NodeStream } from "@effect/platform-node"
+import { Data, Duration, Effect, Layer, Option, Stream } from "effect"
+import { KubeClient, KubeInvalid, KubeUnavailable } from "../../services/KubeClient.ts"
+import type {
+  ApiResource,
+  DeleteOptions,
+  Discovery,
+  GroupVersionResource,
+  KubeError,
+  KubeObject,
+  ListOptions,
+  ListPage,
+  Patch,
+  WatchEvent,
+  WatchOptions,
+  WriteOptions
+} from "../../services/KubeClient.ts"
+import type { RequestContext } from "./live/errors.ts"
+import { statusError, transportError } from "./live/errors.ts"
+import type { KubeRequest, Transport } from "./live/http.ts"
+import { makeTransport, parseBody, responseRetryAfter } from "./live/http.ts"
+import { groupResource, listQuery, resourcePath, watchQuery, writeQuery } from "./live/paths.ts"
+import { readRetry, writeRetry } from "./live/retry.ts"
+import { isKubeObject, parseWatchLine } from "./live/watch.ts"
+
+export interface KubeLiveConfig {
+  /** Unset: $KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
+  readonly kubeconfigPath?: string
+  readonly context?: string
+  /** Use the pod's service account even when a kubeconfig is around. */
+  readonly inCluster?: boolean
+  /** Deadline of one non-watch request. Default 60s. */
+  readonly requestTimeout?: Duration.DurationInput
+  /** Retries of a read on throttling or server errors. Default 5. */
+  readonly readRetries?: number
+}
+
+export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+export const loadKubeConfig = (config: KubeLiveConfig): Effect.Effect<KubeConfig, KubeConfigError> =>
+  Effect.try({
+    try: () => {
+      const kc = new KubeConfig()
+      if (config.inCluster === true) kc.loadFromCluster()
+      else if (config.kubeconfigPath !== undefined) kc.loadFromFile(config.kubeconfigPath)
+      else kc.loadFromDefault()
+      if (config.context !== undefined) {
+        if (kc.getContextObject(config.context) === null) throw new Error(`context ${config.context} not found in the kubeconfig`)
+        kc.setCurrentContext(config.context)
+      }
+      return kc
+    },
+    catch: (cause) =>
+      new KubeConfigError({ message: `cannot load kubeconfig: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+  })
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const records = (value: unknown): ReadonlyArray<Record<string, unknown>> =>
+  Array.isArray(value) ? value.filter(isRecord) : []
+
+const strings = (value: unknown): ReadonlyArray<string> =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []
+
+const str = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
+
+const splitGroupVersion = (groupVersion: string): { readonly group: string; readonly version: string } => {
+  const slash = groupVersion.indexOf("/")
+  return slash < 0 ? { group: "", version: groupVersion } : { group: groupVersion.slice(0, slash), version: groupVersion.slice(slash + 1) }
+}
+
+/** The resources of one APIResourceList, subresources folded into their parent. */
+export const parseResourceList = (groupVersion: string, list: unknown): ReadonlyArray<ApiResource> => {
+  const { group, version } = splitGroupVersion(groupVersion)
+  const entries = records(isRecord(list) ? list["resources"] : undefined)
+  const names = new Set(entries.map((entry) => str(entry["name"]) ?? ""))
+  return entries.flatMap((entry): Array<ApiResource> => {
+    const name = str(entry["name"])
+    const kind = str(entry["kind"])
+    if (name === undefined || kind === undefined || name.includes("/")) return []
+    return [{
+      group: str(entry["group"]) ?? group,
+      version: str(entry["version"]) ?? version,
+      resource: name,
+      kind,
+      namespaced: entry["namespaced"] === true,
+      verbs: strings(entry["verbs"]),
+      shortNames: strings(entry["shortNames"]),
+      singularName: str(entry["singularName"]) || kind.toLowerCase(),
+      statusSubresource: names.has(`${name}/status`)
+    }]
+  })
+}
+
+/** The preferred group version of every group in an APIGroupList. */
+export const preferredGroupVersions = (groupList: unknown): ReadonlyArray<string> =>
+  records(isRecord(groupList) ? groupList["groups"] : undefined).flatMap((group) => {
+    const preferred = isRecord(group["preferredVersion"]) ? str(group["preferredVersion"]["groupVersion"]) : undefined
+    const first = records(group["versions"])[0]
+    const groupVersion = preferred ?? (first === undefined ? undefined : str(first["groupVersion"]))
+    return groupVersion === undefined ? [] : [groupVersion]
+  })
+
+/**
+ * One page of a list: items get the apiVersion and kind the API server leaves out of list items,
+ * so each stands alone as an object.
+ */
+export const parseListPage = (list: unknown): { readonly page: ListPage; readonly continueToken: string | undefined } => {
+  const body = isRecord(list) ? list : {}
+  const metadata = isRecord(body["metadata"]) ? body["metadata"] : {}
+  const apiVersion = str(body["apiVersion"]) ?? ""
+  const listKind = str(body["kind"]) ?? ""
+  const kind = listKind.endsWith("List") ? listKind.slice(0, -"List".length) : listKind
+  const items = (Array.isArray(body["items"]) ? body["items"] : []).filter(isKubeObject).map((item) => ({
+    ...item,
+    apiVersion: typeof item.apiVersion === "string" && item.apiVersion !== "" ? item.apiVersion : apiVersion,
+    kind: typeof item.kind === "string" && item.kind !== "" ? item.kind : kind
+  }))
+  const continueToken = str(metadata["continue"])
+  return {
+    page: { items, resourceVersion: str(metadata["resourceVersion"]) ?? "" },
+    continueToken: continueToken === undefined || continueToken === "" ? undefined : continueToken
+  }
+}
+
+const asObject = (context: RequestContext) => (body: unknown): Effect.Effect<KubeObject, KubeError> =>
+  isKubeObject(body)
+    ? Effect.succeed(body)
+    : Effect.fail(new KubeUnavailable({ resource: context.resource, message: "the API server answered without an object" }))
+
+/** The KubeClient over an already loaded KubeConfig. */
+export const makeFromKubeConfig = (kc: KubeConfig, config: KubeLiveConfig = {}): Effect.Effect<KubeClient.Shape, KubeConfigError> =>
+  Effect.gen(function*() {
+    const cluster = kc.getCurrentCluster()
+    if (cluster === null) return yield* new KubeConfigError({ message: "the kubeconfig has no current cluster" })
+    const transport: Transport = makeTransport(kc, cluster.server, Duration.decode(config.requestTimeout ?? "60 seconds"))
+    const retries = config.readRetries ?? 5
+
+    const read = (request: Omit<KubeRequest, "method">, context: RequestContext, readRetries = retries) =>
+      transport.json({ ...request, method: "GET" }, context).pipe(Effect.retry(readRetry(readRetries)))
+
+    const write = (request: KubeRequest, context: RequestContext) =>
+      transport.json(request, context).pipe(Effect.retry(writeRetry(retries)), Effect.flatMap(asObject(context)))
+
+    const discover: Effect.Effect<Discovery, KubeError> = Effect.gen(function*() {
+      const core = yield* read({ path: "/api/v1" }, { resource: "discovery", name: "v1" })
+      const groups = yield* read({ path: "/apis" }, { resource: "discovery", name: "apis" })
+      // One unavailable aggregated API (metrics.k8s.io, say) must not sink discovery.
+      const perGroup = yield* Effect.forEach(
+        preferredGroupVersions(groups),
+        (groupVersion) =>
+          read({ path: `/apis/${groupVersion}` }, { resource: "discovery", name: groupVersion }, 1).pipe(
+            Effect.map((list) => parseResourceList(groupVersion, list)),
+            Effect.either,
+            Effect.map((result) => [groupVersion, result] as const)
+          ),
+        { concurrency: 8 }
+      )
+      const resources = [...parseResourceList("v1", core)]
+      const failedGroups: Array<{ readonly groupVersion: string; readonly message: string }> = []
+      for (const [groupVersion, result] of perGroup) {
+        if (result._tag === "Right") resources.push(...result.right)
+        else failedGroups.push({ groupVersion, message: result.left.message })
+      }
+      return { resources, failedGroups }
+    }).pipe(Effect.withSpan("KubeLive.discover"))
+
+    const listPages = (gvr: GroupVersionResource, options: ListOptions = {}): Stream.Stream<ListPage, KubeError> => {
+      const context = { resource: groupResource(gvr) }
+      const path = resourcePath(gvr, { namespace: options.namespace })
+      return Stream.paginateEffect(Option.none<string>(), (continueToken) =>
+        read({ path, query: listQuery(options, Option.getOrUndefined(continueToken)) }, context).pipe(
+          Effect.map((body) => {
+            const { continueToken: next, page } = parseListPage(body)
+            return [page, Option.fromNullable(next).pipe(Option.map(Option.some))] as const
+          })
+        ))
+    }
+
+    const get = (gvr: GroupVersionResource, name: string, namespace?: string) => {
+      const context = { resource: groupResource(gvr), name }
+      return read({ path: resourcePath(gvr, { namespace, name }) }, context).pipe(Effect.flatMap(asObject(context)))
+    }
+
+    const objectName = (gvr: GroupVersionResource, object: KubeObject): Effect.Effect<string, KubeInvalid> =>
+      object.metadata.name === undefined || object.metadata.name === ""
+        ? Effect.fail(new KubeInvalid({ resource: groupResource(gvr), message: "metadata.name is required" }))
+        : Effect.succeed(object.metadata.name)
+
+    const create = (gvr: GroupVersionResource, object: KubeObject, options?: WriteOptions) =>
+      write(
+        { method: "POST", path: resourcePath(gvr, { namespace: object.metadata.namespace }), query: writeQuery(options), body: object },
+        { resource: groupResource(gvr), name: object.metadata.name ?? object.metadata.generateName }
+      )
+
+    const replace = (subresource: "status" | undefined) =>
+    (gvr: GroupVersionResource, object: KubeObject, options?: WriteOptions) =>
+      objectName(gvr, object).pipe(
+        Effect.flatMap((name) =>
+          write(
+            {
+              method: "PUT",
+              path: resourcePath(gvr, { namespace: object.metadata.namespace, name, subresource }),
+              query: writeQuery(options),
+              body: object
+            },
+            { resource: groupResource(gvr), name }
+          )
+        )
+      )
+
+    const patchAt = (subresource: "status" | undefined) =>
+    (gvr: GroupVersionResource, name: string, patch: Patch, namespace?: string, options?: WriteOptions) =>
+      write(
+        {
+          method: "PATCH",
+          path: resourcePath(gvr, { namespace, name, subresource }),
+          query: writeQuery(options),
+          body: patch.type === "merge" ? patch.body : patch.ops,
+          contentType: patch.type === "merge" ? "application/merge-patch+json" : "application/json-patch+json"
+        },
+        { resource: groupResource(gvr), name }
+      )
+
+    const remove = (gvr: GroupVersionResource, name: string, namespace?: string, options?: DeleteOptions) =>
+      transport.json(
+        {
+          method: "DELETE",
+          path: resourcePath(gvr, { namespace, name }),
+          query: writeQuery(options),
+          body: {
+            apiVersion: "v1",
+            kind: "DeleteOptions",
+            ...(options?.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy })
+          }
+        },
+        { resource: groupResource(gvr), name }
+      ).pipe(Effect.retry(writeRetry(retries)), Effect.asVoid)
+
+    const watch = (gvr: GroupVersionResource, options: WatchOptions = {}): Stream.Stream<WatchEvent, KubeError> => {
+      const context = { resource: groupResource(gvr) }
+      const request: KubeRequest = { method: "GET", path: resourcePath(gvr, { namespace: options.namespace }), query: watchQuery(options) }
+      // The request lives in the stream's scope: interrupting the consumer aborts it.
+      return Stream.unwrapScoped(
+        Effect.gen(function*() {
+          const response = yield* transport.open(request, context)
+          const status = response.statusCode ?? 0
+          if (status !== 200) {
+            const text = yield* NodeStream.toString(() => response, {
+              onFailure: (cause) => transportError(context, "reading a failed watch response", cause)
+            })
+            return yield* Effect.fail(statusError(status, parseBody(text), context, responseRetryAfter(response)))
+          }
+          return NodeStream.fromReadable<KubeError>(() => response, (cause) => transportError(context, "watch stream", cause))
+        }).pipe(Effect.retry(readRetry(retries)))
+      ).pipe(
+        Stream.decodeText(),
+        Stream.splitLines,
+        Stream.mapEffect((line) => {
+          const parsed = parseWatchLine(line, context)
+          switch (parsed._tag) {
+            case "Event":
+              return Effect.succeed(Option.some(parsed.event))
+            case "Skip":
+              return Effect.succeed(Option.none())
+            case "Error":
+              return Effect.fail(parsed.error)
+          }
+        }),
+        Stream.filterMap((event) => event)
+      )
+    }
+
+    return {
+      discover,
+      listPages,
+      get,
+      create,
+      update: replace(undefined),
+      updateStatus: (gvr, object) => replace("status")(gvr, object),
+      patch: patchAt(undefined),
+      patchStatus: (gvr, name, patch, namespace) => patchAt("status")(gvr, name, patch, namespace),
+      delete: remove,
+      watch
+    } satisfies KubeClient.Shape
+  })
+
+export const make = (config: KubeLiveConfig = {}): Effect.Effect<KubeClient.Shape, KubeConfigError> =>
+  loadKubeConfig(config).pipe(Effect.flatMap((kc) => makeFromKubeConfig(kc, config)))
+
+export const layer = (config: KubeLiveConfig = {}): Layer.Layer<KubeClient, KubeConfigError> =>
+  Layer.effect(KubeClient, make(config))

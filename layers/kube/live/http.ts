@@ -1,0 +1,102 @@
+import type { KubeConfig } from "@kubernetes/client-node"
+import { NodeStream } from "@effect/platform-node"
+import { Duration, Effect } from "effect"
+import type { Scope } from "effect"
+import * as http from "node:http"
+import * as https from "node:https"
+import type { IncomingMessage } from "node:http"
+import type { KubeError, KubeUnavailable } from "../../../services/KubeClient.ts"
+import type { RequestContext } from "./errors.ts"
+import { statusError, transportError } from "./errors.ts"
+
+export interface KubeRequest {
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
+  readonly path: string
+  readonly query?: URLSearchParams
+  readonly body?: unknown
+  readonly contentType?: string
+}
+
+export interface KubeTextResponse {
+  readonly status: number
+  readonly retryAfter: string | undefined
+  readonly text: string
+}
+
+export interface Transport {
+  /** The response head; the body streams. Leaving the scope aborts the request if still open. */
+  readonly open: (request: KubeRequest, context: RequestContext) => Effect.Effect<IncomingMessage, KubeUnavailable, Scope.Scope>
+  /** The whole response as JSON, a non-2xx status mapped to its typed error. */
+  readonly json: (request: KubeRequest, context: RequestContext) => Effect.Effect<unknown, KubeError>
+}
+
+const header = (response: IncomingMessage, name: string): string | undefined => {
+  const value = response.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+export const parseBody = (text: string): unknown => {
+  if (text.trim() === "") return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** HTTP to the API server with the KubeConfig's TLS and credentials (client certs, tokens, exec plugins). */
+export const makeTransport = (kc: KubeConfig, server: string, requestTimeout: Duration.Duration): Transport => {
+  const base = server.replace(/\/+$/, "")
+
+  const open = (request: KubeRequest, context: RequestContext) =>
+    Effect.gen(function*() {
+      const controller = yield* Effect.acquireRelease(
+        Effect.sync(() => new AbortController()),
+        (controller) => Effect.sync(() => controller.abort())
+      )
+      const query = request.query?.toString() ?? ""
+      const url = new URL(base + request.path + (query === "" ? "" : `?${query}`))
+      const body = request.body === undefined ? undefined : JSON.stringify(request.body)
+      const headers: Record<string, string> = { Accept: "application/json" }
+      if (body !== undefined) {
+        headers["Content-Type"] = request.contentType ?? "application/json"
+        headers["Content-Length"] = String(Buffer.byteLength(body))
+      }
+      return yield* Effect.tryPromise({
+        try: async () => {
+          const options: https.RequestOptions = { method: request.method, headers, signal: controller.signal }
+          // Re-applied per request: tokens from files and exec plugins rotate.
+          await kc.applyToHTTPSOptions(options)
+          return await new Promise<IncomingMessage>((resolve, reject) => {
+            const req = (url.protocol === "http:" ? http : https).request(url, options, resolve)
+            req.on("error", reject)
+            req.end(body)
+          })
+        },
+        catch: (cause) => transportError(context, `${request.method} ${url.pathname}`, cause)
+      })
+    })
+
+  const json = (request: KubeRequest, context: RequestContext) =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const response = yield* open(request, context)
+        const text = yield* NodeStream.toString(() => response, {
+          onFailure: (cause) => transportError(context, `${request.method} ${request.path}: reading the response`, cause)
+        })
+        const status = response.statusCode ?? 0
+        const parsed = parseBody(text)
+        if (status >= 200 && status < 300) return parsed
+        return yield* Effect.fail(statusError(status, parsed, context, header(response, "retry-after")))
+      })
+    ).pipe(
+      Effect.timeoutFail({
+        duration: requestTimeout,
+        onTimeout: () => transportError(context, `${request.method} ${request.path}`, `no answer within ${Duration.format(requestTimeout)}`)
+      })
+    )
+
+  return { open, json }
+}
+
+export const responseRetryAfter = (response: IncomingMessage): string | undefined => header(response, "retry-after")

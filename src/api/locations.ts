@@ -1,0 +1,70 @@
+import { Schema } from "effect"
+import { optional, resource, SecretKeySelector, StringMap, Timestamp, withDefault } from "./common.ts"
+
+export const BackupStorageProvider = Schema.Literal("aws", "filesystem")
+export type BackupStorageProvider = typeof BackupStorageProvider.Type
+
+export const AccessMode = Schema.Literal("ReadWrite", "ReadOnly")
+export type AccessMode = typeof AccessMode.Type
+
+export const ObjectStorageLocation = Schema.Struct({
+  bucket: Schema.String,
+  prefix: optional(Schema.String)
+})
+
+export const BackupStorageLocationSpec = Schema.Struct({
+  provider: Schema.propertySignature(BackupStorageProvider).annotations({
+    description: "aws: any S3-compatible store; filesystem: a local directory (config.path)."
+  }),
+  objectStorage: ObjectStorageLocation,
+  config: optional(StringMap).annotations({
+    description: "Provider settings: region, s3Url, s3ForcePathStyle; path for filesystem."
+  }),
+  credential: optional(SecretKeySelector).annotations({
+    description: "A Secret key in the server namespace holding an AWS shared-credentials file."
+  }),
+  accessMode: withDefault(AccessMode, () => "ReadWrite" as const)
+})
+export type BackupStorageLocationSpec = typeof BackupStorageLocationSpec.Type
+
+export const LocationPhase = Schema.Literal("Available", "Unavailable")
+export type LocationPhase = typeof LocationPhase.Type
+
+export const BackupStorageLocationStatus = Schema.Struct({
+  phase: optional(LocationPhase),
+  lastSyncedTime: optional(Timestamp),
+  lastValidationTime: optional(Timestamp),
+  message: optional(Schema.String)
+})
+export type BackupStorageLocationStatus = typeof BackupStorageLocationStatus.Type
+
+export const BackupStorageLocation = resource(
+  "BackupStorageLocation",
+  BackupStorageLocationSpec,
+  BackupStorageLocationStatus
+)
+export type BackupStorageLocation = typeof BackupStorageLocation.Type
+
+export const VolumeSnapshotProvider = Schema.Literal("aws", "local")
+export type VolumeSnapshotProvider = typeof VolumeSnapshotProvider.Type
+
+export const VolumeSnapshotLocationSpec = Schema.Struct({
+  provider: Schema.propertySignature(VolumeSnapshotProvider).annotations({
+    description: "aws: EBS through the EC2 API; local: hostPath copies, for development and tests."
+  }),
+  config: optional(StringMap).annotations({ description: "Provider settings: region, ec2Url, ..." }),
+  credential: optional(SecretKeySelector)
+})
+export type VolumeSnapshotLocationSpec = typeof VolumeSnapshotLocationSpec.Type
+
+export const VolumeSnapshotLocationStatus = Schema.Struct({
+  phase: optional(LocationPhase)
+})
+export type VolumeSnapshotLocationStatus = typeof VolumeSnapshotLocationStatus.Type
+
+export const VolumeSnapshotLocation = resource(
+  "VolumeSnapshotLocation",
+  VolumeSnapshotLocationSpec,
+  VolumeSnapshotLocationStatus
+)
+export type VolumeSnapshotLocation = typeof VolumeSnapshotLocation.Type

@@ -1,0 +1,57 @@
+import { Schema } from "effect"
+import { Count, LabelSelector, NamespaceList, optional, resource, ResourceList, StringMap, Timestamp, withDefault } from "./common.ts"
+
+export const ExistingResourcePolicy = Schema.Literal("none", "update")
+export type ExistingResourcePolicy = typeof ExistingResourcePolicy.Type
+
+/** What to restore from which backup; unset filters mean everything in the backup. */
+export const RestoreSpec = Schema.Struct({
+  backupName: optional(Schema.String),
+  scheduleName: optional(Schema.String).annotations({
+    description: "Restore the latest successful backup of this schedule (when backupName is unset)."
+  }),
+  includedNamespaces: optional(NamespaceList),
+  excludedNamespaces: optional(NamespaceList),
+  includedResources: optional(ResourceList),
+  excludedResources: optional(ResourceList),
+  namespaceMapping: optional(StringMap).annotations({
+    description: "Backed-up namespace to the namespace it is restored into."
+  }),
+  labelSelector: optional(LabelSelector),
+  restorePVs: withDefault(Schema.Boolean, () => true),
+  includeClusterResources: optional(Schema.Boolean),
+  existingResourcePolicy: withDefault(ExistingResourcePolicy, () => "none" as const).annotations({
+    description: "none keeps a live object (warning when it differs); update patches it to the backed-up state."
+  })
+})
+export type RestoreSpec = typeof RestoreSpec.Type
+
+export const RestorePhase = Schema.Literal(
+  "New",
+  "FailedValidation",
+  "InProgress",
+  "Completed",
+  "PartiallyFailed",
+  "Failed"
+)
+export type RestorePhase = typeof RestorePhase.Type
+
+export const RestoreProgress = Schema.Struct({
+  totalItems: optional(Count),
+  itemsRestored: optional(Count)
+})
+
+export const RestoreStatus = Schema.Struct({
+  phase: optional(RestorePhase),
+  validationErrors: optional(Schema.Array(Schema.String)),
+  startTimestamp: optional(Timestamp),
+  completionTimestamp: optional(Timestamp),
+  progress: optional(RestoreProgress),
+  warnings: optional(Count),
+  errors: optional(Count),
+  failureReason: optional(Schema.String)
+})
+export type RestoreStatus = typeof RestoreStatus.Type
+
+export const Restore = resource("Restore", RestoreSpec, RestoreStatus)
+export type Restore = typeof Restore.Type

@@ -232,11 +232,12 @@ export const makeFromKubeConfig = (kc: KubeConfig, config: KubeLiveConfig = {}):
         {
           method: "DELETE",
           path: resourcePath(gvr, { namespace, name }),
-          query: writeQuery(options),
+          // A DeleteOptions body overrides the query, so dryRun must be in the body too.
           body: {
             apiVersion: "v1",
             kind: "DeleteOptions",
-            ...(options?.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy })
+            ...(options?.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy }),
+            ...(options?.dryRun === true ? { dryRun: ["All"] } : {})
           }
         },
         { resource: groupResource(gvr), name }

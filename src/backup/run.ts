@@ -1,0 +1,183 @@
+// A backup from start to commit (SPEC section 4): discover → validate → plan the lists → write the
+// tarball at one revision (again from scratch on 410 Gone) → upload the log, resource list and
+// results → commit `ark-backup.json` last. Returns the Backup with its final status and never
+// fails: every failure becomes a phase.
+import { Clock, Data, DateTime, Duration, Effect, Either, Option, Stream } from "effect"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import type { Backup, BackupStatus } from "../api/backup.ts"
+import { toTimestamp } from "../api/common.ts"
+import { parseGoDuration } from "../api/duration.ts"
+import { gzipText } from "../archive/gzip.ts"
+import type { BackupKeys } from "../archive/layout.ts"
+import { backupKeys, formatVersion } from "../archive/layout.ts"
+import { defaultPageSize } from "./cut.ts"
+import type { BackupLog } from "./log.ts"
+import { makeBackupLog } from "./log.ts"
+import { selectResources } from "./resources.ts"
+import type { Filters, ListTarget } from "./select.ts"
+import { listTargets, makeFilters } from "./select.ts"
+import { validateBackupSpec } from "./validate.ts"
+import type { Attempt, BackupProgress } from "./write.ts"
+import { writeTarball } from "./write.ts"
+
+export interface BackupDeps {
+  /** Names of the BackupStorageLocations that exist (validation). */
+  readonly storageLocations: ReadonlyArray<string>
+  /** Called as items are written; a controller keeps the latest and patches status now and then. */
+  readonly onProgress?: (progress: BackupProgress) => Effect.Effect<void>
+  readonly pageSize?: number
+  /** Cuts started before giving up when each one's revision is compacted mid-way. */
+  readonly maxAttempts?: number
+  readonly logLineLimit?: number
+}
+
+export const defaultMaxAttempts = 3
+
+/** Why a backup that passed validation did not commit; becomes status.failureReason. */
+export class BackupFailed extends Data.TaggedError("BackupFailed")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+const failedBecause = (prefix: string) => (error: { readonly message: string }) =>
+  new BackupFailed({ reason: `${prefix}: ${error.message}` })
+
+const timestamp = (millis: number) => toTimestamp(DateTime.unsafeMake(millis))
+
+const withStatus = (backup: Backup, status: BackupStatus): Backup => ({ ...backup, status: { ...backup.status, ...status } })
+
+export interface Plan {
+  readonly filters: Filters
+  readonly targets: ReadonlyArray<ListTarget>
+  /** Group versions discovery could not reach: warnings, not failures. */
+  readonly warnings: ReadonlyArray<string>
+}
+
+/** Discovery, validation and the list plan; Left carries every validation error. */
+export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, storageLocations: ReadonlyArray<string>) {
+  const kube = yield* KubeClient
+  const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
+  const problems = validateBackupSpec(backup.spec, { resources: discovery.resources, storageLocations })
+  const filters = makeFilters(backup.spec)
+  if (problems.length > 0 || Either.isLeft(filters)) return Either.left(problems)
+  const { resources } = selectResources(backup.spec.includedResources, backup.spec.excludedResources, discovery.resources)
+  return Either.right<Plan>({
+    filters: filters.right,
+    targets: listTargets(filters.right, resources),
+    warnings: discovery.failedGroups.map((group) => `API group ${group.groupVersion} is unavailable and was not backed up: ${group.message}`)
+  })
+})
+
+/** The tarball, from scratch at a new revision whenever the current one is compacted mid-way. */
+const writeTarballWithRestarts = (
+  keys: BackupKeys,
+  plan: Plan,
+  log: BackupLog,
+  deps: BackupDeps,
+  startMillis: number
+) =>
+  writeTarball({
+    tarballKey: keys.tarball,
+    targets: plan.targets,
+    filters: plan.filters,
+    pageSize: deps.pageSize ?? defaultPageSize,
+    startMillis,
+    log,
+    warnings: plan.warnings,
+    onProgress: deps.onProgress ?? (() => Effect.void)
+  }).pipe(
+    Effect.tapErrorTag("KubeGone", (error) =>
+      log.write("warning", `the revision was compacted while reading (${error.message}); starting over at a new revision`)),
+    Effect.retry({ while: (error) => error._tag === "KubeGone", times: (deps.maxAttempts ?? defaultMaxAttempts) - 1 }),
+    Effect.mapError(failedBecause("writing the tarball failed"))
+  )
+
+/** `{"<apiVersion>/<Kind>": ["ns/name", ...]}`, one kind per piece so it streams into gzip. */
+const resourceListJson = (list: ReadonlyMap<string, ReadonlyArray<string>>): Stream.Stream<string> =>
+  Stream.fromIterable([...list].map(([key, names], index) => `${index === 0 ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(names)}`)).pipe(
+    (pieces) => Stream.concat(Stream.make("{"), pieces),
+    Stream.concat(Stream.make("}"))
+  )
+
+/** The files next to the tarball: resource list, results, and the log (last, so it tells the most). */
+export const uploadSidecars = Effect.fn("Backup.uploadSidecars")(function*(keys: BackupKeys, attempt: Attempt, log: BackupLog) {
+  const store = yield* ObjectStore
+  yield* store.put(keys.resourceList, gzipText(resourceListJson(attempt.resourceList)))
+  yield* store.put(keys.results, gzipText(Stream.make(JSON.stringify(attempt.results.toJson()))))
+  const lines = yield* log.lines
+  yield* store.put(keys.logs, gzipText(Stream.fromIterable(lines.map((line) => `${line}\n`))))
+})
+
+/** Writes `ark-backup.json`: from here on the backup exists for sync and restore. */
+export const commitBackup = Effect.fn("Backup.commit")(function*(keys: BackupKeys, backup: Backup) {
+  const store = yield* ObjectStore
+  yield* store.put(keys.metadata, Stream.make(new TextEncoder().encode(JSON.stringify(backup))))
+})
+
+/** Removes whatever an uncommitted backup left; best effort, the files are invisible anyway. */
+export const cleanupUncommitted = Effect.fn("Backup.cleanup")(function*(keys: BackupKeys) {
+  const store = yield* ObjectStore
+  for (const key of [keys.metadata, keys.tarball, keys.resourceList, keys.results, keys.logs, keys.volumeSnapshots]) {
+    yield* store.delete(key).pipe(Effect.ignore)
+  }
+})
+
+/** Runs the backup to its final status: Completed, PartiallyFailed, Failed or FailedValidation. */
+export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps: BackupDeps) {
+  const store = yield* ObjectStore
+  const name = backup.metadata.name ?? ""
+  const keys = backupKeys(name)
+  const startMillis = yield* Clock.currentTimeMillis
+  const started: BackupStatus = { startTimestamp: timestamp(startMillis), formatVersion }
+  const failed = (reason: string) =>
+    Clock.currentTimeMillis.pipe(
+      Effect.map((now) => withStatus(backup, { ...started, phase: "Failed", failureReason: reason, completionTimestamp: timestamp(now) }))
+    )
+
+  const planned = yield* planBackup(backup, deps.storageLocations).pipe(Effect.either)
+  if (Either.isLeft(planned)) return yield* failed(planned.left.reason)
+  if (Either.isLeft(planned.right)) {
+    return withStatus(backup, { phase: "FailedValidation", validationErrors: planned.right.left })
+  }
+  const plan = planned.right.right
+
+  // Nothing under a committed backup is ever rewritten (nor cleaned up below).
+  const exists = yield* store.exists(keys.metadata).pipe(Effect.either)
+  if (Either.isLeft(exists)) return yield* failed(`storage unavailable: ${exists.left.message}`)
+  if (exists.right) return yield* failed(`backup ${name} already exists in the storage location`)
+
+  const log = makeBackupLog(name, deps.logLineLimit)
+  const written = yield* Effect.gen(function*() {
+    yield* log.write("info", `backup ${name} started`)
+    for (const warning of plan.warnings) yield* log.write("warning", warning)
+    const attempt = yield* writeTarballWithRestarts(keys, plan, log, deps, startMillis)
+    const completedMillis = yield* Clock.currentTimeMillis
+    const { errors, warnings } = attempt.results.counts()
+    const ttl = Option.getOrElse(parseGoDuration(backup.spec.ttl), () => Duration.zero) // validated above
+    const phase = errors > 0 ? "PartiallyFailed" : "Completed"
+    const final = withStatus(backup, {
+      ...started,
+      phase,
+      completionTimestamp: timestamp(completedMillis),
+      expiration: toTimestamp(DateTime.addDuration(DateTime.unsafeMake(completedMillis), ttl)),
+      progress: { totalItems: attempt.itemsBackedUp, itemsBackedUp: attempt.itemsBackedUp },
+      warnings,
+      errors,
+      resourceVersion: attempt.revision,
+      consistency: attempt.consistency
+    })
+    yield* log.write(
+      "info",
+      `backup ${name} ${phase}: ${attempt.itemsBackedUp} items at revision ${attempt.revision} (${attempt.consistency}), ${warnings} warnings, ${errors} errors`
+    )
+    yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
+    yield* commitBackup(keys, final).pipe(Effect.mapError(failedBecause("committing the backup failed")))
+    return final
+  }).pipe(
+    Effect.onError(() => cleanupUncommitted(keys)),
+    Effect.either
+  )
+  return Either.isRight(written) ? written.right : yield* failed(written.left.reason)
+})

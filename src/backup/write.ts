@@ -1,0 +1,177 @@
+// One attempt at the tarball: read the cut, select, stream into tar.gz, upload while listing.
+// The stream of selected items is where hooks and volume snapshots slot in (between
+// `selectedItems` and `toArchiveItem`).
+import { Chunk, Effect, Stream } from "effect"
+import type { ApiResource, KubeError, KubeGone, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import { groupResource, resourceEntryPath } from "../archive/layout.ts"
+import type { ArchiveItem } from "../archive/writer.ts"
+import { writeArchive } from "../archive/writer.ts"
+import type { Consistency } from "./cut.ts"
+import { currentRevision, readAtRevision } from "./cut.ts"
+import type { BackupLog, BackupResults } from "./log.ts"
+import { makeBackupResults } from "./log.ts"
+import type { Filters, ListTarget, Related } from "./select.ts"
+import { includeObject, makeRelated, recordIncluded } from "./select.ts"
+
+export interface BackupProgress {
+  readonly totalItems: number
+  readonly itemsBackedUp: number
+}
+
+export interface WriteContext {
+  readonly tarballKey: string
+  readonly targets: ReadonlyArray<ListTarget>
+  readonly filters: Filters
+  readonly pageSize: number
+  /** Stamped on every tar entry. */
+  readonly startMillis: number
+  readonly log: BackupLog
+  /** Warnings that hold for every attempt (discovery's unavailable groups). */
+  readonly warnings: ReadonlyArray<string>
+  readonly onProgress: (progress: BackupProgress) => Effect.Effect<void>
+}
+
+/** What one complete attempt wrote. */
+export interface Attempt {
+  readonly revision: string
+  readonly consistency: Consistency
+  readonly itemsBackedUp: number
+  /** `<apiVersion>/<Kind>` → `ns/name` or `name`, in the order written. */
+  readonly resourceList: ReadonlyMap<string, ReadonlyArray<string>>
+  readonly results: BackupResults
+}
+
+/** An object chosen for the backup, with the resource it was listed as. */
+export interface SelectedItem {
+  readonly resource: ApiResource
+  readonly object: KubeObject
+}
+
+interface AttemptState {
+  consistency: Consistency
+  itemsBackedUp: number
+  readonly related: Related
+  readonly resourceList: Map<string, Array<string>>
+  readonly results: BackupResults
+}
+
+const encoder = new TextEncoder()
+
+export const toArchiveItem = (item: SelectedItem): ArchiveItem => ({
+  path: resourceEntryPath(
+    groupResource(item.resource),
+    item.resource.namespaced ? item.object.metadata.namespace : undefined,
+    item.object.metadata.name ?? ""
+  ),
+  data: encoder.encode(JSON.stringify(item.object))
+})
+
+const listEntry = (state: AttemptState, item: SelectedItem) => {
+  const key = `${item.object.apiVersion}/${item.object.kind}`
+  const name = item.object.metadata.name ?? ""
+  const entry = item.resource.namespaced ? `${item.object.metadata.namespace ?? ""}/${name}` : name
+  const list = state.resourceList.get(key)
+  if (list === undefined) state.resourceList.set(key, [entry])
+  else list.push(entry)
+}
+
+/** Keeps what the filters select from one page; items that cannot be stored are errors, not failures. */
+const selectPage = (context: WriteContext, state: AttemptState, target: ListTarget, objects: Chunk.Chunk<KubeObject>) =>
+  Effect.gen(function*() {
+    const resource = groupResource(target.resource)
+    const selected: Array<SelectedItem> = []
+    for (const object of objects) {
+      if (!includeObject(context.filters, state.related, target.resource, object)) continue
+      const name = object.metadata.name ?? ""
+      const namespace = object.metadata.namespace ?? ""
+      if (name === "" || (target.resource.namespaced && namespace === "")) {
+        const message = "listed without a name or namespace; not backed up"
+        state.results.add("errors", message, { resource })
+        yield* context.log.write("error", message, { resource })
+        continue
+      }
+      const item = { resource: target.resource, object }
+      recordIncluded(state.related, target.resource, object)
+      listEntry(state, item)
+      selected.push(item)
+    }
+    state.itemsBackedUp += selected.length
+    yield* context.onProgress({ totalItems: state.itemsBackedUp, itemsBackedUp: state.itemsBackedUp })
+    return Chunk.unsafeFromArray(selected)
+  })
+
+/** One target's selected items. A failed list is an error of this backup, except 410 Gone, which ends the attempt. */
+const targetItems = (
+  context: WriteContext,
+  state: AttemptState,
+  revision: string,
+  target: ListTarget
+): Stream.Stream<SelectedItem, KubeGone, KubeClient> =>
+  Stream.suspend(() => {
+    const resource = groupResource(target.resource)
+    const where = target.namespace === undefined ? { resource } : { resource, namespace: target.namespace }
+    const before = state.itemsBackedUp
+    const onInexact = (_: ListTarget, reason: string) =>
+      Effect.suspend(() => {
+        state.consistency = "BestEffort"
+        return context.log.write("warning", `not readable at revision ${revision}, read at the newest instead: ${reason}`, where)
+      })
+    const listFailed = (error: KubeError) =>
+      Effect.suspend(() => {
+        state.results.add("errors", `list failed: ${error.message}`, where)
+        return context.log.write("error", `list failed: ${error.message}`, where)
+      })
+    const summary = Effect.suspend(() => {
+      const count = state.itemsBackedUp - before
+      return count === 0 ? Effect.void : context.log.write("info", `backed up ${count} items`, where)
+    })
+    return readAtRevision(target, revision, { pageSize: context.pageSize, onInexact }).pipe(
+      Stream.mapChunksEffect((objects) => selectPage(context, state, target, objects)),
+      Stream.catchAll((error) => error._tag === "KubeGone" ? Stream.fail(error) : Stream.execute(listFailed(error))),
+      Stream.concat(Stream.execute(summary))
+    )
+  })
+
+/** Every selected item of the cut at `revision`, target after target, in the order of `listTargets`. */
+export const selectedItems = (
+  context: WriteContext,
+  state: AttemptState,
+  revision: string
+): Stream.Stream<SelectedItem, KubeGone, KubeClient> =>
+  Stream.fromIterable(context.targets).pipe(Stream.flatMap((target) => targetItems(context, state, revision, target)))
+
+/**
+ * Reads the cluster at one new revision and uploads the tarball as it is produced. Fails with
+ * KubeGone when the revision is compacted mid-way; the upload is then abandoned (an object store
+ * only publishes a fully consumed body), so a retry writes a whole new tarball.
+ */
+export const writeTarball = Effect.fn("Backup.writeTarball")(function*(context: WriteContext) {
+  const store = yield* ObjectStore
+  const kube = yield* KubeClient
+  const revision = yield* currentRevision()
+  const state: AttemptState = {
+    consistency: "Exact",
+    itemsBackedUp: 0,
+    related: makeRelated(),
+    resourceList: new Map(),
+    results: makeBackupResults()
+  }
+  for (const warning of context.warnings) state.results.add("warnings", warning)
+  yield* context.log.write("info", `reading the cluster at revision ${revision}`)
+  yield* context.onProgress({ totalItems: 0, itemsBackedUp: 0 })
+  const items = selectedItems(context, state, revision).pipe(
+    Stream.map((item) => toArchiveItem(item)),
+    Stream.provideService(KubeClient, kube)
+  )
+  yield* store.put(context.tarballKey, writeArchive(items, { mtimeMillis: context.startMillis }))
+  const attempt: Attempt = {
+    revision,
+    consistency: state.consistency,
+    itemsBackedUp: state.itemsBackedUp,
+    resourceList: state.resourceList,
+    results: state.results
+  }
+  return attempt
+})

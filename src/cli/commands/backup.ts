@@ -1,7 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Effect } from "effect"
-import { notYetDelivered } from "../errors.ts"
+import { createBackup } from "../backup/create.ts"
+import { deleteBackup } from "../backup/delete.ts"
+import { backupLogs, downloadBackup } from "../backup/files.ts"
+import { describeBackupCommand, getBackups } from "../backup/read.ts"
 import { backupSpec, connection, output, wait } from "../options.ts"
+import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
 
@@ -17,28 +20,32 @@ const create = Command.make(
     ),
     wait
   },
-  () => Effect.fail(notYetDelivered("ark backup create", "backups"))
-).pipe(Command.withDescription("Back up the cluster's objects (and snapshot its volumes) to object storage"))
+  (args) => createBackup(args)
+).pipe(
+  Command.withDescription("Back up the cluster's objects (and snapshot its volumes) to object storage"),
+  withCluster
+)
 
 const get = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  () => Effect.fail(notYetDelivered("ark backup get", "backups"))
-).pipe(Command.withDescription("List backups, or show one"))
+  (args) => getBackups(args)
+).pipe(Command.withDescription("List backups, or show one"), withCluster)
 
 const describe = Command.make(
   "describe",
   {
     name,
     ...connection,
-    details: Options.boolean("details").pipe(Options.withDescription("also list every backed-up object and snapshot"))
+    details: Options.boolean("details").pipe(Options.withDescription("also list every backed-up object"))
   },
-  () => Effect.fail(notYetDelivered("ark backup describe", "backups"))
-).pipe(Command.withDescription("Show a backup's spec, status, warnings and errors"))
+  (args) => describeBackupCommand(args)
+).pipe(Command.withDescription("Show a backup's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, () =>
-  Effect.fail(notYetDelivered("ark backup logs", "backups"))
-).pipe(Command.withDescription("Print a backup's log from object storage"))
+const logs = Command.make("logs", { name, ...connection }, (args) => backupLogs(args)).pipe(
+  Command.withDescription("Print a backup's log (JSON lines) from object storage"),
+  withCluster
+)
 
 const download = Command.make(
   "download",
@@ -51,8 +58,8 @@ const download = Command.make(
       Options.optional
     )
   },
-  () => Effect.fail(notYetDelivered("ark backup download", "backups"))
-).pipe(Command.withDescription("Download a backup's tarball"))
+  (args) => downloadBackup(args)
+).pipe(Command.withDescription("Download a backup's tarball"), withCluster)
 
 const remove = Command.make(
   "delete",
@@ -61,8 +68,13 @@ const remove = Command.make(
     ...connection,
     confirm: Options.boolean("confirm").pipe(Options.withDescription("do not ask for confirmation"))
   },
-  () => Effect.fail(notYetDelivered("ark backup delete", "backups"))
-).pipe(Command.withDescription("Delete a backup: the resource, its files in object storage, its snapshots and its restores"))
+  (args) => deleteBackup(args)
+).pipe(
+  Command.withDescription(
+    "Delete a backup: its files in object storage, then the resource (snapshots and restores: not yet, issue 7)"
+  ),
+  withCluster
+)
 
 export const backupCommand = Command.make("backup").pipe(
   Command.withDescription("Work with backups"),

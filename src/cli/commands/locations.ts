@@ -1,7 +1,9 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect } from "effect"
+import { createBackupLocation, getBackupLocations } from "../backup/location.ts"
 import { notYetDelivered } from "../errors.ts"
 import { connection, output } from "../options.ts"
+import { withCluster } from "../wiring.ts"
 
 const config = Options.keyValueMap("config").pipe(
   Options.withDescription("provider settings as key=value, e.g. region=us-east-1"),
@@ -19,14 +21,14 @@ const backupLocationCreate = Command.make(
     config,
     accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(Options.withDefault("ReadWrite"))
   },
-  () => Effect.fail(notYetDelivered("ark backup-location create", "backups"))
-).pipe(Command.withDescription("Add a place where backups are stored"))
+  (args) => createBackupLocation(args)
+).pipe(Command.withDescription("Add a place where backups are stored"), withCluster)
 
 const backupLocationGet = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  () => Effect.fail(notYetDelivered("ark backup-location get", "backups"))
-).pipe(Command.withDescription("List backup storage locations and whether they are available"))
+  (args) => getBackupLocations(args)
+).pipe(Command.withDescription("List backup storage locations and whether they are available"), withCluster)
 
 export const backupLocationCommand = Command.make("backup-location").pipe(
   Command.withDescription("Work with backup storage locations"),

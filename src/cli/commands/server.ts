@@ -1,10 +1,25 @@
 import { Command, Options } from "@effect/cli"
-import { Effect } from "effect"
-import { notYetDelivered } from "../errors.ts"
+import { Duration, Effect, Option } from "effect"
+import { parseGoDuration } from "../../api/duration.ts"
+import { runServer } from "../../server/main.ts"
+import { CliError } from "../errors.ts"
 import { connection } from "../options.ts"
 
 const period = (name: string, fallback: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.withDefault(fallback))
+
+/** A Go duration flag (`1m`, `30s`, `1h30m`), positive. */
+const positiveDuration = (flag: string, text: string): Effect.Effect<Duration.Duration, CliError> =>
+  Option.match(Option.filter(parseGoDuration(text), Duration.greaterThan(Duration.zero)), {
+    onNone: () =>
+      Effect.fail(new CliError({ message: `--${flag}: invalid duration ${JSON.stringify(text)}`, hint: "use a Go duration such as 30s, 1m or 1h30m" })),
+    onSome: (duration) => Effect.succeed(duration)
+  })
+
+const atLeastOne = (flag: string, value: number): Effect.Effect<number, CliError> =>
+  Number.isInteger(value) && value >= 1
+    ? Effect.succeed(value)
+    : Effect.fail(new CliError({ message: `--${flag} must be a whole number of at least 1, got ${value}` }))
 
 export const serverCommand = Command.make(
   "server",
@@ -13,13 +28,16 @@ export const serverCommand = Command.make(
     restoreOnly: Options.boolean("restore-only").pipe(
       Options.withDescription("run only restores and storage sync: no backups, schedules or garbage collection")
     ),
-    backupSyncPeriod: period("backup-sync-period", "1m", "how often to sync backups from object storage"),
+    backupSyncPeriod: period("backup-sync-period", "1m", "how often to sync backups from object storage and check storage locations"),
     gcSyncPeriod: period("gc-sync-period", "1h", "how often to look for expired backups"),
     scheduleSyncPeriod: period("schedule-sync-period", "1m", "how often to re-check schedules"),
     metricsAddress: period("metrics-address", ":8085", "where to serve /metrics, /healthz and /readyz"),
     logLevel: Options.choice("log-level", ["debug", "info", "warning", "error"]).pipe(Options.withDefault("info")),
     logFormat: Options.choice("log-format", ["json", "text"]).pipe(Options.withDefault("json")),
-    backupConcurrency: Options.integer("backup-concurrency").pipe(Options.withDefault(2)),
+    backupConcurrency: Options.integer("backup-concurrency").pipe(
+      Options.withDescription("backups that run at once; more wait in phase New"),
+      Options.withDefault(2)
+    ),
     restoreConcurrency: Options.integer("restore-concurrency").pipe(Options.withDefault(2)),
     clientQps: Options.float("client-qps").pipe(
       Options.withDescription("steady API server requests per second"),
@@ -27,5 +45,22 @@ export const serverCommand = Command.make(
     ),
     clientBurst: Options.integer("client-burst").pipe(Options.withDefault(100))
   },
-  () => Effect.fail(notYetDelivered("ark server", "server"))
+  (flags) =>
+    Effect.gen(function*() {
+      const backupSyncPeriod = yield* positiveDuration("backup-sync-period", flags.backupSyncPeriod)
+      yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
+      yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
+      const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
+      return yield* runServer({
+        kubeconfig: flags.kubeconfig,
+        namespace: flags.namespace,
+        restoreOnly: flags.restoreOnly,
+        backupConcurrency,
+        locationValidationPeriod: backupSyncPeriod,
+        logFormat: flags.logFormat,
+        logLevel: flags.logLevel
+      }).pipe(
+        Effect.mapError((error) => new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" }))
+      )
+    })
 ).pipe(Command.withDescription("Run Ark's controllers against a cluster (in-cluster, or with a kubeconfig)"))

@@ -1,0 +1,141 @@
+// `ark backup create`: submit a Backup resource, and with --wait follow it to its end.
+import { Terminal } from "@effect/platform"
+import { Console, Effect, Option, Ref, Schema, Stream } from "effect"
+import { Backup } from "../../api/index.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import type { KubeObject } from "../../../services/KubeClient.ts"
+import { CliError } from "../errors.ts"
+import { backupsGvr, backupStorageLocationsGvr, getSchedule, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "./kube.ts"
+import type { BackupFlags } from "./spec.ts"
+import { backupFromSchedule, backupResource, backupSpecFromFlags, checkResourceName, givenSpecFlags } from "./spec.ts"
+import { isFinished, outcomeLine, progressLine } from "./view.ts"
+
+export interface CreateArgs extends BackupFlags {
+  readonly name: string
+  readonly namespace: string
+  readonly fromSchedule: Option.Option<string>
+  readonly wait: boolean
+}
+
+/** The Backup to submit: from the flags, or from a schedule's template (then no spec flag may be given). */
+const desiredBackup = (args: CreateArgs) =>
+  Option.match(args.fromSchedule, {
+    onNone: () => Effect.map(backupSpecFromFlags(args), (spec) => backupResource(args.name, args.namespace, spec)),
+    onSome: (scheduleName) => {
+      const given = givenSpecFlags(args)
+      return given.length > 0
+        ? Effect.fail(
+          new CliError({
+            message: `--from-schedule takes the whole backup spec from schedule "${scheduleName}"; it cannot be combined with ${given.join(", ")}`,
+            hint: "drop those flags, or create the backup without --from-schedule"
+          })
+        )
+        : getSchedule(scheduleName, args.namespace).pipe(
+          Effect.map(({ decoded }) => backupFromSchedule(args.name, args.namespace, decoded))
+        )
+    }
+  })
+
+export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: CreateArgs) {
+  const kube = yield* KubeClient
+  yield* checkResourceName("backup", args.name)
+  const backup = yield* desiredBackup(args)
+  // Velero's CLI checks the locations the user named; the defaults are the server's to validate.
+  if (Option.isSome(args.storageLocation)) {
+    yield* requireExisting(backupStorageLocationsGvr, "--storage-location")(backup.spec.storageLocation, args.namespace)
+  }
+  for (const location of args.volumeSnapshotLocations) {
+    yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
+  }
+  const encoded = yield* Schema.encode(Backup)(backup).pipe(
+    Effect.mapError((error) => new CliError({ message: `cannot encode backup "${args.name}": ${error.message}` }))
+  )
+  const created = yield* kube.create(backupsGvr, encoded).pipe(
+    Effect.mapError((error) =>
+      error._tag === "KubeAlreadyExists"
+        ? new CliError({
+          message: `backup "${args.name}" already exists in namespace ${args.namespace}`,
+          hint: `choose another name, or \`ark backup delete ${args.name}\` first`
+        })
+        : kubeFailure(`cannot create backup "${args.name}"`, args.namespace)(error)
+    )
+  )
+  if (!args.wait) {
+    yield* Console.log(
+      `Backup request "${args.name}" submitted successfully.\n` +
+        `Run \`ark backup describe ${args.name}\` or \`ark backup logs ${args.name}\` for more details.`
+    )
+    return
+  }
+  yield* Console.log(`Backup request "${args.name}" submitted successfully. Waiting for it to finish (Ctrl-C stops waiting, not the backup).`)
+  const finished = yield* waitForBackup(created, args.namespace)
+  yield* Console.log(outcomeLine(finished))
+  if (finished.status?.phase !== "Completed") {
+    return yield* new CliError({
+      message: `backup "${args.name}" ended ${finished.status?.phase ?? "New"}, not Completed`,
+      hint: `\`ark backup describe ${args.name}\` and \`ark backup logs ${args.name}\` show why`
+    })
+  }
+})
+
+const decodeBackup = (object: KubeObject) =>
+  Schema.decodeUnknown(Backup)(object).pipe(
+    Effect.mapError((error) => new CliError({ message: `backup "${object.metadata.name ?? ""}" is malformed: ${error.message}` }))
+  )
+
+/**
+ * Follows one backup through watch events until it finishes, showing progress: one line per
+ * change, or a single line rewritten in place on a terminal. A watch that closes or expires (410)
+ * is resumed from the newest state read with a get.
+ */
+export const waitForBackup = Effect.fn("Cli.waitForBackup")(function*(initial: KubeObject, namespace: string) {
+  const kube = yield* KubeClient
+  const terminal = yield* Terminal.Terminal
+  const tty = yield* terminal.isTTY
+  const name = initial.metadata.name ?? ""
+  const latest = yield* Ref.make(yield* decodeBackup(initial))
+  const shown = yield* Ref.make("")
+  const failure = (doing: string) => kubeFailure(doing, namespace)
+
+  const show = (backup: Backup) =>
+    Effect.gen(function*() {
+      const line = progressLine(backup)
+      if ((yield* Ref.getAndSet(shown, line)) === line) return
+      // A cosmetic line: a failed write to the terminal must not fail the wait.
+      yield* tty ? terminal.display(`\r\u001b[2K${line}`).pipe(Effect.ignore) : Console.log(line)
+    })
+
+  const observe = (object: KubeObject) =>
+    decodeBackup(object).pipe(Effect.tap((backup) => Ref.set(latest, backup)), Effect.tap((backup) => show(backup)))
+
+  const deleted = new CliError({
+    message: `backup "${name}" was deleted while waiting for it`,
+    hint: "ark backup get lists the backups"
+  })
+
+  // An expired watch (410) is not a failure: the loop below resumes from a fresh get.
+  const follow = (resourceVersion: string | undefined) =>
+    kube.watch(backupsGvr, { namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) }).pipe(
+      Stream.filter((event) => event.type !== "BOOKMARK" && event.object.metadata.name === name),
+      Stream.mapEffect((event) => (event.type === "DELETED" ? Effect.fail(deleted) : observe(event.object))),
+      Stream.takeUntil((backup) => isFinished(backup.status?.phase)),
+      Stream.runDrain,
+      Effect.catchTag("KubeGone", () => Effect.void),
+      Effect.mapError((error) => (error._tag === "CliError" ? error : failure(`cannot watch backup "${name}"`)(error)))
+    )
+
+  const refresh = kube.get(backupsGvr, name, namespace).pipe(
+    Effect.mapError((error) => (error._tag === "KubeNotFound" ? deleted : failure(`cannot read backup "${name}"`)(error))),
+    Effect.flatMap((object) => observe(object))
+  )
+
+  yield* show(yield* Ref.get(latest))
+  while (!isFinished((yield* Ref.get(latest)).status?.phase)) {
+    const from = (yield* Ref.get(latest)).metadata.resourceVersion
+    yield* follow(from)
+    if (!isFinished((yield* Ref.get(latest)).status?.phase)) yield* refresh
+  }
+  if (tty) yield* terminal.display("\n").pipe(Effect.ignore)
+  return yield* Ref.get(latest)
+}, (effect) =>
+  Effect.onInterrupt(effect, () => Console.error("stopped waiting; the backup goes on in the cluster")))

@@ -1,0 +1,66 @@
+// `ark backup logs` and `ark backup download`: a backup's files, streamed from its storage location.
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Effect, Option, Stream } from "effect"
+import type { Backup } from "../../api/index.ts"
+import { backupKeys } from "../../archive/layout.ts"
+import { CliError } from "../errors.ts"
+import { getBackup } from "./kube.ts"
+import { gunzipLines, locationOf, storageFailure } from "./storage.ts"
+
+export interface NamedArgs {
+  readonly name: string
+  readonly namespace: string
+}
+
+/** A missing file of a backup: usually one that has not finished yet. */
+const notStored = (backup: Backup, what: string) =>
+  new CliError({
+    message: `backup "${backup.metadata.name ?? ""}" has no ${what} in storage location "${backup.spec.storageLocation}"`,
+    hint: `it is uploaded when the backup finishes; its phase is ${backup.status?.phase ?? "New"} (ark backup describe ${backup.metadata.name ?? ""})`
+  })
+
+export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: NamedArgs) {
+  const { decoded: backup } = yield* getBackup(args.name, args.namespace)
+  const { store } = yield* locationOf(backup, args.namespace)
+  yield* gunzipLines(store, backupKeys(args.name).logs).pipe(
+    Stream.runForEach((line) => Console.log(line)),
+    Effect.mapError((error) =>
+      error._tag === "ObjectNotFound"
+        ? notStored(backup, "logs")
+        : storageFailure(`cannot read the logs of backup "${args.name}"`, backup.spec.storageLocation)(error)
+    )
+  )
+})
+
+export interface DownloadArgs extends NamedArgs {
+  readonly output: Option.Option<string>
+}
+
+/** Streams the tarball to a `.partial` file renamed on success, so a failed download leaves nothing that looks whole. */
+export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: DownloadArgs) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const target = path.resolve(Option.getOrElse(args.output, () => `${args.name}-data.tar.gz`))
+  const partial = `${target}.partial`
+  const fileFailure = (error: { readonly message: string }) =>
+    new CliError({ message: `cannot write ${target}: ${error.message}`, hint: "choose another path with -o" })
+
+  if (yield* fs.exists(target).pipe(Effect.mapError((error) => fileFailure(error)))) {
+    return yield* new CliError({ message: `${target} already exists`, hint: "remove it, or choose another path with -o" })
+  }
+  const { decoded: backup } = yield* getBackup(args.name, args.namespace)
+  const { store } = yield* locationOf(backup, args.namespace)
+  yield* store.get(backupKeys(args.name).tarball).pipe(
+    Stream.run(fs.sink(partial)),
+    Effect.mapError((error) =>
+      error._tag === "ObjectNotFound"
+        ? notStored(backup, "tarball")
+        : error._tag === "ObjectStoreError"
+        ? storageFailure(`cannot read the tarball of backup "${args.name}"`, backup.spec.storageLocation)(error)
+        : fileFailure(error)
+    ),
+    Effect.zipRight(fs.rename(partial, target).pipe(Effect.mapError((error) => fileFailure(error)))),
+    Effect.onError(() => fs.remove(partial).pipe(Effect.ignore))
+  )
+  yield* Console.log(`Backup ${args.name} has been successfully downloaded to ${target}`)
+})

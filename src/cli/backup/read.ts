@@ -1,0 +1,54 @@
+// `ark backup get` and `ark backup describe`.
+import { Console, DateTime, Effect, Either, Option } from "effect"
+import { backupKeys } from "../../archive/layout.ts"
+import type { OutputFormat } from "../render.ts"
+import { renderDocument } from "../render.ts"
+import { getBackup, listBackups } from "./kube.ts"
+import { locationOf, readResourceList } from "./storage.ts"
+import { backupTable, describeBackup } from "./view.ts"
+
+export interface GetArgs {
+  readonly name: Option.Option<string>
+  readonly namespace: string
+  readonly output: OutputFormat
+}
+
+export const getBackups = Effect.fn("Cli.backupGet")(function*(args: GetArgs) {
+  const found = yield* Option.match(args.name, {
+    onNone: () => listBackups(args.namespace),
+    onSome: (name) => Effect.map(getBackup(name, args.namespace), (backup) => [backup])
+  })
+  if (args.output !== "table") {
+    return yield* Console.log(renderDocument(args.output, found.map(({ raw }) => raw), Option.isSome(args.name)))
+  }
+  if (found.length === 0) return yield* Console.log(`No backups found in namespace ${args.namespace}.`)
+  const now = yield* DateTime.now
+  yield* Console.log(backupTable(found.map(({ decoded }) => decoded), now))
+})
+
+export interface DescribeArgs {
+  readonly name: string
+  readonly namespace: string
+  readonly details: boolean
+}
+
+export const describeBackupCommand = Effect.fn("Cli.backupDescribe")(function*(args: DescribeArgs) {
+  const { decoded: backup } = yield* getBackup(args.name, args.namespace)
+  // The resource list is best effort: describe still shows the resource when storage cannot be read.
+  const details = args.details
+    ? Option.some(
+      yield* locationOf(backup, args.namespace).pipe(
+        Effect.flatMap(({ store }) => readResourceList(store, backupKeys(args.name).resourceList)),
+        Effect.map((list) => Either.right(list)),
+        Effect.catchAll((error) =>
+          Effect.succeed(Either.left(
+            error._tag === "ObjectNotFound"
+              ? "the backup has no resource list in storage yet (it is written when the backup finishes)"
+              : error.message
+          ))
+        )
+      )
+    )
+    : Option.none()
+  yield* Console.log(describeBackup(backup, yield* DateTime.now, details))
+})

@@ -1,0 +1,25 @@
+// The one place the CLI's commands get their live services: a KubeClient from --kubeconfig (else
+// $KUBECONFIG, ~/.kube/config) and the ObjectStoreProvider that opens storage locations with it.
+import { Command } from "@effect/cli"
+import { Layer, Option } from "effect"
+import * as KubeLive from "../../layers/kube/Live.ts"
+import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
+import { CliError } from "./errors.ts"
+
+/** The parsed `connection` flags of `options.ts`. */
+export interface Connection {
+  readonly kubeconfig: Option.Option<string>
+}
+
+export const clusterLayer = (connection: Connection) => {
+  const kube = KubeLive.layer(
+    Option.match(connection.kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
+  ).pipe(
+    Layer.mapError((error) => new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" }))
+  )
+  return Layer.provideMerge(ObjectStoreProviderLive.layer, kube)
+}
+
+/** Gives a command's handler the live cluster services named by its own --kubeconfig flag. */
+export const withCluster = <Name extends string, R, E, A extends Connection>(command: Command.Command<Name, R, E, A>) =>
+  Command.provide(command, (config: A) => clusterLayer(config))

@@ -1,0 +1,80 @@
+// `ark server`: the controllers over live services, running until SIGINT/SIGTERM interrupts them
+// (NodeRuntime.runMain turns the signal into an interruption; every resource fiber is interrupted
+// and records why).
+import { Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import * as KubeLive from "../../layers/kube/Live.ts"
+import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
+import type { KubeClient } from "../../services/KubeClient.ts"
+import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import * as BackupController from "./controllers/backup.ts"
+import * as LocationController from "./controllers/locations.ts"
+
+export type LogFormat = "json" | "text"
+export type LogLevelName = "debug" | "info" | "warning" | "error"
+
+export interface ControllerOptions {
+  /** The server namespace: where Ark's resources and credential Secrets live. */
+  readonly namespace: string
+  /** No backup, schedule or GC controllers: this cluster only restores (migration target). */
+  readonly restoreOnly: boolean
+  readonly backupConcurrency: number
+  /** How often every BackupStorageLocation is checked (`--backup-sync-period`). */
+  readonly locationValidationPeriod: Duration.DurationInput
+  readonly progressInterval?: Duration.DurationInput
+}
+
+export interface ServerOptions extends ControllerOptions {
+  readonly kubeconfig: Option.Option<string>
+  readonly logFormat: LogFormat
+  readonly logLevel: LogLevelName
+}
+
+/** The controllers `ark server` runs, over whatever KubeClient and ObjectStoreProvider are given. */
+export const controllers = (options: ControllerOptions): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> => {
+  const locations = LocationController.layer({
+    namespace: options.namespace,
+    validationPeriod: options.locationValidationPeriod
+  })
+  if (options.restoreOnly) return locations
+  const backups = BackupController.layer({
+    namespace: options.namespace,
+    concurrency: options.backupConcurrency,
+    ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval })
+  })
+  // Later: restore, schedule, gc, backup-deletion, download-request and storage-sync controllers.
+  return Layer.mergeAll(locations, backups)
+}
+
+/** The live services from the flags: the API server of --kubeconfig, and S3/filesystem stores. */
+export const liveServices = (kubeconfig: Option.Option<string>) => {
+  const kube = KubeLive.layer(Option.match(kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) }))
+  return Layer.provideMerge(ObjectStoreProviderLive.layer, kube)
+}
+
+const levels: Record<LogLevelName, LogLevel.LogLevel> = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error
+}
+
+/** Structured logs: one JSON object per line, or logfmt for people reading a terminal. */
+export const loggerLayer = (format: LogFormat, level: LogLevelName): Layer.Layer<never> =>
+  Layer.merge(format === "json" ? Logger.json : Logger.logFmt, Logger.minimumLogLevel(levels[level]))
+
+/** Runs the server until interrupted. Fails only when the live services cannot be built. */
+export const runServer = (options: ServerOptions): Effect.Effect<never, KubeLive.KubeConfigError> =>
+  Effect.gen(function*() {
+    yield* Effect.logInfo("ark server starting").pipe(
+      Effect.annotateLogs({
+        namespace: options.namespace,
+        restoreOnly: options.restoreOnly,
+        backupConcurrency: options.backupConcurrency
+      })
+    )
+    // /metrics, /healthz and /readyz (--metrics-address) belong here, beside the controllers: issue 8.
+    return yield* Layer.launch(controllers(options).pipe(Layer.provide(liveServices(options.kubeconfig))))
+  }).pipe(
+    Effect.onInterrupt(() => Effect.logInfo("ark server stopped")),
+    Effect.provide(loggerLayer(options.logFormat, options.logLevel))
+  )

@@ -1,0 +1,34 @@
+// `ark server` flag handling through the real entry point: bad values fail fast with one clear line.
+import { describe, expect, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+
+const ark = (...args: ReadonlyArray<string>) => {
+  const run = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 30_000 })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
+}
+
+describe("ark server flags", () => {
+  it("rejects a sync period that is not a Go duration", () => {
+    const { status, stderr } = ark("server", "--backup-sync-period", "5 days")
+    expect(status).not.toBe(0)
+    expect(stderr).toContain("error: --backup-sync-period: invalid duration \"5 days\"")
+    expect(stderr).toContain("hint: use a Go duration")
+  })
+
+  it("rejects a backup concurrency below 1", () => {
+    const { status, stderr } = ark("server", "--backup-concurrency", "0")
+    expect(status).not.toBe(0)
+    expect(stderr).toContain("--backup-concurrency must be a whole number of at least 1")
+  })
+
+  it("documents its flags", () => {
+    const { status, stdout } = ark("server", "--help")
+    expect(status).toBe(0)
+    for (const flag of ["--restore-only", "--backup-sync-period", "--log-format", "--backup-concurrency", "--kubeconfig", "--namespace"]) {
+      expect(stdout).toContain(flag)
+    }
+  })
+})

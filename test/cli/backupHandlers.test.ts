@@ -1,0 +1,504 @@
+// The backup and backup-location handlers on the in-memory API server and object store.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Option } from "effect"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createBackup } from "../../src/cli/backup/create.ts"
+import type { CreateArgs } from "../../src/cli/backup/create.ts"
+import { deleteBackup } from "../../src/cli/backup/delete.ts"
+import { backupLogs, downloadBackup } from "../../src/cli/backup/files.ts"
+import { createBackupLocation, getBackupLocations } from "../../src/cli/backup/location.ts"
+import { describeBackupCommand, getBackups } from "../../src/cli/backup/read.ts"
+import { noBackupFlags } from "../../src/cli/backup/spec.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { waitFor } from "../support/wait.ts"
+import type { Harness, HarnessOptions } from "./harness.ts"
+import {
+  backupsGvr,
+  cliFailure,
+  gzip,
+  locationsGvr,
+  makeHarness,
+  putObject,
+  run,
+  schedulesGvr,
+  serverNamespace
+} from "./harness.ts"
+
+const createArgs = (overrides: Partial<CreateArgs> = {}): CreateArgs => ({
+  ...noBackupFlags,
+  name: "nightly",
+  namespace: serverNamespace,
+  fromSchedule: Option.none(),
+  wait: false,
+  ...overrides
+})
+
+const location = (name: string, accessMode: "ReadWrite" | "ReadOnly" = "ReadWrite"): KubeObject => ({
+  apiVersion: "ark.heptio.com/v1",
+  kind: "BackupStorageLocation",
+  metadata: { name, namespace: serverNamespace },
+  spec: { provider: "aws", objectStorage: { bucket: "ark" }, accessMode }
+})
+
+/** What the user wrote, without what the API server adds to metadata. */
+const submitted = (object: KubeObject): Record<string, unknown> => ({
+  ...object,
+  metadata: {
+    name: object.metadata.name,
+    namespace: object.metadata.namespace,
+    ...(object.metadata.labels === undefined ? {} : { labels: object.metadata.labels })
+  }
+})
+
+const withHarness = <A, E>(options: HarnessOptions, body: (harness: Harness) => Effect.Effect<A, E>) =>
+  makeHarness(options).pipe(Effect.flatMap((harness) => body(harness)))
+
+const getBackup = (harness: Harness, name = "nightly") => harness.kube.get(backupsGvr, name, serverNamespace)
+
+const setStatus = (harness: Harness, status: Record<string, unknown>, name = "nightly") =>
+  harness.kube.patchStatus(backupsGvr, name, { type: "merge", body: { status } }, serverNamespace)
+
+describe("ark backup create", () => {
+  it.effect("submits exactly the Backup the flags describe", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("minio"))
+        yield* run(harness, createBackup(createArgs({
+          includeNamespaces: ["shop", "blog"],
+          excludeResources: ["secrets"],
+          selector: Option.some("app=web,tier!=cache"),
+          includeClusterResources: Option.some(true),
+          snapshotVolumes: Option.some(false),
+          ttl: Option.some("24h"),
+          storageLocation: Option.some("minio")
+        })))
+        assert.deepStrictEqual(submitted(yield* getBackup(harness)), {
+          apiVersion: "ark.heptio.com/v1",
+          kind: "Backup",
+          metadata: { name: "nightly", namespace: serverNamespace },
+          spec: {
+            includedNamespaces: ["shop", "blog"],
+            includedResources: ["*"],
+            excludedResources: ["secrets"],
+            labelSelector: { matchLabels: { app: "web" }, matchExpressions: [{ key: "tier", operator: "NotIn", values: ["cache"] }] },
+            includeClusterResources: true,
+            snapshotVolumes: false,
+            ttl: "24h",
+            storageLocation: "minio"
+          }
+        })
+        assert.strictEqual(harness.stdout[0], 'Backup request "nightly" submitted successfully.')
+      })))
+
+  it.effect("without flags writes the defaults out", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* run(harness, createBackup(createArgs()))
+        assert.deepStrictEqual((yield* getBackup(harness))["spec"], {
+          includedNamespaces: ["*"],
+          includedResources: ["*"],
+          snapshotVolumes: true,
+          ttl: "720h",
+          storageLocation: "default"
+        })
+      })))
+
+  it.effect("a bad --ttl is one line with a hint, and nothing is created", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const error = yield* cliFailure(run(harness, createBackup(createArgs({ ttl: Option.some("2 days") }))))
+        assert.strictEqual(error.message, 'invalid --ttl "2 days": expected a Go duration such as 72h, 30m or 1h30m')
+        assert.isDefined(error.hint)
+        const missing = yield* Effect.flip(getBackup(harness))
+        assert.strictEqual(missing._tag, "KubeNotFound")
+      })))
+
+  it.effect("an unknown --storage-location, an existing name", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const unknown = yield* cliFailure(run(harness, createBackup(createArgs({ storageLocation: Option.some("nowhere") }))))
+        assert.strictEqual(
+          unknown.message,
+          `--storage-location nowhere: backup storage location "nowhere" not found in namespace ${serverNamespace}`
+        )
+        assert.strictEqual(unknown.hint, "ark backup-location get lists them")
+        yield* run(harness, createBackup(createArgs()))
+        const again = yield* cliFailure(run(harness, createBackup(createArgs())))
+        assert.strictEqual(again.message, `backup "nightly" already exists in namespace ${serverNamespace}`)
+      })))
+
+  it.effect("a missing server namespace points at installing Ark", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const error = yield* cliFailure(run(harness, createBackup(createArgs({ namespace: "velero" }))))
+        assert.include(error.message, 'cannot create backup "nightly"')
+        assert.include(error.hint ?? "", "is Ark installed in namespace velero?")
+      })))
+
+  it.effect("--from-schedule copies the template, labels the backup, and refuses spec flags", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const template = { includedNamespaces: ["shop"], includedResources: ["*"], snapshotVolumes: true, ttl: "72h", storageLocation: "default" }
+        yield* harness.kube.create(schedulesGvr, {
+          apiVersion: "ark.heptio.com/v1",
+          kind: "Schedule",
+          metadata: { name: "daily", namespace: serverNamespace },
+          spec: { schedule: "@daily", template }
+        })
+        const mixed = yield* cliFailure(run(harness, createBackup(createArgs({ fromSchedule: Option.some("daily"), ttl: Option.some("1h") }))))
+        assert.include(mixed.message, "cannot be combined with --ttl")
+        const unknown = yield* cliFailure(run(harness, createBackup(createArgs({ fromSchedule: Option.some("weekly") }))))
+        assert.strictEqual(unknown.message, `schedule "weekly" not found in namespace ${serverNamespace}`)
+        yield* run(harness, createBackup(createArgs({ fromSchedule: Option.some("daily") })))
+        const created = yield* getBackup(harness)
+        assert.deepStrictEqual(created["spec"], template)
+        assert.deepStrictEqual(created.metadata.labels, { "ark.heptio.com/schedule-name": "daily", "ark-schedule": "daily" })
+      })))
+})
+
+/** A stand-in for the backup controller: moves the backup through these statuses once it exists. */
+const controller = (harness: Harness, statuses: ReadonlyArray<Record<string, unknown>>) =>
+  Effect.gen(function*() {
+    yield* waitFor("the backup to be created", getBackup(harness).pipe(Effect.option))
+    for (const status of statuses) yield* setStatus(harness, status)
+  })
+
+describe("ark backup create --wait", () => {
+  it.live("follows progress line by line and ends with the phase", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const server = yield* Effect.fork(controller(harness, [
+          { phase: "InProgress", progress: { totalItems: 3, itemsBackedUp: 0 } },
+          { phase: "InProgress", progress: { totalItems: 3, itemsBackedUp: 2 } },
+          { phase: "InProgress", progress: { totalItems: 3, itemsBackedUp: 3 } },
+          { phase: "Completed", progress: { totalItems: 3, itemsBackedUp: 3 }, warnings: 0, errors: 0 }
+        ]))
+        yield* run(harness, createBackup(createArgs({ wait: true })))
+        yield* Fiber.join(server)
+        assert.deepStrictEqual(harness.stdout.slice(1), [
+          "phase New: waiting for the Ark server to start the backup",
+          "items backed up: 0/3",
+          "items backed up: 2/3",
+          "items backed up: 3/3",
+          "phase Completed: 3 items backed up",
+          'Backup "nightly" Completed (3 items, 0 warnings, 0 errors)'
+        ])
+      })))
+
+  it.live("exits non-zero when the backup fails", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* Effect.fork(controller(harness, [
+          { phase: "InProgress", progress: { totalItems: 10, itemsBackedUp: 4 } },
+          { phase: "Failed", failureReason: "object storage unreachable", progress: { totalItems: 10, itemsBackedUp: 4 } }
+        ]))
+        const error = yield* cliFailure(run(harness, createBackup(createArgs({ wait: true }))))
+        assert.strictEqual(error.message, 'backup "nightly" ended Failed, not Completed')
+        assert.include(harness.stdout, 'Backup "nightly" Failed: object storage unreachable (4 items, 0 warnings, 0 errors)')
+      })))
+
+  it.live("on a terminal, rewrites one progress line in place", () =>
+    withHarness({ tty: true }, (harness) =>
+      Effect.gen(function*() {
+        yield* Effect.fork(controller(harness, [
+          { phase: "InProgress", progress: { totalItems: 2, itemsBackedUp: 1 } },
+          { phase: "Completed", progress: { totalItems: 2, itemsBackedUp: 2 } }
+        ]))
+        yield* run(harness, createBackup(createArgs({ wait: true })))
+        assert.deepStrictEqual(harness.displayed, [
+          "\r\u001b[2Kphase New: waiting for the Ark server to start the backup",
+          "\r\u001b[2Kitems backed up: 1/2",
+          "\r\u001b[2Kphase Completed: 2 items backed up",
+          "\n"
+        ])
+        assert.strictEqual(harness.stdout.at(-1), 'Backup "nightly" Completed (2 items, 0 warnings, 0 errors)')
+      })))
+
+  it.live("a FailedValidation backup lists every problem", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* Effect.fork(controller(harness, [
+          { phase: "FailedValidation", validationErrors: ["unknown resource \"widgets\"", "invalid ttl"] }
+        ]))
+        yield* Effect.flip(run(harness, createBackup(createArgs({ wait: true }))))
+        assert.deepStrictEqual(harness.stdout.slice(-3), [
+          'Backup "nightly" failed validation:',
+          '  - unknown resource "widgets"',
+          "  - invalid ttl"
+        ])
+      })))
+})
+
+describe("ark backup get and describe", () => {
+  it.effect("lists backups as a table, and one as YAML or JSON", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* run(harness, createBackup(createArgs({ name: "b-two", selector: Option.some("app=web") })))
+        yield* run(harness, createBackup(createArgs({ name: "a-one" })))
+        yield* setStatus(harness, { phase: "Completed" }, "a-one")
+        harness.stdout.length = 0
+        yield* run(harness, getBackups({ name: Option.none(), namespace: serverNamespace, output: "table" }))
+        assert.match(harness.stdout[0] ?? "", /^NAME\s+STATUS\s+CREATED\s+EXPIRES\s+STORAGE LOCATION\s+SELECTOR$/)
+        assert.match(harness.stdout[1] ?? "", /^a-one\s+Completed\s+\S+ \S+ \+0000 UTC\s+\S+\s+default\s+<none>$/)
+        assert.match(harness.stdout[2] ?? "", /^b-two\s+New\s+.*\s+default\s+app=web$/)
+
+        harness.stdout.length = 0
+        yield* run(harness, getBackups({ name: Option.some("a-one"), namespace: serverNamespace, output: "yaml" }))
+        assert.strictEqual(harness.stdout[0], "apiVersion: ark.heptio.com/v1")
+        assert.include(harness.stdout, "kind: Backup")
+        assert.include(harness.stdout, "  phase: Completed")
+
+        harness.stdout.length = 0
+        yield* run(harness, getBackups({ name: Option.none(), namespace: serverNamespace, output: "json" }))
+        const list = JSON.parse(harness.stdout.join("\n")) as { kind: string; items: Array<{ metadata: { name: string } }> }
+        assert.strictEqual(list.kind, "List")
+        assert.deepStrictEqual(list.items.map((item) => item.metadata.name), ["a-one", "b-two"])
+      })))
+
+  it.effect("an unknown backup is one line and a hint", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const error = yield* cliFailure(run(harness, getBackups({ name: Option.some("x"), namespace: serverNamespace, output: "table" })))
+        assert.strictEqual(error.message, 'backup "x" not found in namespace heptio-ark')
+        assert.strictEqual(error.hint, "ark backup get lists them")
+        const empty = yield* makeHarness()
+        yield* run(empty, getBackups({ name: Option.none(), namespace: serverNamespace, output: "table" }))
+        assert.deepStrictEqual(empty.stdout, ["No backups found in namespace heptio-ark."])
+      })))
+
+  it.effect("describe --details reads the resource list from the backup's location", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* run(harness, createBackup(createArgs()))
+        yield* setStatus(harness, { phase: "Completed", resourceVersion: "42", consistency: "Exact", progress: { totalItems: 1, itemsBackedUp: 1 } })
+        yield* putObject(harness.store, "backups/nightly/nightly-resource-list.json.gz", gzip(JSON.stringify({ "v1/ConfigMap": ["shop/settings"] })))
+        harness.stdout.length = 0
+        yield* run(harness, describeBackupCommand({ name: "nightly", namespace: serverNamespace, details: true }))
+        const text = harness.stdout.join("\n")
+        assert.include(text, "Phase:  Completed")
+        assert.include(text, "Resource version:  42 (consistency: Exact)")
+        assert.include(text, "Resource List:\n  v1/ConfigMap:\n    - shop/settings")
+        assert.deepStrictEqual(harness.openedLocations, ["default"])
+
+        harness.stdout.length = 0
+        yield* run(harness, describeBackupCommand({ name: "nightly", namespace: serverNamespace, details: false }))
+        assert.include(harness.stdout.join("\n"), "Resource List:  <use --details")
+        assert.deepStrictEqual(harness.openedLocations, ["default"], "no storage access without --details")
+      })))
+})
+
+describe("ark backup logs and download", () => {
+  it.effect("logs prints the JSON lines of backups/<name>/<name>-logs.gz", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* run(harness, createBackup(createArgs()))
+        const lines = ['{"level":"info","msg":"backing up"}', '{"level":"info","msg":"done","items":3}']
+        yield* putObject(harness.store, "backups/nightly/nightly-logs.gz", gzip(`${lines.join("\n")}\n`))
+        harness.stdout.length = 0
+        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace }))
+        assert.deepStrictEqual(harness.stdout, lines)
+      })))
+
+  it.effect("logs of a backup that has not uploaded them yet says why", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* run(harness, createBackup(createArgs()))
+        const error = yield* cliFailure(run(harness, backupLogs({ name: "nightly", namespace: serverNamespace })))
+        assert.strictEqual(error.message, 'backup "nightly" has no logs in storage location "default"')
+        assert.include(error.hint ?? "", "its phase is New")
+      })))
+
+  it.effect("download streams the tarball to ./NAME-data.tar.gz or -o, and never overwrites", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const dir = mkdtempSync(join(tmpdir(), "ark-cli-"))
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* run(harness, createBackup(createArgs()))
+        const tarball = new Uint8Array(200_000).map((_, index) => index % 251)
+        yield* putObject(harness.store, "backups/nightly/nightly.tar.gz", tarball)
+        const target = join(dir, "out.tar.gz")
+        yield* run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) }))
+        assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball)
+        assert.include(harness.stdout, `Backup nightly has been successfully downloaded to ${target}`)
+        const again = yield* cliFailure(run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) })))
+        assert.strictEqual(again.message, `${target} already exists`)
+
+        const cwd = process.cwd()
+        process.chdir(dir)
+        const byDefault = yield* run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.none() })).pipe(
+          Effect.ensuring(Effect.sync(() => process.chdir(cwd)))
+        )
+        assert.isUndefined(byDefault)
+        assert.isTrue(existsSync(join(dir, "nightly-data.tar.gz")))
+      })))
+
+  it.effect("a failed download leaves no file behind", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const dir = mkdtempSync(join(tmpdir(), "ark-cli-"))
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* run(harness, createBackup(createArgs()))
+        const target = join(dir, "missing.tar.gz")
+        const error = yield* cliFailure(run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) })))
+        assert.strictEqual(error.message, 'backup "nightly" has no tarball in storage location "default"')
+        assert.isFalse(existsSync(target))
+        assert.isFalse(existsSync(`${target}.partial`))
+      })))
+})
+
+const seedStoredBackup = (harness: Harness) =>
+  Effect.gen(function*() {
+    yield* run(harness, createBackup(createArgs()))
+    yield* setStatus(harness, { phase: "Completed" })
+    for (const file of ["nightly.tar.gz", "nightly-logs.gz", "nightly-resource-list.json.gz", "nightly-results.gz", "ark-backup.json"]) {
+      yield* putObject(harness.store, `backups/nightly/${file}`, new Uint8Array([1]))
+    }
+    yield* putObject(harness.store, "backups/nightly-2/ark-backup.json", new Uint8Array([1]))
+    harness.storeCalls.length = 0
+    harness.stdout.length = 0
+  })
+
+describe("ark backup delete", () => {
+  it.effect("with --confirm: ark-backup.json first, then the other files, then the resource", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* seedStoredBackup(harness)
+        yield* run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        assert.deepStrictEqual(harness.storeCalls, [
+          "delete backups/nightly/ark-backup.json",
+          "delete backups/nightly/nightly-logs.gz",
+          "delete backups/nightly/nightly-resource-list.json.gz",
+          "delete backups/nightly/nightly-results.gz",
+          "delete backups/nightly/nightly.tar.gz"
+        ])
+        assert.deepStrictEqual((yield* harness.store.list("backups/")).objects.map((object) => object.key), [
+          "backups/nightly-2/ark-backup.json"
+        ])
+        assert.strictEqual((yield* Effect.flip(getBackup(harness)))._tag, "KubeNotFound")
+        assert.include(harness.stdout[0] ?? "", 'Backup "nightly" deleted: the resource and 5 files in storage location "default"')
+        assert.include(harness.stdout.join("\n"), "not deleted yet")
+      })))
+
+  it.effect("without --confirm and without a terminal: refuses, deletes nothing", () =>
+    withHarness({ tty: false }, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* seedStoredBackup(harness)
+        const error = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false })))
+        assert.include(error.message, "refusing to delete without confirmation")
+        assert.strictEqual(error.hint, "pass --confirm to delete non-interactively")
+        assert.deepStrictEqual(harness.storeCalls, [])
+        yield* getBackup(harness)
+      })))
+
+  it.effect("on a terminal: 'n' cancels, 'y' deletes", () =>
+    Effect.gen(function*() {
+      const declined = yield* makeHarness({ tty: true, keys: ["n"] })
+      yield* declined.kube.create(locationsGvr, location("default"))
+      yield* seedStoredBackup(declined)
+      yield* run(declined, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false }))
+      assert.include(declined.stdout, "Cancelled: nothing was deleted.")
+      assert.deepStrictEqual(declined.storeCalls, [])
+      assert.isTrue(declined.displayed.some((text) => text.includes('Delete backup "nightly"')))
+
+      const accepted = yield* makeHarness({ tty: true, keys: ["y"] })
+      yield* accepted.kube.create(locationsGvr, location("default"))
+      yield* seedStoredBackup(accepted)
+      yield* run(accepted, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false }))
+      assert.strictEqual(accepted.storeCalls[0], "delete backups/nightly/ark-backup.json")
+      assert.strictEqual((yield* Effect.flip(getBackup(accepted)))._tag, "KubeNotFound")
+    }))
+
+  it.effect("refuses an in-progress backup and a ReadOnly location", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default", "ReadOnly"))
+        yield* seedStoredBackup(harness)
+        const readOnly = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
+        assert.include(readOnly.message, 'backup storage location "default" is ReadOnly')
+        yield* setStatus(harness, { phase: "InProgress" })
+        const running = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
+        assert.include(running.message, 'backup "nightly" is in progress')
+        assert.deepStrictEqual(harness.storeCalls, [])
+      })))
+
+  it.effect("a missing storage location keeps the resource (sync would bring the files back)", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* seedStoredBackup(harness)
+        const error = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
+        assert.include(error.message, 'backup "nightly" is stored in location "default"')
+        yield* getBackup(harness)
+      })))
+})
+
+describe("ark backup-location", () => {
+  it.effect("create submits the location; get shows it with its phase", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* run(harness, createBackupLocation({
+          name: "minio",
+          namespace: serverNamespace,
+          provider: "aws",
+          bucket: "ark",
+          prefix: Option.some("/cluster-a/"),
+          config: Option.some(new Map([["region", "minio"], ["s3ForcePathStyle", "true"]])),
+          accessMode: "ReadWrite"
+        }))
+        assert.deepStrictEqual(submitted(yield* harness.kube.get(locationsGvr, "minio", serverNamespace)), {
+          apiVersion: "ark.heptio.com/v1",
+          kind: "BackupStorageLocation",
+          metadata: { name: "minio", namespace: serverNamespace },
+          spec: {
+            provider: "aws",
+            objectStorage: { bucket: "ark", prefix: "cluster-a" },
+            config: { region: "minio", s3ForcePathStyle: "true" },
+            accessMode: "ReadWrite"
+          }
+        })
+        harness.stdout.length = 0
+        yield* run(harness, getBackupLocations({ name: Option.none(), namespace: serverNamespace, output: "table" }))
+        assert.match(harness.stdout[0] ?? "", /^NAME\s+PROVIDER\s+BUCKET\/PREFIX\s+PHASE\s+LAST VALIDATED\s+ACCESS MODE\s+MESSAGE$/)
+        assert.match(harness.stdout[1] ?? "", /^minio\s+aws\s+ark\/cluster-a\s+Unknown\s+<never>\s+ReadWrite$/)
+
+        yield* harness.kube.patchStatus(locationsGvr, "minio", {
+          type: "merge",
+          body: { status: { phase: "Unavailable", message: "bucket ark does not exist" } }
+        }, serverNamespace)
+        harness.stdout.length = 0
+        yield* run(harness, getBackupLocations({ name: Option.some("minio"), namespace: serverNamespace, output: "table" }))
+        assert.match(harness.stdout[1] ?? "", /^minio\s+aws\s+ark\/cluster-a\s+Unavailable\s+<never>\s+ReadWrite\s+bucket ark does not exist$/)
+
+        harness.stdout.length = 0
+        yield* run(harness, getBackupLocations({ name: Option.some("minio"), namespace: serverNamespace, output: "json" }))
+        assert.strictEqual((JSON.parse(harness.stdout.join("\n")) as { status: { phase: string } }).status.phase, "Unavailable")
+      })))
+
+  it.effect("bad names, duplicates and unknown locations are one line and a hint", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const args = {
+          name: "minio",
+          namespace: serverNamespace,
+          provider: "filesystem" as const,
+          bucket: "ark",
+          prefix: Option.none(),
+          config: Option.none(),
+          accessMode: "ReadOnly" as const
+        }
+        const badName = yield* cliFailure(run(harness, createBackupLocation({ ...args, name: "MinIO" })))
+        assert.include(badName.message, 'invalid backup storage location name "MinIO"')
+        yield* run(harness, createBackupLocation(args))
+        const duplicate = yield* cliFailure(run(harness, createBackupLocation(args)))
+        assert.strictEqual(duplicate.message, `backup storage location "minio" already exists in namespace ${serverNamespace}`)
+        const unknown = yield* cliFailure(run(harness, getBackupLocations({ name: Option.some("s3"), namespace: serverNamespace, output: "table" })))
+        assert.strictEqual(unknown.message, `backup storage location "s3" not found in namespace ${serverNamespace}`)
+        assert.strictEqual(unknown.hint, "ark backup-location get lists them")
+      })))
+})

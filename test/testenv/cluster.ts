@@ -62,8 +62,8 @@ const fakeNode = (name: string): object => ({
     labels: { type: "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" },
   },
   status: {
-    capacity: { cpu: "32", memory: "256Gi", pods: "110" },
-    allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
+    capacity: { cpu: "1000", memory: "4Ti", pods: "2000" },
+    allocatable: { cpu: "1000", memory: "4Ti", pods: "2000" },
   },
 });
 

@@ -1,0 +1,34 @@
+// `npm run bench -- <name> [--sizes a,b]`: brings a test environment up (or reuses
+// ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one run.
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { down, readEnv, up } from "../test/testenv/env.ts"
+import { benchBackup } from "./backup.ts"
+
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { sizes: { type: "string" } } })
+const benchmarks = { backup: benchBackup } as const
+const name = positionals[0] ?? ""
+if (!(name in benchmarks)) {
+  console.error(`usage: npm run bench -- ${Object.keys(benchmarks).join("|")} [--sizes 10000,100000]`)
+  process.exit(2)
+}
+const sizes = (values.sizes ?? "10000,100000").split(",").map(Number)
+
+const environment = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const reuse = process.env["ARK_TESTENV_DIR"]
+    if (reuse !== undefined) return { env: readEnv(reuse), owned: false }
+    return { env: await up({ dir: mkdtempSync(join(tmpdir(), "ark-bench-env-")), clusters: 1 }), owned: true }
+  }),
+  ({ env, owned }) => (owned ? Effect.promise(() => down({ dir: env.dir })) : Effect.void)
+)
+
+Effect.gen(function* () {
+  const { env } = yield* environment
+  Object.assign(process.env, env.vars)
+  yield* benchmarks[name as keyof typeof benchmarks](sizes)
+}).pipe(Effect.scoped, NodeRuntime.runMain)

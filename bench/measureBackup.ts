@@ -1,0 +1,114 @@
+// One process measures, over the same namespace: a raw paginated list of every object Ark would
+// read (the baseline), then Ark's backup of it to a filesystem store and to S3 (MinIO), then the
+// raw list again. Prints one JSON line of rates and peak RSS for bench/backup.ts to compare.
+import { NodeRuntime } from "@effect/platform-node"
+import { Config, Effect, Fiber, Layer, Redacted, Ref, Schedule, Schema, Stream } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as KubeLive from "../layers/kube/Live.ts"
+import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
+import * as S3Store from "../layers/objectstore/S3.ts"
+import { KubeClient } from "../services/KubeClient.ts"
+import { Backup } from "../src/api/index.ts"
+import { runBackup } from "../src/backup/run.ts"
+
+const pageSize = 500
+const rssMiB = () => process.memoryUsage.rss() / 1024 / 1024
+
+/** Runs `effect`, timing it and sampling the process's RSS every 20 ms to find the phase's peak. */
+const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const peak = yield* Ref.make(rssMiB())
+    const sampler = yield* Effect.fork(
+      Effect.repeat(Ref.update(peak, (seen) => Math.max(seen, rssMiB())), Schedule.spaced("20 millis"))
+    )
+    const start = performance.now()
+    const value = yield* effect
+    const seconds = (performance.now() - start) / 1000
+    yield* Fiber.interrupt(sampler)
+    return { value, seconds, peakRssMiB: Math.max(yield* Ref.get(peak), rssMiB()) }
+  })
+
+/** Every object of the namespace's listable kinds, paginated as Ark reads them, and nothing else. */
+const rawList = (namespace: string) =>
+  Effect.gen(function* () {
+    const kube = yield* KubeClient
+    const { resources } = yield* kube.discover
+    const kinds = resources.filter(
+      (resource) => resource.namespaced && resource.verbs.includes("list") && resource.resource !== "events"
+    )
+    let items = 0
+    for (const gvr of kinds) {
+      items += yield* kube.listPages(gvr, { namespace, limit: pageSize }).pipe(
+        Stream.runFold(0, (count, page) => count + page.items.length)
+      )
+    }
+    return items
+  })
+
+const backupOnce = (namespace: string, name: string) =>
+  Effect.gen(function* () {
+    const backup = Schema.decodeUnknownSync(Backup)({
+      apiVersion: "ark.heptio.com/v1",
+      kind: "Backup",
+      metadata: { name, namespace: "heptio-ark" },
+      spec: { includedNamespaces: [namespace], snapshotVolumes: false }
+    })
+    const result = yield* runBackup(backup, { storageLocations: ["default"], pageSize })
+    if (result.status?.phase !== "Completed") {
+      return yield* Effect.dieMessage(`backup ${name} ended ${result.status?.phase}: ${result.status?.failureReason ?? ""}`)
+    }
+    return result.status.progress?.itemsBackedUp ?? 0
+  })
+
+const s3Layer = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    return S3Store.layer({
+      bucket: yield* Config.string("ARK_TEST_S3_BUCKET"),
+      prefix: `bench-${process.pid}`,
+      s3Url: yield* Config.string("ARK_TEST_S3_URL"),
+      s3ForcePathStyle: true,
+      region: yield* Config.string("AWS_REGION"),
+      credentials: {
+        accessKeyId: yield* Config.string("AWS_ACCESS_KEY_ID"),
+        secretAccessKey: Redacted.make(yield* Config.string("AWS_SECRET_ACCESS_KEY"))
+      }
+    })
+  }).pipe(Effect.orDie)
+)
+
+const program = Effect.gen(function* () {
+  const namespace = process.argv[2] ?? ""
+  const root = mkdtempSync(join(tmpdir(), "ark-bench-"))
+  // Settled RSS with every module loaded: what the process costs before it reads anything.
+  global.gc?.()
+  const baselineRssMiB = rssMiB()
+  const rawFirst = yield* measured(rawList(namespace))
+  const toFilesystem = yield* measured(backupOnce(namespace, `bench-fs-${process.pid}`)).pipe(
+    Effect.provide(FilesystemStore.layer({ root }))
+  )
+  const toS3 = yield* measured(backupOnce(namespace, `bench-s3-${process.pid}`)).pipe(Effect.provide(s3Layer))
+  const rawSecond = yield* measured(rawList(namespace))
+  rmSync(root, { recursive: true, force: true })
+  const raw = rawFirst.seconds < rawSecond.seconds ? rawFirst : rawSecond
+  console.log(
+    JSON.stringify({
+      objects: raw.value,
+      rawListPerSecond: raw.value / raw.seconds,
+      backupFilesystemPerSecond: toFilesystem.value / toFilesystem.seconds,
+      backupS3PerSecond: toS3.value / toS3.seconds,
+      itemsBackedUp: toFilesystem.value,
+      baselineRssMiB,
+      rawListPeakRssMiB: Math.max(rawFirst.peakRssMiB, rawSecond.peakRssMiB),
+      backupPeakRssMiB: Math.max(toFilesystem.peakRssMiB, toS3.peakRssMiB),
+      processPeakRssMiB: process.resourceUsage().maxRSS / 1024
+    })
+  )
+})
+
+program.pipe(
+  Effect.provide(Layer.unwrapEffect(Config.string("KUBECONFIG").pipe(Effect.map((kubeconfigPath) => KubeLive.layer({ kubeconfigPath }))))),
+  Effect.orDie,
+  NodeRuntime.runMain
+)

@@ -1,52 +1,15 @@
 // Ark's generated CRDs on a real kube-apiserver: they apply, become Established, and every Ark
 // resource round-trips through them (spec and the status subresource) without pruning.
-import { loadAllYaml } from "@kubernetes/client-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FastCheck, Arbitrary, Option, Schema } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
+import { Arbitrary, Effect, FastCheck, Schema } from "effect"
 import { apiVersion, group, kinds, version } from "../../src/api/index.ts"
 import type { KindInfo } from "../../src/api/index.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
-import { waitFor } from "../support/wait.ts"
+import { applyCrds, ensureNamespace } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 
-const crdDir = fileURLToPath(new URL("../../manifests/crds/", import.meta.url))
-const crdGvr = { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" }
-const namespaceGvr = { group: "", version: "v1", resource: "namespaces" }
 const testNamespace = `ark-crds-${process.pid}`
-
-const crdManifests = (): ReadonlyArray<KubeObject> =>
-  readdirSync(crdDir)
-    .filter((file) => file.endsWith(".ark.heptio.com.yaml"))
-    .flatMap((file) => loadAllYaml(readFileSync(crdDir + file, "utf8")) as Array<KubeObject>)
-
-const isEstablished = (crd: KubeObject) => {
-  const conditions = (crd["status"] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions
-  return conditions?.some((condition) => condition.type === "Established" && condition.status === "True") === true
-}
-
-/** Creates or replaces each CRD, then waits until the API server serves it. */
-const applyCrds = Effect.gen(function* () {
-  const kube = yield* KubeClient
-  for (const crd of crdManifests()) {
-    const name = crd.metadata.name ?? ""
-    yield* kube.create(crdGvr, crd).pipe(
-      Effect.catchTag("KubeAlreadyExists", () =>
-        kube.get(crdGvr, name).pipe(
-          Effect.flatMap((live) =>
-            kube.update(crdGvr, { ...crd, metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion ?? "" } })
-          )
-        )
-      )
-    )
-    yield* waitFor(`CRD ${name} Established`, kube.get(crdGvr, name).pipe(Effect.map((live) => Option.some(live).pipe(Option.filter(isEstablished)))))
-  }
-  yield* kube.create(namespaceGvr, { apiVersion: "v1", kind: "Namespace", metadata: { name: testNamespace } }).pipe(
-    Effect.catchTag("KubeAlreadyExists", () => Effect.void)
-  )
-})
 
 /** Deterministic samples of every kind, from the kinds' own Schema arbitraries. */
 const samples = (info: KindInfo, count: number): ReadonlyArray<Record<string, unknown>> =>
@@ -88,6 +51,7 @@ describe("Ark CRDs on a real API server", () => {
         Effect.gen(function* () {
           yield* applyCrds
           const kube = yield* KubeClient
+          yield* ensureNamespace(testNamespace)
           const gvr = gvrOf(info)
           const decode = Schema.decodeUnknown(info.schema)
           for (const [index, sample] of samples(info, 8).entries()) {

@@ -44,9 +44,42 @@ export const parseBody = (text: string): unknown => {
   }
 }
 
+const tlsIdentity = (options: https.RequestOptions): string =>
+  [options.ca, options.cert, options.key, options.rejectUnauthorized, options.servername]
+    .map((part) => (Buffer.isBuffer(part) ? part.toString("base64") : String(part)))
+    .join("\u0000")
+
+/**
+ * client-node builds a new Agent on every `applyToHTTPSOptions`, which costs a TLS handshake per
+ * request. Keep one keep-alive agent per TLS identity (rotated client certificates get a new one).
+ * Proxied clusters keep client-node's own agents.
+ */
+const makeAgentCache = (kc: KubeConfig) => {
+  const agents = new Map<string, https.Agent>()
+  return (options: https.RequestOptions) => {
+    if (kc.getCurrentCluster()?.proxyUrl !== undefined || !(options.agent instanceof https.Agent)) return
+    const identity = tlsIdentity(options)
+    let agent = agents.get(identity)
+    if (agent === undefined) {
+      if (agents.size >= 8) agents.clear()
+      agent = new https.Agent({
+        keepAlive: true,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        ...(options.cert === undefined ? {} : { cert: options.cert }),
+        ...(options.key === undefined ? {} : { key: options.key }),
+        ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
+        ...(options.servername === undefined ? {} : { servername: options.servername })
+      })
+      agents.set(identity, agent)
+    }
+    options.agent = agent
+  }
+}
+
 /** HTTP to the API server with the KubeConfig's TLS and credentials (client certs, tokens, exec plugins). */
 export const makeTransport = (kc: KubeConfig, server: string, requestTimeout: Duration.Duration): Transport => {
   const base = server.replace(/\/+$/, "")
+  const shareAgent = makeAgentCache(kc)
 
   const open = (request: KubeRequest, context: RequestContext) =>
     Effect.gen(function*() {
@@ -67,6 +100,7 @@ export const makeTransport = (kc: KubeConfig, server: string, requestTimeout: Du
           const options: https.RequestOptions = { method: request.method, headers, signal: controller.signal }
           // Re-applied per request: tokens from files and exec plugins rotate.
           await kc.applyToHTTPSOptions(options)
+          shareAgent(options)
           return await new Promise<IncomingMessage>((resolve, reject) => {
             const req = (url.protocol === "http:" ? http : https).request(url, options, resolve)
             req.on("error", reject)

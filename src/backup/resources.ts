@@ -5,6 +5,8 @@ import { groupResource } from "../archive/layout.ts"
 
 /** Never backed up, whatever the filters say: events churn, and Ark's own requests are not state. */
 export const neverBackedUp: ReadonlySet<string> = new Set([
+  // Live health probes, not stored objects: no revision to read them at, nothing to restore.
+  "componentstatuses",
   "events",
   "events.events.k8s.io",
   "backups.ark.heptio.com",

@@ -116,7 +116,9 @@ const targetItems = (
     const onInexact = (_: ListTarget, reason: string) =>
       Effect.suspend(() => {
         state.consistency = "BestEffort"
-        return context.log.write("warning", `not readable at revision ${revision}, read at the newest instead: ${reason}`, where)
+        const warning = `not readable at revision ${revision}, read at the newest instead: ${reason}`
+        state.results.add("warnings", warning, where)
+        return context.log.write("warning", warning, where)
       })
     const listFailed = (error: KubeError) =>
       Effect.suspend(() => {

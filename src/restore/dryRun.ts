@@ -1,0 +1,121 @@
+// `ark restore create --dry-run`: for every object the filters select, what the restore would do
+// with it — create, leave alone (exists, identical), conflict (exists, differs; with a short diff)
+// or skip (with why). Reads only: discovery and gets, never a write.
+import { Effect, Either, Option, Order, Stream } from "effect"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { Backup } from "../api/backup.ts"
+import type { Restore } from "../api/restore.ts"
+import { parseEntryPath } from "../archive/layout.ts"
+import type { ArchiveEntry } from "../archive/reader.ts"
+import { diffLines } from "./compare.ts"
+import type { PlannedItem } from "./plan.ts"
+import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
+import type { RestoreContext } from "./transforms.ts"
+import { comparable, transformItem } from "./transforms.ts"
+import { parseEntryObject, resolveTarget, targetName } from "./item.ts"
+import type { Prepared } from "./prepare.ts"
+import { backupEntries, contextOf, failedBecause, planFromBackup, prepareRestore, RestoreFailed } from "./prepare.ts"
+import type { Discovery } from "../../services/KubeClient.ts"
+
+/** What a restore would do, writing nothing: one entry per object in the backup that the filters select. */
+export interface DryRunEntry {
+  /** group-resource, e.g. "deployments.apps" */
+  readonly resource: string
+  /** The TARGET namespace (after mapping). */
+  readonly namespace?: string
+  readonly name: string
+  readonly action: "create" | "unchanged" | "conflict" | "skip"
+  /** For skip (e.g. "owned by restored Deployment web") and conflict. */
+  readonly reason?: string
+  /** For conflict: short lines like "spec.replicas: 3 → 2". */
+  readonly diff?: ReadonlyArray<string>
+}
+
+interface PreviewEnv {
+  readonly context: RestoreContext
+  readonly discovery: Discovery
+  readonly policy: Restore["spec"]["existingResourcePolicy"]
+  /** Group-resources whose CRD the restore creates first. */
+  readonly definedByBackup: ReadonlySet<string>
+}
+
+const entryFor = (context: RestoreContext, item: PlannedItem, fields: Pick<DryRunEntry, "action" | "reason" | "diff">): DryRunEntry => {
+  const target = targetName(context, item)
+  return {
+    resource: item.groupResource,
+    ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
+    name: target.name,
+    ...fields
+  }
+}
+
+/** What restoring this item would do against the cluster as it is now. */
+const previewItem = Effect.fn("Restore.previewItem")(function*(env: PreviewEnv, item: PlannedItem, entry: ArchiveEntry) {
+  const kube = yield* KubeClient
+  const object = parseEntryObject(entry)
+  if (Either.isLeft(object)) return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${object.left}` })
+  const target = resolveTarget(env.discovery, env.context, item, object.right)
+  if (Either.isLeft(target)) {
+    return env.definedByBackup.has(item.groupResource)
+      ? entryFor(env.context, item, { action: "create", reason: "its CustomResourceDefinition is restored first" })
+      : entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${target.left}` })
+  }
+  const live = yield* kube.get(target.right.gvr, target.right.name, target.right.namespace).pipe(
+    Effect.map((object) => Option.some(object)),
+    Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none())),
+    Effect.mapError(failedBecause(`reading ${item.groupResource} ${target.right.name} failed`))
+  )
+  if (Option.isNone(live)) return entryFor(env.context, item, { action: "create" })
+  const desired = transformItem(item.groupResource, object.right, env.context)
+  const diff = diffLines(comparable(item.groupResource, live.value), comparable(item.groupResource, desired))
+  if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged" })
+  const reason = env.policy === "update"
+    ? "exists and differs: would be updated to the backup's state"
+    : "exists and differs: would be left as is (existingResourcePolicy none)"
+  return entryFor(env.context, item, { action: "conflict", reason, diff })
+})
+
+const byTarget = Order.combineAll<DryRunEntry>([
+  Order.mapInput(Order.string, (entry) => entry.resource),
+  Order.mapInput(Order.string, (entry) => entry.namespace ?? ""),
+  Order.mapInput(Order.string, (entry) => entry.name)
+])
+
+const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepared: Prepared) {
+  const context = contextOf(restore, prepared.backup)
+  const plan = yield* planFromBackup(prepared.backup, prepared.selection)
+  const levels = itemsToRestore(plan)
+  const definedByBackup = new Set((levels.get(crdLevel) ?? []).map((crd) => crd.name))
+  const env: PreviewEnv = { context, discovery: prepared.discovery, policy: restore.spec.existingResourcePolicy, definedByBackup }
+  const entries: Array<DryRunEntry> = []
+  for (const item of plan.items) {
+    if (item.selected && item.skip !== undefined) entries.push(entryFor(context, item, { action: "skip", reason: item.skip }))
+  }
+  for (const invalid of plan.invalid) {
+    const location = parseEntryPath(invalid.path)
+    if (Either.isRight(location) && location.right._tag === "Resource") {
+      const { groupResource, namespace, name } = location.right
+      entries.push({ resource: groupResource, ...(namespace === undefined ? {} : { namespace }), name, action: "skip", reason: `cannot be restored: ${invalid.reason}` })
+    }
+  }
+  const planned: Array<DryRunEntry> = []
+  for (let level = crdLevel; level <= lastLevel; level++) {
+    const items = levels.get(level)
+    if (items === undefined) continue
+    const byPath = new Map(items.map((item) => [item.path, item]))
+    const previewed = yield* backupEntries(prepared.backup.metadata.name ?? "").pipe(
+      Stream.filter((entry) => byPath.has(entry.path)),
+      Stream.mapEffect((entry) => previewItem(env, byPath.get(entry.path)!, entry), { concurrency: 16 }),
+      Stream.runCollect
+    )
+    planned.push(...previewed)
+  }
+  return [...planned, ...entries.sort(byTarget)]
+})
+
+/** Lists what `runRestore` would do; fails when the restore is invalid or the backup unreadable. */
+export const dryRunRestore = Effect.fn("Restore.dryRun")(function*(restore: Restore, backup: Backup) {
+  const prepared = yield* prepareRestore(restore, Option.some(backup))
+  if (Either.isLeft(prepared)) return yield* new RestoreFailed({ reason: `invalid restore: ${prepared.left.join("; ")}` })
+  return yield* preview(restore, prepared.right)
+})

@@ -1,0 +1,192 @@
+// The restore's plan: one streaming pass over the tarball that keeps a small record per entry
+// (path, names, uids, level, selection, skip reason) — never the objects themselves — and the
+// decisions that need the whole backup: cluster-scoped objects pulled in by selected ones, and
+// objects whose controller owner is restored (the owner recreates them).
+import { Effect, Either, Stream } from "effect"
+import type { ApiResource, KubeObject } from "../../services/KubeClient.ts"
+import type { ArchiveEntry } from "../archive/reader.ts"
+import { entryJson } from "../archive/reader.ts"
+import { parseGroupResource } from "../archive/layout.ts"
+import type { Related } from "../backup/select.ts"
+import { includeObject, makeRelated, recordIncluded } from "../backup/select.ts"
+import type { RestoreSelection } from "./filters.ts"
+import { resourceIncluded } from "./filters.ts"
+import { controllerOf, skipReason } from "./skips.ts"
+
+/** SPEC 5.3: CRDs first, then these, then everything else. */
+export const restorePriorities: ReadonlyArray<string> = [
+  "customresourcedefinitions.apiextensions.k8s.io",
+  "namespaces",
+  "storageclasses.storage.k8s.io",
+  "persistentvolumes",
+  "persistentvolumeclaims",
+  "secrets",
+  "configmaps",
+  "serviceaccounts",
+  "limitranges",
+  "pods"
+]
+
+export const crdLevel = 0
+export const lastLevel = restorePriorities.length
+
+/** The level a group-resource is restored at: levels run one after another, items of one level concurrently. */
+export const restorePriority = (groupResourceName: string): number => {
+  const index = restorePriorities.indexOf(groupResourceName)
+  return index < 0 ? lastLevel : index
+}
+
+export interface PlannedItem {
+  readonly path: string
+  readonly groupResource: string
+  /** The backed-up namespace; undefined for cluster-scoped objects. */
+  readonly namespace: string | undefined
+  readonly name: string
+  readonly kind: string
+  readonly level: number
+  readonly uid: string | undefined
+  readonly controllerUid: string | undefined
+  /** Kept for cluster-scoped objects only: they are selected after the pass. */
+  readonly labels: Readonly<Record<string, string>> | undefined
+  /** Whether the restore's filters select it. */
+  selected: boolean
+  /** Why a selected item is not restored. */
+  skip: string | undefined
+}
+
+export interface RestorePlan {
+  /** Every object entry of the backup, in archive order. */
+  readonly items: ReadonlyArray<PlannedItem>
+  /** Entries that are not a usable object: path, and why. Item errors, not a failed restore. */
+  readonly invalid: ReadonlyArray<{ readonly path: string; readonly reason: string }>
+  readonly formatVersion: string | undefined
+}
+
+/** The selected items that are created, by level. */
+export const itemsToRestore = (plan: RestorePlan): ReadonlyMap<number, ReadonlyArray<PlannedItem>> => {
+  const levels = new Map<number, Array<PlannedItem>>()
+  for (const item of plan.items) {
+    if (!item.selected || item.skip !== undefined) continue
+    const level = levels.get(item.level)
+    if (level === undefined) levels.set(item.level, [item])
+    else level.push(item)
+  }
+  return levels
+}
+
+/** What `includeObject` reads of a resource: its names and scope. */
+const resourceOf = (groupResourceName: string, namespaced: boolean, kind: string): ApiResource => {
+  const { group, resource } = parseGroupResource(groupResourceName)
+  return { group, version: "", resource, kind, namespaced, verbs: [], shortNames: [], singularName: "", statusSubresource: false }
+}
+
+/** Why the object at this path cannot be restored as it stands, or undefined. */
+const mismatch = (object: KubeObject, namespace: string | undefined, name: string): string | undefined => {
+  const actualNamespace = object.metadata.namespace ?? ""
+  if ((object.metadata.name ?? "") !== name) return `the object is named "${object.metadata.name ?? ""}", not "${name}" as its path says`
+  if (namespace !== undefined && actualNamespace !== namespace) return `the object's namespace "${actualNamespace}" differs from its path's "${namespace}"`
+  if (namespace === undefined && actualNamespace !== "") return `a cluster-scoped path holds an object in namespace "${actualNamespace}"`
+  if (typeof object.kind !== "string" || object.kind === "" || typeof object.apiVersion !== "string") return "the object has no kind or apiVersion"
+  return undefined
+}
+
+interface PassState {
+  readonly items: Array<PlannedItem>
+  readonly invalid: Array<{ readonly path: string; readonly reason: string }>
+  readonly related: Related
+  formatVersion: string | undefined
+}
+
+const decoder = new TextDecoder()
+
+const indexEntry = (state: PassState, selection: RestoreSelection, entry: ArchiveEntry): void => {
+  const location = entry.location
+  if (location._tag === "Metadata") {
+    if (location.name === "version") state.formatVersion = decoder.decode(entry.data).trim()
+    return
+  }
+  const parsed = entryJson(entry)
+  if (Either.isLeft(parsed)) {
+    state.invalid.push({ path: entry.path, reason: parsed.left.reason })
+    return
+  }
+  const object = parsed.right as unknown as KubeObject
+  const problem = typeof object.metadata === "object" && object.metadata !== null
+    ? mismatch(object, location.namespace, location.name)
+    : "the object has no metadata"
+  if (problem !== undefined) {
+    state.invalid.push({ path: entry.path, reason: problem })
+    return
+  }
+  const namespaced = location.namespace !== undefined
+  const resource = resourceOf(location.groupResource, namespaced, object.kind)
+  // Namespaced objects are decided now; cluster-scoped ones once everything they may relate to is known.
+  const selected = namespaced &&
+    resourceIncluded(selection.resources, location.groupResource) &&
+    includeObject(selection.filters, state.related, resource, object)
+  if (selected) recordIncluded(state.related, resource, object)
+  state.items.push({
+    path: entry.path,
+    groupResource: location.groupResource,
+    namespace: location.namespace,
+    name: location.name,
+    kind: object.kind,
+    level: restorePriority(location.groupResource),
+    uid: object.metadata.uid,
+    controllerUid: controllerOf(object)?.uid,
+    labels: namespaced ? undefined : object.metadata.labels ?? {},
+    selected,
+    skip: skipReason(location.groupResource, object)
+  })
+}
+
+const selectClusterScoped = (state: PassState, selection: RestoreSelection): void => {
+  for (const item of state.items) {
+    if (item.namespace !== undefined) continue
+    const object: KubeObject = { apiVersion: "", kind: item.kind, metadata: { name: item.name, labels: item.labels ?? {} } }
+    item.selected = resourceIncluded(selection.resources, item.groupResource) &&
+      includeObject(selection.filters, state.related, resourceOf(item.groupResource, false, item.kind), object)
+  }
+}
+
+/**
+ * An item is recreated by its owner when its controller owner is in the backup, is not skipped on
+ * its own account, and is selected or itself recreated by its owner — so a Deployment's
+ * ReplicaSet is skipped, and so are that ReplicaSet's pods.
+ */
+const skipOwned = (items: ReadonlyArray<PlannedItem>): void => {
+  const byUid = new Map<string, PlannedItem>()
+  for (const item of items) if (item.uid !== undefined && item.uid !== "") byUid.set(item.uid, item)
+  const skippedOnItsOwn = new Set(items.filter((item) => item.skip !== undefined))
+  const memo = new Map<PlannedItem, boolean>()
+  const ownerOf = (item: PlannedItem) => (item.controllerUid === undefined ? undefined : byUid.get(item.controllerUid))
+  // The depth bound only matters for a crafted backup whose owner references form a cycle.
+  const recreatedByOwner = (item: PlannedItem, depth: number): boolean => {
+    const known = memo.get(item)
+    if (known !== undefined) return known
+    const owner = ownerOf(item)
+    const result = owner !== undefined && owner !== item && depth < 16 && !skippedOnItsOwn.has(owner) &&
+      (owner.selected || recreatedByOwner(owner, depth + 1))
+    memo.set(item, result)
+    return result
+  }
+  for (const item of items) {
+    if (!item.selected || item.skip !== undefined || !recreatedByOwner(item, 0)) continue
+    const owner = ownerOf(item)
+    if (owner === undefined) continue
+    item.skip = owner.selected && !recreatedByOwner(owner, 0)
+      ? `owned by restored ${owner.kind} ${owner.name}`
+      : `owned by ${owner.kind} ${owner.name}, which its own owner recreates`
+  }
+}
+
+/** One pass over the entries: the plan, or the archive's own error (bad gzip, traversal, truncation). */
+export const planRestore = <E, R>(entries: Stream.Stream<ArchiveEntry, E, R>, selection: RestoreSelection) =>
+  Effect.gen(function*() {
+    const state: PassState = { items: [], invalid: [], related: makeRelated(), formatVersion: undefined }
+    yield* Stream.runForEach(entries, (entry) => Effect.sync(() => indexEntry(state, selection, entry)))
+    selectClusterScoped(state, selection)
+    skipOwned(state.items)
+    const plan: RestorePlan = { items: state.items, invalid: state.invalid, formatVersion: state.formatVersion }
+    return plan
+  }).pipe(Effect.withSpan("Restore.plan"))

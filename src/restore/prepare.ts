@@ -1,0 +1,74 @@
+// What the restore and its dry run share: discovery, validation, the plan from one pass over the
+// tarball, and re-reading the tarball's entries level by level.
+import { Data, Effect, Either, Option, Stream } from "effect"
+import type { Discovery } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import type { Backup } from "../api/backup.ts"
+import type { Restore } from "../api/restore.ts"
+import { backupKeys } from "../archive/layout.ts"
+import { readArchive } from "../archive/reader.ts"
+import type { RestoreSelection } from "./filters.ts"
+import { makeRestoreSelection } from "./filters.ts"
+import { planRestore } from "./plan.ts"
+import type { RestoreContext } from "./transforms.ts"
+import { validateRestore } from "./validate.ts"
+
+/** Why a restore that passed validation could not run to the end; becomes status.failureReason. */
+export class RestoreFailed extends Data.TaggedError("RestoreFailed")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+export const failedBecause = (prefix: string) => (error: { readonly message: string }) => new RestoreFailed({ reason: `${prefix}: ${error.message}` })
+
+export const contextOf = (restore: Restore, backup: Backup): RestoreContext => ({
+  restoreName: restore.metadata.name ?? "",
+  backupName: backup.metadata.name ?? restore.spec.backupName ?? "",
+  namespaceMapping: restore.spec.namespaceMapping ?? {}
+})
+
+/** The backup's tarball as entries, read again from storage; archive and storage errors name the entry or key. */
+export const backupEntries = (backupName: string) =>
+  Stream.unwrap(ObjectStore.pipe(Effect.map((store) => readArchive(store.get(backupKeys(backupName).tarball))))).pipe(
+    Stream.mapError((error) =>
+      error._tag === "ObjectNotFound"
+        ? new RestoreFailed({ reason: `the backup's tarball ${error.key} is missing from the storage location` })
+        : failedBecause("reading the backup failed")(error)
+    )
+  )
+
+/** Discovery, validation and the plan: what the dry run and the restore share. Left: every validation problem. */
+export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Restore, backup: Option.Option<Backup>) {
+  const kube = yield* KubeClient
+  const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
+  const problems = validateRestore(restore, backup, discovery)
+  const selection = makeRestoreSelection(restore.spec, discovery.resources)
+  const prepared: Either.Either<Prepared, ReadonlyArray<string>> =
+    problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection)
+      ? Either.left(problems)
+      : Either.right({ discovery, backup: backup.value, selection: selection.right })
+  return prepared
+})
+
+export interface Prepared {
+  readonly discovery: Discovery
+  readonly backup: Backup
+  readonly selection: RestoreSelection
+}
+
+/** Reads the plan and checks the format version. */
+export const planFromBackup = Effect.fn("Restore.planFromBackup")(function*(backup: Backup, selection: RestoreSelection) {
+  const store = yield* ObjectStore
+  const tarball = backupKeys(backup.metadata.name ?? "").tarball
+  const present = yield* store.exists(tarball).pipe(Effect.mapError(failedBecause("storage unavailable")))
+  if (!present) return yield* new RestoreFailed({ reason: `the backup's tarball ${tarball} is missing from the storage location` })
+  const plan = yield* planRestore(backupEntries(backup.metadata.name ?? ""), selection)
+  const major = plan.formatVersion?.split(".")[0]
+  if (major !== undefined && major !== "1") {
+    return yield* new RestoreFailed({ reason: `the backup's format version ${plan.formatVersion} is not supported (expected 1.x)` })
+  }
+  return plan
+})
+

@@ -1,0 +1,260 @@
+// A restore from validation to results (SPEC section 5): discover → validate → plan (one pass over
+// the tarball) → restore level by level (one more streaming pass per level that has items; CRDs
+// first, Established, rediscover) → upload log and results. Returns the Restore with its final
+// status and never fails.
+//
+// Memory: the backup is never held whole. The plan keeps a few strings per entry; each level
+// re-reads the tarball from the ObjectStore and only parses its own entries. Re-reading costs a
+// gunzip per level (about ten at most) but needs no local disk, which the server's pod may not
+// have, and a corrupt or hostile archive fails the plan pass before anything is created.
+import { Clock, DateTime, Effect, Either, Option, Stream } from "effect"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import type { Backup } from "../api/backup.ts"
+import { toTimestamp } from "../api/common.ts"
+import type { Restore, RestoreStatus } from "../api/restore.ts"
+import { gzipText } from "../archive/gzip.ts"
+import { parseEntryPath, restoreKeys } from "../archive/layout.ts"
+import type { BackupResults, Where } from "../backup/log.ts"
+import { makeBackupResults } from "../backup/log.ts"
+import type { ItemEnv, ItemOutcome } from "./item.ts"
+import { restoreItem, targetName, waitEstablished } from "./item.ts"
+import type { RestoreLog } from "./log.ts"
+import { makeRestoreLog } from "./log.ts"
+import type { PlannedItem, RestorePlan } from "./plan.ts"
+import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
+import { backupEntries, contextOf, failedBecause, planFromBackup, prepareRestore } from "./prepare.ts"
+import type { RestoreContext } from "./transforms.ts"
+
+export { validateRestore } from "./validate.ts"
+export { RestoreFailed } from "./prepare.ts"
+export type { DryRunEntry } from "./dryRun.ts"
+export { dryRunRestore } from "./dryRun.ts"
+
+export interface RestoreDeps {
+  /** Called as items are restored; a controller patches status now and then. */
+  readonly onProgress?: (progress: { readonly totalItems: number; readonly itemsRestored: number }) => Effect.Effect<void>
+  /** Items of one priority level created at once (default 16). */
+  readonly concurrency?: number
+  readonly logLineLimit?: number
+}
+
+export const defaultConcurrency = 16
+
+/** What happened to the backup's items; `skipped` counts selected items that are not restored. */
+export interface RestoreCounts {
+  readonly created: number
+  readonly unchanged: number
+  readonly updated: number
+  /** Existing, different, and left alone (policy none): warnings. */
+  readonly differs: number
+  readonly skipped: number
+  readonly failed: number
+}
+
+export interface RestoreRun {
+  readonly restore: Restore
+  readonly counts: RestoreCounts
+}
+
+const timestamp = (millis: number) => toTimestamp(DateTime.unsafeMake(millis))
+
+const withStatus = (restore: Restore, status: RestoreStatus): Restore => ({ ...restore, status: { ...restore.status, ...status } })
+
+interface RunState {
+  readonly counts: { -readonly [K in keyof RestoreCounts]: number }
+  readonly log: RestoreLog
+  readonly results: BackupResults
+  totalItems: number
+  itemsRestored: number
+}
+
+const whereOf = (context: RestoreContext, item: PlannedItem): Where => {
+  const target = targetName(context, item)
+  return target.namespace === undefined
+    ? { resource: item.groupResource, name: target.name }
+    : { resource: item.groupResource, namespace: target.namespace, name: target.name }
+}
+
+const recordOutcome = (state: RunState, context: RestoreContext, deps: RestoreDeps, item: PlannedItem, outcome: ItemOutcome) =>
+  Effect.gen(function*() {
+    const where = whereOf(context, item)
+    switch (outcome._tag) {
+      case "Created":
+        state.counts.created += 1
+        yield* state.log.write("info", "restored", where)
+        break
+      case "Unchanged":
+        state.counts.unchanged += 1
+        yield* state.log.write("info", "already exists and matches the backup", where)
+        break
+      case "Updated":
+        state.counts.updated += 1
+        yield* state.log.write("info", `existed and differed; updated to the backup's state (${outcome.diff.join("; ")})`, where)
+        break
+      case "Differs": {
+        state.counts.differs += 1
+        const message = `exists and differs from the backup; left as is (existingResourcePolicy none): ${outcome.diff.join("; ")}`
+        state.results.add("warnings", message, where)
+        yield* state.log.write("warning", message, where)
+        break
+      }
+      case "Failed":
+        state.counts.failed += 1
+        state.results.add("errors", outcome.message, where)
+        yield* state.log.write("error", outcome.message, where)
+        break
+    }
+    state.itemsRestored += 1
+    if (deps.onProgress !== undefined) yield* deps.onProgress({ totalItems: state.totalItems, itemsRestored: state.itemsRestored })
+  })
+
+/** One level: a streaming pass over the tarball restoring that level's entries, `concurrency` at a time. */
+const restoreLevel = (env: ItemEnv, state: RunState, deps: RestoreDeps, backupName: string, items: ReadonlyArray<PlannedItem>) =>
+  Effect.gen(function*() {
+    const byPath = new Map(items.map((item) => [item.path, item]))
+    const existing: Array<PlannedItem> = []
+    yield* backupEntries(backupName).pipe(
+      Stream.filter((entry) => byPath.has(entry.path)),
+      Stream.mapEffect((entry) => {
+        const item = byPath.get(entry.path)!
+        // A duplicate entry path is restored once.
+        byPath.delete(entry.path)
+        return restoreItem(env, item, entry).pipe(
+          Effect.tap((outcome) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() => void existing.push(item)))),
+          Effect.flatMap((outcome) => recordOutcome(state, env.context, deps, item, outcome))
+        )
+      }, { concurrency: deps.concurrency ?? defaultConcurrency, unordered: true }),
+      Stream.runDrain
+    )
+    return existing
+  }).pipe(Effect.withSpan("Restore.level", { attributes: { items: items.length } }))
+
+/** After the CRDs: wait until each is Established, then rediscover so custom resources resolve. */
+const settleCrds = Effect.fn("Restore.settleCrds")(function*(env: ItemEnv, state: RunState, crds: ReadonlyArray<PlannedItem>) {
+  const kube = yield* KubeClient
+  yield* Effect.forEach(crds, (crd) =>
+    waitEstablished(crd.name).pipe(
+      Effect.catchAll((error) =>
+        Effect.gen(function*() {
+          const message = `not usable: ${error.message}`
+          state.results.add("errors", message, { resource: crd.groupResource, name: crd.name })
+          yield* state.log.write("error", message, { resource: crd.groupResource, name: crd.name })
+        })
+      )
+    ), { concurrency: 8, discard: true })
+  env.discovery.current = yield* kube.discover.pipe(Effect.mapError(failedBecause("rediscovery after restoring the CRDs failed")))
+})
+
+const logPlan = Effect.fn("Restore.logPlan")(function*(state: RunState, context: RestoreContext, plan: RestorePlan) {
+  for (const invalid of plan.invalid) {
+    const location = parseEntryPath(invalid.path)
+    const where: Where = Either.isRight(location) && location.right._tag === "Resource"
+      ? { resource: location.right.groupResource, ...(location.right.namespace === undefined ? {} : { namespace: location.right.namespace }), name: location.right.name }
+      : {}
+    state.counts.failed += 1
+    state.results.add("errors", `cannot be restored: ${invalid.reason}`, where)
+    yield* state.log.write("error", `entry ${invalid.path} cannot be restored: ${invalid.reason}`, where)
+  }
+  for (const item of plan.items) {
+    if (!item.selected || item.skip === undefined) continue
+    state.counts.skipped += 1
+    yield* state.log.write("info", `skipped: ${item.skip}`, whereOf(context, item))
+  }
+})
+
+/** Every level in order; fails only when the archive or discovery does. */
+const restoreAll = Effect.fn("Restore.restoreAll")(function*(
+  env: ItemEnv,
+  state: RunState,
+  deps: RestoreDeps,
+  backupName: string,
+  levels: ReadonlyMap<number, ReadonlyArray<PlannedItem>>
+) {
+  for (let level = crdLevel; level <= lastLevel; level++) {
+    const items = levels.get(level)
+    if (items === undefined || items.length === 0) continue
+    const restored = yield* restoreLevel(env, state, deps, backupName, items)
+    if (level === crdLevel) yield* settleCrds(env, state, restored)
+  }
+})
+
+/** Uploads the log and results; a failure here is reported in the returned status, not thrown. */
+const uploadResults = Effect.fn("Restore.uploadResults")(function*(name: string, state: RunState) {
+  const store = yield* ObjectStore
+  const keys = restoreKeys(name)
+  yield* store.put(keys.results, gzipText(Stream.make(JSON.stringify(state.results.toJson()))))
+  const lines = yield* state.log.lines
+  yield* store.put(keys.logs, gzipText(Stream.fromIterable(lines.map((line) => `${line}\n`))))
+})
+
+/** Runs the restore and reports what happened to each item as counts. */
+export const executeRestore = Effect.fn("Restore.run")(function*(restore: Restore, backup: Option.Option<Backup>, deps: RestoreDeps = {}) {
+  const name = restore.metadata.name ?? ""
+  const startMillis = yield* Clock.currentTimeMillis
+  const started: RestoreStatus = { startTimestamp: timestamp(startMillis) }
+  const noCounts: RestoreCounts = { created: 0, unchanged: 0, updated: 0, differs: 0, skipped: 0, failed: 0 }
+  const prepared = yield* prepareRestore(restore, backup).pipe(Effect.either)
+  if (Either.isLeft(prepared)) {
+    const now = yield* Clock.currentTimeMillis
+    return {
+      restore: withStatus(restore, { ...started, phase: "Failed", failureReason: prepared.left.reason, completionTimestamp: timestamp(now) }),
+      counts: noCounts
+    } satisfies RestoreRun
+  }
+  if (Either.isLeft(prepared.right)) {
+    return { restore: withStatus(restore, { phase: "FailedValidation", validationErrors: prepared.right.left }), counts: noCounts } satisfies RestoreRun
+  }
+  const { discovery, selection } = prepared.right.right
+  const backupValue = prepared.right.right.backup
+  const backupName = backupValue.metadata.name ?? ""
+  const context = contextOf(restore, backupValue)
+  const log = makeRestoreLog(name, deps.logLineLimit)
+  yield* log.write("info", `restore ${name} of backup ${backupName} started`)
+
+  const env: ItemEnv = {
+    context,
+    policy: restore.spec.existingResourcePolicy,
+    discovery: { current: discovery },
+    namespaces: new Set()
+  }
+  const state: RunState = { counts: { ...noCounts }, log, results: makeBackupResults(), totalItems: 0, itemsRestored: 0 }
+  const outcome = yield* Effect.gen(function*() {
+    const plan = yield* planFromBackup(backupValue, selection)
+    const levels = itemsToRestore(plan)
+    let totalItems = 0
+    for (const items of levels.values()) totalItems += items.length
+    state.totalItems = totalItems
+    yield* logPlan(state, context, plan)
+    yield* log.write("info", `${totalItems} items to restore, ${state.counts.skipped} skipped`)
+    if (deps.onProgress !== undefined) yield* deps.onProgress({ totalItems, itemsRestored: 0 })
+    yield* restoreAll(env, state, deps, backupName, levels)
+  }).pipe(Effect.either)
+
+  const failureReason = Either.isLeft(outcome) ? outcome.left.reason : undefined
+  if (failureReason !== undefined) yield* log.write("error", `restore failed: ${failureReason}`)
+  const { warnings, errors } = state.results.counts()
+  const phase = failureReason !== undefined ? "Failed" : errors > 0 ? "PartiallyFailed" : "Completed"
+  const { created, unchanged, updated, differs, skipped, failed } = state.counts
+  yield* log.write(
+    "info",
+    `restore ${name} ${phase}: ${created} created, ${unchanged} unchanged, ${updated} updated, ${differs} left as they differ, ${skipped} skipped, ${failed} failed`
+  )
+  const uploaded = yield* uploadResults(name, state).pipe(Effect.either)
+  const completedMillis = yield* Clock.currentTimeMillis
+  const final = withStatus(restore, {
+    ...started,
+    phase,
+    completionTimestamp: timestamp(completedMillis),
+    progress: { totalItems: state.totalItems, itemsRestored: state.itemsRestored },
+    // The restore itself is done; a log that could not be stored is one more warning.
+    warnings: warnings + (Either.isLeft(uploaded) ? 1 : 0),
+    errors,
+    ...(failureReason === undefined ? {} : { failureReason })
+  })
+  return { restore: final, counts: { ...state.counts } } satisfies RestoreRun
+})
+
+/** Runs the restore to its final status: Completed, PartiallyFailed, Failed or FailedValidation. */
+export const runRestore = (restore: Restore, backup: Option.Option<Backup>, deps: RestoreDeps = {}) =>
+  executeRestore(restore, backup, deps).pipe(Effect.map((run) => run.restore))

@@ -1,0 +1,57 @@
+// What the restore never creates (SPEC section 5.5): kinds that are not state, objects a
+// controller recreates, objects that have run their course.
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { isRecord } from "../kube/json.ts"
+import { mirrorPodAnnotation } from "./transforms.ts"
+
+/** Never restored, whatever the filters say (Velero's non-restorable resources, Ark's own requests). */
+export const neverRestored: ReadonlySet<string> = new Set([
+  "nodes",
+  "events",
+  "events.events.k8s.io",
+  "csinodes.storage.k8s.io",
+  "volumeattachments.storage.k8s.io",
+  "backups.ark.heptio.com",
+  "restores.ark.heptio.com",
+  "deletebackuprequests.ark.heptio.com",
+  "downloadrequests.ark.heptio.com"
+])
+
+const statusOf = (object: KubeObject): Record<string, unknown> => (isRecord(object["status"]) ? object["status"] : {})
+
+/** A mirror pod is the API's view of a static pod: the kubelet recreates it from its manifest. */
+export const isMirrorPod = (object: KubeObject): boolean =>
+  object.metadata.annotations !== undefined && Object.hasOwn(object.metadata.annotations, mirrorPodAnnotation)
+
+export const finishedPodPhase = (object: KubeObject): string | undefined => {
+  const phase = statusOf(object)["phase"]
+  return phase === "Succeeded" || phase === "Failed" ? phase : undefined
+}
+
+/** The condition (Complete or Failed) a finished Job carries with status True. */
+export const finishedJobCondition = (object: KubeObject): string | undefined => {
+  const conditions = statusOf(object)["conditions"]
+  if (!Array.isArray(conditions)) return undefined
+  const done = conditions.find((condition: unknown) =>
+    isRecord(condition) && (condition["type"] === "Complete" || condition["type"] === "Failed") && condition["status"] === "True"
+  )
+  return isRecord(done) && typeof done["type"] === "string" ? done["type"] : undefined
+}
+
+/** Why this object is skipped on its own account, or undefined. Ownership is decided over the whole backup (plan.ts). */
+export const skipReason = (groupResource: string, object: KubeObject): string | undefined => {
+  if (neverRestored.has(groupResource)) return `${groupResource} are never restored`
+  if (groupResource === "pods") {
+    if (isMirrorPod(object)) return "mirror pod: the kubelet recreates it from its static manifest"
+    const phase = finishedPodPhase(object)
+    if (phase !== undefined) return `pod has finished (phase ${phase})`
+  }
+  if (groupResource === "jobs.batch") {
+    const condition = finishedJobCondition(object)
+    if (condition !== undefined) return `job has finished (${condition})`
+  }
+  return undefined
+}
+
+/** The owner reference with `controller: true`, if any. */
+export const controllerOf = (object: KubeObject) => object.metadata.ownerReferences?.find((reference) => reference.controller === true)

@@ -8,6 +8,7 @@ import type { KubeClient } from "../../services/KubeClient.ts"
 import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import * as BackupController from "./controllers/backup.ts"
 import * as LocationController from "./controllers/locations.ts"
+import * as RestoreController from "./controllers/restore.ts"
 
 export type LogFormat = "json" | "text"
 export type LogLevelName = "debug" | "info" | "warning" | "error"
@@ -18,6 +19,8 @@ export interface ControllerOptions {
   /** No backup, schedule or GC controllers: this cluster only restores (migration target). */
   readonly restoreOnly: boolean
   readonly backupConcurrency: number
+  /** Restores that run at once (`--restore-concurrency`); default 2. */
+  readonly restoreConcurrency?: number
   /** How often every BackupStorageLocation is checked (`--backup-sync-period`). */
   readonly locationValidationPeriod: Duration.DurationInput
   readonly progressInterval?: Duration.DurationInput
@@ -35,14 +38,19 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
     namespace: options.namespace,
     validationPeriod: options.locationValidationPeriod
   })
-  if (options.restoreOnly) return locations
+  const restores = RestoreController.layer({
+    namespace: options.namespace,
+    concurrency: options.restoreConcurrency ?? 2,
+    ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval })
+  })
+  if (options.restoreOnly) return Layer.merge(locations, restores)
   const backups = BackupController.layer({
     namespace: options.namespace,
     concurrency: options.backupConcurrency,
     ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval })
   })
-  // Later: restore, schedule, gc, backup-deletion, download-request and storage-sync controllers.
-  return Layer.mergeAll(locations, backups)
+  // Later: schedule, gc, backup-deletion, download-request and storage-sync controllers.
+  return Layer.mergeAll(locations, restores, backups)
 }
 
 /** The live services from the flags: the API server of --kubeconfig, and S3/filesystem stores. */
@@ -69,7 +77,8 @@ export const runServer = (options: ServerOptions): Effect.Effect<never, KubeLive
       Effect.annotateLogs({
         namespace: options.namespace,
         restoreOnly: options.restoreOnly,
-        backupConcurrency: options.backupConcurrency
+        backupConcurrency: options.backupConcurrency,
+        restoreConcurrency: options.restoreConcurrency ?? 2
       })
     )
     // /metrics, /healthz and /readyz (--metrics-address) belong here, beside the controllers: issue 8.

@@ -47,10 +47,10 @@ describe("ark CLI", () => {
   })
 
   it("an undelivered command says so plainly and exits non-zero", () => {
-    const { status, stdout, stderr } = ark("restore", "create", "nightly-restore", "--from-backup", "nightly")
+    const { status, stdout, stderr } = ark("schedule", "create", "x", "--schedule", "@daily")
     expect(status).not.toBe(0)
-    expect(stderr).toContain("`ark restore create` is not implemented yet")
-    expect(stderr).toContain("hint: it arrives with issue 5")
+    expect(stderr).toContain("`ark schedule create` is not implemented yet")
+    expect(stderr).toContain("hint: it arrives with issue 7")
     expect(stdout).toBe("")
   })
 

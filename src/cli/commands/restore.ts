@@ -1,7 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Effect } from "effect"
-import { notYetDelivered } from "../errors.ts"
+import { createRestore } from "../restore/create.ts"
+import { deleteRestore } from "../restore/delete.ts"
+import { restoreLogs } from "../restore/files.ts"
+import { describeRestoreCommand, getRestores } from "../restore/read.ts"
 import { connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
+import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the restore's name"))
 
@@ -30,28 +33,29 @@ const create = Command.make(
     ),
     wait
   },
-  () => Effect.fail(notYetDelivered("ark restore create", "restores"))
-).pipe(Command.withDescription("Restore objects and volumes from a backup"))
+  (args) => createRestore(args)
+).pipe(Command.withDescription("Restore objects and volumes from a backup"), withCluster)
 
 const get = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  () => Effect.fail(notYetDelivered("ark restore get", "restores"))
-).pipe(Command.withDescription("List restores, or show one"))
+  (args) => getRestores(args)
+).pipe(Command.withDescription("List restores, or show one"), withCluster)
 
 const describe = Command.make(
   "describe",
   {
     name,
     ...connection,
-    details: Options.boolean("details").pipe(Options.withDescription("also list every restored object"))
+    details: Options.boolean("details").pipe(Options.withDescription("also show the restore's warnings and errors in full"))
   },
-  () => Effect.fail(notYetDelivered("ark restore describe", "restores"))
-).pipe(Command.withDescription("Show a restore's spec, status, warnings and errors"))
+  (args) => describeRestoreCommand(args)
+).pipe(Command.withDescription("Show a restore's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, () =>
-  Effect.fail(notYetDelivered("ark restore logs", "restores"))
-).pipe(Command.withDescription("Print a restore's log from object storage"))
+const logs = Command.make("logs", { name, ...connection }, (args) => restoreLogs(args)).pipe(
+  Command.withDescription("Print a restore's log (JSON lines) from object storage"),
+  withCluster
+)
 
 const remove = Command.make(
   "delete",
@@ -60,8 +64,8 @@ const remove = Command.make(
     ...connection,
     confirm: Options.boolean("confirm").pipe(Options.withDescription("do not ask for confirmation"))
   },
-  () => Effect.fail(notYetDelivered("ark restore delete", "restores"))
-).pipe(Command.withDescription("Delete a restore and its files in object storage"))
+  (args) => deleteRestore(args)
+).pipe(Command.withDescription("Delete a restore and its files in object storage (the restored objects stay)"), withCluster)
 
 export const restoreCommand = Command.make("restore").pipe(
   Command.withDescription("Work with restores"),

@@ -38,7 +38,10 @@ export const serverCommand = Command.make(
       Options.withDescription("backups that run at once; more wait in phase New"),
       Options.withDefault(2)
     ),
-    restoreConcurrency: Options.integer("restore-concurrency").pipe(Options.withDefault(2)),
+    restoreConcurrency: Options.integer("restore-concurrency").pipe(
+      Options.withDescription("restores that run at once; more wait in phase New"),
+      Options.withDefault(2)
+    ),
     clientQps: Options.float("client-qps").pipe(
       Options.withDescription("steady API server requests per second"),
       Options.withDefault(50)
@@ -51,11 +54,13 @@ export const serverCommand = Command.make(
       yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
       yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
       const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
+      const restoreConcurrency = yield* atLeastOne("restore-concurrency", flags.restoreConcurrency)
       return yield* runServer({
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,
         restoreOnly: flags.restoreOnly,
         backupConcurrency,
+        restoreConcurrency,
         locationValidationPeriod: backupSyncPeriod,
         logFormat: flags.logFormat,
         logLevel: flags.logLevel

@@ -1,0 +1,163 @@
+// `ark restore create`: submit a Restore resource, and with --wait follow it to its end; with
+// --dry-run, show what the restore would do and submit nothing.
+import { Terminal } from "@effect/platform"
+import { Console, DateTime, Effect, Option, Ref, Schema, Stream } from "effect"
+import { Restore } from "../../api/index.ts"
+import { dryRunRestore } from "../../restore/run.ts"
+import { latestScheduledBackup } from "../../server/controllers/restoreSource.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import type { KubeObject } from "../../../services/KubeClient.ts"
+import { ObjectStore } from "../../../services/ObjectStore.ts"
+import { kubeFailure } from "../backup/kube.ts"
+import { CliError } from "../errors.ts"
+import { backupWithStore, requireRestorable, restoresGvr } from "./kube.ts"
+import type { RestoreFlags, RestoreSource } from "./spec.ts"
+import { restoreName, restoreResource, restoreSource, restoreSpecFromFlags } from "./spec.ts"
+import { dryRunView, isFinished, outcomeLine, progressLine } from "./view.ts"
+
+export interface CreateArgs extends RestoreFlags {
+  readonly name: Option.Option<string>
+  readonly namespace: string
+  readonly dryRun: boolean
+  readonly wait: boolean
+}
+
+/** The Restore the flags describe; the default name comes from the clock (UTC). */
+export const desiredRestore = Effect.fn("Cli.restoreDesired")(function*(args: CreateArgs) {
+  const source = yield* restoreSource(args)
+  const spec = yield* restoreSpecFromFlags(args)
+  const name = yield* restoreName(args.name, source, yield* DateTime.now)
+  return { source, restore: restoreResource(name, args.namespace, spec) }
+})
+
+export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: CreateArgs) {
+  const kube = yield* KubeClient
+  const { restore, source } = yield* desiredRestore(args)
+  const name = restore.metadata.name ?? ""
+  if (args.dryRun) return yield* dryRun(restore, source, args.namespace)
+  const encoded = yield* Schema.encode(Restore)(restore).pipe(
+    Effect.mapError((error) => new CliError({ message: `cannot encode restore "${name}": ${error.message}` }))
+  )
+  const created = yield* kube.create(restoresGvr, encoded).pipe(
+    Effect.mapError((error) =>
+      error._tag === "KubeAlreadyExists"
+        ? new CliError({
+          message: `restore "${name}" already exists in namespace ${args.namespace}`,
+          hint: `choose another name, or \`ark restore delete ${name}\` first`
+        })
+        : kubeFailure(`cannot create restore "${name}"`, args.namespace)(error)
+    )
+  )
+  if (!args.wait) {
+    yield* Console.log(
+      `Restore request "${name}" submitted successfully.\n` +
+        `Run \`ark restore describe ${name}\` or \`ark restore logs ${name}\` for more details.`
+    )
+    return
+  }
+  yield* Console.log(`Restore request "${name}" submitted successfully. Waiting for it to finish (Ctrl-C stops waiting, not the restore).`)
+  const finished = yield* waitForRestore(created, args.namespace)
+  yield* Console.log(outcomeLine(finished))
+  if (finished.status?.phase !== "Completed") {
+    return yield* new CliError({
+      message: `restore "${name}" ended ${finished.status?.phase ?? "New"}, not Completed`,
+      hint: `\`ark restore describe ${name} --details\` and \`ark restore logs ${name}\` show why`
+    })
+  }
+})
+
+/** Reads the backup's tarball and prints what the restore would do; writes nothing anywhere. */
+const dryRun = Effect.fn("Cli.restoreDryRun")(function*(restore: Restore, source: RestoreSource, namespace: string) {
+  const backupName = source._tag === "Backup" ? source.name : yield* latestOfSchedule(source.name, namespace)
+  const { backup, store } = yield* backupWithStore(backupName, namespace)
+  yield* requireRestorable(backup)
+  const planned: Restore = { ...restore, spec: { ...restore.spec, backupName } }
+  const entries = yield* dryRunRestore(planned, backup).pipe(
+    Effect.provideService(ObjectStore, store),
+    Effect.mapError((error) =>
+      new CliError({
+        message: `cannot plan restore from backup "${backupName}": ${error.reason}`,
+        hint: `ark backup describe ${backupName} shows the backup`
+      })
+    )
+  )
+  yield* Console.log(
+    `Dry run of restore "${restore.metadata.name ?? ""}" from backup "${backupName}": nothing was created or changed.\n`
+  )
+  yield* Console.log(dryRunView(entries))
+})
+
+const latestOfSchedule = (schedule: string, namespace: string) =>
+  latestScheduledBackup(schedule, namespace).pipe(
+    Effect.mapError((error) => kubeFailure(`cannot list the backups of schedule "${schedule}"`, namespace)(error)),
+    Effect.flatMap(Option.match({
+      onNone: () =>
+        Effect.fail(new CliError({
+          message: `schedule "${schedule}" has no Completed backup to restore from`,
+          hint: "ark backup get lists the backups"
+        })),
+      onSome: (name) => Effect.succeed(name)
+    }))
+  )
+
+const decodeRestore = (object: KubeObject) =>
+  Schema.decodeUnknown(Restore)(object).pipe(
+    Effect.mapError((error) => new CliError({ message: `restore "${object.metadata.name ?? ""}" is malformed: ${error.message}` }))
+  )
+
+/**
+ * Follows one restore through watch events until it finishes, showing progress: one line per
+ * change, or a single line rewritten in place on a terminal. A watch that closes or expires (410)
+ * is resumed from the newest state read with a get.
+ */
+export const waitForRestore = Effect.fn("Cli.waitForRestore")(function*(initial: KubeObject, namespace: string) {
+  const kube = yield* KubeClient
+  const terminal = yield* Terminal.Terminal
+  const tty = yield* terminal.isTTY
+  const name = initial.metadata.name ?? ""
+  const latest = yield* Ref.make(yield* decodeRestore(initial))
+  const shown = yield* Ref.make("")
+  const failure = (doing: string) => kubeFailure(doing, namespace)
+
+  const show = (restore: Restore) =>
+    Effect.gen(function*() {
+      const line = progressLine(restore)
+      if ((yield* Ref.getAndSet(shown, line)) === line) return
+      // A cosmetic line: a failed write to the terminal must not fail the wait.
+      yield* tty ? terminal.display(`\r\u001b[2K${line}`).pipe(Effect.ignore) : Console.log(line)
+    })
+
+  const observe = (object: KubeObject) =>
+    decodeRestore(object).pipe(Effect.tap((restore) => Ref.set(latest, restore)), Effect.tap((restore) => show(restore)))
+
+  const deleted = new CliError({
+    message: `restore "${name}" was deleted while waiting for it`,
+    hint: "ark restore get lists the restores"
+  })
+
+  const follow = (resourceVersion: string | undefined) =>
+    kube.watch(restoresGvr, { namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) }).pipe(
+      Stream.filter((event) => event.type !== "BOOKMARK" && event.object.metadata.name === name),
+      Stream.mapEffect((event) => (event.type === "DELETED" ? Effect.fail(deleted) : observe(event.object))),
+      Stream.takeUntil((restore) => isFinished(restore.status?.phase)),
+      Stream.runDrain,
+      Effect.catchTag("KubeGone", () => Effect.void),
+      Effect.mapError((error) => (error._tag === "CliError" ? error : failure(`cannot watch restore "${name}"`)(error)))
+    )
+
+  const refresh = kube.get(restoresGvr, name, namespace).pipe(
+    Effect.mapError((error) => (error._tag === "KubeNotFound" ? deleted : failure(`cannot read restore "${name}"`)(error))),
+    Effect.flatMap((object) => observe(object))
+  )
+
+  yield* show(yield* Ref.get(latest))
+  while (!isFinished((yield* Ref.get(latest)).status?.phase)) {
+    const from = (yield* Ref.get(latest)).metadata.resourceVersion
+    yield* follow(from)
+    if (!isFinished((yield* Ref.get(latest)).status?.phase)) yield* refresh
+  }
+  if (tty) yield* terminal.display("\n").pipe(Effect.ignore)
+  return yield* Ref.get(latest)
+}, (effect) =>
+  Effect.onInterrupt(effect, () => Console.error("stopped waiting; the restore goes on in the cluster")))
+

@@ -1,0 +1,224 @@
+// How restores look in the terminal: the `get` table, `describe`, `--wait` progress and the
+// `--dry-run` plan. Pure.
+import { Either, Option } from "effect"
+import type { Restore, RestorePhase } from "../../api/index.ts"
+import type { DryRunEntry } from "../../restore/run.ts"
+import { labelSelectorToString } from "../../kube/labelSelector.ts"
+import { formatTime, listOrNone, mapOrNone, renderTable } from "../render.ts"
+
+/** Phases after which a restore changes no more. */
+export const isFinished = (phase: RestorePhase | undefined): boolean =>
+  phase !== undefined && phase !== "New" && phase !== "InProgress"
+
+const phaseOf = (restore: Restore): RestorePhase => restore.status?.phase ?? "New"
+
+export const selectorSummary = (restore: Restore): string =>
+  restore.spec.labelSelector === undefined
+    ? "<none>"
+    : Either.getOrElse(labelSelectorToString(restore.spec.labelSelector), () => JSON.stringify(restore.spec.labelSelector)) ||
+      "<all>"
+
+/** The backup a restore reads, or the schedule whose latest it will read. */
+const sourceOf = (restore: Restore): string =>
+  restore.spec.backupName ?? (restore.spec.scheduleName === undefined ? "" : `<latest of schedule ${restore.spec.scheduleName}>`)
+
+export const restoreTableHeaders = [
+  "NAME",
+  "BACKUP",
+  "STATUS",
+  "STARTED",
+  "COMPLETED",
+  "ERRORS",
+  "WARNINGS",
+  "CREATED",
+  "SELECTOR"
+] as const
+
+export const restoreRow = (restore: Restore): ReadonlyArray<string> => [
+  restore.metadata.name ?? "",
+  sourceOf(restore),
+  phaseOf(restore),
+  formatTime(restore.status?.startTimestamp),
+  formatTime(restore.status?.completionTimestamp),
+  String(restore.status?.errors ?? 0),
+  String(restore.status?.warnings ?? 0),
+  formatTime(restore.metadata.creationTimestamp),
+  selectorSummary(restore)
+]
+
+export const restoreTable = (restores: ReadonlyArray<Restore>): string =>
+  renderTable(restoreTableHeaders, restores.map((restore) => restoreRow(restore)))
+
+/** One line of `--wait` progress: what the restore is doing now. */
+export const progressLine = (restore: Restore): string => {
+  const phase = phaseOf(restore)
+  if (phase === "New") return "phase New: waiting for the Ark server to start the restore"
+  const progress = restore.status?.progress
+  const done = progress?.itemsRestored ?? 0
+  if (phase === "InProgress") {
+    return progress?.totalItems === undefined ? "phase InProgress: reading the backup" : `items restored: ${done}/${progress.totalItems}`
+  }
+  return `phase ${phase}: ${done} items restored`
+}
+
+/** The last line of `--wait`: the phase and the counts that matter for it. */
+export const outcomeLine = (restore: Restore): string => {
+  const name = restore.metadata.name ?? ""
+  const status = restore.status
+  const counts = `${status?.progress?.itemsRestored ?? 0} items, ${status?.warnings ?? 0} warnings, ${status?.errors ?? 0} errors`
+  const phase = phaseOf(restore)
+  switch (phase) {
+    case "FailedValidation":
+      return `Restore "${name}" failed validation:\n${(status?.validationErrors ?? []).map((problem) => `  - ${problem}`).join("\n")}`
+    case "Failed":
+      return `Restore "${name}" Failed${status?.failureReason === undefined ? "" : `: ${status.failureReason}`} (${counts})`
+    default:
+      return `Restore "${name}" ${phase} (${counts})`
+  }
+}
+
+const clusterScope = (value: boolean | undefined) => (value === undefined ? "auto" : value ? "included" : "excluded")
+
+/** `{warnings, errors}` of the results file: messages about Ark, the cluster scope, and each namespace. */
+export interface ResultMessages {
+  readonly ark?: ReadonlyArray<string>
+  readonly cluster?: ReadonlyArray<string>
+  readonly namespaces?: Readonly<Record<string, ReadonlyArray<string>>>
+}
+
+export interface RestoreResults {
+  readonly warnings?: ResultMessages
+  readonly errors?: ResultMessages
+}
+
+const messageLines = (title: string, messages: ResultMessages | undefined): ReadonlyArray<string> => {
+  const ark = messages?.ark ?? []
+  const cluster = messages?.cluster ?? []
+  const namespaces = Object.entries(messages?.namespaces ?? {}).sort(([a], [b]) => a.localeCompare(b))
+  if (ark.length + cluster.length + namespaces.length === 0) return [`${title}:  <none>`]
+  const list = (items: ReadonlyArray<string>) => (items.length === 0 ? ["    <none>"] : items.map((item) => `    ${item}`))
+  return [
+    `${title}:`,
+    "  Ark:",
+    ...list(ark),
+    "  Cluster:",
+    ...list(cluster),
+    "  Namespaces:",
+    ...(namespaces.length === 0
+      ? ["    <none>"]
+      : namespaces.flatMap(([namespace, items]) => [`    ${namespace}:`, ...items.map((item) => `      ${item}`)]))
+  ]
+}
+
+const resultLines = (details: Option.Option<Either.Either<RestoreResults, string>>): ReadonlyArray<string> =>
+  Option.match(details, {
+    onNone: () => ["Results:  <use --details to show the restore's warnings and errors>"],
+    onSome: Either.match({
+      onLeft: (reason) => [`Results:  <not available: ${reason}>`],
+      onRight: (results) => [...messageLines("Warnings", results.warnings), "", ...messageLines("Errors", results.errors)]
+    })
+  })
+
+/** `ark restore describe`: Velero's layout; the results file only with `--details`. */
+export const describeRestore = (
+  restore: Restore,
+  details: Option.Option<Either.Either<RestoreResults, string>>
+): string => {
+  const { spec, status } = restore
+  const mapping = spec.namespaceMapping === undefined
+    ? "<none>"
+    : listOrNone(Object.entries(spec.namespaceMapping).map(([from, to]) => `${from}=${to}`))
+  const lines = [
+    `Name:         ${restore.metadata.name ?? ""}`,
+    `Namespace:    ${restore.metadata.namespace ?? ""}`,
+    `Labels:       ${mapOrNone(restore.metadata.labels)}`,
+    `Annotations:  ${mapOrNone(restore.metadata.annotations)}`,
+    "",
+    `Phase:  ${phaseOf(restore)}`,
+    ...(status?.validationErrors !== undefined && status.validationErrors.length > 0
+      ? ["", "Validation errors:", ...status.validationErrors.map((problem) => `  - ${problem}`)]
+      : []),
+    ...(status?.failureReason === undefined ? [] : [`Failure reason:  ${status.failureReason}`]),
+    "",
+    `Started:    ${formatTime(status?.startTimestamp)}`,
+    `Completed:  ${formatTime(status?.completionTimestamp)}`,
+    "",
+    `Items restored:  ${status?.progress?.itemsRestored ?? 0} of ${status?.progress?.totalItems ?? "?"}`,
+    `Warnings:        ${status?.warnings ?? 0}`,
+    `Errors:          ${status?.errors ?? 0}`,
+    "",
+    `Backup:  ${sourceOf(restore)}`,
+    ...(spec.scheduleName === undefined ? [] : [`Schedule:  ${spec.scheduleName}`]),
+    "",
+    "Namespaces:",
+    `  Included:  ${spec.includedNamespaces === undefined ? "all namespaces found in the backup" : listOrNone(spec.includedNamespaces)}`,
+    `  Excluded:  ${listOrNone(spec.excludedNamespaces)}`,
+    "",
+    "Resources:",
+    `  Included:        ${spec.includedResources === undefined ? "*" : listOrNone(spec.includedResources)}`,
+    `  Excluded:        ${listOrNone(spec.excludedResources)}`,
+    `  Cluster-scoped:  ${clusterScope(spec.includeClusterResources)}`,
+    "",
+    `Namespace mappings:  ${mapping}`,
+    "",
+    `Label selector:  ${selectorSummary(restore)}`,
+    "",
+    `Restore PVs:               ${spec.restorePVs}`,
+    `Existing resource policy:  ${spec.existingResourcePolicy}`,
+    "",
+    ...resultLines(details)
+  ]
+  return lines.join("\n")
+}
+
+const actions = [
+  { action: "create", title: (n: number) => `Would create (${n}):` },
+  { action: "unchanged", title: (n: number) => `Unchanged (${n}), already there and identical:` },
+  { action: "conflict", title: (n: number) => `In conflict (${n}), already there and different:` },
+  { action: "skip", title: (n: number) => `Skipped (${n}):` }
+] as const
+
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`
+
+/** `12 to create, 3 unchanged, 1 conflict, 5 skipped`. */
+export const dryRunSummary = (entries: ReadonlyArray<DryRunEntry>): string => {
+  const count = (action: DryRunEntry["action"]) => entries.filter((entry) => entry.action === action).length
+  return [
+    `${count("create")} to create`,
+    `${count("unchanged")} unchanged`,
+    plural(count("conflict"), "conflict", "conflicts"),
+    `${count("skip")} skipped`
+  ].join(", ")
+}
+
+/**
+ * The `--dry-run` plan: one section per action (create / unchanged / conflict / skip) with a row
+ * per object, a conflict's diff lines indented under it, then the summary line.
+ */
+export const dryRunView = (entries: ReadonlyArray<DryRunEntry>): string => {
+  const cells = (entry: DryRunEntry) => [entry.resource, entry.namespace ?? "<cluster>", entry.name, entry.reason ?? ""]
+  const headers = ["RESOURCE", "NAMESPACE", "NAME", "REASON"]
+  // One width per column across every section, so the sections line up.
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...entries.map((entry) => (cells(entry)[column] ?? "").length))
+  )
+  const line = (row: ReadonlyArray<string>) =>
+    "  " + row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("   ").trimEnd()
+  const sections = actions.flatMap(({ action, title }) => {
+    const group = entries.filter((entry) => entry.action === action)
+    if (group.length === 0) return []
+    const withReason = action === "skip" || action === "conflict"
+    const head = withReason ? headers : headers.slice(0, 3)
+    return [
+      title(group.length),
+      line(head),
+      ...group.flatMap((entry) => [
+        line(withReason ? cells(entry) : cells(entry).slice(0, 3)),
+        ...(entry.diff ?? []).map((diff) => `      ${diff}`)
+      ]),
+      ""
+    ]
+  })
+  return [...(entries.length === 0 ? ["The backup holds nothing this restore selects.", ""] : sections), dryRunSummary(entries)]
+    .join("\n")
+}

@@ -38,6 +38,9 @@ export const finishedJobCondition = (object: KubeObject): string | undefined => 
   return isRecord(done) && typeof done["type"] === "string" ? done["type"] : undefined
 }
 
+/** The endpoints controller writes Endpoints for every Service with a selector; the restored Service gets fresh ones. */
+const endpointsControllerLabel = "endpoints.kubernetes.io/managed-by"
+
 /** Why this object is skipped on its own account, or undefined. Ownership is decided over the whole backup (plan.ts). */
 export const skipReason = (groupResource: string, object: KubeObject): string | undefined => {
   if (neverRestored.has(groupResource)) return `${groupResource} are never restored`
@@ -45,6 +48,9 @@ export const skipReason = (groupResource: string, object: KubeObject): string | 
     if (isMirrorPod(object)) return "mirror pod: the kubelet recreates it from its static manifest"
     const phase = finishedPodPhase(object)
     if (phase !== undefined) return `pod has finished (phase ${phase})`
+  }
+  if (groupResource === "endpoints" && object.metadata.labels?.[endpointsControllerLabel] === "endpoint-controller") {
+    return "endpoints managed by the endpoints controller, which recreates them for the restored Service"
   }
   if (groupResource === "jobs.batch") {
     const condition = finishedJobCondition(object)

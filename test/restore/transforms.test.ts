@@ -200,6 +200,12 @@ const skipCases: ReadonlyArray<SkipCase> = [
     object: object("batch/v1", "Job", { name: "j", namespace: "x" }, { status: { conditions: [{ type: "Complete", status: "False" }] } }),
     reason: undefined
   },
+  {
+    rule: "controller-managed endpoints", resource: "endpoints",
+    object: object("v1", "Endpoints", { name: "web", namespace: "x", labels: { "endpoints.kubernetes.io/managed-by": "endpoint-controller" } }),
+    reason: "endpoints managed by the endpoints controller, which recreates them for the restored Service"
+  },
+  { rule: "hand-written endpoints are restored", resource: "endpoints", object: object("v1", "Endpoints", { name: "db", namespace: "x" }), reason: undefined },
   { rule: "configmaps are restored", resource: "configmaps", object: object("v1", "ConfigMap", { name: "c", namespace: "x" }), reason: undefined }
 ]
 

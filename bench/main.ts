@@ -8,15 +8,17 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { down, readEnv, up } from "../test/testenv/env.ts"
 import { benchBackup } from "./backup.ts"
+import { benchRestore } from "./restore.ts"
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { sizes: { type: "string" } } })
-const benchmarks = { backup: benchBackup } as const
+const benchmarks = { backup: benchBackup, restore: benchRestore } as const
 const name = positionals[0] ?? ""
 if (!(name in benchmarks)) {
   console.error(`usage: npm run bench -- ${Object.keys(benchmarks).join("|")} [--sizes 10000,100000]`)
   process.exit(2)
 }
-const sizes = (values.sizes ?? "10000,100000").split(",").map(Number)
+const defaultSizes = { backup: "10000,100000", restore: "10000" } as const
+const sizes = (values.sizes ?? defaultSizes[name as keyof typeof defaultSizes]).split(",").map(Number)
 
 const environment = Effect.acquireRelease(
   Effect.promise(async () => {

@@ -83,9 +83,11 @@ export const makeTransport = (kc: KubeConfig, server: string, requestTimeout: Du
 
   const open = (request: KubeRequest, context: RequestContext) =>
     Effect.gen(function*() {
+      let response: IncomingMessage | undefined
+      // Abort only what is still open: aborting a finished request costs a DOMException each time.
       const controller = yield* Effect.acquireRelease(
         Effect.sync(() => new AbortController()),
-        (controller) => Effect.sync(() => controller.abort())
+        (controller) => Effect.sync(() => response?.complete === true || controller.abort())
       )
       const query = request.query?.toString() ?? ""
       const url = new URL(base + request.path + (query === "" ? "" : `?${query}`))
@@ -102,7 +104,10 @@ export const makeTransport = (kc: KubeConfig, server: string, requestTimeout: Du
           await kc.applyToHTTPSOptions(options)
           shareAgent(options)
           return await new Promise<IncomingMessage>((resolve, reject) => {
-            const req = (url.protocol === "http:" ? http : https).request(url, options, resolve)
+            const req = (url.protocol === "http:" ? http : https).request(url, options, (message) => {
+              response = message
+              resolve(message)
+            })
             req.on("error", reject)
             req.end(body)
           })

@@ -1,0 +1,35 @@
+// `npm run bench -- restore [--sizes 10000]`: Ark's restore rate against plain concurrent creates
+// of the same objects from the same process (bench/measureRestore.ts), on a real control plane.
+import { Effect } from "effect"
+import { execFileSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+interface Measurement {
+  readonly objects: number
+  readonly plainCreatesPerSecond: number
+  readonly restorePerSecond: number
+  readonly itemsRestored: number
+}
+
+const measure = (size: number): Measurement => {
+  const script = fileURLToPath(new URL("./measureRestore.ts", import.meta.url))
+  const output = execFileSync(process.execPath, [script, String(size)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+  return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as Measurement
+}
+
+export const benchRestore = (sizes: ReadonlyArray<number>) =>
+  Effect.sync(() => {
+    console.log("objects  plain creates/s  restore/s  restore÷plain")
+    for (const size of sizes) {
+      const m = measure(size)
+      console.log(
+        [
+          String(m.objects).padStart(7),
+          m.plainCreatesPerSecond.toFixed(0).padStart(15),
+          m.restorePerSecond.toFixed(0).padStart(9),
+          (m.restorePerSecond / m.plainCreatesPerSecond).toFixed(2).padStart(13)
+        ].join("  ")
+      )
+    }
+    console.log("target: restore ≥ 0.7 × plain concurrent creates")
+  })

@@ -54,7 +54,16 @@ export const parseSharedCredentials = (text: string, profile = "default"): Optio
 
 const SECRETS = { group: "", version: "v1", resource: "secrets" } as const
 
-const locationName = (location: StorageLocation): string =>
+/** What the credential lookup reads of a location: BackupStorageLocations and VolumeSnapshotLocations both fit. */
+export interface CredentialLocation {
+  readonly metadata: { readonly name?: string; readonly namespace?: string }
+  readonly spec: {
+    readonly config?: Readonly<Record<string, string>>
+    readonly credential?: { readonly name: string; readonly key: string }
+  }
+}
+
+const locationName = (location: CredentialLocation): string =>
   `${location.metadata.namespace ?? ""}/${location.metadata.name ?? ""}`
 
 const secretValue = (secret: KubeObject, key: string): Option.Option<string> => {
@@ -64,10 +73,55 @@ const secretValue = (secret: KubeObject, key: string): Option.Option<string> => 
   return typeof encoded === "string" ? Option.some(Buffer.from(encoded, "base64").toString("utf8")) : Option.none()
 }
 
-interface ResolvedCredential {
+export interface ResolvedCredential {
   readonly credentials: Option.Option<AwsCredentials>
   /** Part of the cache key, so a rotated Secret yields a new client. */
   readonly version: string
+}
+
+const locationError = (location: CredentialLocation, message: string, cause?: unknown) =>
+  new LocationError({ location: locationName(location), message, ...(cause === undefined ? {} : { cause }) })
+
+/**
+ * The AWS credentials of a location: its `credential` Secret key (an AWS shared-credentials file,
+ * profile `config.profile`), else the `cloud-credentials` Secret if present, else the SDK's default chain.
+ */
+export const readAwsCredential = (
+  kube: KubeClient.Shape,
+  location: CredentialLocation
+): Effect.Effect<ResolvedCredential, LocationError> => {
+  const fail = (message: string, cause?: unknown) => locationError(location, message, cause)
+  const named = location.spec.credential
+  const ref = named ?? defaultCredential
+  const namespace = location.metadata.namespace ?? ""
+  const profile = location.spec.config?.["profile"] ?? "default"
+  const kubeMessage = (error: KubeError) => `cannot read Secret ${namespace}/${ref.name}: ${error.message}`
+  return kube.get(SECRETS, ref.name, namespace).pipe(
+    Effect.map((secret) => Option.some(secret)),
+    // Without a named credential a missing default Secret means: the SDK's default chain.
+    Effect.catchTag("KubeNotFound", (error) =>
+      named === undefined ? Effect.succeed(Option.none<KubeObject>()) : Effect.fail(error)),
+    Effect.mapError((error) => fail(kubeMessage(error), error)),
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.succeed<ResolvedCredential>({ credentials: Option.none(), version: "default-chain" }),
+      onSome: (secret) =>
+        Effect.gen(function*() {
+          const text = secretValue(secret, ref.key)
+          if (Option.isNone(text)) {
+            if (named === undefined) return { credentials: Option.none(), version: "default-chain" }
+            return yield* fail(`Secret ${namespace}/${ref.name} has no key ${ref.key}`)
+          }
+          const credentials = parseSharedCredentials(text.value, profile)
+          if (Option.isNone(credentials)) {
+            return yield* fail(
+              `Secret ${namespace}/${ref.name} key ${ref.key} is not an AWS credentials file with ` +
+                `aws_access_key_id and aws_secret_access_key in profile [${profile}]`
+            )
+          }
+          return { credentials, version: `${ref.name}@${secret.metadata.resourceVersion ?? ""}` }
+        })
+    }))
+  )
 }
 
 /** Supported `config` keys per provider: anything else is a typo worth failing on. */
@@ -82,43 +136,9 @@ export const make = Effect.gen(function*() {
   const cache = new Map<string, { readonly key: string; readonly store: ObjectStore.Shape }>()
   const lock = yield* Effect.makeSemaphore(1)
 
-  const fail = (location: StorageLocation, message: string, cause?: unknown) =>
-    new LocationError({ location: locationName(location), message, ...(cause === undefined ? {} : { cause }) })
+  const fail = locationError
 
-  const readCredential = (location: StorageLocation): Effect.Effect<ResolvedCredential, LocationError> => {
-    const named = location.spec.credential
-    const ref = named ?? defaultCredential
-    const namespace = location.metadata.namespace ?? ""
-    const profile = location.spec.config?.["profile"] ?? "default"
-    const kubeMessage = (error: KubeError) => `cannot read Secret ${namespace}/${ref.name}: ${error.message}`
-    return kube.get(SECRETS, ref.name, namespace).pipe(
-      Effect.map((secret) => Option.some(secret)),
-      // Without a named credential a missing default Secret means: the SDK's default chain.
-      Effect.catchTag("KubeNotFound", (error) =>
-        named === undefined ? Effect.succeed(Option.none<KubeObject>()) : Effect.fail(error)),
-      Effect.mapError((error) => fail(location, kubeMessage(error), error)),
-      Effect.flatMap(Option.match({
-        onNone: () => Effect.succeed<ResolvedCredential>({ credentials: Option.none(), version: "default-chain" }),
-        onSome: (secret) =>
-          Effect.gen(function*() {
-            const text = secretValue(secret, ref.key)
-            if (Option.isNone(text)) {
-              if (named === undefined) return { credentials: Option.none(), version: "default-chain" }
-              return yield* fail(location, `Secret ${namespace}/${ref.name} has no key ${ref.key}`)
-            }
-            const credentials = parseSharedCredentials(text.value, profile)
-            if (Option.isNone(credentials)) {
-              return yield* fail(
-                location,
-                `Secret ${namespace}/${ref.name} key ${ref.key} is not an AWS credentials file with ` +
-                  `aws_access_key_id and aws_secret_access_key in profile [${profile}]`
-              )
-            }
-            return { credentials, version: `${ref.name}@${secret.metadata.resourceVersion ?? ""}` }
-          })
-      }))
-    )
-  }
+  const readCredential = (location: StorageLocation) => readAwsCredential(kube, location)
 
   const checkConfig = (location: StorageLocation): Effect.Effect<void, LocationError> => {
     const known = knownConfig[location.spec.provider]

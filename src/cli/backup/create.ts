@@ -1,10 +1,10 @@
 // `ark backup create`: submit a Backup resource, and with --wait follow it to its end.
-import { Terminal } from "@effect/platform"
-import { Console, Effect, Option, Ref, Schema, Stream } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import { Backup } from "../../api/index.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/KubeClient.ts"
 import { CliError } from "../errors.ts"
+import { followUntilFinished } from "../wait.ts"
 import { backupsGvr, backupStorageLocationsGvr, getSchedule, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "./kube.ts"
 import type { BackupFlags } from "./spec.ts"
 import { backupFromSchedule, backupResource, backupSpecFromFlags, checkResourceName, givenSpecFlags } from "./spec.ts"
@@ -83,59 +83,16 @@ const decodeBackup = (object: KubeObject) =>
     Effect.mapError((error) => new CliError({ message: `backup "${object.metadata.name ?? ""}" is malformed: ${error.message}` }))
   )
 
-/**
- * Follows one backup through watch events until it finishes, showing progress: one line per
- * change, or a single line rewritten in place on a terminal. A watch that closes or expires (410)
- * is resumed from the newest state read with a get.
- */
-export const waitForBackup = Effect.fn("Cli.waitForBackup")(function*(initial: KubeObject, namespace: string) {
-  const kube = yield* KubeClient
-  const terminal = yield* Terminal.Terminal
-  const tty = yield* terminal.isTTY
-  const name = initial.metadata.name ?? ""
-  const latest = yield* Ref.make(yield* decodeBackup(initial))
-  const shown = yield* Ref.make("")
-  const failure = (doing: string) => kubeFailure(doing, namespace)
-
-  const show = (backup: Backup) =>
-    Effect.gen(function*() {
-      const line = progressLine(backup)
-      if ((yield* Ref.getAndSet(shown, line)) === line) return
-      // A cosmetic line: a failed write to the terminal must not fail the wait.
-      yield* tty ? terminal.display(`\r\u001b[2K${line}`).pipe(Effect.ignore) : Console.log(line)
-    })
-
-  const observe = (object: KubeObject) =>
-    decodeBackup(object).pipe(Effect.tap((backup) => Ref.set(latest, backup)), Effect.tap((backup) => show(backup)))
-
-  const deleted = new CliError({
-    message: `backup "${name}" was deleted while waiting for it`,
-    hint: "ark backup get lists the backups"
-  })
-
-  // An expired watch (410) is not a failure: the loop below resumes from a fresh get.
-  const follow = (resourceVersion: string | undefined) =>
-    kube.watch(backupsGvr, { namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) }).pipe(
-      Stream.filter((event) => event.type !== "BOOKMARK" && event.object.metadata.name === name),
-      Stream.mapEffect((event) => (event.type === "DELETED" ? Effect.fail(deleted) : observe(event.object))),
-      Stream.takeUntil((backup) => isFinished(backup.status?.phase)),
-      Stream.runDrain,
-      Effect.catchTag("KubeGone", () => Effect.void),
-      Effect.mapError((error) => (error._tag === "CliError" ? error : failure(`cannot watch backup "${name}"`)(error)))
-    )
-
-  const refresh = kube.get(backupsGvr, name, namespace).pipe(
-    Effect.mapError((error) => (error._tag === "KubeNotFound" ? deleted : failure(`cannot read backup "${name}"`)(error))),
-    Effect.flatMap((object) => observe(object))
+/** `--wait`: follows the backup until it finishes, showing progress. */
+export const waitForBackup = (initial: KubeObject, namespace: string) =>
+  followUntilFinished(
+    {
+      kind: "backup",
+      gvr: backupsGvr,
+      decode: decodeBackup,
+      isFinished: (backup: Backup) => isFinished(backup.status?.phase),
+      progressLine: (backup: Backup) => progressLine(backup)
+    },
+    initial,
+    namespace
   )
-
-  yield* show(yield* Ref.get(latest))
-  while (!isFinished((yield* Ref.get(latest)).status?.phase)) {
-    const from = (yield* Ref.get(latest)).metadata.resourceVersion
-    yield* follow(from)
-    if (!isFinished((yield* Ref.get(latest)).status?.phase)) yield* refresh
-  }
-  if (tty) yield* terminal.display("\n").pipe(Effect.ignore)
-  return yield* Ref.get(latest)
-}, (effect) =>
-  Effect.onInterrupt(effect, () => Console.error("stopped waiting; the backup goes on in the cluster")))

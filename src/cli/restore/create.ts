@@ -1,7 +1,6 @@
 // `ark restore create`: submit a Restore resource, and with --wait follow it to its end; with
 // --dry-run, show what the restore would do and submit nothing.
-import { Terminal } from "@effect/platform"
-import { Console, DateTime, Effect, Option, Ref, Schema, Stream } from "effect"
+import { Console, DateTime, Effect, Option, Schema } from "effect"
 import { Restore } from "../../api/index.ts"
 import { dryRunRestore } from "../../restore/run.ts"
 import { latestScheduledBackup } from "../../server/controllers/restoreSource.ts"
@@ -10,6 +9,7 @@ import type { KubeObject } from "../../../services/KubeClient.ts"
 import { ObjectStore } from "../../../services/ObjectStore.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
+import { followUntilFinished } from "../wait.ts"
 import { backupWithStore, requireRestorable, restoresGvr } from "./kube.ts"
 import type { RestoreFlags, RestoreSource } from "./spec.ts"
 import { restoreName, restoreResource, restoreSource, restoreSpecFromFlags } from "./spec.ts"
@@ -105,59 +105,17 @@ const decodeRestore = (object: KubeObject) =>
     Effect.mapError((error) => new CliError({ message: `restore "${object.metadata.name ?? ""}" is malformed: ${error.message}` }))
   )
 
-/**
- * Follows one restore through watch events until it finishes, showing progress: one line per
- * change, or a single line rewritten in place on a terminal. A watch that closes or expires (410)
- * is resumed from the newest state read with a get.
- */
-export const waitForRestore = Effect.fn("Cli.waitForRestore")(function*(initial: KubeObject, namespace: string) {
-  const kube = yield* KubeClient
-  const terminal = yield* Terminal.Terminal
-  const tty = yield* terminal.isTTY
-  const name = initial.metadata.name ?? ""
-  const latest = yield* Ref.make(yield* decodeRestore(initial))
-  const shown = yield* Ref.make("")
-  const failure = (doing: string) => kubeFailure(doing, namespace)
-
-  const show = (restore: Restore) =>
-    Effect.gen(function*() {
-      const line = progressLine(restore)
-      if ((yield* Ref.getAndSet(shown, line)) === line) return
-      // A cosmetic line: a failed write to the terminal must not fail the wait.
-      yield* tty ? terminal.display(`\r\u001b[2K${line}`).pipe(Effect.ignore) : Console.log(line)
-    })
-
-  const observe = (object: KubeObject) =>
-    decodeRestore(object).pipe(Effect.tap((restore) => Ref.set(latest, restore)), Effect.tap((restore) => show(restore)))
-
-  const deleted = new CliError({
-    message: `restore "${name}" was deleted while waiting for it`,
-    hint: "ark restore get lists the restores"
-  })
-
-  const follow = (resourceVersion: string | undefined) =>
-    kube.watch(restoresGvr, { namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) }).pipe(
-      Stream.filter((event) => event.type !== "BOOKMARK" && event.object.metadata.name === name),
-      Stream.mapEffect((event) => (event.type === "DELETED" ? Effect.fail(deleted) : observe(event.object))),
-      Stream.takeUntil((restore) => isFinished(restore.status?.phase)),
-      Stream.runDrain,
-      Effect.catchTag("KubeGone", () => Effect.void),
-      Effect.mapError((error) => (error._tag === "CliError" ? error : failure(`cannot watch restore "${name}"`)(error)))
-    )
-
-  const refresh = kube.get(restoresGvr, name, namespace).pipe(
-    Effect.mapError((error) => (error._tag === "KubeNotFound" ? deleted : failure(`cannot read restore "${name}"`)(error))),
-    Effect.flatMap((object) => observe(object))
+/** `--wait`: follows the restore until it finishes, showing progress. */
+export const waitForRestore = (initial: KubeObject, namespace: string) =>
+  followUntilFinished(
+    {
+      kind: "restore",
+      gvr: restoresGvr,
+      decode: decodeRestore,
+      isFinished: (restore: Restore) => isFinished(restore.status?.phase),
+      progressLine: (restore: Restore) => progressLine(restore)
+    },
+    initial,
+    namespace
   )
-
-  yield* show(yield* Ref.get(latest))
-  while (!isFinished((yield* Ref.get(latest)).status?.phase)) {
-    const from = (yield* Ref.get(latest)).metadata.resourceVersion
-    yield* follow(from)
-    if (!isFinished((yield* Ref.get(latest)).status?.phase)) yield* refresh
-  }
-  if (tty) yield* terminal.display("\n").pipe(Effect.ignore)
-  return yield* Ref.get(latest)
-}, (effect) =>
-  Effect.onInterrupt(effect, () => Console.error("stopped waiting; the restore goes on in the cluster")))
 

@@ -1,9 +1,11 @@
 // A backup from start to commit (SPEC section 4): discover → validate → plan the lists → write the
-// tarball at one revision (again from scratch on 410 Gone) → upload the log, resource list and
-// results → commit `ark-backup.json` last. Returns the Backup with its final status and never
+// tarball at one revision (again from scratch on 410 Gone) → hooks and volume snapshots → upload
+// the snapshot records, log, resource list and results → commit `ark-backup.json` last. Snapshots
+// of a backup that does not commit are deleted again. Returns the Backup with its final status and never
 // fails: every failure becomes a phase.
 import { Clock, Data, DateTime, Duration, Effect, Either, Option, Stream } from "effect"
 import { KubeClient } from "../../services/KubeClient.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup, BackupStatus } from "../api/backup.ts"
 import { toTimestamp } from "../api/common.ts"
@@ -18,8 +20,15 @@ import { selectResources } from "./resources.ts"
 import type { Filters, ListTarget } from "./select.ts"
 import { listTargets, makeFilters } from "./select.ts"
 import { validateBackupSpec } from "./validate.ts"
-import type { Attempt, BackupProgress } from "./write.ts"
+import type { VolumeServices } from "./volumes.ts"
+import { deleteTakenSnapshots, runVolumeStep } from "./volumes.ts"
+import type { Attempt, BackupProgress, WriteContext } from "./write.ts"
 import { writeTarball } from "./write.ts"
+import { hasHooks, podHooks } from "../hooks/select.ts"
+import type { SnapshotStore } from "../volumes/locations.ts"
+import { openSnapshotLocations } from "../volumes/locations.ts"
+import type { VolumeSnapshotRecord } from "../volumes/records.ts"
+import { writeSnapshotRecords } from "../volumes/records.ts"
 
 export interface BackupDeps {
   /** Names of the BackupStorageLocations that exist (validation). */
@@ -30,6 +39,11 @@ export interface BackupDeps {
   /** Cuts started before giving up when each one's revision is compacted mid-way. */
   readonly maxAttempts?: number
   readonly logLineLimit?: number
+  /**
+   * Block stores and the hook runner. Without them the backup takes only objects: no hooks run
+   * and no volume is snapshotted (unit tests of the object pipeline, restore-only tooling).
+   */
+  readonly volumes?: VolumeServices
 }
 
 export const defaultMaxAttempts = 3
@@ -76,9 +90,11 @@ const writeTarballWithRestarts = (
   plan: Plan,
   log: BackupLog,
   deps: BackupDeps,
-  startMillis: number
+  startMillis: number,
+  collectVolumes: WriteContext["collectVolumes"]
 ) =>
   writeTarball({
+    ...(collectVolumes === undefined ? {} : { collectVolumes }),
     tarballKey: keys.tarball,
     targets: plan.targets,
     filters: plan.filters,
@@ -148,11 +164,48 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   if (Either.isLeft(exists)) return yield* failed(`storage unavailable: ${exists.left.message}`)
   if (exists.right) return yield* failed(`backup ${name} already exists in the storage location`)
 
+  // Snapshot locations are resolved before anything is written: a missing named one is a validation error.
+  const volumes = deps.volumes
+  const snapshotVolumes = volumes !== undefined && backup.spec.snapshotVolumes
+  let stores: ReadonlyArray<SnapshotStore> = []
+  let unavailableLocations: ReadonlyArray<string> = []
+  if (volumes !== undefined && snapshotVolumes) {
+    const opened = yield* openSnapshotLocations(volumes.blockStores, backup.metadata.namespace ?? "", backup.spec.volumeSnapshotLocations).pipe(
+      Effect.either
+    )
+    if (Either.isLeft(opened)) return yield* failed(`listing the volume snapshot locations failed: ${opened.left.message}`)
+    if (opened.right.problems.length > 0) {
+      return withStatus(backup, { phase: "FailedValidation", validationErrors: opened.right.problems })
+    }
+    stores = opened.right.stores
+    unavailableLocations = opened.right.unavailable
+  }
+  const hookSpecs = backup.spec.hooks?.resources
+  const collectVolumes = volumes === undefined ? undefined : { hasHooks: (pod: KubeObject) => hasHooks(podHooks(pod, hookSpecs)) }
+  const records: Array<VolumeSnapshotRecord> = []
+
   const log = makeBackupLog(name, deps.logLineLimit)
   const written = yield* Effect.gen(function*() {
     yield* log.write("info", `backup ${name} started`)
     for (const warning of plan.warnings) yield* log.write("warning", warning)
-    const attempt = yield* writeTarballWithRestarts(keys, plan, log, deps, startMillis)
+    const attempt = yield* writeTarballWithRestarts(keys, plan, log, deps, startMillis, collectVolumes)
+    if (volumes !== undefined) {
+      for (const problem of unavailableLocations) {
+        attempt.results.add("errors", problem)
+        yield* log.write("error", problem)
+      }
+      yield* runVolumeStep({
+        backupName: name,
+        snapshotVolumes,
+        stores,
+        hookSpecs,
+        runner: volumes.hooks,
+        inventory: attempt.inventory,
+        log,
+        results: attempt.results,
+        records
+      }).pipe(Effect.mapError((error) => new BackupFailed({ reason: error.reason })))
+    }
     const completedMillis = yield* Clock.currentTimeMillis
     const { errors, warnings } = attempt.results.counts()
     const ttl = Option.getOrElse(parseGoDuration(backup.spec.ttl), () => Duration.zero) // validated above
@@ -166,17 +219,24 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       warnings,
       errors,
       resourceVersion: attempt.revision,
-      consistency: attempt.consistency
+      consistency: attempt.consistency,
+      ...(records.length === 0 ? {} : {
+        volumeSnapshotsAttempted: records.length,
+        volumeSnapshotsCompleted: records.filter((record) => record.phase === "Completed").length
+      })
     })
     yield* log.write(
       "info",
       `backup ${name} ${phase}: ${attempt.itemsBackedUp} items at revision ${attempt.revision} (${attempt.consistency}), ${warnings} warnings, ${errors} errors`
     )
+    if (records.length > 0) {
+      yield* writeSnapshotRecords(name, records).pipe(Effect.mapError(failedBecause("uploading the volume snapshot records failed")))
+    }
     yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
     yield* commitBackup(keys, final).pipe(Effect.mapError(failedBecause("committing the backup failed")))
     return final
   }).pipe(
-    Effect.onError(() => cleanupUncommitted(keys)),
+    Effect.onError(() => cleanupUncommitted(keys).pipe(Effect.zipRight(deleteTakenSnapshots(records, stores)))),
     Effect.either
   )
   return Either.isRight(written) ? written.right : yield* failed(written.left.reason)

@@ -1,6 +1,6 @@
 // One attempt at the tarball: read the cut, select, stream into tar.gz, upload while listing.
-// The stream of selected items is where hooks and volume snapshots slot in (between
-// `selectedItems` and `toArchiveItem`).
+// Selected pods, PVCs and PVs are noted in the attempt's volume inventory as they pass; hooks and
+// snapshots run from it once the tarball is written (backup/volumes.ts).
 import { Chunk, Effect, Stream } from "effect"
 import type { ApiResource, KubeError, KubeGone, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -10,6 +10,8 @@ import type { ArchiveItem } from "../archive/writer.ts"
 import { writeArchive } from "../archive/writer.ts"
 import type { Consistency } from "./cut.ts"
 import { currentRevision, readAtRevision } from "./cut.ts"
+import type { VolumeInventory } from "../volumes/inventory.ts"
+import { makeInventory, recordItem } from "../volumes/inventory.ts"
 import type { BackupLog, BackupResults } from "./log.ts"
 import { makeBackupResults } from "./log.ts"
 import type { Filters, ListTarget, Related } from "./select.ts"
@@ -31,6 +33,8 @@ export interface WriteContext {
   /** Warnings that hold for every attempt (discovery's unavailable groups). */
   readonly warnings: ReadonlyArray<string>
   readonly onProgress: (progress: BackupProgress) => Effect.Effect<void>
+  /** Set when the volume step runs: which pods have hooks (pods with neither hooks nor claims are not kept). */
+  readonly collectVolumes?: { readonly hasHooks: (pod: KubeObject) => boolean }
 }
 
 /** What one complete attempt wrote. */
@@ -41,6 +45,8 @@ export interface Attempt {
   /** `<apiVersion>/<Kind>` → `ns/name` or `name`, in the order written. */
   readonly resourceList: ReadonlyMap<string, ReadonlyArray<string>>
   readonly results: BackupResults
+  /** The pods, claims and PVs the volume step works from. */
+  readonly inventory: VolumeInventory
 }
 
 /** An object chosen for the backup, with the resource it was listed as. */
@@ -55,6 +61,7 @@ interface AttemptState {
   readonly related: Related
   readonly resourceList: Map<string, Array<string>>
   readonly results: BackupResults
+  readonly inventory: VolumeInventory
 }
 
 const encoder = new TextEncoder()
@@ -94,6 +101,7 @@ const selectPage = (context: WriteContext, state: AttemptState, target: ListTarg
       }
       const item = { resource: target.resource, object }
       recordIncluded(state.related, target.resource, object)
+      if (context.collectVolumes !== undefined) recordItem(state.inventory, target.resource, object, context.collectVolumes.hasHooks)
       listEntry(state, item)
       selected.push(item)
     }
@@ -158,7 +166,8 @@ export const writeTarball = Effect.fn("Backup.writeTarball")(function*(context: 
     itemsBackedUp: 0,
     related: makeRelated(),
     resourceList: new Map(),
-    results: makeBackupResults()
+    results: makeBackupResults(),
+    inventory: makeInventory()
   }
   for (const warning of context.warnings) state.results.add("warnings", warning)
   yield* context.log.write("info", `reading the cluster at revision ${revision}`)
@@ -173,7 +182,8 @@ export const writeTarball = Effect.fn("Backup.writeTarball")(function*(context: 
     consistency: state.consistency,
     itemsBackedUp: state.itemsBackedUp,
     resourceList: state.resourceList,
-    results: state.results
+    results: state.results,
+    inventory: state.inventory
   }
   return attempt
 })

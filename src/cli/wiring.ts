@@ -1,7 +1,8 @@
 // The one place the CLI's commands get their live services: a KubeClient from --kubeconfig (else
-// $KUBECONFIG, ~/.kube/config) and the ObjectStoreProvider that opens storage locations with it.
+// $KUBECONFIG, ~/.kube/config) and the providers that open storage and snapshot locations with it.
 import { Command } from "@effect/cli"
 import { Layer, Option } from "effect"
+import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
 import * as KubeLive from "../../layers/kube/Live.ts"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
 import { CliError } from "./errors.ts"
@@ -17,7 +18,7 @@ export const clusterLayer = (connection: Connection) => {
   ).pipe(
     Layer.mapError((error) => new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" }))
   )
-  return Layer.provideMerge(ObjectStoreProviderLive.layer, kube)
+  return Layer.provideMerge(Layer.merge(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer), kube)
 }
 
 /** Gives a command's handler the live cluster services named by its own --kubeconfig flag. */

@@ -13,10 +13,12 @@ import { isRecord } from "../kube/json.ts"
 import { diffLines, mergePatchBetween } from "./compare.ts"
 import type { PlannedItem } from "./plan.ts"
 import type { RestoreContext } from "./transforms.ts"
+import type { PersistentVolumeRestorer } from "./volumes.ts"
 import { comparable, targetNamespace, transformItem } from "./transforms.ts"
 
 export type ItemOutcome =
-  | { readonly _tag: "Created" }
+  | { readonly _tag: "Created"; readonly note?: string }
+  | { readonly _tag: "Skipped"; readonly reason: string }
   | { readonly _tag: "Unchanged" }
   | { readonly _tag: "Updated"; readonly diff: ReadonlyArray<string> }
   | { readonly _tag: "Differs"; readonly diff: ReadonlyArray<string> }
@@ -29,6 +31,8 @@ export interface ItemEnv {
   readonly discovery: { current: Discovery }
   /** Target namespaces known to exist. */
   readonly namespaces: Set<string>
+  /** Restores snapshotted PVs on new volumes; without it PVs are created as backed up. */
+  readonly persistentVolumes?: PersistentVolumeRestorer
 }
 
 /** Where an item goes: the resource as the cluster serves it, and its target namespace and name. */
@@ -117,9 +121,15 @@ export const restoreItem = Effect.fnUntraced(function*(env: ItemEnv, item: Plann
   const kube = yield* KubeClient
   const object = parseEntryObject(entry)
   if (Either.isLeft(object)) return failed(object.left)
-  const desired = transformItem(item.groupResource, object.right, env.context)
+  const transformed = transformItem(item.groupResource, object.right, env.context)
   const target = resolveTarget(env.discovery.current, env.context, item, object.right)
   if (Either.isLeft(target)) return failed(target.left)
+  const decision = item.groupResource === "persistentvolumes" && env.persistentVolumes !== undefined
+    ? yield* env.persistentVolumes.decide(transformed)
+    : { _tag: "Create" as const, object: transformed }
+  if (decision._tag === "Skip") return { _tag: "Skipped", reason: decision.reason } satisfies ItemOutcome
+  if (decision._tag === "Failed") return failed(decision.message)
+  const desired = decision.object
   if (target.right.namespace !== undefined && !env.namespaces.has(target.right.namespace)) {
     const ensured = yield* ensureNamespace(env, target.right.namespace).pipe(Effect.either)
     if (Either.isLeft(ensured)) return failed(`namespace ${target.right.namespace} could not be created: ${kubeMessage(ensured.left)}`)
@@ -127,7 +137,7 @@ export const restoreItem = Effect.fnUntraced(function*(env: ItemEnv, item: Plann
   const created = yield* kube.create(target.right.gvr, desired).pipe(Effect.either)
   if (Either.isRight(created)) {
     if (item.groupResource === "namespaces") env.namespaces.add(target.right.name)
-    return { _tag: "Created" } satisfies ItemOutcome
+    return (decision.note === undefined ? { _tag: "Created" } : { _tag: "Created", note: decision.note }) satisfies ItemOutcome
   }
   if (created.left._tag !== "KubeAlreadyExists") return failed(kubeMessage(created.left))
   const outcome = yield* reconcileExisting(env, item, target.right, desired)

@@ -25,6 +25,9 @@ import type { PlannedItem, RestorePlan } from "./plan.ts"
 import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
 import { backupEntries, contextOf, failedBecause, planFromBackup, prepareRestore } from "./prepare.ts"
 import type { RestoreContext } from "./transforms.ts"
+import type { RestoreVolumeServices } from "./volumes.ts"
+import { persistentVolumeRestorer } from "./volumes.ts"
+import { readSnapshotRecords } from "../volumes/records.ts"
 
 export { validateRestore } from "./validate.ts"
 export { RestoreFailed } from "./prepare.ts"
@@ -37,6 +40,8 @@ export interface RestoreDeps {
   /** Items of one priority level created at once (default 16). */
   readonly concurrency?: number
   readonly logLineLimit?: number
+  /** Block stores for PVs restored from snapshots; the server provides them. */
+  readonly volumes?: RestoreVolumeServices
 }
 
 export const defaultConcurrency = 16
@@ -82,7 +87,11 @@ const recordOutcome = (state: RunState, context: RestoreContext, deps: RestoreDe
     switch (outcome._tag) {
       case "Created":
         state.counts.created += 1
-        yield* state.log.write("info", "restored", where)
+        yield* state.log.write("info", outcome.note === undefined ? "restored" : `restored; ${outcome.note}`, where)
+        break
+      case "Skipped":
+        state.counts.skipped += 1
+        yield* state.log.write("info", `skipped: ${outcome.reason}`, where)
         break
       case "Unchanged":
         state.counts.unchanged += 1
@@ -220,6 +229,11 @@ export const executeRestore = Effect.fn("Restore.run")(function*(restore: Restor
   }
   const state: RunState = { counts: { ...noCounts }, log, results: makeBackupResults(), totalItems: 0, itemsRestored: 0 }
   const outcome = yield* Effect.gen(function*() {
+    const records = yield* readSnapshotRecords(backupName).pipe(Effect.mapError(failedBecause("reading the backup's volume snapshot records failed")))
+    const withVolumes: ItemEnv = records.length === 0 ? env : {
+      ...env,
+      persistentVolumes: persistentVolumeRestorer(records, restore.spec.restorePVs, deps.volumes, restore.metadata.namespace ?? "")
+    }
     const plan = yield* planFromBackup(backupValue, selection)
     const levels = itemsToRestore(plan)
     let totalItems = 0
@@ -228,7 +242,7 @@ export const executeRestore = Effect.fn("Restore.run")(function*(restore: Restor
     yield* logPlan(state, context, plan)
     yield* log.write("info", `${totalItems} items to restore, ${state.counts.skipped} skipped`)
     if (deps.onProgress !== undefined) yield* deps.onProgress({ totalItems, itemsRestored: 0 })
-    yield* restoreAll(env, state, deps, backupName, levels)
+    yield* restoreAll(withVolumes, state, deps, backupName, levels)
   }).pipe(Effect.either)
 
   const failureReason = Either.isLeft(outcome) ? outcome.left.reason : undefined

@@ -2,6 +2,8 @@
 // (NodeRuntime.runMain turns the signal into an interruption; every resource fiber is interrupted
 // and records why).
 import { Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
+import * as HookExec from "../../layers/hooks/Exec.ts"
 import * as KubeLive from "../../layers/kube/Live.ts"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
 import type { KubeClient } from "../../services/KubeClient.ts"
@@ -53,10 +55,15 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
   return Layer.mergeAll(locations, restores, backups)
 }
 
-/** The live services from the flags: the API server of --kubeconfig, and S3/filesystem stores. */
+/**
+ * The live services from the flags: the API server of --kubeconfig, S3/filesystem stores, EBS/local
+ * block stores, and hooks exec'd through the API server. The controllers pick up the block stores
+ * and the hook runner from their context.
+ */
 export const liveServices = (kubeconfig: Option.Option<string>) => {
-  const kube = KubeLive.layer(Option.match(kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) }))
-  return Layer.provideMerge(ObjectStoreProviderLive.layer, kube)
+  const config = Option.match(kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
+  const kube = KubeLive.layer(config)
+  return Layer.provideMerge(Layer.mergeAll(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer, HookExec.layer(config)), kube)
 }
 
 const levels: Record<LogLevelName, LogLevel.LogLevel> = {

@@ -1,7 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Effect } from "effect"
 import { createBackupLocation, getBackupLocations } from "../backup/location.ts"
-import { notYetDelivered } from "../errors.ts"
+import { createSnapshotLocation, getSnapshotLocations } from "../snapshots/location.ts"
 import { connection, output } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
@@ -43,14 +42,14 @@ const snapshotLocationCreate = Command.make(
     provider: Options.choice("provider", ["aws", "local"]).pipe(Options.withDescription("aws (EBS) or local (hostPath copies)")),
     config
   },
-  () => Effect.fail(notYetDelivered("ark snapshot-location create", "volumes"))
-).pipe(Command.withDescription("Add a place where volume snapshots are taken"))
+  (args) => createSnapshotLocation(args)
+).pipe(Command.withDescription("Add a place where volume snapshots are taken"), withCluster)
 
 const snapshotLocationGet = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  () => Effect.fail(notYetDelivered("ark snapshot-location get", "volumes"))
-).pipe(Command.withDescription("List volume snapshot locations"))
+  (args) => getSnapshotLocations(args)
+).pipe(Command.withDescription("List volume snapshot locations"), withCluster)
 
 export const snapshotLocationCommand = Command.make("snapshot-location").pipe(
   Command.withDescription("Work with volume snapshot locations"),

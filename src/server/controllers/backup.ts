@@ -10,6 +10,9 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
 import { ObjectStore } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
+import { HookRunner } from "../../../services/HookRunner.ts"
+import type { VolumeServices } from "../../backup/volumes.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -46,6 +49,12 @@ export const make = (config: BackupControllerConfig) =>
     const kube = yield* KubeClient
     const { namespace } = config
     const progressInterval = config.progressInterval ?? Duration.seconds(1)
+    // `ark server` always provides both; a server built without them backs up objects only.
+    const blockStores = yield* Effect.serviceOption(BlockStoreProvider)
+    const hooks = yield* Effect.serviceOption(HookRunner)
+    const volumes: VolumeServices | undefined = Option.isSome(blockStores) && Option.isSome(hooks)
+      ? { blockStores: blockStores.value, hooks: hooks.value }
+      : undefined
 
     const patchStatus = (name: string, status: Partial<BackupStatus> | Record<string, unknown>) =>
       kube.patchStatus(backupsGvr, name, { type: "merge", body: { status } }, namespace)
@@ -81,7 +90,7 @@ export const make = (config: BackupControllerConfig) =>
           (progress: BackupProgress) => patchStatus(name, { progress }).pipe(Effect.asVoid),
           progressInterval
         ).pipe(
-          Effect.flatMap((onProgress) => runBackup(startedBackup, { storageLocations, onProgress }))
+          Effect.flatMap((onProgress) => runBackup(startedBackup, { storageLocations, onProgress, ...(volumes === undefined ? {} : { volumes }) }))
         )
       ).pipe(
         Effect.provideService(ObjectStore, store),
@@ -148,6 +157,7 @@ export const make = (config: BackupControllerConfig) =>
     })
   })
 
+/** Uses the BlockStoreProvider and HookRunner of its context when present (see `make`). */
 export const layer = (
   config: BackupControllerConfig
 ): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> =>

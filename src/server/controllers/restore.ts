@@ -10,6 +10,7 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
 import { ObjectStore } from "../../../services/ObjectStore.ts"
 import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -60,6 +61,8 @@ export const make = (config: RestoreControllerConfig) =>
     const kube = yield* KubeClient
     const { namespace } = config
     const progressInterval = config.progressInterval ?? Duration.seconds(1)
+    // `ark server` provides it; without it snapshotted PVs fail to restore with a clear message.
+    const blockStores = yield* Effect.serviceOption(BlockStoreProvider)
 
     const patchStatus = (name: string, status: Partial<RestoreStatus> | Record<string, unknown>) =>
       kube.patchStatus(restoresGvr, name, { type: "merge", body: { status } }, namespace)
@@ -138,6 +141,7 @@ export const make = (config: RestoreControllerConfig) =>
         ).pipe(
           Effect.flatMap((report) =>
             runRestore(restore, prepared.backup, {
+              ...Option.match(blockStores, { onNone: () => ({}), onSome: (provider) => ({ volumes: { blockStores: provider } }) }),
               onProgress: (progress) => report({ totalItems: progress.totalItems, itemsBackedUp: progress.itemsRestored })
             })
           )

@@ -1,6 +1,6 @@
 // The test environment is real: scheduling, controllers, exec, S3 and EC2 endpoints all work.
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { HeadBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -110,12 +110,17 @@ describe("test environment", () => {
     await kubectl(["delete", "namespace", ns, "--wait=false"], second);
   });
 
-  it("has an existing, empty MinIO bucket", async () => {
+  // Other files write to the same bucket concurrently, so this checks a key of its own, not emptiness.
+  it("has an existing MinIO bucket that stores and lists objects", async () => {
     const s3 = new S3Client({ endpoint: env("ARK_TEST_S3_URL"), region: env("AWS_REGION"), forcePathStyle: true });
+    const Bucket = env("ARK_TEST_S3_BUCKET");
+    const Prefix = `testenv-probe-${Date.now()}/`;
     try {
-      await s3.send(new HeadBucketCommand({ Bucket: env("ARK_TEST_S3_BUCKET") }));
-      const list = await s3.send(new ListObjectsV2Command({ Bucket: env("ARK_TEST_S3_BUCKET") }));
-      expect(list.KeyCount ?? 0).toBe(0);
+      await s3.send(new HeadBucketCommand({ Bucket }));
+      await s3.send(new PutObjectCommand({ Bucket, Key: `${Prefix}probe`, Body: "ok" }));
+      const list = await s3.send(new ListObjectsV2Command({ Bucket, Prefix }));
+      expect(list.Contents?.map((o) => o.Key)).toEqual([`${Prefix}probe`]);
+      await s3.send(new DeleteObjectCommand({ Bucket, Key: `${Prefix}probe` }));
     } finally {
       s3.destroy();
     }

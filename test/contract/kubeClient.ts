@@ -180,7 +180,7 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           const pages = yield* kube.listPages(CONFIGMAPS, { namespace: ns, labelSelector: selector, limit: 2 }).pipe(
             Stream.zipWithIndex,
             // A write between pages must not show up in the later pages.
-            Stream.tap(([, index]) => index === 0 ? kube.create(CONFIGMAPS, configMap("cm-5")) : Effect.void),
+            Stream.tap(([, index]) => index === 0 ? kube.create(CONFIGMAPS, configMap("cm-5")).pipe(Effect.asVoid) : Effect.void),
             Stream.map(([page]) => page),
             Stream.runCollect,
             Effect.map((chunk) => Chunk.toReadonlyArray(chunk))

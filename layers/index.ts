@@ -1,0 +1,16 @@
+// The adapters of Ark's ports, one namespace per layer module: live ones for real clusters and
+// clouds, memory ones for tests and for programs that want no outside world.
+export * as KubeLive from "./kube/Live.ts"
+export * as KubeMemory from "./kube/Memory.ts"
+export * as FilesystemObjectStore from "./objectstore/Filesystem.ts"
+export * as MemoryObjectStore from "./objectstore/Memory.ts"
+export * as S3ObjectStore from "./objectstore/S3.ts"
+export * as ObjectStoreProviderLive from "./objectstore/Provider.ts"
+export * as ObjectStoreProviderMemory from "./objectstore/MemoryProvider.ts"
+export * as EbsBlockStore from "./blockstore/Ebs.ts"
+export * as LocalBlockStore from "./blockstore/Local.ts"
+export * as MemoryBlockStore from "./blockstore/Memory.ts"
+export * as BlockStoreProviderLive from "./blockstore/Provider.ts"
+export * as BlockStoreProviderMemory from "./blockstore/MemoryProvider.ts"
+export * as ExecHooks from "./hooks/Exec.ts"
+export * as MemoryHooks from "./hooks/Memory.ts"

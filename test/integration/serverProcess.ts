@@ -1,0 +1,164 @@
+// `ark server` as a real child process, and the server namespace it needs on a real cluster: Ark's
+// CRDs, a credentials Secret and a BackupStorageLocation on MinIO (the shared one, or a private one).
+import { Chunk, Config, Effect, Option, Redacted, Stream } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { apiVersion, group, version } from "../../src/api/index.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { waitFor } from "../support/wait.ts"
+import { gvr } from "./backupFixtures.ts"
+import { applyCrds, ensureNamespace } from "./crdsApply.ts"
+
+const mainTs = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+
+export const ark = (plural: string): GroupVersionResource => ({ group, version, resource: plural })
+export const arkGvr = {
+  backups: ark("backups"),
+  restores: ark("restores"),
+  schedules: ark("schedules"),
+  locations: ark("backupstoragelocations"),
+  snapshotLocations: ark("volumesnapshotlocations"),
+  deleteBackupRequests: ark("deletebackuprequests")
+}
+
+export interface S3Target {
+  readonly url: string
+  readonly bucket: string
+  readonly prefix: string
+  readonly region: string
+  readonly accessKeyId: string
+  readonly secretAccessKey: Redacted.Redacted<string>
+}
+
+/** The shared MinIO of the test environment, under `prefix`. */
+export const sharedMinio = (prefix: string) =>
+  Effect.all({
+    url: Config.string("ARK_TEST_S3_URL"),
+    bucket: Config.string("ARK_TEST_S3_BUCKET"),
+    region: Config.string("AWS_REGION"),
+    accessKeyId: Config.string("AWS_ACCESS_KEY_ID"),
+    secretAccessKey: Config.redacted("AWS_SECRET_ACCESS_KEY")
+  }).pipe(
+    Effect.map((config): S3Target => ({ ...config, prefix })),
+    Effect.orDieWith((error) => new Error(`server tests need the test environment's MinIO: ${error}`))
+  )
+
+export const kubeconfigOf = (cluster: 1 | 2) =>
+  Config.string(cluster === 1 ? "KUBECONFIG" : "KUBECONFIG_2").pipe(
+    Effect.orDieWith((error) => new Error(`server tests need the test environment's cluster ${cluster} (run with --clusters 2): ${error}`))
+  )
+
+/**
+ * Ark's CRDs, the server namespace (deleted afterwards), a credentials Secret and the `default`
+ * BackupStorageLocation on `s3`.
+ */
+export const serverNamespace = (namespace: string, s3: S3Target) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClient
+    yield* applyCrds
+    yield* Effect.acquireRelease(ensureNamespace(namespace), () => kube.delete(gvr.namespaces, namespace).pipe(Effect.ignore))
+    yield* kube.create(gvr.secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "cloud-credentials", namespace },
+      stringData: {
+        cloud: `[default]\naws_access_key_id = ${s3.accessKeyId}\naws_secret_access_key = ${Redacted.value(s3.secretAccessKey)}\n`
+      }
+    })
+    yield* kube.create(arkGvr.locations, {
+      apiVersion,
+      kind: "BackupStorageLocation",
+      metadata: { name: "default", namespace },
+      spec: {
+        provider: "aws",
+        objectStorage: { bucket: s3.bucket, prefix: s3.prefix },
+        config: { region: s3.region, s3Url: s3.url, s3ForcePathStyle: "true" },
+        credential: { name: "cloud-credentials", key: "cloud" }
+      }
+    })
+  })
+
+export interface ServerProcess {
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  readonly output: () => string
+  readonly exited: Promise<number | null>
+  readonly kill: (signal: NodeJS.Signals) => void
+}
+
+/** Fast periods, so tests wait seconds rather than minutes for a pass. */
+export const fastPeriods = ["--backup-sync-period", "2s", "--gc-sync-period", "2s", "--schedule-sync-period", "2s"]
+
+/** `ark server` on a cluster; SIGTERM'd (and awaited) when the scope closes. */
+export const arkServer = (kubeconfig: string, namespace: string, flags: ReadonlyArray<string> = []) =>
+  Effect.acquireRelease(
+    Effect.sync((): ServerProcess => {
+      const child = spawn(process.execPath, [
+        mainTs,
+        "server",
+        "--kubeconfig",
+        kubeconfig,
+        "--namespace",
+        namespace,
+        "--log-format",
+        "json",
+        "--metrics-address",
+        "127.0.0.1:0",
+        ...fastPeriods,
+        ...flags
+      ], { stdio: ["ignore", "pipe", "pipe"] })
+      const output: Array<string> = []
+      child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
+      child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      return { output: () => output.join(""), exited, kill: (signal) => child.kill(signal) }
+    }),
+    (server) =>
+      Effect.promise(() => {
+        server.kill("SIGTERM")
+        return server.exited
+      })
+  )
+
+export const statusOf = (object: KubeObject): Record<string, unknown> => (object["status"] as Record<string, unknown> | undefined) ?? {}
+
+/** Waits (up to two minutes) until the object exists and `done` holds of it. */
+export const waitForObject = (
+  resource: GroupVersionResource,
+  name: string,
+  namespace: string,
+  what: string,
+  done: (object: KubeObject) => boolean = () => true
+) =>
+  Effect.flatMap(KubeClient, (kube) =>
+    waitFor(
+      `${resource.resource}/${name} ${what}`,
+      kube.get(resource, name, namespace).pipe(
+        Effect.map((object) => Option.some(object).pipe(Option.filter(done))),
+        Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none()))
+      ),
+      "120 seconds"
+    ))
+
+/** Waits (up to two minutes) until the object is gone. */
+export const waitForGone = (resource: GroupVersionResource, name: string, namespace: string) =>
+  Effect.flatMap(KubeClient, (kube) =>
+    waitFor(
+      `${resource.resource}/${name} gone`,
+      kube.get(resource, name, namespace).pipe(
+        Effect.as(Option.none<true>()),
+        Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.some(true as const)))
+      ),
+      "120 seconds"
+    ))
+
+/** Phases a backup or restore ends in. */
+export const finished = (object: KubeObject) =>
+  ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(String(statusOf(object)["phase"]))
+
+/** Every object of a kind in a namespace, optionally by label selector. */
+export const listAll = (resource: GroupVersionResource, namespace: string, labelSelector?: string) =>
+  Effect.flatMap(KubeClient, (kube) =>
+    Stream.runCollect(kube.listPages(resource, { namespace, limit: 500, ...(labelSelector === undefined ? {} : { labelSelector }) })).pipe(
+      Effect.map((pages) => Chunk.toReadonlyArray(pages).flatMap((page) => page.items))
+    ))

@@ -17,6 +17,7 @@ import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
 import { validateBackup } from "./backupValidation.ts"
+import { isImportedBackup } from "../../sync/markers.ts"
 
 export const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
 
@@ -39,7 +40,9 @@ const phaseOf = (object: KubeObject): string | undefined => {
   return typeof phase === "string" ? phase : undefined
 }
 
+// A Backup imported from storage is phase-less until sync writes its stored status: never run it.
 const isNew = (object: KubeObject) => {
+  if (isImportedBackup(object)) return false
   const phase = phaseOf(object)
   return phase === undefined || phase === "" || phase === "New"
 }

@@ -1,0 +1,150 @@
+// One sync pass of one BackupStorageLocation (SPEC section 6): storage is the source of truth, so
+// committed backups become Backup resources and finished Backups whose files are gone are deleted;
+// but nothing is deleted unless the location was listed completely and looks like Ark's own.
+// Sync never writes to storage, so a ReadOnly location is synced like any other.
+import { DateTime, Effect } from "effect"
+import type { BackupStorageLocation } from "../api/index.ts"
+import { toTimestamp } from "../api/index.ts"
+import { backupStorageLocationsGvr } from "../locations/resolve.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { KubeError } from "../../services/KubeClient.ts"
+import type { ObjectNotFound, ObjectStoreError } from "../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import { backupsGvr, listClusterBackups, toClusterBackup } from "./cluster.ts"
+import { SyncFailed } from "./errors.ts"
+import type { StoredBackupRejected } from "./import.ts"
+import { importedResource, readStoredBackup } from "./import.ts"
+import { listLocationContents } from "./listing.ts"
+import type { ClusterBackup } from "./plan.ts"
+import { isPrunable, planSync } from "./plan.ts"
+
+export interface SyncReport {
+  readonly location: string
+  readonly imported: ReadonlyArray<string>
+  /** Imports of an earlier pass whose status is now written. */
+  readonly finished: ReadonlyArray<string>
+  readonly pruned: ReadonlyArray<string>
+  /** Left alone on purpose, one line each: a file that does not decode, a name already taken. */
+  readonly skipped: ReadonlyArray<string>
+  /** Actions that failed on an API or storage error, one line each; the next pass retries them. */
+  readonly failed: ReadonlyArray<string>
+  /** Why nothing was pruned although something would have been. */
+  readonly pruneBlocked: string | undefined
+}
+
+type Outcome =
+  | { readonly _tag: "Done"; readonly name: string }
+  | { readonly _tag: "Skipped"; readonly name: string; readonly reason: string }
+  | { readonly _tag: "Failed"; readonly name: string; readonly reason: string }
+
+const done = (name: string): Outcome => ({ _tag: "Done", name })
+
+/** Actions of one pass run at once: a large migration should not take many periods. */
+const ACTION_CONCURRENCY = 4
+
+/** Store and API failures are worth another try; a file that cannot be imported, or a taken name, is not. */
+const classify = (name: string) => (error: StoredBackupRejected | ObjectNotFound | ObjectStoreError | KubeError): Effect.Effect<Outcome> => {
+  switch (error._tag) {
+    case "StoredBackupRejected":
+    case "KubeInvalid":
+      return Effect.logWarning(`backup ${name} left alone: ${error.message}`).pipe(
+        Effect.as<Outcome>({ _tag: "Skipped", name, reason: error.message })
+      )
+    case "ObjectNotFound":
+      return Effect.succeed({ _tag: "Skipped", name, reason: "its ark-backup.json was deleted during the sync" })
+    case "KubeAlreadyExists":
+      return Effect.succeed({ _tag: "Skipped", name, reason: "a Backup of that name was created during the sync" })
+    default:
+      return Effect.logWarning(`backup ${name}: ${error.message}; retried next sync`).pipe(
+        Effect.as<Outcome>({ _tag: "Failed", name, reason: error.message })
+      )
+  }
+}
+
+export const syncLocation = Effect.fn("Sync.location")(function*(location: BackupStorageLocation) {
+  const kube = yield* KubeClient
+  const provider = yield* ObjectStoreProvider
+  const locationName = location.metadata.name ?? ""
+  const namespace = location.metadata.namespace ?? ""
+  const failed = (reason: string) => (error: { readonly message: string }) =>
+    new SyncFailed({ location: locationName, reason: `${reason}: ${error.message}`, cause: error })
+
+  const store = yield* provider.forLocation(location).pipe(Effect.mapError(failed("cannot open its store")))
+  // The cluster before the location: Completed is written only after ark-backup.json is committed,
+  // so a Backup that completes during this pass is in the listing below, never taken for deleted.
+  const cluster = yield* listClusterBackups(namespace).pipe(Effect.mapError(failed("cannot list Backups")))
+  const contents = yield* listLocationContents(store).pipe(Effect.mapError(failed("listing the location failed")))
+  const plan = planSync({ location: locationName, locationPhase: location.status?.phase, cluster, contents })
+  if (plan.pruneBlocked !== undefined) yield* Effect.logWarning(`not pruning Backups: ${plan.pruneBlocked}`)
+
+  const stored = (name: string) =>
+    readStoredBackup(store, name).pipe(
+      Effect.flatMap((backup) => importedResource(backup, locationName, namespace))
+    )
+
+  const importBackup = (name: string) =>
+    stored(name).pipe(
+      Effect.flatMap(({ resource, status }) =>
+        kube.create(backupsGvr, resource).pipe(
+          Effect.zipRight(kube.patchStatus(backupsGvr, name, { type: "merge", body: { status } }, namespace))
+        )
+      ),
+      Effect.as(done(name)),
+      Effect.tap(() => Effect.logInfo(`imported backup ${name}`)),
+      Effect.catchAll(classify(name))
+    )
+
+  const finishImport = (name: string) =>
+    stored(name).pipe(
+      Effect.flatMap(({ status }) => kube.patchStatus(backupsGvr, name, { type: "merge", body: { status } }, namespace)),
+      Effect.as(done(name)),
+      Effect.tap(() => Effect.logInfo(`finished importing backup ${name}`)),
+      Effect.catchAll(classify(name))
+    )
+
+  // Read again just before deleting: the Backup may have been replaced, or started deleting, since the list.
+  const prune = (backup: ClusterBackup) =>
+    kube.get(backupsGvr, backup.name, namespace).pipe(
+      Effect.flatMap((current) => {
+        const now = toClusterBackup(current)
+        return now.uid === backup.uid && now.storageLocation === locationName && isPrunable(now)
+          ? kube.delete(backupsGvr, backup.name, namespace).pipe(
+            Effect.as(done(backup.name)),
+            Effect.tap(() => Effect.logInfo(`deleted Backup ${backup.name}: its files are gone from the location`))
+          )
+          : Effect.succeed<Outcome>({ _tag: "Skipped", name: backup.name, reason: "it changed during the sync" })
+      }),
+      Effect.catchTag("KubeNotFound", () =>
+        Effect.succeed<Outcome>({ _tag: "Skipped", name: backup.name, reason: "it was deleted during the sync" })),
+      Effect.catchAll(classify(backup.name))
+    )
+
+  const options = { concurrency: ACTION_CONCURRENCY }
+  const imports = yield* Effect.forEach(plan.imports, (name) => importBackup(name), options)
+  const finishes = yield* Effect.forEach(plan.finishes, (name) => finishImport(name), options)
+  const prunes = yield* Effect.forEach(plan.prunes, (backup) => prune(backup), options)
+  const all = [...imports, ...finishes, ...prunes]
+  const report: SyncReport = {
+    location: locationName,
+    imported: names(imports, "Done"),
+    finished: names(finishes, "Done"),
+    pruned: names(prunes, "Done"),
+    skipped: all.flatMap((outcome) => outcome._tag === "Skipped" ? [`${outcome.name}: ${outcome.reason}`] : []),
+    failed: all.flatMap((outcome) => outcome._tag === "Failed" ? [`${outcome.name}: ${outcome.reason}`] : []),
+    pruneBlocked: plan.pruneBlocked
+  }
+  // lastSyncedTime means "storage and cluster agreed then": not after a pass with failed actions.
+  if (report.failed.length === 0) {
+    const now = yield* DateTime.now
+    yield* kube.patchStatus(
+      backupStorageLocationsGvr,
+      locationName,
+      { type: "merge", body: { status: { lastSyncedTime: toTimestamp(now) } } },
+      namespace
+    ).pipe(Effect.mapError(failed("cannot record lastSyncedTime")))
+  }
+  return report
+}, (effect, location) => Effect.annotateLogs(effect, { location: location.metadata.name ?? "" }))
+
+const names = (outcomes: ReadonlyArray<Outcome>, tag: Outcome["_tag"]) =>
+  outcomes.flatMap((outcome) => outcome._tag === tag ? [outcome.name] : [])

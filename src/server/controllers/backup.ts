@@ -4,6 +4,7 @@
 import { DateTime, Duration, Effect, Layer, Option } from "effect"
 import type { Backup, BackupStatus } from "../../api/index.ts"
 import { group, kinds, toTimestamp, version } from "../../api/index.ts"
+import { backupKeys } from "../../archive/layout.ts"
 import { runBackup } from "../../backup/run.ts"
 import type { BackupProgress } from "../../backup/write.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
@@ -13,6 +14,7 @@ import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
 import { HookRunner } from "../../../services/HookRunner.ts"
 import type { VolumeServices } from "../../backup/volumes.ts"
+import { backupSchedule, backupValidationFailed, countUploadedBytes, observeBackup } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -88,6 +90,7 @@ export const make = (config: BackupControllerConfig) =>
         status: { ...backup.status, phase: "InProgress", startTimestamp }
       }
       yield* Effect.logInfo("backup started")
+      const tarball = yield* countUploadedBytes(store, backupKeys(name).tarball)
       const finished = yield* Effect.scoped(
         throttledProgress(
           (progress: BackupProgress) => patchStatus(name, { progress }).pipe(Effect.asVoid),
@@ -96,11 +99,12 @@ export const make = (config: BackupControllerConfig) =>
           Effect.flatMap((onProgress) => runBackup(startedBackup, { storageLocations, onProgress, ...(volumes === undefined ? {} : { volumes }) }))
         )
       ).pipe(
-        Effect.provideService(ObjectStore, store),
+        Effect.provideService(ObjectStore, tarball.store),
         Effect.provideService(KubeClient, kube),
         Effect.onInterrupt(() =>
           markFailed(name, interruptedByShutdown).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore)
-        )
+        ),
+        observeBackup(backupSchedule(object), tarball.bytes)
       )
       yield* patchStatus(name, finished.status ?? {})
       yield* Effect.logInfo(`backup finished: ${finished.status?.phase ?? "unknown"}`)
@@ -115,6 +119,7 @@ export const make = (config: BackupControllerConfig) =>
           Effect.map((value) => Option.some(value)),
           Effect.catchTag("BackupValidationFailed", ({ problems }) =>
             patchStatus(name, { phase: "FailedValidation", validationErrors: problems }).pipe(
+              Effect.zipRight(backupValidationFailed(backupSchedule(object))),
               Effect.zipRight(Effect.logInfo(`backup failed validation: ${problems.join("; ")}`)),
               Effect.as(Option.none())
             ))

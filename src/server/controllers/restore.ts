@@ -11,6 +11,7 @@ import type { GroupVersionResource, KubeObject } from "../../../services/KubeCli
 import { ObjectStore } from "../../../services/ObjectStore.ts"
 import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
+import { observeRestore, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -151,7 +152,8 @@ export const make = (config: RestoreControllerConfig) =>
         Effect.provideService(KubeClient, kube),
         Effect.onInterrupt(() =>
           markFailed(name, interruptedByShutdown).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore)
-        )
+        ),
+        observeRestore(restoreSchedule(object))
       )
       yield* patchStatus(name, finished.status ?? {})
       yield* Effect.logInfo(`restore finished: ${finished.status?.phase ?? "unknown"}`)
@@ -166,6 +168,7 @@ export const make = (config: RestoreControllerConfig) =>
         if (Either.isLeft(prepared)) {
           const problems = prepared.left
           yield* patchStatus(name, { phase: "FailedValidation", validationErrors: problems })
+          yield* restoreValidationFailed(restoreSchedule(object))
           return yield* Effect.logInfo(`restore failed validation: ${problems.join("; ")}`)
         }
         yield* context.limited(

@@ -1,0 +1,91 @@
+// The server's HTTP endpoint over real loopback HTTP: health, readiness before and after the signal,
+// the metrics page and its content type, 404 elsewhere, and --metrics-address parsing.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Layer, Logger, Metric, Option } from "effect"
+import { httpLayer, parseMetricsAddress } from "../../src/server/http.ts"
+import * as Readiness from "../../src/server/readiness.ts"
+import { waitFor } from "../support/wait.ts"
+
+/** What the JSON logger printed, line by line. */
+const captureJsonLogs = Effect.sync(() => {
+  const lines: Array<string> = []
+  const logger = Logger.map(Logger.jsonLogger, (line) => {
+    lines.push(line)
+  })
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+})
+
+const get = (url: string) =>
+  Effect.tryPromise(async () => {
+    const response = await fetch(url)
+    return { status: response.status, contentType: response.headers.get("content-type"), body: await response.text() }
+  })
+
+/** Serves on any free loopback port; returns the base URL read from the "serving metrics" log line. */
+const serve = Effect.gen(function*() {
+  const logs = yield* captureJsonLogs
+  yield* Layer.build(httpLayer("127.0.0.1:0").pipe(Layer.provide(logs.layer)))
+  const address = yield* waitFor(
+    "the serving metrics log line",
+    Effect.sync(() =>
+      Option.fromNullable(
+        logs.lines
+          .map((line) => JSON.parse(line) as { message?: unknown; annotations?: { address?: unknown } })
+          .find((entry) => entry.message === "serving metrics")?.annotations?.address
+      )
+    ),
+    "5 seconds"
+  )
+  assert.match(String(address), /^127\.0\.0\.1:[1-9][0-9]*$/)
+  return `http://${String(address)}`
+})
+
+describe("server HTTP endpoint", () => {
+  it.scopedLive("serves /healthz, /readyz (503 until ready, then 200), /metrics, and 404 elsewhere", () =>
+    Effect.gen(function*() {
+      const base = yield* serve
+
+      const health = yield* get(`${base}/healthz`)
+      assert.strictEqual(health.status, 200)
+      assert.strictEqual(health.body, "ok")
+
+      assert.strictEqual((yield* get(`${base}/readyz`)).status, 503)
+      yield* Readiness.markReady
+      const ready = yield* get(`${base}/readyz`)
+      assert.strictEqual(ready.status, 200)
+      assert.strictEqual(ready.body, "ok")
+
+      yield* Metric.increment(Metric.tagged(Metric.counter("ark_test_http_requests_total"), "case", "served"))
+      const metrics = yield* get(`${base}/metrics`)
+      assert.strictEqual(metrics.status, 200)
+      assert.strictEqual(metrics.contentType, "text/plain; version=0.0.4; charset=utf-8")
+      assert.include(metrics.body, "# TYPE ark_test_http_requests_total counter\nark_test_http_requests_total{case=\"served\"} 1\n")
+      // Families exist before any backup or restore runs.
+      assert.include(metrics.body, "ark_backup_failure_total{schedule=\"\"} ")
+      assert.include(metrics.body, "ark_restore_duration_seconds_count{schedule=\"\"} ")
+      assert.include(metrics.body, "# TYPE ark_backup_in_progress gauge\n")
+
+      assert.strictEqual((yield* get(`${base}/nothing-here`)).status, 404)
+      assert.strictEqual((yield* get(`${base}/`)).status, 404)
+    }).pipe(Effect.provide(Readiness.layer)))
+
+  it.scopedLive("an address already in use fails the layer with a ServeError", () =>
+    Effect.gen(function*() {
+      const base = yield* serve
+      const taken = base.replace("http://", "")
+      const error = yield* Layer.build(httpLayer(taken)).pipe(Effect.flip)
+      assert.strictEqual(error._tag, "ServeError")
+    }).pipe(Effect.provide(Readiness.layer)))
+
+  it("parses Go-style addresses", () => {
+    assert.deepStrictEqual(parseMetricsAddress(":8085"), Either.right({ port: 8085 }))
+    assert.deepStrictEqual(parseMetricsAddress("127.0.0.1:0"), Either.right({ host: "127.0.0.1", port: 0 }))
+    assert.deepStrictEqual(parseMetricsAddress("[::1]:9090"), Either.right({ host: "::1", port: 9090 }))
+    assert.deepStrictEqual(parseMetricsAddress("localhost:80"), Either.right({ host: "localhost", port: 80 }))
+    for (const bad of ["8085", "", ":", ":http", "host:70000", "::1:8085", "a:1:2"]) {
+      const parsed = parseMetricsAddress(bad)
+      assert.isTrue(Either.isLeft(parsed), bad)
+      if (Either.isLeft(parsed)) assert.include(parsed.left.message, "--metrics-address")
+    }
+  })
+})

@@ -1,0 +1,292 @@
+// Ark's metrics: the exposition text of a snapshot (exact), how one run is recorded (attempt, in
+// progress, duration buckets, outcome, items, bytes, last success), the tarball byte count, and the
+// counters the real controllers leave after backups and restores over the memory layers.
+// Effect's metric registry is global to the process: tests use their own schedule tags or deltas.
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Chunk,
+  Clock,
+  Deferred,
+  Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Metric,
+  MetricBoundaries,
+  MetricKey,
+  MetricLabel,
+  MetricPair,
+  MetricState,
+  Option,
+  Stream,
+  TestClock
+} from "effect"
+import type { Backup, Restore } from "../../src/api/index.ts"
+import { controllers } from "../../src/server/main.ts"
+import { countUploadedBytes, observeBackup, observeRestore } from "../../src/server/metrics.ts"
+import { renderPrometheus } from "../../src/server/prometheus.ts"
+import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
+import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { ObjectStoreError } from "../../services/ObjectStore.ts"
+import {
+  backup,
+  backups,
+  gvr,
+  installArk,
+  location,
+  locations,
+  memoryLayer,
+  seedApp,
+  serverNamespace,
+  statusOf,
+  waitForPhase
+} from "./fixtures.ts"
+
+const scrape = Effect.map(Metric.snapshot, (pairs) => renderPrometheus(pairs))
+
+/** The value of one series in exposition text; 0 when the series is absent. */
+const sampleOf = (text: string, series: string): number => {
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}
+
+const completedBackup = (items: number, phase = "Completed") =>
+  ({ apiVersion: "ark.heptio.com/v1", kind: "Backup", metadata: { name: "b" }, spec: {}, status: { phase, progress: { totalItems: items, itemsBackedUp: items } } }) as unknown as Backup
+
+describe("Prometheus exposition", () => {
+  it("renders a snapshot exactly: HELP/TYPE once per name, sorted series, cumulative buckets, escaping", () => {
+    const tagged = <T extends MetricKey.MetricKey.Untyped>(key: T, tags: ReadonlyArray<readonly [string, string]>) =>
+      MetricKey.taggedWithLabels(key, tags.map(([k, v]) => MetricLabel.make(k, v)))
+    const histogram = MetricKey.histogram("job_seconds", MetricBoundaries.fromIterable([1, 5]), "how long")
+    const pairs = [
+      MetricPair.unsafeMake(tagged(MetricKey.counter("jobs_total", { description: "jobs\nrun \\ so far" }), [["schedule", "b"]]), MetricState.counter(2)),
+      MetricPair.unsafeMake(tagged(MetricKey.counter("jobs_total", { description: "jobs\nrun \\ so far" }), [["schedule", "a \"q\"\n\\"]]), MetricState.counter(1)),
+      MetricPair.unsafeMake(MetricKey.gauge("in-flight"), MetricState.gauge(-1.5)),
+      MetricPair.unsafeMake(
+        tagged(histogram, [["schedule", ""]]),
+        MetricState.histogram({ buckets: [[1, 1], [5, 3], [Number.POSITIVE_INFINITY, 4]], count: 4, min: 0.2, max: 9, sum: 14.5 })
+      ),
+      MetricPair.unsafeMake(MetricKey.counter("big_total", { bigint: true }), MetricState.counter(BigInt("9007199254740993"))),
+      MetricPair.unsafeMake(MetricKey.gauge("jobs_total"), MetricState.gauge(7))
+    ]
+    assert.strictEqual(
+      renderPrometheus(pairs),
+      [
+        "# TYPE big_total counter",
+        "big_total 9007199254740993",
+        "# TYPE in_flight gauge",
+        "in_flight -1.5",
+        "# HELP job_seconds how long",
+        "# TYPE job_seconds histogram",
+        "job_seconds_bucket{schedule=\"\",le=\"1\"} 1",
+        "job_seconds_bucket{schedule=\"\",le=\"5\"} 3",
+        "job_seconds_bucket{schedule=\"\",le=\"+Inf\"} 4",
+        "job_seconds_sum{schedule=\"\"} 14.5",
+        "job_seconds_count{schedule=\"\"} 4",
+        "# HELP jobs_total jobs\\nrun \\\\ so far",
+        "# TYPE jobs_total counter",
+        "jobs_total{schedule=\"a \\\"q\\\"\\n\\\\\"} 1",
+        "jobs_total{schedule=\"b\"} 2",
+        ""
+      ].join("\n")
+    )
+    assert.strictEqual(renderPrometheus([]), "")
+  })
+
+  it("renders summaries with quantiles, and NaN for a quantile with no data", () => {
+    const summary = MetricState.summary({
+      error: 0.01,
+      quantiles: [[0.5, Option.some(3)], [0.99, Option.none()]],
+      count: 2,
+      min: 1,
+      max: 5,
+      sum: 6
+    })
+    const key = MetricKey.summary({ name: "latency", maxAge: "1 minute", maxSize: 10, error: 0.01, quantiles: [0.5, 0.99] })
+    assert.strictEqual(
+      renderPrometheus([MetricPair.unsafeMake(key, summary)]),
+      "# TYPE latency summary\nlatency{quantile=\"0.5\"} 3\nlatency{quantile=\"0.99\"} NaN\nlatency_sum 6\nlatency_count 2\n"
+    )
+  })
+})
+
+describe("recording a run", () => {
+  it.effect("a Completed backup: attempt, in progress while it runs, duration bucket, success, items, bytes, last success", () =>
+    Effect.gen(function*() {
+      const schedule = "unit-completed"
+      const before = yield* scrape
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const run = Deferred.succeed(started, undefined).pipe(
+        Effect.zipRight(Deferred.await(gate)),
+        Effect.as(completedBackup(7)),
+        observeBackup(schedule, Effect.succeed(1234))
+      )
+      const fiber = yield* Effect.fork(run)
+      yield* Deferred.await(started)
+      const running = yield* scrape
+      assert.strictEqual(sampleOf(running, "ark_backup_in_progress"), sampleOf(before, "ark_backup_in_progress") + 1)
+      assert.strictEqual(sampleOf(running, `ark_backup_attempt_total{schedule="${schedule}"}`), 1)
+      assert.strictEqual(sampleOf(running, `ark_backup_success_total{schedule="${schedule}"}`), 0)
+
+      yield* TestClock.adjust(Duration.seconds(90))
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      const after = yield* scrape
+      const series = (name: string, extra = "") => `${name}{schedule="${schedule}"${extra}}`
+      assert.strictEqual(sampleOf(after, "ark_backup_in_progress"), sampleOf(before, "ark_backup_in_progress"))
+      assert.strictEqual(sampleOf(after, series("ark_backup_success_total")), 1)
+      assert.strictEqual(sampleOf(after, series("ark_backup_failure_total")), 0)
+      assert.strictEqual(sampleOf(after, series("ark_backup_items_total")), 7)
+      assert.strictEqual(sampleOf(after, series("ark_backup_bytes_total")), 1234)
+      assert.strictEqual(sampleOf(after, series("ark_backup_duration_seconds_count")), 1)
+      assert.strictEqual(sampleOf(after, series("ark_backup_duration_seconds_sum")), 90)
+      assert.strictEqual(sampleOf(after, series("ark_backup_duration_seconds_bucket", ",le=\"60\"")), 0)
+      assert.strictEqual(sampleOf(after, series("ark_backup_duration_seconds_bucket", ",le=\"120\"")), 1)
+      assert.strictEqual(sampleOf(after, series("ark_backup_duration_seconds_bucket", ",le=\"+Inf\"")), 1)
+      // TestClock started at 0 and moved 90 seconds.
+      assert.strictEqual(sampleOf(after, series("ark_backup_last_successful_timestamp")), 90)
+      assert.include(after, "# TYPE ark_backup_last_successful_timestamp gauge\n")
+    }))
+
+  it.effect("a run that fails or is interrupted counts as Failed and leaves nothing in progress; PartiallyFailed has no last success", () =>
+    Effect.gen(function*() {
+      const before = yield* scrape
+      const failed = yield* Effect.fail("boom").pipe(observeBackup("unit-failed", Effect.succeed(1)), Effect.flip)
+      assert.strictEqual(failed, "boom")
+      const started = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(
+        Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never), observeBackup("unit-interrupted", Effect.succeed(1)))
+      )
+      yield* Deferred.await(started)
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.succeed(completedBackup(3, "PartiallyFailed")).pipe(observeBackup("unit-partial", Effect.succeed(50)))
+      const after = yield* scrape
+      assert.strictEqual(sampleOf(after, "ark_backup_failure_total{schedule=\"unit-failed\"}"), 1)
+      assert.strictEqual(sampleOf(after, "ark_backup_failure_total{schedule=\"unit-interrupted\"}"), 1)
+      assert.strictEqual(sampleOf(after, "ark_backup_duration_seconds_count{schedule=\"unit-interrupted\"}"), 1)
+      assert.strictEqual(sampleOf(after, "ark_backup_bytes_total{schedule=\"unit-failed\"}"), 0)
+      assert.strictEqual(sampleOf(after, "ark_backup_partial_failure_total{schedule=\"unit-partial\"}"), 1)
+      assert.strictEqual(sampleOf(after, "ark_backup_bytes_total{schedule=\"unit-partial\"}"), 50)
+      assert.notInclude(after, "ark_backup_last_successful_timestamp{schedule=\"unit-partial\"}")
+      assert.strictEqual(sampleOf(after, "ark_backup_in_progress"), sampleOf(before, "ark_backup_in_progress"))
+    }))
+
+  it.effect("a restore's items come from progress.itemsRestored", () =>
+    Effect.gen(function*() {
+      const restore = { status: { phase: "Completed", progress: { totalItems: 4, itemsRestored: 4 } } }
+      yield* Effect.succeed(restore as unknown as Restore).pipe(observeRestore("unit-restore"))
+      const text = yield* scrape
+      assert.strictEqual(sampleOf(text, "ark_restore_success_total{schedule=\"unit-restore\"}"), 1)
+      assert.strictEqual(sampleOf(text, "ark_restore_items_total{schedule=\"unit-restore\"}"), 4)
+    }))
+
+  it.effect("the byte count is the last complete upload of the tarball key only", () =>
+    Effect.gen(function*() {
+      const store = yield* MemoryObjectStore.make()
+      const counted = yield* countUploadedBytes(store, "backups/b/b.tar.gz")
+      const bytes = (...sizes: ReadonlyArray<number>) => Stream.fromIterable(sizes.map((size) => new Uint8Array(size)))
+      yield* counted.store.put("backups/b/b.tar.gz", bytes(100, 20, 3))
+      assert.strictEqual(yield* counted.bytes, 123)
+      yield* counted.store.put("backups/b/b-logs.gz", bytes(999))
+      assert.strictEqual(yield* counted.bytes, 123)
+      // An upload that breaks off does not count; the one after it does.
+      const broken = Stream.concat(bytes(500), Stream.fail(new ObjectStoreError({ operation: "put", key: "k", message: "gone", retryable: false })))
+      yield* counted.store.put("backups/b/b.tar.gz", broken).pipe(Effect.flip)
+      assert.strictEqual(yield* counted.bytes, 123)
+      yield* counted.store.put("backups/b/b.tar.gz", bytes(40))
+      assert.strictEqual(yield* counted.bytes, 40)
+      const stored = yield* Stream.runCollect(store.get("backups/b/b.tar.gz"))
+      assert.strictEqual(Chunk.reduce(stored, 0, (total, chunk) => total + chunk.byteLength), 40)
+    }))
+})
+
+const restores = gvr("restores")
+
+const restoreOf = (name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: "ark.heptio.com/v1",
+  kind: "Restore",
+  metadata: { name, namespace: serverNamespace },
+  spec
+})
+
+const scheduled = (name: string, schedule: string, spec: Record<string, unknown>): KubeObject => {
+  const object = backup(name, spec)
+  return { ...object, metadata: { ...object.metadata, labels: { "ark.heptio.com/schedule-name": schedule } } }
+}
+
+describe("controller metrics", () => {
+  it.scopedLive("backups and restores through the controllers leave the expected counters, histograms and gauges", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      const stores = yield* MemoryObjectStores
+      yield* installArk
+      yield* seedApp("shop", 3)
+      yield* kube.create(locations, location("default", {}))
+      // A backup of this name is already committed in storage: its run ends Failed.
+      yield* (yield* stores.store("ark")).put("backups/taken/ark-backup.json", Stream.make(new TextEncoder().encode("{}")))
+      const before = yield* scrape
+      yield* Layer.build(controllers({
+        namespace: serverNamespace,
+        restoreOnly: false,
+        backupConcurrency: 2,
+        locationValidationPeriod: "1 hour",
+        progressInterval: "50 millis"
+      }))
+
+      const startedMillis = yield* Clock.currentTimeMillis
+      yield* kube.create(backups, scheduled("nightly-1", "metrics-nightly", { includedNamespaces: ["shop"] }))
+      const done = statusOf(yield* waitForPhase(backups, "nightly-1", "Completed", "PartiallyFailed", "Failed"))
+      assert.strictEqual(done["phase"], "Completed", JSON.stringify(done))
+      yield* kube.create(backups, scheduled("taken", "metrics-taken", {}))
+      assert.strictEqual(statusOf(yield* waitForPhase(backups, "taken", "Completed", "Failed"))["phase"], "Failed")
+      yield* kube.create(backups, backup("invalid", { includedResources: ["flibbertigibbets"] }))
+      yield* waitForPhase(backups, "invalid", "FailedValidation")
+
+      yield* kube.create(restores, restoreOf("from-schedule", { scheduleName: "metrics-nightly", namespaceMapping: { shop: "shop-copy" } }))
+      const restored = statusOf(yield* waitForPhase(restores, "from-schedule", "Completed", "PartiallyFailed", "Failed", "FailedValidation"))
+      assert.strictEqual(restored["phase"], "Completed", JSON.stringify(restored))
+      yield* kube.create(restores, restoreOf("from-ghost", { backupName: "ghost" }))
+      yield* waitForPhase(restores, "from-ghost", "FailedValidation")
+
+      const text = yield* scrape
+      const nightly = (name: string) => sampleOf(text, `${name}{schedule="metrics-nightly"}`)
+      const delta = (series: string) => sampleOf(text, series) - sampleOf(before, series)
+
+      assert.strictEqual(nightly("ark_backup_attempt_total"), 1)
+      assert.strictEqual(nightly("ark_backup_success_total"), 1)
+      assert.strictEqual(nightly("ark_backup_failure_total"), 0)
+      assert.strictEqual(nightly("ark_backup_duration_seconds_count"), 1)
+      assert.strictEqual(sampleOf(text, "ark_backup_duration_seconds_bucket{schedule=\"metrics-nightly\",le=\"+Inf\"}"), 1)
+      const items = (done["progress"] as { itemsBackedUp: number }).itemsBackedUp
+      assert.isAtLeast(items, 3)
+      assert.strictEqual(nightly("ark_backup_items_total"), items)
+      const listing = yield* (yield* stores.store("ark")).list("backups/nightly-1/")
+      const tarball = listing.objects.find((object) => object.key === "backups/nightly-1/nightly-1.tar.gz")
+      assert.isDefined(tarball)
+      assert.isAbove(tarball?.size ?? 0, 0)
+      assert.strictEqual(nightly("ark_backup_bytes_total"), tarball?.size)
+      const lastSuccess = nightly("ark_backup_last_successful_timestamp")
+      assert.isAtLeast(lastSuccess, startedMillis / 1000)
+      assert.isAtMost(lastSuccess, (yield* Clock.currentTimeMillis) / 1000)
+
+      assert.strictEqual(sampleOf(text, "ark_backup_attempt_total{schedule=\"metrics-taken\"}"), 1)
+      assert.strictEqual(sampleOf(text, "ark_backup_failure_total{schedule=\"metrics-taken\"}"), 1)
+      assert.strictEqual(sampleOf(text, "ark_backup_bytes_total{schedule=\"metrics-taken\"}"), 0)
+      assert.notInclude(text, "ark_backup_last_successful_timestamp{schedule=\"metrics-taken\"}")
+      assert.strictEqual(delta("ark_backup_validation_failure_total{schedule=\"\"}"), 1)
+      assert.strictEqual(delta("ark_backup_attempt_total{schedule=\"\"}"), 0)
+      assert.strictEqual(sampleOf(text, "ark_backup_in_progress"), 0)
+
+      assert.strictEqual(nightly("ark_restore_attempt_total"), 1)
+      assert.strictEqual(nightly("ark_restore_success_total"), 1)
+      assert.strictEqual(nightly("ark_restore_duration_seconds_count"), 1)
+      assert.strictEqual(nightly("ark_restore_items_total"), (restored["progress"] as { itemsRestored: number }).itemsRestored)
+      assert.isAtLeast(nightly("ark_restore_items_total"), 3)
+      assert.strictEqual(delta("ark_restore_validation_failure_total{schedule=\"\"}"), 1)
+      assert.strictEqual(delta("ark_restore_attempt_total{schedule=\"\"}"), 0)
+      assert.strictEqual(sampleOf(text, "ark_restore_in_progress"), 0)
+    }).pipe(Effect.provide(memoryLayer)), 30_000)
+})

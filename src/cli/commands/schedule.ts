@@ -1,7 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Effect } from "effect"
-import { notYetDelivered } from "../errors.ts"
+import { createSchedule } from "../schedule/create.ts"
+import { deleteSchedule } from "../schedule/delete.ts"
+import { pauseSchedule, unpauseSchedule } from "../schedule/pause.ts"
+import { describeScheduleCommand, getSchedules } from "../schedule/read.ts"
 import { backupSpec, connection, output } from "../options.ts"
+import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the schedule's name"))
 
@@ -11,33 +14,47 @@ const create = Command.make(
     name,
     ...connection,
     schedule: Options.text("schedule").pipe(
-      Options.withDescription('when to back up: a cron expression ("0 */6 * * *"), @daily and friends, or "@every 6h"')
+      Options.withDescription(
+        'when to back up, in UTC: a cron expression ("0 */6 * * *"), @hourly/@daily/@weekly/@monthly/@yearly, or "@every 6h"'
+      )
     ),
     ...backupSpec
   },
-  () => Effect.fail(notYetDelivered("ark schedule create", "schedules"))
-).pipe(Command.withDescription("Back up on a schedule; the first backup runs at once"))
+  (args) => createSchedule(args)
+).pipe(Command.withDescription("Back up on a schedule; the first backup runs at once"), withCluster)
 
 const get = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  () => Effect.fail(notYetDelivered("ark schedule get", "schedules"))
-).pipe(Command.withDescription("List schedules, or show one"))
+  (args) => getSchedules(args)
+).pipe(Command.withDescription("List schedules, or show one"), withCluster)
 
-/** describe, delete, pause and unpause take a name and nothing else. */
-const byName = (verb: string, description: string) =>
-  Command.make(verb, { name, ...connection }, () =>
-    Effect.fail(notYetDelivered(`ark schedule ${verb}`, "schedules"))
-  ).pipe(Command.withDescription(description))
+const describe = Command.make("describe", { name, ...connection }, (args) => describeScheduleCommand(args)).pipe(
+  Command.withDescription("Show a schedule, its backup template, and its last and next backup"),
+  withCluster
+)
+
+const remove = Command.make(
+  "delete",
+  {
+    name,
+    ...connection,
+    confirm: Options.boolean("confirm").pipe(Options.withDescription("do not ask for confirmation"))
+  },
+  (args) => deleteSchedule(args)
+).pipe(Command.withDescription("Delete a schedule (its backups stay until they expire)"), withCluster)
+
+const pause = Command.make("pause", { name, ...connection }, (args) => pauseSchedule(args)).pipe(
+  Command.withDescription("Stop creating backups from a schedule"),
+  withCluster
+)
+
+const unpause = Command.make("unpause", { name, ...connection }, (args) => unpauseSchedule(args)).pipe(
+  Command.withDescription("Resume a paused schedule"),
+  withCluster
+)
 
 export const scheduleCommand = Command.make("schedule").pipe(
   Command.withDescription("Work with scheduled backups"),
-  Command.withSubcommands([
-    create,
-    get,
-    byName("describe", "Show a schedule and its last backup"),
-    byName("delete", "Delete a schedule (its backups stay until they expire)"),
-    byName("pause", "Stop creating backups from a schedule"),
-    byName("unpause", "Resume a paused schedule")
-  ])
+  Command.withSubcommands([create, get, describe, remove, pause, unpause])
 )

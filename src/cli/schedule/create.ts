@@ -1,0 +1,42 @@
+// `ark schedule create`: submit a Schedule; the server runs its first backup at once.
+import { Console, Effect, Option, Schema } from "effect"
+import { Schedule } from "../../api/index.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { backupStorageLocationsGvr, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "../backup/kube.ts"
+import { CliError } from "../errors.ts"
+import { schedulesGvr } from "./kube.ts"
+import type { ScheduleFlags } from "./spec.ts"
+import { scheduleFromFlags } from "./spec.ts"
+
+export interface CreateArgs extends ScheduleFlags {
+  readonly namespace: string
+}
+
+export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: CreateArgs) {
+  const kube = yield* KubeClient
+  const schedule = yield* scheduleFromFlags(args, args.namespace)
+  // As `backup create` does: the locations the user named must exist; the defaults are the server's to check.
+  if (Option.isSome(args.storageLocation)) {
+    yield* requireExisting(backupStorageLocationsGvr, "--storage-location")(schedule.spec.template.storageLocation, args.namespace)
+  }
+  for (const location of args.volumeSnapshotLocations) {
+    yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
+  }
+  const encoded = yield* Schema.encode(Schedule)(schedule).pipe(
+    Effect.mapError((error) => new CliError({ message: `cannot encode schedule "${args.name}": ${error.message}` }))
+  )
+  yield* kube.create(schedulesGvr, encoded).pipe(
+    Effect.mapError((error) =>
+      error._tag === "KubeAlreadyExists"
+        ? new CliError({
+          message: `schedule "${args.name}" already exists in namespace ${args.namespace}`,
+          hint: `choose another name, or \`ark schedule delete ${args.name}\` first`
+        })
+        : kubeFailure(`cannot create schedule "${args.name}"`, args.namespace)(error)
+    )
+  )
+  yield* Console.log(
+    `Schedule "${args.name}" created successfully. Its first backup runs as soon as the Ark server sees it.\n` +
+      `Run \`ark schedule describe ${args.name}\` or \`ark backup get\` to follow it.`
+  )
+})

@@ -1,0 +1,150 @@
+// The schedule controller: one supervised fiber per Schedule (keyed by uid) creates its backups
+// when they are due. The fiber re-reads its Schedule at least every sync period, so pause, unpause
+// and edits take effect without a watch of their own. Status: New → Enabled | FailedValidation.
+import { Cause, Clock, DateTime, Duration, Effect, Either, Layer, Option, Schedule as Retry, Schema } from "effect"
+import type { Schedule } from "../../api/index.ts"
+import { Backup, group, kinds, toTimestamp, version } from "../../api/index.ts"
+import { deepEqual } from "../../kube/json.ts"
+import { nextRun } from "../../schedule/cron.ts"
+import { scheduledBackup } from "../../schedule/backup.ts"
+import { validateSchedule } from "../../schedule/validate.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
+import { supervise } from "../supervisor.ts"
+
+export const schedulesGvr: GroupVersionResource = { group, version, resource: kinds.Schedule.plural }
+const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
+
+export interface ScheduleControllerConfig {
+  readonly namespace: string
+  /** The longest a Schedule goes unread (`--schedule-sync-period`): pauses and edits apply within it. */
+  readonly syncPeriod: Duration.DurationInput
+}
+
+const statusOf = (object: KubeObject): Record<string, unknown> => {
+  const status = object["status"]
+  return typeof status === "object" && status !== null ? status as Record<string, unknown> : {}
+}
+
+const sameProblems = (object: KubeObject, problems: ReadonlyArray<string>) => {
+  const status = statusOf(object)
+  return status["phase"] === "FailedValidation" && deepEqual(status["validationErrors"], problems)
+}
+
+const parseTimestamp = (text: string | undefined): Option.Option<number> =>
+  Option.fromNullable(text).pipe(
+    Option.flatMap((value) => DateTime.make(value)),
+    Option.map((time) => DateTime.toEpochMillis(time))
+  )
+
+/** Whole seconds: the precision of backup names and of status.lastBackup. */
+const toSecond = (millis: number) => Math.floor(millis / 1000) * 1000
+
+const stamp = (millis: number) => toTimestamp(DateTime.unsafeMake(millis))
+
+export const make = (config: ScheduleControllerConfig) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClient
+    const { namespace } = config
+    const syncPeriod = Duration.decode(config.syncPeriod)
+    // A failing round (API server down, a bug) is retried; it never stops the schedule for good.
+    const retry = Retry.exponential(Duration.seconds(1)).pipe(Retry.union(Retry.spaced(syncPeriod)))
+
+    const patchStatus = (name: string, status: Record<string, unknown>) =>
+      kube.patchStatus(schedulesGvr, name, { type: "merge", body: { status } }, namespace)
+
+    /** Creates the schedule's backup for `tick`; one that exists already (a retried round) counts as created. */
+    const createBackup = Effect.fn("ScheduleController.createBackup")(function*(schedule: Schedule, tick: number) {
+      const backup = scheduledBackup(schedule, namespace, tick)
+      const name = backup.metadata.name ?? ""
+      // The template was decoded from the Schedule, so it encodes back.
+      const encoded = yield* Schema.encode(Backup)(backup).pipe(Effect.orDie)
+      yield* kube.create(backupsGvr, encoded).pipe(
+        Effect.zipRight(Effect.logInfo(`created backup ${name}`)),
+        Effect.catchTag("KubeAlreadyExists", () => Effect.logInfo(`backup ${name} already exists`))
+      )
+    })
+
+    /** Runs the Schedule until it is deleted or fails validation. */
+    const follow = (uid: string, name: string) =>
+      Effect.gen(function*() {
+        // The last backup this fiber created, in case recording it in status.lastBackup failed.
+        let created = Option.none<number>()
+
+        /** One look at the Schedule: how long to sleep before the next, or None to stop. */
+        const round = Effect.gen(function*() {
+          const object = yield* kube.get(schedulesGvr, name, namespace).pipe(
+            Effect.map((found) => Option.some(found)),
+            Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none<KubeObject>()))
+          )
+          if (Option.isNone(object) || object.value.metadata.uid !== uid) return Option.none<Duration.Duration>()
+          const validated = validateSchedule(object.value)
+          if (Either.isLeft(validated)) {
+            const problems = validated.left
+            if (!sameProblems(object.value, problems)) {
+              yield* patchStatus(name, { phase: "FailedValidation", validationErrors: problems })
+              yield* Effect.logInfo(`schedule failed validation: ${problems.join("; ")}`)
+            }
+            return Option.none<Duration.Duration>()
+          }
+          const { cron, schedule } = validated.right
+          if (schedule.status?.phase !== "Enabled" || schedule.status.validationErrors !== undefined) {
+            yield* patchStatus(name, { phase: "Enabled", validationErrors: null })
+          }
+          if (schedule.spec.paused === true) return Option.some(syncPeriod)
+
+          const now = yield* Clock.currentTimeMillis
+          const recorded = parseTimestamp(schedule.status?.lastBackup)
+          // A backup this fiber made that status.lastBackup does not show yet (its patch failed).
+          const unrecorded = Option.filter(created, (tick) => Option.getOrElse(recorded, () => -Infinity) < tick)
+          if (Option.isSome(unrecorded)) yield* patchStatus(name, { lastBackup: stamp(unrecorded.value) })
+          const last = Option.orElse(unrecorded, () => recorded)
+          // The first backup runs at once; after downtime, one catch-up backup, not one per missed tick.
+          let due = Option.match(last, { onNone: () => now, onSome: (millis) => nextRun(cron, millis) })
+          if (due <= now) {
+            const tick = toSecond(now)
+            yield* createBackup(schedule, tick)
+            created = Option.some(tick)
+            yield* patchStatus(name, { lastBackup: stamp(tick) })
+            due = nextRun(cron, tick)
+          }
+          return Option.some(Duration.min(Duration.millis(Math.max(due - now, 0)), syncPeriod))
+        })
+
+        const guarded = round.pipe(
+          Effect.tapErrorCause((cause) =>
+            Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logWarning("schedule round failed; retrying", cause)
+          ),
+          Effect.sandbox,
+          Effect.retry({ schedule: retry, while: (cause) => !Cause.isInterruptedOnly(cause) }),
+          Effect.unsandbox
+        )
+        while (true) {
+          const wait = yield* guarded
+          if (Option.isNone(wait)) return
+          yield* Effect.sleep(wait.value)
+        }
+      })
+
+    const reconcile = (object: KubeObject) => {
+      const { name, uid } = object.metadata
+      if (name === undefined || uid === undefined) return Option.none()
+      // A schedule that failed validation stays stopped until an edit changes its problems.
+      const validated = validateSchedule(object)
+      if (Either.isLeft(validated) && sameProblems(object, validated.left)) return Option.none()
+      return Option.some(follow(uid, name))
+    }
+
+    return yield* supervise({
+      name: "schedule",
+      gvr: schedulesGvr,
+      namespace,
+      concurrency: 1,
+      reconcile,
+      // Rounds retry every failure themselves; only interruption ends a fiber, and that is not recorded.
+      onFailure: () => Effect.void
+    })
+  })
+
+export const layer = (config: ScheduleControllerConfig): Layer.Layer<never, never, KubeClient> =>
+  Layer.scopedDiscard(Effect.forkScoped(make(config)))

@@ -1,0 +1,80 @@
+// The backup a schedule creates, and what makes a Schedule fail validation.
+import { assert, describe, it } from "@effect/vitest"
+import { Either } from "effect"
+import type { Schedule } from "../../src/api/index.ts"
+import { nameTimestamp, scheduledBackup, scheduledBackupName } from "../../src/schedule/backup.ts"
+import { validateSchedule } from "../../src/schedule/validate.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+
+const template = {
+  includedNamespaces: ["shop"],
+  includedResources: ["*"],
+  labelSelector: { matchLabels: { app: "web" } },
+  snapshotVolumes: false,
+  ttl: "24h",
+  storageLocation: "default"
+}
+
+const scheduleObject = (spec: Record<string, unknown>, name = "nightly"): KubeObject => ({
+  apiVersion: "ark.heptio.com/v1",
+  kind: "Schedule",
+  metadata: { name, namespace: "heptio-ark", uid: "u-1" },
+  spec
+})
+
+describe("scheduled backups", () => {
+  it("are named <schedule>-<YYYYMMDDhhmmss> in UTC", () => {
+    assert.strictEqual(nameTimestamp(Date.parse("2024-05-01T02:03:04.999Z")), "20240501020304")
+    assert.strictEqual(scheduledBackupName("nightly", Date.parse("2024-12-31T23:59:59Z")), "nightly-20241231235959")
+    assert.strictEqual(scheduledBackupName("a", 0), "a-19700101000000")
+  })
+
+  it("carry the template as their spec and both schedule labels", () => {
+    const schedule: Schedule = {
+      apiVersion: "ark.heptio.com/v1",
+      kind: "Schedule",
+      metadata: { name: "nightly", namespace: "heptio-ark" },
+      spec: { schedule: "@daily", template }
+    }
+    assert.deepStrictEqual(scheduledBackup(schedule, "heptio-ark", Date.parse("2024-05-01T00:00:00Z")), {
+      apiVersion: "ark.heptio.com/v1",
+      kind: "Backup",
+      metadata: {
+        name: "nightly-20240501000000",
+        namespace: "heptio-ark",
+        labels: { "ark.heptio.com/schedule-name": "nightly", "ark-schedule": "nightly" }
+      },
+      spec: template
+    })
+  })
+})
+
+describe("validateSchedule", () => {
+  it("accepts a valid schedule and fills the template's defaults", () => {
+    const valid = validateSchedule(scheduleObject({ schedule: "@every 90m", template: {} }))
+    assert.isTrue(Either.isRight(valid))
+    if (Either.isRight(valid)) {
+      assert.strictEqual(valid.right.cron._tag, "Every")
+      assert.strictEqual(valid.right.schedule.spec.template.ttl, "720h")
+    }
+  })
+
+  it("lists every problem: the cron with the parser's message, the ttl, selectors, the name", () => {
+    const problems = validateSchedule(scheduleObject({ schedule: "0 0 * * * *", template: { ttl: "3 days" } }))
+    assert.deepStrictEqual(Either.getLeft(problems)._tag, "Some")
+    const lines = Either.isLeft(problems) ? problems.left : []
+    assert.include(lines, "spec.schedule: invalid schedule \"0 0 * * * *\": expected 5 fields (minute hour day-of-month month day-of-week), got 6: a seconds field is not supported")
+    assert.isTrue(lines.some((line) => line.startsWith("spec.template.ttl: ")), lines.join("\n"))
+
+    const selectors = validateSchedule(scheduleObject({
+      schedule: "@daily",
+      template: { labelSelector: { matchLabels: { "bad key!": "x" } }, orLabelSelectors: [{ matchLabels: { a: "b" } }] }
+    }))
+    const selectorLines = Either.isLeft(selectors) ? selectors.left : []
+    assert.include(selectorLines, "spec.template: labelSelector and orLabelSelectors are mutually exclusive: set only one")
+    assert.isTrue(selectorLines.some((line) => line.startsWith("spec.template.labelSelector: ")), selectorLines.join("\n"))
+
+    const long = validateSchedule(scheduleObject({ schedule: "@daily", template: {} }, "x".repeat(64)))
+    assert.isTrue(Either.isLeft(long) && long.left.some((line) => line.startsWith("metadata.name: at most 63 characters")))
+  })
+})

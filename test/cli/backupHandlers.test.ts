@@ -1,6 +1,6 @@
 // The backup and backup-location handlers on the in-memory API server and object store.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option } from "effect"
+import { Effect, Fiber, Option, Stream } from "effect"
 import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -8,6 +8,8 @@ import { createBackup } from "../../src/cli/backup/create.ts"
 import type { CreateArgs } from "../../src/cli/backup/create.ts"
 import { deleteBackup } from "../../src/cli/backup/delete.ts"
 import { backupLogs, downloadBackup } from "../../src/cli/backup/files.ts"
+import { restoresGvr } from "../../src/cli/restore/kube.ts"
+import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
 import { createBackupLocation, getBackupLocations } from "../../src/cli/backup/location.ts"
 import { describeBackupCommand, getBackups } from "../../src/cli/backup/read.ts"
 import { noBackupFlags } from "../../src/cli/backup/spec.ts"
@@ -363,29 +365,48 @@ const seedStoredBackup = (harness: Harness) =>
     harness.stdout.length = 0
   })
 
+const deleteRequests = (harness: Harness) =>
+  harness.kube.listPages(deleteBackupRequestsGvr, { namespace: serverNamespace }).pipe(
+    Stream.runCollect,
+    Effect.map((pages) => [...pages].flatMap((page) => page.items))
+  )
+
 describe("ark backup delete", () => {
-  it.effect("with --confirm: ark-backup.json first, then the other files, then the resource", () =>
+  it.effect("with --confirm: submits a labelled DeleteBackupRequest, says what the server will delete, deletes nothing itself", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* seedStoredBackup(harness)
+        yield* setStatus(harness, { phase: "Completed", volumeSnapshotsCompleted: 2 })
+        for (const name of ["nightly-restore", "other-restore"]) {
+          yield* harness.kube.create(restoresGvr, {
+            apiVersion: "ark.heptio.com/v1",
+            kind: "Restore",
+            metadata: { name, namespace: serverNamespace },
+            spec: { backupName: name === "nightly-restore" ? "nightly" : "nightly-2" }
+          })
+        }
         yield* run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
-        assert.deepStrictEqual(harness.storeCalls, [
-          "delete backups/nightly/ark-backup.json",
-          "delete backups/nightly/nightly-logs.gz",
-          "delete backups/nightly/nightly-resource-list.json.gz",
-          "delete backups/nightly/nightly-results.gz",
-          "delete backups/nightly/nightly.tar.gz"
-        ])
-        assert.deepStrictEqual((yield* harness.store.list("backups/")).objects.map((object) => object.key), [
-          "backups/nightly-2/ark-backup.json"
-        ])
-        assert.strictEqual((yield* Effect.flip(getBackup(harness)))._tag, "KubeNotFound")
-        assert.include(harness.stdout[0] ?? "", 'Backup "nightly" deleted: the resource and 5 files in storage location "default"')
-        assert.include(harness.stdout.join("\n"), "not deleted yet")
+        const [request, ...more] = yield* deleteRequests(harness)
+        assert.lengthOf(more, 0)
+        assert.deepStrictEqual(request!["spec"], { backupName: "nightly" })
+        assert.deepStrictEqual(request!.metadata.labels, { "ark.heptio.com/backup-name": "nightly" })
+        assert.match(request!.metadata.name ?? "", /^nightly-[a-z0-9]{5}$/)
+        assert.deepStrictEqual(harness.storeCalls, [])
+        yield* getBackup(harness)
+        assert.strictEqual(
+          harness.stdout[0],
+          `Request to delete backup "nightly" submitted successfully (DeleteBackupRequest "${request!.metadata.name ?? ""}").`
+        )
+        assert.strictEqual(
+          harness.stdout[1],
+          'The Ark server deletes its files in storage location "default", its 2 volume snapshots, ' +
+            "its 1 restore (nightly-restore) with their files, then the Backup resource."
+        )
+        assert.include(harness.stdout[2] ?? "", "ark backup get nightly")
       })))
 
-  it.effect("without --confirm and without a terminal: refuses, deletes nothing", () =>
+  it.effect("without --confirm and without a terminal: refuses, requests nothing", () =>
     withHarness({ tty: false }, (harness) =>
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default"))
@@ -393,26 +414,24 @@ describe("ark backup delete", () => {
         const error = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false })))
         assert.include(error.message, "refusing to delete without confirmation")
         assert.strictEqual(error.hint, "pass --confirm to delete non-interactively")
-        assert.deepStrictEqual(harness.storeCalls, [])
-        yield* getBackup(harness)
+        assert.deepStrictEqual(yield* deleteRequests(harness), [])
       })))
 
-  it.effect("on a terminal: 'n' cancels, 'y' deletes", () =>
+  it.effect("on a terminal: 'n' cancels, 'y' submits the request", () =>
     Effect.gen(function*() {
       const declined = yield* makeHarness({ tty: true, keys: ["n"] })
       yield* declined.kube.create(locationsGvr, location("default"))
       yield* seedStoredBackup(declined)
       yield* run(declined, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false }))
       assert.include(declined.stdout, "Cancelled: nothing was deleted.")
-      assert.deepStrictEqual(declined.storeCalls, [])
-      assert.isTrue(declined.displayed.some((text) => text.includes('Delete backup "nightly"')))
+      assert.deepStrictEqual(yield* deleteRequests(declined), [])
+      assert.isTrue(declined.displayed.some((text) => text.includes('Delete backup "nightly": its files in storage location "default"')))
 
       const accepted = yield* makeHarness({ tty: true, keys: ["y"] })
       yield* accepted.kube.create(locationsGvr, location("default"))
       yield* seedStoredBackup(accepted)
       yield* run(accepted, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false }))
-      assert.strictEqual(accepted.storeCalls[0], "delete backups/nightly/ark-backup.json")
-      assert.strictEqual((yield* Effect.flip(getBackup(accepted)))._tag, "KubeNotFound")
+      assert.lengthOf(yield* deleteRequests(accepted), 1)
     }))
 
   it.effect("refuses an in-progress backup and a ReadOnly location", () =>
@@ -425,15 +444,19 @@ describe("ark backup delete", () => {
         yield* setStatus(harness, { phase: "InProgress" })
         const running = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
         assert.include(running.message, 'backup "nightly" is in progress')
-        assert.deepStrictEqual(harness.storeCalls, [])
+        assert.deepStrictEqual(yield* deleteRequests(harness), [])
       })))
 
-  it.effect("a missing storage location keeps the resource (sync would bring the files back)", () =>
+  it.effect("a missing storage location or backup: refuses, requests nothing", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         yield* seedStoredBackup(harness)
         const error = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
         assert.include(error.message, 'backup "nightly" is stored in location "default"')
+        assert.include(error.message, "nothing is deleted")
+        const missing = yield* cliFailure(run(harness, deleteBackup({ name: "nope", namespace: serverNamespace, confirm: true })))
+        assert.strictEqual(missing.message, 'backup "nope" not found in namespace heptio-ark')
+        assert.deepStrictEqual(yield* deleteRequests(harness), [])
         yield* getBackup(harness)
       })))
 })

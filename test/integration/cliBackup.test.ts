@@ -10,7 +10,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
-import { BackupStorageLocation } from "../../src/api/index.ts"
+import { BackupStorageLocation, backupNameLabel } from "../../src/api/index.ts"
+import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { waitFor } from "../support/wait.ts"
@@ -213,9 +214,18 @@ describe("ark backup on a real API server", () => {
         assert.include(refused.stderr, "hint: pass --confirm")
         const deleted = yield* ark("backup", "delete", "stored", "--confirm")
         assert.strictEqual(deleted.status, 0, deleted.stderr)
-        assert.include(deleted.stdout, 'Backup "stored" deleted: the resource and 3 files')
-        assert.deepStrictEqual((yield* store.list("backups/stored/")).objects, [])
-        assert.isTrue(Option.isNone(yield* kube.get(backupsGvr, "stored", namespace).pipe(Effect.option)))
+        assert.include(deleted.stdout, 'Request to delete backup "stored" submitted successfully')
+        // The server deletes; none runs here, so the labelled request waits and everything is still there.
+        const pages = yield* Stream.runCollect(
+          kube.listPages(deleteBackupRequestsGvr, { namespace, labelSelector: `${backupNameLabel}=stored` })
+        )
+        const requests = [...pages].flatMap((page) => page.items)
+        assert.lengthOf(requests, 1)
+        assert.deepStrictEqual(requests[0]?.["spec"], { backupName: "stored" })
+        assert.match(requests[0]?.metadata.name ?? "", /^stored-[a-z0-9]{5}$/)
+        assert.include(deleted.stdout, requests[0]?.metadata.name ?? "")
+        assert.lengthOf((yield* store.list("backups/stored/")).objects, 3)
+        assert.isTrue(Option.isSome(yield* kube.get(backupsGvr, "stored", namespace).pipe(Effect.option)))
       }).pipe(Effect.provide(ObjectStoreProviderLive.layer))),
     180_000
   )

@@ -1,19 +1,16 @@
-// `ark backup delete`: uncommit (ark-backup.json first, SPEC section 3), delete the backup's
-// volume snapshots, then its other files, then its resource. When a snapshot cannot be deleted
-// the records file and the resource stay, so the delete can be run again. Restores of the backup
-// are left for the deletion controller.
+// `ark backup delete`: submits a DeleteBackupRequest, the path TTL expiry takes too. The Ark
+// server deletes the backup's files, its volume snapshots, its restores and then its resource
+// (src/deletion). The checks here only turn obvious refusals into an immediate error.
 import { Prompt } from "@effect/cli"
 import { Terminal } from "@effect/platform"
-import { Console, Effect, Option } from "effect"
-import { backupKeys } from "../../archive/layout.ts"
-import { deleteBackupSnapshots } from "../../volumes/delete.ts"
-import { readSnapshotRecords } from "../../volumes/records.ts"
-import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
+import { Console, Effect } from "effect"
+import type { Backup } from "../../api/index.ts"
+import { backupNameLabel } from "../../api/index.ts"
+import { backupLabelValue, deleteBackupRequestsGvr, newDeleteBackupRequest } from "../../deletion/requests.ts"
+import { restoresOf } from "../../deletion/restores.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
-import { ObjectStore } from "../../../services/ObjectStore.ts"
 import { CliError } from "../errors.ts"
-import { backupsGvr, getBackup, kubeFailure } from "./kube.ts"
-import { locationOf, storageFailure } from "./storage.ts"
+import { getBackup, getBackupStorageLocation, kubeFailure } from "./kube.ts"
 
 export interface DeleteArgs {
   readonly name: string
@@ -36,31 +33,18 @@ const confirmed = (question: string) =>
     )
   })
 
-/** Deletes the snapshots the backup's records name; any failure stops the delete before files and resource go. */
-const deleteSnapshots = (backup: string, namespace: string, store: ObjectStore.Shape, locationName: string) =>
-  Effect.gen(function*() {
-    const records = yield* readSnapshotRecords(backup).pipe(
-      Effect.provideService(ObjectStore, store),
-      Effect.mapError((error) => storageFailure(`cannot read the volume snapshot records of backup "${backup}"`, locationName)(error))
-    )
-    const taken = records.filter((record) => record.snapshotId !== "")
-    if (taken.length === 0) return 0
-    const provider = yield* Effect.serviceOption(BlockStoreProvider)
-    if (Option.isNone(provider)) {
-      return yield* new CliError({
-        message: `backup "${backup}" has ${taken.length} volume snapshot(s), and this ark cannot reach block stores to delete them`,
-        hint: "the backup is uncommitted but its resource and records are kept; run the delete again from a full ark build"
-      })
-    }
-    const deletion = yield* deleteBackupSnapshots(taken, provider.value, namespace)
-    if (deletion.failures.length > 0) {
-      return yield* new CliError({
-        message: `cannot delete ${deletion.failures.length} volume snapshot(s) of backup "${backup}": ${deletion.failures.join("; ")}`,
-        hint: `the backup's resource and snapshot records are kept; fix the cause and run ark backup delete ${backup} again`
-      })
-    }
-    return deletion.deleted.length
-  })
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`
+
+/** What the server will delete, in its order. */
+const deletionPlan = (backup: Backup, restores: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const snapshots = backup.status?.volumeSnapshotsCompleted ?? 0
+  return [
+    `its files in storage location "${backup.spec.storageLocation}"`,
+    ...(snapshots === 0 ? [] : [`its ${plural(snapshots, "volume snapshot")}`]),
+    ...(restores.length === 0 ? [] : [`its ${plural(restores.length, "restore")} (${restores.join(", ")}) with their files`]),
+    "then the Backup resource"
+  ]
+}
 
 export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: DeleteArgs) {
   const kube = yield* KubeClient
@@ -72,34 +56,39 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
       hint: `wait until it finishes: ark backup get ${args.name}`
     })
   }
-  if (!args.confirm) {
-    const yes = yield* confirmed(`Delete backup "${args.name}" and its files in storage location "${locationName}"?`)
-    if (!yes) return yield* Console.log("Cancelled: nothing was deleted.")
-  }
-  const { location, store } = yield* locationOf(backup, args.namespace)
+  // The server refuses these too; saying so now spares a request that can only fail.
+  const { decoded: location } = yield* getBackupStorageLocation(locationName, args.namespace).pipe(
+    Effect.mapError((error) =>
+      new CliError({
+        message: `backup "${args.name}" is stored in location "${locationName}": ${error.message}; nothing is deleted`,
+        hint: error.hint ?? "ark backup-location get lists the locations"
+      })
+    )
+  )
   if (location.spec.accessMode === "ReadOnly") {
     return yield* new CliError({
       message: `backup storage location "${locationName}" is ReadOnly: backup "${args.name}" cannot be deleted from it`,
       hint: "switch the location's accessMode to ReadWrite to delete backups"
     })
   }
-  const keys = backupKeys(args.name)
-  const failed = storageFailure(`cannot delete the files of backup "${args.name}"`, locationName)
-  // Uncommit first: without ark-backup.json no sync or restore sees a half-deleted backup.
-  const committed = yield* store.exists(keys.metadata).pipe(Effect.mapError((error) => failed(error)))
-  yield* store.delete(keys.metadata).pipe(Effect.mapError((error) => failed(error)))
-  const snapshots = yield* deleteSnapshots(args.name, args.namespace, store, locationName)
-  const listing = yield* store.list(keys.dir).pipe(Effect.mapError((error) => failed(error)))
-  for (const object of listing.objects) yield* store.delete(object.key).pipe(Effect.mapError((error) => failed(error)))
-  yield* kube.delete(backupsGvr, args.name, args.namespace).pipe(
-    Effect.catchTag("KubeNotFound", () => Effect.void),
-    Effect.mapError((error) => kubeFailure(`cannot delete backup "${args.name}"`, args.namespace)(error))
+  const restores = yield* restoresOf(args.name, args.namespace).pipe(
+    Effect.map((objects) => objects.map((restore) => restore.metadata.name ?? "")),
+    Effect.mapError((error) => kubeFailure(`cannot list the restores of backup "${args.name}"`, args.namespace)(error))
   )
-  const files = listing.objects.length + (committed ? 1 : 0)
+  const plan = deletionPlan(backup, restores)
+  if (!args.confirm) {
+    const yes = yield* confirmed(`Delete backup "${args.name}": ${plan.join(", ")}?`)
+    if (!yes) return yield* Console.log("Cancelled: nothing was deleted.")
+  }
+  const request = yield* kube.create(deleteBackupRequestsGvr, newDeleteBackupRequest(args.name, args.namespace)).pipe(
+    Effect.mapError((error) => kubeFailure(`cannot request the deletion of backup "${args.name}"`, args.namespace)(error))
+  )
   yield* Console.log(
-    `Backup "${args.name}" deleted: the resource and ${files} file${files === 1 ? "" : "s"} in storage location "${locationName}"` +
-      (snapshots === 0 ? ".\n" : `, and ${snapshots} volume snapshot${snapshots === 1 ? "" : "s"}.\n`) +
-      "note: its restores are not deleted yet; full deletion comes with issue 7 " +
-      "(schedules, TTL expiry, deletion and sync)."
+    [
+      `Request to delete backup "${args.name}" submitted successfully (DeleteBackupRequest "${request.metadata.name ?? ""}").`,
+      `The Ark server deletes ${plan.join(", ")}.`,
+      `It shows as Deleting until it is gone: ark backup get ${args.name}; problems are in the request's status: ` +
+        `kubectl -n ${args.namespace} get deletebackuprequests -l ${backupNameLabel}=${backupLabelValue(args.name)} -o yaml`
+    ].join("\n")
   )
 })

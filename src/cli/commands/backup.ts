@@ -71,7 +71,7 @@ const remove = Command.make(
   (args) => deleteBackup(args)
 ).pipe(
   Command.withDescription(
-    "Delete a backup: its files in object storage, then the resource (snapshots and restores: not yet, issue 7)"
+    "Delete a backup (through a DeleteBackupRequest the server processes): its files, volume snapshots, restores, then the resource"
   ),
   withCluster
 )

@@ -1,0 +1,73 @@
+// DeleteBackupRequests: the one path by which a backup is deleted (SPEC section 2). `ark backup
+// delete` and TTL garbage collection create them; the backup-deletion controller processes them.
+import { Effect, Stream } from "effect"
+import { apiVersion, backupNameLabel, group, kinds, version } from "../api/index.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+
+export const deleteBackupRequestsGvr: GroupVersionResource = { group, version, resource: kinds.DeleteBackupRequest.plural }
+
+const LABEL_VALUE_MAX = 63
+
+/**
+ * The backup's name as a label value. Backup names may be longer than a label value allows; a long
+ * one keeps its first characters and gains a hash of the whole, so distinct names stay distinct.
+ */
+export const backupLabelValue = (backupName: string): string => {
+  if (backupName.length <= LABEL_VALUE_MAX) return backupName
+  // FNV-1a: a stable, dependency-free hash; not a security boundary.
+  let hash = 0x811c9dc5
+  for (let i = 0; i < backupName.length; i++) {
+    hash ^= backupName.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  const suffix = hash.toString(16).padStart(8, "0")
+  return `${backupName.slice(0, LABEL_VALUE_MAX - suffix.length - 1).replace(/[^A-Za-z0-9]+$/, "")}-${suffix}`
+}
+
+/** The longest generateName prefix the API server keeps whole (it adds five characters). */
+const GENERATE_NAME_MAX = 58
+
+/** A new request to delete `backupName`, named `<backup>-<5 random characters>` by the API server. */
+export const newDeleteBackupRequest = (backupName: string, namespace: string): KubeObject => ({
+  apiVersion,
+  kind: kinds.DeleteBackupRequest.kind,
+  metadata: {
+    generateName: `${backupName.slice(0, GENERATE_NAME_MAX - 1).replace(/[^a-z0-9]+$/, "")}-`,
+    namespace,
+    labels: { [backupNameLabel]: backupLabelValue(backupName) }
+  },
+  spec: { backupName }
+})
+
+/** `spec.backupName` of a stored request, read without decoding: a malformed request still names its backup. */
+export const requestedBackup = (request: KubeObject): string => {
+  const spec = request["spec"]
+  if (typeof spec !== "object" || spec === null) return ""
+  const name = (spec as Record<string, unknown>)["backupName"]
+  return typeof name === "string" ? name : ""
+}
+
+/** `status.phase` of any stored resource, read without decoding. */
+export const phaseOf = (object: KubeObject): string | undefined => {
+  const status = object["status"]
+  if (typeof status !== "object" || status === null) return undefined
+  const phase = (status as Record<string, unknown>)["phase"]
+  return typeof phase === "string" && phase !== "" ? phase : undefined
+}
+
+export const isProcessed = (request: KubeObject): boolean => phaseOf(request) === "Processed"
+
+/** Every request in the namespace, as stored. */
+export const listDeleteBackupRequests = (namespace: string) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClient
+    const pages = yield* Stream.runCollect(kube.listPages(deleteBackupRequestsGvr, { namespace, limit: 500 }))
+    return [...pages].flatMap((page) => page.items)
+  })
+
+/** The requests that name `backupName`, found by spec (a label may be missing on a hand-made one). */
+export const requestsFor = (backupName: string, namespace: string) =>
+  listDeleteBackupRequests(namespace).pipe(
+    Effect.map((requests) => requests.filter((request) => requestedBackup(request) === backupName))
+  )

@@ -20,5 +20,5 @@ const report = (cause: Cause.Cause<unknown>) =>
 runArk(process.argv).pipe(
   Effect.tapErrorCause((cause) => report(cause)),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -1,16 +1,26 @@
 // `ark server`: the controllers over live services, running until SIGINT/SIGTERM interrupts them
 // (NodeRuntime.runMain turns the signal into an interruption; every resource fiber is interrupted
-// and records why).
-import { Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+// and records why). The controllers run only while this process holds the leader Lease; the
+// health, readiness and metrics endpoints run on every replica.
+import { Duration, Effect, Layer, Logger, LogLevel, Option, Schedule, Stream } from "effect"
+import { hostname } from "node:os"
 import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
 import * as HookExec from "../../layers/hooks/Exec.ts"
 import * as KubeLive from "../../layers/kube/Live.ts"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
 import type { KubeClient } from "../../services/KubeClient.ts"
 import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import { KubeClient as KubeClientTag } from "../../services/KubeClient.ts"
 import * as BackupController from "./controllers/backup.ts"
+import * as BackupDeletionController from "./controllers/backupDeletion.ts"
+import * as GcController from "./controllers/gc.ts"
 import * as LocationController from "./controllers/locations.ts"
 import * as RestoreController from "./controllers/restore.ts"
+import * as ScheduleController from "./controllers/schedule.ts"
+import * as SyncController from "./controllers/sync.ts"
+import { httpLayer } from "./http.ts"
+import { whileLeader } from "./leader.ts"
+import * as Readiness from "./readiness.ts"
 
 export type LogFormat = "json" | "text"
 export type LogLevelName = "debug" | "info" | "warning" | "error"
@@ -25,11 +35,19 @@ export interface ControllerOptions {
   readonly restoreConcurrency?: number
   /** How often every BackupStorageLocation is checked (`--backup-sync-period`). */
   readonly locationValidationPeriod: Duration.DurationInput
+  /** How often backups are synced from object storage (`--backup-sync-period`); default 1m. */
+  readonly backupSyncPeriod?: Duration.DurationInput
+  /** How often expired backups are looked for (`--gc-sync-period`); default 1h. */
+  readonly gcPeriod?: Duration.DurationInput
+  /** How often each Schedule is re-read (`--schedule-sync-period`); default 1m. */
+  readonly scheduleSyncPeriod?: Duration.DurationInput
   readonly progressInterval?: Duration.DurationInput
 }
 
 export interface ServerOptions extends ControllerOptions {
   readonly kubeconfig: Option.Option<string>
+  /** Where /healthz, /readyz and /metrics are served (`--metrics-address`, Go style: ":8085"). */
+  readonly metricsAddress: string
   readonly logFormat: LogFormat
   readonly logLevel: LogLevelName
 }
@@ -45,14 +63,19 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
     concurrency: options.restoreConcurrency ?? 2,
     ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval })
   })
-  if (options.restoreOnly) return Layer.merge(locations, restores)
+  // A restore-only cluster (a migration target) still imports what appears in storage. It deletes
+  // no backups: it usually shares the source cluster's bucket, and its RBAC has no rights for it.
+  const sync = SyncController.layer({ namespace: options.namespace, period: options.backupSyncPeriod ?? "1 minute" })
+  if (options.restoreOnly) return Layer.mergeAll(locations, restores, sync)
+  const deletions = BackupDeletionController.layer({ namespace: options.namespace })
   const backups = BackupController.layer({
     namespace: options.namespace,
     concurrency: options.backupConcurrency,
     ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval })
   })
-  // Later: schedule, gc, backup-deletion, download-request and storage-sync controllers.
-  return Layer.mergeAll(locations, restores, backups)
+  const schedules = ScheduleController.layer({ namespace: options.namespace, syncPeriod: options.scheduleSyncPeriod ?? "1 minute" })
+  const gc = GcController.layer({ namespace: options.namespace, period: options.gcPeriod ?? "1 hour" })
+  return Layer.mergeAll(locations, restores, sync, deletions, backups, schedules, gc)
 }
 
 /**
@@ -77,8 +100,24 @@ const levels: Record<LogLevelName, LogLevel.LogLevel> = {
 export const loggerLayer = (format: LogFormat, level: LogLevelName): Layer.Layer<never> =>
   Layer.merge(format === "json" ? Logger.json : Logger.logFmt, Logger.minimumLogLevel(levels[level]))
 
-/** Runs the server until interrupted. Fails only when the live services cannot be built. */
-export const runServer = (options: ServerOptions): Effect.Effect<never, KubeLive.KubeConfigError> =>
+/**
+ * Ready once the API server answers for Ark's own kinds in the namespace: the CRDs are served and
+ * the credentials work. A standby replica is ready too; it serves probes and waits for the lease.
+ */
+const becomeReady = (namespace: string) => Effect.gen(function*() {
+  const kube = yield* KubeClientTag
+  yield* kube.listPages(BackupController.backupsGvr, { namespace, limit: 1 }).pipe(Stream.take(1), Stream.runDrain)
+}).pipe(
+  Effect.tapError((error) => Effect.logWarning(`not ready: ${error.message}`)),
+  Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))),
+  Effect.zipRight(Readiness.markReady)
+)
+
+/** One Lease per server namespace: replicas of one server elect one leader among themselves. */
+export const leaseName = "ark-server"
+
+/** Runs the server until interrupted. Fails when the live services or the endpoint cannot be built, or leadership is lost. */
+export const runServer = (options: ServerOptions) =>
   Effect.gen(function*() {
     yield* Effect.logInfo("ark server starting").pipe(
       Effect.annotateLogs({
@@ -88,9 +127,17 @@ export const runServer = (options: ServerOptions): Effect.Effect<never, KubeLive
         restoreConcurrency: options.restoreConcurrency ?? 2
       })
     )
-    // /metrics, /healthz and /readyz (--metrics-address) belong here, beside the controllers: issue 8.
-    return yield* Layer.launch(controllers(options).pipe(Layer.provide(liveServices(options.kubeconfig))))
+    // Built in this scope, so a taken port fails the server at once.
+    yield* Layer.build(httpLayer(options.metricsAddress))
+    yield* becomeReady(options.namespace).pipe(Effect.forkScoped)
+    const identity = `${hostname()}_${process.pid}`
+    return yield* whileLeader(
+      { namespace: options.namespace, leaseName, identity },
+      Layer.launch(controllers(options))
+    )
   }).pipe(
+    Effect.scoped,
+    Effect.provide(Layer.merge(liveServices(options.kubeconfig), Readiness.layer)),
     Effect.onInterrupt(() => Effect.logInfo("ark server stopped")),
     Effect.provide(loggerLayer(options.logFormat, options.logLevel))
   )

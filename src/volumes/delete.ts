@@ -1,5 +1,5 @@
-// Deleting a backup's volume snapshots, through the locations that took them. Shared by
-// `ark backup delete` and the deletion/GC controller.
+// Deleting a backup's volume snapshots, through the locations that took them: the deletion core
+// (src/deletion) calls it for user deletes and TTL expiry alike.
 import { Effect, Either } from "effect"
 import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import { locationOpener } from "./locations.ts"

@@ -46,14 +46,6 @@ describe("ark CLI", () => {
     expect(stdout).toContain("snapshot-location")
   })
 
-  it("an undelivered command says so plainly and exits non-zero", () => {
-    const { status, stdout, stderr } = ark("schedule", "create", "x", "--schedule", "@daily")
-    expect(status).not.toBe(0)
-    expect(stderr).toContain("`ark schedule create` is not implemented yet")
-    expect(stderr).toContain("hint: it arrives with issue 7")
-    expect(stdout).toBe("")
-  })
-
   it("bad input to a delivered command is one line and a hint, before any cluster is contacted", () => {
     // No kubeconfig anywhere: the flags are checked before the first request would fail.
     const { KUBECONFIG: _kubeconfig, ...env } = process.env

@@ -1,6 +1,7 @@
 import { Command, Options } from "@effect/cli"
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Either, Option } from "effect"
 import { parseGoDuration } from "../../api/duration.ts"
+import { parseMetricsAddress } from "../../server/http.ts"
 import { runServer } from "../../server/main.ts"
 import { CliError } from "../errors.ts"
 import { connection } from "../options.ts"
@@ -51,8 +52,12 @@ export const serverCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const backupSyncPeriod = yield* positiveDuration("backup-sync-period", flags.backupSyncPeriod)
-      yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
-      yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
+      const gcPeriod = yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
+      const scheduleSyncPeriod = yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
+      yield* Either.match(parseMetricsAddress(flags.metricsAddress), {
+        onLeft: (error) => Effect.fail(new CliError({ message: error.message, hint: "use HOST:PORT or :PORT, e.g. :8085 or 127.0.0.1:8085" })),
+        onRight: () => Effect.void
+      })
       const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
       const restoreConcurrency = yield* atLeastOne("restore-concurrency", flags.restoreConcurrency)
       return yield* runServer({
@@ -62,10 +67,23 @@ export const serverCommand = Command.make(
         backupConcurrency,
         restoreConcurrency,
         locationValidationPeriod: backupSyncPeriod,
+        backupSyncPeriod,
+        gcPeriod,
+        scheduleSyncPeriod,
+        metricsAddress: flags.metricsAddress,
         logFormat: flags.logFormat,
         logLevel: flags.logLevel
       }).pipe(
-        Effect.mapError((error) => new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" }))
+        Effect.mapError((error) => {
+          switch (error._tag) {
+            case "KubeConfigError":
+              return new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" })
+            case "LeadershipLost":
+              return new CliError({ message: error.message, hint: "another replica leads now; this one exits so it can be restarted as a standby" })
+            default:
+              return new CliError({ message: `cannot serve --metrics-address ${flags.metricsAddress}: ${error.message}`, hint: "pick a free port with --metrics-address" })
+          }
+        })
       )
     })
 ).pipe(Command.withDescription("Run Ark's controllers against a cluster (in-cluster, or with a kubeconfig)"))

@@ -61,7 +61,7 @@ const startServer = (kubeconfig: string) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const child = spawn(process.execPath, [
-        mainTs, "server", "--kubeconfig", kubeconfig, "--namespace", serverNamespace, "--backup-sync-period", "5s", "--log-format", "json"
+        mainTs, "server", "--kubeconfig", kubeconfig, "--namespace", serverNamespace, "--backup-sync-period", "5s", "--log-format", "json", "--metrics-address", "127.0.0.1:0"
       ], { stdio: ["ignore", "pipe", "pipe"] })
       const output: Array<string> = []
       child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))

@@ -105,7 +105,9 @@ const startServer = (kubeconfig: string) =>
         "--backup-sync-period",
         "5s",
         "--log-format",
-        "json"
+        "json",
+        "--metrics-address",
+        "127.0.0.1:0"
       ], { stdio: ["ignore", "pipe", "pipe"] })
       const output: Array<string> = []
       child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))

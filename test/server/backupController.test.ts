@@ -9,9 +9,11 @@ import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import { apiVersion } from "../../src/api/index.ts"
 import {
   backup,
   backups,
+  gvr,
   installArk,
   location,
   locations,
@@ -166,6 +168,27 @@ describe("backup controller", () => {
       assert.strictEqual(statusOf(broken)["message"], "unexpected error: broken provider")
     }).pipe(Effect.provide(brokenProvider)), 30_000)
 
+  it.scopedLive("a Restore that dies with a defect does not stop a Backup running at the same time", () =>
+    Effect.flatMap(Deferred.make<void>(), (gate) => Effect.gen(function*() {
+      const kube = yield* KubeClient
+      yield* installArk
+      yield* seedApp("shop", 2)
+      yield* kube.create(locations, location("gated", { objectStorage: { bucket: "gated" } }))
+      yield* kube.create(locations, location("broken", { objectStorage: { bucket: "broken" } }))
+      // A finished backup whose storage the restore will fail to open with a defect.
+      const old = yield* kube.create(backups, backup("old", { storageLocation: "broken" }))
+      yield* kube.updateStatus(backups, { ...old, status: { phase: "Completed" } })
+      yield* startServer()
+      yield* kube.create(backups, backup("running", { storageLocation: "gated" }))
+      yield* waitForPhase(backups, "running", "InProgress")
+      yield* kube.create(gvr("restores"), { apiVersion, kind: "Restore", metadata: { name: "doomed", namespace: serverNamespace }, spec: { backupName: "old" } })
+      const doomed = yield* waitForPhase(gvr("restores"), "doomed", "Failed")
+      assert.include(String(statusOf(doomed)["failureReason"]), "broken provider")
+      // The backup was mid-upload all along; released now, it completes.
+      yield* Deferred.succeed(gate, undefined)
+      assert.strictEqual(statusOf(yield* waitForPhase(backups, "running", "Completed", "Failed"))["phase"], "Completed")
+    }).pipe(Effect.provide(gatedAndBroken(gate)))), 30_000)
+
   it.scopedLive("a Backup left InProgress by a crash is marked Failed at start", () =>
     Effect.gen(function*() {
       const kube = yield* KubeClient
@@ -178,6 +201,37 @@ describe("backup controller", () => {
       assert.strictEqual(statusOf(done)["failureReason"], interruptedByRestart)
       assert.isString(statusOf(done)["completionTimestamp"])
       assert.deepStrictEqual(yield* keysIn("ark"), [])
+    }).pipe(Effect.provide(memoryLayer)), 30_000)
+
+  it.scopedLive("at start, an interrupted backup's partial files are removed; one that had committed keeps its stored status", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      const stores = yield* MemoryObjectStores
+      const store = yield* stores.store("ark")
+      yield* installArk
+      yield* kube.create(locations, location("default", {}))
+      const inProgress = (name: string) =>
+        kube.create(backups, backup(name, {})).pipe(
+          Effect.flatMap((created) => kube.updateStatus(backups, { ...created, status: { phase: "InProgress" } }))
+        )
+      const text = (value: string) => Stream.make(new TextEncoder().encode(value))
+      // Killed mid-upload: a tarball and a log, no ark-backup.json.
+      yield* inProgress("partial")
+      yield* store.put("backups/partial/partial.tar.gz", text("half a tarball"))
+      yield* store.put("backups/partial/partial-logs.gz", text("some lines"))
+      // Killed after the commit, before the final status patch.
+      yield* inProgress("committed")
+      const stored = { ...backup("committed", {}), status: { phase: "Completed", progress: { itemsBackedUp: 3 }, expiration: "2030-01-01T00:00:00Z" } }
+      const decodedSpec = { includedNamespaces: ["*"], includedResources: ["*"], snapshotVolumes: true, ttl: "720h", storageLocation: "default" }
+      yield* store.put("backups/committed/committed.tar.gz", text("a whole tarball"))
+      yield* store.put("backups/committed/ark-backup.json", text(JSON.stringify({ ...stored, spec: decodedSpec })))
+
+      yield* startServer()
+      const failed = yield* waitForPhase(backups, "partial", "Failed")
+      assert.strictEqual(statusOf(failed)["failureReason"], interruptedByRestart)
+      const adopted = yield* waitForPhase(backups, "committed", "Completed")
+      assert.strictEqual(statusOf(adopted)["expiration"], "2030-01-01T00:00:00Z")
+      assert.deepStrictEqual(yield* keysIn("ark"), ["backups/committed/ark-backup.json", "backups/committed/committed.tar.gz"])
     }).pipe(Effect.provide(memoryLayer)), 30_000)
 
   it.scopedLive("shutting the server down interrupts a running backup, records why, and commits nothing", () =>
@@ -222,6 +276,25 @@ const brokenProvider = Layer.effect(
     return {
       forLocation: (location) =>
         location.spec.objectStorage.bucket === "broken" ? Effect.dieMessage("broken provider") : inner.forLocation(location)
+    }
+  })
+).pipe(Layer.provideMerge(memoryLayer))
+
+/** The memory provider, except that `broken` dies and a write to `gated` waits for the gate. */
+const gatedAndBroken = (gate: Deferred.Deferred<void>) => Layer.effect(
+  ObjectStoreProvider,
+  Effect.gen(function*() {
+    const inner = yield* ObjectStoreProvider
+    return {
+      forLocation: (location) => {
+        const bucket = location.spec.objectStorage.bucket
+        if (bucket === "broken") return Effect.dieMessage("broken provider")
+        return inner.forLocation(location).pipe(
+          Effect.map((store): ObjectStore.Shape =>
+            bucket !== "gated" ? store : { ...store, put: (key, body) => Deferred.await(gate).pipe(Effect.zipRight(store.put(key, body))) }
+          )
+        )
+      }
     }
   })
 ).pipe(Layer.provideMerge(memoryLayer))

@@ -18,6 +18,7 @@ import { backupSchedule, backupValidationFailed, countUploadedBytes, observeBack
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
+import { recoverInterruptedBackup } from "./backupRecovery.ts"
 import { validateBackup } from "./backupValidation.ts"
 import { isImportedBackup } from "../../sync/markers.ts"
 
@@ -145,12 +146,7 @@ export const make = (config: BackupControllerConfig) =>
       if (name === undefined || uid === undefined) return Option.none()
       if (isNew(object)) return Option.some(processNew(uid, name, context))
       if (context.initial && phaseOf(object) === "InProgress") {
-        return Option.some(
-          markFailed(name, interruptedByRestart).pipe(
-            Effect.zipRight(Effect.logWarning("backup was InProgress when the server started: marked Failed")),
-            Effect.asVoid
-          )
-        )
+        return Option.some(recoverInterruptedBackup(backupsGvr, object, namespace, interruptedByRestart).pipe(Effect.asVoid))
       }
       return Option.none()
     }

@@ -3,6 +3,7 @@
 import { Chunk, Config, Effect, Option, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import { apiVersion, group, version } from "../../src/api/index.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
@@ -162,3 +163,52 @@ export const listAll = (resource: GroupVersionResource, namespace: string, label
     Stream.runCollect(kube.listPages(resource, { namespace, limit: 500, ...(labelSelector === undefined ? {} : { labelSelector }) })).pipe(
       Effect.map((pages) => Chunk.toReadonlyArray(pages).flatMap((page) => page.items))
     ))
+
+/** The keys under `dir` (e.g. `backups/<name>/`) in the server's storage. */
+export const keysUnder = (s3: S3Target, dir: string) =>
+  S3ObjectStore.make({
+    bucket: s3.bucket,
+    prefix: s3.prefix,
+    region: s3.region,
+    s3Url: s3.url,
+    s3ForcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
+  }).pipe(
+    Effect.flatMap((store) => store.list(dir)),
+    Effect.map((listing) => listing.objects.map((object) => object.key))
+  )
+
+/** One line of `--log-format json` output (Effect's Logger.json). */
+export interface LogEntry {
+  readonly message: unknown
+  readonly logLevel?: string
+  readonly annotations?: Record<string, unknown>
+}
+
+/** The JSON log lines printed so far; anything else (a half-written last line) is skipped. */
+export const logEntries = (output: string): ReadonlyArray<LogEntry> =>
+  output.split("\n").flatMap((line) => {
+    if (!line.startsWith("{")) return []
+    try {
+      const entry: unknown = JSON.parse(line)
+      return typeof entry === "object" && entry !== null && "message" in entry ? [entry as LogEntry] : []
+    } catch {
+      return []
+    }
+  })
+
+/** The entries whose message is `message`, or starts with it when `prefix` is set. */
+export const logged = (server: ServerProcess, message: string, prefix = false) =>
+  logEntries(server.output()).filter((entry) =>
+    typeof entry.message === "string" && (prefix ? entry.message.startsWith(message) : entry.message === message))
+
+/** Waits until the server logged its metrics address (`--metrics-address 127.0.0.1:0`); `http://host:port`. */
+export const metricsUrl = (server: ServerProcess) =>
+  waitFor(
+    "the server's \"serving metrics\" line",
+    Effect.sync(() => Option.fromNullable(logged(server, "serving metrics")[0]?.annotations?.["address"]).pipe(
+      Option.filter((address) => typeof address === "string"),
+      Option.map((address) => `http://${String(address)}`)
+    )),
+    "60 seconds"
+  )

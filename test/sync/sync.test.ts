@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, TestClock } from "effect"
 import type { Duration } from "effect"
 import { controllers } from "../../src/server/main.ts"
-import * as SyncController from "../../src/server/controllers/sync.ts"
+import * as BackupController from "../../src/server/controllers/backup.ts"
 import { importedBackupAnnotation, storageLocationLabel } from "../../src/sync/markers.ts"
 import { syncLocation } from "../../src/sync/run.ts"
 import { MemoryKube } from "../../layers/kube/Memory.ts"
@@ -306,10 +306,9 @@ describe("syncLocation: safety", () => {
 
 /** The backup controller and the sync controller together, as `ark server` runs them. */
 const startServer = (syncPeriod: Duration.DurationInput = "1 hour") =>
-  Layer.build(Layer.merge(
-    controllers({ namespace: serverNamespace, restoreOnly: false, backupConcurrency: 1, locationValidationPeriod: "1 hour" }),
-    SyncController.layer({ namespace: serverNamespace, period: syncPeriod })
-  ))
+  Layer.build(
+    controllers({ namespace: serverNamespace, restoreOnly: false, backupConcurrency: 1, locationValidationPeriod: "1 hour", backupSyncPeriod: syncPeriod })
+  )
 
 describe("the backup controller and imported Backups", () => {
   it.scopedLive("leaves a phase-less imported Backup alone: no backup attempt, no Failed status", () =>
@@ -326,9 +325,8 @@ describe("the backup controller and imported Backups", () => {
       const halfway = yield* getBackup("imported")
       assert.deepStrictEqual(statusOf(halfway), {})
 
-      yield* Layer.build(
-        controllers({ namespace: serverNamespace, restoreOnly: false, backupConcurrency: 1, locationValidationPeriod: "1 hour" })
-      )
+      // The backup controller alone: `controllers` includes sync, which would finish the import.
+      yield* Layer.build(BackupController.layer({ namespace: serverNamespace, concurrency: 1 }))
       // A Backup created after it runs to the end under the same single permit: by then the
       // controller has seen the imported one and, were it to run it, would have failed it.
       yield* kube.create(backups, backup("after", { includedNamespaces: ["shop"] }))

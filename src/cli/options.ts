@@ -77,3 +77,6 @@ export const backupSpec = {
   ),
   volumeSnapshotLocations: csv("volume-snapshot-locations", "the VolumeSnapshotLocations to snapshot volumes with")
 }
+
+/** `--confirm` of every delete: skip the y/N question. */
+export const confirm = Options.boolean("confirm").pipe(Options.withDescription("do not ask for confirmation"))

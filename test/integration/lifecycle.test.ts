@@ -6,7 +6,6 @@ import { DeleteVolumeCommand, DescribeSnapshotsCommand, EC2Client, CreateVolumeC
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Config, Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { apiVersion, scheduleNameLabel } from "../../src/api/index.ts"
@@ -14,11 +13,11 @@ import { waitFor } from "../support/wait.ts"
 import { gvr } from "./backupFixtures.ts"
 import { liveKube } from "./live.ts"
 import { privateMinio } from "./privateMinio.ts"
-import type { S3Target } from "./serverProcess.ts"
 import {
   arkGvr,
   arkServer,
   finished,
+  keysUnder,
   kubeconfigOf,
   listAll,
   serverNamespace,
@@ -30,22 +29,6 @@ import {
 import { boundClaim } from "./volumeFixtures.ts"
 
 const run = randomUUID().slice(0, 8)
-
-const storeOf = (s3: S3Target) =>
-  S3ObjectStore.make({
-    bucket: s3.bucket,
-    prefix: s3.prefix,
-    region: s3.region,
-    s3Url: s3.url,
-    s3ForcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
-  })
-
-const keysUnder = (s3: S3Target, dir: string) =>
-  storeOf(s3).pipe(
-    Effect.flatMap((store) => store.list(dir)),
-    Effect.map((listing) => listing.objects.map((object) => object.key))
-  )
 
 /** A namespace of a few ConfigMaps and a Deployment, deleted afterwards. */
 const appNamespace = (name: string) =>

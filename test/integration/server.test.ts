@@ -3,7 +3,6 @@
 import { loadAllYaml } from "@kubernetes/client-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Config, Effect, Option, Redacted, Schema, Stream } from "effect"
-import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -14,9 +13,9 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { waitFor } from "../support/wait.ts"
 import { liveKube } from "./live.ts"
+import { arkServer } from "./serverProcess.ts"
 
 const crdDir = fileURLToPath(new URL("../../manifests/crds/", import.meta.url))
-const mainTs = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
 const crds: GroupVersionResource = { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" }
 const namespaces: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
 const secrets: GroupVersionResource = { group: "", version: "v1", resource: "secrets" }
@@ -91,37 +90,6 @@ const seedApp = Effect.gen(function*() {
   })
 })
 
-/** `ark server` as a child process; stopped with SIGTERM when the scope closes, and its exit code kept. */
-const startServer = (kubeconfig: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const child = spawn(process.execPath, [
-        mainTs,
-        "server",
-        "--kubeconfig",
-        kubeconfig,
-        "--namespace",
-        serverNamespace,
-        "--backup-sync-period",
-        "5s",
-        "--log-format",
-        "json",
-        "--metrics-address",
-        "127.0.0.1:0"
-      ], { stdio: ["ignore", "pipe", "pipe"] })
-      const output: Array<string> = []
-      child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
-      child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-      return { child, output, exited }
-    }),
-    ({ child, exited }) =>
-      Effect.promise(() => {
-        if (child.exitCode === null) child.kill("SIGTERM")
-        return exited
-      })
-  )
-
 const statusOf = (object: KubeObject) => (object["status"] as Record<string, unknown> | undefined) ?? {}
 
 const waitForStatus = (resource: GroupVersionResource, name: string, what: string, done: (status: Record<string, unknown>) => boolean) =>
@@ -174,7 +142,7 @@ describe("ark server on a real cluster with MinIO", () => {
         }
       })
 
-      const server = yield* startServer(config.kubeconfig)
+      const server = yield* arkServer(config.kubeconfig, serverNamespace)
       yield* kube.create(backups, {
         apiVersion,
         kind: "Backup",
@@ -186,7 +154,7 @@ describe("ark server on a real cluster with MinIO", () => {
         "app",
         "finished",
         (status) => ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(String(status["phase"]))
-      ).pipe(Effect.tapError(() => Effect.sync(() => console.error(server.output.join("")))))
+      ).pipe(Effect.tapError(() => Effect.sync(() => console.error(server.output()))))
       const status = statusOf(finished)
       assert.strictEqual(status["phase"], "Completed", JSON.stringify(status))
       assert.strictEqual(status["consistency"], "Exact")
@@ -227,12 +195,12 @@ describe("ark server on a real cluster with MinIO", () => {
       assert.include(String(statusOf(unreachable)["message"]), `bucket ${config.bucket} prefix ${prefix}:`)
 
       // The credentials never reach the logs.
-      assert.notInclude(server.output.join(""), Redacted.value(config.secretAccessKey))
+      assert.notInclude(server.output(), Redacted.value(config.secretAccessKey))
       // SIGTERM interrupts the controllers and the process exits 0.
-      server.child.kill("SIGTERM")
+      server.kill("SIGTERM")
       const code = yield* Effect.promise(() => server.exited)
-      assert.strictEqual(code, 0, server.output.join(""))
-      const lines = server.output.join("").split("\n").filter((line) => line.startsWith("{"))
+      assert.strictEqual(code, 0, server.output())
+      const lines = server.output().split("\n").filter((line) => line.startsWith("{"))
       assert.isTrue(lines.some((line) => (JSON.parse(line) as { message?: unknown }).message === "backup started"))
 
       yield* store.list("").pipe(

@@ -1,14 +1,13 @@
 // `ark backup delete`: submits a DeleteBackupRequest, the path TTL expiry takes too. The Ark
 // server deletes the backup's files, its volume snapshots, its restores and then its resource
 // (src/deletion). The checks here only turn obvious refusals into an immediate error.
-import { Prompt } from "@effect/cli"
-import { Terminal } from "@effect/platform"
 import { Console, Effect } from "effect"
 import type { Backup } from "../../api/index.ts"
 import { backupNameLabel } from "../../api/index.ts"
 import { backupLabelValue, deleteBackupRequestsGvr, newDeleteBackupRequest } from "../../deletion/requests.ts"
 import { restoresOf } from "../../deletion/restores.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
+import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
 import { getBackup, getBackupStorageLocation, kubeFailure } from "./kube.ts"
 
@@ -17,21 +16,6 @@ export interface DeleteArgs {
   readonly namespace: string
   readonly confirm: boolean
 }
-
-/** Asks y/N on a terminal; without one, deleting needs --confirm. */
-const confirmed = (question: string) =>
-  Effect.gen(function*() {
-    const terminal = yield* Terminal.Terminal
-    if (!(yield* terminal.isTTY)) {
-      return yield* new CliError({
-        message: "refusing to delete without confirmation: there is no terminal to ask on",
-        hint: "pass --confirm to delete non-interactively"
-      })
-    }
-    return yield* Prompt.confirm({ message: question, initial: false }).pipe(
-      Effect.catchTag("QuitException", () => Effect.succeed(false))
-    )
-  })
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`
 

@@ -3,7 +3,7 @@ import { createBackup } from "../backup/create.ts"
 import { deleteBackup } from "../backup/delete.ts"
 import { backupLogs, downloadBackup } from "../backup/files.ts"
 import { describeBackupCommand, getBackups } from "../backup/read.ts"
-import { backupSpec, connection, output, wait } from "../options.ts"
+import { backupSpec, confirm, connection, output, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
@@ -66,7 +66,7 @@ const remove = Command.make(
   {
     name,
     ...connection,
-    confirm: Options.boolean("confirm").pipe(Options.withDescription("do not ask for confirmation"))
+    confirm
   },
   (args) => deleteBackup(args)
 ).pipe(

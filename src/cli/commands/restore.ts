@@ -3,7 +3,7 @@ import { createRestore } from "../restore/create.ts"
 import { deleteRestore } from "../restore/delete.ts"
 import { restoreLogs } from "../restore/files.ts"
 import { describeRestoreCommand, getRestores } from "../restore/read.ts"
-import { connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
+import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the restore's name"))
@@ -62,7 +62,7 @@ const remove = Command.make(
   {
     name,
     ...connection,
-    confirm: Options.boolean("confirm").pipe(Options.withDescription("do not ask for confirmation"))
+    confirm
   },
   (args) => deleteRestore(args)
 ).pipe(Command.withDescription("Delete a restore and its files in object storage (the restored objects stay)"), withCluster)

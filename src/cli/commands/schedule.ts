@@ -3,7 +3,7 @@ import { createSchedule } from "../schedule/create.ts"
 import { deleteSchedule } from "../schedule/delete.ts"
 import { pauseSchedule, unpauseSchedule } from "../schedule/pause.ts"
 import { describeScheduleCommand, getSchedules } from "../schedule/read.ts"
-import { backupSpec, connection, output } from "../options.ts"
+import { backupSpec, confirm, connection, output } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the schedule's name"))
@@ -39,7 +39,7 @@ const remove = Command.make(
   {
     name,
     ...connection,
-    confirm: Options.boolean("confirm").pipe(Options.withDescription("do not ask for confirmation"))
+    confirm
   },
   (args) => deleteSchedule(args)
 ).pipe(Command.withDescription("Delete a schedule (its backups stay until they expire)"), withCluster)

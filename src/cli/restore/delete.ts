@@ -1,12 +1,11 @@
 // `ark restore delete`: the restore's files in its backup's storage location, then its resource.
 // The objects it restored stay in the cluster.
-import { Prompt } from "@effect/cli"
-import { Terminal } from "@effect/platform"
 import { Console, Effect, Either } from "effect"
 import { restoreKeys } from "../../archive/layout.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { storageFailure } from "../backup/storage.ts"
+import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
 import { backupWithStore, getRestore, restoresGvr } from "./kube.ts"
 
@@ -15,21 +14,6 @@ export interface DeleteArgs {
   readonly namespace: string
   readonly confirm: boolean
 }
-
-/** Asks y/N on a terminal; without one, deleting needs --confirm. */
-const confirmed = (question: string) =>
-  Effect.gen(function*() {
-    const terminal = yield* Terminal.Terminal
-    if (!(yield* terminal.isTTY)) {
-      return yield* new CliError({
-        message: "refusing to delete without confirmation: there is no terminal to ask on",
-        hint: "pass --confirm to delete non-interactively"
-      })
-    }
-    return yield* Prompt.confirm({ message: question, initial: false }).pipe(
-      Effect.catchTag("QuitException", () => Effect.succeed(false))
-    )
-  })
 
 export const deleteRestore = Effect.fn("Cli.restoreDelete")(function*(args: DeleteArgs) {
   const kube = yield* KubeClient

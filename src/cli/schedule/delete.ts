@@ -1,11 +1,9 @@
 // `ark schedule delete`: the Schedule only. The backups it made stay until they expire or are
 // deleted themselves.
-import { Prompt } from "@effect/cli"
-import { Terminal } from "@effect/platform"
 import { Console, Effect } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
-import { CliError } from "../errors.ts"
+import { confirmed } from "../confirm.ts"
 import { getSchedule, schedulesGvr } from "./kube.ts"
 
 export interface DeleteArgs {
@@ -13,21 +11,6 @@ export interface DeleteArgs {
   readonly namespace: string
   readonly confirm: boolean
 }
-
-/** Asks y/N on a terminal; without one, deleting needs --confirm. */
-const confirmed = (question: string) =>
-  Effect.gen(function*() {
-    const terminal = yield* Terminal.Terminal
-    if (!(yield* terminal.isTTY)) {
-      return yield* new CliError({
-        message: "refusing to delete without confirmation: there is no terminal to ask on",
-        hint: "pass --confirm to delete non-interactively"
-      })
-    }
-    return yield* Prompt.confirm({ message: question, initial: false }).pipe(
-      Effect.catchTag("QuitException", () => Effect.succeed(false))
-    )
-  })
 
 export const deleteSchedule = Effect.fn("Cli.scheduleDelete")(function*(args: DeleteArgs) {
   const kube = yield* KubeClient

@@ -236,7 +236,10 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
     yield* commitBackup(keys, final).pipe(Effect.mapError(failedBecause("committing the backup failed")))
     return final
   }).pipe(
-    Effect.onError(() => cleanupUncommitted(keys).pipe(Effect.zipRight(deleteTakenSnapshots(records, stores)))),
+    // Bounded, so a shutdown stays prompt when storage is slow; whatever is left is uncommitted, so invisible.
+    Effect.onError(() =>
+      cleanupUncommitted(keys).pipe(Effect.zipRight(deleteTakenSnapshots(records, stores)), Effect.timeout("20 seconds"), Effect.ignore)
+    ),
     Effect.either
   )
   return Either.isRight(written) ? written.right : yield* failed(written.left.reason)

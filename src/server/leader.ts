@@ -113,7 +113,11 @@ const makeElector = (config: LeaderElectionConfig) =>
       const lease = yield* kube.get(leasesGvr, leaseName, namespace)
       if (specOf(lease).holderIdentity !== identity) return
       yield* kube.update(leasesGvr, { ...lease, spec: { ...specOf(lease), holderIdentity: "", leaseDurationSeconds: 1 } })
-    }).pipe(Effect.ignore)
+    }).pipe(
+      // Shutdown must stay bounded: an unreachable API server costs a standby one lease duration, not a hang.
+      Effect.timeout("5 seconds"),
+      Effect.ignore
+    )
 
     return { tryAcquireOrRenew, release, retryPeriod }
   })

@@ -13,6 +13,7 @@ import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { KubeClient as KubeClientTag } from "../../services/KubeClient.ts"
 import * as BackupController from "./controllers/backup.ts"
 import * as BackupDeletionController from "./controllers/backupDeletion.ts"
+import * as DownloadRequestController from "./controllers/downloadRequest.ts"
 import * as GcController from "./controllers/gc.ts"
 import * as LocationController from "./controllers/locations.ts"
 import * as RestoreController from "./controllers/restore.ts"
@@ -66,7 +67,9 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
   // A restore-only cluster (a migration target) still imports what appears in storage. It deletes
   // no backups: it usually shares the source cluster's bucket, and its RBAC has no rights for it.
   const sync = SyncController.layer({ namespace: options.namespace, period: options.backupSyncPeriod ?? "1 minute" })
-  if (options.restoreOnly) return Layer.mergeAll(locations, restores, sync)
+  // `ark backup|restore logs|download` read storage themselves; the requests serve other clients.
+  const downloads = DownloadRequestController.layer({ namespace: options.namespace })
+  if (options.restoreOnly) return Layer.mergeAll(locations, restores, sync, downloads)
   const deletions = BackupDeletionController.layer({ namespace: options.namespace })
   const backups = BackupController.layer({
     namespace: options.namespace,
@@ -75,7 +78,7 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
   })
   const schedules = ScheduleController.layer({ namespace: options.namespace, syncPeriod: options.scheduleSyncPeriod ?? "1 minute" })
   const gc = GcController.layer({ namespace: options.namespace, period: options.gcPeriod ?? "1 hour" })
-  return Layer.mergeAll(locations, restores, sync, deletions, backups, schedules, gc)
+  return Layer.mergeAll(locations, restores, sync, downloads, deletions, backups, schedules, gc)
 }
 
 /**

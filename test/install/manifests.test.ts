@@ -171,6 +171,10 @@ describe("manifests/", () => {
       assert.isTrue(allows(namespace, "ark.heptio.com", "restores", "patch"))
       assert.isTrue(allows(namespace, "ark.heptio.com", "restores/status", "update"))
       assert.isTrue(allows(namespace, "ark.heptio.com", "backupstoragelocations/status", "patch"))
+      // Download requests are served (a URL in their status) and deleted once expired, in every mode.
+      assert.isTrue(allows(namespace, "ark.heptio.com", "downloadrequests/status", "patch"))
+      assert.isTrue(allows(namespace, "ark.heptio.com", "downloadrequests", "delete"))
+      assert.isFalse(allows(namespace, "ark.heptio.com", "downloadrequests", "update"))
       // Deletion on request and expiry do not run in restore-only mode.
       for (const kind of ["restores", "deletebackuprequests", "schedules", "backupstoragelocations", "volumesnapshotlocations"]) {
         assert.isFalse(allows(namespace, "ark.heptio.com", kind, "delete"), `delete ${kind}`)

@@ -197,7 +197,10 @@ describe("ark install on a real API server", () => {
       assert.isTrue(yield* restoreOnly("delete", "backups.ark.heptio.com", "-n", namespace))
       assert.isFalse(yield* restoreOnly("delete", "restores.ark.heptio.com", "-n", namespace))
       // Restores may create and patch any kind a backup holds (Schedules included), but nothing
-      // is updated, and nothing deleted but the Backup resources storage sync prunes.
+      // is updated, and nothing deleted but the Backup resources storage sync prunes and expired
+      // DownloadRequests.
+      assert.isTrue(yield* restoreOnly("delete", "downloadrequests.ark.heptio.com", "-n", namespace))
+      assert.isTrue(yield* restoreOnly("patch", "downloadrequests.ark.heptio.com", "--subresource=status", "-n", namespace))
       assert.isFalse(yield* restoreOnly("delete", "schedules.ark.heptio.com", "-n", namespace))
       assert.isFalse(yield* restoreOnly("update", "schedules.ark.heptio.com", "-n", namespace))
       assert.isFalse(yield* restoreOnly("update", "backupstoragelocations.ark.heptio.com", "-n", namespace))

@@ -212,6 +212,23 @@ describe("the backup-deletion controller", () => {
       assert.strictEqual(left[0]?.metadata.name, "by-hand")
     }).pipe(Effect.provide(deletionLayer)))
 
+  it.scoped("a Processed request is kept for a day after its creation, then deleted by the hourly pass", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      yield* installArk
+      yield* installLocation("default")
+      yield* startDeletion
+      const request = yield* submit("never-was")
+      yield* processed(request)
+      const name = request.metadata.name ?? ""
+      yield* TestClock.adjust("23 hours")
+      assert.isTrue(yield* exists(requests, name))
+      yield* waitAdvancing("the request deleted", exists(requests, name).pipe(Effect.map((found) => when(true, !found))), "10 minutes")
+      const deletedAt = yield* TestClock.currentTimeMillis
+      assert.isAbove(deletedAt, start + Duration.toMillis("24 hours"))
+      assert.isAtMost(deletedAt, start + Duration.toMillis("25 hours") + Duration.toMillis("10 minutes"))
+    }).pipe(Effect.provide(deletionLayer)))
+
   it.scoped("without a BlockStoreProvider, a backup with snapshots stays, and the request says why", () =>
     Effect.gen(function*() {
       yield* installArk

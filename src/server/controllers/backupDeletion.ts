@@ -2,8 +2,9 @@
 // backup delete` or TTL expiry) deletes its backup in its own supervised fiber. Status flow:
 // New → InProgress → Processed. An unfinished deletion keeps the request InProgress with its
 // errors and is tried again with backoff until it finishes; a refused one (a backup in progress,
-// a missing or ReadOnly location) is Processed with the reason and nothing deleted.
-import { Data, Duration, Effect, Layer, Option, Schedule } from "effect"
+// a missing or ReadOnly location) is Processed with the reason and nothing deleted. Processed
+// requests are kept a day for `kubectl get`, then deleted (as Velero does).
+import { Data, DateTime, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { backupNameLabel } from "../../api/index.ts"
 import { deleteBackup } from "../../deletion/backup.ts"
 import type { DeletionResult } from "../../deletion/backup.ts"
@@ -19,6 +20,7 @@ import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/KubeClient.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { createdAt, pruneRequests } from "../requestPruning.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
 
@@ -28,6 +30,10 @@ export interface BackupDeletionControllerConfig {
   readonly concurrency?: number
   /** Waits between attempts of an unfinished deletion; default exponential from 5s, capped at 5m. */
   readonly retry?: Schedule.Schedule<unknown, unknown>
+  /** How long a Processed request is kept after its creation; default 24 hours. */
+  readonly processedRetention?: Duration.DurationInput
+  /** Time between two passes deleting Processed requests past their retention; default 1 hour. */
+  readonly pruningPeriod?: Duration.DurationInput
 }
 
 export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.seconds(5)).pipe(
@@ -138,6 +144,19 @@ export const make = (config: BackupDeletionControllerConfig) =>
       if (name === undefined || uid === undefined || isProcessed(object)) return Option.none()
       return Option.some(processRequest(uid, name, context))
     }
+
+    const retention = config.processedRetention ?? "24 hours"
+    yield* Effect.forkScoped(pruneRequests({
+      controller: "backup-deletion",
+      gvr: deleteBackupRequestsGvr,
+      namespace,
+      period: config.pruningPeriod ?? "1 hour",
+      what: "processed delete backup request(s)",
+      isExpired: (request, now) => {
+        const created = createdAt(request)
+        return isProcessed(request) && created !== undefined && DateTime.lessThan(DateTime.addDuration(created, retention), now)
+      }
+    }).pipe(Effect.provideService(KubeClient, kube)))
 
     return yield* supervise({
       name: "backup-deletion",

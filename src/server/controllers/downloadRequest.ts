@@ -4,14 +4,15 @@
 // or file) is Processed without a URL; the status has no field for the reason, so it is logged.
 // An unreachable API server or store is retried with backoff. A pass at start and then every
 // period deletes the Processed requests whose expiration has passed.
-import { Cause, DateTime, Duration, Effect, Either, Layer, Option, Schedule, Schema } from "effect"
+import { DateTime, Duration, Effect, Either, Layer, Option, Schedule, Schema } from "effect"
 import { DownloadRequestSpec, formatDecodeError, toTimestamp } from "../../api/index.ts"
-import { deleteExpiredRequests, downloadRequestsGvr, isProcessed } from "../../download/requests.ts"
+import { downloadRequestsGvr, isExpired, isProcessed } from "../../download/requests.ts"
 import { signDownload } from "../../download/sign.ts"
 import type { DownloadOutcome } from "../../download/sign.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/KubeClient.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { pruneRequests } from "../requestPruning.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { supervise } from "../supervisor.ts"
 
@@ -102,18 +103,14 @@ export const make = (config: DownloadRequestControllerConfig) =>
       return Option.some(processRequest(uid, name, context))
     }
 
-    const expiryPass = deleteExpiredRequests(namespace).pipe(
-      Effect.provideService(KubeClient, kube),
-      Effect.flatMap((deleted) =>
-        deleted.length === 0 ? Effect.void : Effect.logInfo(`deleted ${deleted.length} expired download request(s): ${deleted.join(", ")}`)
-      ),
-      // A pass that fails (the API server is down) is logged; the next period tries again.
-      Effect.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.logWarning("download request expiry pass failed", cause)
-      ),
-      Effect.repeat(Schedule.spaced(config.expiryPeriod ?? defaultExpiryPeriod)),
-      Effect.annotateLogs({ controller: "download-request" })
-    )
+    const expiryPass = pruneRequests({
+      controller: "download-request",
+      gvr: downloadRequestsGvr,
+      namespace,
+      period: config.expiryPeriod ?? defaultExpiryPeriod,
+      what: "download request(s)",
+      isExpired
+    }).pipe(Effect.provideService(KubeClient, kube))
     yield* Effect.forkScoped(expiryPass)
 
     return yield* supervise({

@@ -21,6 +21,8 @@ import { statusError, transportError } from "./live/errors.ts"
 import type { KubeRequest, Transport } from "./live/http.ts"
 import { makeTransport, parseBody, responseRetryAfter } from "./live/http.ts"
 import { groupResource, listQuery, resourcePath, watchQuery, writeQuery } from "./live/paths.ts"
+import { makeRateLimiter } from "./live/rateLimit.ts"
+import type { RateLimit } from "./live/rateLimit.ts"
 import { readRetry, writeRetry } from "./live/retry.ts"
 import { isKubeObject, parseWatchLine } from "./live/watch.ts"
 
@@ -34,6 +36,8 @@ export interface KubeLiveConfig {
   readonly requestTimeout?: Duration.DurationInput
   /** Retries of a read on throttling or server errors. Default 5. */
   readonly readRetries?: number
+  /** Client-side request rate limit (`--client-qps`, `--client-burst`). Default none. */
+  readonly rateLimit?: RateLimit
 }
 
 export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{
@@ -138,7 +142,8 @@ export const makeFromKubeConfig = (kc: KubeConfig, config: KubeLiveConfig = {}):
   Effect.gen(function*() {
     const cluster = kc.getCurrentCluster()
     if (cluster === null) return yield* new KubeConfigError({ message: "the kubeconfig has no current cluster" })
-    const transport: Transport = makeTransport(kc, cluster.server, Duration.decode(config.requestTimeout ?? "60 seconds"))
+    const throttle = config.rateLimit === undefined ? Effect.void : yield* makeRateLimiter(config.rateLimit)
+    const transport: Transport = makeTransport(kc, cluster.server, Duration.decode(config.requestTimeout ?? "60 seconds"), throttle)
     const retries = config.readRetries ?? 5
 
     const read = (request: Omit<KubeRequest, "method">, context: RequestContext, readRetries = retries) =>

@@ -7,6 +7,7 @@ import { hostname } from "node:os"
 import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
 import * as HookExec from "../../layers/hooks/Exec.ts"
 import * as KubeLive from "../../layers/kube/Live.ts"
+import type { RateLimit } from "../../layers/kube/live/rateLimit.ts"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
 import type { KubeClient } from "../../services/KubeClient.ts"
 import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
@@ -51,6 +52,8 @@ export interface ServerOptions extends ControllerOptions {
   readonly metricsAddress: string
   readonly logFormat: LogFormat
   readonly logLevel: LogLevelName
+  /** Client-side API request limit (`--client-qps`, `--client-burst`); none when unset. */
+  readonly clientRateLimit?: RateLimit
 }
 
 /** The controllers `ark server` runs, over whatever KubeClient and ObjectStoreProvider are given. */
@@ -86,9 +89,9 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
  * block stores, and hooks exec'd through the API server. The controllers pick up the block stores
  * and the hook runner from their context.
  */
-export const liveServices = (kubeconfig: Option.Option<string>) => {
+export const liveServices = (kubeconfig: Option.Option<string>, rateLimit?: RateLimit) => {
   const config = Option.match(kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
-  const kube = KubeLive.layer(config)
+  const kube = KubeLive.layer(rateLimit === undefined ? config : { ...config, rateLimit })
   return Layer.provideMerge(Layer.mergeAll(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer, HookExec.layer(config)), kube)
 }
 
@@ -140,7 +143,7 @@ export const runServer = (options: ServerOptions) =>
     )
   }).pipe(
     Effect.scoped,
-    Effect.provide(Layer.merge(liveServices(options.kubeconfig), Readiness.layer)),
+    Effect.provide(Layer.merge(liveServices(options.kubeconfig, options.clientRateLimit), Readiness.layer)),
     Effect.onInterrupt(() => Effect.logInfo("ark server stopped")),
     Effect.provide(loggerLayer(options.logFormat, options.logLevel))
   )

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { KubeConfig } from "@kubernetes/client-node"
-import { Chunk, Duration, Effect, Either, Fiber, Option, Schedule, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, Option, Schedule, Stream, TestClock, TestServices } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { makeFromKubeConfig, parseListPage, parseResourceList, preferredGroupVersions } from "../../layers/kube/Live.ts"
+import type { KubeLiveConfig } from "../../layers/kube/Live.ts"
 import { statusError } from "../../layers/kube/live/errors.ts"
 import { listQuery, resourcePath, watchQuery, writeQuery } from "../../layers/kube/live/paths.ts"
 import { readRetry, writeRetry } from "../../layers/kube/live/retry.ts"
@@ -224,7 +225,7 @@ interface FakeApiServer {
   readonly closed: Array<string>
 }
 
-const withFakeServer = <A, E>(handler: Handler, body: (server: FakeApiServer) => Effect.Effect<A, E>) =>
+const withFakeServer = <A, E>(handler: Handler, body: (server: FakeApiServer) => Effect.Effect<A, E>, config: KubeLiveConfig = {}) =>
   Effect.acquireUseRelease(
     Effect.promise(() =>
       new Promise<{ server: http.Server; requests: FakeApiServer["requests"]; closed: Array<string> }>((resolve) => {
@@ -251,7 +252,7 @@ const withFakeServer = <A, E>(handler: Handler, body: (server: FakeApiServer) =>
           contexts: [{ name: "fake", cluster: "fake", user: "tester" }],
           currentContext: "fake"
         })
-        const client = yield* Effect.orDie(makeFromKubeConfig(kc, { requestTimeout: "10 seconds", readRetries: 3 }))
+        const client = yield* Effect.orDie(makeFromKubeConfig(kc, { requestTimeout: "10 seconds", readRetries: 3, ...config }))
         return yield* body({ client, requests, closed })
       }),
     ({ server }) =>
@@ -321,6 +322,23 @@ describe("Kube Live over HTTP", () => {
         assert.strictEqual(object.metadata.name, "web")
         assert.strictEqual(requests.length, 2)
       }))
+  })
+
+  it.effect("--client-qps/--client-burst: a burst goes at once, the rest at the steady rate (TestClock)", () => {
+    const live = <A, E>(effect: Effect.Effect<A, E>) => TestServices.provideLive(effect)
+    return withFakeServer((_req, res) => sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }), ({ client, requests }) =>
+      Effect.gen(function*() {
+        const gets = yield* Effect.forkAll(Array.from({ length: 4 }, () => client.get(deployments, "web", "ns")))
+        yield* live(waitFor(() => requests.length >= 2))
+        // qps 2: one more every 500 ms of the clock, and the last not before the clock says so.
+        yield* TestClock.adjust("500 millis")
+        yield* live(waitFor(() => requests.length >= 3))
+        assert.isTrue(Option.isNone(yield* Fiber.poll(gets)))
+        yield* TestClock.adjust("500 millis")
+        yield* live(waitFor(() => requests.length >= 4))
+        assert.strictEqual((yield* Fiber.join(gets)).length, 4)
+        assert.strictEqual(requests.length, 4)
+      }), { rateLimit: { qps: 2, burst: 2 } })
   })
 
   it.live("maps write failures by status and reason, and sends patches, dry runs and deletes as the API expects", () =>

@@ -24,10 +24,19 @@ describe("ark server flags", () => {
     expect(stderr).toContain("--backup-concurrency must be a whole number of at least 1")
   })
 
+  it("rejects a client QPS of 0 and a burst below 1", () => {
+    const qps = ark("server", "--client-qps", "0")
+    expect(qps.status).not.toBe(0)
+    expect(qps.stderr).toContain("--client-qps must be a number above 0, got 0")
+    const burst = ark("server", "--client-burst", "0")
+    expect(burst.status).not.toBe(0)
+    expect(burst.stderr).toContain("--client-burst must be a whole number of at least 1")
+  })
+
   it("documents its flags", () => {
     const { status, stdout } = ark("server", "--help")
     expect(status).toBe(0)
-    for (const flag of ["--restore-only", "--backup-sync-period", "--log-format", "--backup-concurrency", "--kubeconfig", "--namespace"]) {
+    for (const flag of ["--restore-only", "--backup-sync-period", "--log-format", "--backup-concurrency", "--client-qps", "--client-burst", "--kubeconfig", "--namespace"]) {
       expect(stdout).toContain(flag)
     }
   })

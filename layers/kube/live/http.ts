@@ -77,12 +77,19 @@ const makeAgentCache = (kc: KubeConfig) => {
 }
 
 /** HTTP to the API server with the KubeConfig's TLS and credentials (client certs, tokens, exec plugins). */
-export const makeTransport = (kc: KubeConfig, server: string, requestTimeout: Duration.Duration): Transport => {
+export const makeTransport = (
+  kc: KubeConfig,
+  server: string,
+  requestTimeout: Duration.Duration,
+  /** Waits for the client-side rate limit, if any; every request and watch opens through it. */
+  throttle: Effect.Effect<void> = Effect.void
+): Transport => {
   const base = server.replace(/\/+$/, "")
   const shareAgent = makeAgentCache(kc)
 
   const open = (request: KubeRequest, context: RequestContext) =>
     Effect.gen(function*() {
+      yield* throttle
       let response: IncomingMessage | undefined
       // Abort only what is still open: aborting a finished request costs a DOMException each time.
       const controller = yield* Effect.acquireRelease(

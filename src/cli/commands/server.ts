@@ -47,7 +47,10 @@ export const serverCommand = Command.make(
       Options.withDescription("steady API server requests per second"),
       Options.withDefault(50)
     ),
-    clientBurst: Options.integer("client-burst").pipe(Options.withDefault(100))
+    clientBurst: Options.integer("client-burst").pipe(
+      Options.withDescription("API server requests allowed at once above --client-qps"),
+      Options.withDefault(100)
+    )
   },
   (flags) =>
     Effect.gen(function*() {
@@ -60,6 +63,10 @@ export const serverCommand = Command.make(
       })
       const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
       const restoreConcurrency = yield* atLeastOne("restore-concurrency", flags.restoreConcurrency)
+      const clientBurst = yield* atLeastOne("client-burst", flags.clientBurst)
+      if (!(flags.clientQps > 0) || !Number.isFinite(flags.clientQps)) {
+        return yield* new CliError({ message: `--client-qps must be a number above 0, got ${flags.clientQps}` })
+      }
       return yield* runServer({
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,
@@ -72,7 +79,8 @@ export const serverCommand = Command.make(
         scheduleSyncPeriod,
         metricsAddress: flags.metricsAddress,
         logFormat: flags.logFormat,
-        logLevel: flags.logLevel
+        logLevel: flags.logLevel,
+        clientRateLimit: { qps: flags.clientQps, burst: clientBurst }
       }).pipe(
         Effect.mapError((error) => {
           switch (error._tag) {

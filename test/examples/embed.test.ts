@@ -1,11 +1,12 @@
 // examples/embed.ts is run as its own Node program, importing Ark through the package's exports
-// as another application would: once from the TypeScript sources (the `ark-source` condition, as in
-// this repository) and once from the compiled dist/ that `npm pack` ships. tsc checks it too.
+// as another application would: from the TypeScript sources (the `ark-source` condition, as in
+// this repository), from the compiled dist/ in place, and from the `npm pack` tarball installed
+// into a fresh application, where tsc also checks it against the shipped declarations.
 import { assert, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
-import { mkdtemp, readdir, rm } from "node:fs/promises"
+import { copyFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 
@@ -14,10 +15,10 @@ const example = join(root, "examples", "embed.ts")
 const run = promisify(execFile)
 
 /** Runs the example with these Node flags and checks what it prints and stores. */
-const runExample = async (flags: ReadonlyArray<string>) => {
+const runExample = async (flags: ReadonlyArray<string>, app = { cwd: root, example }) => {
   const dir = await mkdtemp(join(tmpdir(), "ark-embed-test-"))
   try {
-    const { stdout } = await run(process.execPath, [...flags, example, dir], { cwd: root, timeout: 60_000 })
+    const { stdout } = await run(process.execPath, [...flags, app.example, dir], { cwd: app.cwd, timeout: 60_000 })
     const lines = stdout.trim().split("\n")
     assert.deepStrictEqual(lines[0], "backup shop-backup: Completed (4 items)")
     assert.include(lines[1] ?? "", "backups/shop-backup/ark-backup.json")
@@ -30,8 +31,16 @@ const runExample = async (flags: ReadonlyArray<string>) => {
   }
 }
 
-const resolved = async (flags: ReadonlyArray<string>) =>
-  (await run(process.execPath, [...flags, "--input-type=module", "-e", "console.log(import.meta.resolve('ark'))"], { cwd: root })).stdout.trim()
+const resolved = async (flags: ReadonlyArray<string>, cwd = root) =>
+  (await run(process.execPath, [...flags, "--input-type=module", "-e", "console.log(import.meta.resolve('ark'))"], { cwd })).stdout.trim()
+
+/** npm under this test's Node (npm's own shebang finds `node` on PATH). */
+const npm = (args: ReadonlyArray<string>, cwd: string) =>
+  run("npm", [...args], {
+    cwd,
+    timeout: 240_000,
+    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` }
+  })
 
 describe("examples/embed.ts", () => {
   it("backs up and restores through Ark's exported programs and layers, from the sources", async () => {
@@ -44,4 +53,34 @@ describe("examples/embed.ts", () => {
     assert.match(await resolved([]), /\/dist\/src\/index\.js$/)
     await runExample([])
   }, 180_000)
+
+  it("does the same in a fresh application that installed the npm pack tarball, typechecked there", async () => {
+    const app = await mkdtemp(join(tmpdir(), "ark-embed-app-"))
+    try {
+      const { stdout } = await npm(["pack", "--pack-destination", app, "--silent"], root)
+      const tarball = stdout.trim().split("\n").at(-1) ?? ""
+      assert.match(tarball, /^ark-.*\.tgz$/)
+      await writeFile(join(app, "package.json"), JSON.stringify({ name: "shop", private: true, type: "module" }))
+      await npm(["install", `./${tarball}`, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app)
+      assert.strictEqual(await resolved([], app), `file://${app}/node_modules/ark/dist/src/index.js`)
+
+      await copyFile(example, join(app, "embed.ts"))
+      await writeFile(join(app, "tsconfig.json"), JSON.stringify({
+        compilerOptions: {
+          target: "es2023",
+          module: "nodenext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ["node"],
+          typeRoots: [join(root, "node_modules", "@types")]
+        },
+        files: ["embed.ts"]
+      }))
+      await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, timeout: 120_000 })
+      await runExample([], { cwd: app, example: join(app, "embed.ts") })
+    } finally {
+      await rm(app, { recursive: true, force: true })
+    }
+  }, 300_000)
 })

@@ -10,6 +10,17 @@ export const nameTimestamp = (millis: number): string =>
 
 export const scheduledBackupName = (schedule: string, millis: number): string => `${schedule}-${nameTimestamp(millis)}`
 
+/** The tick a backup of `schedule` was created for, read back from its name; None for any other name. */
+export const tickOfScheduledBackup = (schedule: string, backupName: string): number | undefined => {
+  if (!backupName.startsWith(`${schedule}-`)) return undefined
+  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(backupName.slice(schedule.length + 1))
+  if (match === null) return undefined
+  const [, year, month, day, hour, minute, second] = match.map(Number) as [number, number, number, number, number, number, number]
+  const millis = Date.UTC(year, month - 1, day, hour, minute, second)
+  // Round-trips only for a real date (no month 13, no 25:00).
+  return nameTimestamp(millis) === backupName.slice(schedule.length + 1) ? millis : undefined
+}
+
 /** Both labels: Ark's, and Ark 0.x's so older tooling still finds a schedule's backups. */
 export const scheduleLabels = (schedule: string): Readonly<Record<string, string>> => ({
   [scheduleNameLabel]: schedule,

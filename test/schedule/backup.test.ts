@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import type { Schedule } from "../../src/api/index.ts"
-import { nameTimestamp, scheduledBackup, scheduledBackupName } from "../../src/schedule/backup.ts"
+import { nameTimestamp, scheduledBackup, scheduledBackupName, tickOfScheduledBackup } from "../../src/schedule/backup.ts"
 import { validateSchedule } from "../../src/schedule/validate.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
@@ -76,5 +76,16 @@ describe("validateSchedule", () => {
 
     const long = validateSchedule(scheduleObject({ schedule: "@daily", template: {} }, "x".repeat(64)))
     assert.isTrue(Either.isLeft(long) && long.left.some((line) => line.startsWith("metadata.name: at most 63 characters")))
+  })
+})
+
+describe("tickOfScheduledBackup", () => {
+  it("reads the tick back from a scheduled backup's name, and nothing from other names", () => {
+    const tick = Date.parse("2024-02-29T23:59:58Z")
+    assert.strictEqual(tickOfScheduledBackup("nightly", scheduledBackupName("nightly", tick)), tick)
+    assert.strictEqual(tickOfScheduledBackup("a-b", "a-b-20240501000000"), Date.parse("2024-05-01T00:00:00Z"))
+    for (const name of ["nightly", "nightly-2024050100000", "nightly-20241301000000", "nightly-20240501250000", "other-20240501000000", "nightly-adhoc"]) {
+      assert.isUndefined(tickOfScheduledBackup("nightly", name), name)
+    }
   })
 })

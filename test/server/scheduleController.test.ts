@@ -4,6 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Layer, Option, Ref, Scope, Stream, TestClock } from "effect"
 import type { Duration } from "effect"
+import { scheduleLabels } from "../../src/schedule/backup.ts"
 import * as ScheduleController from "../../src/server/controllers/schedule.ts"
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -265,6 +266,43 @@ describe("schedule controller", () => {
       yield* quiesce
       yield* advanceTo("2024-05-01T13:00:00Z")
       yield* expectBackups("short-lived-20240501120000")
+    }).pipe(Effect.provide(MemoryKube.layer)))
+
+  it.scoped("a server that crashed after creating a backup but before recording it: the restart takes no extra one", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      yield* TestClock.setTime(at("2024-05-01T00:00:00Z"))
+      yield* installArk
+      yield* kube.create(schedules, schedule("hourly", { schedule: "@hourly" }))
+      // What the crashed server left: the tick's backup, and no status.lastBackup.
+      yield* kube.create(backups, {
+        apiVersion: "ark.heptio.com/v1",
+        kind: "Backup",
+        metadata: { name: "hourly-20240501000000", namespace: serverNamespace, labels: scheduleLabels("hourly") },
+        spec: template
+      })
+      yield* advanceTo("2024-05-01T00:20:00Z")
+      yield* startController()
+      const status = yield* waitForScheduleStatus("hourly", "with a last backup", (s) => s["lastBackup"] !== undefined)
+      assert.strictEqual(status["lastBackup"], "2024-05-01T00:00:00Z")
+      yield* expectBackups("hourly-20240501000000")
+      yield* asleepUntil("2024-05-01T01:00:00Z")
+      yield* advanceTo("2024-05-01T01:00:00Z")
+      yield* expectBackups("hourly-20240501000000", "hourly-20240501010000")
+    }).pipe(Effect.provide(MemoryKube.layer)))
+
+  it.scoped("a schedule recreated under an old name still runs its first backup at once", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      yield* TestClock.setTime(at("2024-05-01T00:00:00Z"))
+      yield* installArk
+      yield* startController()
+      yield* kube.create(schedules, schedule("daily", { schedule: "@daily" }))
+      yield* expectBackups("daily-20240501000000")
+      yield* kube.delete(schedules, "daily", serverNamespace)
+      yield* advanceTo("2024-05-01T00:30:00Z")
+      yield* kube.create(schedules, schedule("daily", { schedule: "@daily" }))
+      yield* expectBackups("daily-20240501000000", "daily-20240501003000")
     }).pipe(Effect.provide(MemoryKube.layer)))
 })
 

@@ -1,12 +1,12 @@
 // The schedule controller: one supervised fiber per Schedule (keyed by uid) creates its backups
 // when they are due. The fiber re-reads its Schedule at least every sync period, so pause, unpause
 // and edits take effect without a watch of their own. Status: New → Enabled | FailedValidation.
-import { Cause, Clock, DateTime, Duration, Effect, Either, Layer, Option, Schedule as Retry, Schema } from "effect"
+import { Cause, Clock, DateTime, Duration, Effect, Either, Layer, Option, Schedule as Retry, Schema, Stream } from "effect"
 import type { Schedule } from "../../api/index.ts"
-import { Backup, group, kinds, toTimestamp, version } from "../../api/index.ts"
+import { Backup, group, kinds, scheduleNameLabel, toTimestamp, version } from "../../api/index.ts"
 import { deepEqual } from "../../kube/json.ts"
 import { nextRun } from "../../schedule/cron.ts"
-import { scheduledBackup } from "../../schedule/backup.ts"
+import { scheduledBackup, tickOfScheduledBackup } from "../../schedule/backup.ts"
 import { validateSchedule } from "../../schedule/validate.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
@@ -65,11 +65,29 @@ export const make = (config: ScheduleControllerConfig) =>
       )
     })
 
+    /**
+     * The tick of the newest backup this Schedule created, by label and name; backups from before
+     * it was created belong to an earlier Schedule of the same name.
+     */
+    const newestScheduledTick = (name: string, createdAt: Option.Option<number>) =>
+      Stream.runCollect(kube.listPages(backupsGvr, { namespace, labelSelector: `${scheduleNameLabel}=${name}`, limit: 500 })).pipe(
+        Effect.map((pages) => {
+          const ticks = [...pages].flatMap((page) => page.items).flatMap((backup) => {
+            const tick = tickOfScheduledBackup(name, backup.metadata.name ?? "")
+            return tick === undefined || tick < Option.getOrElse(createdAt, () => -Infinity) ? [] : [tick]
+          })
+          return ticks.length === 0 ? Option.none<number>() : Option.some(Math.max(...ticks))
+        })
+      )
+
     /** Runs the Schedule until it is deleted or fails validation. */
     const follow = (uid: string, name: string) =>
       Effect.gen(function*() {
         // The last backup this fiber created, in case recording it in status.lastBackup failed.
+        // Before its first run, a fiber looks for one an earlier server created but never recorded
+        // (it crashed in between), so a restart does not take an extra backup.
         let created = Option.none<number>()
+        let lookedForUnrecorded = false
 
         /** One look at the Schedule: how long to sleep before the next, or None to stop. */
         const round = Effect.gen(function*() {
@@ -95,6 +113,10 @@ export const make = (config: ScheduleControllerConfig) =>
 
           const now = yield* Clock.currentTimeMillis
           const recorded = parseTimestamp(schedule.status?.lastBackup)
+          if (!lookedForUnrecorded) {
+            created = yield* newestScheduledTick(name, Option.map(parseTimestamp(schedule.metadata.creationTimestamp), toSecond))
+            lookedForUnrecorded = true
+          }
           // A backup this fiber made that status.lastBackup does not show yet (its patch failed).
           const unrecorded = Option.filter(created, (tick) => Option.getOrElse(recorded, () => -Infinity) < tick)
           if (Option.isSome(unrecorded)) yield* patchStatus(name, { lastBackup: stamp(unrecorded.value) })

@@ -10,7 +10,7 @@ export const nameTimestamp = (millis: number): string =>
 
 export const scheduledBackupName = (schedule: string, millis: number): string => `${schedule}-${nameTimestamp(millis)}`
 
-/** The tick a backup of `schedule` was created for, read back from its name; None for any other name. */
+/** The tick a backup of `schedule` was created for, read back from its name; undefined for any other name. */
 export const tickOfScheduledBackup = (schedule: string, backupName: string): number | undefined => {
   if (!backupName.startsWith(`${schedule}-`)) return undefined
   const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(backupName.slice(schedule.length + 1))

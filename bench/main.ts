@@ -1,6 +1,6 @@
 // `npm run bench -- <name> [--sizes a,b]`: brings a test environment up (or reuses
 // ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one run.
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"

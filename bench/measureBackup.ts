@@ -1,7 +1,7 @@
 // One process measures, over the same namespace: a raw paginated list of every object Ark would
 // read (the baseline), then Ark's backup of it to a filesystem store and to S3 (MinIO), then the
 // raw list again. Prints one JSON line of rates and peak RSS for bench/backup.ts to compare.
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Config, Effect, Fiber, Layer, Redacted, Ref, Schedule, Schema, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -1,7 +1,7 @@
 // One process measures, for the same `count` objects: plain concurrent creates (the baseline),
 // Ark's restore of them from a backup tarball, and plain creates again (the faster baseline run
 // counts). Prints one JSON line for bench/restore.ts.
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Config, Effect, Layer, Option, Schema, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"

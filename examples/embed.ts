@@ -9,7 +9,7 @@
 import { Backup, executeRestore, Restore, runBackup } from "ark"
 import { FilesystemObjectStore, KubeMemory } from "ark/layers"
 import { KubeClient, ObjectStore } from "ark/services"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -1,5 +1,5 @@
 import { KubeConfig } from "@kubernetes/client-node"
-import { NodeStream } from "@effect/platform-node"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Data, Duration, Effect, Layer, Option, Stream } from "effect"
 import { KubeClient, KubeInvalid, KubeUnavailable } from "../../services/KubeClient.ts"
 import type {

@@ -1,7 +1,7 @@
 // The live ObjectStoreProvider: `aws` locations become S3 stores (any S3-compatible endpoint),
 // `filesystem` locations become directory stores. Credentials come from a Secret in the server
 // namespace, else the AWS SDK's default chain.
-import { NodeFileSystem } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, Layer, Option, Redacted, Scope } from "effect"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeError, KubeObject } from "../../services/KubeClient.ts"

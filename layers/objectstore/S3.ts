@@ -8,7 +8,7 @@ import {
 import type { S3ClientConfig } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
-import { NodeStream } from "@effect/platform-node"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Cause, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
 import { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"

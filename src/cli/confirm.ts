@@ -1,6 +1,6 @@
 // The y/N question every `delete` asks before it removes anything.
 import { Prompt } from "@effect/cli"
-import { Terminal } from "@effect/platform"
+import * as Terminal from "@effect/platform/Terminal"
 import { Effect } from "effect"
 import { CliError } from "./errors.ts"
 

@@ -1,5 +1,5 @@
 // `--wait` for backups and restores: follow one resource through watch events until it finishes.
-import { Terminal } from "@effect/platform"
+import * as Terminal from "@effect/platform/Terminal"
 import { Console, Effect, Ref, Stream } from "effect"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"

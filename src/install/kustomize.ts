@@ -1,7 +1,8 @@
 // The part of kustomize that Ark's manifests use, so `ark install` renders manifests/ exactly as
 // `kubectl apply -k` would: resources (files and directories), patches (JSON 6902 operations with a
 // target) and the namespace transformer. Anything else in a kustomization is refused, never ignored.
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Data, Effect, Either } from "effect"
 import { CORE_SCHEMA, loadAll } from "js-yaml"
 import type { KubeObject } from "../../services/KubeClient.ts"

@@ -1,7 +1,8 @@
 // What `ark install` installs: manifests/ (or its restore-only variant) rendered as kustomize
 // renders it, moved to the chosen namespace and image, plus the default BackupStorageLocation and
 // the credentials Secret when asked for. Every flag is checked here, before anything is applied.
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Either, Option, Schema } from "effect"
 import type { KubeObject } from "../../services/KubeClient.ts"

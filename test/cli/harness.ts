@@ -1,9 +1,11 @@
 // The CLI's handlers on fake services: the in-memory API server with Ark's CRDs installed, an
 // in-memory object store that records what is done to it, a terminal with scripted keys, and a
 // console whose output the test reads back.
-import { NodeFileSystem, NodePath } from "@effect/platform-node"
-import { Terminal } from "@effect/platform"
-import type { FileSystem, Path } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as Terminal from "@effect/platform/Terminal"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
 import { Console, Effect, Layer, Mailbox, Option, Stream } from "effect"
 import * as zlib from "node:zlib"
 import { kindList } from "../../src/api/index.ts"

@@ -1,6 +1,7 @@
 // `ark install` on the in-memory API server: what it applies and prints, what a dry run prints,
 // bad flags failing before anything is applied, and the credentials never reaching a log line.
-import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Console, Effect, Either, Layer, Logger, LogLevel, Option } from "effect"
 import { CORE_SCHEMA, loadAll } from "js-yaml"

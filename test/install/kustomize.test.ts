@@ -1,6 +1,7 @@
 // install's kustomize subset: the namespace and image transformers behave as kustomize's, and a
 // kustomization beyond what install understands is refused rather than half-rendered.
-import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"

@@ -1,6 +1,7 @@
 // manifests/ as kustomize renders it and as `ark install` reads it: the objects, the Deployment's
 // hardening, the rights of each variant, and the restore-only variant differing only where it should.
-import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { fileURLToPath } from "node:url"

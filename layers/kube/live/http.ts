@@ -1,5 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node"
-import { NodeStream } from "@effect/platform-node"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Duration, Effect } from "effect"
 import type { Scope } from "effect"
 import * as http from "node:http"

@@ -1,5 +1,6 @@
 // `ark backup logs` and `ark backup download`: a backup's files, streamed from its storage location.
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option, Stream } from "effect"
 import type { Backup } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"

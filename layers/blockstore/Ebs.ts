@@ -1,15 +1,6 @@
 // The EBS BlockStore: snapshots and volumes through the EC2 API (AWS, or an EC2-compatible
 // endpoint such as moto), reading volume IDs from in-tree `awsElasticBlockStore` PVs and from
 // PVs of the EBS CSI driver.
-import {
-  CreateSnapshotCommand,
-  CreateVolumeCommand,
-  DeleteSnapshotCommand,
-  DescribeSnapshotsCommand,
-  DescribeVolumesCommand,
-  EC2Client,
-  VolumeType
-} from "@aws-sdk/client-ec2"
 import type {
   CreateSnapshotCommandInput,
   CreateSnapshotCommandOutput,
@@ -24,7 +15,8 @@ import type {
   EC2ClientConfig,
   Snapshot,
   Tag,
-  Volume
+  Volume,
+  VolumeType
 } from "@aws-sdk/client-ec2"
 import { Data, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import type { Scope } from "effect"
@@ -56,13 +48,13 @@ export interface Ec2Api {
   readonly createSnapshot: (input: CreateSnapshotCommandInput, signal: AbortSignal) => Promise<CreateSnapshotCommandOutput>
   readonly deleteSnapshot: (input: DeleteSnapshotCommandInput, signal: AbortSignal) => Promise<DeleteSnapshotCommandOutput>
   readonly createVolume: (input: CreateVolumeCommandInput, signal: AbortSignal) => Promise<CreateVolumeCommandOutput>
+  /** The volume types the API knows (the SDK's list). */
+  readonly volumeTypes: ReadonlySet<string>
 }
 
 const EBS_CSI_DRIVER = "ebs.csi.aws.com"
 /** Volume types whose IOPS are provisioned, so a restored volume must ask for them again. */
 const PROVISIONED_IOPS = new Set<string>(["io1", "io2", "gp3"])
-const VOLUME_TYPES = new Set<string>(Object.values(VolumeType))
-const isVolumeType = (volumeType: string): volumeType is VolumeType => VOLUME_TYPES.has(volumeType)
 
 const record = (value: unknown): Readonly<Record<string, unknown>> | undefined =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
@@ -174,13 +166,7 @@ export const clientConfig = (config: EbsConfig): EC2ClientConfig => ({
   })
 })
 
-export const clientApi = (client: EC2Client): Ec2Api => ({
-  describeVolumes: (input, signal) => client.send(new DescribeVolumesCommand(input), { abortSignal: signal }),
-  describeSnapshots: (input, signal) => client.send(new DescribeSnapshotsCommand(input), { abortSignal: signal }),
-  createSnapshot: (input, signal) => client.send(new CreateSnapshotCommand(input), { abortSignal: signal }),
-  deleteSnapshot: (input, signal) => client.send(new DeleteSnapshotCommand(input), { abortSignal: signal }),
-  createVolume: (input, signal) => client.send(new CreateVolumeCommand(input), { abortSignal: signal })
-})
+const isVolumeType = (api: Ec2Api, volumeType: string): volumeType is VolumeType => api.volumeTypes.has(volumeType)
 
 /** The store over any EC2 API; `make` gives it the SDK client. */
 export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape => {
@@ -305,7 +291,7 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
     availabilityZone: string,
     iops?: number
   ) {
-    if (!isVolumeType(volumeType)) {
+    if (!isVolumeType(api, volumeType)) {
       return yield* new BlockStoreError({ operation: "createVolumeFromSnapshot", message: `unknown EBS volume type ${JSON.stringify(volumeType)}` })
     }
     const snapshot = yield* describeSnapshot("createVolumeFromSnapshot", snapshotId)
@@ -345,11 +331,16 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
   return { getVolumeId, setVolumeId, getVolumeInfo, createSnapshot, deleteSnapshot, createVolumeFromSnapshot }
 }
 
-/** An EBS store whose SDK client lives as long as the scope. */
+/**
+ * An EBS store whose SDK client lives as long as the scope. The SDK (~100 MiB resident) is loaded
+ * on first use, so a server or CLI without EBS snapshot locations never pays for it.
+ */
 export const make = (config: EbsConfig): Effect.Effect<BlockStore.Shape, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() => new EC2Client(clientConfig(config))),
-    (client) => Effect.sync(() => client.destroy())
-  ).pipe(Effect.map((client) => makeWithApi(clientApi(client), config)))
+  Effect.promise(() => import("./ebsClient.ts")).pipe(
+    Effect.flatMap(({ openEc2 }) =>
+      Effect.acquireRelease(Effect.sync(() => openEc2(clientConfig(config))), (client) => Effect.sync(() => client.destroy()))
+    ),
+    Effect.map((client) => makeWithApi(client.api, config))
+  )
 
 export const layer = (config: EbsConfig): Layer.Layer<BlockStore> => Layer.scoped(BlockStore, make(config))

@@ -1,5 +1,6 @@
 // The EBS BlockStore over a scripted EC2 API, on the TestClock: readiness polling with backoff and
 // a timeout, error mapping, throttling retries, tags, and restored volumes' type, zone and IOPS.
+import { VolumeType } from "@aws-sdk/client-ec2"
 import type { CreateVolumeCommandInput, Snapshot, Volume } from "@aws-sdk/client-ec2"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Option, TestClock } from "effect"
@@ -31,6 +32,7 @@ const fakeEc2 = (options: {
     states === undefined || states.length === 0 ? otherwise : states[Math.min(polls, states.length - 1)] ?? otherwise
 
   const api: EbsBlockStore.Ec2Api = {
+    volumeTypes: new Set<string>(Object.values(VolumeType)),
     describeVolumes: async (input) => {
       calls.push("DescribeVolumes")
       if (throttle > 0) {

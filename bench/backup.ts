@@ -92,19 +92,19 @@ interface Measurement {
   readonly processPeakRssMiB: number
 }
 
-const measure = (namespace: string): Measurement => {
+const measure = (namespace: string, nodeOptions: ReadonlyArray<string>): Measurement => {
   const script = fileURLToPath(new URL("./measureBackup.ts", import.meta.url))
-  const output = execFileSync(process.execPath, ["--expose-gc", script, namespace], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+  const output = execFileSync(process.execPath, ["--expose-gc", ...nodeOptions, script, namespace], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
   const last = output.trim().split("\n").at(-1) ?? "{}"
   return JSON.parse(last) as Measurement
 }
 
-export const benchBackup = (sizes: ReadonlyArray<number>) =>
+export const benchBackup = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyArray<string> = []) =>
   Effect.gen(function* () {
     const rows: Array<string> = []
     for (const size of sizes) {
       const namespace = yield* seed(size)
-      const m = measure(namespace)
+      const m = measure(namespace, nodeOptions)
       rows.push(
         [
           String(m.objects).padStart(7),
@@ -120,6 +120,7 @@ export const benchBackup = (sizes: ReadonlyArray<number>) =>
         ].join("  ")
       )
     }
+    if (nodeOptions.length > 0) console.log(`measuring process: node ${nodeOptions.join(" ")}`)
     console.log("RSS in MiB: the settled process after loading Ark, and the highest sampled during each phase")
     console.log("objects  raw list/s  backup→fs/s  fs÷raw  backup→S3/s  S3÷raw  RSS base  RSS list  RSS backup  max RSS")
     for (const row of rows) console.log(row)

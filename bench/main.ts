@@ -1,5 +1,6 @@
-// `npm run bench -- <name> [--sizes a,b]`: brings a test environment up (or reuses
-// ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one run.
+// `npm run bench -- <name> [--sizes a,b] [--node-options="..."]`: brings a test environment up (or
+// reuses ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one
+// run. --node-options are V8/Node flags for the measuring process (e.g. a heap cap).
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { mkdtempSync } from "node:fs"
@@ -10,15 +11,16 @@ import { down, readEnv, up } from "../test/testenv/env.ts"
 import { benchBackup } from "./backup.ts"
 import { benchRestore } from "./restore.ts"
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { sizes: { type: "string" } } })
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { sizes: { type: "string" }, "node-options": { type: "string" } } })
 const benchmarks = { backup: benchBackup, restore: benchRestore } as const
 const name = positionals[0] ?? ""
 if (!(name in benchmarks)) {
-  console.error(`usage: npm run bench -- ${Object.keys(benchmarks).join("|")} [--sizes 10000,100000]`)
+  console.error(`usage: npm run bench -- ${Object.keys(benchmarks).join("|")} [--sizes 10000,100000] [--node-options="--max-old-space-size=192"]`)
   process.exit(2)
 }
 const defaultSizes = { backup: "10000,100000", restore: "10000" } as const
 const sizes = (values.sizes ?? defaultSizes[name as keyof typeof defaultSizes]).split(",").map(Number)
+const nodeOptions = (values["node-options"] ?? "").split(" ").filter((flag) => flag !== "")
 
 const environment = Effect.acquireRelease(
   Effect.promise(async () => {
@@ -32,5 +34,5 @@ const environment = Effect.acquireRelease(
 Effect.gen(function* () {
   const { env } = yield* environment
   Object.assign(process.env, env.vars)
-  yield* benchmarks[name as keyof typeof benchmarks](sizes)
+  yield* benchmarks[name as keyof typeof benchmarks](sizes, nodeOptions)
 }).pipe(Effect.scoped, NodeRuntime.runMain)

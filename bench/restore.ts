@@ -11,17 +11,17 @@ interface Measurement {
   readonly itemsRestored: number
 }
 
-const measure = (size: number): Measurement => {
+const measure = (size: number, nodeOptions: ReadonlyArray<string>): Measurement => {
   const script = fileURLToPath(new URL("./measureRestore.ts", import.meta.url))
-  const output = execFileSync(process.execPath, [script, String(size)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+  const output = execFileSync(process.execPath, [...nodeOptions, script, String(size)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
   return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as Measurement
 }
 
-export const benchRestore = (sizes: ReadonlyArray<number>) =>
+export const benchRestore = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyArray<string> = []) =>
   Effect.sync(() => {
     console.log("objects  plain creates/s  restore/s  restore÷plain")
     for (const size of sizes) {
-      const m = measure(size)
+      const m = measure(size, nodeOptions)
       console.log(
         [
           String(m.objects).padStart(7),

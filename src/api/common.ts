@@ -107,6 +107,16 @@ export const OwnerReference = Schema.Struct({
  * metav1.ObjectMeta: the fields Ark reads are typed, everything else (managedFields, ...) is
  * carried through untouched. The CRDs publish it as a bare `type: object`: Kubernetes owns its schema.
  */
+const typedMetaFields = new Set([
+  "name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+  "deletionTimestamp", "labels", "annotations", "finalizers", "ownerReferences"
+])
+
+/** A key of metadata's other fields: generated examples do not shadow a typed field with any JSON. */
+const OtherMetaKey = Schema.String.annotations({
+  arbitrary: () => (fc) => fc.string().filter((key) => key !== "__proto__" && !typedMetaFields.has(key))
+})
+
 export const ObjectMeta = Schema.Struct(
   {
     name: optional(Schema.String),
@@ -122,7 +132,7 @@ export const ObjectMeta = Schema.Struct(
     finalizers: optional(Schema.Array(Schema.String)),
     ownerReferences: optional(Schema.Array(OwnerReference))
   },
-  Schema.Record({ key: MapKey, value: JsonValue })
+  Schema.Record({ key: OtherMetaKey, value: JsonValue })
 )
 export type ObjectMeta = typeof ObjectMeta.Type
 

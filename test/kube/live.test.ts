@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { vi } from "vitest"
 import { KubeConfig } from "@kubernetes/client-node"
 import { Chunk, Duration, Effect, Either, Fiber, Option, Schedule, Stream, TestClock, TestServices } from "effect"
 import * as http from "node:http"
@@ -322,6 +323,25 @@ describe("Kube Live over HTTP", () => {
         assert.strictEqual(object.metadata.name, "web")
         assert.strictEqual(requests.length, 2)
       }))
+  })
+
+  it.live("reads the kubeconfig's credentials once per 10 seconds, not once per request", () => {
+    const applied = vi.spyOn(KubeConfig.prototype, "applyToHTTPSOptions")
+    vi.useFakeTimers({ toFake: ["Date"] })
+    return withFakeServer((_req, res) => sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }), ({ client, requests }) =>
+      Effect.gen(function*() {
+        for (let i = 0; i < 5; i++) yield* client.get(deployments, "web", "ns")
+        assert.strictEqual(applied.mock.calls.length, 1)
+        vi.advanceTimersByTime(10_000)
+        yield* client.get(deployments, "web", "ns")
+        assert.strictEqual(applied.mock.calls.length, 2)
+        // Every request still carries them.
+        assert.isTrue(requests.every((request) => request.headers.authorization === "Bearer t0ken"))
+        assert.strictEqual(requests.length, 6)
+      })).pipe(Effect.ensuring(Effect.sync(() => {
+        vi.useRealTimers()
+        applied.mockRestore()
+      })))
   })
 
   it.effect("--client-qps/--client-burst: a burst goes at once, the rest at the steady rate (TestClock)", () => {

@@ -76,6 +76,28 @@ const makeAgentCache = (kc: KubeConfig) => {
   }
 }
 
+/** How long the KubeConfig's TLS material and credentials are reused before they are read again. */
+const CREDENTIALS_REFRESH_MILLIS = 10_000
+
+/**
+ * client-node reads certificate, key and token files again on every `applyToHTTPSOptions` (three
+ * file reads per request with a file-based kubeconfig). Apply it at most every few seconds: rotated
+ * service-account tokens and certificates are still picked up, and exec plugins cache their own.
+ */
+const makeCredentialsCache = (kc: KubeConfig, shareAgent: (options: https.RequestOptions) => void) => {
+  let cached: { readonly at: number; readonly options: https.RequestOptions } | undefined
+  return async (): Promise<https.RequestOptions> => {
+    const now = Date.now()
+    if (cached === undefined || now - cached.at >= CREDENTIALS_REFRESH_MILLIS) {
+      const options: https.RequestOptions = { headers: {} }
+      await kc.applyToHTTPSOptions(options)
+      shareAgent(options)
+      cached = { at: now, options }
+    }
+    return cached.options
+  }
+}
+
 /** HTTP to the API server with the KubeConfig's TLS and credentials (client certs, tokens, exec plugins). */
 export const makeTransport = (
   kc: KubeConfig,
@@ -85,7 +107,7 @@ export const makeTransport = (
   throttle: Effect.Effect<void> = Effect.void
 ): Transport => {
   const base = server.replace(/\/+$/, "")
-  const shareAgent = makeAgentCache(kc)
+  const credentials = makeCredentialsCache(kc, makeAgentCache(kc))
 
   const open = (request: KubeRequest, context: RequestContext) =>
     Effect.gen(function*() {
@@ -106,10 +128,13 @@ export const makeTransport = (
       }
       return yield* Effect.tryPromise({
         try: async () => {
-          const options: https.RequestOptions = { method: request.method, headers, signal: controller.signal }
-          // Re-applied per request: tokens from files and exec plugins rotate.
-          await kc.applyToHTTPSOptions(options)
-          shareAgent(options)
+          const applied = await credentials()
+          const options: https.RequestOptions = {
+            ...applied,
+            method: request.method,
+            headers: { ...applied.headers, ...headers },
+            signal: controller.signal
+          }
           return await new Promise<IncomingMessage>((resolve, reject) => {
             const req = (url.protocol === "http:" ? http : https).request(url, options, (message) => {
               response = message

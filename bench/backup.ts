@@ -8,6 +8,7 @@ import * as KubeLive from "../layers/kube/Live.ts"
 import { KubeClient } from "../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../services/KubeClient.ts"
 import { waitFor } from "../test/support/wait.ts"
+import { untilQuiet } from "./quiet.ts"
 
 const namespaces: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
 const configMaps: GroupVersionResource = { group: "", version: "v1", resource: "configmaps" }
@@ -104,6 +105,7 @@ export const benchBackup = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyA
     const rows: Array<string> = []
     for (const size of sizes) {
       const namespace = yield* seed(size)
+      yield* untilQuiet
       const m = measure(namespace, nodeOptions)
       rows.push(
         [

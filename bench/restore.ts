@@ -3,6 +3,7 @@
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { untilQuiet } from "./quiet.ts"
 
 interface Measurement {
   readonly objects: number
@@ -18,11 +19,12 @@ const measure = (size: number, nodeOptions: ReadonlyArray<string>): Measurement 
 }
 
 export const benchRestore = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyArray<string> = []) =>
-  Effect.sync(() => {
-    console.log("objects  plain creates/s  restore/s  restore÷plain")
+  Effect.gen(function* () {
+    const rows: Array<string> = []
     for (const size of sizes) {
+      yield* untilQuiet
       const m = measure(size, nodeOptions)
-      console.log(
+      rows.push(
         [
           String(m.objects).padStart(7),
           m.plainCreatesPerSecond.toFixed(0).padStart(15),
@@ -31,5 +33,7 @@ export const benchRestore = (sizes: ReadonlyArray<number>, nodeOptions: Readonly
         ].join("  ")
       )
     }
+    console.log("objects  plain creates/s  restore/s  restore÷plain")
+    for (const row of rows) console.log(row)
     console.log("target: restore ≥ 0.7 × plain concurrent creates")
   })

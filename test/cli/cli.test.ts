@@ -1,19 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
-
-/** Runs the real `ark` entry point in a child process, as a user would. */
-const ark = (...args: ReadonlyArray<string>) => arkWithEnv(process.env, ...args)
-
-const arkWithEnv = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>) => {
-  const run = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, env })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
+import { ark, arkWithoutCluster } from "../support/arkProcess.ts"
 
 describe("ark CLI", () => {
   it("--help shows the whole command tree of SPEC section 8", () => {
@@ -48,8 +34,7 @@ describe("ark CLI", () => {
 
   it("bad input to a delivered command is one line and a hint, before any cluster is contacted", () => {
     // No kubeconfig anywhere: the flags are checked before the first request would fail.
-    const { KUBECONFIG: _kubeconfig, ...env } = process.env
-    const { status, stdout, stderr } = arkWithEnv({ ...env, HOME: mkdtempSync(join(tmpdir(), "ark-home-")) }, "backup", "create", "nightly", "--ttl", "30d")
+    const { status, stdout, stderr } = arkWithoutCluster("backup", "create", "nightly", "--ttl", "30d")
     expect(status).not.toBe(0)
     expect(stderr).toBe('error: invalid --ttl "30d": expected a Go duration such as 72h, 30m or 1h30m\nhint: units are h, m, s, ms, us, ns (no days: 30 days is 720h)\n')
     expect(stdout).toBe("")

@@ -1,24 +1,7 @@
 // `ark schedule` through the real entry point: bad input is one line and a hint, before any
 // cluster is contacted, with a non-zero exit.
 import { describe, expect, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
-
-/** Runs `ark` with no kubeconfig anywhere: any attempt to reach a cluster would fail differently. */
-const arkWithoutCluster = (...args: ReadonlyArray<string>) => {
-  const { KUBECONFIG: _kubeconfig, ...env } = process.env
-  const run = spawnSync(process.execPath, [main, ...args], {
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { ...env, HOME: mkdtempSync(join(tmpdir(), "ark-home-")) }
-  })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
+import { arkWithoutCluster } from "../support/arkProcess.ts"
 
 describe("ark schedule (CLI)", () => {
   it("a 6-field cron is refused with the reason and a hint", () => {

@@ -1,24 +1,7 @@
 // `ark install` through the real entry point, as a user runs it: exit codes, stderr, and a dry
 // run that needs no cluster at all.
 import { describe, expect, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
-
-/** No kubeconfig anywhere: nothing here may need a cluster. */
-const ark = (...args: ReadonlyArray<string>) => {
-  const { KUBECONFIG: _kubeconfig, ...env } = process.env
-  const run = spawnSync(process.execPath, [main, ...args], {
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { ...env, HOME: mkdtempSync(join(tmpdir(), "ark-home-")) }
-  })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
+import { arkWithoutCluster as ark } from "../support/arkProcess.ts"
 
 describe("ark install (entry point)", () => {
   it("--dry-run lists what would be installed without a cluster", () => {

@@ -1,14 +1,6 @@
 // `ark server` flag handling through the real entry point: bad values fail fast with one clear line.
 import { describe, expect, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
-import { fileURLToPath } from "node:url"
-
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
-
-const ark = (...args: ReadonlyArray<string>) => {
-  const run = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 30_000 })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
+import { ark } from "../support/arkProcess.ts"
 
 describe("ark server flags", () => {
   it("rejects a sync period that is not a Go duration", () => {

@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Duration, Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import type { Scope } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -86,16 +86,15 @@ const CREDENTIALS_REFRESH_MILLIS = 10_000
  */
 const makeCredentialsCache = (kc: KubeConfig, shareAgent: (options: https.RequestOptions) => void) => {
   let cached: { readonly at: number; readonly options: https.RequestOptions } | undefined
-  return async (): Promise<https.RequestOptions> => {
-    const now = Date.now()
-    if (cached === undefined || now - cached.at >= CREDENTIALS_REFRESH_MILLIS) {
-      const options: https.RequestOptions = { headers: {} }
-      await kc.applyToHTTPSOptions(options)
-      shareAgent(options)
-      cached = { at: now, options }
-    }
-    return cached.options
-  }
+  return Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    if (cached !== undefined && now - cached.at < CREDENTIALS_REFRESH_MILLIS) return cached.options
+    const options: https.RequestOptions = { headers: {} }
+    yield* Effect.tryPromise({ try: () => kc.applyToHTTPSOptions(options), catch: (cause) => cause })
+    shareAgent(options)
+    cached = { at: now, options }
+    return options
+  })
 }
 
 /** HTTP to the API server with the KubeConfig's TLS and credentials (client certs, tokens, exec plugins). */
@@ -126,9 +125,11 @@ export const makeTransport = (
         headers["Content-Type"] = request.contentType ?? "application/json"
         headers["Content-Length"] = String(Buffer.byteLength(body))
       }
+      const applied = yield* credentials.pipe(
+        Effect.mapError((cause) => transportError(context, `${request.method} ${url.pathname}: credentials`, cause))
+      )
       return yield* Effect.tryPromise({
         try: async () => {
-          const applied = await credentials()
           const options: https.RequestOptions = {
             ...applied,
             method: request.method,

@@ -1,0 +1,21 @@
+// The real `ark` entry point in a child process, as a user runs it.
+import { spawnSync } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+
+export const arkWithEnv = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>) => {
+  const run = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, env })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
+}
+
+export const ark = (...args: ReadonlyArray<string>) => arkWithEnv(process.env, ...args)
+
+/** No kubeconfig anywhere (nor a home holding one): any attempt to reach a cluster fails differently. */
+export const arkWithoutCluster = (...args: ReadonlyArray<string>) => {
+  const { KUBECONFIG: _kubeconfig, ...env } = process.env
+  return arkWithEnv({ ...env, HOME: mkdtempSync(join(tmpdir(), "ark-home-")) }, ...args)
+}

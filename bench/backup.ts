@@ -1,12 +1,14 @@
 // `npm run bench -- backup [--sizes 10000,100000]`: seeds each size of namespace into a real
 // control plane (ConfigMaps and Secrets of about 1 KiB, plus Deployments with their pods), then
 // has one fresh process measure a raw paginated list and Ark's backup of the same objects.
-import { Config, Effect, Layer, Option, Stream } from "effect"
 import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
+
+import { Config, Effect, Layer, Option, Stream } from "effect"
+
 import * as KubeLive from "../layers/kube/Live.ts"
-import { KubeClient } from "../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../services/KubeClient.ts"
+import { KubeClient } from "../services/KubeClient.ts"
 import { waitFor } from "../test/support/wait.ts"
 import { untilQuiet } from "./quiet.ts"
 
@@ -40,18 +42,23 @@ const deployment = (namespace: string, index: number): KubeObject => ({
   spec: {
     replicas,
     selector: { matchLabels: { app: `web-${index}` } },
-    template: { metadata: { labels: { app: `web-${index}` } }, spec: { containers: [{ name: "web", image: "nginx:1.27" }] } }
+    template: {
+      metadata: { labels: { app: `web-${index}` } },
+      spec: { containers: [{ name: "web", image: "nginx:1.27" }] }
+    }
   }
 })
 
 const countOf = (gvr: GroupVersionResource, namespace: string) =>
-  Effect.flatMap(KubeClient, (kube) =>
-    kube.listPages(gvr, { namespace, limit: 500 }).pipe(Stream.runFold(0, (count, page) => count + page.items.length))
+  Effect.flatMap(
+    KubeClient,
+    (kube) =>
+      kube.listPages(gvr, { namespace, limit: 500 }).pipe(Stream.runFold(0, (count, page) => count + page.items.length))
   )
 
 /** Fills `bench-<size>` with `size` objects: 1% of them Deployments with their ReplicaSets and pods. */
 const seed = (size: number) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const kube = yield* KubeClient
     const namespace = `bench-${size}`
     const deploymentCount = Math.max(1, Math.round(size / 100 / (2 + replicas)))
@@ -72,10 +79,14 @@ const seed = (size: number) =>
       ([gvr, object]) => kube.create(gvr, object).pipe(Effect.catchTag("KubeAlreadyExists", () => Effect.void)),
       { concurrency: 64, discard: true }
     )
-    console.error(`seeded ${objects.length} objects into ${namespace} in ${((performance.now() - start) / 1000).toFixed(1)}s`)
+    console.error(
+      `seeded ${objects.length} objects into ${namespace} in ${((performance.now() - start) / 1000).toFixed(1)}s`
+    )
     yield* waitFor(
       `${deploymentCount * replicas} pods in ${namespace}`,
-      countOf(pods, namespace).pipe(Effect.map((count) => (count >= deploymentCount * replicas ? Option.some(count) : Option.none()))),
+      countOf(pods, namespace).pipe(
+        Effect.map((count) => (count >= deploymentCount * replicas ? Option.some(count) : Option.none()))
+      ),
       "5 minutes"
     )
     return namespace
@@ -95,13 +106,16 @@ interface Measurement {
 
 const measure = (namespace: string, nodeOptions: ReadonlyArray<string>): Measurement => {
   const script = fileURLToPath(new URL("./measureBackup.ts", import.meta.url))
-  const output = execFileSync(process.execPath, ["--expose-gc", ...nodeOptions, script, namespace], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+  const output = execFileSync(process.execPath, ["--expose-gc", ...nodeOptions, script, namespace], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"]
+  })
   const last = output.trim().split("\n").at(-1) ?? "{}"
   return JSON.parse(last) as Measurement
 }
 
 export const benchBackup = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyArray<string> = []) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const rows: Array<string> = []
     for (const size of sizes) {
       const namespace = yield* seed(size)
@@ -124,9 +138,15 @@ export const benchBackup = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyA
     }
     if (nodeOptions.length > 0) console.log(`measuring process: node ${nodeOptions.join(" ")}`)
     console.log("RSS in MiB: the settled process after loading Ark, and the highest sampled during each phase")
-    console.log("objects  raw list/s  backup→fs/s  fs÷raw  backup→S3/s  S3÷raw  RSS base  RSS list  RSS backup  max RSS")
+    console.log(
+      "objects  raw list/s  backup→fs/s  fs÷raw  backup→S3/s  S3÷raw  RSS base  RSS list  RSS backup  max RSS"
+    )
     for (const row of rows) console.log(row)
     console.log("targets: backup ≥ 0.8 × raw list rate; peak RSS ≤ 256 MiB at 100k objects")
   }).pipe(
-    Effect.provide(Layer.unwrapEffect(Config.string("KUBECONFIG").pipe(Effect.map((kubeconfigPath) => KubeLive.layer({ kubeconfigPath })))))
+    Effect.provide(
+      Layer.unwrapEffect(
+        Config.string("KUBECONFIG").pipe(Effect.map((kubeconfigPath) => KubeLive.layer({ kubeconfigPath })))
+      )
+    )
   )

@@ -1,21 +1,30 @@
 // `npm run bench -- <name> [--sizes a,b] [--node-options="..."]`: brings a test environment up (or
 // reuses ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one
 // run. --node-options are V8/Node flags for the measuring process (e.g. a heap cap).
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
+
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Effect } from "effect"
+
 import { down, readEnv, up } from "../test/testenv/env.ts"
 import { benchBackup } from "./backup.ts"
 import { benchRestore } from "./restore.ts"
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { sizes: { type: "string" }, "node-options": { type: "string" } } })
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { sizes: { type: "string" }, "node-options": { type: "string" } }
+})
 const benchmarks = { backup: benchBackup, restore: benchRestore } as const
 const name = positionals[0] ?? ""
 if (!(name in benchmarks)) {
-  console.error(`usage: npm run bench -- ${Object.keys(benchmarks).join("|")} [--sizes 10000,100000] [--node-options="--max-old-space-size=192"]`)
+  console.error(
+    `usage: npm run bench -- ${
+      Object.keys(benchmarks).join("|")
+    } [--sizes 10000,100000] [--node-options="--max-old-space-size=192"]`
+  )
   process.exit(2)
 }
 const defaultSizes = { backup: "10000,100000", restore: "10000" } as const
@@ -31,7 +40,7 @@ const environment = Effect.acquireRelease(
   ({ env, owned }) => (owned ? Effect.promise(() => down({ dir: env.dir })) : Effect.void)
 )
 
-Effect.gen(function* () {
+Effect.gen(function*() {
   const { env } = yield* environment
   Object.assign(process.env, env.vars)
   yield* benchmarks[name as keyof typeof benchmarks](sizes, nodeOptions)

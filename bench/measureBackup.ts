@@ -1,11 +1,13 @@
 // One process measures, over the same namespace: a raw paginated list of every object Ark would
 // read (the baseline), then Ark's backup of it to a filesystem store and to S3 (MinIO), then the
 // raw list again. Prints one JSON line of rates and peak RSS for bench/backup.ts to compare.
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Config, Effect, Fiber, Layer, Redacted, Ref, Schedule, Schema, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Config, Effect, Fiber, Layer, Redacted, Ref, Schedule, Schema, Stream } from "effect"
+
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
 import * as S3Store from "../layers/objectstore/S3.ts"
@@ -18,7 +20,7 @@ const rssMiB = () => process.memoryUsage.rss() / 1024 / 1024
 
 /** Runs `effect`, timing it and sampling the process's RSS every 20 ms to find the phase's peak. */
 const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const peak = yield* Ref.make(rssMiB())
     const sampler = yield* Effect.fork(
       Effect.repeat(Ref.update(peak, (seen) => Math.max(seen, rssMiB())), Schedule.spaced("20 millis"))
@@ -32,7 +34,7 @@ const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 /** Every object of the namespace's listable kinds, paginated as Ark reads them, and nothing else. */
 const rawList = (namespace: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const kube = yield* KubeClient
     const { resources } = yield* kube.discover
     const kinds = resources.filter(
@@ -48,7 +50,7 @@ const rawList = (namespace: string) =>
   })
 
 const backupOnce = (namespace: string, name: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const backup = Schema.decodeUnknownSync(Backup)({
       apiVersion: "ark.heptio.com/v1",
       kind: "Backup",
@@ -57,13 +59,15 @@ const backupOnce = (namespace: string, name: string) =>
     })
     const result = yield* runBackup(backup, { storageLocations: ["default"], pageSize })
     if (result.status?.phase !== "Completed") {
-      return yield* Effect.dieMessage(`backup ${name} ended ${result.status?.phase}: ${result.status?.failureReason ?? ""}`)
+      return yield* Effect.dieMessage(
+        `backup ${name} ended ${result.status?.phase}: ${result.status?.failureReason ?? ""}`
+      )
     }
     return result.status.progress?.itemsBackedUp ?? 0
   })
 
 const s3Layer = Layer.unwrapEffect(
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     return S3Store.layer({
       bucket: yield* Config.string("ARK_TEST_S3_BUCKET"),
       prefix: `bench-${process.pid}`,
@@ -78,7 +82,7 @@ const s3Layer = Layer.unwrapEffect(
   }).pipe(Effect.orDie)
 )
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   const namespace = process.argv[2] ?? ""
   const root = mkdtempSync(join(tmpdir(), "ark-bench-"))
   // Settled RSS with every module loaded: what the process costs before it reads anything.
@@ -108,7 +112,11 @@ const program = Effect.gen(function* () {
 })
 
 program.pipe(
-  Effect.provide(Layer.unwrapEffect(Config.string("KUBECONFIG").pipe(Effect.map((kubeconfigPath) => KubeLive.layer({ kubeconfigPath }))))),
+  Effect.provide(
+    Layer.unwrapEffect(
+      Config.string("KUBECONFIG").pipe(Effect.map((kubeconfigPath) => KubeLive.layer({ kubeconfigPath })))
+    )
+  ),
   Effect.orDie,
   NodeRuntime.runMain
 )

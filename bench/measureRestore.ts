@@ -1,15 +1,17 @@
 // One process measures, for the same `count` objects: plain concurrent creates (the baseline),
 // Ark's restore of them from a backup tarball, and plain creates again (the faster baseline run
 // counts). Prints one JSON line for bench/restore.ts.
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Config, Effect, Layer, Option, Schema, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Config, Effect, Layer, Option, Schema, Stream } from "effect"
+
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
-import { KubeClient } from "../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../services/KubeClient.ts"
+import { KubeClient } from "../services/KubeClient.ts"
 import { ObjectStore } from "../services/ObjectStore.ts"
 import { Backup, Restore } from "../src/api/index.ts"
 import { backupKeys, resourceEntryPath } from "../src/archive/layout.ts"
@@ -21,32 +23,57 @@ const run = `${process.pid}`
 const source = "bench-restore-source"
 const namespaces: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
 const kinds = [
-  { gvr: { group: "", version: "v1", resource: "configmaps" }, kind: "ConfigMap", field: "data", value: "x".repeat(1000) },
-  { gvr: { group: "", version: "v1", resource: "secrets" }, kind: "Secret", field: "data", value: Buffer.from("y".repeat(750)).toString("base64") }
+  {
+    gvr: { group: "", version: "v1", resource: "configmaps" },
+    kind: "ConfigMap",
+    field: "data",
+    value: "x".repeat(1000)
+  },
+  {
+    gvr: { group: "", version: "v1", resource: "secrets" },
+    kind: "Secret",
+    field: "data",
+    value: Buffer.from("y".repeat(750)).toString("base64")
+  }
 ] as const
 
 /** The i-th object, as a backup stores it (server fields included; the restore drops them). */
-const objectAt = (index: number, namespace: string): { readonly gvr: GroupVersionResource; readonly object: KubeObject } => {
+const objectAt = (
+  index: number,
+  namespace: string
+): { readonly gvr: GroupVersionResource; readonly object: KubeObject } => {
   const kind = kinds[index % 2] ?? kinds[0]
   return {
     gvr: kind.gvr,
     object: {
       apiVersion: "v1",
       kind: kind.kind,
-      metadata: { name: `item-${index}`, namespace, labels: { bench: "ark" }, uid: `uid-${index}`, resourceVersion: "1" },
+      metadata: {
+        name: `item-${index}`,
+        namespace,
+        labels: { bench: "ark" },
+        uid: `uid-${index}`,
+        resourceVersion: "1"
+      },
       [kind.field]: { payload: kind.value }
     }
   }
 }
 
-const stripped = ({ metadata: { uid: _uid, resourceVersion: _rv, ...metadata }, ...rest }: KubeObject): KubeObject => ({ ...rest, metadata })
+const stripped = ({ metadata: { uid: _uid, resourceVersion: _rv, ...metadata }, ...rest }: KubeObject): KubeObject => ({
+  ...rest,
+  metadata
+})
 
 const createNamespace = (name: string) =>
-  Effect.flatMap(KubeClient, (kube) => kube.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } }))
+  Effect.flatMap(
+    KubeClient,
+    (kube) => kube.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } })
+  )
 
 /** The baseline: the same objects, created concurrently as a plain client would. */
 const plainCreates = (namespace: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const kube = yield* KubeClient
     yield* createNamespace(namespace)
     yield* Effect.forEach(
@@ -58,7 +85,7 @@ const plainCreates = (namespace: string) =>
   })
 
 const writeBackup = (name: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const store = yield* ObjectStore
     const entries = Stream.range(0, count - 1).pipe(
       Stream.map((index) => {
@@ -80,7 +107,7 @@ const writeBackup = (name: string) =>
   })
 
 const arkRestore = (backup: Backup, target: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const restore = Schema.decodeUnknownSync(Restore)({
       apiVersion: "ark.heptio.com/v1",
       kind: "Restore",
@@ -89,33 +116,42 @@ const arkRestore = (backup: Backup, target: string) =>
     })
     const result = yield* runRestore(restore, Option.some(backup), { concurrency: defaultConcurrency })
     if (result.status?.phase !== "Completed") {
-      return yield* Effect.dieMessage(`restore ended ${result.status?.phase}: ${result.status?.failureReason ?? JSON.stringify(result.status)}`)
+      return yield* Effect.dieMessage(
+        `restore ended ${result.status?.phase}: ${result.status?.failureReason ?? JSON.stringify(result.status)}`
+      )
     }
     return result.status.progress?.itemsRestored ?? 0
   })
 
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const start = performance.now()
     const value = yield* effect
     return { value, seconds: (performance.now() - start) / 1000 }
   })
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   const root = mkdtempSync(join(tmpdir(), "ark-bench-restore-"))
   const targets = [`bench-plain-a-${run}`, `bench-ark-${run}`, `bench-plain-b-${run}`]
-  const result = yield* Effect.gen(function* () {
+  const result = yield* Effect.gen(function*() {
     const backup = yield* writeBackup(`bench-${run}`)
     const first = yield* timed(plainCreates(targets[0] ?? ""))
     const ark = yield* timed(arkRestore(backup, targets[1] ?? ""))
     const second = yield* timed(plainCreates(targets[2] ?? ""))
     const baseline = Math.min(first.seconds, second.seconds)
-    return { objects: count, plainCreatesPerSecond: count / baseline, restorePerSecond: ark.value / ark.seconds, itemsRestored: ark.value }
+    return {
+      objects: count,
+      plainCreatesPerSecond: count / baseline,
+      restorePerSecond: ark.value / ark.seconds,
+      itemsRestored: ark.value
+    }
   }).pipe(
     Effect.provide(FilesystemStore.layer({ root })),
     Effect.ensuring(
-      Effect.flatMap(KubeClient, (kube) =>
-        Effect.forEach(targets, (name) => kube.delete(namespaces, name).pipe(Effect.ignore), { discard: true })
+      Effect.flatMap(
+        KubeClient,
+        (kube) =>
+          Effect.forEach(targets, (name) => kube.delete(namespaces, name).pipe(Effect.ignore), { discard: true })
       )
     )
   )
@@ -124,7 +160,11 @@ const program = Effect.gen(function* () {
 })
 
 program.pipe(
-  Effect.provide(Layer.unwrapEffect(Config.string("KUBECONFIG").pipe(Effect.map((kubeconfigPath) => KubeLive.layer({ kubeconfigPath }))))),
+  Effect.provide(
+    Layer.unwrapEffect(
+      Config.string("KUBECONFIG").pipe(Effect.map((kubeconfigPath) => KubeLive.layer({ kubeconfigPath })))
+    )
+  ),
   Effect.orDie,
   NodeRuntime.runMain
 )

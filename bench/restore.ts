@@ -1,8 +1,10 @@
 // `npm run bench -- restore [--sizes 10000]`: Ark's restore rate against plain concurrent creates
 // of the same objects from the same process (bench/measureRestore.ts), on a real control plane.
-import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
+
+import { Effect } from "effect"
+
 import { untilQuiet } from "./quiet.ts"
 
 interface Measurement {
@@ -14,12 +16,15 @@ interface Measurement {
 
 const measure = (size: number, nodeOptions: ReadonlyArray<string>): Measurement => {
   const script = fileURLToPath(new URL("./measureRestore.ts", import.meta.url))
-  const output = execFileSync(process.execPath, [...nodeOptions, script, String(size)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+  const output = execFileSync(process.execPath, [...nodeOptions, script, String(size)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"]
+  })
   return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as Measurement
 }
 
 export const benchRestore = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyArray<string> = []) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const rows: Array<string> = []
     for (const size of sizes) {
       yield* untilQuiet

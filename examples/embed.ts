@@ -6,14 +6,15 @@
 //
 // Swap `KubeMemory.layer` for `KubeLive.layer({})` and the directory for `S3ObjectStore.layer(...)`
 // to do the same against a real cluster and bucket. Imports go through the package's exports.
-import { Backup, executeRestore, Restore, runBackup } from "ark"
-import { FilesystemObjectStore, KubeMemory } from "ark/layers"
-import { KubeClient, ObjectStore } from "ark/services"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Backup, executeRestore, Restore, runBackup } from "ark"
+import { FilesystemObjectStore, KubeMemory } from "ark/layers"
+import { KubeClient, ObjectStore } from "ark/services"
+import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 
 const storageDir = process.argv[2] ?? mkdtempSync(join(tmpdir(), "ark-embed-"))
 
@@ -44,7 +45,9 @@ const program = Effect.gen(function*() {
     spec: { includedNamespaces: ["shop"], ttl: "24h" }
   })
   const backedUp = yield* runBackup(backup, { storageLocations: ["default"] })
-  yield* Console.log(`backup ${backedUp.metadata.name}: ${backedUp.status?.phase} (${backedUp.status?.progress?.itemsBackedUp} items)`)
+  yield* Console.log(
+    `backup ${backedUp.metadata.name}: ${backedUp.status?.phase} (${backedUp.status?.progress?.itemsBackedUp} items)`
+  )
   const files = yield* store.list("backups/shop-backup/")
   yield* Console.log(`stored: ${files.objects.map((object) => object.key).join(", ")}`)
 
@@ -55,9 +58,13 @@ const program = Effect.gen(function*() {
     spec: { backupName: "shop-backup", namespaceMapping: { shop: "shop-copy" } }
   })
   const restored = yield* executeRestore(restore, Option.some(backedUp))
-  yield* Console.log(`restore ${restored.restore.metadata.name}: ${restored.restore.status?.phase} (${restored.counts.created} created)`)
+  yield* Console.log(
+    `restore ${restored.restore.metadata.name}: ${restored.restore.status?.phase} (${restored.counts.created} created)`
+  )
 
-  const copies = yield* Stream.runCollect(kube.listPages({ group: "", version: "v1", resource: "configmaps" }, { namespace: "shop-copy" }))
+  const copies = yield* Stream.runCollect(
+    kube.listPages({ group: "", version: "v1", resource: "configmaps" }, { namespace: "shop-copy" })
+  )
   const names = [...copies].flatMap((page) => page.items.map((item) => item.metadata.name ?? "")).sort()
   yield* Console.log(`shop-copy configmaps: ${names.join(", ")}`)
 })

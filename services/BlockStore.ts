@@ -1,5 +1,6 @@
-import { Context, Data } from "effect"
 import type { Effect, Option } from "effect"
+import { Context, Data } from "effect"
+
 import type { KubeObject } from "./KubeClient.ts"
 
 export interface VolumeInfo {
@@ -27,7 +28,10 @@ export declare namespace BlockStore {
     readonly getVolumeId: (pv: KubeObject) => Effect.Effect<Option.Option<string>, BlockStoreError>
     /** The PersistentVolume pointed at another volume of this provider. */
     readonly setVolumeId: (pv: KubeObject, volumeId: string) => Effect.Effect<KubeObject, BlockStoreError>
-    readonly getVolumeInfo: (volumeId: string, availabilityZone?: string) => Effect.Effect<VolumeInfo, VolumeNotFound | BlockStoreError>
+    readonly getVolumeInfo: (
+      volumeId: string,
+      availabilityZone?: string
+    ) => Effect.Effect<VolumeInfo, VolumeNotFound | BlockStoreError>
     /** Snapshots the volume and waits until the snapshot is complete; returns its ID. */
     readonly createSnapshot: (
       volumeId: string,

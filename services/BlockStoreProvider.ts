@@ -1,5 +1,6 @@
-import { Context } from "effect"
 import type { Effect } from "effect"
+import { Context } from "effect"
+
 import type { BlockStore } from "./BlockStore.ts"
 import type { LocationError } from "./ObjectStoreProvider.ts"
 

@@ -1,5 +1,5 @@
-import { Context, Data } from "effect"
 import type { Duration, Effect } from "effect"
+import { Context, Data } from "effect"
 
 export interface ExecTarget {
   readonly namespace: string
@@ -13,9 +13,13 @@ export interface ExecResult {
   readonly exitCode: number
 }
 
-export class HookTimeout extends Data.TaggedError("HookTimeout")<ExecTarget & { readonly timeout: Duration.Duration }> {}
+export class HookTimeout
+  extends Data.TaggedError("HookTimeout")<ExecTarget & { readonly timeout: Duration.Duration }>
+{}
 /** The command could not be run at all: no such pod or container, or the exec stream broke. */
-export class HookExecError extends Data.TaggedError("HookExecError")<ExecTarget & { readonly message: string; readonly cause?: unknown }> {}
+export class HookExecError
+  extends Data.TaggedError("HookExecError")<ExecTarget & { readonly message: string; readonly cause?: unknown }>
+{}
 
 /** Runs a command in a container, as backup hooks do. A non-zero exit is a result, not an error. */
 export class HookRunner extends Context.Tag("ark/HookRunner")<HookRunner, HookRunner.Shape>() {}

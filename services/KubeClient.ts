@@ -1,5 +1,5 @@
-import { Context, Data } from "effect"
 import type { Duration, Effect, Stream } from "effect"
+import { Context, Data } from "effect"
 
 /** A resource type as the API server names it: `deployments` in `apps/v1`. The core group is "". */
 export interface GroupVersionResource {
@@ -143,9 +143,17 @@ export declare namespace KubeClient {
     /** Pages of one consistent list, following continue tokens. */
     readonly listPages: (gvr: GroupVersionResource, options?: ListOptions) => Stream.Stream<ListPage, KubeError>
     readonly get: (gvr: GroupVersionResource, name: string, namespace?: string) => Effect.Effect<KubeObject, KubeError>
-    readonly create: (gvr: GroupVersionResource, object: KubeObject, options?: WriteOptions) => Effect.Effect<KubeObject, KubeError>
+    readonly create: (
+      gvr: GroupVersionResource,
+      object: KubeObject,
+      options?: WriteOptions
+    ) => Effect.Effect<KubeObject, KubeError>
     /** Replaces the object; a set `metadata.resourceVersion` must match the stored one. */
-    readonly update: (gvr: GroupVersionResource, object: KubeObject, options?: WriteOptions) => Effect.Effect<KubeObject, KubeError>
+    readonly update: (
+      gvr: GroupVersionResource,
+      object: KubeObject,
+      options?: WriteOptions
+    ) => Effect.Effect<KubeObject, KubeError>
     readonly updateStatus: (gvr: GroupVersionResource, object: KubeObject) => Effect.Effect<KubeObject, KubeError>
     readonly patch: (
       gvr: GroupVersionResource,

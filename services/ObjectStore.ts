@@ -1,5 +1,5 @@
-import { Context, Data } from "effect"
 import type { Duration, Effect, Stream } from "effect"
+import { Context, Data } from "effect"
 
 export interface ObjectInfo {
   readonly key: string
@@ -39,10 +39,16 @@ export declare namespace ObjectStore {
     readonly put: <E>(key: string, body: Stream.Stream<Uint8Array, E>) => Effect.Effect<void, ObjectStoreError | E>
     readonly get: (key: string) => Stream.Stream<Uint8Array, ObjectNotFound | ObjectStoreError>
     readonly exists: (key: string) => Effect.Effect<boolean, ObjectStoreError>
-    readonly list: (prefix: string, options?: { readonly delimiter?: string }) => Effect.Effect<ObjectListing, ObjectStoreError>
+    readonly list: (
+      prefix: string,
+      options?: { readonly delimiter?: string }
+    ) => Effect.Effect<ObjectListing, ObjectStoreError>
     /** Deleting a missing key succeeds, as in S3. */
     readonly delete: (key: string) => Effect.Effect<void, ObjectStoreError>
     /** A URL that fetches the object without credentials until `expiresIn` passes. */
-    readonly signedUrl: (key: string, expiresIn: Duration.Duration) => Effect.Effect<string, ObjectNotFound | ObjectStoreError>
+    readonly signedUrl: (
+      key: string,
+      expiresIn: Duration.Duration
+    ) => Effect.Effect<string, ObjectNotFound | ObjectStoreError>
   }
 }

@@ -1,5 +1,6 @@
-import { Context, Data } from "effect"
 import type { Effect } from "effect"
+import { Context, Data } from "effect"
+
 import type { ObjectStore } from "./ObjectStore.ts"
 
 /**

@@ -18,10 +18,11 @@ import type {
   Volume,
   VolumeType
 } from "@aws-sdk/client-ec2"
-import { Data, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import type { Scope } from "effect"
-import { BlockStore, BlockStoreError, SnapshotNotFound, VolumeNotFound } from "../../services/BlockStore.ts"
+import { Data, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
+
 import type { VolumeInfo } from "../../services/BlockStore.ts"
+import { BlockStore, BlockStoreError, SnapshotNotFound, VolumeNotFound } from "../../services/BlockStore.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
 export interface EbsConfig {
@@ -43,10 +44,22 @@ export interface EbsConfig {
 
 /** The EC2 calls the store makes: the SDK client in production, a script in unit tests. */
 export interface Ec2Api {
-  readonly describeVolumes: (input: DescribeVolumesCommandInput, signal: AbortSignal) => Promise<DescribeVolumesCommandOutput>
-  readonly describeSnapshots: (input: DescribeSnapshotsCommandInput, signal: AbortSignal) => Promise<DescribeSnapshotsCommandOutput>
-  readonly createSnapshot: (input: CreateSnapshotCommandInput, signal: AbortSignal) => Promise<CreateSnapshotCommandOutput>
-  readonly deleteSnapshot: (input: DeleteSnapshotCommandInput, signal: AbortSignal) => Promise<DeleteSnapshotCommandOutput>
+  readonly describeVolumes: (
+    input: DescribeVolumesCommandInput,
+    signal: AbortSignal
+  ) => Promise<DescribeVolumesCommandOutput>
+  readonly describeSnapshots: (
+    input: DescribeSnapshotsCommandInput,
+    signal: AbortSignal
+  ) => Promise<DescribeSnapshotsCommandOutput>
+  readonly createSnapshot: (
+    input: CreateSnapshotCommandInput,
+    signal: AbortSignal
+  ) => Promise<CreateSnapshotCommandOutput>
+  readonly deleteSnapshot: (
+    input: DeleteSnapshotCommandInput,
+    signal: AbortSignal
+  ) => Promise<DeleteSnapshotCommandOutput>
   readonly createVolume: (input: CreateVolumeCommandInput, signal: AbortSignal) => Promise<CreateVolumeCommandOutput>
   /** The volume types the API knows (the SDK's list). */
   readonly volumeTypes: ReadonlySet<string>
@@ -101,10 +114,26 @@ export class Ec2CallError extends Data.TaggedError("Ec2CallError")<{
 }> {}
 
 const THROTTLING_CODES = new Set([
-  "RequestLimitExceeded", "Throttling", "ThrottlingException", "SnapshotCreationPerVolumeRateExceeded",
-  "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable", "TimeoutError", "RequestTimeout"
+  "RequestLimitExceeded",
+  "Throttling",
+  "ThrottlingException",
+  "SnapshotCreationPerVolumeRateExceeded",
+  "InternalError",
+  "InternalFailure",
+  "ServiceUnavailable",
+  "Unavailable",
+  "TimeoutError",
+  "RequestTimeout"
 ])
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "UND_ERR_SOCKET"])
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "UND_ERR_SOCKET"
+])
 
 const field = (value: unknown, name: string): unknown =>
   typeof value === "object" && value !== null && name in value ? (value as Record<string, unknown>)[name] : undefined
@@ -161,7 +190,9 @@ export const clientConfig = (config: EbsConfig): EC2ClientConfig => ({
     credentials: {
       accessKeyId: config.credentials.accessKeyId,
       secretAccessKey: Redacted.value(config.credentials.secretAccessKey),
-      ...(config.credentials.sessionToken === undefined ? {} : { sessionToken: Redacted.value(config.credentials.sessionToken) })
+      ...(config.credentials.sessionToken === undefined
+        ? {}
+        : { sessionToken: Redacted.value(config.credentials.sessionToken) })
     }
   })
 })
@@ -186,7 +217,12 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
     )
 
   /** Polls `check` with capped exponential backoff until `ready`, failing after the ready timeout. */
-  const awaitReady = <S, E>(what: string, operation: string, check: Effect.Effect<S, E>, ready: (state: S) => boolean) =>
+  const awaitReady = <S, E>(
+    what: string,
+    operation: string,
+    check: Effect.Effect<S, E>,
+    ready: (state: S) => boolean
+  ) =>
     check.pipe(
       Effect.repeat({
         schedule: Schedule.passthrough<unknown, S, never>(pollDelays),
@@ -194,11 +230,15 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
       }),
       Effect.timeoutFail({
         duration: readyTimeout,
-        onTimeout: () => new BlockStoreError({ operation, message: `${what} not ready after ${Duration.format(readyTimeout)}` })
+        onTimeout: () =>
+          new BlockStoreError({ operation, message: `${what} not ready after ${Duration.format(readyTimeout)}` })
       })
     )
 
-  const describeVolume = (operation: string, volumeId: string): Effect.Effect<Volume, VolumeNotFound | BlockStoreError> =>
+  const describeVolume = (
+    operation: string,
+    volumeId: string
+  ): Effect.Effect<Volume, VolumeNotFound | BlockStoreError> =>
     call(operation, (signal) => api.describeVolumes({ VolumeIds: [volumeId] }, signal)).pipe(
       Effect.mapError(notFoundOr("InvalidVolume.NotFound", () => new VolumeNotFound({ volumeId }))),
       Effect.flatMap((output) => {
@@ -207,7 +247,10 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
       })
     )
 
-  const describeSnapshot = (operation: string, snapshotId: string): Effect.Effect<Snapshot, SnapshotNotFound | BlockStoreError> =>
+  const describeSnapshot = (
+    operation: string,
+    snapshotId: string
+  ): Effect.Effect<Snapshot, SnapshotNotFound | BlockStoreError> =>
     call(operation, (signal) => api.describeSnapshots({ SnapshotIds: [snapshotId] }, signal)).pipe(
       Effect.mapError(notFoundOr("InvalidSnapshot.NotFound", () => new SnapshotNotFound({ snapshotId }))),
       Effect.flatMap((output) => {
@@ -221,13 +264,20 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
   const setVolumeId = (pv: KubeObject, volumeId: string) =>
     Option.match(withEbsVolumeId(pv, volumeId), {
       onNone: () =>
-        Effect.fail(new BlockStoreError({ operation: "setVolumeId", message: `persistent volume ${pv.metadata.name ?? ""} has no EBS volume source` })),
+        Effect.fail(
+          new BlockStoreError({
+            operation: "setVolumeId",
+            message: `persistent volume ${pv.metadata.name ?? ""} has no EBS volume source`
+          })
+        ),
       onSome: (moved) => Effect.succeed(moved)
     })
 
-  const getVolumeInfo = Effect.fn("EbsBlockStore.getVolumeInfo")(function*(volumeId: string, _availabilityZone?: string) {
-    return volumeInfo(yield* describeVolume("getVolumeInfo", volumeId), volumeId)
-  })
+  const getVolumeInfo = Effect.fn("EbsBlockStore.getVolumeInfo")(
+    function*(volumeId: string, _availabilityZone?: string) {
+      return volumeInfo(yield* describeVolume("getVolumeInfo", volumeId), volumeId)
+    }
+  )
 
   // Best effort: a snapshot that failed or never completed is of no use to anyone.
   const discardSnapshot = (snapshotId: string) =>
@@ -247,13 +297,18 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
       api.createSnapshot({
         VolumeId: volumeId,
         Description: `ark snapshot of ${volumeId} in ${availabilityZone}`,
-        ...(Object.keys(snapshotTags).length === 0 ? {} : { TagSpecifications: [{ ResourceType: "snapshot", Tags: toTags(snapshotTags) }] })
+        ...(Object.keys(snapshotTags).length === 0
+          ? {}
+          : { TagSpecifications: [{ ResourceType: "snapshot", Tags: toTags(snapshotTags) }] })
       }, signal)).pipe(
         Effect.mapError(notFoundOr("InvalidVolume.NotFound", () => new VolumeNotFound({ volumeId })))
       )
     const snapshotId = created.SnapshotId
     if (snapshotId === undefined) {
-      return yield* new BlockStoreError({ operation: "createSnapshot", message: `CreateSnapshot of ${volumeId} returned no snapshot ID` })
+      return yield* new BlockStoreError({
+        operation: "createSnapshot",
+        message: `CreateSnapshot of ${volumeId} returned no snapshot ID`
+      })
     }
     const snapshot = yield* awaitReady(
       `snapshot ${snapshotId} of ${volumeId}`,
@@ -261,8 +316,16 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
       describeSnapshot("createSnapshot", snapshotId),
       (s) => s.State !== "pending"
     ).pipe(
-      Effect.catchTag("SnapshotNotFound", () =>
-        Effect.fail(new BlockStoreError({ operation: "createSnapshot", message: `snapshot ${snapshotId} of ${volumeId} disappeared while pending` }))),
+      Effect.catchTag(
+        "SnapshotNotFound",
+        () =>
+          Effect.fail(
+            new BlockStoreError({
+              operation: "createSnapshot",
+              message: `snapshot ${snapshotId} of ${volumeId} disappeared while pending`
+            })
+          )
+      ),
       Effect.tapError(() => discardSnapshot(snapshotId))
     )
     if (snapshot.State !== "completed") {
@@ -280,8 +343,10 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
   // Like Velero: deleting a snapshot that is already gone succeeds, so deletion can be retried.
   const deleteSnapshot = Effect.fn("EbsBlockStore.deleteSnapshot")(function*(snapshotId: string) {
     yield* call("deleteSnapshot", (signal) => api.deleteSnapshot({ SnapshotId: snapshotId }, signal)).pipe(
-      Effect.catchTag("Ec2CallError", (error) =>
-        error.code === "InvalidSnapshot.NotFound" ? Effect.void : Effect.fail(asBlockStoreError(error)))
+      Effect.catchTag(
+        "Ec2CallError",
+        (error) => error.code === "InvalidSnapshot.NotFound" ? Effect.void : Effect.fail(asBlockStoreError(error))
+      )
     )
   })
 
@@ -292,7 +357,10 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
     iops?: number
   ) {
     if (!isVolumeType(api, volumeType)) {
-      return yield* new BlockStoreError({ operation: "createVolumeFromSnapshot", message: `unknown EBS volume type ${JSON.stringify(volumeType)}` })
+      return yield* new BlockStoreError({
+        operation: "createVolumeFromSnapshot",
+        message: `unknown EBS volume type ${JSON.stringify(volumeType)}`
+      })
     }
     const snapshot = yield* describeSnapshot("createVolumeFromSnapshot", snapshotId)
     const tags = copyableTags(snapshot.Tags)
@@ -302,13 +370,18 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
         AvailabilityZone: availabilityZone,
         VolumeType: volumeType,
         ...(iops !== undefined && PROVISIONED_IOPS.has(volumeType) ? { Iops: iops } : {}),
-        ...(Object.keys(tags).length === 0 ? {} : { TagSpecifications: [{ ResourceType: "volume", Tags: toTags(tags) }] })
+        ...(Object.keys(tags).length === 0
+          ? {}
+          : { TagSpecifications: [{ ResourceType: "volume", Tags: toTags(tags) }] })
       }, signal)).pipe(
         Effect.mapError(notFoundOr("InvalidSnapshot.NotFound", () => new SnapshotNotFound({ snapshotId })))
       )
     const volumeId = created.VolumeId
     if (volumeId === undefined) {
-      return yield* new BlockStoreError({ operation: "createVolumeFromSnapshot", message: `CreateVolume from ${snapshotId} returned no volume ID` })
+      return yield* new BlockStoreError({
+        operation: "createVolumeFromSnapshot",
+        message: `CreateVolume from ${snapshotId} returned no volume ID`
+      })
     }
     const volume = yield* awaitReady(
       `volume ${volumeId} from ${snapshotId}`,
@@ -316,8 +389,16 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
       describeVolume("createVolumeFromSnapshot", volumeId),
       (v) => v.State !== "creating"
     ).pipe(
-      Effect.catchTag("VolumeNotFound", () =>
-        Effect.fail(new BlockStoreError({ operation: "createVolumeFromSnapshot", message: `volume ${volumeId} from ${snapshotId} disappeared while creating` })))
+      Effect.catchTag(
+        "VolumeNotFound",
+        () =>
+          Effect.fail(
+            new BlockStoreError({
+              operation: "createVolumeFromSnapshot",
+              message: `volume ${volumeId} from ${snapshotId} disappeared while creating`
+            })
+          )
+      )
     )
     if (volume.State !== "available" && volume.State !== "in-use") {
       return yield* new BlockStoreError({
@@ -338,7 +419,10 @@ export const makeWithApi = (api: Ec2Api, config: EbsConfig): BlockStore.Shape =>
 export const make = (config: EbsConfig): Effect.Effect<BlockStore.Shape, never, Scope.Scope> =>
   Effect.promise(() => import("./ebsClient.ts")).pipe(
     Effect.flatMap(({ openEc2 }) =>
-      Effect.acquireRelease(Effect.sync(() => openEc2(clientConfig(config))), (client) => Effect.sync(() => client.destroy()))
+      Effect.acquireRelease(
+        Effect.sync(() => openEc2(clientConfig(config))),
+        (client) => Effect.sync(() => client.destroy())
+      )
     ),
     Effect.map((client) => makeWithApi(client.api, config))
   )

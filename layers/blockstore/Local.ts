@@ -1,11 +1,13 @@
 // The local BlockStore: hostPath and `local` PVs are directories on this machine (kwok's nodes
 // are this machine), so a snapshot is a copy of the directory tree under `<root>/snapshots/<id>/`
 // and a restored volume a fresh copy under `<root>/volumes/<id>/`. For development and tests.
-import { Clock, Effect, Layer, Option } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { BlockStore, BlockStoreError, SnapshotNotFound, VolumeNotFound } from "../../services/BlockStore.ts"
+
+import { Clock, Effect, Layer, Option } from "effect"
+
 import type { VolumeInfo } from "../../services/BlockStore.ts"
+import { BlockStore, BlockStoreError, SnapshotNotFound, VolumeNotFound } from "../../services/BlockStore.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
 export interface LocalBlockStoreConfig {
@@ -41,7 +43,13 @@ const describe = (cause: unknown): string => cause instanceof Error ? cause.mess
 
 /** Copies a directory tree with modes, timestamps and symlinks as they are. */
 const copyTree = (from: string, to: string) =>
-  fs.cp(from, to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, errorOnExist: true, force: false })
+  fs.cp(from, to, {
+    recursive: true,
+    preserveTimestamps: true,
+    verbatimSymlinks: true,
+    errorOnExist: true,
+    force: false
+  })
 
 export const make = (config: LocalBlockStoreConfig): Effect.Effect<BlockStore.Shape> =>
   Effect.sync(() => {
@@ -67,10 +75,14 @@ export const make = (config: LocalBlockStoreConfig): Effect.Effect<BlockStore.Sh
           const id = `${kind}-${millis}-${String(counter).padStart(4, "0")}`
           const taken = yield* io(operation, `cannot check ${dir}`, () =>
             fs.stat(path.join(dir, id)).then(() => true, (cause: unknown) => {
-              if (errorCode(cause) === "ENOENT") return false
+              if (errorCode(cause) === "ENOENT") {
+                return false
+              }
               throw cause
             }))
-          if (!taken) return id
+          if (!taken) {
+            return id
+          }
         }
       })
 
@@ -92,7 +104,9 @@ export const make = (config: LocalBlockStoreConfig): Effect.Effect<BlockStore.Sh
           await copyTree(from, temporary)
           await fs.rename(temporary, target)
         }).pipe(
-          Effect.tapError(() => Effect.promise(() => fs.rm(temporary, { recursive: true, force: true }).catch(() => undefined)))
+          Effect.tapError(() =>
+            Effect.promise(() => fs.rm(temporary, { recursive: true, force: true }).catch(() => undefined))
+          )
         )
         return target
       })
@@ -110,21 +124,32 @@ export const make = (config: LocalBlockStoreConfig): Effect.Effect<BlockStore.Sh
     const setVolumeId = (pv: KubeObject, volumeId: string) =>
       Option.match(pvDirectory(pv), {
         onNone: () =>
-          Effect.fail(new BlockStoreError({
-            operation: "setVolumeId",
-            message: `persistent volume ${pv.metadata.name ?? ""} has no hostPath or local volume source`
-          })),
+          Effect.fail(
+            new BlockStoreError({
+              operation: "setVolumeId",
+              message: `persistent volume ${pv.metadata.name ?? ""} has no hostPath or local volume source`
+            })
+          ),
         onSome: ({ source }) => {
           const spec = record(pv["spec"]) ?? {}
-          return Effect.succeed<KubeObject>({ ...pv, spec: { ...spec, [source]: { ...record(spec[source]), path: volumeId } } })
+          return Effect.succeed<KubeObject>({
+            ...pv,
+            spec: { ...spec, [source]: { ...record(spec[source]), path: volumeId } }
+          })
         }
       })
 
-    const getVolumeInfo = Effect.fn("LocalBlockStore.getVolumeInfo")(function*(volumeId: string, _availabilityZone?: string) {
-      if (!(yield* isDirectory("getVolumeInfo", volumeId))) return yield* new VolumeNotFound({ volumeId })
-      const info: VolumeInfo = { volumeId, availabilityZone: "local", volumeType: sources.get(volumeId) ?? "hostPath" }
-      return info
-    })
+    const getVolumeInfo = Effect.fn("LocalBlockStore.getVolumeInfo")(
+      function*(volumeId: string, _availabilityZone?: string) {
+        if (!(yield* isDirectory("getVolumeInfo", volumeId))) return yield* new VolumeNotFound({ volumeId })
+        const info: VolumeInfo = {
+          volumeId,
+          availabilityZone: "local",
+          volumeType: sources.get(volumeId) ?? "hostPath"
+        }
+        return info
+      }
+    )
 
     const createSnapshot = Effect.fn("LocalBlockStore.createSnapshot")(function*(
       volumeId: string,
@@ -136,14 +161,20 @@ export const make = (config: LocalBlockStoreConfig): Effect.Effect<BlockStore.Sh
       yield* copyInto("createSnapshot", volumeId, snapshotsDir, snapshotId)
       // Beside the tree, not in it, so a restored volume holds exactly the volume's files.
       yield* io("createSnapshot", `cannot record snapshot ${snapshotId}`, () =>
-        fs.writeFile(path.join(snapshotsDir, `${snapshotId}.json`), JSON.stringify({ snapshotId, volumeId, tags }, null, 2) + "\n"))
+        fs.writeFile(
+          path.join(snapshotsDir, `${snapshotId}.json`),
+          JSON.stringify({ snapshotId, volumeId, tags }, null, 2) + "\n"
+        ))
       return snapshotId
     })
 
     // Deleting a snapshot that is already gone succeeds, as with EBS.
     const deleteSnapshot = Effect.fn("LocalBlockStore.deleteSnapshot")(function*(snapshotId: string) {
       if (!SNAPSHOT_ID.test(snapshotId)) {
-        return yield* new BlockStoreError({ operation: "deleteSnapshot", message: `${JSON.stringify(snapshotId)} is not a local snapshot ID` })
+        return yield* new BlockStoreError({
+          operation: "deleteSnapshot",
+          message: `${JSON.stringify(snapshotId)} is not a local snapshot ID`
+        })
       }
       yield* io("deleteSnapshot", `cannot delete snapshot ${snapshotId}`, async () => {
         await fs.rm(path.join(snapshotsDir, snapshotId), { recursive: true, force: true })
@@ -165,7 +196,14 @@ export const make = (config: LocalBlockStoreConfig): Effect.Effect<BlockStore.Sh
       return yield* copyInto("createVolumeFromSnapshot", snapshotDir, volumesDir, volumeId)
     })
 
-    const store: BlockStore.Shape = { getVolumeId, setVolumeId, getVolumeInfo, createSnapshot, deleteSnapshot, createVolumeFromSnapshot }
+    const store: BlockStore.Shape = {
+      getVolumeId,
+      setVolumeId,
+      getVolumeInfo,
+      createSnapshot,
+      deleteSnapshot,
+      createVolumeFromSnapshot
+    }
     return store
   })
 

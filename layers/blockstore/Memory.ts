@@ -1,6 +1,7 @@
 import { Context, DateTime, Effect, Layer, Option, Ref } from "effect"
-import { BlockStore, BlockStoreError, SnapshotNotFound, VolumeNotFound } from "../../services/BlockStore.ts"
+
 import type { VolumeInfo } from "../../services/BlockStore.ts"
+import { BlockStore, BlockStoreError, SnapshotNotFound, VolumeNotFound } from "../../services/BlockStore.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
 export interface MemoryBlockStoreConfig {
@@ -98,7 +99,12 @@ export const make = (config: MemoryBlockStoreConfig = {}) =>
       injected("setVolumeId").pipe(
         Effect.zipRight(Option.match(withPvVolumeId(pv, volumeId), {
           onNone: () =>
-            Effect.fail(new BlockStoreError({ operation: "setVolumeId", message: `persistent volume ${pv.metadata.name ?? ""} has no EBS volume source` })),
+            Effect.fail(
+              new BlockStoreError({
+                operation: "setVolumeId",
+                message: `persistent volume ${pv.metadata.name ?? ""} has no EBS volume source`
+              })
+            ),
           onSome: Effect.succeed
         }))
       )
@@ -173,7 +179,8 @@ export const make = (config: MemoryBlockStoreConfig = {}) =>
       createVolumeFromSnapshot
     }
     const control: MemoryBlockStore["Type"] = {
-      addVolume: (volume) => Ref.update(state, (s) => ({ ...s, volumes: new Map(s.volumes).set(volume.volumeId, volume) })),
+      addVolume: (volume) =>
+        Ref.update(state, (s) => ({ ...s, volumes: new Map(s.volumes).set(volume.volumeId, volume) })),
       volumes: Ref.get(state).pipe(Effect.map((s) => s.volumes)),
       snapshots: Ref.get(state).pipe(Effect.map((s) => s.snapshots)),
       failOperation: (operation, message) =>

@@ -1,12 +1,13 @@
 // A BlockStoreProvider for tests: one in-memory BlockStore per VolumeSnapshotLocation name,
 // whatever the provider, each with its MemoryBlockStore handle for seeding and inspection.
 import { Context, Effect, Layer } from "effect"
+
 import type { BlockStore } from "../../services/BlockStore.ts"
-import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import type { SnapshotLocation } from "../../services/BlockStoreProvider.ts"
+import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import { LocationError } from "../../services/ObjectStoreProvider.ts"
-import * as MemoryBlockStoreLayer from "./Memory.ts"
 import type { MemoryBlockStore, MemoryBlockStoreConfig } from "./Memory.ts"
+import * as MemoryBlockStoreLayer from "./Memory.ts"
 
 export interface MemoryLocationStore {
   readonly store: BlockStore.Shape
@@ -23,7 +24,9 @@ export interface MemoryBlockStoresControl {
   readonly locations: Effect.Effect<ReadonlyArray<string>>
 }
 
-export class MemoryBlockStores extends Context.Tag("ark/MemoryBlockStores")<MemoryBlockStores, MemoryBlockStoresControl>() {}
+export class MemoryBlockStores
+  extends Context.Tag("ark/MemoryBlockStores")<MemoryBlockStores, MemoryBlockStoresControl>()
+{}
 
 export interface MemoryBlockStoreProviderConfig {
   /** Volumes that exist from the start, per location name. */
@@ -70,7 +73,9 @@ export const make = (
     return { provider: { forLocation }, control }
   })
 
-export const layer = (config: MemoryBlockStoreProviderConfig = {}): Layer.Layer<BlockStoreProvider | MemoryBlockStores> =>
+export const layer = (
+  config: MemoryBlockStoreProviderConfig = {}
+): Layer.Layer<BlockStoreProvider | MemoryBlockStores> =>
   Layer.effectContext(
     make(config).pipe(
       Effect.map(({ control, provider }) =>

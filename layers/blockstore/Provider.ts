@@ -2,13 +2,14 @@
 // EC2-compatible endpoint), `local` ones directory snapshot stores. Credentials are read the way
 // the ObjectStoreProvider reads them: a Secret in the server namespace, else the default chain.
 import { Effect, Layer, Option, Scope } from "effect"
+
 import type { BlockStore } from "../../services/BlockStore.ts"
-import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import type { SnapshotLocation } from "../../services/BlockStoreProvider.ts"
+import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { LocationError } from "../../services/ObjectStoreProvider.ts"
-import { readAwsCredential } from "../objectstore/Provider.ts"
 import type { ResolvedCredential } from "../objectstore/Provider.ts"
+import { readAwsCredential } from "../objectstore/Provider.ts"
 import * as EbsBlockStore from "./Ebs.ts"
 import * as LocalBlockStore from "./Local.ts"
 
@@ -33,35 +34,41 @@ export const make = Effect.gen(function*() {
   const checkConfig = (location: SnapshotLocation): Effect.Effect<void, LocationError> => {
     const known = knownConfig[location.spec.provider]
     if (known === undefined) {
-      return Effect.fail(fail(location, `unknown provider ${JSON.stringify(location.spec.provider)}: expected aws or local`))
+      return Effect.fail(
+        fail(location, `unknown provider ${JSON.stringify(location.spec.provider)}: expected aws or local`)
+      )
     }
     const unknown = Object.keys(location.spec.config ?? {}).filter((key) => !known.has(key))
     return unknown.length === 0
       ? Effect.void
-      : Effect.fail(fail(location, `unknown config key(s) for provider ${location.spec.provider}: ${unknown.join(", ")}`))
+      : Effect.fail(
+        fail(location, `unknown config key(s) for provider ${location.spec.provider}: ${unknown.join(", ")}`)
+      )
   }
 
-  const ebsStore = Effect.fn("BlockStoreProvider.aws")(function*(location: SnapshotLocation, credential: ResolvedCredential) {
-    const config = location.spec.config ?? {}
-    const region = config["region"]
-    if (region === undefined || region === "") {
-      return yield* fail(location, "provider aws needs config.region, the region of the volumes")
-    }
-    const ec2Url = config["ec2Url"]
-    if (ec2Url !== undefined) {
-      const url = URL.canParse(ec2Url) ? new URL(ec2Url) : undefined
-      if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-        return yield* fail(location, `config.ec2Url ${JSON.stringify(ec2Url)} is not an http(s) URL`)
+  const ebsStore = Effect.fn("BlockStoreProvider.aws")(
+    function*(location: SnapshotLocation, credential: ResolvedCredential) {
+      const config = location.spec.config ?? {}
+      const region = config["region"]
+      if (region === undefined || region === "") {
+        return yield* fail(location, "provider aws needs config.region, the region of the volumes")
       }
+      const ec2Url = config["ec2Url"]
+      if (ec2Url !== undefined) {
+        const url = URL.canParse(ec2Url) ? new URL(ec2Url) : undefined
+        if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+          return yield* fail(location, `config.ec2Url ${JSON.stringify(ec2Url)} is not an http(s) URL`)
+        }
+      }
+      const settings: EbsBlockStore.EbsConfig = {
+        region,
+        ...(ec2Url === undefined ? {} : { ec2Url }),
+        ...Option.match(credential.credentials, { onNone: () => ({}), onSome: (credentials) => ({ credentials }) })
+      }
+      // Clients live as long as the provider: a backup may still be using one after the location changes.
+      return yield* EbsBlockStore.make(settings).pipe(Scope.extend(scope))
     }
-    const settings: EbsBlockStore.EbsConfig = {
-      region,
-      ...(ec2Url === undefined ? {} : { ec2Url }),
-      ...Option.match(credential.credentials, { onNone: () => ({}), onSome: (credentials) => ({ credentials }) })
-    }
-    // Clients live as long as the provider: a backup may still be using one after the location changes.
-    return yield* EbsBlockStore.make(settings).pipe(Scope.extend(scope))
-  })
+  )
 
   const localStore = Effect.fn("BlockStoreProvider.local")(function*(location: SnapshotLocation) {
     const root = location.spec.config?.["path"]

@@ -1,5 +1,6 @@
 // The AWS SDK's EC2 client behind the Ec2Api port. Ebs.ts imports this module only when an EBS
 // store is opened: the SDK is large, and most processes never need it.
+import type { EC2ClientConfig } from "@aws-sdk/client-ec2"
 import {
   CreateSnapshotCommand,
   CreateVolumeCommand,
@@ -9,7 +10,7 @@ import {
   EC2Client,
   VolumeType
 } from "@aws-sdk/client-ec2"
-import type { EC2ClientConfig } from "@aws-sdk/client-ec2"
+
 import type { Ec2Api } from "./Ebs.ts"
 
 const volumeTypes: ReadonlySet<string> = new Set<string>(Object.values(VolumeType))

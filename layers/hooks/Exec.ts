@@ -1,14 +1,17 @@
 // The live HookRunner: pods/exec through the API server (a websocket, via client-node's Exec),
 // collecting stdout and stderr and reading the exit code from the final V1Status.
-import { CoreV1Api, Exec } from "@kubernetes/client-node"
-import type { KubeConfig, V1Pod, V1Status } from "@kubernetes/client-node"
-import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js"
-import { Data, Deferred, Duration, Effect, Either, Exit, Layer, Option } from "effect"
 import { PassThrough, Writable } from "node:stream"
-import { HookExecError, HookRunner, HookTimeout } from "../../services/HookRunner.ts"
+
+import type { KubeConfig, V1Pod, V1Status } from "@kubernetes/client-node"
+import { CoreV1Api, Exec } from "@kubernetes/client-node"
+import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js"
+import type { Duration } from "effect"
+import { Data, Deferred, Effect, Either, Exit, Layer, Option } from "effect"
+
 import type { ExecResult, ExecTarget } from "../../services/HookRunner.ts"
-import { loadKubeConfig } from "../kube/Live.ts"
+import { HookExecError, HookRunner, HookTimeout } from "../../services/HookRunner.ts"
 import type { KubeConfigError, KubeLiveConfig } from "../kube/Live.ts"
+import { loadKubeConfig } from "../kube/Live.ts"
 
 /** Hooks print status lines, not data: each stream keeps at most this much. */
 export const MAX_OUTPUT_BYTES = 64 * 1024
@@ -62,14 +65,18 @@ export const exitCodeOf = (status: V1Status): Either.Either<number, string> => {
 }
 
 const describe = (cause: unknown): string => {
-  if (typeof cause === "object" && cause !== null && "message" in cause && typeof cause.message === "string") return cause.message
+  if (typeof cause === "object" && cause !== null && "message" in cause && typeof cause.message === "string") {
+    return cause.message
+  }
   return String(cause)
 }
 
 class PodUnreadable extends Data.TaggedError("PodUnreadable")<{ readonly status: number | undefined }> {}
 
 const statusCode = (cause: unknown): number | undefined =>
-  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "number" ? cause.code : undefined
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "number"
+    ? cause.code
+    : undefined
 
 /** Why an exec into `target` cannot work, from the pod itself; None when the pod looks fine. */
 export const explainPod = (target: ExecTarget, pod: V1Pod): Option.Option<string> => {
@@ -106,7 +113,10 @@ export const makeFromKubeConfig = (kc: KubeConfig): HookRunner.Shape => {
           ...target,
           message: Option.getOrElse(
             explained,
-            () => `cannot exec in container ${target.container} of pod ${target.namespace}/${target.pod}: ${describe(cause)}`
+            () =>
+              `cannot exec in container ${target.container} of pod ${target.namespace}/${target.pod}: ${
+                describe(cause)
+              }`
           ),
           cause
         })
@@ -122,7 +132,11 @@ export const makeFromKubeConfig = (kc: KubeConfig): HookRunner.Shape => {
     const stderr = collector(MAX_OUTPUT_BYTES)
     const status = yield* Deferred.make<V1Status, HookExecError>()
     // Our own streams, so a close-stream frame can never touch this process's stdin or stdout.
-    const handler = new WebSocketHandler(kc, undefined, { stdin: new PassThrough(), stdout: stdout.stream, stderr: stderr.stream })
+    const handler = new WebSocketHandler(kc, undefined, {
+      stdin: new PassThrough(),
+      stdout: stdout.stream,
+      stderr: stderr.stream
+    })
 
     // The socket is closed whatever happens: status received, timeout or interruption.
     const open = Effect.uninterruptibleMask((restore) =>
@@ -157,7 +171,9 @@ export const makeFromKubeConfig = (kc: KubeConfig): HookRunner.Shape => {
       const closedEarly = () =>
         Deferred.unsafeDone(
           status,
-          Exit.fail(new HookExecError({ ...target, message: "the exec stream closed before the command's exit status arrived" }))
+          Exit.fail(
+            new HookExecError({ ...target, message: "the exec stream closed before the command's exit status arrived" })
+          )
         )
       socket.on("close", closedEarly)
       if (socket.readyState === CLOSED) closedEarly()
@@ -169,7 +185,10 @@ export const makeFromKubeConfig = (kc: KubeConfig): HookRunner.Shape => {
     )
     const exitCode = exitCodeOf(final)
     if (Either.isLeft(exitCode)) {
-      return yield* new HookExecError({ ...target, message: `exec in container ${target.container} failed: ${exitCode.left}` })
+      return yield* new HookExecError({
+        ...target,
+        message: `exec in container ${target.container} failed: ${exitCode.left}`
+      })
     }
     const result: ExecResult = { stdout: stdout.text(), stderr: stderr.text(), exitCode: exitCode.right }
     return result

@@ -1,7 +1,7 @@
-import { KubeConfig } from "@kubernetes/client-node"
 import * as NodeStream from "@effect/platform-node/NodeStream"
+import { KubeConfig } from "@kubernetes/client-node"
 import { Data, Duration, Effect, Layer, Option, Stream } from "effect"
-import { KubeClient, KubeInvalid, KubeUnavailable } from "../../services/KubeClient.ts"
+
 import type {
   ApiResource,
   DeleteOptions,
@@ -16,13 +16,14 @@ import type {
   WatchOptions,
   WriteOptions
 } from "../../services/KubeClient.ts"
+import { KubeClient, KubeInvalid, KubeUnavailable } from "../../services/KubeClient.ts"
 import type { RequestContext } from "./live/errors.ts"
 import { statusError, transportError } from "./live/errors.ts"
 import type { KubeRequest, Transport } from "./live/http.ts"
 import { makeTransport, parseBody, responseRetryAfter } from "./live/http.ts"
 import { groupResource, listQuery, resourcePath, watchQuery, writeQuery } from "./live/paths.ts"
-import { makeRateLimiter } from "./live/rateLimit.ts"
 import type { RateLimit } from "./live/rateLimit.ts"
+import { makeRateLimiter } from "./live/rateLimit.ts"
 import { readRetry, writeRetry } from "./live/retry.ts"
 import { isKubeObject, parseWatchLine } from "./live/watch.ts"
 
@@ -53,13 +54,18 @@ export const loadKubeConfig = (config: KubeLiveConfig): Effect.Effect<KubeConfig
       else if (config.kubeconfigPath !== undefined) kc.loadFromFile(config.kubeconfigPath)
       else kc.loadFromDefault()
       if (config.context !== undefined) {
-        if (kc.getContextObject(config.context) === null) throw new Error(`context ${config.context} not found in the kubeconfig`)
+        if (kc.getContextObject(config.context) === null) {
+          throw new Error(`context ${config.context} not found in the kubeconfig`)
+        }
         kc.setCurrentContext(config.context)
       }
       return kc
     },
     catch: (cause) =>
-      new KubeConfigError({ message: `cannot load kubeconfig: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+      new KubeConfigError({
+        message: `cannot load kubeconfig: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
   })
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -75,7 +81,9 @@ const str = (value: unknown): string | undefined => typeof value === "string" ? 
 
 const splitGroupVersion = (groupVersion: string): { readonly group: string; readonly version: string } => {
   const slash = groupVersion.indexOf("/")
-  return slash < 0 ? { group: "", version: groupVersion } : { group: groupVersion.slice(0, slash), version: groupVersion.slice(slash + 1) }
+  return slash < 0
+    ? { group: "", version: groupVersion }
+    : { group: groupVersion.slice(0, slash), version: groupVersion.slice(slash + 1) }
 }
 
 /** The resources of one APIResourceList, subresources folded into their parent. */
@@ -114,7 +122,9 @@ export const preferredGroupVersions = (groupList: unknown): ReadonlyArray<string
  * One page of a list: items get the apiVersion and kind the API server leaves out of list items,
  * so each stands alone as an object.
  */
-export const parseListPage = (list: unknown): { readonly page: ListPage; readonly continueToken: string | undefined } => {
+export const parseListPage = (
+  list: unknown
+): { readonly page: ListPage; readonly continueToken: string | undefined } => {
   const body = isRecord(list) ? list : {}
   const metadata = isRecord(body["metadata"]) ? body["metadata"] : {}
   const apiVersion = str(body["apiVersion"]) ?? ""
@@ -135,15 +145,25 @@ export const parseListPage = (list: unknown): { readonly page: ListPage; readonl
 const asObject = (context: RequestContext) => (body: unknown): Effect.Effect<KubeObject, KubeError> =>
   isKubeObject(body)
     ? Effect.succeed(body)
-    : Effect.fail(new KubeUnavailable({ resource: context.resource, message: "the API server answered without an object" }))
+    : Effect.fail(
+      new KubeUnavailable({ resource: context.resource, message: "the API server answered without an object" })
+    )
 
 /** The KubeClient over an already loaded KubeConfig. */
-export const makeFromKubeConfig = (kc: KubeConfig, config: KubeLiveConfig = {}): Effect.Effect<KubeClient.Shape, KubeConfigError> =>
+export const makeFromKubeConfig = (
+  kc: KubeConfig,
+  config: KubeLiveConfig = {}
+): Effect.Effect<KubeClient.Shape, KubeConfigError> =>
   Effect.gen(function*() {
     const cluster = kc.getCurrentCluster()
     if (cluster === null) return yield* new KubeConfigError({ message: "the kubeconfig has no current cluster" })
     const throttle = config.rateLimit === undefined ? Effect.void : yield* makeRateLimiter(config.rateLimit)
-    const transport: Transport = makeTransport(kc, cluster.server, Duration.decode(config.requestTimeout ?? "60 seconds"), throttle)
+    const transport: Transport = makeTransport(
+      kc,
+      cluster.server,
+      Duration.decode(config.requestTimeout ?? "60 seconds"),
+      throttle
+    )
     const retries = config.readRetries ?? 5
 
     const read = (request: Omit<KubeRequest, "method">, context: RequestContext, readRetries = retries) =>
@@ -199,38 +219,44 @@ export const makeFromKubeConfig = (kc: KubeConfig, config: KubeLiveConfig = {}):
 
     const create = (gvr: GroupVersionResource, object: KubeObject, options?: WriteOptions) =>
       write(
-        { method: "POST", path: resourcePath(gvr, { namespace: object.metadata.namespace }), query: writeQuery(options), body: object },
+        {
+          method: "POST",
+          path: resourcePath(gvr, { namespace: object.metadata.namespace }),
+          query: writeQuery(options),
+          body: object
+        },
         { resource: groupResource(gvr), name: object.metadata.name ?? object.metadata.generateName }
       )
 
-    const replace = (subresource: "status" | undefined) =>
-    (gvr: GroupVersionResource, object: KubeObject, options?: WriteOptions) =>
-      objectName(gvr, object).pipe(
-        Effect.flatMap((name) =>
-          write(
-            {
-              method: "PUT",
-              path: resourcePath(gvr, { namespace: object.metadata.namespace, name, subresource }),
-              query: writeQuery(options),
-              body: object
-            },
-            { resource: groupResource(gvr), name }
+    const replace =
+      (subresource: "status" | undefined) => (gvr: GroupVersionResource, object: KubeObject, options?: WriteOptions) =>
+        objectName(gvr, object).pipe(
+          Effect.flatMap((name) =>
+            write(
+              {
+                method: "PUT",
+                path: resourcePath(gvr, { namespace: object.metadata.namespace, name, subresource }),
+                query: writeQuery(options),
+                body: object
+              },
+              { resource: groupResource(gvr), name }
+            )
           )
         )
-      )
 
-    const patchAt = (subresource: "status" | undefined) =>
-    (gvr: GroupVersionResource, name: string, patch: Patch, namespace?: string, options?: WriteOptions) =>
-      write(
-        {
-          method: "PATCH",
-          path: resourcePath(gvr, { namespace, name, subresource }),
-          query: writeQuery(options),
-          body: patch.type === "merge" ? patch.body : patch.ops,
-          contentType: patch.type === "merge" ? "application/merge-patch+json" : "application/json-patch+json"
-        },
-        { resource: groupResource(gvr), name }
-      )
+    const patchAt =
+      (subresource: "status" | undefined) =>
+      (gvr: GroupVersionResource, name: string, patch: Patch, namespace?: string, options?: WriteOptions) =>
+        write(
+          {
+            method: "PATCH",
+            path: resourcePath(gvr, { namespace, name, subresource }),
+            query: writeQuery(options),
+            body: patch.type === "merge" ? patch.body : patch.ops,
+            contentType: patch.type === "merge" ? "application/merge-patch+json" : "application/json-patch+json"
+          },
+          { resource: groupResource(gvr), name }
+        )
 
     const remove = (gvr: GroupVersionResource, name: string, namespace?: string, options?: DeleteOptions) =>
       transport.json(
@@ -250,19 +276,27 @@ export const makeFromKubeConfig = (kc: KubeConfig, config: KubeLiveConfig = {}):
 
     const watch = (gvr: GroupVersionResource, options: WatchOptions = {}): Stream.Stream<WatchEvent, KubeError> => {
       const context = { resource: groupResource(gvr) }
-      const request: KubeRequest = { method: "GET", path: resourcePath(gvr, { namespace: options.namespace }), query: watchQuery(options) }
+      const request: KubeRequest = {
+        method: "GET",
+        path: resourcePath(gvr, { namespace: options.namespace }),
+        query: watchQuery(options)
+      }
       // The request lives in the stream's scope: interrupting the consumer aborts it.
       return Stream.unwrapScoped(
         Effect.gen(function*() {
           const response = yield* transport.open(request, context)
           const status = response.statusCode ?? 0
           if (status !== 200) {
-            const text = yield* NodeStream.toString(() => response, {
-              onFailure: (cause) => transportError(context, "reading a failed watch response", cause)
+            const text = yield* NodeStream.toString(() =>
+              response, {
+              onFailure: (cause) =>
+                transportError(context, "reading a failed watch response", cause)
             })
             return yield* Effect.fail(statusError(status, parseBody(text), context, responseRetryAfter(response)))
           }
-          return NodeStream.fromReadable<KubeError>(() => response, (cause) => transportError(context, "watch stream", cause))
+          return NodeStream.fromReadable<KubeError>(() =>
+            response, (cause) =>
+            transportError(context, "watch stream", cause))
         }).pipe(Effect.retry(readRetry(retries)))
       ).pipe(
         Stream.decodeText(),
@@ -278,7 +312,9 @@ export const makeFromKubeConfig = (kc: KubeConfig, config: KubeLiveConfig = {}):
               return Effect.fail(parsed.error)
           }
         }),
-        Stream.filterMap((event) => event)
+        Stream.filterMap((event) =>
+          event
+        )
       )
     }
 

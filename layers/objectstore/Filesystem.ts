@@ -1,10 +1,12 @@
-import * as FileSystem from "@effect/platform/FileSystem"
-import type { PlatformError } from "@effect/platform/Error"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect, Layer, Option, Random, Sink, Stream } from "effect"
-import type { Duration } from "effect"
 import * as NodePath from "node:path"
 import { pathToFileURL } from "node:url"
+
+import type { PlatformError } from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import type { Duration } from "effect"
+import { Effect, Layer, Option, Random, Sink, Stream } from "effect"
+
 import { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import { groupListing, joinKey } from "./listing.ts"
 
@@ -32,7 +34,9 @@ const checkKey = (operation: string, key: string): Effect.Effect<ReadonlyArray<s
     segments.some((segment) => segment === ".." || segment === "." || segment === "") ||
     segments.some((segment) => segment.includes(PARTIAL_MARKER))
   return bad
-    ? Effect.fail(new ObjectStoreError({ operation, key, message: `invalid object key ${JSON.stringify(key)}`, retryable: false }))
+    ? Effect.fail(
+      new ObjectStoreError({ operation, key, message: `invalid object key ${JSON.stringify(key)}`, retryable: false })
+    )
     : Effect.succeed(segments)
 }
 
@@ -41,7 +45,11 @@ export const make = (
 ): Effect.Effect<ObjectStore.Shape, never, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const base = NodePath.resolve(config.root, ...(config.bucket ? [config.bucket] : []), ...(config.prefix ?? "").split("/").filter((s) => s !== ""))
+    const base = NodePath.resolve(
+      config.root,
+      ...(config.bucket ? [config.bucket] : []),
+      ...(config.prefix ?? "").split("/").filter((s) => s !== "")
+    )
 
     const pathOf = (operation: string, key: string) =>
       checkKey(operation, key).pipe(Effect.map((segments) => NodePath.join(base, ...segments)))
@@ -86,38 +94,44 @@ export const make = (
       })
 
     // Walks only the directory that can hold keys with this prefix.
-    const list = Effect.fn("FilesystemObjectStore.list")(function*(prefix: string, options?: { readonly delimiter?: string }) {
-      const slash = prefix.lastIndexOf("/")
-      const dirKey = slash >= 0 ? prefix.slice(0, slash) : ""
-      const segments = dirKey === "" ? [] : dirKey.split("/")
-      if (segments.some((segment) => segment === ".." || segment === "." || segment === "")) {
-        return { objects: [], prefixes: [] }
+    const list = Effect.fn("FilesystemObjectStore.list")(
+      function*(prefix: string, options?: { readonly delimiter?: string }) {
+        const slash = prefix.lastIndexOf("/")
+        const dirKey = slash >= 0 ? prefix.slice(0, slash) : ""
+        const segments = dirKey === "" ? [] : dirKey.split("/")
+        if (segments.some((segment) => segment === ".." || segment === "." || segment === "")) {
+          return { objects: [], prefixes: [] }
+        }
+        const start = NodePath.join(base, ...segments)
+        const entries = yield* fs.readDirectory(start, { recursive: true }).pipe(
+          Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
+          Effect.mapError(storeError("list", prefix))
+        )
+        const objects = yield* Effect.forEach(
+          entries.filter((entry) => !NodePath.basename(entry).startsWith(PARTIAL_MARKER)),
+          (entry) => {
+            const key = joinKey(dirKey, entry.split(NodePath.sep).join("/"))
+            if (!key.startsWith(prefix)) return Effect.succeed(Option.none())
+            return fs.stat(NodePath.join(start, entry)).pipe(
+              Effect.map((info) =>
+                info.type === "File"
+                  ? Option.some({
+                    key,
+                    size: Number(info.size),
+                    lastModified: Option.getOrElse(info.mtime, () => new Date(0))
+                  })
+                  : Option.none()
+              ),
+              // Deleted between the walk and the stat.
+              Effect.catchIf(isNotFound, () => Effect.succeed(Option.none())),
+              Effect.mapError(storeError("list", prefix))
+            )
+          },
+          { concurrency: 16 }
+        )
+        return groupListing(prefix, objects.flatMap((object) => Option.toArray(object)), options?.delimiter)
       }
-      const start = NodePath.join(base, ...segments)
-      const entries = yield* fs.readDirectory(start, { recursive: true }).pipe(
-        Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
-        Effect.mapError(storeError("list", prefix))
-      )
-      const objects = yield* Effect.forEach(
-        entries.filter((entry) => !NodePath.basename(entry).startsWith(PARTIAL_MARKER)),
-        (entry) => {
-          const key = joinKey(dirKey, entry.split(NodePath.sep).join("/"))
-          if (!key.startsWith(prefix)) return Effect.succeed(Option.none())
-          return fs.stat(NodePath.join(start, entry)).pipe(
-            Effect.map((info) =>
-              info.type === "File"
-                ? Option.some({ key, size: Number(info.size), lastModified: Option.getOrElse(info.mtime, () => new Date(0)) })
-                : Option.none()
-            ),
-            // Deleted between the walk and the stat.
-            Effect.catchIf(isNotFound, () => Effect.succeed(Option.none())),
-            Effect.mapError(storeError("list", prefix))
-          )
-        },
-        { concurrency: 16 }
-      )
-      return groupListing(prefix, objects.flatMap((object) => Option.toArray(object)), options?.delimiter)
-    })
+    )
 
     const remove = (key: string) =>
       pathOf("delete", key).pipe(

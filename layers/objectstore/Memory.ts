@@ -1,4 +1,6 @@
-import { Chunk, DateTime, Duration, Effect, Layer, Option, Ref, Stream } from "effect"
+import type { Chunk, Duration } from "effect"
+import { DateTime, Effect, Layer, Option, Ref, Stream } from "effect"
+
 import { ObjectNotFound, ObjectStore } from "../../services/ObjectStore.ts"
 import { groupListing } from "./listing.ts"
 

@@ -1,10 +1,11 @@
 // An ObjectStoreProvider for tests: one in-memory store per bucket and prefix, whatever the
 // provider, so two fake clusters given the same provider share a bucket (migration tests).
 import { Context, Effect, Layer, Stream } from "effect"
+
 import type { ObjectStore } from "../../services/ObjectStore.ts"
 import { ObjectStoreError } from "../../services/ObjectStore.ts"
-import { LocationError, ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import type { StorageLocation } from "../../services/ObjectStoreProvider.ts"
+import { LocationError, ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import * as MemoryObjectStore from "./Memory.ts"
 
 /** Test handle on the buckets behind the provider. */
@@ -18,7 +19,9 @@ export interface MemoryProviderControl {
   readonly rejectLocation: (bucket: string, message: string) => Effect.Effect<void>
 }
 
-export class MemoryObjectStores extends Context.Tag("ark/MemoryObjectStores")<MemoryObjectStores, MemoryProviderControl>() {}
+export class MemoryObjectStores
+  extends Context.Tag("ark/MemoryObjectStores")<MemoryObjectStores, MemoryProviderControl>()
+{}
 
 const storeKey = (bucket: string, prefix: string | undefined) => `${bucket}/${(prefix ?? "").replace(/^\/+|\/+$/g, "")}`
 
@@ -41,39 +44,40 @@ const guarded = (store: ObjectStore.Shape, down: () => string | undefined): Obje
   }
 }
 
-export const make: Effect.Effect<{ readonly provider: ObjectStoreProvider.Shape; readonly control: MemoryProviderControl }> =
-  Effect.sync(() => {
-    const stores = new Map<string, ObjectStore.Shape>()
-    const down = new Map<string, string>()
-    const rejected = new Map<string, string>()
+export const make: Effect.Effect<
+  { readonly provider: ObjectStoreProvider.Shape; readonly control: MemoryProviderControl }
+> = Effect.sync(() => {
+  const stores = new Map<string, ObjectStore.Shape>()
+  const down = new Map<string, string>()
+  const rejected = new Map<string, string>()
 
-    const store = (bucket: string, prefix?: string) =>
-      Effect.gen(function*() {
-        const key = storeKey(bucket, prefix)
-        const existing = stores.get(key)
-        if (existing !== undefined) return existing
-        const created = guarded(yield* MemoryObjectStore.make({ bucket }), () => down.get(bucket))
-        stores.set(key, created)
-        return created
-      })
+  const store = (bucket: string, prefix?: string) =>
+    Effect.gen(function*() {
+      const key = storeKey(bucket, prefix)
+      const existing = stores.get(key)
+      if (existing !== undefined) return existing
+      const created = guarded(yield* MemoryObjectStore.make({ bucket }), () => down.get(bucket))
+      stores.set(key, created)
+      return created
+    })
 
-    const forLocation = (location: StorageLocation) =>
-      Effect.suspend(() => {
-        const { bucket, prefix } = location.spec.objectStorage
-        const reason = rejected.get(bucket)
-        return reason === undefined
-          ? store(bucket, prefix)
-          : Effect.fail(new LocationError({ location: location.metadata.name ?? "", message: reason }))
-      })
+  const forLocation = (location: StorageLocation) =>
+    Effect.suspend(() => {
+      const { bucket, prefix } = location.spec.objectStorage
+      const reason = rejected.get(bucket)
+      return reason === undefined
+        ? store(bucket, prefix)
+        : Effect.fail(new LocationError({ location: location.metadata.name ?? "", message: reason }))
+    })
 
-    const control: MemoryProviderControl = {
-      store,
-      unreachable: (bucket, message) => Effect.sync(() => void down.set(bucket, message)),
-      reachable: (bucket) => Effect.sync(() => void down.delete(bucket)),
-      rejectLocation: (bucket, message) => Effect.sync(() => void rejected.set(bucket, message))
-    }
-    return { provider: { forLocation }, control }
-  })
+  const control: MemoryProviderControl = {
+    store,
+    unreachable: (bucket, message) => Effect.sync(() => void down.set(bucket, message)),
+    reachable: (bucket) => Effect.sync(() => void down.delete(bucket)),
+    rejectLocation: (bucket, message) => Effect.sync(() => void rejected.set(bucket, message))
+  }
+  return { provider: { forLocation }, control }
+})
 
 export const layer: Layer.Layer<ObjectStoreProvider | MemoryObjectStores> = Layer.effectContext(
   make.pipe(

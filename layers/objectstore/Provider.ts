@@ -3,11 +3,12 @@
 // namespace, else the AWS SDK's default chain.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, Layer, Option, Redacted, Scope } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { KubeError, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
-import { LocationError, ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import type { StorageLocation } from "../../services/ObjectStoreProvider.ts"
+import { LocationError, ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import * as FilesystemObjectStore from "./Filesystem.ts"
 import * as S3ObjectStore from "./S3.ts"
 
@@ -99,8 +100,10 @@ export const readAwsCredential = (
   return kube.get(SECRETS, ref.name, namespace).pipe(
     Effect.map((secret) => Option.some(secret)),
     // Without a named credential a missing default Secret means: the SDK's default chain.
-    Effect.catchTag("KubeNotFound", (error) =>
-      named === undefined ? Effect.succeed(Option.none<KubeObject>()) : Effect.fail(error)),
+    Effect.catchTag(
+      "KubeNotFound",
+      (error) => named === undefined ? Effect.succeed(Option.none<KubeObject>()) : Effect.fail(error)
+    ),
     Effect.mapError((error) => fail(kubeMessage(error), error)),
     Effect.flatMap(Option.match({
       onNone: () => Effect.succeed<ResolvedCredential>({ credentials: Option.none(), version: "default-chain" }),
@@ -143,40 +146,49 @@ export const make = Effect.gen(function*() {
   const checkConfig = (location: StorageLocation): Effect.Effect<void, LocationError> => {
     const known = knownConfig[location.spec.provider]
     if (known === undefined) {
-      return Effect.fail(fail(location, `unknown provider ${JSON.stringify(location.spec.provider)}: expected aws or filesystem`))
+      return Effect.fail(
+        fail(location, `unknown provider ${JSON.stringify(location.spec.provider)}: expected aws or filesystem`)
+      )
     }
     const unknown = Object.keys(location.spec.config ?? {}).filter((key) => !known.has(key))
     return unknown.length === 0
       ? Effect.void
-      : Effect.fail(fail(location, `unknown config key(s) for provider ${location.spec.provider}: ${unknown.join(", ")}`))
+      : Effect.fail(
+        fail(location, `unknown config key(s) for provider ${location.spec.provider}: ${unknown.join(", ")}`)
+      )
   }
 
-  const awsStore = Effect.fn("ObjectStoreProvider.aws")(function*(location: StorageLocation, credential: ResolvedCredential) {
-    const config = location.spec.config ?? {}
-    const s3Url = config["s3Url"]
-    if (s3Url !== undefined) {
-      const url = URL.canParse(s3Url) ? new URL(s3Url) : undefined
-      if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-        return yield* fail(location, `config.s3Url ${JSON.stringify(s3Url)} is not an http(s) URL`)
+  const awsStore = Effect.fn("ObjectStoreProvider.aws")(
+    function*(location: StorageLocation, credential: ResolvedCredential) {
+      const config = location.spec.config ?? {}
+      const s3Url = config["s3Url"]
+      if (s3Url !== undefined) {
+        const url = URL.canParse(s3Url) ? new URL(s3Url) : undefined
+        if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+          return yield* fail(location, `config.s3Url ${JSON.stringify(s3Url)} is not an http(s) URL`)
+        }
       }
+      const forcePathStyle = config["s3ForcePathStyle"]
+      if (forcePathStyle !== undefined && forcePathStyle !== "true" && forcePathStyle !== "false") {
+        return yield* fail(
+          location,
+          `config.s3ForcePathStyle must be "true" or "false", got ${JSON.stringify(forcePathStyle)}`
+        )
+      }
+      // S3-compatible stores ignore the region, but the SDK insists on one.
+      const region = config["region"] ?? (s3Url === undefined ? undefined : "us-east-1")
+      const settings: S3ObjectStore.S3ObjectStoreConfig = {
+        bucket: location.spec.objectStorage.bucket,
+        ...(location.spec.objectStorage.prefix === undefined ? {} : { prefix: location.spec.objectStorage.prefix }),
+        ...(region === undefined ? {} : { region }),
+        ...(s3Url === undefined ? {} : { s3Url }),
+        ...(forcePathStyle === undefined ? {} : { s3ForcePathStyle: forcePathStyle === "true" }),
+        ...Option.match(credential.credentials, { onNone: () => ({}), onSome: (credentials) => ({ credentials }) })
+      }
+      // Clients live as long as the provider: a backup may still be using one after the location changes.
+      return yield* S3ObjectStore.make(settings).pipe(Scope.extend(scope))
     }
-    const forcePathStyle = config["s3ForcePathStyle"]
-    if (forcePathStyle !== undefined && forcePathStyle !== "true" && forcePathStyle !== "false") {
-      return yield* fail(location, `config.s3ForcePathStyle must be "true" or "false", got ${JSON.stringify(forcePathStyle)}`)
-    }
-    // S3-compatible stores ignore the region, but the SDK insists on one.
-    const region = config["region"] ?? (s3Url === undefined ? undefined : "us-east-1")
-    const settings: S3ObjectStore.S3ObjectStoreConfig = {
-      bucket: location.spec.objectStorage.bucket,
-      ...(location.spec.objectStorage.prefix === undefined ? {} : { prefix: location.spec.objectStorage.prefix }),
-      ...(region === undefined ? {} : { region }),
-      ...(s3Url === undefined ? {} : { s3Url }),
-      ...(forcePathStyle === undefined ? {} : { s3ForcePathStyle: forcePathStyle === "true" }),
-      ...Option.match(credential.credentials, { onNone: () => ({}), onSome: (credentials) => ({ credentials }) })
-    }
-    // Clients live as long as the provider: a backup may still be using one after the location changes.
-    return yield* S3ObjectStore.make(settings).pipe(Scope.extend(scope))
-  })
+  )
 
   const filesystemStore = Effect.fn("ObjectStoreProvider.filesystem")(function*(location: StorageLocation) {
     const root = location.spec.config?.["path"]

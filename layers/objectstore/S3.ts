@@ -1,3 +1,4 @@
+import type { S3ClientConfig } from "@aws-sdk/client-s3"
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -5,14 +6,14 @@ import {
   ListObjectsV2Command,
   S3Client
 } from "@aws-sdk/client-s3"
-import type { S3ClientConfig } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Cause, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Stream } from "effect"
-import type { Scope } from "effect"
-import { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
+import type { Cause, Scope } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Stream } from "effect"
+
 import type { ObjectInfo } from "../../services/ObjectStore.ts"
+import { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import { joinKey } from "./listing.ts"
 
 export interface S3ObjectStoreConfig {
@@ -38,11 +39,28 @@ const PART_SIZE = 8 * 1024 * 1024
 const QUEUE_SIZE = 2
 
 const THROTTLING_NAMES = new Set([
-  "SlowDown", "Throttling", "ThrottlingException", "RequestThrottled", "RequestLimitExceeded",
-  "TooManyRequestsException", "RequestTimeout", "RequestTimeoutException", "InternalError",
-  "ServiceUnavailable", "TimeoutError"
+  "SlowDown",
+  "Throttling",
+  "ThrottlingException",
+  "RequestThrottled",
+  "RequestLimitExceeded",
+  "TooManyRequestsException",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "InternalError",
+  "ServiceUnavailable",
+  "TimeoutError"
 ])
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "UND_ERR_SOCKET"])
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "UND_ERR_SOCKET"
+])
 
 const field = (value: unknown, name: string): unknown =>
   typeof value === "object" && value !== null && name in value ? (value as Record<string, unknown>)[name] : undefined
@@ -84,7 +102,13 @@ const asStoreError = (operation: string, key: string) => (cause: unknown): Objec
   const error = classifyS3Error(operation, key, cause)
   return error._tag === "ObjectStoreError"
     ? error
-    : new ObjectStoreError({ operation, key, message: `unexpected not found: ${String(field(cause, "message"))}`, retryable: false, cause })
+    : new ObjectStoreError({
+      operation,
+      key,
+      message: `unexpected not found: ${String(field(cause, "message"))}`,
+      retryable: false,
+      cause
+    })
 }
 
 export const clientConfig = (config: S3ObjectStoreConfig): S3ClientConfig => ({
@@ -95,7 +119,9 @@ export const clientConfig = (config: S3ObjectStoreConfig): S3ClientConfig => ({
     credentials: {
       accessKeyId: config.credentials.accessKeyId,
       secretAccessKey: Redacted.value(config.credentials.secretAccessKey),
-      ...(config.credentials.sessionToken === undefined ? {} : { sessionToken: Redacted.value(config.credentials.sessionToken) })
+      ...(config.credentials.sessionToken === undefined
+        ? {}
+        : { sessionToken: Redacted.value(config.credentials.sessionToken) })
     }
   })
 })
@@ -114,7 +140,10 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
     const retryReads = <A, E extends ObjectNotFound | ObjectStoreError>(effect: Effect.Effect<A, E>) =>
       effect.pipe(
         Effect.retry({
-          schedule: Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(config.readRetries ?? 4))),
+          schedule: Schedule.exponential("200 millis").pipe(
+            Schedule.jittered,
+            Schedule.intersect(Schedule.recurs(config.readRetries ?? 4))
+          ),
           while: (error) => error._tag === "ObjectStoreError" && error.retryable
         })
       )
@@ -154,7 +183,8 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
       Stream.unwrap(
         retryReads(
           Effect.tryPromise({
-            try: (signal) => client.send(new GetObjectCommand({ Bucket: bucket, Key: fullKey(key) }), { abortSignal: signal }),
+            try: (signal) =>
+              client.send(new GetObjectCommand({ Bucket: bucket, Key: fullKey(key) }), { abortSignal: signal }),
             catch: (cause) => classifyS3Error("get", key, cause)
           })
         ).pipe(
@@ -172,7 +202,8 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
     const head = (operation: string, key: string) =>
       retryReads(
         Effect.tryPromise({
-          try: (signal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }), { abortSignal: signal }),
+          try: (signal) =>
+            client.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }), { abortSignal: signal }),
           catch: (cause) => classifyS3Error(operation, key, cause)
         })
       )
@@ -202,17 +233,30 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
 
     const list = Effect.fn("S3ObjectStore.list")(function*(prefix: string, options?: { readonly delimiter?: string }) {
       const delimiter = options?.delimiter === "" ? undefined : options?.delimiter
-      const pages = yield* Stream.paginateEffect(undefined as string | undefined, (token) =>
-        listPage(prefix, delimiter, token).pipe(
-          Effect.map((page) => [page, page.IsTruncated === true && page.NextContinuationToken ? Option.some(page.NextContinuationToken) : Option.none()] as const)
-        )
+      const pages = yield* Stream.paginateEffect(
+        undefined as string | undefined,
+        (token) =>
+          listPage(prefix, delimiter, token).pipe(
+            Effect.map((page) =>
+              [
+                page,
+                page.IsTruncated === true && page.NextContinuationToken
+                  ? Option.some(page.NextContinuationToken)
+                  : Option.none()
+              ] as const
+            )
+          )
       ).pipe(Stream.runCollect)
       const objects: Array<ObjectInfo> = []
       const prefixes: Array<string> = []
       for (const page of pages) {
         for (const object of page.Contents ?? []) {
           if (object.Key === undefined) continue
-          objects.push({ key: relative(object.Key), size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) })
+          objects.push({
+            key: relative(object.Key),
+            size: object.Size ?? 0,
+            lastModified: object.LastModified ?? new Date(0)
+          })
         }
         for (const common of page.CommonPrefixes ?? []) {
           if (common.Prefix !== undefined) prefixes.push(relative(common.Prefix))
@@ -224,7 +268,8 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
     // S3 answers 204 for a missing key, so deletion is idempotent by itself.
     const remove = (key: string) =>
       Effect.tryPromise({
-        try: (signal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }), { abortSignal: signal }),
+        try: (signal) =>
+          client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }), { abortSignal: signal }),
         catch: asStoreError("delete", key)
       }).pipe(Effect.asVoid)
 

@@ -1,4 +1,5 @@
 import { DateTime, Option, Schema } from "effect"
+
 import { goDurationPattern } from "./duration.ts"
 
 export const group = "ark.heptio.com"
@@ -108,8 +109,18 @@ export const OwnerReference = Schema.Struct({
  * carried through untouched. The CRDs publish it as a bare `type: object`: Kubernetes owns its schema.
  */
 const typedMetaFields = new Set([
-  "name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-  "deletionTimestamp", "labels", "annotations", "finalizers", "ownerReferences"
+  "name",
+  "generateName",
+  "namespace",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "labels",
+  "annotations",
+  "finalizers",
+  "ownerReferences"
 ])
 
 /** A key of metadata's other fields: generated examples do not shadow a typed field with any JSON. */

@@ -1,4 +1,5 @@
 import type { Schema } from "effect"
+
 import { Backup } from "./backup.ts"
 import { BackupStorageLocation, VolumeSnapshotLocation } from "./locations.ts"
 import { DeleteBackupRequest, DownloadRequest } from "./requests.ts"

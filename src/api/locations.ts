@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+
 import { optional, resource, SecretKeySelector, StringMap, Timestamp, withDefault } from "./common.ts"
 
 export const BackupStorageProvider = Schema.Literal("aws", "filesystem")

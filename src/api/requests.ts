@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+
 import { optional, resource, Timestamp } from "./common.ts"
 
 export const DeleteBackupRequestSpec = Schema.Struct({

@@ -1,5 +1,16 @@
 import { Schema } from "effect"
-import { Count, LabelSelector, NamespaceList, optional, resource, ResourceList, StringMap, Timestamp, withDefault } from "./common.ts"
+
+import {
+  Count,
+  LabelSelector,
+  NamespaceList,
+  optional,
+  resource,
+  ResourceList,
+  StringMap,
+  Timestamp,
+  withDefault
+} from "./common.ts"
 
 export const ExistingResourcePolicy = Schema.Literal("none", "update")
 export type ExistingResourcePolicy = typeof ExistingResourcePolicy.Type

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+
 import { BackupSpec } from "./backup.ts"
 import { optional, resource, Timestamp } from "./common.ts"
 

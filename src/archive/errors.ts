@@ -17,7 +17,9 @@ export class ArchiveReadError extends Data.TaggedError("ArchiveReadError")<{
   readonly cause?: unknown
 }> {
   override get message() {
-    return this.entry === undefined ? `unreadable archive: ${this.reason}` : `unreadable archive at entry ${JSON.stringify(this.entry)}: ${this.reason}`
+    return this.entry === undefined
+      ? `unreadable archive: ${this.reason}`
+      : `unreadable archive at entry ${JSON.stringify(this.entry)}: ${this.reason}`
   }
 }
 
@@ -28,6 +30,8 @@ export class ArchiveWriteError extends Data.TaggedError("ArchiveWriteError")<{
   readonly cause?: unknown
 }> {
   override get message() {
-    return this.entry === undefined ? `cannot write archive: ${this.reason}` : `cannot write archive entry ${JSON.stringify(this.entry)}: ${this.reason}`
+    return this.entry === undefined
+      ? `cannot write archive: ${this.reason}`
+      : `cannot write archive entry ${JSON.stringify(this.entry)}: ${this.reason}`
   }
 }

@@ -1,7 +1,9 @@
 // gzip for the small files next to a tarball (logs, resource list, results), streamed.
+import * as zlib from "node:zlib"
+
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Chunk, Stream } from "effect"
-import * as zlib from "node:zlib"
+
 import { ArchiveReadError, ArchiveWriteError } from "./errors.ts"
 
 const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))

@@ -1,6 +1,7 @@
 // Where a backup lives in object storage and where each object lives inside its tarball
 // (SPEC section 3). Pure functions: the writer, the reader, sync, gc and download all share them.
 import { Either } from "effect"
+
 import { ArchivePathError } from "./errors.ts"
 
 /** The version of the tarball layout, stored at `metadata/version`. */
@@ -102,12 +103,31 @@ export const parseEntryPath = (path: string): Either.Either<EntryLocation, Archi
       )
     if (path.endsWith("/")) return layout()
     const [root, groupResourceName = "", scope, first = "", second = ""] = segments
-    if (root === "metadata") return segments.length === 2 ? Either.right({ _tag: "Metadata", name: groupResourceName }) : layout()
-    if (scope === "cluster" && segments.length === 4 && first.endsWith(JSON_SUFFIX) && first.length > JSON_SUFFIX.length) {
-      return Either.right({ _tag: "Resource", groupResource: groupResourceName, namespace: undefined, name: first.slice(0, -JSON_SUFFIX.length) })
+    if (root === "metadata") {
+      return segments.length === 2
+        ? Either.right({ _tag: "Metadata", name: groupResourceName })
+        : layout()
     }
-    if (scope === "namespaces" && segments.length === 5 && second.endsWith(JSON_SUFFIX) && second.length > JSON_SUFFIX.length) {
-      return Either.right({ _tag: "Resource", groupResource: groupResourceName, namespace: first, name: second.slice(0, -JSON_SUFFIX.length) })
+    if (
+      scope === "cluster" && segments.length === 4 && first.endsWith(JSON_SUFFIX) && first.length > JSON_SUFFIX.length
+    ) {
+      return Either.right({
+        _tag: "Resource",
+        groupResource: groupResourceName,
+        namespace: undefined,
+        name: first.slice(0, -JSON_SUFFIX.length)
+      })
+    }
+    if (
+      scope === "namespaces" && segments.length === 5 && second.endsWith(JSON_SUFFIX) &&
+      second.length > JSON_SUFFIX.length
+    ) {
+      return Either.right({
+        _tag: "Resource",
+        groupResource: groupResourceName,
+        namespace: first,
+        name: second.slice(0, -JSON_SUFFIX.length)
+      })
     }
     return layout()
   })

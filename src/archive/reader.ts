@@ -1,14 +1,16 @@
 // The bytes of a tar.gz → its entries, checked as they come: the restore reads a backup as a
 // stream and never trusts an entry path.
-import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
-import type { StreamEmit } from "effect"
 import * as zlib from "node:zlib"
+
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import type { StreamEmit } from "effect"
+import { Chunk, Effect, Either, Option, Stream } from "effect"
 import * as tar from "tar-stream"
+
+import { isRecord } from "../kube/json.ts"
 import { ArchivePathError, ArchiveReadError } from "./errors.ts"
 import type { EntryLocation } from "./layout.ts"
 import { checkEntryPath, parseEntryPath } from "./layout.ts"
-import { isRecord } from "../kube/json.ts"
 
 export interface ArchiveEntry {
   readonly path: string
@@ -42,7 +44,10 @@ const feed = (extract: tar.Extract, chunk: Uint8Array) =>
 type EntryError = ArchiveReadError | ArchivePathError
 
 /** Checks an entry's header: Left to fail the read, Right(None) to skip a directory, Right(location) to read it. */
-const classify = (header: tar.Header, maxEntryBytes: number): Either.Either<Option.Option<EntryLocation>, EntryError> => {
+const classify = (
+  header: tar.Header,
+  maxEntryBytes: number
+): Either.Either<Option.Option<EntryLocation>, EntryError> => {
   const path = header.name
   const type = header.type
   if (type === "directory") return Either.map(checkEntryPath(path), () => Option.none())
@@ -52,7 +57,9 @@ const classify = (header: tar.Header, maxEntryBytes: number): Either.Either<Opti
   const size = header.size
   return Either.flatMap(parseEntryPath(path), (location) =>
     size > maxEntryBytes
-      ? Either.left(new ArchiveReadError({ entry: path, reason: `entry of ${size} bytes exceeds the ${maxEntryBytes}-byte limit` }))
+      ? Either.left(
+        new ArchiveReadError({ entry: path, reason: `entry of ${size} bytes exceeds the ${maxEntryBytes}-byte limit` })
+      )
       : Either.right(Option.some(location)))
 }
 
@@ -64,7 +71,11 @@ const EMIT_BATCH = 64
  * fills, and only after the batch is taken by the buffer once full: that is the backpressure.
  * Listeners go on before any byte is fed.
  */
-const listen = (extract: tar.Extract, emit: StreamEmit.Emit<never, EntryError, ArchiveEntry, void>, maxEntryBytes: number) => {
+const listen = (
+  extract: tar.Extract,
+  emit: StreamEmit.Emit<never, EntryError, ArchiveEntry, void>,
+  maxEntryBytes: number
+) => {
   let batch: Array<ArchiveEntry> = []
   extract.on("entry", (header, body, next) => {
     const checked = classify(header, maxEntryBytes)
@@ -106,11 +117,13 @@ export const readArchive = <E>(
   Stream.asyncScoped<ArchiveEntry, E | EntryError>((emit) =>
     Effect.gen(function*() {
       const maxEntryBytes = options.maxEntryBytes ?? defaultMaxEntryBytes
-      const extract = yield* Effect.acquireRelease(Effect.sync(() => tar.extract()), (extract) => Effect.sync(() => extract.destroy()))
+      const extract = yield* Effect.acquireRelease(Effect.sync(() => tar.extract()), (extract) =>
+        Effect.sync(() => extract.destroy()))
       listen(extract, emit, maxEntryBytes)
       const tarBytes = bytes.pipe(
         NodeStream.pipeThroughDuplex(
-          () => zlib.createGunzip({ chunkSize: 64 * 1024 }),
+          () =>
+            zlib.createGunzip({ chunkSize: 64 * 1024 }),
           (cause) => new ArchiveReadError({ reason: `gzip: ${reasonOf(cause)}`, cause })
         )
       )

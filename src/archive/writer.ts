@@ -1,10 +1,12 @@
 // Stream<ArchiveItem> → the bytes of a tar.gz, with backpressure end to end: tar-stream packs
 // entries only as fast as gzip and the consumer (an upload) drain them, so only a few pages of
 // objects are ever in memory.
+import * as zlib from "node:zlib"
+
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Chunk, Effect, Either, Fiber, Stream } from "effect"
-import * as zlib from "node:zlib"
 import * as tar from "tar-stream"
+
 import { ArchiveWriteError } from "./errors.ts"
 import { formatVersion, parseEntryPath, versionEntryPath } from "./layout.ts"
 
@@ -46,8 +48,9 @@ const packBatch = (pack: tar.Pack, items: ReadonlyArray<ArchiveItem>, mtime: Dat
       const body = Buffer.from(item.data.buffer, item.data.byteOffset, item.data.byteLength)
       try {
         pack.entry({ name: item.path, size: body.byteLength, mtime, mode: 0o644 }, body, (error) => {
-          if (error != null) settle(Effect.fail(new ArchiveWriteError({ entry: item.path, reason: reasonOf(error), cause: error })))
-          else if (index === items.length - 1) settle(Effect.void)
+          if (error != null) {
+            settle(Effect.fail(new ArchiveWriteError({ entry: item.path, reason: reasonOf(error), cause: error })))
+          } else if (index === items.length - 1) settle(Effect.void)
         })
       } catch (cause) {
         settle(Effect.fail(new ArchiveWriteError({ entry: item.path, reason: reasonOf(cause), cause })))
@@ -103,7 +106,10 @@ export const writeArchive = <E>(
 ): Stream.Stream<Uint8Array, E | ArchiveWriteError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const mtime = new Date(options.mtimeMillis ?? 0)
-    const pack = yield* Effect.acquireRelease(Effect.sync(() => tar.pack()), (pack) => Effect.sync(() => pack.destroy()))
+    const pack = yield* Effect.acquireRelease(
+      Effect.sync(() => tar.pack()),
+      (pack) => Effect.sync(() => pack.destroy())
+    )
     const gzip = zlib.createGzip({
       level: options.compressionLevel ?? zlib.constants.Z_DEFAULT_COMPRESSION,
       chunkSize: 64 * 1024

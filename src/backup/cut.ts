@@ -2,6 +2,7 @@
 // paginated, as a stream of objects. A 410 Gone is not handled here: it ends the stream, and the
 // whole write starts over at a new revision (see run.ts), so nothing from the abandoned read is kept.
 import { Effect, Option, Stream } from "effect"
+
 import type { GroupVersionResource, KubeError, KubeObject, ListOptions } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { ListTarget } from "./select.ts"

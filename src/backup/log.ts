@@ -2,6 +2,7 @@
 // namespace, uploaded as JSON). Both are capped: a huge cluster with many failing items must not
 // grow them without bound. Counts stay exact past the cap.
 import { Clock, DateTime, Effect } from "effect"
+
 import { toTimestamp } from "../api/common.ts"
 
 export type Level = "info" | "warning" | "error"
@@ -84,7 +85,9 @@ const bucketJson = (bucket: Bucket): ResultMessages => ({
 const describe = (message: string, where: Where): string =>
   where.resource === undefined
     ? message
-    : `${where.resource}${where.namespace === undefined ? "" : ` ${where.namespace}`}${where.name === undefined ? "" : `/${where.name}`}: ${message}`
+    : `${where.resource}${where.namespace === undefined ? "" : ` ${where.namespace}`}${
+      where.name === undefined ? "" : `/${where.name}`
+    }: ${message}`
 
 export const makeBackupResults = (limit: number = defaultResultMessageLimit): BackupResults => {
   const buckets = { warnings: emptyBucket(), errors: emptyBucket() }

@@ -74,7 +74,8 @@ export const selectResources = (
   const excludes = resolveAll("excludedResources", excluded ?? [])
   const resources = discovered.filter((resource) => {
     const key = groupResource(resource)
-    return listable(resource) && !neverBackedUp.has(key) && !excludes.has(key) && (includes === undefined || includes.has(key))
+    return listable(resource) && !neverBackedUp.has(key) && !excludes.has(key) &&
+      (includes === undefined || includes.has(key))
   })
   return { resources, unknown }
 }

@@ -4,8 +4,9 @@
 // of a backup that does not commit are deleted again. Returns the Backup with its final status and never
 // fails: every failure becomes a phase.
 import { Clock, Data, DateTime, Duration, Effect, Either, Option, Stream } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup, BackupStatus } from "../api/backup.ts"
 import { toTimestamp } from "../api/common.ts"
@@ -13,6 +14,11 @@ import { parseGoDuration } from "../api/duration.ts"
 import { gzipText } from "../archive/gzip.ts"
 import type { BackupKeys } from "../archive/layout.ts"
 import { backupKeys, formatVersion } from "../archive/layout.ts"
+import { hasHooks, podHooks } from "../hooks/select.ts"
+import type { SnapshotStore } from "../volumes/locations.ts"
+import { openSnapshotLocations } from "../volumes/locations.ts"
+import type { VolumeSnapshotRecord } from "../volumes/records.ts"
+import { writeSnapshotRecords } from "../volumes/records.ts"
 import { defaultPageSize } from "./cut.ts"
 import type { BackupLog } from "./log.ts"
 import { makeBackupLog } from "./log.ts"
@@ -24,11 +30,6 @@ import type { VolumeServices } from "./volumes.ts"
 import { deleteTakenSnapshots, runVolumeStep } from "./volumes.ts"
 import type { Attempt, BackupProgress, WriteContext } from "./write.ts"
 import { writeTarball } from "./write.ts"
-import { hasHooks, podHooks } from "../hooks/select.ts"
-import type { SnapshotStore } from "../volumes/locations.ts"
-import { openSnapshotLocations } from "../volumes/locations.ts"
-import type { VolumeSnapshotRecord } from "../volumes/records.ts"
-import { writeSnapshotRecords } from "../volumes/records.ts"
 
 export interface BackupDeps {
   /** Names of the BackupStorageLocations that exist (validation). */
@@ -60,7 +61,10 @@ const failedBecause = (prefix: string) => (error: { readonly message: string }) 
 
 const timestamp = (millis: number) => toTimestamp(DateTime.unsafeMake(millis))
 
-const withStatus = (backup: Backup, status: BackupStatus): Backup => ({ ...backup, status: { ...backup.status, ...status } })
+const withStatus = (backup: Backup, status: BackupStatus): Backup => ({
+  ...backup,
+  status: { ...backup.status, ...status }
+})
 
 export interface Plan {
   readonly filters: Filters
@@ -76,11 +80,17 @@ export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, sto
   const problems = validateBackupSpec(backup.spec, { resources: discovery.resources, storageLocations })
   const filters = makeFilters(backup.spec)
   if (problems.length > 0 || Either.isLeft(filters)) return Either.left(problems)
-  const { resources } = selectResources(backup.spec.includedResources, backup.spec.excludedResources, discovery.resources)
+  const { resources } = selectResources(
+    backup.spec.includedResources,
+    backup.spec.excludedResources,
+    discovery.resources
+  )
   return Either.right<Plan>({
     filters: filters.right,
     targets: listTargets(filters.right, resources),
-    warnings: discovery.failedGroups.map((group) => `API group ${group.groupVersion} is unavailable and was not backed up: ${group.message}`)
+    warnings: discovery.failedGroups.map((group) =>
+      `API group ${group.groupVersion} is unavailable and was not backed up: ${group.message}`
+    )
   })
 })
 
@@ -105,26 +115,36 @@ const writeTarballWithRestarts = (
     onProgress: deps.onProgress ?? (() => Effect.void)
   }).pipe(
     Effect.tapErrorTag("KubeGone", (error) =>
-      log.write("warning", `the revision was compacted while reading (${error.message}); starting over at a new revision`)),
-    Effect.retry({ while: (error) => error._tag === "KubeGone", times: (deps.maxAttempts ?? defaultMaxAttempts) - 1 }),
+      log.write(
+        "warning",
+        `the revision was compacted while reading (${error.message}); starting over at a new revision`
+      )),
+    Effect.retry({
+      while: (error) => error._tag === "KubeGone",
+      times: (deps.maxAttempts ?? defaultMaxAttempts) - 1
+    }),
     Effect.mapError(failedBecause("writing the tarball failed"))
   )
 
 /** `{"<apiVersion>/<Kind>": ["ns/name", ...]}`, one kind per piece so it streams into gzip. */
 const resourceListJson = (list: ReadonlyMap<string, ReadonlyArray<string>>): Stream.Stream<string> =>
-  Stream.fromIterable([...list].map(([key, names], index) => `${index === 0 ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(names)}`)).pipe(
+  Stream.fromIterable(
+    [...list].map(([key, names], index) => `${index === 0 ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(names)}`)
+  ).pipe(
     (pieces) => Stream.concat(Stream.make("{"), pieces),
     Stream.concat(Stream.make("}"))
   )
 
 /** The files next to the tarball: resource list, results, and the log (last, so it tells the most). */
-export const uploadSidecars = Effect.fn("Backup.uploadSidecars")(function*(keys: BackupKeys, attempt: Attempt, log: BackupLog) {
-  const store = yield* ObjectStore
-  yield* store.put(keys.resourceList, gzipText(resourceListJson(attempt.resourceList)))
-  yield* store.put(keys.results, gzipText(Stream.make(JSON.stringify(attempt.results.toJson()))))
-  const lines = yield* log.lines
-  yield* store.put(keys.logs, gzipText(Stream.fromIterable(lines.map((line) => `${line}\n`))))
-})
+export const uploadSidecars = Effect.fn("Backup.uploadSidecars")(
+  function*(keys: BackupKeys, attempt: Attempt, log: BackupLog) {
+    const store = yield* ObjectStore
+    yield* store.put(keys.resourceList, gzipText(resourceListJson(attempt.resourceList)))
+    yield* store.put(keys.results, gzipText(Stream.make(JSON.stringify(attempt.results.toJson()))))
+    const lines = yield* log.lines
+    yield* store.put(keys.logs, gzipText(Stream.fromIterable(lines.map((line) => `${line}\n`))))
+  }
+)
 
 /** Writes `ark-backup.json`: from here on the backup exists for sync and restore. */
 export const commitBackup = Effect.fn("Backup.commit")(function*(keys: BackupKeys, backup: Backup) {
@@ -149,7 +169,9 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const started: BackupStatus = { startTimestamp: timestamp(startMillis), formatVersion }
   const failed = (reason: string) =>
     Clock.currentTimeMillis.pipe(
-      Effect.map((now) => withStatus(backup, { ...started, phase: "Failed", failureReason: reason, completionTimestamp: timestamp(now) }))
+      Effect.map((now) =>
+        withStatus(backup, { ...started, phase: "Failed", failureReason: reason, completionTimestamp: timestamp(now) })
+      )
     )
 
   const planned = yield* planBackup(backup, deps.storageLocations).pipe(Effect.either)
@@ -170,10 +192,16 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   let stores: ReadonlyArray<SnapshotStore> = []
   let unavailableLocations: ReadonlyArray<string> = []
   if (volumes !== undefined && snapshotVolumes) {
-    const opened = yield* openSnapshotLocations(volumes.blockStores, backup.metadata.namespace ?? "", backup.spec.volumeSnapshotLocations).pipe(
+    const opened = yield* openSnapshotLocations(
+      volumes.blockStores,
+      backup.metadata.namespace ?? "",
+      backup.spec.volumeSnapshotLocations
+    ).pipe(
       Effect.either
     )
-    if (Either.isLeft(opened)) return yield* failed(`listing the volume snapshot locations failed: ${opened.left.message}`)
+    if (Either.isLeft(opened)) {
+      return yield* failed(`listing the volume snapshot locations failed: ${opened.left.message}`)
+    }
     if (opened.right.problems.length > 0) {
       return withStatus(backup, { phase: "FailedValidation", validationErrors: opened.right.problems })
     }
@@ -181,7 +209,9 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
     unavailableLocations = opened.right.unavailable
   }
   const hookSpecs = backup.spec.hooks?.resources
-  const collectVolumes = volumes === undefined ? undefined : { hasHooks: (pod: KubeObject) => hasHooks(podHooks(pod, hookSpecs)) }
+  const collectVolumes = volumes === undefined
+    ? undefined
+    : { hasHooks: (pod: KubeObject) => hasHooks(podHooks(pod, hookSpecs)) }
   const records: Array<VolumeSnapshotRecord> = []
 
   const log = makeBackupLog(name, deps.logLineLimit)
@@ -230,7 +260,9 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       `backup ${name} ${phase}: ${attempt.itemsBackedUp} items at revision ${attempt.revision} (${attempt.consistency}), ${warnings} warnings, ${errors} errors`
     )
     if (records.length > 0) {
-      yield* writeSnapshotRecords(name, records).pipe(Effect.mapError(failedBecause("uploading the volume snapshot records failed")))
+      yield* writeSnapshotRecords(name, records).pipe(
+        Effect.mapError(failedBecause("uploading the volume snapshot records failed"))
+      )
     }
     yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
     yield* commitBackup(keys, final).pipe(Effect.mapError(failedBecause("committing the backup failed")))
@@ -238,7 +270,11 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   }).pipe(
     // Bounded, so a shutdown stays prompt when storage is slow; whatever is left is uncommitted, so invisible.
     Effect.onError(() =>
-      cleanupUncommitted(keys).pipe(Effect.zipRight(deleteTakenSnapshots(records, stores)), Effect.timeout("20 seconds"), Effect.ignore)
+      cleanupUncommitted(keys).pipe(
+        Effect.zipRight(deleteTakenSnapshots(records, stores)),
+        Effect.timeout("20 seconds"),
+        Effect.ignore
+      )
     ),
     Effect.either
   )

@@ -1,6 +1,7 @@
 // Which objects a backup takes (SPEC section 2): namespace, label and cluster-scope filters, and
 // the cluster-scoped objects that included items pull in. Pure functions over objects.
 import { Either } from "effect"
+
 import type { ApiResource, KubeObject } from "../../services/KubeClient.ts"
 import type { BackupSpec } from "../api/backup.ts"
 import { groupResource } from "../archive/layout.ts"
@@ -61,10 +62,12 @@ export const makeFilters = (spec: FilterSpec): Either.Either<Filters, ReadonlyAr
 }
 
 export const namespaceIncluded = (filters: Filters, namespace: string): boolean =>
-  !filters.excludedNamespaces.has(namespace) && (filters.includedNamespaces === undefined || filters.includedNamespaces.has(namespace))
+  !filters.excludedNamespaces.has(namespace) &&
+  (filters.includedNamespaces === undefined || filters.includedNamespaces.has(namespace))
 
 export const labelsMatch = (filters: Filters, object: KubeObject): boolean =>
-  filters.selectors.length === 0 || filters.selectors.some((selector) => matchesLabels(selector, object.metadata.labels))
+  filters.selectors.length === 0 ||
+  filters.selectors.some((selector) => matchesLabels(selector, object.metadata.labels))
 
 /** What the items included so far pull in; filled while the namespaced resources are read. */
 export interface Related {
@@ -76,11 +79,16 @@ export interface Related {
   readonly namespaces: Set<string>
 }
 
-export const makeRelated = (): Related => ({ persistentVolumes: new Set(), groupResources: new Set(), namespaces: new Set() })
+export const makeRelated = (): Related => ({
+  persistentVolumes: new Set(),
+  groupResources: new Set(),
+  namespaces: new Set()
+})
 
 const isCore = (resource: ApiResource, name: string) => resource.group === "" && resource.resource === name
 
-const isCrds = (resource: ApiResource) => resource.group === "apiextensions.k8s.io" && resource.resource === "customresourcedefinitions"
+const isCrds = (resource: ApiResource) =>
+  resource.group === "apiextensions.k8s.io" && resource.resource === "customresourcedefinitions"
 
 export const recordIncluded = (related: Related, resource: ApiResource, object: KubeObject): void => {
   related.groupResources.add(groupResource(resource))
@@ -98,9 +106,16 @@ export const recordIncluded = (related: Related, resource: ApiResource, object: 
  * namespace filter (whatever includeClusterResources says, as in Velero), and under a label
  * selector also come along when they hold an included object; that is why they are read last.
  */
-export const includeObject = (filters: Filters, related: Related, resource: ApiResource, object: KubeObject): boolean => {
+export const includeObject = (
+  filters: Filters,
+  related: Related,
+  resource: ApiResource,
+  object: KubeObject
+): boolean => {
   const name = object.metadata.name ?? ""
-  if (resource.namespaced) return namespaceIncluded(filters, object.metadata.namespace ?? "") && labelsMatch(filters, object)
+  if (resource.namespaced) {
+    return namespaceIncluded(filters, object.metadata.namespace ?? "") && labelsMatch(filters, object)
+  }
   if (isCore(resource, "namespaces")) {
     return namespaceIncluded(filters, name) && (labelsMatch(filters, object) || related.namespaces.has(name))
   }
@@ -120,7 +135,15 @@ export const includeObject = (filters: Filters, related: Related, resource: ApiR
 
 /** Rank in the read order: what pulls things in is read before what is pulled in. */
 const readRank = (resource: ApiResource): number =>
-  resource.namespaced ? 0 : isCore(resource, "persistentvolumes") ? 2 : isCore(resource, "namespaces") ? 3 : isCrds(resource) ? 4 : 1
+  resource.namespaced
+    ? 0
+    : isCore(resource, "persistentvolumes")
+    ? 2
+    : isCore(resource, "namespaces")
+    ? 3
+    : isCrds(resource)
+    ? 4
+    : 1
 
 export interface ListTarget {
   readonly resource: ApiResource

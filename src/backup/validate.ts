@@ -1,5 +1,6 @@
 // Every problem with a Backup spec at once, for status.validationErrors (SPEC section 4.1).
 import { Either, Option } from "effect"
+
 import type { ApiResource } from "../../services/KubeClient.ts"
 import type { BackupSpec } from "../api/backup.ts"
 import { parseGoDuration } from "../api/duration.ts"
@@ -25,7 +26,9 @@ const includesExcludesProblems = (
   if (includes.includes("*") && includes.length > 1) problems.push(`included${what}: "*" must be the only entry`)
   if (excludes.includes("*")) problems.push(`excluded${what}: cannot contain "*"`)
   for (const name of excludes) {
-    if (name !== "*" && includes.includes(name)) problems.push(`${name} is both included and excluded in ${what.toLowerCase()}`)
+    if (name !== "*" && includes.includes(name)) {
+      problems.push(`${name} is both included and excluded in ${what.toLowerCase()}`)
+    }
   }
   return problems
 }
@@ -35,13 +38,18 @@ export const validateBackupSpec = (spec: BackupSpec, context: ValidationContext)
     ...includesExcludesProblems("Namespaces", spec.includedNamespaces, spec.excludedNamespaces),
     ...includesExcludesProblems("Resources", spec.includedResources, spec.excludedResources)
   ]
-  for (const { field, name } of selectResources(spec.includedResources, spec.excludedResources, context.resources).unknown) {
+  for (
+    const { field, name } of selectResources(spec.includedResources, spec.excludedResources, context.resources).unknown
+  ) {
     problems.push(`${field}: unknown resource "${name}"`)
   }
   if (spec.labelSelector !== undefined && (spec.orLabelSelectors ?? []).length > 0) {
     problems.push("labelSelector and orLabelSelectors are mutually exclusive: set only one")
   }
-  Either.match(makeFilters(spec), { onLeft: (selectorProblems) => problems.push(...selectorProblems), onRight: () => undefined })
+  Either.match(makeFilters(spec), {
+    onLeft: (selectorProblems) => problems.push(...selectorProblems),
+    onRight: () => undefined
+  })
   if (Option.isNone(parseGoDuration(spec.ttl))) {
     problems.push(`ttl: invalid duration "${spec.ttl}": expected a Go duration such as 72h, 30m or 1h30m`)
   }

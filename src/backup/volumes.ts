@@ -3,10 +3,11 @@
 // the pre/post window, unlike Velero's issue 4268); then every other included PV's snapshot.
 // Runs once per backup, never per tarball attempt, so a 410 restart takes no extra snapshots.
 import { Data, Effect, Either } from "effect"
+
 import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import type { HookRunner } from "../../services/HookRunner.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { runHook } from "../hooks/run.ts"
 import type { HookSpecs, PodHook } from "../hooks/select.ts"
 import { hasHooks, podHooks } from "../hooks/select.ts"
@@ -101,7 +102,10 @@ export const runVolumeStep = Effect.fn("Backup.volumes")(function*(context: Volu
           )
         case "Failed":
           context.records.push(outcome.record)
-          return yield* error(`snapshot of volume ${outcome.record.providerVolumeId} failed: ${outcome.record.error ?? ""}`, where)
+          return yield* error(
+            `snapshot of volume ${outcome.record.providerVolumeId} failed: ${outcome.record.error ?? ""}`,
+            where
+          )
         case "Unsupported":
           return yield* warn(outcome.reason, where)
         case "Error":
@@ -110,8 +114,14 @@ export const runVolumeStep = Effect.fn("Backup.volumes")(function*(context: Volu
     })
 
   const snapshotClaims = (namespace: string, claims: ReadonlyArray<string>) =>
-    Effect.forEach(claims, (claim) =>
-      claimVolume(namespace, claim).pipe(Effect.flatMap((volume) => (volume === undefined ? Effect.void : snapshot(volume)))), { discard: true })
+    Effect.forEach(
+      claims,
+      (claim) =>
+        claimVolume(namespace, claim).pipe(
+          Effect.flatMap((volume) => (volume === undefined ? Effect.void : snapshot(volume)))
+        ),
+      { discard: true }
+    )
 
   /** Runs hooks in order; the first Fail stops the rest of the phase. Returns that failure. */
   const runPhase = (namespace: string, pod: string, hooks: ReadonlyArray<PodHook>) =>
@@ -162,7 +172,9 @@ export const deleteTakenSnapshots = Effect.fn("Backup.deleteTakenSnapshots")(fun
     if (store === undefined) continue
     yield* store.store.deleteSnapshot(record.snapshotId).pipe(
       Effect.catchAll((failure) =>
-        Effect.logWarning(`snapshot ${record.snapshotId} of an uncommitted backup could not be deleted: ${failure.message}`)
+        Effect.logWarning(
+          `snapshot ${record.snapshotId} of an uncommitted backup could not be deleted: ${failure.message}`
+        )
       )
     )
   }

@@ -2,16 +2,17 @@
 // Selected pods, PVCs and PVs are noted in the attempt's volume inventory as they pass; hooks and
 // snapshots run from it once the tarball is written (backup/volumes.ts).
 import { Chunk, Effect, Stream } from "effect"
+
 import type { ApiResource, KubeError, KubeGone, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import { groupResource, resourceEntryPath } from "../archive/layout.ts"
 import type { ArchiveItem } from "../archive/writer.ts"
 import { writeArchive } from "../archive/writer.ts"
-import type { Consistency } from "./cut.ts"
-import { currentRevision, readAtRevision } from "./cut.ts"
 import type { VolumeInventory } from "../volumes/inventory.ts"
 import { makeInventory, recordItem } from "../volumes/inventory.ts"
+import type { Consistency } from "./cut.ts"
+import { currentRevision, readAtRevision } from "./cut.ts"
 import type { BackupLog, BackupResults } from "./log.ts"
 import { makeBackupResults } from "./log.ts"
 import type { Filters, ListTarget, Related } from "./select.ts"
@@ -101,7 +102,9 @@ const selectPage = (context: WriteContext, state: AttemptState, target: ListTarg
       }
       const item = { resource: target.resource, object }
       recordIncluded(state.related, target.resource, object)
-      if (context.collectVolumes !== undefined) recordItem(state.inventory, target.resource, object, context.collectVolumes.hasHooks)
+      if (context.collectVolumes !== undefined) {
+        recordItem(state.inventory, target.resource, object, context.collectVolumes.hasHooks)
+      }
       listEntry(state, item)
       selected.push(item)
     }

@@ -1,4 +1,5 @@
 import { Command } from "@effect/cli"
+
 import { backupCommand } from "./commands/backup.ts"
 import { completionCommand } from "./commands/completion.ts"
 import { installCommand } from "./commands/install.ts"

@@ -2,6 +2,7 @@
 import { Prompt } from "@effect/cli"
 import * as Terminal from "@effect/platform/Terminal"
 import { Effect } from "effect"
+
 import { CliError } from "./errors.ts"
 
 /** Asks y/N on a terminal; without one, deleting needs --confirm. */

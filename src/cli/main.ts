@@ -3,6 +3,7 @@ import { ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Option } from "effect"
+
 import { runArk } from "./app.ts"
 import { CliError } from "./errors.ts"
 

@@ -1,6 +1,7 @@
 // Pure output helpers shared by the CLI's `get` and `describe` commands: kubectl-style tables,
 // JSON/YAML documents, and the times and durations Velero prints.
 import { DateTime, Duration, Option } from "effect"
+
 import { toYaml } from "../api/manifests/yaml.ts"
 
 export type OutputFormat = "table" | "json" | "yaml"
@@ -32,7 +33,8 @@ export const renderDocument = (
 export const formatTime = (timestamp: string | undefined): string =>
   Option.match(Option.flatMap(Option.fromNullable(timestamp), (text) => DateTime.make(text)), {
     onNone: () => "<n/a>",
-    onSome: (time) => `${DateTime.formatIso(DateTime.toUtc(time)).replace("T", " ").replace(/(\.[0-9]+)?Z$/, "")} +0000 UTC`
+    onSome: (time) =>
+      `${DateTime.formatIso(DateTime.toUtc(time)).replace("T", " ").replace(/(\.[0-9]+)?Z$/, "")} +0000 UTC`
   })
 
 /** apimachinery's `duration.ShortHumanDuration`: 45s, 12m, 5h, 29d, 2y. */

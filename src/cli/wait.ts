@@ -1,8 +1,9 @@
 // `--wait` for backups and restores: follow one resource through watch events until it finishes.
 import * as Terminal from "@effect/platform/Terminal"
 import { Console, Effect, Ref, Stream } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { kubeFailure } from "./backup/kube.ts"
 import { CliError } from "./errors.ts"
 
@@ -44,7 +45,10 @@ export const followUntilFinished = <A extends { readonly metadata: { readonly re
       })
 
     const observe = (object: KubeObject) =>
-      followed.decode(object).pipe(Effect.tap((resource) => Ref.set(latest, resource)), Effect.tap((resource) => show(resource)))
+      followed.decode(object).pipe(
+        Effect.tap((resource) => Ref.set(latest, resource)),
+        Effect.tap((resource) => show(resource))
+      )
 
     const deleted = new CliError({
       message: `${kind} "${name}" was deleted while waiting for it`,
@@ -59,11 +63,15 @@ export const followUntilFinished = <A extends { readonly metadata: { readonly re
         Stream.takeUntil((resource) => followed.isFinished(resource)),
         Stream.runDrain,
         Effect.catchTag("KubeGone", () => Effect.void),
-        Effect.mapError((error) => (error._tag === "CliError" ? error : failure(`cannot watch ${kind} "${name}"`)(error)))
+        Effect.mapError((
+          error
+        ) => (error._tag === "CliError" ? error : failure(`cannot watch ${kind} "${name}"`)(error)))
       )
 
     const refresh = kube.get(gvr, name, namespace).pipe(
-      Effect.mapError((error) => (error._tag === "KubeNotFound" ? deleted : failure(`cannot read ${kind} "${name}"`)(error))),
+      Effect.mapError((
+        error
+      ) => (error._tag === "KubeNotFound" ? deleted : failure(`cannot read ${kind} "${name}"`)(error))),
       Effect.flatMap((object) => observe(object))
     )
 

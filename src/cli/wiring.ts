@@ -2,6 +2,7 @@
 // $KUBECONFIG, ~/.kube/config) and the providers that open storage and snapshot locations with it.
 import { Command } from "@effect/cli"
 import { Layer, Option } from "effect"
+
 import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
 import * as KubeLive from "../../layers/kube/Live.ts"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
@@ -16,7 +17,9 @@ export const clusterLayer = (connection: Connection) => {
   const kube = KubeLive.layer(
     Option.match(connection.kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
   ).pipe(
-    Layer.mapError((error) => new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" }))
+    Layer.mapError((error) =>
+      new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" })
+    )
   )
   return Layer.provideMerge(Layer.merge(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer), kube)
 }

@@ -3,16 +3,17 @@
 // uncommit (ark-backup.json), delete its snapshots (a failure keeps the records that name them),
 // its other files, its restores, and its resource last, so an unfinished deletion is found again.
 import { Data, Effect, Either, Option, Schema } from "effect"
+
+import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
+import type { GroupVersionResource } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { Backup, formatDecodeError, group, kinds, version } from "../api/index.ts"
 import { backupKeys } from "../archive/layout.ts"
 import { getLocation } from "../locations/resolve.ts"
 import { deleteBackupSnapshots } from "../volumes/delete.ts"
 import { readSnapshotRecords } from "../volumes/records.ts"
-import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { GroupVersionResource } from "../../services/KubeClient.ts"
-import { ObjectStore } from "../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { deleteRestore, isRunning, restoresOf } from "./restores.ts"
 
 const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
@@ -36,7 +37,8 @@ class Refusal extends Data.TaggedError("Refusal")<{ readonly errors: ReadonlyArr
 class StepFailed extends Data.TaggedError("StepFailed")<{ readonly errors: ReadonlyArray<string> }> {}
 
 const refuse = (error: string) => new Refusal({ errors: [error] })
-const failed = (doing: string) => (error: { readonly message: string }) => new StepFailed({ errors: [`${doing}: ${error.message}`] })
+const failed = (doing: string) => (error: { readonly message: string }) =>
+  new StepFailed({ errors: [`${doing}: ${error.message}`] })
 
 const decodeBackup = Schema.decodeUnknownEither(Backup)
 
@@ -55,7 +57,9 @@ const deleteSnapshots = Effect.fn("Deletion.deleteSnapshots")(function*(
   if (taken.length === 0) return 0
   if (Option.isNone(blockStores)) {
     return yield* new StepFailed({
-      errors: [`backup "${name}" has ${taken.length} volume snapshot(s) and this server has no block store provider to delete them`]
+      errors: [
+        `backup "${name}" has ${taken.length} volume snapshot(s) and this server has no block store provider to delete them`
+      ]
     })
   }
   const deletion = yield* deleteBackupSnapshots(taken, blockStores.value, namespace)
@@ -65,7 +69,9 @@ const deleteSnapshots = Effect.fn("Deletion.deleteSnapshots")(function*(
 
 /** Every file left under backups/<name>/ (ark-backup.json is already gone); the count deleted. */
 const deleteFiles = Effect.fn("Deletion.deleteFiles")(function*(name: string, store: ObjectStore.Shape) {
-  const listing = yield* store.list(backupKeys(name).dir).pipe(Effect.mapError(failed(`cannot list the files of backup "${name}"`)))
+  const listing = yield* store.list(backupKeys(name).dir).pipe(
+    Effect.mapError(failed(`cannot list the files of backup "${name}"`))
+  )
   const errors: Array<string> = []
   for (const object of listing.objects) {
     const deleted = yield* store.delete(object.key).pipe(Effect.either)
@@ -90,22 +96,32 @@ const attempt = Effect.fn("Deletion.attempt")(function*(
   if (Option.isNone(found)) return DeletionResult.NotFound()
   const object = found.value
   const decoded = decodeBackup(object)
-  if (Either.isLeft(decoded)) return yield* refuse(`backup "${name}" is malformed: ${formatDecodeError(decoded.left).join("; ")}`)
+  if (Either.isLeft(decoded)) {
+    return yield* refuse(`backup "${name}" is malformed: ${formatDecodeError(decoded.left).join("; ")}`)
+  }
   const backup = decoded.right
   const phase = backup.status?.phase
-  if (phase === "InProgress") return yield* refuse(`backup "${name}" is in progress; it can be deleted once it finishes`)
+  if (phase === "InProgress") {
+    return yield* refuse(`backup "${name}" is in progress; it can be deleted once it finishes`)
+  }
 
   // A location that is missing or ReadOnly is a misconfiguration: keep everything, say why.
   const locationName = backup.spec.storageLocation
   const location = yield* getLocation(namespace, locationName).pipe(
     Effect.catchTags({
-      LocationNotFound: (error) => Effect.fail(refuse(`${error.message}: backup "${name}" is kept, with its files and snapshots`)),
-      LocationInvalid: (error) => Effect.fail(refuse(`${error.message}: backup "${name}" is kept, with its files and snapshots`))
+      LocationNotFound: (error) =>
+        Effect.fail(refuse(`${error.message}: backup "${name}" is kept, with its files and snapshots`)),
+      LocationInvalid: (error) =>
+        Effect.fail(refuse(`${error.message}: backup "${name}" is kept, with its files and snapshots`))
     }),
-    Effect.mapError((error) => error._tag === "Refusal" ? error : failed(`cannot read backup storage location "${locationName}"`)(error))
+    Effect.mapError((error) =>
+      error._tag === "Refusal" ? error : failed(`cannot read backup storage location "${locationName}"`)(error)
+    )
   )
   if (location.spec.accessMode === "ReadOnly") {
-    return yield* refuse(`backup storage location "${locationName}" is ReadOnly: backup "${name}" is kept, with its files and snapshots`)
+    return yield* refuse(
+      `backup storage location "${locationName}" is ReadOnly: backup "${name}" is kept, with its files and snapshots`
+    )
   }
   const store = yield* provider.forLocation(location).pipe(
     Effect.mapError(failed(`backup storage location "${locationName}" cannot be opened`))
@@ -113,15 +129,24 @@ const attempt = Effect.fn("Deletion.attempt")(function*(
 
   if (phase !== "Deleting") {
     // A full update: it conflicts (and the attempt starts over) if the backup changed since it was read.
-    yield* kube.updateStatus(backupsGvr, { ...object, status: { ...(object["status"] as object | undefined), phase: "Deleting" } }).pipe(
-      Effect.mapError((error) => error._tag === "KubeConflict" ? error : failed(`cannot mark backup "${name}" Deleting`)(error))
+    yield* kube.updateStatus(backupsGvr, {
+      ...object,
+      status: { ...(object["status"] as object | undefined), phase: "Deleting" }
+    }).pipe(
+      Effect.mapError((error) =>
+        error._tag === "KubeConflict" ? error : failed(`cannot mark backup "${name}" Deleting`)(error)
+      )
     )
   }
-  const restores = yield* restoresOf(name, namespace).pipe(Effect.mapError(failed(`cannot list the restores of backup "${name}"`)))
+  const restores = yield* restoresOf(name, namespace).pipe(
+    Effect.mapError(failed(`cannot list the restores of backup "${name}"`))
+  )
   const running = restores.filter(isRunning).map((restore) => restore.metadata.name ?? "")
   if (running.length > 0) {
     return yield* new StepFailed({
-      errors: running.map((restore) => `restore "${restore}" of backup "${name}" is in progress; the backup is deleted once it finishes`)
+      errors: running.map((restore) =>
+        `restore "${restore}" of backup "${name}" is in progress; the backup is deleted once it finishes`
+      )
     })
   }
 
@@ -163,7 +188,8 @@ export const deleteBackup = (
     Effect.catchTags({
       Refusal: (refusal) => Effect.succeed(DeletionResult.Refused({ errors: refusal.errors })),
       StepFailed: (step) => Effect.succeed(DeletionResult.Incomplete({ errors: step.errors })),
-      KubeConflict: (error) => Effect.succeed(DeletionResult.Incomplete({ errors: [`backup "${name}" keeps changing: ${error.message}`] }))
+      KubeConflict: (error) =>
+        Effect.succeed(DeletionResult.Incomplete({ errors: [`backup "${name}" keeps changing: ${error.message}`] }))
     }),
     Effect.catchAllDefect((defect) =>
       Effect.succeed(DeletionResult.Incomplete({ errors: [`unexpected error: ${firstLine(defect)}`] }))

@@ -1,11 +1,16 @@
 // DeleteBackupRequests: the one path by which a backup is deleted (SPEC section 2). `ark backup
 // delete` and TTL garbage collection create them; the backup-deletion controller processes them.
 import { Effect, Stream } from "effect"
-import { apiVersion, backupNameLabel, group, kinds, version } from "../api/index.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 
-export const deleteBackupRequestsGvr: GroupVersionResource = { group, version, resource: kinds.DeleteBackupRequest.plural }
+import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { apiVersion, backupNameLabel, group, kinds, version } from "../api/index.ts"
+
+export const deleteBackupRequestsGvr: GroupVersionResource = {
+  group,
+  version,
+  resource: kinds.DeleteBackupRequest.plural
+}
 
 const LABEL_VALUE_MAX = 63
 

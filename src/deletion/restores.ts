@@ -1,11 +1,12 @@
 // The Restores of a backup: found by spec.backupName (the restore controller writes it even for a
 // restore of a schedule), and deleted with their files under restores/<restore>/.
 import { Effect, Either, Stream } from "effect"
+
+import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { ObjectStore } from "../../services/ObjectStore.ts"
 import { group, kinds, version } from "../api/index.ts"
 import { restoreKeys } from "../archive/layout.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
-import type { ObjectStore } from "../../services/ObjectStore.ts"
 import { phaseOf } from "./requests.ts"
 
 export const restoresGvr: GroupVersionResource = { group, version, resource: kinds.Restore.plural }
@@ -46,7 +47,9 @@ export const deleteRestore = Effect.fn("Deletion.deleteRestore")(function*(
   if (Either.isLeft(listing)) return [`cannot list the files of restore "${name}": ${listing.left.message}`]
   for (const object of listing.right.objects) {
     const deleted = yield* store.delete(object.key).pipe(Effect.either)
-    if (Either.isLeft(deleted)) failures.push(`cannot delete ${object.key} of restore "${name}": ${deleted.left.message}`)
+    if (Either.isLeft(deleted)) {
+      failures.push(`cannot delete ${object.key} of restore "${name}": ${deleted.left.message}`)
+    }
   }
   if (failures.length > 0) return failures
   const removed = yield* kube.delete(restoresGvr, name, namespace).pipe(

@@ -2,14 +2,15 @@
 // backup's store), then sign the file's key for the TTL. What cannot be served (no such backup,
 // restore, location or file) is an Unavailable outcome with the reason; what may pass (the API
 // server or the store is unreachable) stays in the error channel, for the caller to retry.
-import { Effect, Either, Option, Schema } from "effect"
 import type { Duration } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
+
+import type { GroupVersionResource } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import type { DownloadRequestSpec } from "../api/index.ts"
 import { formatDecodeError, group, kinds, Restore, version } from "../api/index.ts"
-import { findBackup } from "../server/controllers/restoreSource.ts"
 import type { FoundBackup } from "../server/controllers/restoreSource.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { GroupVersionResource } from "../../services/KubeClient.ts"
+import { findBackup } from "../server/controllers/restoreSource.ts"
 import { isRestoreTarget, targetKey } from "./targets.ts"
 
 export type DownloadTarget = DownloadRequestSpec["target"]
@@ -45,27 +46,34 @@ const backupOf = Effect.fn("Download.backupOf")(function*(target: DownloadTarget
 })
 
 /** A URL for the target's file valid for `ttl`, or why it cannot be had. */
-export const signDownload = Effect.fn("Download.sign")(function*(target: DownloadTarget, namespace: string, ttl: Duration.Duration) {
-  const backupName = yield* backupOf(target, namespace)
-  if (Either.isLeft(backupName)) return unavailable(backupName.left)
-  const found: Either.Either<Option.Option<FoundBackup>, string> = yield* findBackup(backupName.right, namespace).pipe(
-    Effect.map((option) => Either.right(option)),
-    Effect.catchTag("BackupUnreadable", (error) => Effect.succeed(Either.left(error.message)))
-  )
-  if (Either.isLeft(found)) return unavailable(found.left)
-  if (Option.isNone(found.right)) {
-    return unavailable(`backup "${backupName.right}" not found in namespace ${namespace} nor in any backup storage location`)
-  }
-  const store = found.right.value.store
-  if (Either.isLeft(store)) return unavailable(store.left)
-  const key = targetKey(target.kind, target.name)
-  return yield* store.right.signedUrl(key, ttl).pipe(
-    Effect.map((url): DownloadOutcome => ({ _tag: "Signed", key, url })),
-    Effect.catchTag("ObjectNotFound", () =>
-      Effect.succeed(unavailable(`${key} not found in the storage of backup "${backupName.right}"`))),
-    Effect.catchIf(
-      (error) => error._tag === "ObjectStoreError" && !error.retryable,
-      (error) => Effect.succeed(unavailable(`cannot sign ${key}: ${error.message}`))
+export const signDownload = Effect.fn("Download.sign")(
+  function*(target: DownloadTarget, namespace: string, ttl: Duration.Duration) {
+    const backupName = yield* backupOf(target, namespace)
+    if (Either.isLeft(backupName)) return unavailable(backupName.left)
+    const found: Either.Either<Option.Option<FoundBackup>, string> = yield* findBackup(backupName.right, namespace)
+      .pipe(
+        Effect.map((option) => Either.right(option)),
+        Effect.catchTag("BackupUnreadable", (error) => Effect.succeed(Either.left(error.message)))
+      )
+    if (Either.isLeft(found)) return unavailable(found.left)
+    if (Option.isNone(found.right)) {
+      return unavailable(
+        `backup "${backupName.right}" not found in namespace ${namespace} nor in any backup storage location`
+      )
+    }
+    const store = found.right.value.store
+    if (Either.isLeft(store)) return unavailable(store.left)
+    const key = targetKey(target.kind, target.name)
+    return yield* store.right.signedUrl(key, ttl).pipe(
+      Effect.map((url): DownloadOutcome => ({ _tag: "Signed", key, url })),
+      Effect.catchTag(
+        "ObjectNotFound",
+        () => Effect.succeed(unavailable(`${key} not found in the storage of backup "${backupName.right}"`))
+      ),
+      Effect.catchIf(
+        (error) => error._tag === "ObjectStoreError" && !error.retryable,
+        (error) => Effect.succeed(unavailable(`cannot sign ${key}: ${error.message}`))
+      )
     )
-  )
-})
+  }
+)

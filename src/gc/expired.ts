@@ -2,6 +2,9 @@
 // through a DeleteBackupRequest, the same path as `ark backup delete`. One pass is one list of the
 // namespace's backups; the controller runs a pass every period.
 import { DateTime, Effect, Either, Option, Stream } from "effect"
+
+import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { defaultStorageLocation, group, kinds, version } from "../api/index.ts"
 import {
   deleteBackupRequestsGvr,
@@ -12,8 +15,6 @@ import {
   requestedBackup
 } from "../deletion/requests.ts"
 import { listLocations } from "../locations/resolve.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 
 const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
 
@@ -54,10 +55,14 @@ export const collectExpiredBackups = Effect.fn("Gc.collectExpiredBackups")(funct
   if (expired.length === 0) return { requested, skipped } satisfies CollectionPass
 
   const pending = new Set(
-    (yield* listDeleteBackupRequests(namespace)).filter((request) => !isProcessed(request)).map((request) => requestedBackup(request))
+    (yield* listDeleteBackupRequests(namespace)).filter((request) => !isProcessed(request)).map((request) =>
+      requestedBackup(request)
+    )
   )
   const accessModes = new Map(
-    (yield* listLocations(namespace)).map((location) => [location.metadata.name ?? "", field(location, "spec", "accessMode")])
+    (yield* listLocations(namespace)).map((
+      location
+    ) => [location.metadata.name ?? "", field(location, "spec", "accessMode")])
   )
   for (const backup of expired) {
     const name = backup.metadata.name ?? ""
@@ -69,7 +74,9 @@ export const collectExpiredBackups = Effect.fn("Gc.collectExpiredBackups")(funct
       yield* Effect.logInfo(`backup ${name} has expired but its storage location ${location} is ReadOnly: kept`)
       continue
     }
-    const created = yield* kube.create(deleteBackupRequestsGvr, newDeleteBackupRequest(name, namespace)).pipe(Effect.either)
+    const created = yield* kube.create(deleteBackupRequestsGvr, newDeleteBackupRequest(name, namespace)).pipe(
+      Effect.either
+    )
     if (Either.isLeft(created)) {
       skipped.push({ backup: name, reason: created.left.message })
       yield* Effect.logWarning(`cannot request the deletion of expired backup ${name}`, created.left.message)

@@ -3,6 +3,7 @@
 // (namespace, resource and label filters). Annotations replace the spec's hooks for their phase,
 // as in Velero.
 import { Duration, Either, Option } from "effect"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { BackupSpec } from "../api/backup.ts"
 import { parseGoDuration } from "../api/duration.ts"
@@ -62,7 +63,14 @@ export const parseCommand = (value: string): ReadonlyArray<string> => {
 
 const resolve = (
   pod: KubeObject,
-  fields: { name: string; phase: HookPhase; container: string | undefined; command: ReadonlyArray<string>; onError: OnError; timeout: Duration.Duration }
+  fields: {
+    name: string
+    phase: HookPhase
+    container: string | undefined
+    command: ReadonlyArray<string>
+    onError: OnError
+    timeout: Duration.Duration
+  }
 ): PodHook => {
   const containers = podContainers(pod)
   const container = fields.container ?? containers[0] ?? ""
@@ -83,7 +91,9 @@ const fromAnnotations = (pod: KubeObject, phase: HookPhase, warnings: Array<stri
   const onErrorValue = annotations[`${prefix}/on-error`]
   let onError: OnError = "Fail"
   if (onErrorValue === "Continue" || onErrorValue === "Fail") onError = onErrorValue
-  else if (onErrorValue !== undefined) warnings.push(`${prefix}/on-error: "${onErrorValue}" is not Continue or Fail; using Fail`)
+  else if (onErrorValue !== undefined) {
+    warnings.push(`${prefix}/on-error: "${onErrorValue}" is not Continue or Fail; using Fail`)
+  }
   const timeoutValue = annotations[`${prefix}/timeout`]
   let timeout = defaultHookTimeout
   if (timeoutValue !== undefined) {
@@ -102,17 +112,21 @@ const fromAnnotations = (pod: KubeObject, phase: HookPhase, warnings: Array<stri
   }))
 }
 
-const listed = (names: ReadonlyArray<string> | undefined, value: string) => names !== undefined && (names.includes("*") || names.includes(value))
+const listed = (names: ReadonlyArray<string> | undefined, value: string) =>
+  names !== undefined && (names.includes("*") || names.includes(value))
 
 const podResourceNames = ["pods", "pod", "po", "*"]
 
 /** Whether a hooks.resources entry applies to this pod. */
 export const specMatchesPod = (spec: HookSpecs[number], pod: KubeObject): boolean => {
   const namespace = pod.metadata.namespace ?? ""
-  const included = spec.includedNamespaces === undefined || spec.includedNamespaces.length === 0 || listed(spec.includedNamespaces, namespace)
+  const included = spec.includedNamespaces === undefined || spec.includedNamespaces.length === 0 ||
+    listed(spec.includedNamespaces, namespace)
   if (!included || listed(spec.excludedNamespaces, namespace)) return false
   const resources = spec.includedResources
-  if (resources !== undefined && resources.length > 0 && !resources.some((name) => podResourceNames.includes(name))) return false
+  if (resources !== undefined && resources.length > 0 && !resources.some((name) => podResourceNames.includes(name))) {
+    return false
+  }
   if ((spec.excludedResources ?? []).some((name) => podResourceNames.includes(name) && name !== "*")) return false
   if (spec.labelSelector === undefined) return true
   return Either.match(fromLabelSelector(spec.labelSelector), {
@@ -130,7 +144,9 @@ const fromSpecs = (pod: KubeObject, phase: HookPhase, specs: HookSpecs): Readonl
         container: exec.container,
         command: exec.command,
         onError: exec.onError ?? "Fail",
-        timeout: exec.timeout === undefined ? defaultHookTimeout : Option.getOrElse(parseGoDuration(exec.timeout), () => defaultHookTimeout)
+        timeout: exec.timeout === undefined
+          ? defaultHookTimeout
+          : Option.getOrElse(parseGoDuration(exec.timeout), () => defaultHookTimeout)
       })
     )
   )

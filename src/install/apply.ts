@@ -1,14 +1,18 @@
 // Applies what install planned, through the KubeClient: each object is created, or replaced when it
 // exists; CRDs go first and must be Established before anything that needs them. One line per object.
 import { Console, Duration, Effect, Option, Schedule } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { KubeError, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { CliError } from "../cli/errors.ts"
 import { describeObject, resourceOf } from "./resources.ts"
 
 const isEstablished = (crd: KubeObject): boolean => {
-  const status = crd["status"] as { readonly conditions?: ReadonlyArray<{ readonly type?: string; readonly status?: string }> } | undefined
-  return status?.conditions?.some((condition) => condition.type === "Established" && condition.status === "True") === true
+  const status = crd["status"] as {
+    readonly conditions?: ReadonlyArray<{ readonly type?: string; readonly status?: string }>
+  } | undefined
+  return status?.conditions?.some((condition) => condition.type === "Established" && condition.status === "True") ===
+    true
 }
 
 const failure = (object: KubeObject, error: KubeError) =>
@@ -26,13 +30,20 @@ const applyObject = Effect.fn("Install.applyObject")(function*(object: KubeObjec
   const kube = yield* KubeClient
   const resource = resourceOf(object)
   if (Option.isNone(resource)) {
-    return yield* new CliError({ message: `cannot apply ${describeObject(object)}: ark install does not know the kind ${object.apiVersion} ${object.kind}` })
+    return yield* new CliError({
+      message: `cannot apply ${
+        describeObject(object)
+      }: ark install does not know the kind ${object.apiVersion} ${object.kind}`
+    })
   }
   const { gvr } = resource.value
   const name = object.metadata.name ?? ""
   const replace = kube.get(gvr, name, object.metadata.namespace).pipe(
     Effect.flatMap((live) =>
-      kube.update(gvr, { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion ?? "" } })
+      kube.update(gvr, {
+        ...object,
+        metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion ?? "" }
+      })
     ),
     Effect.retry({ while: (error) => error._tag === "KubeConflict", times: 3 }),
     Effect.as("configured")
@@ -56,7 +67,10 @@ const awaitEstablished = Effect.fn("Install.awaitEstablished")(function*(crd: Ku
     Effect.timeoutFail({
       duration: Duration.minutes(1),
       onTimeout: () =>
-        new CliError({ message: `CustomResourceDefinition ${name} is not Established after a minute`, hint: `kubectl describe crd ${name} says why` })
+        new CliError({
+          message: `CustomResourceDefinition ${name} is not Established after a minute`,
+          hint: `kubectl describe crd ${name} says why`
+        })
     })
   )
 })

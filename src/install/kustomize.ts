@@ -5,10 +5,11 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Data, Effect, Either } from "effect"
 import { CORE_SCHEMA, loadAll } from "js-yaml"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { isRecord } from "../kube/json.ts"
-import { applyJsonPatch } from "../kube/patch.ts"
 import type { JsonPatchOperation } from "../kube/patch.ts"
+import { applyJsonPatch } from "../kube/patch.ts"
 import { isNamespaced } from "./resources.ts"
 
 /** A manifest or kustomization that cannot be read or is beyond what install understands. */
@@ -36,8 +37,12 @@ const strings = (value: unknown): value is ReadonlyArray<string> =>
 /** Every YAML document of a file, empty ones dropped (a trailing `---`). */
 export const parseDocuments = (path: string, text: string): Either.Either<ReadonlyArray<unknown>, ManifestError> =>
   Either.try({
-    try: () => loadAll(text, { filename: path, schema: CORE_SCHEMA }).filter((document) => document !== null && document !== undefined),
-    catch: (cause) => new ManifestError({ path, message: `not valid YAML: ${cause instanceof Error ? cause.message : String(cause)}` })
+    try: () =>
+      loadAll(text, { filename: path, schema: CORE_SCHEMA }).filter((document) =>
+        document !== null && document !== undefined
+      ),
+    catch: (cause) =>
+      new ManifestError({ path, message: `not valid YAML: ${cause instanceof Error ? cause.message : String(cause)}` })
   })
 
 const readDocuments = (path: string) =>
@@ -53,7 +58,9 @@ const asKubeObject = (path: string, document: unknown): Either.Either<KubeObject
   isRecord(document) && typeof document["apiVersion"] === "string" && typeof document["kind"] === "string" &&
     isRecord(document["metadata"]) && typeof document["metadata"]["name"] === "string"
     ? Either.right(document as unknown as KubeObject)
-    : Either.left(new ManifestError({ path, message: "every document must be an object with apiVersion, kind and metadata.name" }))
+    : Either.left(
+      new ManifestError({ path, message: "every document must be an object with apiVersion, kind and metadata.name" })
+    )
 
 const parseKustomization = (path: string, document: unknown): Either.Either<Kustomization, ManifestError> => {
   const fail = (message: string) => Either.left(new ManifestError({ path, message }))
@@ -82,7 +89,8 @@ const parseKustomization = (path: string, document: unknown): Either.Either<Kust
 }
 
 const isOperations = (value: unknown): value is ReadonlyArray<JsonPatchOperation> =>
-  Array.isArray(value) && value.every((op) => isRecord(op) && typeof op["op"] === "string" && typeof op["path"] === "string")
+  Array.isArray(value) &&
+  value.every((op) => isRecord(op) && typeof op["op"] === "string" && typeof op["path"] === "string")
 
 /**
  * kustomize's namespace transformer: namespaced objects move to `namespace`, Namespace objects are
@@ -90,7 +98,9 @@ const isOperations = (value: unknown): value is ReadonlyArray<JsonPatchOperation
  */
 export const setNamespace = (objects: ReadonlyArray<KubeObject>, namespace: string): ReadonlyArray<KubeObject> => {
   const serviceAccounts = new Set(
-    objects.filter((object) => object.kind === "ServiceAccount").map((object) => `${object.metadata.namespace ?? ""}/${object.metadata.name ?? ""}`)
+    objects.filter((object) => object.kind === "ServiceAccount").map((object) =>
+      `${object.metadata.namespace ?? ""}/${object.metadata.name ?? ""}`
+    )
   )
   const moveSubject = (subject: unknown): unknown =>
     isRecord(subject) && subject["kind"] === "ServiceAccount" &&
@@ -172,9 +182,13 @@ export const renderKustomization = (
       if (!isOperations(operations)) {
         return yield* new ManifestError({ path: patchPath, message: "a patch must be a list of JSON 6902 operations" })
       }
-      const matches = (object: KubeObject) => object.kind === patch.target.kind && object.metadata.name === patch.target.name
+      const matches = (object: KubeObject) =>
+        object.kind === patch.target.kind && object.metadata.name === patch.target.name
       if (!objects.some(matches)) {
-        return yield* new ManifestError({ path: file, message: `patch ${patch.path} matches no ${patch.target.kind} ${patch.target.name}` })
+        return yield* new ManifestError({
+          path: file,
+          message: `patch ${patch.path} matches no ${patch.target.kind} ${patch.target.name}`
+        })
       }
       const patched: Array<KubeObject> = []
       for (const object of objects) {

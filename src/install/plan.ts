@@ -1,13 +1,14 @@
 // What `ark install` installs: manifests/ (or its restore-only variant) rendered as kustomize
 // renders it, moved to the chosen namespace and image, plus the default BackupStorageLocation and
 // the credentials Secret when asked for. Every flag is checked here, before anything is applied.
+import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Either, Option, Schema } from "effect"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
-import { BackupStorageLocation } from "../api/index.ts"
 import type { BackupStorageProvider } from "../api/index.ts"
+import { BackupStorageLocation } from "../api/index.ts"
 import { backupStorageLocationResource } from "../cli/backup/location.ts"
 import { CliError } from "../cli/errors.ts"
 import { renderKustomization, setImage, setNamespace } from "./kustomize.ts"
@@ -59,17 +60,31 @@ const checkImage = (image: Option.Option<string>): Either.Either<Option.Option<s
     onSome: (reference) =>
       reference !== "" && !/\s/.test(reference)
         ? Either.right(Option.some(reference))
-        : Either.left(new CliError({ message: `invalid --image "${reference}"`, hint: "give an image reference such as registry.example.com/ark:0.1.0" }))
+        : Either.left(
+          new CliError({
+            message: `invalid --image "${reference}"`,
+            hint: "give an image reference such as registry.example.com/ark:0.1.0"
+          })
+        )
   })
 
 /** `--config region=us-east-1,s3ForcePathStyle=true` (the flag may also be repeated). */
-export const parseConfig = (values: ReadonlyArray<string>): Either.Either<Readonly<Record<string, string>>, CliError> => {
+export const parseConfig = (
+  values: ReadonlyArray<string>
+): Either.Either<Readonly<Record<string, string>>, CliError> => {
   const config: Record<string, string> = {}
-  for (const entry of values.flatMap((value) => value.split(",")).map((part) => part.trim()).filter((part) => part !== "")) {
+  for (
+    const entry of values.flatMap((value) => value.split(",")).map((part) => part.trim()).filter((part) => part !== "")
+  ) {
     const eq = entry.indexOf("=")
     const key = eq < 0 ? "" : entry.slice(0, eq).trim()
     if (key === "") {
-      return Either.left(new CliError({ message: `--config: "${entry}" is not key=value`, hint: "for example: --config region=us-east-1,s3ForcePathStyle=true" }))
+      return Either.left(
+        new CliError({
+          message: `--config: "${entry}" is not key=value`,
+          hint: "for example: --config region=us-east-1,s3ForcePathStyle=true"
+        })
+      )
     }
     if (Object.hasOwn(config, key)) return Either.left(new CliError({ message: `--config: ${key} is given twice` }))
     config[key] = entry.slice(eq + 1).trim()
@@ -83,35 +98,67 @@ export const storageLocation = (flags: InstallFlags): Either.Either<Option.Optio
     const config = yield* parseConfig(flags.config)
     if (Option.isNone(flags.bucket)) {
       if (Option.isSome(flags.provider)) {
-        return yield* Either.left(new CliError({ message: "--provider needs --bucket", hint: "for example: ark install --provider aws --bucket ark-backups" }))
+        return yield* Either.left(
+          new CliError({
+            message: "--provider needs --bucket",
+            hint: "for example: ark install --provider aws --bucket ark-backups"
+          })
+        )
       }
       if (Option.isSome(flags.prefix) || Object.keys(config).length > 0) {
-        return yield* Either.left(new CliError({ message: "--prefix and --config describe the backup storage location: they need --bucket and --provider" }))
+        return yield* Either.left(
+          new CliError({
+            message: "--prefix and --config describe the backup storage location: they need --bucket and --provider"
+          })
+        )
       }
       return Option.none()
     }
     const bucket = flags.bucket.value.trim()
     if (Option.isNone(flags.provider)) {
-      return yield* Either.left(new CliError({ message: "--bucket needs --provider", hint: "--provider aws (any S3-compatible store) or --provider filesystem" }))
+      return yield* Either.left(
+        new CliError({
+          message: "--bucket needs --provider",
+          hint: "--provider aws (any S3-compatible store) or --provider filesystem"
+        })
+      )
     }
     const provider = flags.provider.value
     if (!isProvider(provider)) {
-      return yield* Either.left(new CliError({ message: `unknown provider "${provider}"`, hint: "use --provider aws (any S3-compatible store) or --provider filesystem" }))
+      return yield* Either.left(
+        new CliError({
+          message: `unknown provider "${provider}"`,
+          hint: "use --provider aws (any S3-compatible store) or --provider filesystem"
+        })
+      )
     }
-    if (bucket === "") return yield* Either.left(new CliError({ message: "--bucket must not be empty", hint: "name the bucket (a directory, for filesystem)" }))
+    if (bucket === "") {
+      return yield* Either.left(
+        new CliError({ message: "--bucket must not be empty", hint: "name the bucket (a directory, for filesystem)" })
+      )
+    }
     const unknown = Object.keys(config).filter((key) => !knownConfig[provider].includes(key))
     if (unknown.length > 0) {
-      return yield* Either.left(new CliError({
-        message: `--config: ${unknown.join(", ")} is not a setting of provider ${provider}`,
-        hint: `provider ${provider} understands ${knownConfig[provider].join(", ")}`
-      }))
+      return yield* Either.left(
+        new CliError({
+          message: `--config: ${unknown.join(", ")} is not a setting of provider ${provider}`,
+          hint: `provider ${provider} understands ${knownConfig[provider].join(", ")}`
+        })
+      )
     }
     if (provider === "filesystem" && (config["path"] ?? "") === "") {
-      return yield* Either.left(new CliError({ message: "provider filesystem needs --config path=DIR", hint: "DIR is the directory that holds the buckets" }))
+      return yield* Either.left(
+        new CliError({
+          message: "provider filesystem needs --config path=DIR",
+          hint: "DIR is the directory that holds the buckets"
+        })
+      )
     }
     const forcePathStyle = config["s3ForcePathStyle"]
     if (forcePathStyle !== undefined && forcePathStyle !== "true" && forcePathStyle !== "false") {
-      return yield* Either.left(new CliError({ message: `--config: s3ForcePathStyle must be true or false, got "${forcePathStyle}"` }))
+      return yield* Either.left(
+        new CliError({ message: `--config: s3ForcePathStyle must be true or false, got "${forcePathStyle}"` })
+      )
     }
     const location = backupStorageLocationResource({
       name: defaultLocationName,
@@ -147,17 +194,25 @@ export const credentialsSecret = (file: string, namespace: string) =>
     const fs = yield* FileSystem.FileSystem
     const content = yield* fs.readFile(file).pipe(
       Effect.mapError((error) =>
-        new CliError({ message: `cannot read --secret-file ${file}: ${readProblem(error)}`, hint: "pass a readable AWS shared-credentials file" })
+        new CliError({
+          message: `cannot read --secret-file ${file}: ${readProblem(error)}`,
+          hint: "pass a readable AWS shared-credentials file"
+        })
       )
     )
     if (content.length === 0) {
-      return yield* new CliError({ message: `--secret-file ${file} is empty`, hint: "pass an AWS shared-credentials file" })
+      return yield* new CliError({
+        message: `--secret-file ${file} is empty`,
+        hint: "pass an AWS shared-credentials file"
+      })
     }
     const text = new TextDecoder().decode(content)
     if (!hasKey(text, "aws_access_key_id") || !hasKey(text, "aws_secret_access_key")) {
       return yield* new CliError({
-        message: `--secret-file ${file} is not an AWS shared-credentials file: it needs aws_access_key_id and aws_secret_access_key`,
-        hint: "the format of ~/.aws/credentials: a [default] section with aws_access_key_id = … and aws_secret_access_key = …"
+        message:
+          `--secret-file ${file} is not an AWS shared-credentials file: it needs aws_access_key_id and aws_secret_access_key`,
+        hint:
+          "the format of ~/.aws/credentials: a [default] section with aws_access_key_id = … and aws_secret_access_key = …"
       })
     }
     const secret: KubeObject = {
@@ -211,10 +266,16 @@ export const planInstall = Effect.fn("Install.plan")(function*(flags: InstallFla
   const directory = flags.restoreOnly ? path.join(root, "restore-only") : root
   const rendered = yield* renderKustomization(directory).pipe(
     Effect.mapError((error) =>
-      new CliError({ message: `the manifests are broken: ${error.path}: ${error.message}`, hint: "reinstall Ark; manifests/ ships with it" })
+      new CliError({
+        message: `the manifests are broken: ${error.path}: ${error.message}`,
+        hint: "reinstall Ark; manifests/ ships with it"
+      })
     )
   )
   const placed = setNamespace(rendered, namespace)
-  const imaged = Option.match(image, { onNone: () => placed, onSome: (reference) => setImage(placed, serverImageName, reference) })
+  const imaged = Option.match(image, {
+    onNone: () => placed,
+    onSome: (reference) => setImage(placed, serverImageName, reference)
+  })
   return sortForApply([...imaged, ...Option.toArray(secret), ...Option.toArray(location)])
 })

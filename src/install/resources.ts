@@ -2,6 +2,7 @@
 // built-in resources plus Ark's own kinds, so installing needs no discovery (Ark's kinds are not
 // served until their CRDs are Established).
 import { Option } from "effect"
+
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { group, kindList, version } from "../api/index.ts"
 import { builtinResources } from "../kube/builtinResources.ts"
@@ -24,7 +25,9 @@ const apiVersionOf = (gvr: GroupVersionResource) => (gvr.group === "" ? gvr.vers
 
 /** The resource of an object by its apiVersion and kind; None for a kind Ark does not know. */
 export const resourceOf = (object: Pick<KubeObject, "apiVersion" | "kind">): Option.Option<KindResource> =>
-  Option.fromNullable(known.find((entry) => entry.kind === object.kind && apiVersionOf(entry.gvr) === object.apiVersion))
+  Option.fromNullable(
+    known.find((entry) => entry.kind === object.kind && apiVersionOf(entry.gvr) === object.apiVersion)
+  )
 
 /**
  * kustomize's rule: every kind is namespaced unless known to be cluster-scoped, so an unknown

@@ -28,8 +28,14 @@ const group = (groupName: string, version: string, rows: ReadonlyArray<Row>): Ar
 
 export const builtinResources: ReadonlyArray<ApiResource> = [
   ...group("", "v1", [
-    { resource: "namespaces", kind: "Namespace", namespaced: false, shortNames: ["ns"], status: true,
-      verbs: ["create", "delete", "get", "list", "patch", "update", "watch"] },
+    {
+      resource: "namespaces",
+      kind: "Namespace",
+      namespaced: false,
+      shortNames: ["ns"],
+      status: true,
+      verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]
+    },
     { resource: "pods", kind: "Pod", namespaced: true, shortNames: ["po"], status: true },
     { resource: "services", kind: "Service", namespaced: true, shortNames: ["svc"], status: true },
     { resource: "endpoints", kind: "Endpoints", namespaced: true, shortNames: ["ep"] },
@@ -37,12 +43,24 @@ export const builtinResources: ReadonlyArray<ApiResource> = [
     { resource: "secrets", kind: "Secret", namespaced: true },
     { resource: "serviceaccounts", kind: "ServiceAccount", namespaced: true, shortNames: ["sa"] },
     { resource: "persistentvolumes", kind: "PersistentVolume", namespaced: false, shortNames: ["pv"], status: true },
-    { resource: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true, shortNames: ["pvc"], status: true },
+    {
+      resource: "persistentvolumeclaims",
+      kind: "PersistentVolumeClaim",
+      namespaced: true,
+      shortNames: ["pvc"],
+      status: true
+    },
     { resource: "nodes", kind: "Node", namespaced: false, shortNames: ["no"], status: true },
     { resource: "events", kind: "Event", namespaced: true, shortNames: ["ev"] },
     { resource: "limitranges", kind: "LimitRange", namespaced: true, shortNames: ["limits"] },
     { resource: "resourcequotas", kind: "ResourceQuota", namespaced: true, shortNames: ["quota"], status: true },
-    { resource: "replicationcontrollers", kind: "ReplicationController", namespaced: true, shortNames: ["rc"], status: true },
+    {
+      resource: "replicationcontrollers",
+      kind: "ReplicationController",
+      namespaced: true,
+      shortNames: ["rc"],
+      status: true
+    },
     { resource: "podtemplates", kind: "PodTemplate", namespaced: true }
   ]),
   ...group("apps", "v1", [
@@ -69,7 +87,13 @@ export const builtinResources: ReadonlyArray<ApiResource> = [
     { resource: "volumeattachments", kind: "VolumeAttachment", namespaced: false, status: true }
   ]),
   ...group("apiextensions.k8s.io", "v1", [
-    { resource: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], status: true }
+    {
+      resource: "customresourcedefinitions",
+      kind: "CustomResourceDefinition",
+      namespaced: false,
+      shortNames: ["crd", "crds"],
+      status: true
+    }
   ]),
   ...group("coordination.k8s.io", "v1", [{ resource: "leases", kind: "Lease", namespaced: true }]),
   ...group("events.k8s.io", "v1", [{ resource: "events", kind: "Event", namespaced: true, shortNames: ["ev"] }]),
@@ -79,8 +103,19 @@ export const builtinResources: ReadonlyArray<ApiResource> = [
     { resource: "ingressclasses", kind: "IngressClass", namespaced: false }
   ]),
   ...group("policy", "v1", [
-    { resource: "poddisruptionbudgets", kind: "PodDisruptionBudget", namespaced: true, shortNames: ["pdb"], status: true }
+    {
+      resource: "poddisruptionbudgets",
+      kind: "PodDisruptionBudget",
+      namespaced: true,
+      shortNames: ["pdb"],
+      status: true
+    }
   ]),
-  ...group("scheduling.k8s.io", "v1", [{ resource: "priorityclasses", kind: "PriorityClass", namespaced: false, shortNames: ["pc"] }]),
+  ...group("scheduling.k8s.io", "v1", [{
+    resource: "priorityclasses",
+    kind: "PriorityClass",
+    namespaced: false,
+    shortNames: ["pc"]
+  }]),
   ...group("discovery.k8s.io", "v1", [{ resource: "endpointslices", kind: "EndpointSlice", namespaced: true }])
 ]

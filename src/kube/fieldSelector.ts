@@ -70,5 +70,7 @@ export const parseFieldSelector = (selector: string): Either.Either<FieldSelecto
 /** True when every requirement holds; `fields` are the object's selectable fields (absent = ""). */
 export const matchesFields = (selector: FieldSelector, fields: Readonly<Record<string, string>>): boolean =>
   selector.every((requirement) =>
-    requirement.operator === "=" ? (fields[requirement.field] ?? "") === requirement.value : (fields[requirement.field] ?? "") !== requirement.value
+    requirement.operator === "="
+      ? (fields[requirement.field] ?? "") === requirement.value
+      : (fields[requirement.field] ?? "") !== requirement.value
   )

@@ -91,7 +91,8 @@ const tokenize = (input: string): Array<Token> => {
   return tokens
 }
 
-const describe = (token: Token) => token.kind === "identifier" ? `"${token.text}"` : token.kind === "end" ? "end of string" : `'${token.kind}'`
+const describe = (token: Token) =>
+  token.kind === "identifier" ? `"${token.text}"` : token.kind === "end" ? "end of string" : `'${token.kind}'`
 
 /** Parses the string syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, `a>1`, `a<1`; comma = AND. */
 export const parseLabelSelector = (selector: string): Either.Either<Selector, LabelSelectorError> => {
@@ -140,7 +141,9 @@ export const parseLabelSelector = (selector: string): Either.Either<Selector, La
         next()
         const values = parseValueSet()
         if (Either.isLeft(values)) return Either.left(values.left)
-        if (values.right.length === 0) return fail(`for 'in' and 'notin' the set of values of "${first.text}" can't be empty`)
+        if (values.right.length === 0) {
+          return fail(`for 'in' and 'notin' the set of values of "${first.text}" can't be empty`)
+        }
         requirements.push({ key: first.text, operator: operator.text, values: values.right })
       } else if (operator.kind === "=" || operator.kind === "==" || operator.kind === "!=") {
         next()
@@ -258,14 +261,19 @@ export const fromLabelSelector = (labelSelector: LabelSelector): Either.Either<S
       case "Exists":
       case "DoesNotExist":
         if (values.length > 0) return fail(`operator ${expression.operator} on "${expression.key}" takes no values`)
-        requirements.push({ key: expression.key, operator: expression.operator === "Exists" ? "exists" : "!", values: [] })
+        requirements.push({
+          key: expression.key,
+          operator: expression.operator === "Exists" ? "exists" : "!",
+          values: []
+        })
         break
       default:
         return fail(`"${expression.operator}" is not a valid label selector operator`)
     }
   }
   for (const requirement of requirements) {
-    const problem = labelKeyProblem(requirement.key) ?? requirement.values.map(labelValueProblem).find((p) => p !== undefined)
+    const problem = labelKeyProblem(requirement.key) ??
+      requirement.values.map(labelValueProblem).find((p) => p !== undefined)
     if (problem !== undefined) return fail(problem)
   }
   return Either.right(canonical(requirements))

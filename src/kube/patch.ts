@@ -1,8 +1,9 @@
 // RFC 7386 JSON merge patch and RFC 6902 JSON patch over plain JSON values. Pure: inputs are
 // never mutated.
 import { Data, Either } from "effect"
-import { deepClone, deepEqual, isRecord } from "./json.ts"
+
 import type { JsonRecord } from "./json.ts"
+import { deepClone, deepEqual, isRecord } from "./json.ts"
 
 export interface JsonPatchOperation {
   readonly op: string
@@ -54,7 +55,8 @@ const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/
 
 type Step = Either.Either<unknown, { readonly reason: JsonPatchErrorReason; readonly message: string }>
 
-const notFound = (path: string): Step => Either.left({ reason: "PathNotFound", message: `path "${path}" does not exist` })
+const notFound = (path: string): Step =>
+  Either.left({ reason: "PathNotFound", message: `path "${path}" does not exist` })
 
 /** Resolves the value at tokens, or fails with PathNotFound. */
 const resolve = (document: unknown, tokens: ReadonlyArray<string>, path: string): Step => {
@@ -119,7 +121,14 @@ export const applyJsonPatch = (
   for (let index = 0; index < operations.length; index++) {
     const operation = operations[index]!
     const fail = (reason: JsonPatchErrorReason, message: string) =>
-      Either.left(new JsonPatchError({ reason, index, path: operation.path, message: `operation ${index} (${operation.op}): ${message}` }))
+      Either.left(
+        new JsonPatchError({
+          reason,
+          index,
+          path: operation.path,
+          message: `operation ${index} (${operation.op}): ${message}`
+        })
+      )
     if (!VALID_OPS.has(operation.op)) return fail("InvalidOperation", `unknown op "${operation.op}"`)
     const tokens = parsePointer(operation.path)
     if (Either.isLeft(tokens)) return fail("InvalidPointer", tokens.left)
@@ -135,7 +144,9 @@ export const applyJsonPatch = (
         break
       case "replace": {
         const removed = removeAt(current, tokens.right, operation.path)
-        step = Either.isLeft(removed) ? removed : addAt(removed.right, tokens.right, deepClone(operation.value), operation.path)
+        step = Either.isLeft(removed)
+          ? removed
+          : addAt(removed.right, tokens.right, deepClone(operation.value), operation.path)
         break
       }
       case "test": {

@@ -1,8 +1,9 @@
 // Reading BackupStorageLocations from the server namespace, decoded by their Schema.
 import { Data, Effect, Either, Schema, Stream } from "effect"
-import { BackupStorageLocation, formatDecodeError, group, kinds, version } from "../api/index.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { BackupStorageLocation, formatDecodeError, group, kinds, version } from "../api/index.ts"
 
 export const backupStorageLocationsGvr: GroupVersionResource = {
   group,
@@ -32,8 +33,10 @@ export class LocationInvalid extends Data.TaggedError("LocationInvalid")<{
 const decode = Schema.decodeUnknownEither(BackupStorageLocation)
 
 export const decodeLocation = (object: KubeObject): Either.Either<BackupStorageLocation, LocationInvalid> =>
-  Either.mapLeft(decode(object), (error) =>
-    new LocationInvalid({ name: object.metadata.name ?? "", problems: formatDecodeError(error) }))
+  Either.mapLeft(
+    decode(object),
+    (error) => new LocationInvalid({ name: object.metadata.name ?? "", problems: formatDecodeError(error) })
+  )
 
 export const getLocation = Effect.fn("Locations.get")(function*(namespace: string, name: string) {
   const kube = yield* KubeClient

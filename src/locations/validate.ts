@@ -1,9 +1,10 @@
 // Whether a BackupStorageLocation is reachable: its store can be built and its prefix listed.
 import { DateTime, Duration, Effect } from "effect"
-import type { BackupStorageLocation, LocationPhase } from "../api/index.ts"
-import { toTimestamp } from "../api/index.ts"
+
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import type { BackupStorageLocation, LocationPhase } from "../api/index.ts"
+import { toTimestamp } from "../api/index.ts"
 import { backupStorageLocationsGvr } from "./resolve.ts"
 
 export interface LocationCheck {
@@ -29,7 +30,10 @@ export const checkLocation = Effect.fn("Locations.check")(function*(location: Ba
       onTimeout: () => ({ message: `listing timed out after ${Duration.format(LIST_TIMEOUT)}` })
     }),
     Effect.match({
-      onFailure: (error): LocationCheck => ({ phase: "Unavailable", message: `${describeStore(location)}: ${error.message}` }),
+      onFailure: (error): LocationCheck => ({
+        phase: "Unavailable",
+        message: `${describeStore(location)}: ${error.message}`
+      }),
       onSuccess: (): LocationCheck => ({ phase: "Available", message: `${describeStore(location)} is reachable` })
     })
   )
@@ -43,7 +47,10 @@ export const validateLocation = Effect.fn("Locations.validate")(function*(locati
   yield* kube.patchStatus(
     backupStorageLocationsGvr,
     location.metadata.name ?? "",
-    { type: "merge", body: { status: { phase: check.phase, message: check.message, lastValidationTime: toTimestamp(now) } } },
+    {
+      type: "merge",
+      body: { status: { phase: check.phase, message: check.message, lastValidationTime: toTimestamp(now) } }
+    },
     location.metadata.namespace
   )
   return check

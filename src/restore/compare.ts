@@ -1,12 +1,14 @@
 // Live object vs the object the restore wants (both through `comparable`): a short diff for
 // people, and the merge patch that turns one into the other for policy `update`.
-import { deepEqual, isRecord } from "../kube/json.ts"
 import type { JsonRecord } from "../kube/json.ts"
+import { deepEqual, isRecord } from "../kube/json.ts"
 
 export const defaultDiffLines = 10
 const VALUE_LIMIT = 60
 
-const segment = (key: string): string => (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`)
+const segment = (
+  key: string
+): string => (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`)
 
 const show = (value: unknown): string => {
   if (value === undefined) return "(none)"

@@ -2,20 +2,21 @@
 // with it — create, leave alone (exists, identical), conflict (exists, differs; with a short diff)
 // or skip (with why). Reads only: discovery and gets, never a write.
 import { Effect, Either, Option, Order, Stream } from "effect"
+
+import type { Discovery } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
 import { parseEntryPath } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
 import { diffLines } from "./compare.ts"
+import { parseEntryObject, resolveTarget, targetName } from "./item.ts"
 import type { PlannedItem } from "./plan.ts"
 import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
-import type { RestoreContext } from "./transforms.ts"
-import { comparable, transformItem } from "./transforms.ts"
-import { parseEntryObject, resolveTarget, targetName } from "./item.ts"
 import type { Prepared } from "./prepare.ts"
 import { backupEntries, contextOf, failedBecause, planFromBackup, prepareRestore, RestoreFailed } from "./prepare.ts"
-import type { Discovery } from "../../services/KubeClient.ts"
+import type { RestoreContext } from "./transforms.ts"
+import { comparable, transformItem } from "./transforms.ts"
 
 /** What a restore would do, writing nothing: one entry per object in the backup that the filters select. */
 export interface DryRunEntry {
@@ -39,7 +40,11 @@ interface PreviewEnv {
   readonly definedByBackup: ReadonlySet<string>
 }
 
-const entryFor = (context: RestoreContext, item: PlannedItem, fields: Pick<DryRunEntry, "action" | "reason" | "diff">): DryRunEntry => {
+const entryFor = (
+  context: RestoreContext,
+  item: PlannedItem,
+  fields: Pick<DryRunEntry, "action" | "reason" | "diff">
+): DryRunEntry => {
   const target = targetName(context, item)
   return {
     resource: item.groupResource,
@@ -50,30 +55,34 @@ const entryFor = (context: RestoreContext, item: PlannedItem, fields: Pick<DryRu
 }
 
 /** What restoring this item would do against the cluster as it is now. */
-const previewItem = Effect.fn("Restore.previewItem")(function*(env: PreviewEnv, item: PlannedItem, entry: ArchiveEntry) {
-  const kube = yield* KubeClient
-  const object = parseEntryObject(entry)
-  if (Either.isLeft(object)) return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${object.left}` })
-  const target = resolveTarget(env.discovery, env.context, item, object.right)
-  if (Either.isLeft(target)) {
-    return env.definedByBackup.has(item.groupResource)
-      ? entryFor(env.context, item, { action: "create", reason: "its CustomResourceDefinition is restored first" })
-      : entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${target.left}` })
+const previewItem = Effect.fn("Restore.previewItem")(
+  function*(env: PreviewEnv, item: PlannedItem, entry: ArchiveEntry) {
+    const kube = yield* KubeClient
+    const object = parseEntryObject(entry)
+    if (Either.isLeft(object)) {
+      return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${object.left}` })
+    }
+    const target = resolveTarget(env.discovery, env.context, item, object.right)
+    if (Either.isLeft(target)) {
+      return env.definedByBackup.has(item.groupResource)
+        ? entryFor(env.context, item, { action: "create", reason: "its CustomResourceDefinition is restored first" })
+        : entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${target.left}` })
+    }
+    const live = yield* kube.get(target.right.gvr, target.right.name, target.right.namespace).pipe(
+      Effect.map((object) => Option.some(object)),
+      Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none())),
+      Effect.mapError(failedBecause(`reading ${item.groupResource} ${target.right.name} failed`))
+    )
+    if (Option.isNone(live)) return entryFor(env.context, item, { action: "create" })
+    const desired = transformItem(item.groupResource, object.right, env.context)
+    const diff = diffLines(comparable(item.groupResource, live.value), comparable(item.groupResource, desired))
+    if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged" })
+    const reason = env.policy === "update"
+      ? "exists and differs: would be updated to the backup's state"
+      : "exists and differs: would be left as is (existingResourcePolicy none)"
+    return entryFor(env.context, item, { action: "conflict", reason, diff })
   }
-  const live = yield* kube.get(target.right.gvr, target.right.name, target.right.namespace).pipe(
-    Effect.map((object) => Option.some(object)),
-    Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none())),
-    Effect.mapError(failedBecause(`reading ${item.groupResource} ${target.right.name} failed`))
-  )
-  if (Option.isNone(live)) return entryFor(env.context, item, { action: "create" })
-  const desired = transformItem(item.groupResource, object.right, env.context)
-  const diff = diffLines(comparable(item.groupResource, live.value), comparable(item.groupResource, desired))
-  if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged" })
-  const reason = env.policy === "update"
-    ? "exists and differs: would be updated to the backup's state"
-    : "exists and differs: would be left as is (existingResourcePolicy none)"
-  return entryFor(env.context, item, { action: "conflict", reason, diff })
-})
+)
 
 const byTarget = Order.combineAll<DryRunEntry>([
   Order.mapInput(Order.string, (entry) => entry.resource),
@@ -86,16 +95,29 @@ const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepare
   const plan = yield* planFromBackup(prepared.backup, prepared.selection)
   const levels = itemsToRestore(plan)
   const definedByBackup = new Set((levels.get(crdLevel) ?? []).map((crd) => crd.name))
-  const env: PreviewEnv = { context, discovery: prepared.discovery, policy: restore.spec.existingResourcePolicy, definedByBackup }
+  const env: PreviewEnv = {
+    context,
+    discovery: prepared.discovery,
+    policy: restore.spec.existingResourcePolicy,
+    definedByBackup
+  }
   const entries: Array<DryRunEntry> = []
   for (const item of plan.items) {
-    if (item.selected && item.skip !== undefined) entries.push(entryFor(context, item, { action: "skip", reason: item.skip }))
+    if (item.selected && item.skip !== undefined) {
+      entries.push(entryFor(context, item, { action: "skip", reason: item.skip }))
+    }
   }
   for (const invalid of plan.invalid) {
     const location = parseEntryPath(invalid.path)
     if (Either.isRight(location) && location.right._tag === "Resource") {
       const { groupResource, namespace, name } = location.right
-      entries.push({ resource: groupResource, ...(namespace === undefined ? {} : { namespace }), name, action: "skip", reason: `cannot be restored: ${invalid.reason}` })
+      entries.push({
+        resource: groupResource,
+        ...(namespace === undefined ? {} : { namespace }),
+        name,
+        action: "skip",
+        reason: `cannot be restored: ${invalid.reason}`
+      })
     }
   }
   const planned: Array<DryRunEntry> = []
@@ -116,6 +138,8 @@ const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepare
 /** Lists what `runRestore` would do; fails when the restore is invalid or the backup unreadable. */
 export const dryRunRestore = Effect.fn("Restore.dryRun")(function*(restore: Restore, backup: Backup) {
   const prepared = yield* prepareRestore(restore, Option.some(backup))
-  if (Either.isLeft(prepared)) return yield* new RestoreFailed({ reason: `invalid restore: ${prepared.left.join("; ")}` })
+  if (Either.isLeft(prepared)) {
+    return yield* new RestoreFailed({ reason: `invalid restore: ${prepared.left.join("; ")}` })
+  }
   return yield* preview(restore, prepared.right)
 })

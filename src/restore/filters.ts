@@ -1,6 +1,7 @@
 // A Restore's filters over a backup's contents, built from the backup side's filter logic so a
 // restore filter and a backup filter mean the same thing (the "filters commute" law).
 import { Either } from "effect"
+
 import type { ApiResource } from "../../services/KubeClient.ts"
 import type { RestoreSpec } from "../api/restore.ts"
 import { groupResource } from "../archive/layout.ts"

@@ -2,6 +2,7 @@
 // exists, create; when it already exists compare, then leave it (policy none) or patch it to the
 // backup's state (policy update). Never fails: every outcome is a value the run tallies.
 import { Data, Duration, Effect, Either, Schedule } from "effect"
+
 import type { Discovery, GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { backupNameLabel, restoreNameLabel } from "../api/index.ts"
@@ -13,8 +14,8 @@ import { isRecord } from "../kube/json.ts"
 import { diffLines, mergePatchBetween } from "./compare.ts"
 import type { PlannedItem } from "./plan.ts"
 import type { RestoreContext } from "./transforms.ts"
-import type { PersistentVolumeRestorer } from "./volumes.ts"
 import { comparable, targetNamespace, transformItem } from "./transforms.ts"
+import type { PersistentVolumeRestorer } from "./volumes.ts"
 
 export type ItemOutcome =
   | { readonly _tag: "Created"; readonly note?: string }
@@ -43,7 +44,11 @@ export interface Target {
 }
 
 export const NAMESPACES: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
-export const CRDS: GroupVersionResource = { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" }
+export const CRDS: GroupVersionResource = {
+  group: "apiextensions.k8s.io",
+  version: "v1",
+  resource: "customresourcedefinitions"
+}
 
 /** The target namespace and name, after mapping (a Namespace's own name is mapped too). */
 export const targetName = (context: RestoreContext, item: PlannedItem) => ({
@@ -62,7 +67,11 @@ export const resolveTarget = (
   const served = discovery.resources.find((candidate) => candidate.group === group && candidate.resource === resource)
   if (served === undefined) return Either.left(`the cluster serves no ${item.groupResource}`)
   if (served.namespaced !== (item.namespace !== undefined)) {
-    return Either.left(`${item.groupResource} is ${served.namespaced ? "namespaced" : "cluster-scoped"} in the cluster but not in the backup`)
+    return Either.left(
+      `${item.groupResource} is ${
+        served.namespaced ? "namespaced" : "cluster-scoped"
+      } in the cluster but not in the backup`
+    )
   }
   const slash = object.apiVersion.indexOf("/")
   const objectGroup = slash < 0 ? "" : object.apiVersion.slice(0, slash)
@@ -71,7 +80,10 @@ export const resolveTarget = (
 }
 
 export const parseEntryObject = (entry: ArchiveEntry): Either.Either<KubeObject, string> =>
-  Either.mapBoth(entryJson(entry), { onLeft: (error) => error.reason, onRight: (json) => json as unknown as KubeObject })
+  Either.mapBoth(entryJson(entry), {
+    onLeft: (error) => error.reason,
+    onRight: (json) => json as unknown as KubeObject
+  })
 
 const failed = (message: string): ItemOutcome => ({ _tag: "Failed", message })
 
@@ -82,10 +94,16 @@ export const ensureNamespace = Effect.fn("Restore.ensureNamespace")(function*(en
   const plain: KubeObject = {
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: namespace, labels: { [restoreNameLabel]: env.context.restoreName, [backupNameLabel]: env.context.backupName } }
+    metadata: {
+      name: namespace,
+      labels: { [restoreNameLabel]: env.context.restoreName, [backupNameLabel]: env.context.backupName }
+    }
   }
   yield* kube.get(NAMESPACES, namespace).pipe(
-    Effect.catchTag("KubeNotFound", () => kube.create(NAMESPACES, plain).pipe(Effect.catchTag("KubeAlreadyExists", () => Effect.void)))
+    Effect.catchTag(
+      "KubeNotFound",
+      () => kube.create(NAMESPACES, plain).pipe(Effect.catchTag("KubeAlreadyExists", () => Effect.void))
+    )
   )
   env.namespaces.add(namespace)
 })
@@ -93,25 +111,34 @@ export const ensureNamespace = Effect.fn("Restore.ensureNamespace")(function*(en
 const kubeMessage = (error: KubeError) => error.message
 
 /** The live object exists: compare, then keep or patch it. */
-const reconcileExisting = Effect.fn("Restore.reconcileExisting")(function*(env: ItemEnv, item: PlannedItem, target: Target, desired: KubeObject) {
-  const kube = yield* KubeClient
-  const live = yield* kube.get(target.gvr, target.name, target.namespace).pipe(Effect.either)
-  if (Either.isLeft(live)) return failed(`exists but cannot be read: ${kubeMessage(live.left)}`)
-  const have = comparable(item.groupResource, live.right)
-  const want = comparable(item.groupResource, desired)
-  const diff = diffLines(have, want)
-  if (diff.length === 0) return { _tag: "Unchanged" } satisfies ItemOutcome
-  if (env.policy === "none") return { _tag: "Differs", diff } satisfies ItemOutcome
-  const body = mergePatchBetween(have, want)
-  const metadata = isRecord(body["metadata"]) ? body["metadata"] : {}
-  const labels = isRecord(metadata["labels"]) ? metadata["labels"] : {}
-  const patch = {
-    ...body,
-    metadata: { ...metadata, labels: { ...labels, [restoreNameLabel]: env.context.restoreName, [backupNameLabel]: env.context.backupName } }
+const reconcileExisting = Effect.fn("Restore.reconcileExisting")(
+  function*(env: ItemEnv, item: PlannedItem, target: Target, desired: KubeObject) {
+    const kube = yield* KubeClient
+    const live = yield* kube.get(target.gvr, target.name, target.namespace).pipe(Effect.either)
+    if (Either.isLeft(live)) return failed(`exists but cannot be read: ${kubeMessage(live.left)}`)
+    const have = comparable(item.groupResource, live.right)
+    const want = comparable(item.groupResource, desired)
+    const diff = diffLines(have, want)
+    if (diff.length === 0) return { _tag: "Unchanged" } satisfies ItemOutcome
+    if (env.policy === "none") return { _tag: "Differs", diff } satisfies ItemOutcome
+    const body = mergePatchBetween(have, want)
+    const metadata = isRecord(body["metadata"]) ? body["metadata"] : {}
+    const labels = isRecord(metadata["labels"]) ? metadata["labels"] : {}
+    const patch = {
+      ...body,
+      metadata: {
+        ...metadata,
+        labels: { ...labels, [restoreNameLabel]: env.context.restoreName, [backupNameLabel]: env.context.backupName }
+      }
+    }
+    const patched = yield* kube.patch(target.gvr, target.name, { type: "merge", body: patch }, target.namespace).pipe(
+      Effect.either
+    )
+    return Either.isLeft(patched)
+      ? failed(`exists and differs; updating it failed: ${kubeMessage(patched.left)}`)
+      : { _tag: "Updated", diff } satisfies ItemOutcome
   }
-  const patched = yield* kube.patch(target.gvr, target.name, { type: "merge", body: patch }, target.namespace).pipe(Effect.either)
-  return Either.isLeft(patched) ? failed(`exists and differs; updating it failed: ${kubeMessage(patched.left)}`) : { _tag: "Updated", diff } satisfies ItemOutcome
-})
+)
 
 /**
  * Restores one planned item from its tarball entry. Untraced on purpose: a span per item cost a
@@ -132,12 +159,16 @@ export const restoreItem = Effect.fnUntraced(function*(env: ItemEnv, item: Plann
   const desired = decision.object
   if (target.right.namespace !== undefined && !env.namespaces.has(target.right.namespace)) {
     const ensured = yield* ensureNamespace(env, target.right.namespace).pipe(Effect.either)
-    if (Either.isLeft(ensured)) return failed(`namespace ${target.right.namespace} could not be created: ${kubeMessage(ensured.left)}`)
+    if (Either.isLeft(ensured)) {
+      return failed(`namespace ${target.right.namespace} could not be created: ${kubeMessage(ensured.left)}`)
+    }
   }
   const created = yield* kube.create(target.right.gvr, desired).pipe(Effect.either)
   if (Either.isRight(created)) {
     if (item.groupResource === "namespaces") env.namespaces.add(target.right.name)
-    return (decision.note === undefined ? { _tag: "Created" } : { _tag: "Created", note: decision.note }) satisfies ItemOutcome
+    return (decision.note === undefined
+      ? { _tag: "Created" }
+      : { _tag: "Created", note: decision.note }) satisfies ItemOutcome
   }
   if (created.left._tag !== "KubeAlreadyExists") return failed(kubeMessage(created.left))
   const outcome = yield* reconcileExisting(env, item, target.right, desired)
@@ -154,19 +185,23 @@ export class CrdNotEstablished extends Data.TaggedError("CrdNotEstablished")<{ r
 const isEstablished = (crd: KubeObject): boolean => {
   const status = crd["status"]
   const conditions = isRecord(status) && Array.isArray(status["conditions"]) ? status["conditions"] : []
-  return conditions.some((condition: unknown) => isRecord(condition) && condition["type"] === "Established" && condition["status"] === "True")
+  return conditions.some((condition: unknown) =>
+    isRecord(condition) && condition["type"] === "Established" && condition["status"] === "True"
+  )
 }
 
 export const defaultEstablishTimeout = Duration.seconds(60)
 
 /** Polls the CRD until its Established condition is True; the API serves its resources only then. */
-export const waitEstablished = Effect.fn("Restore.waitEstablished")(function*(name: string, timeout: Duration.DurationInput = defaultEstablishTimeout) {
-  const kube = yield* KubeClient
-  const check = kube.get(CRDS, name).pipe(
-    Effect.flatMap((crd) => (isEstablished(crd) ? Effect.void : Effect.fail(new CrdNotEstablished({ name }))))
-  )
-  yield* check.pipe(
-    Effect.retry(Schedule.spaced(Duration.millis(250))),
-    Effect.timeoutFail({ duration: timeout, onTimeout: () => new CrdNotEstablished({ name }) })
-  )
-})
+export const waitEstablished = Effect.fn("Restore.waitEstablished")(
+  function*(name: string, timeout: Duration.DurationInput = defaultEstablishTimeout) {
+    const kube = yield* KubeClient
+    const check = kube.get(CRDS, name).pipe(
+      Effect.flatMap((crd) => (isEstablished(crd) ? Effect.void : Effect.fail(new CrdNotEstablished({ name }))))
+    )
+    yield* check.pipe(
+      Effect.retry(Schedule.spaced(Duration.millis(250))),
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new CrdNotEstablished({ name }) })
+    )
+  }
+)

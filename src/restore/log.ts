@@ -1,6 +1,7 @@
 // The restore's log (JSON lines, capped like the backup's). Results reuse the backup's
 // warnings/errors-by-namespace shape (makeBackupResults).
 import { Clock, DateTime, Effect } from "effect"
+
 import { toTimestamp } from "../api/common.ts"
 import type { Level, Where } from "../backup/log.ts"
 import { defaultLogLineLimit } from "../backup/log.ts"
@@ -25,7 +26,9 @@ export const makeRestoreLog = (restore: string, limit: number = defaultLogLineLi
     )
   const lines = Clock.currentTimeMillis.pipe(
     Effect.map((millis) =>
-      dropped === 0 ? [...kept] : [...kept, line(millis, "warning", `${dropped} further log lines were dropped (limit ${limit})`, {})]
+      dropped === 0
+        ? [...kept]
+        : [...kept, line(millis, "warning", `${dropped} further log lines were dropped (limit ${limit})`, {})]
     )
   )
   return { write, lines }

@@ -3,10 +3,11 @@
 // decisions that need the whole backup: cluster-scoped objects pulled in by selected ones, and
 // objects whose controller owner is restored (the owner recreates them).
 import { Effect, Either, Stream } from "effect"
+
 import type { ApiResource, KubeObject } from "../../services/KubeClient.ts"
+import { parseGroupResource } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
 import { entryJson } from "../archive/reader.ts"
-import { parseGroupResource } from "../archive/layout.ts"
 import type { Related } from "../backup/select.ts"
 import { includeObject, makeRelated, recordIncluded } from "../backup/select.ts"
 import type { RestoreSelection } from "./filters.ts"
@@ -77,16 +78,34 @@ export const itemsToRestore = (plan: RestorePlan): ReadonlyMap<number, ReadonlyA
 /** What `includeObject` reads of a resource: its names and scope. */
 const resourceOf = (groupResourceName: string, namespaced: boolean, kind: string): ApiResource => {
   const { group, resource } = parseGroupResource(groupResourceName)
-  return { group, version: "", resource, kind, namespaced, verbs: [], shortNames: [], singularName: "", statusSubresource: false }
+  return {
+    group,
+    version: "",
+    resource,
+    kind,
+    namespaced,
+    verbs: [],
+    shortNames: [],
+    singularName: "",
+    statusSubresource: false
+  }
 }
 
 /** Why the object at this path cannot be restored as it stands, or undefined. */
 const mismatch = (object: KubeObject, namespace: string | undefined, name: string): string | undefined => {
   const actualNamespace = object.metadata.namespace ?? ""
-  if ((object.metadata.name ?? "") !== name) return `the object is named "${object.metadata.name ?? ""}", not "${name}" as its path says`
-  if (namespace !== undefined && actualNamespace !== namespace) return `the object's namespace "${actualNamespace}" differs from its path's "${namespace}"`
-  if (namespace === undefined && actualNamespace !== "") return `a cluster-scoped path holds an object in namespace "${actualNamespace}"`
-  if (typeof object.kind !== "string" || object.kind === "" || typeof object.apiVersion !== "string") return "the object has no kind or apiVersion"
+  if ((object.metadata.name ?? "") !== name) {
+    return `the object is named "${object.metadata.name ?? ""}", not "${name}" as its path says`
+  }
+  if (namespace !== undefined && actualNamespace !== namespace) {
+    return `the object's namespace "${actualNamespace}" differs from its path's "${namespace}"`
+  }
+  if (namespace === undefined && actualNamespace !== "") {
+    return `a cluster-scoped path holds an object in namespace "${actualNamespace}"`
+  }
+  if (typeof object.kind !== "string" || object.kind === "" || typeof object.apiVersion !== "string") {
+    return "the object has no kind or apiVersion"
+  }
   return undefined
 }
 
@@ -143,7 +162,11 @@ const indexEntry = (state: PassState, selection: RestoreSelection, entry: Archiv
 const selectClusterScoped = (state: PassState, selection: RestoreSelection): void => {
   for (const item of state.items) {
     if (item.namespace !== undefined) continue
-    const object: KubeObject = { apiVersion: "", kind: item.kind, metadata: { name: item.name, labels: item.labels ?? {} } }
+    const object: KubeObject = {
+      apiVersion: "",
+      kind: item.kind,
+      metadata: { name: item.name, labels: item.labels ?? {} }
+    }
     item.selected = resourceIncluded(selection.resources, item.groupResource) &&
       includeObject(selection.filters, state.related, resourceOf(item.groupResource, false, item.kind), object)
   }

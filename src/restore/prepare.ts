@@ -1,6 +1,7 @@
 // What the restore and its dry run share: discovery, validation, the plan from one pass over the
 // tarball, and re-reading the tarball's entries level by level.
 import { Data, Effect, Either, Option, Stream } from "effect"
+
 import type { Discovery } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
@@ -21,7 +22,8 @@ export class RestoreFailed extends Data.TaggedError("RestoreFailed")<{ readonly 
   }
 }
 
-export const failedBecause = (prefix: string) => (error: { readonly message: string }) => new RestoreFailed({ reason: `${prefix}: ${error.message}` })
+export const failedBecause = (prefix: string) => (error: { readonly message: string }) =>
+  new RestoreFailed({ reason: `${prefix}: ${error.message}` })
 
 export const contextOf = (restore: Restore, backup: Backup): RestoreContext => ({
   restoreName: restore.metadata.name ?? "",
@@ -59,16 +61,23 @@ export interface Prepared {
 }
 
 /** Reads the plan and checks the format version. */
-export const planFromBackup = Effect.fn("Restore.planFromBackup")(function*(backup: Backup, selection: RestoreSelection) {
-  const store = yield* ObjectStore
-  const tarball = backupKeys(backup.metadata.name ?? "").tarball
-  const present = yield* store.exists(tarball).pipe(Effect.mapError(failedBecause("storage unavailable")))
-  if (!present) return yield* new RestoreFailed({ reason: `the backup's tarball ${tarball} is missing from the storage location` })
-  const plan = yield* planRestore(backupEntries(backup.metadata.name ?? ""), selection)
-  const major = plan.formatVersion?.split(".")[0]
-  if (major !== undefined && major !== "1") {
-    return yield* new RestoreFailed({ reason: `the backup's format version ${plan.formatVersion} is not supported (expected 1.x)` })
+export const planFromBackup = Effect.fn("Restore.planFromBackup")(
+  function*(backup: Backup, selection: RestoreSelection) {
+    const store = yield* ObjectStore
+    const tarball = backupKeys(backup.metadata.name ?? "").tarball
+    const present = yield* store.exists(tarball).pipe(Effect.mapError(failedBecause("storage unavailable")))
+    if (!present) {
+      return yield* new RestoreFailed({
+        reason: `the backup's tarball ${tarball} is missing from the storage location`
+      })
+    }
+    const plan = yield* planRestore(backupEntries(backup.metadata.name ?? ""), selection)
+    const major = plan.formatVersion?.split(".")[0]
+    if (major !== undefined && major !== "1") {
+      return yield* new RestoreFailed({
+        reason: `the backup's format version ${plan.formatVersion} is not supported (expected 1.x)`
+      })
+    }
+    return plan
   }
-  return plan
-})
-
+)

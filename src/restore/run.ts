@@ -7,7 +7,9 @@
 // re-reads the tarball from the ObjectStore and only parses its own entries. Re-reading costs a
 // gunzip per level (about ten at most) but needs no local disk, which the server's pod may not
 // have, and a corrupt or hostile archive fails the plan pass before anything is created.
-import { Clock, DateTime, Effect, Either, Option, Stream } from "effect"
+import type { Option } from "effect"
+import { Clock, DateTime, Effect, Either, Stream } from "effect"
+
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../api/backup.ts"
@@ -17,6 +19,7 @@ import { gzipText } from "../archive/gzip.ts"
 import { parseEntryPath, restoreKeys } from "../archive/layout.ts"
 import type { BackupResults, Where } from "../backup/log.ts"
 import { makeBackupResults } from "../backup/log.ts"
+import { readSnapshotRecords } from "../volumes/records.ts"
 import type { ItemEnv, ItemOutcome } from "./item.ts"
 import { restoreItem, targetName, waitEstablished } from "./item.ts"
 import type { RestoreLog } from "./log.ts"
@@ -27,16 +30,17 @@ import { backupEntries, contextOf, failedBecause, planFromBackup, prepareRestore
 import type { RestoreContext } from "./transforms.ts"
 import type { RestoreVolumeServices } from "./volumes.ts"
 import { persistentVolumeRestorer } from "./volumes.ts"
-import { readSnapshotRecords } from "../volumes/records.ts"
 
-export { validateRestore } from "./validate.ts"
-export { RestoreFailed } from "./prepare.ts"
 export type { DryRunEntry } from "./dryRun.ts"
 export { dryRunRestore } from "./dryRun.ts"
+export { RestoreFailed } from "./prepare.ts"
+export { validateRestore } from "./validate.ts"
 
 export interface RestoreDeps {
   /** Called as items are restored; a controller patches status now and then. */
-  readonly onProgress?: (progress: { readonly totalItems: number; readonly itemsRestored: number }) => Effect.Effect<void>
+  readonly onProgress?: (
+    progress: { readonly totalItems: number; readonly itemsRestored: number }
+  ) => Effect.Effect<void>
   /** Items of one priority level created at once (default 16). */
   readonly concurrency?: number
   readonly logLineLimit?: number
@@ -64,7 +68,10 @@ export interface RestoreRun {
 
 const timestamp = (millis: number) => toTimestamp(DateTime.unsafeMake(millis))
 
-const withStatus = (restore: Restore, status: RestoreStatus): Restore => ({ ...restore, status: { ...restore.status, ...status } })
+const withStatus = (restore: Restore, status: RestoreStatus): Restore => ({
+  ...restore,
+  status: { ...restore.status, ...status }
+})
 
 interface RunState {
   readonly counts: { -readonly [K in keyof RestoreCounts]: number }
@@ -81,7 +88,13 @@ const whereOf = (context: RestoreContext, item: PlannedItem): Where => {
     : { resource: item.groupResource, namespace: target.namespace, name: target.name }
 }
 
-const recordOutcome = (state: RunState, context: RestoreContext, deps: RestoreDeps, item: PlannedItem, outcome: ItemOutcome) =>
+const recordOutcome = (
+  state: RunState,
+  context: RestoreContext,
+  deps: RestoreDeps,
+  item: PlannedItem,
+  outcome: ItemOutcome
+) =>
   Effect.gen(function*() {
     const where = whereOf(context, item)
     switch (outcome._tag) {
@@ -99,11 +112,17 @@ const recordOutcome = (state: RunState, context: RestoreContext, deps: RestoreDe
         break
       case "Updated":
         state.counts.updated += 1
-        yield* state.log.write("info", `existed and differed; updated to the backup's state (${outcome.diff.join("; ")})`, where)
+        yield* state.log.write(
+          "info",
+          `existed and differed; updated to the backup's state (${outcome.diff.join("; ")})`,
+          where
+        )
         break
       case "Differs": {
         state.counts.differs += 1
-        const message = `exists and differs from the backup; left as is (existingResourcePolicy none): ${outcome.diff.join("; ")}`
+        const message = `exists and differs from the backup; left as is (existingResourcePolicy none): ${
+          outcome.diff.join("; ")
+        }`
         state.results.add("warnings", message, where)
         yield* state.log.write("warning", message, where)
         break
@@ -115,11 +134,19 @@ const recordOutcome = (state: RunState, context: RestoreContext, deps: RestoreDe
         break
     }
     state.itemsRestored += 1
-    if (deps.onProgress !== undefined) yield* deps.onProgress({ totalItems: state.totalItems, itemsRestored: state.itemsRestored })
+    if (deps.onProgress !== undefined) {
+      yield* deps.onProgress({ totalItems: state.totalItems, itemsRestored: state.itemsRestored })
+    }
   })
 
 /** One level: a streaming pass over the tarball restoring that level's entries, `concurrency` at a time. */
-const restoreLevel = (env: ItemEnv, state: RunState, deps: RestoreDeps, backupName: string, items: ReadonlyArray<PlannedItem>) =>
+const restoreLevel = (
+  env: ItemEnv,
+  state: RunState,
+  deps: RestoreDeps,
+  backupName: string,
+  items: ReadonlyArray<PlannedItem>
+) =>
   Effect.gen(function*() {
     const byPath = new Map(items.map((item) => [item.path, item]))
     const existing: Array<PlannedItem> = []
@@ -130,7 +157,9 @@ const restoreLevel = (env: ItemEnv, state: RunState, deps: RestoreDeps, backupNa
         // A duplicate entry path is restored once.
         byPath.delete(entry.path)
         return restoreItem(env, item, entry).pipe(
-          Effect.tap((outcome) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() => void existing.push(item)))),
+          Effect.tap((outcome) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() =>
+            void existing.push(item)
+          ))),
           Effect.flatMap((outcome) => recordOutcome(state, env.context, deps, item, outcome))
         )
       }, { concurrency: deps.concurrency ?? defaultConcurrency, unordered: true }),
@@ -140,26 +169,34 @@ const restoreLevel = (env: ItemEnv, state: RunState, deps: RestoreDeps, backupNa
   }).pipe(Effect.withSpan("Restore.level", { attributes: { items: items.length } }))
 
 /** After the CRDs: wait until each is Established, then rediscover so custom resources resolve. */
-const settleCrds = Effect.fn("Restore.settleCrds")(function*(env: ItemEnv, state: RunState, crds: ReadonlyArray<PlannedItem>) {
-  const kube = yield* KubeClient
-  yield* Effect.forEach(crds, (crd) =>
-    waitEstablished(crd.name).pipe(
-      Effect.catchAll((error) =>
-        Effect.gen(function*() {
-          const message = `not usable: ${error.message}`
-          state.results.add("errors", message, { resource: crd.groupResource, name: crd.name })
-          yield* state.log.write("error", message, { resource: crd.groupResource, name: crd.name })
-        })
-      )
-    ), { concurrency: 8, discard: true })
-  env.discovery.current = yield* kube.discover.pipe(Effect.mapError(failedBecause("rediscovery after restoring the CRDs failed")))
-})
+const settleCrds = Effect.fn("Restore.settleCrds")(
+  function*(env: ItemEnv, state: RunState, crds: ReadonlyArray<PlannedItem>) {
+    const kube = yield* KubeClient
+    yield* Effect.forEach(crds, (crd) =>
+      waitEstablished(crd.name).pipe(
+        Effect.catchAll((error) =>
+          Effect.gen(function*() {
+            const message = `not usable: ${error.message}`
+            state.results.add("errors", message, { resource: crd.groupResource, name: crd.name })
+            yield* state.log.write("error", message, { resource: crd.groupResource, name: crd.name })
+          })
+        )
+      ), { concurrency: 8, discard: true })
+    env.discovery.current = yield* kube.discover.pipe(
+      Effect.mapError(failedBecause("rediscovery after restoring the CRDs failed"))
+    )
+  }
+)
 
 const logPlan = Effect.fn("Restore.logPlan")(function*(state: RunState, context: RestoreContext, plan: RestorePlan) {
   for (const invalid of plan.invalid) {
     const location = parseEntryPath(invalid.path)
     const where: Where = Either.isRight(location) && location.right._tag === "Resource"
-      ? { resource: location.right.groupResource, ...(location.right.namespace === undefined ? {} : { namespace: location.right.namespace }), name: location.right.name }
+      ? {
+        resource: location.right.groupResource,
+        ...(location.right.namespace === undefined ? {} : { namespace: location.right.namespace }),
+        name: location.right.name
+      }
       : {}
     state.counts.failed += 1
     state.results.add("errors", `cannot be restored: ${invalid.reason}`, where)
@@ -198,76 +235,99 @@ const uploadResults = Effect.fn("Restore.uploadResults")(function*(name: string,
 })
 
 /** Runs the restore and reports what happened to each item as counts. */
-export const executeRestore = Effect.fn("Restore.run")(function*(restore: Restore, backup: Option.Option<Backup>, deps: RestoreDeps = {}) {
-  const name = restore.metadata.name ?? ""
-  const startMillis = yield* Clock.currentTimeMillis
-  const started: RestoreStatus = { startTimestamp: timestamp(startMillis) }
-  const noCounts: RestoreCounts = { created: 0, unchanged: 0, updated: 0, differs: 0, skipped: 0, failed: 0 }
-  const prepared = yield* prepareRestore(restore, backup).pipe(Effect.either)
-  if (Either.isLeft(prepared)) {
-    const now = yield* Clock.currentTimeMillis
-    return {
-      restore: withStatus(restore, { ...started, phase: "Failed", failureReason: prepared.left.reason, completionTimestamp: timestamp(now) }),
-      counts: noCounts
-    } satisfies RestoreRun
-  }
-  if (Either.isLeft(prepared.right)) {
-    return { restore: withStatus(restore, { phase: "FailedValidation", validationErrors: prepared.right.left }), counts: noCounts } satisfies RestoreRun
-  }
-  const { discovery, selection } = prepared.right.right
-  const backupValue = prepared.right.right.backup
-  const backupName = backupValue.metadata.name ?? ""
-  const context = contextOf(restore, backupValue)
-  const log = makeRestoreLog(name, deps.logLineLimit)
-  yield* log.write("info", `restore ${name} of backup ${backupName} started`)
-
-  const env: ItemEnv = {
-    context,
-    policy: restore.spec.existingResourcePolicy,
-    discovery: { current: discovery },
-    namespaces: new Set()
-  }
-  const state: RunState = { counts: { ...noCounts }, log, results: makeBackupResults(), totalItems: 0, itemsRestored: 0 }
-  const outcome = yield* Effect.gen(function*() {
-    const records = yield* readSnapshotRecords(backupName).pipe(Effect.mapError(failedBecause("reading the backup's volume snapshot records failed")))
-    const withVolumes: ItemEnv = records.length === 0 ? env : {
-      ...env,
-      persistentVolumes: persistentVolumeRestorer(records, restore.spec.restorePVs, deps.volumes, restore.metadata.namespace ?? "")
+export const executeRestore = Effect.fn("Restore.run")(
+  function*(restore: Restore, backup: Option.Option<Backup>, deps: RestoreDeps = {}) {
+    const name = restore.metadata.name ?? ""
+    const startMillis = yield* Clock.currentTimeMillis
+    const started: RestoreStatus = { startTimestamp: timestamp(startMillis) }
+    const noCounts: RestoreCounts = { created: 0, unchanged: 0, updated: 0, differs: 0, skipped: 0, failed: 0 }
+    const prepared = yield* prepareRestore(restore, backup).pipe(Effect.either)
+    if (Either.isLeft(prepared)) {
+      const now = yield* Clock.currentTimeMillis
+      return {
+        restore: withStatus(restore, {
+          ...started,
+          phase: "Failed",
+          failureReason: prepared.left.reason,
+          completionTimestamp: timestamp(now)
+        }),
+        counts: noCounts
+      } satisfies RestoreRun
     }
-    const plan = yield* planFromBackup(backupValue, selection)
-    const levels = itemsToRestore(plan)
-    let totalItems = 0
-    for (const items of levels.values()) totalItems += items.length
-    state.totalItems = totalItems
-    yield* logPlan(state, context, plan)
-    yield* log.write("info", `${totalItems} items to restore, ${state.counts.skipped} skipped`)
-    if (deps.onProgress !== undefined) yield* deps.onProgress({ totalItems, itemsRestored: 0 })
-    yield* restoreAll(withVolumes, state, deps, backupName, levels)
-  }).pipe(Effect.either)
+    if (Either.isLeft(prepared.right)) {
+      return {
+        restore: withStatus(restore, { phase: "FailedValidation", validationErrors: prepared.right.left }),
+        counts: noCounts
+      } satisfies RestoreRun
+    }
+    const { discovery, selection } = prepared.right.right
+    const backupValue = prepared.right.right.backup
+    const backupName = backupValue.metadata.name ?? ""
+    const context = contextOf(restore, backupValue)
+    const log = makeRestoreLog(name, deps.logLineLimit)
+    yield* log.write("info", `restore ${name} of backup ${backupName} started`)
 
-  const failureReason = Either.isLeft(outcome) ? outcome.left.reason : undefined
-  if (failureReason !== undefined) yield* log.write("error", `restore failed: ${failureReason}`)
-  const { warnings, errors } = state.results.counts()
-  const phase = failureReason !== undefined ? "Failed" : errors > 0 ? "PartiallyFailed" : "Completed"
-  const { created, unchanged, updated, differs, skipped, failed } = state.counts
-  yield* log.write(
-    "info",
-    `restore ${name} ${phase}: ${created} created, ${unchanged} unchanged, ${updated} updated, ${differs} left as they differ, ${skipped} skipped, ${failed} failed`
-  )
-  const uploaded = yield* uploadResults(name, state).pipe(Effect.either)
-  const completedMillis = yield* Clock.currentTimeMillis
-  const final = withStatus(restore, {
-    ...started,
-    phase,
-    completionTimestamp: timestamp(completedMillis),
-    progress: { totalItems: state.totalItems, itemsRestored: state.itemsRestored },
-    // The restore itself is done; a log that could not be stored is one more warning.
-    warnings: warnings + (Either.isLeft(uploaded) ? 1 : 0),
-    errors,
-    ...(failureReason === undefined ? {} : { failureReason })
-  })
-  return { restore: final, counts: { ...state.counts } } satisfies RestoreRun
-})
+    const env: ItemEnv = {
+      context,
+      policy: restore.spec.existingResourcePolicy,
+      discovery: { current: discovery },
+      namespaces: new Set()
+    }
+    const state: RunState = {
+      counts: { ...noCounts },
+      log,
+      results: makeBackupResults(),
+      totalItems: 0,
+      itemsRestored: 0
+    }
+    const outcome = yield* Effect.gen(function*() {
+      const records = yield* readSnapshotRecords(backupName).pipe(
+        Effect.mapError(failedBecause("reading the backup's volume snapshot records failed"))
+      )
+      const withVolumes: ItemEnv = records.length === 0 ? env : {
+        ...env,
+        persistentVolumes: persistentVolumeRestorer(
+          records,
+          restore.spec.restorePVs,
+          deps.volumes,
+          restore.metadata.namespace ?? ""
+        )
+      }
+      const plan = yield* planFromBackup(backupValue, selection)
+      const levels = itemsToRestore(plan)
+      let totalItems = 0
+      for (const items of levels.values()) totalItems += items.length
+      state.totalItems = totalItems
+      yield* logPlan(state, context, plan)
+      yield* log.write("info", `${totalItems} items to restore, ${state.counts.skipped} skipped`)
+      if (deps.onProgress !== undefined) yield* deps.onProgress({ totalItems, itemsRestored: 0 })
+      yield* restoreAll(withVolumes, state, deps, backupName, levels)
+    }).pipe(Effect.either)
+
+    const failureReason = Either.isLeft(outcome) ? outcome.left.reason : undefined
+    if (failureReason !== undefined) yield* log.write("error", `restore failed: ${failureReason}`)
+    const { warnings, errors } = state.results.counts()
+    const phase = failureReason !== undefined ? "Failed" : errors > 0 ? "PartiallyFailed" : "Completed"
+    const { created, unchanged, updated, differs, skipped, failed } = state.counts
+    yield* log.write(
+      "info",
+      `restore ${name} ${phase}: ${created} created, ${unchanged} unchanged, ${updated} updated, ${differs} left as they differ, ${skipped} skipped, ${failed} failed`
+    )
+    const uploaded = yield* uploadResults(name, state).pipe(Effect.either)
+    const completedMillis = yield* Clock.currentTimeMillis
+    const final = withStatus(restore, {
+      ...started,
+      phase,
+      completionTimestamp: timestamp(completedMillis),
+      progress: { totalItems: state.totalItems, itemsRestored: state.itemsRestored },
+      // The restore itself is done; a log that could not be stored is one more warning.
+      warnings: warnings + (Either.isLeft(uploaded) ? 1 : 0),
+      errors,
+      ...(failureReason === undefined ? {} : { failureReason })
+    })
+    return { restore: final, counts: { ...state.counts } } satisfies RestoreRun
+  }
+)
 
 /** Runs the restore to its final status: Completed, PartiallyFailed, Failed or FailedValidation. */
 export const runRestore = (restore: Restore, backup: Option.Option<Backup>, deps: RestoreDeps = {}) =>

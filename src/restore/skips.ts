@@ -33,7 +33,8 @@ export const finishedJobCondition = (object: KubeObject): string | undefined => 
   const conditions = statusOf(object)["conditions"]
   if (!Array.isArray(conditions)) return undefined
   const done = conditions.find((condition: unknown) =>
-    isRecord(condition) && (condition["type"] === "Complete" || condition["type"] === "Failed") && condition["status"] === "True"
+    isRecord(condition) && (condition["type"] === "Complete" || condition["type"] === "Failed") &&
+    condition["status"] === "True"
   )
   return isRecord(done) && typeof done["type"] === "string" ? done["type"] : undefined
 }
@@ -60,4 +61,5 @@ export const skipReason = (groupResource: string, object: KubeObject): string | 
 }
 
 /** The owner reference with `controller: true`, if any. */
-export const controllerOf = (object: KubeObject) => object.metadata.ownerReferences?.find((reference) => reference.controller === true)
+export const controllerOf = (object: KubeObject) =>
+  object.metadata.ownerReferences?.find((reference) => reference.controller === true)

@@ -4,8 +4,8 @@
 // transformed one compare equal exactly when the restore would not change anything.
 import type { KubeObject, ObjectMeta } from "../../services/KubeClient.ts"
 import { backupNameLabel, restoreNameLabel } from "../api/index.ts"
-import { isRecord } from "../kube/json.ts"
 import type { JsonRecord } from "../kube/json.ts"
+import { isRecord } from "../kube/json.ts"
 
 export interface RestoreContext {
   readonly restoreName: string
@@ -67,7 +67,9 @@ export const dropServerFields: Action = (object) => {
 
 /** Owner uids point at the old cluster's objects; a stale owner would get the object garbage-collected. */
 export const dropOwnerReferences: Action = (object) =>
-  object.metadata.ownerReferences === undefined ? object : withMeta(object, (metadata) => void delete metadata.ownerReferences)
+  object.metadata.ownerReferences === undefined
+    ? object
+    : withMeta(object, (metadata) => void delete metadata.ownerReferences)
 
 export const mapObjectNamespace: Action = (object, context) => {
   const namespace = object.metadata.namespace
@@ -78,12 +80,18 @@ export const mapObjectNamespace: Action = (object, context) => {
 
 export const addRestoreLabels: Action = (object, context) =>
   withMeta(object, (metadata) => {
-    metadata.labels = { ...metadata.labels, [restoreNameLabel]: context.restoreName, [backupNameLabel]: context.backupName }
+    metadata.labels = {
+      ...metadata.labels,
+      [restoreNameLabel]: context.restoreName,
+      [backupNameLabel]: context.backupName
+    }
   })
 
 export const removeRestoreLabels = (object: KubeObject): KubeObject => {
   const labels = object.metadata.labels
-  if (labels === undefined || (!Object.hasOwn(labels, restoreNameLabel) && !Object.hasOwn(labels, backupNameLabel))) return object
+  if (labels === undefined || (!Object.hasOwn(labels, restoreNameLabel) && !Object.hasOwn(labels, backupNameLabel))) {
+    return object
+  }
   return withMeta(object, (metadata) => {
     const rest = { ...labels }
     delete rest[restoreNameLabel]
@@ -184,7 +192,9 @@ export const serviceAccountAction: Action = (object) => {
   const secrets = object["secrets"]
   if (!Array.isArray(secrets)) return object
   const prefix = `${object.metadata.name ?? ""}-token-`
-  const kept = secrets.filter((secret: unknown) => !(isRecord(secret) && typeof secret["name"] === "string" && secret["name"].startsWith(prefix)))
+  const kept = secrets.filter((secret: unknown) =>
+    !(isRecord(secret) && typeof secret["name"] === "string" && secret["name"].startsWith(prefix))
+  )
   if (kept.length === secrets.length) return object
   const { secrets: _secrets, ...rest } = object
   return kept.length === 0 ? rest as KubeObject : { ...rest, secrets: kept } as KubeObject
@@ -222,7 +232,13 @@ const applyAll = (actions: ReadonlyArray<Action>, object: KubeObject, context: R
 /** The object as the restore creates it. */
 export const transformItem = (groupResource: string, object: KubeObject, context: RestoreContext): KubeObject =>
   applyAll(
-    [dropServerFields, dropOwnerReferences, ...(kindActions[groupResource] ?? []), mapObjectNamespace, addRestoreLabels],
+    [
+      dropServerFields,
+      dropOwnerReferences,
+      ...(kindActions[groupResource] ?? []),
+      mapObjectNamespace,
+      addRestoreLabels
+    ],
     object,
     context
   )
@@ -235,10 +251,14 @@ const identity: RestoreContext = { restoreName: "", backupName: "", namespaceMap
  * (served versions of one object) and Ark's labels (they name the restore that made it).
  */
 export const comparable = (groupResource: string, object: KubeObject): KubeObject => {
-  const cleared = removeRestoreLabels(applyAll([dropServerFields, dropOwnerReferences, ...(kindActions[groupResource] ?? [])], object, identity))
+  const cleared = removeRestoreLabels(
+    applyAll([dropServerFields, dropOwnerReferences, ...(kindActions[groupResource] ?? [])], object, identity)
+  )
   const { apiVersion: _apiVersion, ...rest } = cleared
   return withMeta(rest as KubeObject, (metadata) => {
     if (metadata.labels !== undefined && Object.keys(metadata.labels).length === 0) delete metadata.labels
-    if (metadata.annotations !== undefined && Object.keys(metadata.annotations).length === 0) delete metadata.annotations
+    if (metadata.annotations !== undefined && Object.keys(metadata.annotations).length === 0) {
+      delete metadata.annotations
+    }
   })
 }

@@ -1,5 +1,6 @@
 // Every problem with a Restore against its backup at once, for status.validationErrors (SPEC 5.1).
 import { Either, Option } from "effect"
+
 import type { Discovery } from "../../services/KubeClient.ts"
 import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
@@ -8,7 +9,9 @@ import { makeRestoreSelection, resourceFilter } from "./filters.ts"
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 const namespaceNameProblem = (name: string): string | undefined =>
-  name.length <= 63 && DNS_LABEL.test(name) ? undefined : "must be a DNS label (lowercase letters, digits and '-', at most 63)"
+  name.length <= 63 && DNS_LABEL.test(name)
+    ? undefined
+    : "must be a DNS label (lowercase letters, digits and '-', at most 63)"
 
 const includesExcludesProblems = (
   what: string,
@@ -21,7 +24,9 @@ const includesExcludesProblems = (
   if (includes.includes("*") && includes.length > 1) problems.push(`included${what}: "*" must be the only entry`)
   if (excludes.includes("*")) problems.push(`excluded${what}: cannot contain "*"`)
   for (const name of excludes) {
-    if (name !== "*" && includes.includes(name)) problems.push(`${name} is both included and excluded in ${what.toLowerCase()}`)
+    if (name !== "*" && includes.includes(name)) {
+      problems.push(`${name} is both included and excluded in ${what.toLowerCase()}`)
+    }
   }
   return problems
 }
@@ -29,27 +34,39 @@ const includesExcludesProblems = (
 const restorablePhases: ReadonlySet<string> = new Set(["Completed", "PartiallyFailed"])
 
 /** Empty when the restore can run. Two sources mapped to one target are allowed, as in Velero. */
-export const validateRestore = (restore: Restore, backup: Option.Option<Backup>, discovery: Discovery): ReadonlyArray<string> => {
+export const validateRestore = (
+  restore: Restore,
+  backup: Option.Option<Backup>,
+  discovery: Discovery
+): ReadonlyArray<string> => {
   const spec = restore.spec
   const problems: Array<string> = []
   const backupName = spec.backupName ?? (Option.isSome(backup) ? backup.value.metadata.name : undefined)
   if (Option.isNone(backup)) {
     problems.push(
       backupName === undefined || backupName === ""
-        ? spec.scheduleName === undefined ? "backupName or scheduleName is required" : `schedule "${spec.scheduleName}" has no successful backup`
+        ? spec.scheduleName === undefined
+          ? "backupName or scheduleName is required"
+          : `schedule "${spec.scheduleName}" has no successful backup`
         : `backup "${backupName}" not found`
     )
   } else {
     const phase = backup.value.status?.phase ?? "New"
     if (!restorablePhases.has(phase)) {
-      problems.push(`backup "${backup.value.metadata.name ?? ""}" is in phase ${phase}: only Completed or PartiallyFailed backups can be restored`)
+      problems.push(
+        `backup "${
+          backup.value.metadata.name ?? ""
+        }" is in phase ${phase}: only Completed or PartiallyFailed backups can be restored`
+      )
     }
   }
   problems.push(
     ...includesExcludesProblems("Namespaces", spec.includedNamespaces, spec.excludedNamespaces),
     ...includesExcludesProblems("Resources", spec.includedResources, spec.excludedResources)
   )
-  for (const { field, name } of resourceFilter(spec.includedResources, spec.excludedResources, discovery.resources).unknown) {
+  for (
+    const { field, name } of resourceFilter(spec.includedResources, spec.excludedResources, discovery.resources).unknown
+  ) {
     problems.push(`${field}: unknown resource "${name}"`)
   }
   Either.match(makeRestoreSelection(spec, discovery.resources), {
@@ -60,7 +77,9 @@ export const validateRestore = (restore: Restore, backup: Option.Option<Backup>,
     const sourceProblem = namespaceNameProblem(source)
     if (sourceProblem !== undefined) problems.push(`namespaceMapping: source namespace "${source}" ${sourceProblem}`)
     const targetProblem = namespaceNameProblem(target)
-    if (targetProblem !== undefined) problems.push(`namespaceMapping: target namespace "${target}" (for "${source}") ${targetProblem}`)
+    if (targetProblem !== undefined) {
+      problems.push(`namespaceMapping: target namespace "${target}" (for "${source}") ${targetProblem}`)
+    }
   }
   return problems
 }

@@ -1,6 +1,7 @@
 // The Backup a schedule creates at a tick (SPEC section 1): named `<schedule>-<YYYYMMDDhhmmss>`
 // (UTC), its spec the schedule's template, labelled with the schedule's name. Pure.
 import { DateTime } from "effect"
+
 import type { Backup, Schedule } from "../api/index.ts"
 import { apiVersion, legacyScheduleNameLabel, scheduleNameLabel } from "../api/index.ts"
 
@@ -15,7 +16,15 @@ export const tickOfScheduledBackup = (schedule: string, backupName: string): num
   if (!backupName.startsWith(`${schedule}-`)) return undefined
   const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(backupName.slice(schedule.length + 1))
   if (match === null) return undefined
-  const [, year, month, day, hour, minute, second] = match.map(Number) as [number, number, number, number, number, number, number]
+  const [, year, month, day, hour, minute, second] = match.map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number
+  ]
   const millis = Date.UTC(year, month - 1, day, hour, minute, second)
   // Round-trips only for a real date (no month 13, no 25:00).
   return nameTimestamp(millis) === backupName.slice(schedule.length + 1) ? millis : undefined

@@ -3,6 +3,7 @@
 // times are UTC. Pure.
 import { CronExpressionParser } from "cron-parser"
 import { Duration, Either, Option } from "effect"
+
 import { parseGoDuration } from "../api/duration.ts"
 
 export type Cron =
@@ -32,7 +33,8 @@ const everyInterval = (duration: Duration.Duration): Duration.Duration =>
 const parseEvery = (argument: string): Either.Either<Cron, string> => {
   if (argument === "") return Either.left("@every needs a duration, such as @every 6h")
   return Option.match(parseGoDuration(argument), {
-    onNone: () => Either.left(`@every: invalid duration "${argument}": expected a Go duration such as 6h, 30m or 1h30m`),
+    onNone: () =>
+      Either.left(`@every: invalid duration "${argument}": expected a Go duration such as 6h, 30m or 1h30m`),
     onSome: (duration) =>
       Duration.greaterThan(duration, Duration.zero)
         ? Either.right({ _tag: "Every", interval: everyInterval(duration) })

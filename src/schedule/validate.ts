@@ -2,10 +2,11 @@
 // its template without the cluster (types, ttl, selectors). Resource names and the storage
 // location are left to the validation of each Backup it creates. Pure.
 import { Either, Schema } from "effect"
+
+import type { KubeObject } from "../../services/KubeClient.ts"
 import type { Schedule } from "../api/index.ts"
 import { formatDecodeError, Schedule as ScheduleSchema, scheduleNameLabel } from "../api/index.ts"
 import { makeFilters } from "../backup/select.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
 import type { Cron } from "./cron.ts"
 import { parseSchedule } from "./cron.ts"
 
@@ -17,7 +18,8 @@ export interface ValidSchedule {
 const decode = Schema.decodeUnknownEither(ScheduleSchema)
 
 /** The line for a bad `spec.schedule`: the text and the parser's reason. */
-export const cronProblem = (text: string, reason: string): string => `spec.schedule: invalid schedule "${text}": ${reason}`
+export const cronProblem = (text: string, reason: string): string =>
+  `spec.schedule: invalid schedule "${text}": ${reason}`
 
 const rawCron = (object: KubeObject): unknown => {
   const spec = object["spec"]
@@ -37,7 +39,9 @@ export const validateSchedule = (object: KubeObject): Either.Either<ValidSchedul
   const problems: Array<string> = Either.isLeft(cron) ? [...cron.left] : []
   const name = object.metadata.name ?? ""
   if (name.length > maxScheduleNameLength) {
-    problems.push(`metadata.name: at most ${maxScheduleNameLength} characters, the longest value the ${scheduleNameLabel} label of its backups can hold`)
+    problems.push(
+      `metadata.name: at most ${maxScheduleNameLength} characters, the longest value the ${scheduleNameLabel} label of its backups can hold`
+    )
   }
   const decoded = decode(object)
   if (Either.isLeft(decoded)) return Either.left([...formatDecodeError(decoded.left), ...problems])

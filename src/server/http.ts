@@ -1,12 +1,14 @@
 // The server's HTTP endpoint on --metrics-address: /healthz (the process runs), /readyz (the
 // controllers are up, see readiness.ts) and /metrics (Prometheus text, see metrics.ts).
+import { createServer } from "node:http"
+
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Data, Effect, Either, Layer, Metric } from "effect"
-import { createServer } from "node:http"
+
 import { registerSeries } from "./metrics.ts"
 import { contentType, renderPrometheus } from "./prometheus.ts"
 import { Readiness } from "./readiness.ts"
@@ -32,7 +34,12 @@ export const parseMetricsAddress = (address: string): Either.Either<ListenAddres
   const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(address)
   const port = Number(match?.[3])
   if (match === null || port > 65535) {
-    return Either.left(new InvalidMetricsAddress({ address, reason: "expected host:port with a port up to 65535, such as :8085 or 127.0.0.1:8085" }))
+    return Either.left(
+      new InvalidMetricsAddress({
+        address,
+        reason: "expected host:port with a port up to 65535, such as :8085 or 127.0.0.1:8085"
+      })
+    )
   }
   const host = match[1] ?? match[2] ?? ""
   return Either.right(host === "" ? { port } : { host, port })

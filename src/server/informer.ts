@@ -2,8 +2,9 @@
 // A watch that ends is resumed from the last revision seen; 410 Gone relists; other errors
 // back off and relist. The handler sees every object at least once after every (re)list.
 import { Duration, Effect, Schedule, Stream } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 
 export type ResourceEvent =
   /** The whole current set; `initial` for the first list since the server started. */

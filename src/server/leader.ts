@@ -3,8 +3,9 @@
 // own Clock from when it last saw the lease change (never by comparing another host's timestamps),
 // and every write is an optimistic update, so two candidates can never both win.
 import { Data, DateTime, Duration, Effect, Option } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 
 export const leasesGvr: GroupVersionResource = { group: "coordination.k8s.io", version: "v1", resource: "leases" }
 
@@ -23,7 +24,9 @@ export interface LeaderElectionConfig {
 }
 
 /** The leader could not renew in time, or another replica took the lease. */
-export class LeadershipLost extends Data.TaggedError("LeadershipLost")<{ readonly identity: string; readonly reason: string }> {
+export class LeadershipLost
+  extends Data.TaggedError("LeadershipLost")<{ readonly identity: string; readonly reason: string }>
+{
   override get message() {
     return `${this.identity} lost the leader lease: ${this.reason}`
   }
@@ -66,7 +69,8 @@ const makeElector = (config: LeaderElectionConfig) =>
       leaseDurationSeconds: Math.ceil(Duration.toSeconds(leaseDuration)),
       acquireTime: acquiring ? microTime(now) : previous.acquireTime ?? microTime(now),
       renewTime: microTime(now),
-      leaseTransitions: (previous.leaseTransitions ?? 0) + (acquiring && previous.holderIdentity !== undefined && previous.holderIdentity !== "" ? 1 : 0)
+      leaseTransitions: (previous.leaseTransitions ?? 0) +
+        (acquiring && previous.holderIdentity !== undefined && previous.holderIdentity !== "" ? 1 : 0)
     })
 
     /** One attempt to take or renew the lease: true when we hold it afterwards. */
@@ -84,7 +88,11 @@ const makeElector = (config: LeaderElectionConfig) =>
           metadata: { name: leaseName, namespace },
           spec: leaseBody(now, {}, true)
         }).pipe(
-          Effect.tap((created) => Effect.sync(() => (observed = Option.some({ resourceVersion: created.metadata.resourceVersion ?? "", millis })))),
+          Effect.tap((created) =>
+            Effect.sync(
+              () => (observed = Option.some({ resourceVersion: created.metadata.resourceVersion ?? "", millis }))
+            )
+          ),
           Effect.as(true),
           Effect.catchTag("KubeAlreadyExists", () => Effect.succeed(false))
         )
@@ -98,10 +106,20 @@ const makeElector = (config: LeaderElectionConfig) =>
       const holder = spec.holderIdentity ?? ""
       const held = holder !== "" && holder !== identity
       const durationMillis = (spec.leaseDurationSeconds ?? Duration.toSeconds(leaseDuration)) * 1000
-      const expired = Option.match(observed, { onNone: () => true, onSome: (seen) => seen.millis + durationMillis <= millis })
+      const expired = Option.match(observed, {
+        onNone: () => true,
+        onSome: (seen) => seen.millis + durationMillis <= millis
+      })
       if (held && !expired) return false
-      return yield* kube.update(leasesGvr, { ...lease, spec: { ...spec, ...leaseBody(now, spec, holder !== identity) } }).pipe(
-        Effect.tap((updated) => Effect.sync(() => (observed = Option.some({ resourceVersion: updated.metadata.resourceVersion ?? "", millis })))),
+      return yield* kube.update(leasesGvr, {
+        ...lease,
+        spec: { ...spec, ...leaseBody(now, spec, holder !== identity) }
+      }).pipe(
+        Effect.tap((updated) =>
+          Effect.sync(
+            () => (observed = Option.some({ resourceVersion: updated.metadata.resourceVersion ?? "", millis }))
+          )
+        ),
         Effect.as(true),
         // Another candidate wrote first: it wins this round.
         Effect.catchTag("KubeConflict", () => Effect.succeed(false))
@@ -112,7 +130,10 @@ const makeElector = (config: LeaderElectionConfig) =>
     const release = Effect.gen(function*() {
       const lease = yield* kube.get(leasesGvr, leaseName, namespace)
       if (specOf(lease).holderIdentity !== identity) return
-      yield* kube.update(leasesGvr, { ...lease, spec: { ...specOf(lease), holderIdentity: "", leaseDurationSeconds: 1 } })
+      yield* kube.update(leasesGvr, {
+        ...lease,
+        spec: { ...specOf(lease), holderIdentity: "", leaseDurationSeconds: 1 }
+      })
     }).pipe(
       // Shutdown must stay bounded: an unreachable API server costs a standby one lease duration, not a hang.
       Effect.timeout("5 seconds"),
@@ -151,7 +172,10 @@ export const whileLeader = <A, E, R>(config: LeaderElectionConfig, work: Effect.
         if (yield* attempt) {
           lastRenewed = now
         } else if (Duration.greaterThanOrEqualTo(DateTime.distanceDuration(lastRenewed, now), renewDeadline)) {
-          return yield* new LeadershipLost({ identity: config.identity, reason: `no renewal for ${Duration.format(renewDeadline)}` })
+          return yield* new LeadershipLost({
+            identity: config.identity,
+            reason: `no renewal for ${Duration.format(renewDeadline)}`
+          })
         }
       }
     })

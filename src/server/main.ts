@@ -2,16 +2,19 @@
 // (NodeRuntime.runMain turns the signal into an interruption; every resource fiber is interrupted
 // and records why). The controllers run only while this process holds the leader Lease; the
 // health, readiness and metrics endpoints run on every replica.
-import { Duration, Effect, Layer, Logger, LogLevel, Option, Schedule, Stream } from "effect"
 import { hostname } from "node:os"
+
+import type { Duration } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option, Schedule, Stream } from "effect"
+
 import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
 import * as HookExec from "../../layers/hooks/Exec.ts"
 import * as KubeLive from "../../layers/kube/Live.ts"
 import type { RateLimit } from "../../layers/kube/live/rateLimit.ts"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
 import type { KubeClient } from "../../services/KubeClient.ts"
-import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { KubeClient as KubeClientTag } from "../../services/KubeClient.ts"
+import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import * as BackupController from "./controllers/backup.ts"
 import * as BackupDeletionController from "./controllers/backupDeletion.ts"
 import * as DownloadRequestController from "./controllers/downloadRequest.ts"
@@ -57,7 +60,9 @@ export interface ServerOptions extends ControllerOptions {
 }
 
 /** The controllers `ark server` runs, over whatever KubeClient and ObjectStoreProvider are given. */
-export const controllers = (options: ControllerOptions): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> => {
+export const controllers = (
+  options: ControllerOptions
+): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> => {
   const locations = LocationController.layer({
     namespace: options.namespace,
     validationPeriod: options.locationValidationPeriod
@@ -79,7 +84,10 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
     concurrency: options.backupConcurrency,
     ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval })
   })
-  const schedules = ScheduleController.layer({ namespace: options.namespace, syncPeriod: options.scheduleSyncPeriod ?? "1 minute" })
+  const schedules = ScheduleController.layer({
+    namespace: options.namespace,
+    syncPeriod: options.scheduleSyncPeriod ?? "1 minute"
+  })
   const gc = GcController.layer({ namespace: options.namespace, period: options.gcPeriod ?? "1 hour" })
   return Layer.mergeAll(locations, restores, sync, downloads, deletions, backups, schedules, gc)
 }
@@ -92,7 +100,10 @@ export const controllers = (options: ControllerOptions): Layer.Layer<never, neve
 export const liveServices = (kubeconfig: Option.Option<string>, rateLimit?: RateLimit) => {
   const config = Option.match(kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
   const kube = KubeLive.layer(rateLimit === undefined ? config : { ...config, rateLimit })
-  return Layer.provideMerge(Layer.mergeAll(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer, HookExec.layer(config)), kube)
+  return Layer.provideMerge(
+    Layer.mergeAll(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer, HookExec.layer(config)),
+    kube
+  )
 }
 
 const levels: Record<LogLevelName, LogLevel.LogLevel> = {
@@ -110,14 +121,15 @@ export const loggerLayer = (format: LogFormat, level: LogLevelName): Layer.Layer
  * Ready once the API server answers for Ark's own kinds in the namespace: the CRDs are served and
  * the credentials work. A standby replica is ready too; it serves probes and waits for the lease.
  */
-const becomeReady = (namespace: string) => Effect.gen(function*() {
-  const kube = yield* KubeClientTag
-  yield* kube.listPages(BackupController.backupsGvr, { namespace, limit: 1 }).pipe(Stream.take(1), Stream.runDrain)
-}).pipe(
-  Effect.tapError((error) => Effect.logWarning(`not ready: ${error.message}`)),
-  Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))),
-  Effect.zipRight(Readiness.markReady)
-)
+const becomeReady = (namespace: string) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClientTag
+    yield* kube.listPages(BackupController.backupsGvr, { namespace, limit: 1 }).pipe(Stream.take(1), Stream.runDrain)
+  }).pipe(
+    Effect.tapError((error) => Effect.logWarning(`not ready: ${error.message}`)),
+    Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))),
+    Effect.zipRight(Readiness.markReady)
+  )
 
 /** One Lease per server namespace: replicas of one server elect one leader among themselves. */
 export const leaseName = "ark-server"

@@ -3,15 +3,32 @@
 // As in Velero, every backup and restore series carries `schedule`: the backup's
 // `ark.heptio.com/schedule-name` label, the restore's spec.scheduleName, "" when made by hand.
 import { Clock, Effect, Exit, Metric, MetricBoundaries, Ref, Stream } from "effect"
-import type { Backup, Restore } from "../api/index.ts"
-import { scheduleNameLabel } from "../api/index.ts"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
+import type { Backup, Restore } from "../api/index.ts"
+import { scheduleNameLabel } from "../api/index.ts"
 
 const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
 
 /** From a small namespace (well under a second) to a whole cluster (hours). */
-const durationBoundaries = MetricBoundaries.fromIterable([0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400])
+const durationBoundaries = MetricBoundaries.fromIterable([
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+  300,
+  600,
+  1200,
+  1800,
+  3600,
+  7200,
+  14400
+])
 
 const runMetrics = (kind: "backup" | "restore", items: string) => ({
   attempts: counter(`ark_${kind}_attempt_total`, `${kind}s started (past validation)`),
@@ -19,7 +36,11 @@ const runMetrics = (kind: "backup" | "restore", items: string) => ({
   partialFailures: counter(`ark_${kind}_partial_failure_total`, `${kind}s that ended PartiallyFailed`),
   failures: counter(`ark_${kind}_failure_total`, `${kind}s that ended Failed`),
   validationFailures: counter(`ark_${kind}_validation_failure_total`, `${kind}s that ended FailedValidation`),
-  duration: Metric.histogram(`ark_${kind}_duration_seconds`, durationBoundaries, `how long ${kind}s ran, start to final phase`),
+  duration: Metric.histogram(
+    `ark_${kind}_duration_seconds`,
+    durationBoundaries,
+    `how long ${kind}s ran, start to final phase`
+  ),
   items: counter(`ark_${kind}_items_total`, items),
   /** The only series without `schedule`. */
   inProgress: Metric.gauge(`ark_${kind}_in_progress`, { description: `${kind}s running now` })
@@ -37,13 +58,16 @@ export const backupMetrics = {
 
 export const restoreMetrics = runMetrics("restore", "items restored by finished restores")
 
-const bySchedule = (schedule: string) => <T, I, O>(metric: Metric.Metric<T, I, O>) => Metric.tagged(metric, "schedule", schedule)
+const bySchedule = (schedule: string) => <T, I, O>(metric: Metric.Metric<T, I, O>) =>
+  Metric.tagged(metric, "schedule", schedule)
 
 export const backupSchedule = (backup: KubeObject): string => backup.metadata.labels?.[scheduleNameLabel] ?? ""
 
 export const restoreSchedule = (restore: KubeObject): string => {
   const spec = restore["spec"]
-  const name = typeof spec === "object" && spec !== null ? (spec as { readonly scheduleName?: unknown }).scheduleName : undefined
+  const name = typeof spec === "object" && spec !== null
+    ? (spec as { readonly scheduleName?: unknown }).scheduleName
+    : undefined
   return typeof name === "string" ? name : ""
 }
 
@@ -102,20 +126,28 @@ export const observeBackup = (schedule: string, tarballBytes: Effect.Effect<numb
     Effect.gen(function*() {
       const phase = backup.status?.phase
       yield* Metric.incrementBy(tag(backupMetrics.items), backup.status?.progress?.itemsBackedUp ?? 0)
-      if (phase === "Completed" || phase === "PartiallyFailed") yield* Metric.incrementBy(tag(backupMetrics.bytes), yield* tarballBytes)
+      if (phase === "Completed" || phase === "PartiallyFailed") {
+        yield* Metric.incrementBy(tag(backupMetrics.bytes), yield* tarballBytes)
+      }
       if (phase === "Completed") {
         yield* Metric.set(tag(backupMetrics.lastSuccessfulTimestamp), (yield* Clock.currentTimeMillis) / 1000)
       }
     }))
 
 export const observeRestore = (schedule: string) =>
-  observeRun(restoreMetrics, schedule, (restore: Restore, tag) =>
-    Metric.incrementBy(tag(restoreMetrics.items), restore.status?.progress?.itemsRestored ?? 0))
+  observeRun(
+    restoreMetrics,
+    schedule,
+    (restore: Restore, tag) =>
+      Metric.incrementBy(tag(restoreMetrics.items), restore.status?.progress?.itemsRestored ?? 0)
+  )
 
 /** A Backup that failed validation before it ran: no attempt, only this. */
-export const backupValidationFailed = (schedule: string) => Metric.increment(bySchedule(schedule)(backupMetrics.validationFailures))
+export const backupValidationFailed = (schedule: string) =>
+  Metric.increment(bySchedule(schedule)(backupMetrics.validationFailures))
 
-export const restoreValidationFailed = (schedule: string) => Metric.increment(bySchedule(schedule)(restoreMetrics.validationFailures))
+export const restoreValidationFailed = (schedule: string) =>
+  Metric.increment(bySchedule(schedule)(restoreMetrics.validationFailures))
 
 /**
  * The store, counting the bytes of the last complete upload to `key`: a tarball's size without
@@ -142,7 +174,16 @@ export const countUploadedBytes = (store: ObjectStore.Shape, key: string) =>
 export const registerSeries: Effect.Effect<void> = Effect.gen(function*() {
   const manual = bySchedule("")
   for (const metrics of [backupMetrics, restoreMetrics]) {
-    for (const metric of [metrics.attempts, metrics.successes, metrics.partialFailures, metrics.failures, metrics.validationFailures, metrics.items]) {
+    for (
+      const metric of [
+        metrics.attempts,
+        metrics.successes,
+        metrics.partialFailures,
+        metrics.failures,
+        metrics.validationFailures,
+        metrics.items
+      ]
+    ) {
       yield* Metric.value(manual(metric))
     }
     yield* Metric.value(manual(metrics.duration))

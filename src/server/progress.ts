@@ -1,7 +1,7 @@
 // Progress of a long operation, written to its status at most once per interval: a backup of
 // 100k objects reports often to its log, but must not hammer the API server.
-import { Effect, Option, Ref, Schedule } from "effect"
 import type { Duration, Scope } from "effect"
+import { Effect, Option, Ref, Schedule } from "effect"
 
 export interface Progress {
   readonly totalItems: number

@@ -1,7 +1,7 @@
 // Effect's metric snapshot → the Prometheus text exposition format 0.0.4, what /metrics serves.
 // https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
-import { MetricState, Option } from "effect"
 import type { MetricPair } from "effect"
+import { MetricState, Option } from "effect"
 
 export const contentType = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -34,9 +34,12 @@ type Label = readonly [string, string]
 const byKey = <A>([a]: readonly [string, A], [b]: readonly [string, A]) => (a < b ? -1 : a > b ? 1 : 0)
 
 const labelSet = (labels: ReadonlyArray<Label>) =>
-  labels.length === 0 ? "" : `{${labels.map(([key, value]) => `${labelName(key)}="${escapeLabelValue(value)}"`).join(",")}}`
+  labels.length === 0
+    ? ""
+    : `{${labels.map(([key, value]) => `${labelName(key)}="${escapeLabelValue(value)}"`).join(",")}}`
 
-const sample = (name: string, labels: ReadonlyArray<Label>, value: number | bigint) => `${name}${labelSet(labels)} ${formatValue(value)}`
+const sample = (name: string, labels: ReadonlyArray<Label>, value: number | bigint) =>
+  `${name}${labelSet(labels)} ${formatValue(value)}`
 
 /** One series' type and sample lines, or undefined for a state this format has no type for. */
 const render = (

@@ -21,4 +21,7 @@ export const layer: Layer.Layer<Readiness> = Layer.effect(
 )
 
 /** Call once the controllers are up (have listed their resources). */
-export const markReady: Effect.Effect<void, never, Readiness> = Effect.flatMap(Readiness, (readiness) => readiness.setReady(true))
+export const markReady: Effect.Effect<void, never, Readiness> = Effect.flatMap(
+  Readiness,
+  (readiness) => readiness.setReady(true)
+)

@@ -2,10 +2,11 @@
 // past their time they only clutter the namespace. A pass at start and then every period deletes
 // the ones its predicate calls expired. A pass that fails (the API server is down) is logged, and
 // the next period tries again.
-import { Cause, DateTime, Effect, Schedule, Stream } from "effect"
 import type { Duration } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+import { Cause, DateTime, Effect, Schedule, Stream } from "effect"
+
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 
 export interface RequestPruning {
   readonly controller: string
@@ -38,7 +39,9 @@ export const deleteExpired = (pruning: RequestPruning) =>
 export const pruneRequests = (pruning: RequestPruning) =>
   deleteExpired(pruning).pipe(
     Effect.flatMap((deleted) =>
-      deleted.length === 0 ? Effect.void : Effect.logInfo(`deleted ${deleted.length} expired ${pruning.what}: ${deleted.join(", ")}`)
+      deleted.length === 0
+        ? Effect.void
+        : Effect.logInfo(`deleted ${deleted.length} expired ${pruning.what}: ${deleted.join(", ")}`)
     ),
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.logWarning(`${pruning.what} expiry pass failed`, cause)

@@ -1,10 +1,10 @@
 // The actor model of the server: one supervised fiber per resource (a FiberMap keyed by uid).
 // A failure or defect in one resource's fiber is logged and recorded in that resource's status;
 // it never reaches the informer or another resource's fiber.
-import { Cause, Effect, FiberMap, Option } from "effect"
 import type { Scope } from "effect"
-import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
-import type { KubeClient } from "../../services/KubeClient.ts"
+import { Cause, Effect, FiberMap, Option } from "effect"
+
+import type { GroupVersionResource, KubeClient, KubeObject } from "../../services/KubeClient.ts"
 import type { InformerOptions, ResourceEvent } from "./informer.ts"
 import { runInformer } from "./informer.ts"
 
@@ -32,7 +32,9 @@ export interface ResourceController<E, F, R> {
 /** One line for status.failureReason: the failure's message, or the defect's. */
 export const failureReason = <E>(cause: Cause.Cause<E>): string => {
   const error = Cause.squash(cause)
-  const message = error instanceof Error ? error.message : typeof error === "object" && error !== null && "message" in error
+  const message = error instanceof Error ?
+    error.message :
+    typeof error === "object" && error !== null && "message" in error
     ? String((error as { readonly message: unknown }).message)
     : String(error)
   const kind = Cause.isFailure(cause) ? "failed" : "unexpected error"
@@ -58,7 +60,10 @@ export const supervise = <E, F, R>(
             : Effect.logError(`${controller.name} ${label(object)} failed`, cause).pipe(
               Effect.zipRight(controller.onFailure(object, cause)),
               Effect.catchAllCause((statusCause) =>
-                Effect.logError(`${controller.name} ${label(object)}: cannot record the failure in its status`, statusCause)
+                Effect.logError(
+                  `${controller.name} ${label(object)}: cannot record the failure in its status`,
+                  statusCause
+                )
               )
             )
         ),
@@ -70,7 +75,8 @@ export const supervise = <E, F, R>(
       if (uid === undefined || FiberMap.unsafeHas(fibers, uid)) return Effect.void
       return Option.match(controller.reconcile(object, { initial, limited }), {
         onNone: () => Effect.void,
-        onSome: (work) => FiberMap.run(fibers, uid, supervised(object, work), { onlyIfMissing: true }).pipe(Effect.asVoid)
+        onSome: (work) =>
+          FiberMap.run(fibers, uid, supervised(object, work), { onlyIfMissing: true }).pipe(Effect.asVoid)
       })
     }
 
@@ -87,12 +93,18 @@ export const supervise = <E, F, R>(
         case "Upserted":
           return start(event.object, false)
         case "Deleted":
-          return event.object.metadata.uid === undefined ? Effect.void : FiberMap.remove(fibers, event.object.metadata.uid)
+          return event.object.metadata.uid === undefined
+            ? Effect.void
+            : FiberMap.remove(fibers, event.object.metadata.uid)
       }
     }
 
     return yield* runInformer(
-      { gvr: controller.gvr, namespace: controller.namespace, ...(controller.retry === undefined ? {} : { retry: controller.retry }) },
+      {
+        gvr: controller.gvr,
+        namespace: controller.namespace,
+        ...(controller.retry === undefined ? {} : { retry: controller.retry })
+      },
       handle
     ).pipe(Effect.annotateLogs({ controller: controller.name }))
   })

@@ -1,8 +1,9 @@
 // The Backup resources of the server namespace, as sync sees them.
 import { Effect, Either, Schema, Stream } from "effect"
-import { Backup as BackupSchema, group, kinds, version } from "../api/index.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { Backup as BackupSchema, group, kinds, version } from "../api/index.ts"
 import { isImportedBackup } from "./markers.ts"
 import type { ClusterBackup } from "./plan.ts"
 
@@ -22,7 +23,9 @@ export const toClusterBackup = (object: KubeObject): ClusterBackup => {
   }
 }
 
-export const listClusterBackups = (namespace: string): Effect.Effect<ReadonlyArray<ClusterBackup>, KubeError, KubeClient> =>
+export const listClusterBackups = (
+  namespace: string
+): Effect.Effect<ReadonlyArray<ClusterBackup>, KubeError, KubeClient> =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const pages = yield* Stream.runCollect(kube.listPages(backupsGvr, { namespace, limit: 500 }))

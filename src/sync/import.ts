@@ -2,11 +2,12 @@
 // Created first (the API server ignores status on create), then its stored status is written; a
 // pass cut between the two leaves a phase-less import that the next pass finishes.
 import { Data, Effect, Either, Schema, Stream } from "effect"
+
+import type { KubeObject } from "../../services/KubeClient.ts"
+import type { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import type { Backup } from "../api/index.ts"
 import { Backup as BackupSchema, formatDecodeError } from "../api/index.ts"
 import { backupKeys } from "../archive/layout.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import type { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import { importedBackupAnnotation, storageLocationLabel } from "./markers.ts"
 
 /** A committed `ark-backup.json` that cannot be imported: warned about, left alone. */
@@ -35,11 +36,17 @@ export const readStoredBackup = (
     const text = yield* store.get(key).pipe(Stream.decodeText(), Stream.mkString)
     const decoded = decodeStored(text)
     if (Either.isLeft(decoded)) {
-      return yield* new StoredBackupRejected({ key, reason: `it does not decode: ${formatDecodeError(decoded.left).join("; ")}` })
+      return yield* new StoredBackupRejected({
+        key,
+        reason: `it does not decode: ${formatDecodeError(decoded.left).join("; ")}`
+      })
     }
     const backup = decoded.right
     if (backup.metadata.name !== name) {
-      return yield* new StoredBackupRejected({ key, reason: `it names backup ${JSON.stringify(backup.metadata.name ?? "")}` })
+      return yield* new StoredBackupRejected({
+        key,
+        reason: `it names backup ${JSON.stringify(backup.metadata.name ?? "")}`
+      })
     }
     const phase = backup.status?.phase
     if (phase === undefined || !importablePhases.includes(phase)) {
@@ -84,10 +91,15 @@ export const importedResource = (
 ): Either.Either<ImportedResource, StoredBackupRejected> => {
   const name = backup.metadata.name ?? ""
   return Either.map(
-    Either.mapLeft(encodeBackup(backup), (error) =>
-      new StoredBackupRejected({ key: backupKeys(name).metadata, reason: formatDecodeError(error).join("; ") })),
+    Either.mapLeft(
+      encodeBackup(backup),
+      (error) =>
+        new StoredBackupRejected({ key: backupKeys(name).metadata, reason: formatDecodeError(error).join("; ") })
+    ),
     (encoded): ImportedResource => {
-      const metadata = Object.fromEntries(Object.entries(encoded.metadata).filter(([key]) => !clusterSpecificMeta.has(key)))
+      const metadata = Object.fromEntries(
+        Object.entries(encoded.metadata).filter(([key]) => !clusterSpecificMeta.has(key))
+      )
       return {
         resource: {
           apiVersion: encoded.apiVersion,

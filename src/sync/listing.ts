@@ -1,8 +1,9 @@
 // What a location holds, read completely or not at all: sync acts on a whole listing only, never
 // on part of one (a failed call mid-way could make every later backup look deleted).
 import { Effect } from "effect"
-import { backupKeys } from "../archive/layout.ts"
+
 import type { ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
+import { backupKeys } from "../archive/layout.ts"
 
 export interface LocationContents {
   /** Backup directories holding `ark-backup.json`, by backup name. */

@@ -36,7 +36,8 @@ export interface SyncPlan {
 const isFinished = (backup: ClusterBackup) => backup.phase === "Completed" || backup.phase === "PartiallyFailed"
 
 /** A phase-less import never ran and holds nothing but a pointer to storage. */
-const isUnfinishedImport = (backup: ClusterBackup) => backup.imported && (backup.phase === undefined || backup.phase === "")
+const isUnfinishedImport = (backup: ClusterBackup) =>
+  backup.imported && (backup.phase === undefined || backup.phase === "")
 
 const ofLocation = (location: string) => (backup: ClusterBackup) => backup.storageLocation === location
 
@@ -54,7 +55,9 @@ export const planSync = (input: SyncInput): SyncPlan => {
   const mine = cluster.filter(ofLocation(location))
 
   const imports = contents.committed.filter((name) => !inCluster.has(name))
-  const finishes = mine.filter((backup) => isUnfinishedImport(backup) && committed.has(backup.name)).map((backup) => backup.name)
+  const finishes = mine.filter((backup) => isUnfinishedImport(backup) && committed.has(backup.name)).map((backup) =>
+    backup.name
+  )
   const candidates = mine.filter((backup) => isPrunable(backup) && !committed.has(backup.name))
   const pruneBlocked = candidates.length === 0 ? undefined : blockedBecause(input, candidates.length)
   return { imports, finishes, prunes: pruneBlocked === undefined ? candidates : [], pruneBlocked }

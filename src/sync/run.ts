@@ -3,13 +3,14 @@
 // but nothing is deleted unless the location was listed completely and looks like Ark's own.
 // Sync never writes to storage, so a ReadOnly location is synced like any other.
 import { DateTime, Effect } from "effect"
+
+import type { KubeError } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { ObjectNotFound, ObjectStoreError } from "../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import type { BackupStorageLocation } from "../api/index.ts"
 import { toTimestamp } from "../api/index.ts"
 import { backupStorageLocationsGvr } from "../locations/resolve.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeError } from "../../services/KubeClient.ts"
-import type { ObjectNotFound, ObjectStoreError } from "../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { backupsGvr, listClusterBackups, toClusterBackup } from "./cluster.ts"
 import { SyncFailed } from "./errors.ts"
 import type { StoredBackupRejected } from "./import.ts"
@@ -43,23 +44,25 @@ const done = (name: string): Outcome => ({ _tag: "Done", name })
 const ACTION_CONCURRENCY = 4
 
 /** Store and API failures are worth another try; a file that cannot be imported, or a taken name, is not. */
-const classify = (name: string) => (error: StoredBackupRejected | ObjectNotFound | ObjectStoreError | KubeError): Effect.Effect<Outcome> => {
-  switch (error._tag) {
-    case "StoredBackupRejected":
-    case "KubeInvalid":
-      return Effect.logWarning(`backup ${name} left alone: ${error.message}`).pipe(
-        Effect.as<Outcome>({ _tag: "Skipped", name, reason: error.message })
-      )
-    case "ObjectNotFound":
-      return Effect.succeed({ _tag: "Skipped", name, reason: "its ark-backup.json was deleted during the sync" })
-    case "KubeAlreadyExists":
-      return Effect.succeed({ _tag: "Skipped", name, reason: "a Backup of that name was created during the sync" })
-    default:
-      return Effect.logWarning(`backup ${name}: ${error.message}; retried next sync`).pipe(
-        Effect.as<Outcome>({ _tag: "Failed", name, reason: error.message })
-      )
+const classify =
+  (name: string) =>
+  (error: StoredBackupRejected | ObjectNotFound | ObjectStoreError | KubeError): Effect.Effect<Outcome> => {
+    switch (error._tag) {
+      case "StoredBackupRejected":
+      case "KubeInvalid":
+        return Effect.logWarning(`backup ${name} left alone: ${error.message}`).pipe(
+          Effect.as<Outcome>({ _tag: "Skipped", name, reason: error.message })
+        )
+      case "ObjectNotFound":
+        return Effect.succeed({ _tag: "Skipped", name, reason: "its ark-backup.json was deleted during the sync" })
+      case "KubeAlreadyExists":
+        return Effect.succeed({ _tag: "Skipped", name, reason: "a Backup of that name was created during the sync" })
+      default:
+        return Effect.logWarning(`backup ${name}: ${error.message}; retried next sync`).pipe(
+          Effect.as<Outcome>({ _tag: "Failed", name, reason: error.message })
+        )
+    }
   }
-}
 
 export const syncLocation = Effect.fn("Sync.location")(function*(location: BackupStorageLocation) {
   const kube = yield* KubeClient
@@ -96,7 +99,9 @@ export const syncLocation = Effect.fn("Sync.location")(function*(location: Backu
 
   const finishImport = (name: string) =>
     stored(name).pipe(
-      Effect.flatMap(({ status }) => kube.patchStatus(backupsGvr, name, { type: "merge", body: { status } }, namespace)),
+      Effect.flatMap(({ status }) =>
+        kube.patchStatus(backupsGvr, name, { type: "merge", body: { status } }, namespace)
+      ),
       Effect.as(done(name)),
       Effect.tap(() => Effect.logInfo(`finished importing backup ${name}`)),
       Effect.catchAll(classify(name))

@@ -1,6 +1,7 @@
 // Deleting a backup's volume snapshots, through the locations that took them: the deletion core
 // (src/deletion) calls it for user deletes and TTL expiry alike.
 import { Effect, Either } from "effect"
+
 import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import { locationOpener } from "./locations.ts"
 import type { VolumeSnapshotRecord } from "./records.ts"
@@ -28,8 +29,9 @@ export const deleteBackupSnapshots = Effect.fn("Volumes.deleteSnapshots")(functi
       continue
     }
     const outcome = yield* store.right.deleteSnapshot(record.snapshotId).pipe(Effect.either)
-    if (Either.isLeft(outcome)) failures.push(`snapshot ${record.snapshotId} of persistent volume ${record.pvName}: ${outcome.left.message}`)
-    else deleted.push(record.snapshotId)
+    if (Either.isLeft(outcome)) {
+      failures.push(`snapshot ${record.snapshotId} of persistent volume ${record.pvName}: ${outcome.left.message}`)
+    } else deleted.push(record.snapshotId)
   }
   const result: SnapshotDeletion = { deleted, failures }
   return result

@@ -29,7 +29,9 @@ export const podClaims = (pod: KubeObject): ReadonlyArray<string> => {
   const spec = pod["spec"]
   const volumes = isRecord(spec) && Array.isArray(spec["volumes"]) ? spec["volumes"] : []
   return volumes.flatMap((volume: unknown) => {
-    const claim = isRecord(volume) && isRecord(volume["persistentVolumeClaim"]) ? volume["persistentVolumeClaim"]["claimName"] : undefined
+    const claim = isRecord(volume) && isRecord(volume["persistentVolumeClaim"])
+      ? volume["persistentVolumeClaim"]["claimName"]
+      : undefined
     return typeof claim === "string" && claim !== "" ? [claim] : []
   })
 }
@@ -66,7 +68,9 @@ export const recordItem = (
   } else if (isCore(resource, "persistentvolumeclaims")) {
     const spec = object["spec"]
     const volumeName = isRecord(spec) ? spec["volumeName"] : undefined
-    if (typeof volumeName === "string" && volumeName !== "") inventory.claims.set(`${object.metadata.namespace ?? ""}/${name}`, volumeName)
+    if (typeof volumeName === "string" && volumeName !== "") {
+      inventory.claims.set(`${object.metadata.namespace ?? ""}/${name}`, volumeName)
+    }
   } else if (isCore(resource, "pods")) {
     const claims = podClaims(object)
     if (claims.length > 0 || hasHooks(object)) {

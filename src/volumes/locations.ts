@@ -1,13 +1,24 @@
 // VolumeSnapshotLocations of the server namespace and the BlockStores they name.
 import { Effect, Either, Schema, Stream } from "effect"
+
 import type { BlockStore } from "../../services/BlockStore.ts"
 import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import type { VolumeSnapshotLocation } from "../api/index.ts"
-import { formatDecodeError, group, kinds, version, VolumeSnapshotLocation as VolumeSnapshotLocationSchema } from "../api/index.ts"
+import {
+  formatDecodeError,
+  group,
+  kinds,
+  version,
+  VolumeSnapshotLocation as VolumeSnapshotLocationSchema
+} from "../api/index.ts"
 
-export const volumeSnapshotLocationsGvr: GroupVersionResource = { group, version, resource: kinds.VolumeSnapshotLocation.plural }
+export const volumeSnapshotLocationsGvr: GroupVersionResource = {
+  group,
+  version,
+  resource: kinds.VolumeSnapshotLocation.plural
+}
 
 /** A location that opened, with its store. */
 export interface SnapshotStore {
@@ -18,14 +29,20 @@ export interface SnapshotStore {
 const decode = Schema.decodeUnknownEither(VolumeSnapshotLocationSchema)
 
 export const decodeSnapshotLocation = (object: KubeObject): Either.Either<VolumeSnapshotLocation, string> =>
-  Either.mapLeft(decode(object), (error) => `volume snapshot location "${object.metadata.name ?? ""}" is invalid: ${formatDecodeError(error).join("; ")}`)
+  Either.mapLeft(
+    decode(object),
+    (error) =>
+      `volume snapshot location "${object.metadata.name ?? ""}" is invalid: ${formatDecodeError(error).join("; ")}`
+  )
 
 /** Every VolumeSnapshotLocation in the namespace as stored, sorted by name. */
 export const listSnapshotLocations = (namespace: string) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const pages = yield* Stream.runCollect(kube.listPages(volumeSnapshotLocationsGvr, { namespace, limit: 500 }))
-    return [...pages].flatMap((page) => page.items).sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))
+    return [...pages].flatMap((page) => page.items).sort((a, b) =>
+      (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "")
+    )
   })
 
 export interface OpenedLocations {
@@ -53,8 +70,11 @@ export const openSnapshotLocations = Effect.fn("Volumes.openLocations")(function
   } else {
     for (const name of names) {
       const found = objects.find((object) => object.metadata.name === name)
-      if (found === undefined) problems.push(`volumeSnapshotLocations: volume snapshot location "${name}" does not exist in namespace ${namespace}`)
-      else chosen.push(found)
+      if (found === undefined) {
+        problems.push(
+          `volumeSnapshotLocations: volume snapshot location "${name}" does not exist in namespace ${namespace}`
+        )
+      } else chosen.push(found)
     }
   }
   const stores: Array<SnapshotStore> = []
@@ -68,8 +88,9 @@ export const openSnapshotLocations = Effect.fn("Volumes.openLocations")(function
     }
     const name = decoded.right.metadata.name ?? ""
     const opened = yield* provider.forLocation(decoded.right).pipe(Effect.either)
-    if (Either.isLeft(opened)) unavailable.push(`volume snapshot location "${name}" cannot be opened: ${opened.left.message}`)
-    else stores.push({ location: name, store: opened.right })
+    if (Either.isLeft(opened)) {
+      unavailable.push(`volume snapshot location "${name}" cannot be opened: ${opened.left.message}`)
+    } else stores.push({ location: name, store: opened.right })
   }
   const result: OpenedLocations = { stores, problems, unavailable }
   return result
@@ -95,11 +116,15 @@ export const locationOpener = (provider: BlockStoreProvider.Shape, namespace: st
           onRight: (location) =>
             provider.forLocation(location).pipe(
               Effect.map((store) => Either.right(store)),
-              Effect.catchAll((error) => Effect.succeed(Either.left(`volume snapshot location "${name}" cannot be opened: ${error.message}`)))
+              Effect.catchAll((error) =>
+                Effect.succeed(Either.left(`volume snapshot location "${name}" cannot be opened: ${error.message}`))
+              )
             )
         })
       // A read that failed transiently is tried again next time.
-      if (Either.isRight(opened) || (Either.isLeft(object) && object.left._tag === "KubeNotFound")) cache.set(name, opened)
+      if (Either.isRight(opened) || (Either.isLeft(object) && object.left._tag === "KubeNotFound")) {
+        cache.set(name, opened)
+      }
       return opened
     })
 }

@@ -2,6 +2,7 @@
 // array): which PV's volume was snapshotted where, so a restore can bring it back and a deletion
 // can remove it.
 import { Chunk, Effect, Schema, Stream } from "effect"
+
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import { gunzip, gzipText } from "../archive/gzip.ts"
 import { backupKeys } from "../archive/layout.ts"
@@ -23,10 +24,12 @@ export type VolumeSnapshotRecord = typeof VolumeSnapshotRecord.Type
 
 const RecordsJson = Schema.parseJson(Schema.Array(VolumeSnapshotRecord))
 
-export const writeSnapshotRecords = Effect.fn("Volumes.writeRecords")(function*(backupName: string, records: ReadonlyArray<VolumeSnapshotRecord>) {
-  const store = yield* ObjectStore
-  yield* store.put(backupKeys(backupName).volumeSnapshots, gzipText(Stream.make(JSON.stringify(records))))
-})
+export const writeSnapshotRecords = Effect.fn("Volumes.writeRecords")(
+  function*(backupName: string, records: ReadonlyArray<VolumeSnapshotRecord>) {
+    const store = yield* ObjectStore
+    yield* store.put(backupKeys(backupName).volumeSnapshots, gzipText(Stream.make(JSON.stringify(records))))
+  }
+)
 
 const decoder = new TextDecoder()
 

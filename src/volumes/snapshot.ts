@@ -1,5 +1,6 @@
 // One PersistentVolume's snapshot: the first location whose store recognises the volume takes it.
 import { Effect, Option } from "effect"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { SnapshotStore } from "./locations.ts"
 import type { VolumeSnapshotRecord } from "./records.ts"
@@ -38,12 +39,18 @@ export const snapshotPersistentVolume = Effect.fn("Volumes.snapshot")(function*(
   for (const { location, store } of stores) {
     const volumeId = yield* store.getVolumeId(pv).pipe(Effect.either)
     if (volumeId._tag === "Left") {
-      return { _tag: "Error", message: `volume snapshot location "${location}" cannot read the volume: ${volumeId.left.message}` } satisfies SnapshotOutcome
+      return {
+        _tag: "Error",
+        message: `volume snapshot location "${location}" cannot read the volume: ${volumeId.left.message}`
+      } satisfies SnapshotOutcome
     }
     if (Option.isNone(volumeId.right)) continue
     const providerVolumeId = volumeId.right.value
     const base = { pvName, providerVolumeId, location }
-    const failed = (error: { readonly message: string }, info?: { readonly availabilityZone: string; readonly volumeType: string }): SnapshotOutcome => ({
+    const failed = (
+      error: { readonly message: string },
+      info?: { readonly availabilityZone: string; readonly volumeType: string }
+    ): SnapshotOutcome => ({
       _tag: "Failed",
       record: {
         ...base,
@@ -55,23 +62,44 @@ export const snapshotPersistentVolume = Effect.fn("Volumes.snapshot")(function*(
       }
     })
     const info = yield* store.getVolumeInfo(providerVolumeId, pvZone(pv)).pipe(Effect.either)
-    if (info._tag === "Left") return failed(info.left._tag === "VolumeNotFound" ? { message: `volume ${providerVolumeId} not found` } : info.left)
+    if (info._tag === "Left") {
+      return failed(
+        info.left._tag === "VolumeNotFound" ? { message: `volume ${providerVolumeId} not found` } : info.left
+      )
+    }
     const { availabilityZone, volumeType, iops } = info.right
-    const snapshotId = yield* store.createSnapshot(providerVolumeId, availabilityZone, { [backupTag]: backupName, [pvTag]: pvName }).pipe(
+    const snapshotId = yield* store.createSnapshot(providerVolumeId, availabilityZone, {
+      [backupTag]: backupName,
+      [pvTag]: pvName
+    }).pipe(
       Effect.either
     )
     if (snapshotId._tag === "Left") {
-      return failed(snapshotId.left._tag === "VolumeNotFound" ? { message: `volume ${providerVolumeId} not found` } : snapshotId.left, info.right)
+      return failed(
+        snapshotId.left._tag === "VolumeNotFound"
+          ? { message: `volume ${providerVolumeId} not found` }
+          : snapshotId.left,
+        info.right
+      )
     }
     return {
       _tag: "Taken",
-      record: { ...base, availabilityZone, volumeType, ...(iops === undefined ? {} : { iops }), snapshotId: snapshotId.right, phase: "Completed" }
+      record: {
+        ...base,
+        availabilityZone,
+        volumeType,
+        ...(iops === undefined ? {} : { iops }),
+        snapshotId: snapshotId.right,
+        phase: "Completed"
+      }
     } satisfies SnapshotOutcome
   }
   return {
     _tag: "Unsupported",
     reason: stores.length === 0
       ? "no volume snapshot location is configured, so its volume was not snapshotted"
-      : `no volume snapshot location (${stores.map((store) => store.location).join(", ")}) can snapshot its volume; its data is not in the backup`
+      : `no volume snapshot location (${
+        stores.map((store) => store.location).join(", ")
+      }) can snapshot its volume; its data is not in the backup`
   } satisfies SnapshotOutcome
 })

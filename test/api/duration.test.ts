@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Option, Schema } from "effect"
+
 import { GoDuration } from "../../src/api/common.ts"
 import { parseGoDuration } from "../../src/api/duration.ts"
 
@@ -38,7 +39,15 @@ describe("parseGoDuration", () => {
     assert.isTrue(Schema.is(GoDuration)(ttl))
     const nanos = parsed(ttl)
     assert.isTrue(Option.isSome(nanos))
-    const units: Record<string, bigint> = { h: 3_600_000_000_000n, m: 60_000_000_000n, s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, "µs": 1000n, ns: 1n }
+    const units: Record<string, bigint> = {
+      h: 3_600_000_000_000n,
+      m: 60_000_000_000n,
+      s: 1_000_000_000n,
+      ms: 1_000_000n,
+      us: 1000n,
+      "µs": 1000n,
+      ns: 1n
+    }
     const expected = [...ttl.matchAll(/([0-9]+)(ns|us|µs|ms|s|m|h)/g)]
       .reduce((sum, [, n = "0", unit = ""]) => sum + BigInt(n) * (units[unit] ?? 0n), 0n)
     assert.deepStrictEqual(nanos, Option.some(expected))

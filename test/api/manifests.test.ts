@@ -4,7 +4,9 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { loadYaml } from "@kubernetes/client-node"
 import { Effect, Schema } from "effect"
+
 import { kindList } from "../../src/api/index.ts"
+import type { OpenApiSchema } from "../../src/api/manifests/crd.ts"
 import {
   customResourceDefinition,
   renderCrdFiles,
@@ -12,7 +14,6 @@ import {
   toOpenApi,
   UnsupportedSchemaError
 } from "../../src/api/manifests/crd.ts"
-import type { OpenApiSchema } from "../../src/api/manifests/crd.ts"
 import { crdDirectory } from "../../src/api/manifests/main.ts"
 import { nodes, violations } from "./openapi.ts"
 
@@ -82,7 +83,9 @@ describe("CustomResourceDefinition", () => {
           node.properties !== undefined && node.additionalProperties !== undefined,
           `${path}: properties and additionalProperties together`
         )
-        for (const name of node.required ?? []) assert.property(node.properties ?? {}, name, `${path}: required ${name}`)
+        for (const name of node.required ?? []) {
+          assert.property(node.properties ?? {}, name, `${path}: required ${name}`)
+        }
         if (node.default !== undefined) {
           assert.deepStrictEqual(violations(node, node.default), [], `${path}: its default does not validate`)
         }
@@ -109,7 +112,9 @@ describe("CustomResourceDefinition", () => {
 describe("toOpenApi", () => {
   it("publishes defaults and descriptions of fields with defaults", () => {
     const spec = Schema.Struct({
-      ttl: Schema.optionalWith(Schema.String, { exact: true, default: () => "720h" }).annotations({ description: "kept" }),
+      ttl: Schema.optionalWith(Schema.String, { exact: true, default: () => "720h" }).annotations({
+        description: "kept"
+      }),
       name: Schema.String
     })
     assert.deepStrictEqual(toOpenApi(spec.ast), {

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { loadYaml } from "@kubernetes/client-node"
 import { FastCheck as fc } from "effect"
+
 import { toYaml } from "../../src/api/manifests/yaml.ts"
 
 // client-node's loadYaml is js-yaml underneath; an object without apiVersion/kind comes back as parsed.
@@ -11,7 +12,40 @@ const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     { depthSize: "small", withCrossShrink: true },
     fc.string({ unit: "grapheme" }),
     fc.string({ unit: "binary" }),
-    fc.constantFrom("true", "no", "Yes", "null", "~", "0x1f", "1e3", ".inf", "- a", "a: b", "#c", "'q'", "\"q\"", "*x", "&y", "!t", "%", "@", "`", "[]", "{}", "a #b", "trailing ", " leading", "", "12:30", "0o7", ".5", "-", "?", "|", ">"),
+    fc.constantFrom(
+      "true",
+      "no",
+      "Yes",
+      "null",
+      "~",
+      "0x1f",
+      "1e3",
+      ".inf",
+      "- a",
+      "a: b",
+      "#c",
+      "'q'",
+      "\"q\"",
+      "*x",
+      "&y",
+      "!t",
+      "%",
+      "@",
+      "`",
+      "[]",
+      "{}",
+      "a #b",
+      "trailing ",
+      " leading",
+      "",
+      "12:30",
+      "0o7",
+      ".5",
+      "-",
+      "?",
+      "|",
+      ">"
+    ),
     fc.integer(),
     fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
     fc.boolean(),
@@ -24,14 +58,29 @@ const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 describe("toYaml", () => {
   it("writes block style with two-space indents", () => {
     const text = toYaml({ a: 1, b: ["x", { c: true, d: [] }], e: {}, f: { g: null } })
-    assert.strictEqual(text, ["a: 1", "b:", "  - x", "  - c: true", "    d: []", "e: {}", "f:", "  g: null", ""].join("\n"))
+    assert.strictEqual(
+      text,
+      ["a: 1", "b:", "  - x", "  - c: true", "    d: []", "e: {}", "f:", "  g: null", ""].join("\n")
+    )
   })
 
   it("quotes strings a parser would read as something else", () => {
     const text = toYaml({ values: ["true", "no", "720h", "0", "*", "a: b", "", "plain text", ".status.phase"] })
     assert.strictEqual(
       text,
-      ["values:", "  - \"true\"", "  - \"no\"", "  - \"720h\"", "  - \"0\"", "  - \"*\"", "  - \"a: b\"", "  - \"\"", "  - plain text", "  - \".status.phase\"", ""].join("\n")
+      [
+        "values:",
+        "  - \"true\"",
+        "  - \"no\"",
+        "  - \"720h\"",
+        "  - \"0\"",
+        "  - \"*\"",
+        "  - \"a: b\"",
+        "  - \"\"",
+        "  - plain text",
+        "  - \".status.phase\"",
+        ""
+      ].join("\n")
     )
   })
 

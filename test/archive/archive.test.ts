@@ -1,7 +1,9 @@
+import * as zlib from "node:zlib"
+
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Data, Effect, Either, Exit, Ref, Stream } from "effect"
-import * as zlib from "node:zlib"
 import * as tar from "tar-stream"
+
 import type { EntryLocation } from "../../src/archive/layout.ts"
 import { backupKeys, parseEntryPath, resourceEntryPath, restoreKeys } from "../../src/archive/layout.ts"
 import { readArchive } from "../../src/archive/reader.ts"
@@ -28,7 +30,8 @@ const rawTarGz = (entries: ReadonlyArray<RawEntry>) =>
     return zlib.gzipSync(Buffer.concat(parts))
   })
 
-const readAll = (bytes: Uint8Array) => Stream.runCollect(readArchive(Stream.make(bytes))).pipe(Effect.map((entries) => Chunk.toReadonlyArray(entries)))
+const readAll = (bytes: Uint8Array) =>
+  Stream.runCollect(readArchive(Stream.make(bytes))).pipe(Effect.map((entries) => Chunk.toReadonlyArray(entries)))
 
 class SourceBroke extends Data.TaggedError("SourceBroke")<{}> {}
 
@@ -52,16 +55,40 @@ describe("storage layout", () => {
 
   it("places namespaced and cluster-scoped objects", () => {
     assert.strictEqual(resourceEntryPath("pods", "app", "web-0"), "resources/pods/namespaces/app/web-0.json")
-    assert.strictEqual(resourceEntryPath("deployments.apps", "app", "web"), "resources/deployments.apps/namespaces/app/web.json")
-    assert.strictEqual(resourceEntryPath("widgets.example.com", undefined, "w"), "resources/widgets.example.com/cluster/w.json")
-    assert.strictEqual(resourceEntryPath("persistentvolumes", "", "pv-1"), "resources/persistentvolumes/cluster/pv-1.json")
+    assert.strictEqual(
+      resourceEntryPath("deployments.apps", "app", "web"),
+      "resources/deployments.apps/namespaces/app/web.json"
+    )
+    assert.strictEqual(
+      resourceEntryPath("widgets.example.com", undefined, "w"),
+      "resources/widgets.example.com/cluster/w.json"
+    )
+    assert.strictEqual(
+      resourceEntryPath("persistentvolumes", "", "pv-1"),
+      "resources/persistentvolumes/cluster/pv-1.json"
+    )
   })
 
   const accepted: ReadonlyArray<readonly [string, EntryLocation]> = [
     ["metadata/version", { _tag: "Metadata", name: "version" }],
-    ["resources/pods/namespaces/app/web-0.json", { _tag: "Resource", groupResource: "pods", namespace: "app", name: "web-0" }],
-    ["resources/deployments.apps/namespaces/a/d.json", { _tag: "Resource", groupResource: "deployments.apps", namespace: "a", name: "d" }],
-    ["resources/widgets.example.com/cluster/w.1.json", { _tag: "Resource", groupResource: "widgets.example.com", namespace: undefined, name: "w.1" }]
+    ["resources/pods/namespaces/app/web-0.json", {
+      _tag: "Resource",
+      groupResource: "pods",
+      namespace: "app",
+      name: "web-0"
+    }],
+    ["resources/deployments.apps/namespaces/a/d.json", {
+      _tag: "Resource",
+      groupResource: "deployments.apps",
+      namespace: "a",
+      name: "d"
+    }],
+    ["resources/widgets.example.com/cluster/w.1.json", {
+      _tag: "Resource",
+      groupResource: "widgets.example.com",
+      namespace: undefined,
+      name: "w.1"
+    }]
   ]
   for (const [path, location] of accepted) {
     it(`accepts ${path}`, () => {
@@ -94,7 +121,15 @@ describe("storage layout", () => {
     })
   }
 
-  for (const path of ["resources/pods/x.json", "resources/pods/cluster/x", "resources/pods/namespaces/a/b/c.json", "metadata/a/b", "resources/pods/cluster/.json"]) {
+  for (
+    const path of [
+      "resources/pods/x.json",
+      "resources/pods/cluster/x",
+      "resources/pods/namespaces/a/b/c.json",
+      "metadata/a/b",
+      "resources/pods/cluster/.json"
+    ]
+  ) {
     it(`rejects the unknown layout ${path}`, () => {
       assert.isTrue(Either.isLeft(parseEntryPath(path)))
     })
@@ -114,22 +149,37 @@ describe("archive writer and reader", () => {
       const entries = yield* readAll(bytes)
       assert.deepStrictEqual(entries.map((entry) => entry.path), ["metadata/version", ...items.map((i) => i.path)])
       assert.strictEqual(decoder.decode(entries[0]!.data), "1.0.0")
-      assert.deepStrictEqual(entries.slice(1).map((entry) => decoder.decode(entry.data)), items.map((i) => decoder.decode(i.data)))
-      assert.deepStrictEqual(entries[1]!.location, { _tag: "Resource", groupResource: "pods", namespace: "a", name: "p" })
+      assert.deepStrictEqual(
+        entries.slice(1).map((entry) => decoder.decode(entry.data)),
+        items.map((i) => decoder.decode(i.data))
+      )
+      assert.deepStrictEqual(entries[1]!.location, {
+        _tag: "Resource",
+        groupResource: "pods",
+        namespace: "a",
+        name: "p"
+      })
     }))
 
   it.effect("refuses to write an entry the reader would reject", () =>
     Effect.gen(function*() {
-      const exit = yield* Stream.runDrain(writeArchive(Stream.make(item("resources/../x.json", "{}")))).pipe(Effect.exit)
+      const exit = yield* Stream.runDrain(writeArchive(Stream.make(item("resources/../x.json", "{}")))).pipe(
+        Effect.exit
+      )
       assert.isTrue(Exit.isFailure(exit))
-      const error = yield* Stream.runDrain(writeArchive(Stream.make(item("resources/../x.json", "{}")))).pipe(Effect.flip)
+      const error = yield* Stream.runDrain(writeArchive(Stream.make(item("resources/../x.json", "{}")))).pipe(
+        Effect.flip
+      )
       assert.strictEqual(error._tag, "ArchiveWriteError")
       if (error._tag === "ArchiveWriteError") assert.strictEqual(error.entry, "resources/../x.json")
     }))
 
   it.effect("passes the items' own failure through", () =>
     Effect.gen(function*() {
-      const items = Stream.concat(Stream.make(item("resources/pods/cluster/a.json", "{}")), Stream.fail(new SourceBroke()))
+      const items = Stream.concat(
+        Stream.make(item("resources/pods/cluster/a.json", "{}")),
+        Stream.fail(new SourceBroke())
+      )
       const error = yield* Stream.runDrain(writeArchive(items)).pipe(Effect.flip)
       assert.strictEqual(error._tag, "SourceBroke")
     }))
@@ -169,7 +219,8 @@ describe("archive writer and reader", () => {
 
   it.effect("fails with ArchiveReadError on truncated gzip", () =>
     Effect.gen(function*() {
-      const items = Array.from({ length: 200 }, (_, i) => item(`resources/configmaps/namespaces/a/c${i}.json`, JSON.stringify({ i, pad: "y".repeat(200 + i) })))
+      const items = Array.from({ length: 200 }, (_, i) =>
+        item(`resources/configmaps/namespaces/a/c${i}.json`, JSON.stringify({ i, pad: "y".repeat(200 + i) })))
       const bytes = concat(yield* Stream.runCollect(writeArchive(Stream.fromIterable(items))))
       const error = yield* readAll(bytes.subarray(0, Math.floor(bytes.length / 2))).pipe(Effect.flip)
       assert.strictEqual(error._tag, "ArchiveReadError")
@@ -177,17 +228,21 @@ describe("archive writer and reader", () => {
 
   it.effect("fails with ArchiveReadError on a truncated tar inside valid gzip", () =>
     Effect.gen(function*() {
-      const whole = zlib.gunzipSync(yield* rawTarGz([{ name: "resources/pods/cluster/a.json", body: "z".repeat(5000) }]))
+      const whole = zlib.gunzipSync(
+        yield* rawTarGz([{ name: "resources/pods/cluster/a.json", body: "z".repeat(5000) }])
+      )
       const error = yield* readAll(zlib.gzipSync(whole.subarray(0, 2048))).pipe(Effect.flip)
       assert.strictEqual(error._tag, "ArchiveReadError")
     }))
 
   it.effect("fails with ArchiveReadError on a tar cut exactly at an entry boundary", () =>
     Effect.gen(function*() {
-      const whole = zlib.gunzipSync(yield* rawTarGz([
-        { name: "resources/pods/cluster/a.json", body: "{}" },
-        { name: "resources/pods/cluster/b.json", body: "{}" }
-      ]))
+      const whole = zlib.gunzipSync(
+        yield* rawTarGz([
+          { name: "resources/pods/cluster/a.json", body: "{}" },
+          { name: "resources/pods/cluster/b.json", body: "{}" }
+        ])
+      )
       const error = yield* readAll(zlib.gzipSync(whole.subarray(0, 1024))).pipe(Effect.flip)
       assert.strictEqual(error._tag, "ArchiveReadError")
     }))
@@ -200,7 +255,9 @@ describe("archive writer and reader", () => {
 
   it.effect("fails with ArchiveReadError on a corrupt tar header", () =>
     Effect.gen(function*() {
-      const whole = Buffer.from(zlib.gunzipSync(yield* rawTarGz([{ name: "resources/pods/cluster/a.json", body: "{}" }])))
+      const whole = Buffer.from(
+        zlib.gunzipSync(yield* rawTarGz([{ name: "resources/pods/cluster/a.json", body: "{}" }]))
+      )
       whole.fill(0x41, 100, 200) // mode, uid, gid, size: garbage, and the checksum no longer matches
       const error = yield* readAll(zlib.gzipSync(whole)).pipe(Effect.flip)
       assert.strictEqual(error._tag, "ArchiveReadError")
@@ -214,35 +271,44 @@ describe("archive writer and reader", () => {
       if (error._tag === "ArchiveReadError") assert.strictEqual(error.entry, "resources/pods/cluster/a.json")
     }))
 
-  it.effect("streams 20k items: output starts long before the input ends, and reads back in order", () =>
-    Effect.gen(function*() {
-      const total = 20_000
-      const pulled = yield* Ref.make(0)
-      const items = Stream.range(0, total - 1).pipe(
-        Stream.rechunk(500),
-        Stream.map((i) => item(`resources/configmaps/namespaces/ns-${i % 7}/cm-${i}.json`, JSON.stringify({ i, data: { v: "v".repeat(300 + (i % 97)) } }))),
-        Stream.tap(() => Ref.update(pulled, (n) => n + 1))
-      )
-      // Take only the first compressed chunk: backpressure must have stopped the producer early.
-      yield* Stream.runDrain(Stream.take(writeArchive(items), 1))
-      const pulledBeforeFirstChunk = yield* Ref.get(pulled)
-      assert.isBelow(pulledBeforeFirstChunk, total / 4)
+  it.effect(
+    "streams 20k items: output starts long before the input ends, and reads back in order",
+    () =>
+      Effect.gen(function*() {
+        const total = 20_000
+        const pulled = yield* Ref.make(0)
+        const items = Stream.range(0, total - 1).pipe(
+          Stream.rechunk(500),
+          Stream.map((i) =>
+            item(
+              `resources/configmaps/namespaces/ns-${i % 7}/cm-${i}.json`,
+              JSON.stringify({ i, data: { v: "v".repeat(300 + (i % 97)) } })
+            )
+          ),
+          Stream.tap(() => Ref.update(pulled, (n) => n + 1))
+        )
+        // Take only the first compressed chunk: backpressure must have stopped the producer early.
+        yield* Stream.runDrain(Stream.take(writeArchive(items), 1))
+        const pulledBeforeFirstChunk = yield* Ref.get(pulled)
+        assert.isBelow(pulledBeforeFirstChunk, total / 4)
 
-      yield* Ref.set(pulled, 0)
-      const bytes = writeArchive(items).pipe(Stream.rechunk(1))
-      const seen = yield* readArchive(bytes).pipe(
-        Stream.runFoldEffect(0, (index, entry) =>
-          Effect.sync(() => {
-            if (index === 0) {
-              assert.strictEqual(entry.path, "metadata/version")
-            } else {
-              const i = index - 1
-              assert.strictEqual(entry.path, `resources/configmaps/namespaces/ns-${i % 7}/cm-${i}.json`)
-            }
-            return index + 1
-          }))
-      )
-      assert.strictEqual(seen, total + 1)
-      assert.strictEqual(yield* Ref.get(pulled), total)
-    }), { timeout: 30_000 })
+        yield* Ref.set(pulled, 0)
+        const bytes = writeArchive(items).pipe(Stream.rechunk(1))
+        const seen = yield* readArchive(bytes).pipe(
+          Stream.runFoldEffect(0, (index, entry) =>
+            Effect.sync(() => {
+              if (index === 0) {
+                assert.strictEqual(entry.path, "metadata/version")
+              } else {
+                const i = index - 1
+                assert.strictEqual(entry.path, `resources/configmaps/namespaces/ns-${i % 7}/cm-${i}.json`)
+              }
+              return index + 1
+            }))
+        )
+        assert.strictEqual(seen, total + 1)
+        assert.strictEqual(yield* Ref.get(pulled), total)
+      }),
+    { timeout: 30_000 }
+  )
 })

@@ -1,5 +1,6 @@
 // Objects, Backups and readers shared by the backup tests.
 import { Chunk, Effect, Layer, Schema, Stream } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -27,7 +28,12 @@ export const namespace = (name: string, labels: Record<string, string> = {}): Ku
   metadata: { name, labels }
 })
 
-export const configMap = (ns: string, name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}): KubeObject => ({
+export const configMap = (
+  ns: string,
+  name: string,
+  labels: Record<string, string> = {},
+  data: Record<string, string> = {}
+): KubeObject => ({
   apiVersion: "v1",
   kind: "ConfigMap",
   metadata: { name, namespace: ns, labels },
@@ -67,7 +73,12 @@ export const persistentVolume = (name: string, labels: Record<string, string> = 
   spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: `/data/${name}` } }
 })
 
-export const persistentVolumeClaim = (ns: string, name: string, volumeName: string | undefined, labels: Record<string, string> = {}): KubeObject => ({
+export const persistentVolumeClaim = (
+  ns: string,
+  name: string,
+  volumeName: string | undefined,
+  labels: Record<string, string> = {}
+): KubeObject => ({
   apiVersion: "v1",
   kind: "PersistentVolumeClaim",
   metadata: { name, namespace: ns, labels },

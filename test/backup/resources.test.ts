@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+
 import type { ApiResource } from "../../services/KubeClient.ts"
 import { groupResource } from "../../src/archive/layout.ts"
 import { resolveResource, selectResources } from "../../src/backup/resources.ts"
@@ -15,8 +16,23 @@ const widgets: ApiResource = {
   singularName: "widget",
   statusSubresource: false
 }
-const arkBackups: ApiResource = { ...widgets, group: "ark.heptio.com", resource: "backups", kind: "Backup", shortNames: [], singularName: "backup" }
-const reviews: ApiResource = { ...widgets, group: "authentication.k8s.io", resource: "tokenreviews", kind: "TokenReview", verbs: ["create"], shortNames: [], singularName: "tokenreview" }
+const arkBackups: ApiResource = {
+  ...widgets,
+  group: "ark.heptio.com",
+  resource: "backups",
+  kind: "Backup",
+  shortNames: [],
+  singularName: "backup"
+}
+const reviews: ApiResource = {
+  ...widgets,
+  group: "authentication.k8s.io",
+  resource: "tokenreviews",
+  kind: "TokenReview",
+  verbs: ["create"],
+  shortNames: [],
+  singularName: "tokenreview"
+}
 const discovered = [...builtinResources, widgets, arkBackups, reviews]
 
 const cases: ReadonlyArray<readonly [string, string | undefined]> = [
@@ -54,7 +70,9 @@ describe("selectResources", () => {
     const names = selection.resources.map(groupResource)
     assert.include(names, "pods")
     assert.include(names, "widgets.example.com")
-    for (const never of ["events", "events.events.k8s.io", "backups.ark.heptio.com", "tokenreviews.authentication.k8s.io"]) {
+    for (
+      const never of ["events", "events.events.k8s.io", "backups.ark.heptio.com", "tokenreviews.authentication.k8s.io"]
+    ) {
       assert.notInclude(names, never)
     }
     assert.deepStrictEqual(selection.unknown, [])

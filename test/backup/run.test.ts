@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -89,7 +90,10 @@ describe("runBackup", () => {
       assert.deepStrictEqual(objects.get("resources/configmaps/namespaces/app/settings.json"), live)
       assert.isTrue(Number(status.resourceVersion) >= Number(live.metadata.resourceVersion))
 
-      assert.deepStrictEqual(yield* storedKeys, Object.values(backupKeys("b1")).filter((key) => !key.endsWith("/") && !key.includes("volumesnapshots")).sort())
+      assert.deepStrictEqual(
+        yield* storedKeys,
+        Object.values(backupKeys("b1")).filter((key) => !key.endsWith("/") && !key.includes("volumesnapshots")).sort()
+      )
       const committed = JSON.parse(yield* readGzipTextOrPlain(backupKeys("b1").metadata))
       assert.deepStrictEqual(committed, backup)
       const resourceList = JSON.parse(yield* readGzipText(backupKeys("b1").resourceList))
@@ -98,8 +102,12 @@ describe("runBackup", () => {
       assert.deepStrictEqual(resourceList["example.com/v1/Widget"], ["app/w1"])
       assert.deepStrictEqual(JSON.parse(yield* readGzipText(backupKeys("b1").results)), { warnings: {}, errors: {} })
       const logLines = (yield* readGzipText(backupKeys("b1").logs)).trim().split("\n").map((line) => JSON.parse(line))
-      assert.isTrue(logLines.every((line) => typeof line.time === "string" && typeof line.level === "string" && typeof line.msg === "string"))
-      assert.isTrue(logLines.some((line) => line.resource === "pods" && line.namespace === "app"))
+      assert.isTrue(logLines.every((line) =>
+        typeof line.time === "string" && typeof line.level === "string" && typeof line.msg === "string"
+      ))
+      assert.isTrue(logLines.some((line) =>
+        line.resource === "pods" && line.namespace === "app"
+      ))
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("never backs up events, even with every resource included", () =>
@@ -149,18 +157,30 @@ describe("runBackup", () => {
       const kube = yield* KubeClient
       const created = yield* Ref.make<ReadonlyArray<number>>([]) // resourceVersion of cm-i at index i
       const writer = yield* Effect.forkScoped(
-        Effect.iterate(0, { while: () => true, body: (i) =>
-          kube.create(CONFIGMAPS, configMap("seq", `cm-${String(i).padStart(6, "0")}`)).pipe(
-            Effect.flatMap((object) => Ref.update(created, (all) => [...all, Number(object.metadata.resourceVersion)])),
-            Effect.zipRight(Effect.yieldNow()),
-            Effect.as(i + 1)
-          ) }).pipe(Effect.orDie)
+        Effect.iterate(0, {
+          while: () => true,
+          body: (i) =>
+            kube.create(CONFIGMAPS, configMap("seq", `cm-${String(i).padStart(6, "0")}`)).pipe(
+              Effect.flatMap((object) =>
+                Ref.update(created, (all) => [...all, Number(object.metadata.resourceVersion)])
+              ),
+              Effect.zipRight(Effect.yieldNow()),
+              Effect.as(i + 1)
+            )
+        }).pipe(Effect.orDie)
       )
-      yield* kube.create({ group: "", version: "v1", resource: "namespaces" }, { apiVersion: "v1", kind: "Namespace", metadata: { name: "seq" } }).pipe(
+      yield* kube.create({ group: "", version: "v1", resource: "namespaces" }, {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "seq" }
+      }).pipe(
         Effect.catchTag("KubeAlreadyExists", () => Effect.void)
       )
       // Wait (without a clock) until the writer is well under way.
-      yield* Effect.iterate(0, { while: (n) => n < 50, body: () => Effect.yieldNow().pipe(Effect.zipRight(Ref.get(created)), Effect.map((all) => all.length)) })
+      yield* Effect.iterate(0, {
+        while: (n) => n < 50,
+        body: () => Effect.yieldNow().pipe(Effect.zipRight(Ref.get(created)), Effect.map((all) => all.length))
+      })
       const before = (yield* Ref.get(created)).length
       const backup = yield* runBackup(makeBackup({ includedNamespaces: ["seq"] }), { ...deps, pageSize: 7 })
       const after = (yield* Ref.get(created)).length
@@ -168,11 +188,17 @@ describe("runBackup", () => {
       assert.isAbove(after, before, "the writer kept writing during the backup")
 
       const { paths } = yield* readTarball("b1")
-      const numbers = paths.filter((path) => path.startsWith("resources/configmaps/")).map((path) => Number(/cm-(\d+)\.json$/.exec(path)![1]))
+      const numbers = paths.filter((path) => path.startsWith("resources/configmaps/")).map((path) =>
+        Number(/cm-(\d+)\.json$/.exec(path)![1])
+      )
       assert.deepStrictEqual(numbers, numbers.map((_, i) => i), "a gap-free prefix")
       const revision = Number(backup.status?.resourceVersion)
       const rvs = yield* Ref.get(created)
-      assert.strictEqual(numbers.length, rvs.filter((rv) => rv <= revision).length, "exactly the writes up to status.resourceVersion")
+      assert.strictEqual(
+        numbers.length,
+        rvs.filter((rv) => rv <= revision).length,
+        "exactly the writes up to status.resourceVersion"
+      )
     }).pipe(Effect.scoped, Effect.provide(testLayer())))
 
   it.effect("starts over at a new revision after 410 Gone mid-way, without duplicates", () =>
@@ -190,7 +216,11 @@ describe("runBackup", () => {
             yield* control.compact().pipe(Effect.orDie)
           }
         })
-      const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"], includedResources: ["configmaps"] }), { ...deps, pageSize: 10, onProgress })
+      const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"], includedResources: ["configmaps"] }), {
+        ...deps,
+        pageSize: 10,
+        onProgress
+      })
       assert.strictEqual(backup.status?.phase, "Completed")
       assert.strictEqual(backup.status?.consistency, "Exact")
       const { paths } = yield* readTarball("b1")
@@ -207,7 +237,9 @@ describe("runBackup", () => {
   it.effect("fails after the revision is compacted on every attempt, leaving nothing", () =>
     Effect.gen(function*() {
       const control = yield* MemoryKube.MemoryKube
-      for (let i = 0; i < 3; i++) yield* control.failNext("list", new KubeGone({ resource: "namespaces", message: "too old" }))
+      for (let i = 0; i < 3; i++) {
+        yield* control.failNext("list", new KubeGone({ resource: "namespaces", message: "too old" }))
+      }
       const backup = yield* runBackup(makeBackup({}), deps)
       assert.strictEqual(backup.status?.phase, "Failed")
       assert.include(backup.status?.failureReason ?? "", "too old")
@@ -223,7 +255,9 @@ describe("runBackup", () => {
           ...client,
           listPages: (gvr, options) =>
             gvr.resource === "widgets" && options?.resourceVersionMatch === "Exact"
-              ? Stream.fail(new KubeInvalid({ resource: "widgets.example.com", message: "resourceVersionMatch is not supported" }))
+              ? Stream.fail(
+                new KubeInvalid({ resource: "widgets.example.com", message: "resourceVersionMatch is not supported" })
+              )
               : client.listPages(gvr, options)
         }))
       )
@@ -258,7 +292,9 @@ describe("runBackup", () => {
               : client.listPages(gvr, options)
         }))
       )
-      const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"] }), deps).pipe(Effect.provide(forbidding))
+      const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"] }), deps).pipe(
+        Effect.provide(forbidding)
+      )
       assert.strictEqual(backup.status?.phase, "PartiallyFailed")
       assert.strictEqual(backup.status?.errors, 1)
       const results = JSON.parse(yield* readGzipText(backupKeys("b1").results))
@@ -289,7 +325,11 @@ describe("commit ordering", () => {
           ...inner,
           put: (key, body) =>
             key === failKey
-              ? Stream.runDrain(body).pipe(Effect.zipRight(Effect.fail(new ObjectStoreError({ operation: "put", key, message: "disk full", retryable: false }))))
+              ? Stream.runDrain(body).pipe(
+                Effect.zipRight(
+                  Effect.fail(new ObjectStoreError({ operation: "put", key, message: "disk full", retryable: false }))
+                )
+              )
               : inner.put(key, body).pipe(Effect.zipRight(Ref.update(puts, (all) => [...all, key])))
         }
         yield* Ref.set(putsRef, Option.some(puts))
@@ -336,9 +376,11 @@ describe("scale", () => {
       const control = yield* MemoryKube.MemoryKube
       const objects: Array<KubeObject> = []
       for (let i = 0; i < 10_000; i++) {
-        objects.push(i % 2 === 0
-          ? configMap(`ns-${i % 10}`, `cm-${i}`, { app: "bench" }, { payload: "x".repeat(900) })
-          : secret(`ns-${i % 10}`, `s-${i}`, { app: "bench" }))
+        objects.push(
+          i % 2 === 0
+            ? configMap(`ns-${i % 10}`, `cm-${i}`, { app: "bench" }, { payload: "x".repeat(900) })
+            : secret(`ns-${i % 10}`, `s-${i}`, { app: "bench" })
+        )
       }
       yield* control.seed(objects)
       const started = DateTime.unsafeNow()

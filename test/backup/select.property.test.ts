@@ -2,6 +2,7 @@
 // the server had it — checked against a small reference implementation of SPEC section 2.
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, FastCheck as fc, Stream } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -119,13 +120,26 @@ const filters = fc.record({
 type FilterSpec = typeof filters extends fc.Arbitrary<infer T> ? T : never
 
 /** SPEC section 2, written out plainly. */
-const expectedPaths = (spec: FilterSpec, server: ReadonlyArray<{ readonly gr: string; readonly namespaced: boolean; readonly object: KubeObject }>) => {
-  const included = spec.includedResources.includes("*") ? undefined : new Set(spec.includedResources.map((name) => RESOURCE_NAMES[name]))
+const expectedPaths = (
+  spec: FilterSpec,
+  server: ReadonlyArray<{ readonly gr: string; readonly namespaced: boolean; readonly object: KubeObject }>
+) => {
+  const included = spec.includedResources.includes("*")
+    ? undefined
+    : new Set(spec.includedResources.map((name) => RESOURCE_NAMES[name]))
   const excluded = new Set(spec.excludedResources.map((name) => RESOURCE_NAMES[name]))
-  const resourceIncluded = (gr: string) => (included === undefined || included.has(gr)) && !excluded.has(gr) && gr !== "events"
+  const resourceIncluded = (gr: string) =>
+    (included === undefined || included.has(gr)) && !excluded.has(gr) && gr !== "events"
   const nsIncluded = (ns: string) =>
-    (spec.includedNamespaces.includes("*") || spec.includedNamespaces.includes(ns)) && !spec.excludedNamespaces.includes(ns)
-  const matchOne = (selector: { matchLabels?: Labels; matchExpressions?: ReadonlyArray<{ key: string; values: ReadonlyArray<string> }> }, l: Labels) =>
+    (spec.includedNamespaces.includes("*") || spec.includedNamespaces.includes(ns)) &&
+    !spec.excludedNamespaces.includes(ns)
+  const matchOne = (
+    selector: {
+      matchLabels?: Labels
+      matchExpressions?: ReadonlyArray<{ key: string; values: ReadonlyArray<string> }>
+    },
+    l: Labels
+  ) =>
     Object.entries(selector.matchLabels ?? {}).every(([k, v]) => l[k] === v) &&
     (selector.matchExpressions ?? []).every((e) => l[e.key] !== undefined && e.values.includes(l[e.key]!))
   const selects = (object: KubeObject) => {
@@ -135,7 +149,13 @@ const expectedPaths = (spec: FilterSpec, server: ReadonlyArray<{ readonly gr: st
     return true
   }
   const allNamespaces = spec.includedNamespaces.includes("*") && spec.excludedNamespaces.length === 0
-  const scope = spec.includeClusterResources === true ? "all" : spec.includeClusterResources === false ? "none" : allNamespaces ? "all" : "related"
+  const scope = spec.includeClusterResources === true
+    ? "all"
+    : spec.includeClusterResources === false
+    ? "none"
+    : allNamespaces
+    ? "all"
+    : "related"
 
   const paths = new Set<string>()
   const path = (gr: string, object: KubeObject, namespaced: boolean) =>
@@ -147,7 +167,9 @@ const expectedPaths = (spec: FilterSpec, server: ReadonlyArray<{ readonly gr: st
   )
   for (const { gr, object } of namespacedIncluded) paths.add(path(gr, object, true))
   const boundPvs = new Set(
-    namespacedIncluded.filter(({ gr }) => gr === "persistentvolumeclaims").map(({ object }) => (object["spec"] as { volumeName?: string }).volumeName)
+    namespacedIncluded.filter(({ gr }) => gr === "persistentvolumeclaims").map(({ object }) =>
+      (object["spec"] as { volumeName?: string }).volumeName
+    )
   )
   const withItems = new Set(namespacedIncluded.map(({ object }) => object.metadata.namespace))
   const groupResources = new Set(namespacedIncluded.map(({ gr }) => gr))
@@ -166,13 +188,19 @@ const expectedPaths = (spec: FilterSpec, server: ReadonlyArray<{ readonly gr: st
   return paths
 }
 
-const RESOURCES: ReadonlyArray<{ readonly gvr: GroupVersionResource; readonly gr: string; readonly namespaced: boolean }> = [
+const RESOURCES: ReadonlyArray<
+  { readonly gvr: GroupVersionResource; readonly gr: string; readonly namespaced: boolean }
+> = [
   { gvr: { group: "", version: "v1", resource: "namespaces" }, gr: "namespaces", namespaced: false },
   { gvr: { group: "", version: "v1", resource: "configmaps" }, gr: "configmaps", namespaced: true },
   { gvr: { group: "", version: "v1", resource: "secrets" }, gr: "secrets", namespaced: true },
   { gvr: { group: "", version: "v1", resource: "pods" }, gr: "pods", namespaced: true },
   { gvr: { group: "apps", version: "v1", resource: "deployments" }, gr: "deployments.apps", namespaced: true },
-  { gvr: { group: "", version: "v1", resource: "persistentvolumeclaims" }, gr: "persistentvolumeclaims", namespaced: true },
+  {
+    gvr: { group: "", version: "v1", resource: "persistentvolumeclaims" },
+    gr: "persistentvolumeclaims",
+    namespaced: true
+  },
   { gvr: { group: "", version: "v1", resource: "persistentvolumes" }, gr: "persistentvolumes", namespaced: false },
   { gvr: { group: "example.com", version: "v1", resource: "widgets" }, gr: "widgets.example.com", namespaced: true },
   {
@@ -208,8 +236,15 @@ describe("backup selection (property)", () => {
 
         const server: Array<{ gr: string; namespaced: boolean; object: KubeObject }> = []
         for (const { gvr, gr, namespaced } of RESOURCES) {
-          const pages = yield* Stream.runCollect(kube.listPages(gvr, { resourceVersion: backup.status?.resourceVersion ?? "", resourceVersionMatch: "Exact" }))
-          for (const page of Chunk.toReadonlyArray(pages)) for (const object of page.items) server.push({ gr, namespaced, object })
+          const pages = yield* Stream.runCollect(
+            kube.listPages(gvr, {
+              resourceVersion: backup.status?.resourceVersion ?? "",
+              resourceVersionMatch: "Exact"
+            })
+          )
+          for (const page of Chunk.toReadonlyArray(pages)) {
+            for (const object of page.items) server.push({ gr, namespaced, object })
+          }
         }
         const expected = expectedPaths(spec, server)
         const { paths, objects } = yield* readTarball("b1")

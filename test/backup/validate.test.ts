@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+
 import { validateBackupSpec } from "../../src/backup/validate.ts"
 import { builtinResources } from "../../src/kube/builtinResources.ts"
 import { makeBackup } from "./fixtures.ts"
@@ -25,16 +26,18 @@ describe("validateBackupSpec", () => {
     }
     const problems = validateBackupSpec(spec, context)
     assert.deepStrictEqual(problems.length, 8, problems.join("\n"))
-    for (const fragment of [
-      `includedNamespaces: "*" must be the only entry`,
-      `excludedNamespaces: cannot contain "*"`,
-      "pods is both included and excluded",
-      `includedResources: unknown resource "gizmos"`,
-      "mutually exclusive",
-      "labelSelector: ",
-      `ttl: invalid duration "1 day"`,
-      `"nowhere" does not exist`
-    ]) {
+    for (
+      const fragment of [
+        `includedNamespaces: "*" must be the only entry`,
+        `excludedNamespaces: cannot contain "*"`,
+        "pods is both included and excluded",
+        `includedResources: unknown resource "gizmos"`,
+        "mutually exclusive",
+        "labelSelector: ",
+        `ttl: invalid duration "1 day"`,
+        `"nowhere" does not exist`
+      ]
+    ) {
       assert.isTrue(problems.some((problem) => problem.includes(fragment)), fragment)
     }
   })

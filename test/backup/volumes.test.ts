@@ -1,13 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, TestClock } from "effect"
+
 import { MemoryHooks } from "../../layers/hooks/Memory.ts"
-import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import type { BlockStore } from "../../services/BlockStore.ts"
+import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import { backupKeys } from "../../src/archive/layout.ts"
 import type { BackupDeps } from "../../src/backup/run.ts"
 import { runBackup } from "../../src/backup/run.ts"
 import { readSnapshotRecords } from "../../src/volumes/records.ts"
-import { makeBackup, readGzipText, storedKeys } from "./fixtures.ts"
 import {
   addVolume,
   claim,
@@ -20,6 +20,7 @@ import {
   volumeDeps,
   volumesLayer
 } from "../volumes/fixtures.ts"
+import { makeBackup, readGzipText, storedKeys } from "./fixtures.ts"
 
 /** db-0 uses claim data (pv-db); claim logs (pv-logs) is used by no pod; pv-spare is bound to nothing. */
 const seedVolumes = Effect.gen(function*() {
@@ -62,7 +63,10 @@ const slowSnapshots = Effect.gen(function*() {
       inner.forLocation(location).pipe(Effect.map((store): BlockStore.Shape => ({
         ...store,
         createSnapshot: (volumeId, zone, tags) =>
-          Effect.sleep("1 second").pipe(Effect.zipRight(store.createSnapshot(volumeId, zone, tags)), Effect.tap(() => Effect.sleep("1 second")))
+          Effect.sleep("1 second").pipe(
+            Effect.zipRight(store.createSnapshot(volumeId, zone, tags)),
+            Effect.tap(() => Effect.sleep("1 second"))
+          )
       })))
   }
   return provider
@@ -101,7 +105,10 @@ describe("backup volume snapshots", () => {
   it.effect("a PV reached only through an included pod's claim is snapshotted too", () =>
     Effect.gen(function*() {
       yield* seedVolumes
-      const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"], includedResources: ["pods"] }), yield* volumeDeps)
+      const backup = yield* runBackup(
+        makeBackup({ includedNamespaces: ["app"], includedResources: ["pods"] }),
+        yield* volumeDeps
+      )
       assert.strictEqual(backup.status?.phase, "Completed")
       assert.deepStrictEqual([...(yield* snapshotsByPv).keys()], ["pv-db"])
       assert.deepStrictEqual((yield* readSnapshotRecords("b1")).map((record) => record.pvName), ["pv-db"])
@@ -178,32 +185,59 @@ describe("backup hooks", () => {
       const hooks = yield* MemoryHooks
       yield* hooks.script({ command: freeze }, { takes: "5 seconds" })
       yield* hooks.script({ command: unfreeze }, { takes: "3 seconds" })
-      const deps: BackupDeps = { ...(yield* volumeDeps), volumes: { blockStores: yield* slowSnapshots, hooks: (yield* volumeDeps).volumes!.hooks } }
+      const deps: BackupDeps = {
+        ...(yield* volumeDeps),
+        volumes: { blockStores: yield* slowSnapshots, hooks: (yield* volumeDeps).volumes!.hooks }
+      }
       const backup = yield* withClockRunning(runBackup(makeBackup({ includedNamespaces: ["app"] }), deps))
       assert.strictEqual(backup.status?.phase, "Completed")
       const calls = yield* hooks.calls
       const snapshots = yield* snapshotsByPv
       const timeline = [
-        ...calls.map((call) => ({ what: `${call.command[1]} ${call.target.pod}`, at: call.startedAtMillis, end: call.startedAtMillis + (call.command[1] === "--freeze" ? 5000 : 3000) })),
-        ...[...snapshots].map(([pv, snapshot]) => ({ what: `snapshot ${pv}`, at: snapshot.createdAtMillis, end: snapshot.createdAtMillis }))
+        ...calls.map((call) => ({
+          what: `${call.command[1]} ${call.target.pod}`,
+          at: call.startedAtMillis,
+          end: call.startedAtMillis + (call.command[1] === "--freeze" ? 5000 : 3000)
+        })),
+        ...[...snapshots].map(([pv, snapshot]) => ({
+          what: `snapshot ${pv}`,
+          at: snapshot.createdAtMillis,
+          end: snapshot.createdAtMillis
+        }))
       ].sort((x, y) => x.at - y.at)
       assert.deepStrictEqual(timeline.map((event) => event.what), [
-        "--freeze db-a", "snapshot pv-a", "--unfreeze db-a",
-        "--freeze db-b", "snapshot pv-b", "--unfreeze db-b",
-        "--freeze db-c", "snapshot pv-c", "--unfreeze db-c"
+        "--freeze db-a",
+        "snapshot pv-a",
+        "--unfreeze db-a",
+        "--freeze db-b",
+        "snapshot pv-b",
+        "--unfreeze db-b",
+        "--freeze db-c",
+        "snapshot pv-c",
+        "--unfreeze db-c"
       ])
       // Strictly inside the window: the pre hook had ended, the post hook had not started.
       for (let i = 0; i < timeline.length; i += 3) {
         const [pre, snapshot, post] = [timeline[i]!, timeline[i + 1]!, timeline[i + 2]!]
         assert.isTrue(pre.end < snapshot.at && snapshot.at < post.at, JSON.stringify([pre, snapshot, post]))
       }
-      assert.deepStrictEqual(calls.map((call) => call.target.container), ["main", "main", "main", "main", "main", "main"])
+      assert.deepStrictEqual(calls.map((call) => call.target.container), [
+        "main",
+        "main",
+        "main",
+        "main",
+        "main",
+        "main"
+      ])
     }).pipe(Effect.provide(volumesLayer())))
 
   it.effect("spec hooks apply to the pods their namespace and label filters match; output goes to the log", () =>
     Effect.gen(function*() {
       yield* seedVolumes
-      yield* seed([podWithClaims("app", "web-0", [], { labels: { app: "web" } }), podWithClaims("other", "db-9", [], { labels: { app: "db" } })])
+      yield* seed([
+        podWithClaims("app", "web-0", [], { labels: { app: "web" } }),
+        podWithClaims("other", "db-9", [], { labels: { app: "db" } })
+      ])
       const hooks = yield* MemoryHooks
       yield* hooks.script({ command: ["sync"] }, { result: { stdout: "flushed 12 pages\n" } })
       const backup = yield* runBackup(
@@ -223,10 +257,15 @@ describe("backup hooks", () => {
       )
       assert.strictEqual(backup.status?.phase, "Completed")
       const calls = yield* hooks.calls
-      assert.deepStrictEqual(calls.map((call) => [call.target.pod, call.target.container, call.command.join(" "), Duration.toMillis(call.timeout)]), [
-        ["db-0", "sidecar", "sync", 10_000],
-        ["db-0", "db", "echo done", 30_000]
-      ])
+      assert.deepStrictEqual(
+        calls.map((
+          call
+        ) => [call.target.pod, call.target.container, call.command.join(" "), Duration.toMillis(call.timeout)]),
+        [
+          ["db-0", "sidecar", "sync", 10_000],
+          ["db-0", "db", "echo done", 30_000]
+        ]
+      )
       const log = yield* readGzipText(backupKeys("b1").logs)
       assert.include(log, "flushed 12 pages")
     }).pipe(Effect.provide(volumesLayer())))
@@ -243,7 +282,10 @@ describe("backup hooks", () => {
       yield* hooks.script({ command: unfreeze }, { result: { exitCode: 2, stderr: "not frozen" } })
       const backup = yield* runBackup(makeBackup({}), yield* volumeDeps)
       assert.strictEqual(backup.status?.phase, "Failed")
-      assert.include(backup.status?.failureReason ?? "", `post hook "post.hook.backup.ark.heptio.com" in container main of pod app/db-1 failed: exit code 2`)
+      assert.include(
+        backup.status?.failureReason ?? "",
+        `post hook "post.hook.backup.ark.heptio.com" in container main of pod app/db-1 failed: exit code 2`
+      )
       assert.deepStrictEqual((yield* hooks.calls).map((call) => call.command[1]), ["--freeze", "--unfreeze"])
       // The snapshot taken inside the window belonged to a backup that never committed.
       assert.strictEqual((yield* snapshotsByPv).size, 0)
@@ -253,7 +295,11 @@ describe("backup hooks", () => {
   it.effect("a failing pre hook with onError Continue warns, the snapshot and post hook still happen", () =>
     Effect.gen(function*() {
       yield* seedVolumes
-      yield* seed([podWithClaims("app", "db-1", ["logs"], { annotations: annotated({ "pre.hook.backup.ark.heptio.com/on-error": "Continue" }) })])
+      yield* seed([
+        podWithClaims("app", "db-1", ["logs"], {
+          annotations: annotated({ "pre.hook.backup.ark.heptio.com/on-error": "Continue" })
+        })
+      ])
       const hooks = yield* MemoryHooks
       yield* hooks.script({ command: freeze }, { result: { exitCode: 1 } })
       const backup = yield* runBackup(makeBackup({}), yield* volumeDeps)
@@ -262,13 +308,23 @@ describe("backup hooks", () => {
       assert.isTrue((yield* snapshotsByPv).has("pv-logs"))
       assert.deepStrictEqual((yield* hooks.calls).map((call) => call.command[1]), ["--freeze", "--unfreeze"])
       const results = JSON.parse(yield* readGzipText(backupKeys("b1").results))
-      assert.include(results.warnings.namespaces.app[0], `pre hook "pre.hook.backup.ark.heptio.com" in container main of pod app/db-1 failed: exit code 1`)
+      assert.include(
+        results.warnings.namespaces.app[0],
+        `pre hook "pre.hook.backup.ark.heptio.com" in container main of pod app/db-1 failed: exit code 1`
+      )
     }).pipe(Effect.provide(volumesLayer())))
 
   it.effect("a hook that hangs times out after its timeout and fails the backup by default", () =>
     Effect.gen(function*() {
       yield* seedVolumes
-      yield* seed([podWithClaims("app", "db-1", [], { annotations: { "pre.hook.backup.ark.heptio.com/command": "sleep-forever", "pre.hook.backup.ark.heptio.com/timeout": "10s" } })])
+      yield* seed([
+        podWithClaims("app", "db-1", [], {
+          annotations: {
+            "pre.hook.backup.ark.heptio.com/command": "sleep-forever",
+            "pre.hook.backup.ark.heptio.com/timeout": "10s"
+          }
+        })
+      ])
       const hooks = yield* MemoryHooks
       yield* hooks.script({ command: ["sleep-forever"] }, { takes: "1 hour" })
       const backup = yield* withClockRunning(runBackup(makeBackup({}), yield* volumeDeps), "1 second")
@@ -280,7 +336,14 @@ describe("backup hooks", () => {
   it.effect("a container the pod does not have is an error naming it, without an exec", () =>
     Effect.gen(function*() {
       yield* seedVolumes
-      yield* seed([podWithClaims("app", "db-1", [], { annotations: { "pre.hook.backup.ark.heptio.com/command": "true", "pre.hook.backup.ark.heptio.com/container": "fsfreeze" } })])
+      yield* seed([
+        podWithClaims("app", "db-1", [], {
+          annotations: {
+            "pre.hook.backup.ark.heptio.com/command": "true",
+            "pre.hook.backup.ark.heptio.com/container": "fsfreeze"
+          }
+        })
+      ])
       const backup = yield* runBackup(makeBackup({}), yield* volumeDeps)
       assert.strictEqual(backup.status?.phase, "Failed")
       assert.include(backup.status?.failureReason ?? "", `container "fsfreeze" not found in pod app/db-1`)
@@ -295,6 +358,9 @@ describe("backup hooks", () => {
       yield* control.failOperation("createSnapshot", "throttled")
       const backup = yield* runBackup(makeBackup({}), yield* volumeDeps)
       assert.strictEqual(backup.status?.phase, "PartiallyFailed")
-      assert.deepStrictEqual((yield* (yield* MemoryHooks).calls).map((call) => call.command[1]), ["--freeze", "--unfreeze"])
+      assert.deepStrictEqual((yield* (yield* MemoryHooks).calls).map((call) => call.command[1]), [
+        "--freeze",
+        "--unfreeze"
+      ])
     }).pipe(Effect.provide(volumesLayer())))
 })

@@ -1,9 +1,10 @@
 // The EBS BlockStore over a scripted EC2 API, on the TestClock: readiness polling with backoff and
 // a timeout, error mapping, throttling retries, tags, and restored volumes' type, zone and IOPS.
-import { VolumeType } from "@aws-sdk/client-ec2"
 import type { CreateVolumeCommandInput, Snapshot, Volume } from "@aws-sdk/client-ec2"
+import { VolumeType } from "@aws-sdk/client-ec2"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Option, TestClock } from "effect"
+
 import * as EbsBlockStore from "../../layers/blockstore/Ebs.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
@@ -54,14 +55,22 @@ const fakeEc2 = (options: {
       const entry = snapshots.get(input.SnapshotIds?.[0] ?? "")
       if (entry === undefined) throw ec2Error("InvalidSnapshot.NotFound")
       const state = stateAt(options.snapshotStates, entry.polls++, "completed")
-      return { ...meta, Snapshots: [{ ...entry.snapshot, State: state, ...(state === "error" ? { StateMessage: "disk on fire" } : {}) }] }
+      return {
+        ...meta,
+        Snapshots: [{ ...entry.snapshot, State: state, ...(state === "error" ? { StateMessage: "disk on fire" } : {}) }]
+      }
     },
     createSnapshot: async (input) => {
       calls.push("CreateSnapshot")
       if (!volumes.has(input.VolumeId ?? "")) throw ec2Error("InvalidVolume.NotFound")
       const SnapshotId = `snap-${next++}`
       snapshots.set(SnapshotId, {
-        snapshot: { SnapshotId, VolumeId: input.VolumeId, State: "pending", Tags: input.TagSpecifications?.[0]?.Tags ?? [] },
+        snapshot: {
+          SnapshotId,
+          VolumeId: input.VolumeId,
+          State: "pending",
+          Tags: input.TagSpecifications?.[0]?.Tags ?? []
+        },
         polls: 0
       })
       return { ...meta, SnapshotId, State: "pending" }
@@ -77,7 +86,13 @@ const fakeEc2 = (options: {
       if (!snapshots.has(input.SnapshotId ?? "")) throw ec2Error("InvalidSnapshot.NotFound")
       const VolumeId = `vol-new-${next++}`
       created.set(VolumeId, {
-        volume: { VolumeId, AvailabilityZone: input.AvailabilityZone, VolumeType: input.VolumeType, Iops: input.Iops ?? 100, Size: 10 },
+        volume: {
+          VolumeId,
+          AvailabilityZone: input.AvailabilityZone,
+          VolumeType: input.VolumeType,
+          Iops: input.Iops ?? 100,
+          Size: 10
+        },
         polls: 0
       })
       return { ...meta, VolumeId, State: "creating" }
@@ -96,7 +111,12 @@ const volume: Volume = {
   Tags: [{ Key: "team", Value: "db" }, { Key: "aws:cloudformation:stack-name", Value: "reserved" }]
 }
 
-const config = { region: "us-east-1", readyTimeout: "2 minutes", pollInitial: "1 second", pollMax: "8 seconds" } as const
+const config = {
+  region: "us-east-1",
+  readyTimeout: "2 minutes",
+  pollInitial: "1 second",
+  pollMax: "8 seconds"
+} as const
 
 /** Runs `effect` while the TestClock advances a second at a time, until it finishes. */
 const withClock = <A, E>(effect: Effect.Effect<A, E>, maxSeconds = 600) =>
@@ -114,10 +134,17 @@ const withClock = <A, E>(effect: Effect.Effect<A, E>, maxSeconds = 600) =>
 describe("EBS BlockStore", () => {
   it.effect("snapshots a volume with its own tags and the caller's, polling with backoff until completed", () =>
     Effect.gen(function*() {
-      const ec2 = fakeEc2({ volumes: [volume], snapshotStates: ["pending", "pending", "pending", "pending", "completed"] })
+      const ec2 = fakeEc2({
+        volumes: [volume],
+        snapshotStates: ["pending", "pending", "pending", "pending", "completed"]
+      })
       const store = EbsBlockStore.makeWithApi(ec2.api, config)
       const { exit, seconds } = yield* withClock(
-        store.createSnapshot("vol-0abc", "us-east-1a", { "ark.heptio.com/backup": "b1", "ark.heptio.com/pv": "pv-1", team: "ark" })
+        store.createSnapshot("vol-0abc", "us-east-1a", {
+          "ark.heptio.com/backup": "b1",
+          "ark.heptio.com/pv": "pv-1",
+          team: "ark"
+        })
       )
       assert.deepStrictEqual(exit, Exit.succeed("snap-1"))
       const tags = ec2.snapshots.get("snap-1")?.snapshot.Tags ?? []
@@ -132,7 +159,10 @@ describe("EBS BlockStore", () => {
 
   it.effect("caps the pause between polls", () =>
     Effect.gen(function*() {
-      const ec2 = fakeEc2({ volumes: [volume], snapshotStates: [...Array.from({ length: 8 }, () => "pending" as const), "completed"] })
+      const ec2 = fakeEc2({
+        volumes: [volume],
+        snapshotStates: [...Array.from({ length: 8 }, () => "pending" as const), "completed"]
+      })
       const store = EbsBlockStore.makeWithApi(ec2.api, config)
       const { exit, seconds } = yield* withClock(store.createSnapshot("vol-0abc", "us-east-1a", {}))
       assert.isTrue(Exit.isSuccess(exit))
@@ -148,7 +178,10 @@ describe("EBS BlockStore", () => {
       assert.isTrue(Exit.isSuccess(exit))
       if (Exit.isSuccess(exit)) {
         assert.strictEqual(exit.value._tag, "BlockStoreError")
-        assert.include(exit.value._tag === "BlockStoreError" ? exit.value.message : "", "ended in state error: disk on fire")
+        assert.include(
+          exit.value._tag === "BlockStoreError" ? exit.value.message : "",
+          "ended in state error: disk on fire"
+        )
       }
       assert.isFalse(ec2.snapshots.has("snap-1"))
     }))
@@ -172,7 +205,16 @@ describe("EBS BlockStore", () => {
       const ec2 = fakeEc2({ volumes: [volume], throttle: 2 })
       const store = EbsBlockStore.makeWithApi(ec2.api, config)
       const { exit } = yield* withClock(store.getVolumeInfo("vol-0abc"))
-      assert.deepStrictEqual(exit, Exit.succeed({ volumeId: "vol-0abc", availabilityZone: "us-east-1a", volumeType: "gp3", iops: 4000, sizeGiB: 20 }))
+      assert.deepStrictEqual(
+        exit,
+        Exit.succeed({
+          volumeId: "vol-0abc",
+          availabilityZone: "us-east-1a",
+          volumeType: "gp3",
+          iops: 4000,
+          sizeGiB: 20
+        })
+      )
       assert.strictEqual(ec2.calls.length, 3)
     }))
 
@@ -195,7 +237,8 @@ describe("EBS BlockStore", () => {
     Effect.gen(function*() {
       const ec2 = fakeEc2({ volumes: [volume], volumeStates: ["creating", "creating", "available"] })
       const store = EbsBlockStore.makeWithApi(ec2.api, config)
-      const snapshotId = (yield* withClock(store.createSnapshot("vol-0abc", "us-east-1a", { "ark.heptio.com/backup": "b1" }))).exit
+      const snapshotId =
+        (yield* withClock(store.createSnapshot("vol-0abc", "us-east-1a", { "ark.heptio.com/backup": "b1" }))).exit
       assert.deepStrictEqual(snapshotId, Exit.succeed("snap-1"))
 
       const gp3 = yield* withClock(store.createVolumeFromSnapshot("snap-1", "gp3", "us-east-1a", 4000))
@@ -205,10 +248,19 @@ describe("EBS BlockStore", () => {
       const [first, second] = ec2.createVolumeInputs
       assert.deepStrictEqual(
         { ...first, TagSpecifications: undefined },
-        { SnapshotId: "snap-1", AvailabilityZone: "us-east-1a", VolumeType: "gp3", Iops: 4000, TagSpecifications: undefined }
+        {
+          SnapshotId: "snap-1",
+          AvailabilityZone: "us-east-1a",
+          VolumeType: "gp3",
+          Iops: 4000,
+          TagSpecifications: undefined
+        }
       )
       // The snapshot's tags follow it onto the volume.
-      assert.deepStrictEqual(first?.TagSpecifications?.[0]?.Tags?.map((t) => t.Key).sort(), ["ark.heptio.com/backup", "team"])
+      assert.deepStrictEqual(first?.TagSpecifications?.[0]?.Tags?.map((t) => t.Key).sort(), [
+        "ark.heptio.com/backup",
+        "team"
+      ])
       assert.strictEqual(second?.VolumeType, "gp2")
       assert.strictEqual(second?.AvailabilityZone, "us-east-1b")
       assert.isUndefined(second?.Iops)
@@ -216,23 +268,55 @@ describe("EBS BlockStore", () => {
 })
 
 describe("EBS volume IDs in PersistentVolumes", () => {
-  const pv = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv-1" }, spec })
+  const pv = (spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: "pv-1" },
+    spec
+  })
 
   it("reads in-tree and EBS CSI volumes only", () => {
-    assert.deepStrictEqual(EbsBlockStore.ebsVolumeId(pv({ awsElasticBlockStore: { volumeID: "aws://us-east-1a/vol-1" } })), Option.some("vol-1"))
-    assert.deepStrictEqual(EbsBlockStore.ebsVolumeId(pv({ awsElasticBlockStore: { volumeID: "vol-2" } })), Option.some("vol-2"))
-    assert.deepStrictEqual(EbsBlockStore.ebsVolumeId(pv({ csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-3" } })), Option.some("vol-3"))
-    assert.deepStrictEqual(EbsBlockStore.ebsVolumeId(pv({ csi: { driver: "efs.csi.aws.com", volumeHandle: "fs-1" } })), Option.none())
+    assert.deepStrictEqual(
+      EbsBlockStore.ebsVolumeId(pv({ awsElasticBlockStore: { volumeID: "aws://us-east-1a/vol-1" } })),
+      Option.some("vol-1")
+    )
+    assert.deepStrictEqual(
+      EbsBlockStore.ebsVolumeId(pv({ awsElasticBlockStore: { volumeID: "vol-2" } })),
+      Option.some("vol-2")
+    )
+    assert.deepStrictEqual(
+      EbsBlockStore.ebsVolumeId(pv({ csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-3" } })),
+      Option.some("vol-3")
+    )
+    assert.deepStrictEqual(
+      EbsBlockStore.ebsVolumeId(pv({ csi: { driver: "efs.csi.aws.com", volumeHandle: "fs-1" } })),
+      Option.none()
+    )
     assert.deepStrictEqual(EbsBlockStore.ebsVolumeId(pv({ hostPath: { path: "/data" } })), Option.none())
   })
 
   it("keeps the aws://zone/ form, writes plain IDs and CSI handles as they were", () => {
-    const zoned = EbsBlockStore.withEbsVolumeId(pv({ awsElasticBlockStore: { volumeID: "aws://us-east-1a/vol-1", fsType: "ext4" } }), "vol-9")
-    assert.deepStrictEqual(Option.map(zoned, (p) => p["spec"]), Option.some({ awsElasticBlockStore: { volumeID: "aws://us-east-1a/vol-9", fsType: "ext4" } }))
+    const zoned = EbsBlockStore.withEbsVolumeId(
+      pv({ awsElasticBlockStore: { volumeID: "aws://us-east-1a/vol-1", fsType: "ext4" } }),
+      "vol-9"
+    )
+    assert.deepStrictEqual(
+      Option.map(zoned, (p) => p["spec"]),
+      Option.some({ awsElasticBlockStore: { volumeID: "aws://us-east-1a/vol-9", fsType: "ext4" } })
+    )
     const plain = EbsBlockStore.withEbsVolumeId(pv({ awsElasticBlockStore: { volumeID: "vol-1" } }), "vol-9")
-    assert.deepStrictEqual(Option.map(plain, (p) => p["spec"]), Option.some({ awsElasticBlockStore: { volumeID: "vol-9" } }))
-    const csi = EbsBlockStore.withEbsVolumeId(pv({ csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-1", fsType: "xfs" } }), "vol-9")
-    assert.deepStrictEqual(Option.map(csi, (p) => p["spec"]), Option.some({ csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-9", fsType: "xfs" } }))
+    assert.deepStrictEqual(
+      Option.map(plain, (p) => p["spec"]),
+      Option.some({ awsElasticBlockStore: { volumeID: "vol-9" } })
+    )
+    const csi = EbsBlockStore.withEbsVolumeId(
+      pv({ csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-1", fsType: "xfs" } }),
+      "vol-9"
+    )
+    assert.deepStrictEqual(
+      Option.map(csi, (p) => p["spec"]),
+      Option.some({ csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-9", fsType: "xfs" } })
+    )
     assert.isTrue(Option.isNone(EbsBlockStore.withEbsVolumeId(pv({ nfs: { server: "x", path: "/" } }), "vol-9")))
   })
 })

@@ -1,10 +1,12 @@
 // The local BlockStore on temporary directories: byte-identical, mode-preserving round trips.
-import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+
 import * as LocalBlockStore from "../../layers/blockstore/Local.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
@@ -39,7 +41,10 @@ const writeVolume = (dir: string) =>
   Effect.promise(async () => {
     await fs.mkdir(join(dir, "db", "wal"), { recursive: true })
     await fs.writeFile(join(dir, "db", "data.txt"), "rows\n")
-    await fs.writeFile(join(dir, "db", "wal", "000001.log"), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)))
+    await fs.writeFile(
+      join(dir, "db", "wal", "000001.log"),
+      Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))
+    )
     await fs.writeFile(join(dir, "run.sh"), "#!/bin/sh\necho hi\n", { mode: 0o755 })
     await fs.writeFile(join(dir, "secret.key"), "k", { mode: 0o600 })
     await fs.chmod(join(dir, "db", "wal"), 0o700)
@@ -69,9 +74,14 @@ describe("Local BlockStore", () => {
       const info = yield* store.getVolumeInfo(volume)
       assert.deepStrictEqual(info, { volumeId: volume, availabilityZone: "local", volumeType: "hostPath" })
 
-      const snapshotId = yield* store.createSnapshot(volume, "local", { "ark.heptio.com/backup": "b1", "ark.heptio.com/pv": "pv-data" })
+      const snapshotId = yield* store.createSnapshot(volume, "local", {
+        "ark.heptio.com/backup": "b1",
+        "ark.heptio.com/pv": "pv-data"
+      })
       assert.match(snapshotId, /^snap-\d+-\d+$/)
-      const recorded = JSON.parse(yield* Effect.promise(() => fs.readFile(join(work, "store", "snapshots", `${snapshotId}.json`), "utf8")))
+      const recorded = JSON.parse(
+        yield* Effect.promise(() => fs.readFile(join(work, "store", "snapshots", `${snapshotId}.json`), "utf8"))
+      )
       assert.deepStrictEqual(recorded.tags, { "ark.heptio.com/backup": "b1", "ark.heptio.com/pv": "pv-data" })
       // No temporary directory is left next to the snapshot.
       const stored = yield* Effect.promise(() => fs.readdir(join(work, "store", "snapshots")))

@@ -1,15 +1,17 @@
 // The live BlockStoreProvider over the fake API server (config checks, credentials, caching), and
 // the Memory provider tests use in its place.
-import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
 import * as fs from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+
 import * as MemoryProvider from "../../layers/blockstore/MemoryProvider.ts"
 import * as Provider from "../../layers/blockstore/Provider.ts"
 import * as MemoryKube from "../../layers/kube/Memory.ts"
-import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import type { SnapshotLocation } from "../../services/BlockStoreProvider.ts"
+import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
 const namespace = "heptio-ark"
@@ -21,7 +23,11 @@ const secret = (name: string, data: Record<string, string>): KubeObject => ({
   data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString("base64")]))
 })
 
-const location = (spec: Partial<SnapshotLocation["spec"]> = {}, generation = 1, name = "default"): SnapshotLocation => ({
+const location = (
+  spec: Partial<SnapshotLocation["spec"]> = {},
+  generation = 1,
+  name = "default"
+): SnapshotLocation => ({
   metadata: { name, namespace, uid: `uid-${name}`, generation },
   spec: { provider: "aws", config: { region: "us-east-1", ec2Url: "http://127.0.0.1:5000" }, ...spec }
 })
@@ -57,12 +63,17 @@ describe("live BlockStoreProvider", () => {
   it.effect("keeps one store per location uid and generation", () =>
     Effect.gen(function*() {
       const control = yield* MemoryKube.MemoryKube
-      yield* control.seed([secret("creds", { cloud: "[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n" })])
+      yield* control.seed([
+        secret("creds", { cloud: "[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n" })
+      ])
       const provider = yield* BlockStoreProvider
       const withCreds = location({ credential: { name: "creds", key: "cloud" } })
       const first = yield* provider.forLocation(withCreds)
       assert.strictEqual(yield* provider.forLocation(withCreds), first)
-      assert.notStrictEqual(yield* provider.forLocation({ ...withCreds, metadata: { ...withCreds.metadata, generation: 2 } }), first)
+      assert.notStrictEqual(
+        yield* provider.forLocation({ ...withCreds, metadata: { ...withCreds.metadata, generation: 2 } }),
+        first
+      )
       // No named credential and no cloud-credentials Secret: the SDK's default chain, no error.
       const other = yield* provider.forLocation(location({}, 1, "other"))
       assert.notStrictEqual(other, first)
@@ -79,7 +90,10 @@ describe("live BlockStoreProvider", () => {
       const provider = yield* BlockStoreProvider
       const store = yield* provider.forLocation(location({ provider: "local", config: { path: join(root, "store") } }))
       const snapshotId = yield* store.createSnapshot(volume, "local", {})
-      assert.strictEqual(yield* Effect.promise(() => fs.readFile(join(root, "store", "snapshots", snapshotId, "f"), "utf8")), "data")
+      assert.strictEqual(
+        yield* Effect.promise(() => fs.readFile(join(root, "store", "snapshots", snapshotId, "f"), "utf8")),
+        "data"
+      )
     }).pipe(Effect.provide(testLayer)))
 })
 
@@ -100,14 +114,31 @@ describe("Memory BlockStoreProvider", () => {
       const missing = yield* Effect.flip(west.createSnapshot("vol-1", "us-east-1a", {}))
       assert.strictEqual(missing._tag, "VolumeNotFound")
       assert.deepStrictEqual(yield* stores.locations, ["east", "west"])
-      assert.deepStrictEqual(yield* east.getVolumeId({ apiVersion: "v1", kind: "PersistentVolume", metadata: {}, spec: { awsElasticBlockStore: { volumeID: "vol-1" } } }), Option.some("vol-1"))
-    }).pipe(Effect.provide(MemoryProvider.layer({ volumes: { east: [{ volumeId: "vol-1", availabilityZone: "us-east-1a", volumeType: "gp3" }] } }))))
+      assert.deepStrictEqual(
+        yield* east.getVolumeId({
+          apiVersion: "v1",
+          kind: "PersistentVolume",
+          metadata: {},
+          spec: { awsElasticBlockStore: { volumeID: "vol-1" } }
+        }),
+        Option.some("vol-1")
+      )
+    }).pipe(
+      Effect.provide(
+        MemoryProvider.layer({
+          volumes: { east: [{ volumeId: "vol-1", availabilityZone: "us-east-1a", volumeType: "gp3" }] }
+        })
+      )
+    ))
 
   it.effect("rejects a location on request", () =>
     Effect.gen(function*() {
       const stores = yield* MemoryProvider.MemoryBlockStores
       yield* stores.rejectLocation("broken", "cannot read Secret heptio-ark/creds")
       const error = yield* failureOf(location({}, 1, "broken"))
-      assert.deepStrictEqual({ location: error.location, message: error.message }, { location: "broken", message: "cannot read Secret heptio-ark/creds" })
+      assert.deepStrictEqual({ location: error.location, message: error.message }, {
+        location: "broken",
+        message: "cannot read Secret heptio-ark/creds"
+      })
     }).pipe(Effect.provide(MemoryProvider.layer())))
 })

@@ -1,19 +1,21 @@
 // The backup and backup-location handlers on the in-memory API server and object store.
-import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Stream } from "effect"
 import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { createBackup } from "../../src/cli/backup/create.ts"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Option, Stream } from "effect"
+
+import type { KubeObject } from "../../services/KubeClient.ts"
 import type { CreateArgs } from "../../src/cli/backup/create.ts"
+import { createBackup } from "../../src/cli/backup/create.ts"
 import { deleteBackup } from "../../src/cli/backup/delete.ts"
 import { backupLogs, downloadBackup } from "../../src/cli/backup/files.ts"
-import { restoresGvr } from "../../src/cli/restore/kube.ts"
-import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
 import { createBackupLocation, getBackupLocations } from "../../src/cli/backup/location.ts"
 import { describeBackupCommand, getBackups } from "../../src/cli/backup/read.ts"
 import { noBackupFlags } from "../../src/cli/backup/spec.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
+import { restoresGvr } from "../../src/cli/restore/kube.ts"
+import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
 import { waitFor } from "../support/wait.ts"
 import type { Harness, HarnessOptions } from "./harness.ts"
 import {
@@ -67,15 +69,18 @@ describe("ark backup create", () => {
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("minio"))
-        yield* run(harness, createBackup(createArgs({
-          includeNamespaces: ["shop", "blog"],
-          excludeResources: ["secrets"],
-          selector: Option.some("app=web,tier!=cache"),
-          includeClusterResources: Option.some(true),
-          snapshotVolumes: Option.some(false),
-          ttl: Option.some("24h"),
-          storageLocation: Option.some("minio")
-        })))
+        yield* run(
+          harness,
+          createBackup(createArgs({
+            includeNamespaces: ["shop", "blog"],
+            excludeResources: ["secrets"],
+            selector: Option.some("app=web,tier!=cache"),
+            includeClusterResources: Option.some(true),
+            snapshotVolumes: Option.some(false),
+            ttl: Option.some("24h"),
+            storageLocation: Option.some("minio")
+          }))
+        )
         assert.deepStrictEqual(submitted(yield* getBackup(harness)), {
           apiVersion: "ark.heptio.com/v1",
           kind: "Backup",
@@ -84,14 +89,17 @@ describe("ark backup create", () => {
             includedNamespaces: ["shop", "blog"],
             includedResources: ["*"],
             excludedResources: ["secrets"],
-            labelSelector: { matchLabels: { app: "web" }, matchExpressions: [{ key: "tier", operator: "NotIn", values: ["cache"] }] },
+            labelSelector: {
+              matchLabels: { app: "web" },
+              matchExpressions: [{ key: "tier", operator: "NotIn", values: ["cache"] }]
+            },
             includeClusterResources: true,
             snapshotVolumes: false,
             ttl: "24h",
             storageLocation: "minio"
           }
         })
-        assert.strictEqual(harness.stdout[0], 'Backup request "nightly" submitted successfully.')
+        assert.strictEqual(harness.stdout[0], "Backup request \"nightly\" submitted successfully.")
       })))
 
   it.effect("without flags writes the defaults out", () =>
@@ -111,7 +119,7 @@ describe("ark backup create", () => {
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         const error = yield* cliFailure(run(harness, createBackup(createArgs({ ttl: Option.some("2 days") }))))
-        assert.strictEqual(error.message, 'invalid --ttl "2 days": expected a Go duration such as 72h, 30m or 1h30m')
+        assert.strictEqual(error.message, "invalid --ttl \"2 days\": expected a Go duration such as 72h, 30m or 1h30m")
         assert.isDefined(error.hint)
         const missing = yield* Effect.flip(getBackup(harness))
         assert.strictEqual(missing._tag, "KubeNotFound")
@@ -120,7 +128,9 @@ describe("ark backup create", () => {
   it.effect("an unknown --storage-location, an existing name", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
-        const unknown = yield* cliFailure(run(harness, createBackup(createArgs({ storageLocation: Option.some("nowhere") }))))
+        const unknown = yield* cliFailure(
+          run(harness, createBackup(createArgs({ storageLocation: Option.some("nowhere") })))
+        )
         assert.strictEqual(
           unknown.message,
           `--storage-location nowhere: backup storage location "nowhere" not found in namespace ${serverNamespace}`
@@ -135,28 +145,41 @@ describe("ark backup create", () => {
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         const error = yield* cliFailure(run(harness, createBackup(createArgs({ namespace: "velero" }))))
-        assert.include(error.message, 'cannot create backup "nightly"')
+        assert.include(error.message, "cannot create backup \"nightly\"")
         assert.include(error.hint ?? "", "is Ark installed in namespace velero?")
       })))
 
   it.effect("--from-schedule copies the template, labels the backup, and refuses spec flags", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
-        const template = { includedNamespaces: ["shop"], includedResources: ["*"], snapshotVolumes: true, ttl: "72h", storageLocation: "default" }
+        const template = {
+          includedNamespaces: ["shop"],
+          includedResources: ["*"],
+          snapshotVolumes: true,
+          ttl: "72h",
+          storageLocation: "default"
+        }
         yield* harness.kube.create(schedulesGvr, {
           apiVersion: "ark.heptio.com/v1",
           kind: "Schedule",
           metadata: { name: "daily", namespace: serverNamespace },
           spec: { schedule: "@daily", template }
         })
-        const mixed = yield* cliFailure(run(harness, createBackup(createArgs({ fromSchedule: Option.some("daily"), ttl: Option.some("1h") }))))
+        const mixed = yield* cliFailure(
+          run(harness, createBackup(createArgs({ fromSchedule: Option.some("daily"), ttl: Option.some("1h") })))
+        )
         assert.include(mixed.message, "cannot be combined with --ttl")
-        const unknown = yield* cliFailure(run(harness, createBackup(createArgs({ fromSchedule: Option.some("weekly") }))))
+        const unknown = yield* cliFailure(
+          run(harness, createBackup(createArgs({ fromSchedule: Option.some("weekly") })))
+        )
         assert.strictEqual(unknown.message, `schedule "weekly" not found in namespace ${serverNamespace}`)
         yield* run(harness, createBackup(createArgs({ fromSchedule: Option.some("daily") })))
         const created = yield* getBackup(harness)
         assert.deepStrictEqual(created["spec"], template)
-        assert.deepStrictEqual(created.metadata.labels, { "ark.heptio.com/schedule-name": "daily", "ark-schedule": "daily" })
+        assert.deepStrictEqual(created.metadata.labels, {
+          "ark.heptio.com/schedule-name": "daily",
+          "ark-schedule": "daily"
+        })
       })))
 })
 
@@ -185,7 +208,7 @@ describe("ark backup create --wait", () => {
           "items backed up: 2/3",
           "items backed up: 3/3",
           "phase Completed: 3 items backed up",
-          'Backup "nightly" Completed (3 items, 0 warnings, 0 errors)'
+          "Backup \"nightly\" Completed (3 items, 0 warnings, 0 errors)"
         ])
       })))
 
@@ -194,11 +217,18 @@ describe("ark backup create --wait", () => {
       Effect.gen(function*() {
         yield* Effect.fork(controller(harness, [
           { phase: "InProgress", progress: { totalItems: 10, itemsBackedUp: 4 } },
-          { phase: "Failed", failureReason: "object storage unreachable", progress: { totalItems: 10, itemsBackedUp: 4 } }
+          {
+            phase: "Failed",
+            failureReason: "object storage unreachable",
+            progress: { totalItems: 10, itemsBackedUp: 4 }
+          }
         ]))
         const error = yield* cliFailure(run(harness, createBackup(createArgs({ wait: true }))))
-        assert.strictEqual(error.message, 'backup "nightly" ended Failed, not Completed')
-        assert.include(harness.stdout, 'Backup "nightly" Failed: object storage unreachable (4 items, 0 warnings, 0 errors)')
+        assert.strictEqual(error.message, "backup \"nightly\" ended Failed, not Completed")
+        assert.include(
+          harness.stdout,
+          "Backup \"nightly\" Failed: object storage unreachable (4 items, 0 warnings, 0 errors)"
+        )
       })))
 
   it.live("on a terminal, rewrites one progress line in place", () =>
@@ -215,7 +245,7 @@ describe("ark backup create --wait", () => {
           "\r\u001b[2Kphase Completed: 2 items backed up",
           "\n"
         ])
-        assert.strictEqual(harness.stdout.at(-1), 'Backup "nightly" Completed (2 items, 0 warnings, 0 errors)')
+        assert.strictEqual(harness.stdout.at(-1), "Backup \"nightly\" Completed (2 items, 0 warnings, 0 errors)")
       })))
 
   it.live("a FailedValidation backup lists every problem", () =>
@@ -226,8 +256,8 @@ describe("ark backup create --wait", () => {
         ]))
         yield* Effect.flip(run(harness, createBackup(createArgs({ wait: true }))))
         assert.deepStrictEqual(harness.stdout.slice(-3), [
-          'Backup "nightly" failed validation:',
-          '  - unknown resource "widgets"',
+          "Backup \"nightly\" failed validation:",
+          "  - unknown resource \"widgets\"",
           "  - invalid ttl"
         ])
       })))
@@ -254,7 +284,10 @@ describe("ark backup get and describe", () => {
 
         harness.stdout.length = 0
         yield* run(harness, getBackups({ name: Option.none(), namespace: serverNamespace, output: "json" }))
-        const list = JSON.parse(harness.stdout.join("\n")) as { kind: string; items: Array<{ metadata: { name: string } }> }
+        const list = JSON.parse(harness.stdout.join("\n")) as {
+          kind: string
+          items: Array<{ metadata: { name: string } }>
+        }
         assert.strictEqual(list.kind, "List")
         assert.deepStrictEqual(list.items.map((item) => item.metadata.name), ["a-one", "b-two"])
       })))
@@ -262,8 +295,10 @@ describe("ark backup get and describe", () => {
   it.effect("an unknown backup is one line and a hint", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
-        const error = yield* cliFailure(run(harness, getBackups({ name: Option.some("x"), namespace: serverNamespace, output: "table" })))
-        assert.strictEqual(error.message, 'backup "x" not found in namespace heptio-ark')
+        const error = yield* cliFailure(
+          run(harness, getBackups({ name: Option.some("x"), namespace: serverNamespace, output: "table" }))
+        )
+        assert.strictEqual(error.message, "backup \"x\" not found in namespace heptio-ark")
         assert.strictEqual(error.hint, "ark backup get lists them")
         const empty = yield* makeHarness()
         yield* run(empty, getBackups({ name: Option.none(), namespace: serverNamespace, output: "table" }))
@@ -275,8 +310,17 @@ describe("ark backup get and describe", () => {
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
-        yield* setStatus(harness, { phase: "Completed", resourceVersion: "42", consistency: "Exact", progress: { totalItems: 1, itemsBackedUp: 1 } })
-        yield* putObject(harness.store, "backups/nightly/nightly-resource-list.json.gz", gzip(JSON.stringify({ "v1/ConfigMap": ["shop/settings"] })))
+        yield* setStatus(harness, {
+          phase: "Completed",
+          resourceVersion: "42",
+          consistency: "Exact",
+          progress: { totalItems: 1, itemsBackedUp: 1 }
+        })
+        yield* putObject(
+          harness.store,
+          "backups/nightly/nightly-resource-list.json.gz",
+          gzip(JSON.stringify({ "v1/ConfigMap": ["shop/settings"] }))
+        )
         harness.stdout.length = 0
         yield* run(harness, describeBackupCommand({ name: "nightly", namespace: serverNamespace, details: true }))
         const text = harness.stdout.join("\n")
@@ -298,7 +342,10 @@ describe("ark backup logs and download", () => {
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
-        const lines = ['{"level":"info","msg":"backing up"}', '{"level":"info","msg":"done","items":3}']
+        const lines = [
+          "{\"level\":\"info\",\"msg\":\"backing up\"}",
+          "{\"level\":\"info\",\"msg\":\"done\",\"items\":3}"
+        ]
         yield* putObject(harness.store, "backups/nightly/nightly-logs.gz", gzip(`${lines.join("\n")}\n`))
         harness.stdout.length = 0
         yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace }))
@@ -311,7 +358,7 @@ describe("ark backup logs and download", () => {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
         const error = yield* cliFailure(run(harness, backupLogs({ name: "nightly", namespace: serverNamespace })))
-        assert.strictEqual(error.message, 'backup "nightly" has no logs in storage location "default"')
+        assert.strictEqual(error.message, "backup \"nightly\" has no logs in storage location \"default\"")
         assert.include(error.hint ?? "", "its phase is New")
       })))
 
@@ -324,15 +371,23 @@ describe("ark backup logs and download", () => {
         const tarball = new Uint8Array(200_000).map((_, index) => index % 251)
         yield* putObject(harness.store, "backups/nightly/nightly.tar.gz", tarball)
         const target = join(dir, "out.tar.gz")
-        yield* run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) }))
+        yield* run(
+          harness,
+          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) })
+        )
         assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball)
         assert.include(harness.stdout, `Backup nightly has been successfully downloaded to ${target}`)
-        const again = yield* cliFailure(run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) })))
+        const again = yield* cliFailure(
+          run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) }))
+        )
         assert.strictEqual(again.message, `${target} already exists`)
 
         const cwd = process.cwd()
         process.chdir(dir)
-        const byDefault = yield* run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.none() })).pipe(
+        const byDefault = yield* run(
+          harness,
+          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.none() })
+        ).pipe(
           Effect.ensuring(Effect.sync(() => process.chdir(cwd)))
         )
         assert.isUndefined(byDefault)
@@ -346,8 +401,10 @@ describe("ark backup logs and download", () => {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
         const target = join(dir, "missing.tar.gz")
-        const error = yield* cliFailure(run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) })))
-        assert.strictEqual(error.message, 'backup "nightly" has no tarball in storage location "default"')
+        const error = yield* cliFailure(
+          run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) }))
+        )
+        assert.strictEqual(error.message, "backup \"nightly\" has no tarball in storage location \"default\"")
         assert.isFalse(existsSync(target))
         assert.isFalse(existsSync(`${target}.partial`))
       })))
@@ -357,7 +414,15 @@ const seedStoredBackup = (harness: Harness) =>
   Effect.gen(function*() {
     yield* run(harness, createBackup(createArgs()))
     yield* setStatus(harness, { phase: "Completed" })
-    for (const file of ["nightly.tar.gz", "nightly-logs.gz", "nightly-resource-list.json.gz", "nightly-results.gz", "ark-backup.json"]) {
+    for (
+      const file of [
+        "nightly.tar.gz",
+        "nightly-logs.gz",
+        "nightly-resource-list.json.gz",
+        "nightly-results.gz",
+        "ark-backup.json"
+      ]
+    ) {
       yield* putObject(harness.store, `backups/nightly/${file}`, new Uint8Array([1]))
     }
     yield* putObject(harness.store, "backups/nightly-2/ark-backup.json", new Uint8Array([1]))
@@ -396,11 +461,13 @@ describe("ark backup delete", () => {
         yield* getBackup(harness)
         assert.strictEqual(
           harness.stdout[0],
-          `Request to delete backup "nightly" submitted successfully (DeleteBackupRequest "${request!.metadata.name ?? ""}").`
+          `Request to delete backup "nightly" submitted successfully (DeleteBackupRequest "${
+            request!.metadata.name ?? ""
+          }").`
         )
         assert.strictEqual(
           harness.stdout[1],
-          'The Ark server deletes its files in storage location "default", its 2 volume snapshots, ' +
+          "The Ark server deletes its files in storage location \"default\", its 2 volume snapshots, " +
             "its 1 restore (nightly-restore) with their files, then the Backup resource."
         )
         assert.include(harness.stdout[2] ?? "", "ark backup get nightly")
@@ -411,7 +478,9 @@ describe("ark backup delete", () => {
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* seedStoredBackup(harness)
-        const error = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false })))
+        const error = yield* cliFailure(
+          run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false }))
+        )
         assert.include(error.message, "refusing to delete without confirmation")
         assert.strictEqual(error.hint, "pass --confirm to delete non-interactively")
         assert.deepStrictEqual(yield* deleteRequests(harness), [])
@@ -425,7 +494,9 @@ describe("ark backup delete", () => {
       yield* run(declined, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: false }))
       assert.include(declined.stdout, "Cancelled: nothing was deleted.")
       assert.deepStrictEqual(yield* deleteRequests(declined), [])
-      assert.isTrue(declined.displayed.some((text) => text.includes('Delete backup "nightly": its files in storage location "default"')))
+      assert.isTrue(declined.displayed.some((text) =>
+        text.includes("Delete backup \"nightly\": its files in storage location \"default\"")
+      ))
 
       const accepted = yield* makeHarness({ tty: true, keys: ["y"] })
       yield* accepted.kube.create(locationsGvr, location("default"))
@@ -439,11 +510,15 @@ describe("ark backup delete", () => {
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default", "ReadOnly"))
         yield* seedStoredBackup(harness)
-        const readOnly = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
-        assert.include(readOnly.message, 'backup storage location "default" is ReadOnly')
+        const readOnly = yield* cliFailure(
+          run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        )
+        assert.include(readOnly.message, "backup storage location \"default\" is ReadOnly")
         yield* setStatus(harness, { phase: "InProgress" })
-        const running = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
-        assert.include(running.message, 'backup "nightly" is in progress')
+        const running = yield* cliFailure(
+          run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        )
+        assert.include(running.message, "backup \"nightly\" is in progress")
         assert.deepStrictEqual(yield* deleteRequests(harness), [])
       })))
 
@@ -451,11 +526,15 @@ describe("ark backup delete", () => {
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         yield* seedStoredBackup(harness)
-        const error = yield* cliFailure(run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true })))
-        assert.include(error.message, 'backup "nightly" is stored in location "default"')
+        const error = yield* cliFailure(
+          run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        )
+        assert.include(error.message, "backup \"nightly\" is stored in location \"default\"")
         assert.include(error.message, "nothing is deleted")
-        const missing = yield* cliFailure(run(harness, deleteBackup({ name: "nope", namespace: serverNamespace, confirm: true })))
-        assert.strictEqual(missing.message, 'backup "nope" not found in namespace heptio-ark')
+        const missing = yield* cliFailure(
+          run(harness, deleteBackup({ name: "nope", namespace: serverNamespace, confirm: true }))
+        )
+        assert.strictEqual(missing.message, "backup \"nope\" not found in namespace heptio-ark")
         assert.deepStrictEqual(yield* deleteRequests(harness), [])
         yield* getBackup(harness)
       })))
@@ -465,15 +544,18 @@ describe("ark backup-location", () => {
   it.effect("create submits the location; get shows it with its phase", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
-        yield* run(harness, createBackupLocation({
-          name: "minio",
-          namespace: serverNamespace,
-          provider: "aws",
-          bucket: "ark",
-          prefix: Option.some("/cluster-a/"),
-          config: Option.some(new Map([["region", "minio"], ["s3ForcePathStyle", "true"]])),
-          accessMode: "ReadWrite"
-        }))
+        yield* run(
+          harness,
+          createBackupLocation({
+            name: "minio",
+            namespace: serverNamespace,
+            provider: "aws",
+            bucket: "ark",
+            prefix: Option.some("/cluster-a/"),
+            config: Option.some(new Map([["region", "minio"], ["s3ForcePathStyle", "true"]])),
+            accessMode: "ReadWrite"
+          })
+        )
         assert.deepStrictEqual(submitted(yield* harness.kube.get(locationsGvr, "minio", serverNamespace)), {
           apiVersion: "ark.heptio.com/v1",
           kind: "BackupStorageLocation",
@@ -487,7 +569,10 @@ describe("ark backup-location", () => {
         })
         harness.stdout.length = 0
         yield* run(harness, getBackupLocations({ name: Option.none(), namespace: serverNamespace, output: "table" }))
-        assert.match(harness.stdout[0] ?? "", /^NAME\s+PROVIDER\s+BUCKET\/PREFIX\s+PHASE\s+LAST VALIDATED\s+ACCESS MODE\s+MESSAGE$/)
+        assert.match(
+          harness.stdout[0] ?? "",
+          /^NAME\s+PROVIDER\s+BUCKET\/PREFIX\s+PHASE\s+LAST VALIDATED\s+ACCESS MODE\s+MESSAGE$/
+        )
         assert.match(harness.stdout[1] ?? "", /^minio\s+aws\s+ark\/cluster-a\s+Unknown\s+<never>\s+ReadWrite$/)
 
         yield* harness.kube.patchStatus(locationsGvr, "minio", {
@@ -495,12 +580,24 @@ describe("ark backup-location", () => {
           body: { status: { phase: "Unavailable", message: "bucket ark does not exist" } }
         }, serverNamespace)
         harness.stdout.length = 0
-        yield* run(harness, getBackupLocations({ name: Option.some("minio"), namespace: serverNamespace, output: "table" }))
-        assert.match(harness.stdout[1] ?? "", /^minio\s+aws\s+ark\/cluster-a\s+Unavailable\s+<never>\s+ReadWrite\s+bucket ark does not exist$/)
+        yield* run(
+          harness,
+          getBackupLocations({ name: Option.some("minio"), namespace: serverNamespace, output: "table" })
+        )
+        assert.match(
+          harness.stdout[1] ?? "",
+          /^minio\s+aws\s+ark\/cluster-a\s+Unavailable\s+<never>\s+ReadWrite\s+bucket ark does not exist$/
+        )
 
         harness.stdout.length = 0
-        yield* run(harness, getBackupLocations({ name: Option.some("minio"), namespace: serverNamespace, output: "json" }))
-        assert.strictEqual((JSON.parse(harness.stdout.join("\n")) as { status: { phase: string } }).status.phase, "Unavailable")
+        yield* run(
+          harness,
+          getBackupLocations({ name: Option.some("minio"), namespace: serverNamespace, output: "json" })
+        )
+        assert.strictEqual(
+          (JSON.parse(harness.stdout.join("\n")) as { status: { phase: string } }).status.phase,
+          "Unavailable"
+        )
       })))
 
   it.effect("bad names, duplicates and unknown locations are one line and a hint", () =>
@@ -516,11 +613,16 @@ describe("ark backup-location", () => {
           accessMode: "ReadOnly" as const
         }
         const badName = yield* cliFailure(run(harness, createBackupLocation({ ...args, name: "MinIO" })))
-        assert.include(badName.message, 'invalid backup storage location name "MinIO"')
+        assert.include(badName.message, "invalid backup storage location name \"MinIO\"")
         yield* run(harness, createBackupLocation(args))
         const duplicate = yield* cliFailure(run(harness, createBackupLocation(args)))
-        assert.strictEqual(duplicate.message, `backup storage location "minio" already exists in namespace ${serverNamespace}`)
-        const unknown = yield* cliFailure(run(harness, getBackupLocations({ name: Option.some("s3"), namespace: serverNamespace, output: "table" })))
+        assert.strictEqual(
+          duplicate.message,
+          `backup storage location "minio" already exists in namespace ${serverNamespace}`
+        )
+        const unknown = yield* cliFailure(
+          run(harness, getBackupLocations({ name: Option.some("s3"), namespace: serverNamespace, output: "table" }))
+        )
         assert.strictEqual(unknown.message, `backup storage location "s3" not found in namespace ${serverNamespace}`)
         assert.strictEqual(unknown.hint, "ark backup-location get lists them")
       })))

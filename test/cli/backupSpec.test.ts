@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Option } from "effect"
+
 import type { Schedule } from "../../src/api/index.ts"
 import type { BackupFlags } from "../../src/cli/backup/spec.ts"
 import {
@@ -29,7 +30,10 @@ describe("backupSpecFromFlags", () => {
       includedNamespaces: ["a", "b"],
       excludedNamespaces: ["kube-system"]
     }],
-    ["resources, group-qualified and short", { includeResources: ["deploy", "widgets.example.com"], excludeResources: ["secrets"] }, {
+    ["resources, group-qualified and short", {
+      includeResources: ["deploy", "widgets.example.com"],
+      excludeResources: ["secrets"]
+    }, {
       ...defaults,
       includedResources: ["deploy", "widgets.example.com"],
       excludedResources: ["secrets"]
@@ -53,11 +57,26 @@ describe("backupSpecFromFlags", () => {
   }
 
   const errors: ReadonlyArray<readonly [string, Partial<BackupFlags>, string, string]> = [
-    ["a ttl in days", { ttl: Option.some("30d") }, 'invalid --ttl "30d": expected a Go duration such as 72h, 30m or 1h30m', "720h"],
-    ["a negative ttl", { ttl: Option.some("-1h") }, 'invalid --ttl "-1h"', "units are h, m, s"],
-    ["an unparsable selector", { selector: Option.some("app in (web") }, 'invalid --selector "app in (web"', "selectors look like"],
-    ["a bad label key", { selector: Option.some("-app=web") }, 'invalid label key "-app"', "selectors look like"],
-    ["a numeric comparison", { selector: Option.some("tier>2") }, "'>' is not supported in a backup's label selector", "selectors look like"]
+    [
+      "a ttl in days",
+      { ttl: Option.some("30d") },
+      "invalid --ttl \"30d\": expected a Go duration such as 72h, 30m or 1h30m",
+      "720h"
+    ],
+    ["a negative ttl", { ttl: Option.some("-1h") }, "invalid --ttl \"-1h\"", "units are h, m, s"],
+    [
+      "an unparsable selector",
+      { selector: Option.some("app in (web") },
+      "invalid --selector \"app in (web\"",
+      "selectors look like"
+    ],
+    ["a bad label key", { selector: Option.some("-app=web") }, "invalid label key \"-app\"", "selectors look like"],
+    [
+      "a numeric comparison",
+      { selector: Option.some("tier>2") },
+      "'>' is not supported in a backup's label selector",
+      "selectors look like"
+    ]
   ]
   for (const [name, given, message, hint] of errors) {
     it(`rejects ${name}`, () => {
@@ -94,7 +113,7 @@ describe("backup names and --from-schedule", () => {
   it("accepts DNS subdomains and rejects the rest with a hint", () => {
     assert.isTrue(Either.isRight(checkResourceName("backup", "nightly-2024.05")))
     const error = Either.flip(checkResourceName("backup", "Nightly_1")).pipe(Either.getOrThrow)
-    assert.include(error.message, 'invalid backup name "Nightly_1"')
+    assert.include(error.message, "invalid backup name \"Nightly_1\"")
     assert.isDefined(error.hint)
   })
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+
 import { ark, arkWithoutCluster } from "../support/arkProcess.ts"
 
 describe("ark CLI", () => {
@@ -6,14 +7,42 @@ describe("ark CLI", () => {
     const { status, stdout } = ark("--help")
     expect(status).toBe(0)
     const paths = [
-      "backup create", "backup get", "backup describe", "backup logs", "backup download", "backup delete",
-      "restore create", "restore get", "restore describe", "restore logs", "restore delete",
-      "schedule create", "schedule get", "schedule describe", "schedule delete", "schedule pause", "schedule unpause",
-      "backup-location create", "backup-location get", "snapshot-location create", "snapshot-location get",
-      "server", "install", "version", "completion"
+      "backup create",
+      "backup get",
+      "backup describe",
+      "backup logs",
+      "backup download",
+      "backup delete",
+      "restore create",
+      "restore get",
+      "restore describe",
+      "restore logs",
+      "restore delete",
+      "schedule create",
+      "schedule get",
+      "schedule describe",
+      "schedule delete",
+      "schedule pause",
+      "schedule unpause",
+      "backup-location create",
+      "backup-location get",
+      "snapshot-location create",
+      "snapshot-location get",
+      "server",
+      "install",
+      "version",
+      "completion"
     ]
     for (const path of paths) expect(stdout, path).toMatch(new RegExp(`^\\s*- ${path}( |$)`, "m"))
-    for (const flag of ["--include-namespaces", "--namespace-mappings", "--existing-resource-policy", "--restore-only", "--schedule"]) {
+    for (
+      const flag of [
+        "--include-namespaces",
+        "--namespace-mappings",
+        "--existing-resource-policy",
+        "--restore-only",
+        "--schedule"
+      ]
+    ) {
       expect(stdout, flag).toContain(flag)
     }
   })
@@ -36,7 +65,9 @@ describe("ark CLI", () => {
     // No kubeconfig anywhere: the flags are checked before the first request would fail.
     const { status, stdout, stderr } = arkWithoutCluster("backup", "create", "nightly", "--ttl", "30d")
     expect(status).not.toBe(0)
-    expect(stderr).toBe('error: invalid --ttl "30d": expected a Go duration such as 72h, 30m or 1h30m\nhint: units are h, m, s, ms, us, ns (no days: 30 days is 720h)\n')
+    expect(stderr).toBe(
+      "error: invalid --ttl \"30d\": expected a Go duration such as 72h, 30m or 1h30m\nhint: units are h, m, s, ms, us, ns (no days: 30 days is 720h)\n"
+    )
     expect(stdout).toBe("")
   })
 

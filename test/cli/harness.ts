@@ -1,22 +1,25 @@
 // The CLI's handlers on fake services: the in-memory API server with Ark's CRDs installed, an
 // in-memory object store that records what is done to it, a terminal with scripted keys, and a
 // console whose output the test reads back.
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
-import * as Terminal from "@effect/platform/Terminal"
+import * as zlib from "node:zlib"
+
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
-import { Console, Effect, Layer, Mailbox, Option, Stream } from "effect"
-import * as zlib from "node:zlib"
+import * as Terminal from "@effect/platform/Terminal"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import type { Console } from "effect"
+import { Effect, Layer, Mailbox, Option, Stream } from "effect"
+
+import * as MemoryKube from "../../layers/kube/Memory.ts"
+import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { ObjectStore } from "../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { kindList } from "../../src/api/index.ts"
 import { customResourceDefinition } from "../../src/api/manifests/crd.ts"
 import { CliError } from "../../src/cli/errors.ts"
-import * as MemoryKube from "../../layers/kube/Memory.ts"
-import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import type { ObjectStore } from "../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 
 export const serverNamespace = "heptio-ark"
 
@@ -81,7 +84,8 @@ export const makeHarness = (options: HarnessOptions = {}) =>
     const store = recording(yield* MemoryObjectStore.make({ bucket: "ark" }), storeCalls)
     const openedLocations: Array<string> = []
     const provider: ObjectStoreProvider.Shape = {
-      forLocation: (location) => Effect.sync(() => void openedLocations.push(location.metadata.name ?? "")).pipe(Effect.as(store))
+      forLocation: (location) =>
+        Effect.sync(() => void openedLocations.push(location.metadata.name ?? "")).pipe(Effect.as(store))
     }
     const stdout: Array<string> = []
     const stderr: Array<string> = []

@@ -1,7 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Duration, Either, Option } from "effect"
+
 import type { Backup } from "../../src/api/index.ts"
-import { backupRow, backupTable, describeBackup, expirationOf, isFinished, outcomeLine, progressLine } from "../../src/cli/backup/view.ts"
+import {
+  backupRow,
+  backupTable,
+  describeBackup,
+  expirationOf,
+  isFinished,
+  outcomeLine,
+  progressLine
+} from "../../src/cli/backup/view.ts"
 import { formatTime, renderDocument, renderTable, shortHumanDuration, timeFromNow } from "../../src/cli/render.ts"
 
 const now = DateTime.unsafeMake("2024-05-10T12:00:00Z")
@@ -10,7 +19,13 @@ const backup = (overrides: Partial<Backup> = {}): Backup => ({
   apiVersion: "ark.heptio.com/v1",
   kind: "Backup",
   metadata: { name: "nightly", namespace: "heptio-ark", creationTimestamp: "2024-05-10T11:00:00Z" },
-  spec: { includedNamespaces: ["*"], includedResources: ["*"], snapshotVolumes: true, ttl: "720h", storageLocation: "default" },
+  spec: {
+    includedNamespaces: ["*"],
+    includedResources: ["*"],
+    snapshotVolumes: true,
+    ttl: "720h",
+    storageLocation: "default"
+  },
   ...overrides
 })
 
@@ -23,7 +38,10 @@ describe("render", () => {
   })
 
   it("prints one object as itself and several as a v1 List", () => {
-    assert.strictEqual(renderDocument("yaml", [{ kind: "Backup", metadata: { name: "a" } }], true), "kind: Backup\nmetadata:\n  name: a")
+    assert.strictEqual(
+      renderDocument("yaml", [{ kind: "Backup", metadata: { name: "a" } }], true),
+      "kind: Backup\nmetadata:\n  name: a"
+    )
     assert.strictEqual(
       renderDocument("yaml", [{ name: "a" }, { name: "b" }], false),
       "apiVersion: v1\nkind: List\nitems:\n  - name: a\n  - name: b"
@@ -35,7 +53,11 @@ describe("render", () => {
     assert.strictEqual(formatTime("2024-05-01T08:09:10Z"), "2024-05-01 08:09:10 +0000 UTC")
     assert.strictEqual(formatTime(undefined), "<n/a>")
     const cases: ReadonlyArray<readonly [Duration.DurationInput, string]> = [
-      ["45 seconds", "45s"], ["12 minutes", "12m"], ["5 hours", "5h"], ["29 days", "29d"], ["800 days", "2y"]
+      ["45 seconds", "45s"],
+      ["12 minutes", "12m"],
+      ["5 hours", "5h"],
+      ["29 days", "29d"],
+      ["800 days", "2y"]
     ]
     for (const [input, expected] of cases) assert.strictEqual(shortHumanDuration(Duration.decode(input)), expected)
     assert.strictEqual(timeFromNow("2024-06-09T12:00:00Z", now), "30d")
@@ -48,7 +70,12 @@ describe("backup views", () => {
   it("a New backup: expiry from creation + ttl, no selector", () => {
     assert.strictEqual(expirationOf(backup()), "2024-06-09T11:00:00Z")
     assert.deepStrictEqual(backupRow(backup(), now), [
-      "nightly", "New", "2024-05-10 11:00:00 +0000 UTC", "29d", "default", "<none>"
+      "nightly",
+      "New",
+      "2024-05-10 11:00:00 +0000 UTC",
+      "29d",
+      "default",
+      "<none>"
     ])
   })
 
@@ -80,12 +107,16 @@ describe("backup views", () => {
 
   it("the outcome names the phase, counts, and every validation error", () => {
     assert.strictEqual(
-      outcomeLine(backup({ status: { phase: "PartiallyFailed", progress: { itemsBackedUp: 9 }, warnings: 1, errors: 2 } })),
-      'Backup "nightly" PartiallyFailed (9 items, 1 warnings, 2 errors)'
+      outcomeLine(
+        backup({ status: { phase: "PartiallyFailed", progress: { itemsBackedUp: 9 }, warnings: 1, errors: 2 } })
+      ),
+      "Backup \"nightly\" PartiallyFailed (9 items, 1 warnings, 2 errors)"
     )
     assert.strictEqual(
-      outcomeLine(backup({ status: { phase: "FailedValidation", validationErrors: ["unknown resource foo", "bad ttl"] } })),
-      'Backup "nightly" failed validation:\n  - unknown resource foo\n  - bad ttl'
+      outcomeLine(
+        backup({ status: { phase: "FailedValidation", validationErrors: ["unknown resource foo", "bad ttl"] } })
+      ),
+      "Backup \"nightly\" failed validation:\n  - unknown resource foo\n  - bad ttl"
     )
   })
 
@@ -100,7 +131,11 @@ describe("backup views", () => {
         errors: 0
       }
     })
-    const text = describeBackup(done, now, Option.some(Either.right({ "v1/Pod": ["shop/web-0"], "apps/v1/Deployment": ["shop/web"] })))
+    const text = describeBackup(
+      done,
+      now,
+      Option.some(Either.right({ "v1/Pod": ["shop/web-0"], "apps/v1/Deployment": ["shop/web"] }))
+    )
     for (
       const line of [
         "Name:         nightly",
@@ -115,6 +150,9 @@ describe("backup views", () => {
       ]
     ) assert.include(text, line)
     assert.include(describeBackup(done, now, Option.none()), "Resource List:  <use --details")
-    assert.include(describeBackup(done, now, Option.some(Either.left("no file"))), "Resource List:  <not available: no file>")
+    assert.include(
+      describeBackup(done, now, Option.some(Either.left("no file"))),
+      "Resource List:  <not available: no file>"
+    )
   })
 })

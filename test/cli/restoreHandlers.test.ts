@@ -3,6 +3,11 @@
 // restore controller, get/describe/logs/delete.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Schema, TestClock } from "effect"
+
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { Backup } from "../../src/api/index.ts"
 import { runBackup } from "../../src/backup/run.ts"
 import type { CreateArgs } from "../../src/cli/restore/create.ts"
@@ -12,10 +17,6 @@ import { restoreLogs } from "../../src/cli/restore/files.ts"
 import { describeRestoreCommand, getRestores } from "../../src/cli/restore/read.ts"
 import { noRestoreFlags } from "../../src/cli/restore/spec.ts"
 import { controllers } from "../../src/server/main.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import { ObjectStore } from "../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { waitFor } from "../support/wait.ts"
 import type { Harness } from "./harness.ts"
 import { backupsGvr, cliFailure, gzip, locationsGvr, makeHarness, putObject, run, serverNamespace } from "./harness.ts"
@@ -80,20 +81,28 @@ describe("ark restore create", () => {
         yield* TestClock.setTime(Date.parse("2024-05-01T12:34:56.789Z"))
         yield* run(harness, createRestore(createArgs({ name: Option.none() })))
         const created = yield* getRestore(harness, "nightly-20240501123456")
-        assert.deepStrictEqual(created["spec"], { backupName: "nightly", restorePVs: true, existingResourcePolicy: "none" })
+        assert.deepStrictEqual(created["spec"], {
+          backupName: "nightly",
+          restorePVs: true,
+          existingResourcePolicy: "none"
+        })
         assert.deepStrictEqual(created.metadata.labels, { "ark.heptio.com/backup-name": "nightly" })
-        assert.strictEqual(harness.stdout[0], 'Restore request "nightly-20240501123456" submitted successfully.')
-      })))
+        assert.strictEqual(harness.stdout[0], "Restore request \"nightly-20240501123456\" submitted successfully.")
+      })
+    ))
 
   it.effect("namespace mappings and filters go into the spec", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
-        yield* run(harness, createRestore(createArgs({
-          namespaceMappings: ["abc:def", "123:456"],
-          includeNamespaces: ["abc", "123"],
-          existingResourcePolicy: "update",
-          restoreVolumes: Option.some(false)
-        })))
+        yield* run(
+          harness,
+          createRestore(createArgs({
+            namespaceMappings: ["abc:def", "123:456"],
+            includeNamespaces: ["abc", "123"],
+            existingResourcePolicy: "update",
+            restoreVolumes: Option.some(false)
+          }))
+        )
         assert.deepStrictEqual((yield* getRestore(harness))["spec"], {
           backupName: "nightly",
           includedNamespaces: ["abc", "123"],
@@ -101,16 +110,21 @@ describe("ark restore create", () => {
           restorePVs: false,
           existingResourcePolicy: "update"
         })
-      })))
+      })
+    ))
 
   it.effect("bad mapping syntax is one line and a hint, and nothing is created", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
         const error = yield* cliFailure(run(harness, createRestore(createArgs({ namespaceMappings: ["abc=def"] }))))
-        assert.strictEqual(error.message, 'invalid --namespace-mappings entry "abc=def": expected old:new')
-        assert.strictEqual(error.hint, "give old:new pairs separated by commas, e.g. --namespace-mappings abc:def,123:456")
+        assert.strictEqual(error.message, "invalid --namespace-mappings entry \"abc=def\": expected old:new")
+        assert.strictEqual(
+          error.hint,
+          "give old:new pairs separated by commas, e.g. --namespace-mappings abc:def,123:456"
+        )
         assert.strictEqual((yield* Effect.flip(getRestore(harness)))._tag, "KubeNotFound")
-      })))
+      })
+    ))
 
   it.effect("an existing name is refused", () =>
     withHarness((harness) =>
@@ -118,7 +132,8 @@ describe("ark restore create", () => {
         yield* run(harness, createRestore(createArgs()))
         const again = yield* cliFailure(run(harness, createRestore(createArgs())))
         assert.strictEqual(again.message, `restore "nightly-restore" already exists in namespace ${serverNamespace}`)
-      })))
+      })
+    ))
 })
 
 describe("ark restore create --dry-run", () => {
@@ -128,19 +143,28 @@ describe("ark restore create --dry-run", () => {
         yield* seedBackup(harness)
         // After the backup: config-0 is gone, config-1 changed, config-2 untouched.
         yield* harness.kube.delete(configMapsGvr, "config-0", "shop")
-        yield* harness.kube.patch(configMapsGvr, "config-1", { type: "merge", body: { data: { value: "changed" } } }, "shop")
+        yield* harness.kube.patch(
+          configMapsGvr,
+          "config-1",
+          { type: "merge", body: { data: { value: "changed" } } },
+          "shop"
+        )
         const putsBefore = harness.storeCalls.length
         yield* run(harness, createRestore(createArgs({ dryRun: true })))
 
         const out = harness.stdout
-        assert.strictEqual(out[0], 'Dry run of restore "nightly-restore" from backup "nightly": nothing was created or changed.')
+        assert.strictEqual(
+          out[0],
+          "Dry run of restore \"nightly-restore\" from backup \"nightly\": nothing was created or changed."
+        )
         const section = (title: string) => {
           const start = out.findIndex((line) => line.startsWith(title))
           assert.isAtLeast(start, 0, `no section "${title}" in:\n${out.join("\n")}`)
           const end = out.findIndex((line, index) => index > start && line === "")
           return out.slice(start, end)
         }
-        const row = (lines: ReadonlyArray<string>, name: string) => lines.findIndex((line) => /^ {2}configmaps +shop +/.test(line) && line.includes(name))
+        const row = (lines: ReadonlyArray<string>, name: string) =>
+          lines.findIndex((line) => /^ {2}configmaps +shop +/.test(line) && line.includes(name))
         const create = section("Would create")
         assert.isAtLeast(row(create, "config-0"), 0, create.join("\n"))
         const unchanged = section("Unchanged")
@@ -155,15 +179,21 @@ describe("ark restore create --dry-run", () => {
 
         // Nothing was written: no Restore, no object, no file.
         assert.strictEqual((yield* Effect.flip(getRestore(harness)))._tag, "KubeNotFound")
-        assert.strictEqual((yield* Effect.flip(harness.kube.get(configMapsGvr, "config-0", "shop")))._tag, "KubeNotFound")
+        assert.strictEqual(
+          (yield* Effect.flip(harness.kube.get(configMapsGvr, "config-0", "shop")))._tag,
+          "KubeNotFound"
+        )
         assert.strictEqual(harness.storeCalls.length, putsBefore)
-      })))
+      })
+    ))
 
   it.effect("of a missing backup, or one that did not complete, says so", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
-        const missing = yield* cliFailure(run(harness, createRestore(createArgs({ dryRun: true, fromBackup: Option.some("ghost") }))))
-        assert.include(missing.message, 'backup "ghost" not found')
+        const missing = yield* cliFailure(
+          run(harness, createRestore(createArgs({ dryRun: true, fromBackup: Option.some("ghost") })))
+        )
+        assert.include(missing.message, "backup \"ghost\" not found")
         yield* harness.kube.create(backupsGvr, {
           apiVersion: "ark.heptio.com/v1",
           kind: "Backup",
@@ -176,10 +206,18 @@ describe("ark restore create --dry-run", () => {
           metadata: { name: "default", namespace: serverNamespace },
           spec: { provider: "aws", objectStorage: { bucket: "ark" } }
         })
-        yield* harness.kube.patchStatus(backupsGvr, "failed", { type: "merge", body: { status: { phase: "Failed" } } }, serverNamespace)
-        const failed = yield* cliFailure(run(harness, createRestore(createArgs({ dryRun: true, fromBackup: Option.some("failed") }))))
-        assert.include(failed.message, 'backup "failed" is Failed')
-      })))
+        yield* harness.kube.patchStatus(
+          backupsGvr,
+          "failed",
+          { type: "merge", body: { status: { phase: "Failed" } } },
+          serverNamespace
+        )
+        const failed = yield* cliFailure(
+          run(harness, createRestore(createArgs({ dryRun: true, fromBackup: Option.some("failed") })))
+        )
+        assert.include(failed.message, "backup \"failed\" is Failed")
+      })
+    ))
 })
 
 describe("ark restore create --wait", () => {
@@ -195,15 +233,22 @@ describe("ark restore create --wait", () => {
             locationValidationPeriod: "1 hour",
             progressInterval: "20 millis"
           })
-        ).pipe(Effect.provide(Layer.merge(Layer.succeed(KubeClient, harness.kube), Layer.succeed(ObjectStoreProvider, {
-          forLocation: () => Effect.succeed(harness.store)
-        }))))
+        ).pipe(Effect.provide(Layer.merge(
+          Layer.succeed(KubeClient, harness.kube),
+          Layer.succeed(ObjectStoreProvider, {
+            forLocation: () => Effect.succeed(harness.store)
+          })
+        )))
         yield* run(harness, createRestore(createArgs({ wait: true, namespaceMappings: ["shop:shop-copy"] })))
         assert.strictEqual(harness.stdout[1], "phase New: waiting for the Ark server to start the restore")
-        assert.match(harness.stdout.at(-1) ?? "", /^Restore "nightly-restore" Completed \([0-9]+ items, 0 warnings, 0 errors\)$/)
+        assert.match(
+          harness.stdout.at(-1) ?? "",
+          /^Restore "nightly-restore" Completed \([0-9]+ items, 0 warnings, 0 errors\)$/
+        )
         const copy = yield* harness.kube.get(configMapsGvr, "config-1", "shop-copy")
         assert.strictEqual(copy.metadata.labels?.["ark.heptio.com/restore-name"], "nightly-restore")
-      })))
+      })
+    ))
 
   it.live("exits non-zero when the restore fails validation, listing the problems", () =>
     withHarness((harness) =>
@@ -211,13 +256,17 @@ describe("ark restore create --wait", () => {
         yield* Effect.fork(
           Effect.gen(function*() {
             yield* waitFor("the restore to be created", getRestore(harness).pipe(Effect.option))
-            yield* setStatus(harness, { phase: "FailedValidation", validationErrors: ['backup "nightly" not found'] })
+            yield* setStatus(harness, { phase: "FailedValidation", validationErrors: ["backup \"nightly\" not found"] })
           })
         )
         const error = yield* cliFailure(run(harness, createRestore(createArgs({ wait: true }))))
-        assert.strictEqual(error.message, 'restore "nightly-restore" ended FailedValidation, not Completed')
-        assert.deepStrictEqual(harness.stdout.slice(-2), ['Restore "nightly-restore" failed validation:', '  - backup "nightly" not found'])
-      })))
+        assert.strictEqual(error.message, "restore \"nightly-restore\" ended FailedValidation, not Completed")
+        assert.deepStrictEqual(harness.stdout.slice(-2), [
+          "Restore \"nightly-restore\" failed validation:",
+          "  - backup \"nightly\" not found"
+        ])
+      })
+    ))
 })
 
 describe("ark restore get, describe, logs, delete", () => {
@@ -240,26 +289,48 @@ describe("ark restore get, describe, logs, delete", () => {
           /^nightly-restore +nightly +Completed +2024-05-01 12:00:00 \+0000 UTC +2024-05-01 12:01:00 \+0000 UTC +1 +2 +.+ +app=web$/
         )
         harness.stdout.length = 0
-        yield* run(harness, getRestores({ name: Option.some("nightly-restore"), namespace: serverNamespace, output: "json" }))
+        yield* run(
+          harness,
+          getRestores({ name: Option.some("nightly-restore"), namespace: serverNamespace, output: "json" })
+        )
         const document = JSON.parse(harness.stdout.join("\n")) as KubeObject
         assert.strictEqual(document.kind, "Restore")
-        const missing = yield* cliFailure(run(harness, getRestores({ name: Option.some("nope"), namespace: serverNamespace, output: "table" })))
+        const missing = yield* cliFailure(
+          run(harness, getRestores({ name: Option.some("nope"), namespace: serverNamespace, output: "table" }))
+        )
         assert.strictEqual(missing.message, `restore "nope" not found in namespace ${serverNamespace}`)
-      })))
+      })
+    ))
 
   it.effect("describe shows the spec and status; --details the results file; logs prints the log", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
         yield* seedBackup(harness)
         yield* run(harness, createRestore(createArgs({ namespaceMappings: ["shop:shop-copy"] })))
-        yield* setStatus(harness, { phase: "PartiallyFailed", warnings: 1, errors: 1, progress: { totalItems: 4, itemsRestored: 3 } })
-        yield* putObject(harness.store, "restores/nightly-restore/restore-nightly-restore-results.gz", gzip(JSON.stringify({
-          warnings: { namespaces: { "shop-copy": ["configmaps shop-copy/config-1: exists and differs"] } },
-          errors: { cluster: ["persistentvolumes pv-1: no snapshot"] }
-        })))
-        yield* putObject(harness.store, "restores/nightly-restore/restore-nightly-restore-logs.gz", gzip('{"msg":"restore started"}\n{"msg":"done"}\n'))
+        yield* setStatus(harness, {
+          phase: "PartiallyFailed",
+          warnings: 1,
+          errors: 1,
+          progress: { totalItems: 4, itemsRestored: 3 }
+        })
+        yield* putObject(
+          harness.store,
+          "restores/nightly-restore/restore-nightly-restore-results.gz",
+          gzip(JSON.stringify({
+            warnings: { namespaces: { "shop-copy": ["configmaps shop-copy/config-1: exists and differs"] } },
+            errors: { cluster: ["persistentvolumes pv-1: no snapshot"] }
+          }))
+        )
+        yield* putObject(
+          harness.store,
+          "restores/nightly-restore/restore-nightly-restore-logs.gz",
+          gzip("{\"msg\":\"restore started\"}\n{\"msg\":\"done\"}\n")
+        )
 
-        yield* run(harness, describeRestoreCommand({ name: "nightly-restore", namespace: serverNamespace, details: false }))
+        yield* run(
+          harness,
+          describeRestoreCommand({ name: "nightly-restore", namespace: serverNamespace, details: false })
+        )
         const plain = harness.stdout.join("\n")
         assert.include(plain, "Phase:  PartiallyFailed")
         assert.include(plain, "Backup:  nightly")
@@ -268,15 +339,19 @@ describe("ark restore get, describe, logs, delete", () => {
         assert.include(plain, "Results:  <use --details")
 
         harness.stdout.length = 0
-        yield* run(harness, describeRestoreCommand({ name: "nightly-restore", namespace: serverNamespace, details: true }))
+        yield* run(
+          harness,
+          describeRestoreCommand({ name: "nightly-restore", namespace: serverNamespace, details: true })
+        )
         const detailed = harness.stdout.join("\n")
         assert.include(detailed, "    shop-copy:\n      configmaps shop-copy/config-1: exists and differs")
         assert.include(detailed, "  Cluster:\n    persistentvolumes pv-1: no snapshot")
 
         harness.stdout.length = 0
         yield* run(harness, restoreLogs({ name: "nightly-restore", namespace: serverNamespace }))
-        assert.deepStrictEqual(harness.stdout, ['{"msg":"restore started"}', '{"msg":"done"}'])
-      })))
+        assert.deepStrictEqual(harness.stdout, ["{\"msg\":\"restore started\"}", "{\"msg\":\"done\"}"])
+      })
+    ))
 
   it.effect("delete --confirm removes the restore's files, then the resource; without a terminal it asks for --confirm", () =>
     withHarness((harness) =>
@@ -287,7 +362,9 @@ describe("ark restore get, describe, logs, delete", () => {
         for (const file of ["logs", "results"]) {
           yield* putObject(harness.store, `restores/nightly-restore/restore-nightly-restore-${file}.gz`, gzip("{}"))
         }
-        const unconfirmed = yield* cliFailure(run(harness, deleteRestore({ name: "nightly-restore", namespace: serverNamespace, confirm: false })))
+        const unconfirmed = yield* cliFailure(
+          run(harness, deleteRestore({ name: "nightly-restore", namespace: serverNamespace, confirm: false }))
+        )
         assert.include(unconfirmed.hint ?? "", "--confirm")
         harness.storeCalls.length = 0
         yield* run(harness, deleteRestore({ name: "nightly-restore", namespace: serverNamespace, confirm: true }))
@@ -296,9 +373,10 @@ describe("ark restore get, describe, logs, delete", () => {
           "delete restores/nightly-restore/restore-nightly-restore-results.gz"
         ])
         assert.strictEqual((yield* Effect.flip(getRestore(harness)))._tag, "KubeNotFound")
-        assert.include(harness.stdout.at(-1) ?? "", 'Restore "nightly-restore" deleted: the resource and 2 files')
+        assert.include(harness.stdout.at(-1) ?? "", "Restore \"nightly-restore\" deleted: the resource and 2 files")
         // The backup's own files are untouched.
         const left = yield* harness.store.list("backups/nightly/")
         assert.isAbove(left.objects.length, 0)
-      })))
+      })
+    ))
 })

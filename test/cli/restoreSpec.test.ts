@@ -1,6 +1,7 @@
 // `ark restore create` flags → Restore: namespace mappings, the default name, the defaults written out.
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either, Option } from "effect"
+
 import type { RestoreFlags } from "../../src/cli/restore/spec.ts"
 import {
   defaultRestoreName,
@@ -27,24 +28,32 @@ describe("--namespace-mappings", () => {
   })
 
   it("bad syntax is one line naming the entry, with a hint showing the syntax", () => {
-    for (const [entry, problem] of [
-      ["abc", "expected old:new"],
-      ["abc:", "expected old:new"],
-      [":def", "expected old:new"],
-      ["a:b:c", "expected old:new"],
-      ["abc:Def", "\"Def\" is not a valid namespace name"],
-      ["under_score:x", "\"under_score\" is not a valid namespace name"]
-    ] as const) {
+    for (
+      const [entry, problem] of [
+        ["abc", "expected old:new"],
+        ["abc:", "expected old:new"],
+        [":def", "expected old:new"],
+        ["a:b:c", "expected old:new"],
+        ["abc:Def", "\"Def\" is not a valid namespace name"],
+        ["under_score:x", "\"under_score\" is not a valid namespace name"]
+      ] as const
+    ) {
       const error = leftMessage(parseNamespaceMappings([entry]))
       assert.isDefined(error, entry)
       assert.strictEqual(error?.message.split("\n").length, 1)
       assert.include(error?.message ?? "", `invalid --namespace-mappings entry "${entry}": ${problem}`)
-      assert.strictEqual(error?.hint, "give old:new pairs separated by commas, e.g. --namespace-mappings abc:def,123:456")
+      assert.strictEqual(
+        error?.hint,
+        "give old:new pairs separated by commas, e.g. --namespace-mappings abc:def,123:456"
+      )
     }
   })
 
   it("a namespace mapped twice is refused", () => {
-    assert.include(leftMessage(parseNamespaceMappings(["abc:def", "abc:ghi"]))?.message ?? "", "namespace \"abc\" is mapped twice")
+    assert.include(
+      leftMessage(parseNamespaceMappings(["abc:def", "abc:ghi"]))?.message ?? "",
+      "namespace \"abc\" is mapped twice"
+    )
   })
 })
 
@@ -61,7 +70,10 @@ describe("the restore's name", () => {
     const source = { _tag: "Backup", name: "nightly" } as const
     assert.deepStrictEqual(restoreName(Option.some("my-restore"), source, time), Either.right("my-restore"))
     assert.deepStrictEqual(restoreName(Option.none(), source, time), Either.right("nightly-19700101000000"))
-    assert.include(leftMessage(restoreName(Option.some("My_Restore"), source, time))?.message ?? "", "invalid restore name \"My_Restore\"")
+    assert.include(
+      leftMessage(restoreName(Option.some("My_Restore"), source, time))?.message ?? "",
+      "invalid restore name \"My_Restore\""
+    )
   })
 })
 
@@ -103,7 +115,9 @@ describe("restore spec from flags", () => {
   })
 
   it("--from-schedule names the schedule; exactly one source is required", () => {
-    const fromSchedule = Either.getOrThrow(restoreSpecFromFlags(flags({ fromBackup: Option.none(), fromSchedule: Option.some("daily") })))
+    const fromSchedule = Either.getOrThrow(
+      restoreSpecFromFlags(flags({ fromBackup: Option.none(), fromSchedule: Option.some("daily") }))
+    )
     assert.strictEqual(fromSchedule.scheduleName, "daily")
     assert.isUndefined(fromSchedule.backupName)
     assert.include(

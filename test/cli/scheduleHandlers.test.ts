@@ -2,16 +2,17 @@
 // pause/unpause, delete, and a CLI-made schedule run by the real controller.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Stream, TestClock } from "effect"
+
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { createBackup } from "../../src/cli/backup/create.ts"
 import { noBackupFlags } from "../../src/cli/backup/spec.ts"
-import { createSchedule } from "../../src/cli/schedule/create.ts"
 import type { CreateArgs } from "../../src/cli/schedule/create.ts"
+import { createSchedule } from "../../src/cli/schedule/create.ts"
 import { deleteSchedule } from "../../src/cli/schedule/delete.ts"
 import { pauseSchedule, unpauseSchedule } from "../../src/cli/schedule/pause.ts"
 import { describeScheduleCommand, getSchedules } from "../../src/cli/schedule/read.ts"
 import * as ScheduleController from "../../src/server/controllers/schedule.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
 import type { Harness, HarnessOptions } from "./harness.ts"
 import { backupsGvr, cliFailure, locationsGvr, makeHarness, run, schedulesGvr, serverNamespace } from "./harness.ts"
 
@@ -45,10 +46,16 @@ const seedScheduledBackup = (harness: Harness, name: string, schedule: string, p
   harness.kube.create(backupsGvr, {
     apiVersion: "ark.heptio.com/v1",
     kind: "Backup",
-    metadata: { name, namespace: serverNamespace, labels: { "ark.heptio.com/schedule-name": schedule, "ark-schedule": schedule } },
+    metadata: {
+      name,
+      namespace: serverNamespace,
+      labels: { "ark.heptio.com/schedule-name": schedule, "ark-schedule": schedule }
+    },
     spec: {}
   }).pipe(
-    Effect.zipRight(harness.kube.patchStatus(backupsGvr, name, { type: "merge", body: { status: { phase } } }, serverNamespace))
+    Effect.zipRight(
+      harness.kube.patchStatus(backupsGvr, name, { type: "merge", body: { status: { phase } } }, serverNamespace)
+    )
   )
 
 describe("ark schedule create", () => {
@@ -61,13 +68,16 @@ describe("ark schedule create", () => {
           metadata: { name: "minio", namespace: serverNamespace },
           spec: { provider: "aws", objectStorage: { bucket: "ark" } }
         })
-        yield* run(harness, createSchedule(createArgs({
-          schedule: " 0 */6 * * * ",
-          includeNamespaces: ["shop"],
-          selector: Option.some("app=web"),
-          ttl: Option.some("72h"),
-          storageLocation: Option.some("minio")
-        })))
+        yield* run(
+          harness,
+          createSchedule(createArgs({
+            schedule: " 0 */6 * * * ",
+            includeNamespaces: ["shop"],
+            selector: Option.some("app=web"),
+            ttl: Option.some("72h"),
+            storageLocation: Option.some("minio")
+          }))
+        )
         const object = yield* getSchedule(harness)
         assert.deepStrictEqual(object["spec"], {
           schedule: "0 */6 * * *",
@@ -83,7 +93,7 @@ describe("ark schedule create", () => {
         assert.isUndefined(object["status"])
         assert.strictEqual(
           harness.stdout[0],
-          'Schedule "nightly" created successfully. Its first backup runs as soon as the Ark server sees it.'
+          "Schedule \"nightly\" created successfully. Its first backup runs as soon as the Ark server sees it."
         )
       })))
 
@@ -93,22 +103,27 @@ describe("ark schedule create", () => {
         const seconds = yield* cliFailure(run(harness, createSchedule(createArgs({ schedule: "0 0 */6 * * *" }))))
         assert.strictEqual(
           seconds.message,
-          'invalid --schedule "0 0 */6 * * *": expected 5 fields (minute hour day-of-month month day-of-week), got 6: a seconds field is not supported'
+          "invalid --schedule \"0 0 */6 * * *\": expected 5 fields (minute hour day-of-month month day-of-week), got 6: a seconds field is not supported"
         )
         assert.include(seconds.hint ?? "", "@every 6h")
         const garbage = yield* cliFailure(run(harness, createSchedule(createArgs({ schedule: "every day at noon" }))))
         assert.strictEqual(garbage.message.split("\n").length, 1)
         assert.match(garbage.message, /^invalid --schedule "every day at noon": /)
         const zero = yield* cliFailure(run(harness, createSchedule(createArgs({ schedule: "@every 0s" }))))
-        assert.strictEqual(zero.message, 'invalid --schedule "@every 0s": @every needs a positive duration, got "0s"')
+        assert.strictEqual(
+          zero.message,
+          "invalid --schedule \"@every 0s\": @every needs a positive duration, got \"0s\""
+        )
         const ttl = yield* cliFailure(run(harness, createSchedule(createArgs({ ttl: Option.some("30d") }))))
-        assert.include(ttl.message, 'invalid --ttl "30d"')
+        assert.include(ttl.message, "invalid --ttl \"30d\"")
         const name = yield* cliFailure(run(harness, createSchedule(createArgs({ name: "Nightly_Backup" }))))
-        assert.include(name.message, 'invalid schedule name "Nightly_Backup"')
+        assert.include(name.message, "invalid schedule name \"Nightly_Backup\"")
         const long = yield* cliFailure(run(harness, createSchedule(createArgs({ name: "n".repeat(64) }))))
         assert.include(long.message, "at most 63 characters")
-        const location = yield* cliFailure(run(harness, createSchedule(createArgs({ storageLocation: Option.some("nowhere") }))))
-        assert.include(location.message, '--storage-location nowhere: backup storage location "nowhere" not found')
+        const location = yield* cliFailure(
+          run(harness, createSchedule(createArgs({ storageLocation: Option.some("nowhere") })))
+        )
+        assert.include(location.message, "--storage-location nowhere: backup storage location \"nowhere\" not found")
         assert.isTrue(yield* noSchedules(harness))
         assert.deepStrictEqual(harness.stdout, [])
       })))
@@ -135,9 +150,17 @@ describe("ark schedule get / describe", () => {
 
         yield* TestClock.setTime(Date.parse("2024-05-01T12:00:00Z"))
         yield* run(harness, createSchedule(createArgs({ selector: Option.some("app=web") })))
-        yield* run(harness, createSchedule(createArgs({ name: "weekly", schedule: "@weekly", ttl: Option.some("2160h") })))
+        yield* run(
+          harness,
+          createSchedule(createArgs({ name: "weekly", schedule: "@weekly", ttl: Option.some("2160h") }))
+        )
         yield* setStatus(harness, { phase: "Enabled", lastBackup: "2024-05-01T12:00:00Z" })
-        yield* harness.kube.patch(schedulesGvr, "weekly", { type: "merge", body: { spec: { paused: true } } }, serverNamespace)
+        yield* harness.kube.patch(
+          schedulesGvr,
+          "weekly",
+          { type: "merge", body: { spec: { paused: true } } },
+          serverNamespace
+        )
         yield* TestClock.adjust("3 hours")
         harness.stdout.length = 0
 
@@ -157,7 +180,9 @@ describe("ark schedule get / describe", () => {
         yield* run(harness, getSchedules({ name: Option.none(), namespace: serverNamespace, output: "yaml" }))
         assert.include(harness.stdout, "kind: List")
 
-        const missing = yield* cliFailure(run(harness, getSchedules({ name: Option.some("hourly"), namespace: serverNamespace, output: "table" })))
+        const missing = yield* cliFailure(
+          run(harness, getSchedules({ name: Option.some("hourly"), namespace: serverNamespace, output: "table" }))
+        )
         assert.strictEqual(missing.message, `schedule "hourly" not found in namespace ${serverNamespace}`)
         assert.strictEqual(missing.hint, "ark schedule get lists them")
       })))
@@ -174,16 +199,18 @@ describe("ark schedule get / describe", () => {
         yield* seedScheduledBackup(harness, "nightly-manual", "nightly", "InProgress")
         harness.stdout.length = 0
         yield* run(harness, describeScheduleCommand({ name: "nightly", namespace: serverNamespace }))
-        for (const line of [
-          "Phase:  Enabled",
-          "Paused:  false",
-          "Schedule:  0 */6 * * * (UTC)",
-          "    Included:  shop",
-          "  TTL:                        720h (30d)",
-          "Last Backup:  2024-05-01 12:00:00 +0000 UTC (1h ago)",
-          "Next Backup:  2024-05-01 18:00:00 +0000 UTC (5h)",
-          "Backups:  2 (newest: nightly-manual, InProgress)"
-        ]) {
+        for (
+          const line of [
+            "Phase:  Enabled",
+            "Paused:  false",
+            "Schedule:  0 */6 * * * (UTC)",
+            "    Included:  shop",
+            "  TTL:                        720h (30d)",
+            "Last Backup:  2024-05-01 12:00:00 +0000 UTC (1h ago)",
+            "Next Backup:  2024-05-01 18:00:00 +0000 UTC (5h)",
+            "Backups:  2 (newest: nightly-manual, InProgress)"
+          ]
+        ) {
           assert.include(harness.stdout, line, harness.stdout.join("\n"))
         }
 
@@ -203,7 +230,7 @@ describe("ark schedule pause / unpause / delete", () => {
         yield* run(harness, pauseSchedule({ name: "nightly", namespace: serverNamespace }))
         assert.strictEqual((yield* scheduleSpec(harness))["paused"], true)
         yield* run(harness, pauseSchedule({ name: "nightly", namespace: serverNamespace }))
-        assert.include(harness.stdout, 'Schedule "nightly" is already paused.')
+        assert.include(harness.stdout, "Schedule \"nightly\" is already paused.")
         yield* run(harness, unpauseSchedule({ name: "nightly", namespace: serverNamespace }))
         assert.strictEqual((yield* scheduleSpec(harness))["paused"], false)
         assert.strictEqual((yield* scheduleSpec(harness))["schedule"], "0 */6 * * *", "the rest of the spec is kept")
@@ -216,7 +243,9 @@ describe("ark schedule pause / unpause / delete", () => {
       Effect.gen(function*() {
         yield* run(harness, createSchedule(createArgs()))
         yield* seedScheduledBackup(harness, "nightly-20240501120000", "nightly", "Completed")
-        const refused = yield* cliFailure(run(harness, deleteSchedule({ name: "nightly", namespace: serverNamespace, confirm: false })))
+        const refused = yield* cliFailure(
+          run(harness, deleteSchedule({ name: "nightly", namespace: serverNamespace, confirm: false }))
+        )
         assert.strictEqual(refused.hint, "pass --confirm to delete non-interactively")
         yield* getSchedule(harness)
         yield* run(harness, deleteSchedule({ name: "nightly", namespace: serverNamespace, confirm: true }))
@@ -241,16 +270,22 @@ describe("a schedule made by the CLI", () => {
         }
         if (Option.isNone(scheduled)) return assert.fail("the controller made no backup")
 
-        yield* run(harness, createBackup({
-          ...noBackupFlags,
-          name: "nightly-manual",
-          namespace: serverNamespace,
-          fromSchedule: Option.some("nightly"),
-          wait: false
-        }))
+        yield* run(
+          harness,
+          createBackup({
+            ...noBackupFlags,
+            name: "nightly-manual",
+            namespace: serverNamespace,
+            fromSchedule: Option.some("nightly"),
+            wait: false
+          })
+        )
         const manual = yield* harness.kube.get(backupsGvr, "nightly-manual", serverNamespace)
         assert.deepStrictEqual(manual["spec"], scheduled.value["spec"])
         assert.deepStrictEqual(manual.metadata.labels, scheduled.value.metadata.labels)
-        assert.deepStrictEqual(manual.metadata.labels, { "ark.heptio.com/schedule-name": "nightly", "ark-schedule": "nightly" })
+        assert.deepStrictEqual(manual.metadata.labels, {
+          "ark.heptio.com/schedule-name": "nightly",
+          "ark-schedule": "nightly"
+        })
       })))
 })

@@ -4,10 +4,11 @@
 // own objects by label (controllers add objects such as kube-root-ca.crt), never assumes exact
 // revisions, and polls with a deadline where the server acts asynchronously.
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Data, Effect, Schedule, Scope, Stream } from "effect"
-import type { Duration, Layer } from "effect"
-import { KubeClient } from "../../services/KubeClient.ts"
+import type { Duration, Layer, Scope } from "effect"
+import { Chunk, Data, Effect, Schedule, Stream } from "effect"
+
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 
 export interface KubeClientContractSetup<R, E, CE> {
   readonly layer: Layer.Layer<KubeClient | R, E>
@@ -21,7 +22,11 @@ class NotYet extends Data.TaggedError("NotYet")<{ readonly what: string }> {}
 
 const NAMESPACES: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
 const CONFIGMAPS: GroupVersionResource = { group: "", version: "v1", resource: "configmaps" }
-const CRDS: GroupVersionResource = { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" }
+const CRDS: GroupVersionResource = {
+  group: "apiextensions.k8s.io",
+  version: "v1",
+  resource: "customresourcedefinitions"
+}
 
 /** Retries until the effect succeeds or the deadline passes (then its last failure). */
 const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, within: Duration.DurationInput = "60 seconds") =>
@@ -149,9 +154,13 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           assert.strictEqual((yield* Effect.flip(kube.get(CONFIGMAPS, "missing", ns)))._tag, "KubeNotFound")
           assert.strictEqual((yield* Effect.flip(kube.delete(CONFIGMAPS, "missing", ns)))._tag, "KubeNotFound")
           assert.strictEqual((yield* Effect.flip(kube.update(CONFIGMAPS, configMap("missing"))))._tag, "KubeNotFound")
-          const patched = yield* Effect.flip(kube.patch(CONFIGMAPS, "missing", { type: "merge", body: { data: { a: "1" } } }, ns))
+          const patched = yield* Effect.flip(
+            kube.patch(CONFIGMAPS, "missing", { type: "merge", body: { data: { a: "1" } } }, ns)
+          )
           assert.strictEqual(patched._tag, "KubeNotFound")
-          const unknown = yield* Effect.flip(kube.get({ group: "ark.test", version: "v1", resource: "nothings" }, "x", ns))
+          const unknown = yield* Effect.flip(
+            kube.get({ group: "ark.test", version: "v1", resource: "nothings" }, "x", ns)
+          )
           assert.strictEqual(unknown._tag, "KubeNotFound")
         })
       ))
@@ -180,7 +189,9 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           const pages = yield* kube.listPages(CONFIGMAPS, { namespace: ns, labelSelector: selector, limit: 2 }).pipe(
             Stream.zipWithIndex,
             // A write between pages must not show up in the later pages.
-            Stream.tap(([, index]) => index === 0 ? kube.create(CONFIGMAPS, configMap("cm-5")).pipe(Effect.asVoid) : Effect.void),
+            Stream.tap(([, index]) =>
+              index === 0 ? kube.create(CONFIGMAPS, configMap("cm-5")).pipe(Effect.asVoid) : Effect.void
+            ),
             Stream.map(([page]) => page),
             Stream.runCollect,
             Effect.map((chunk) => Chunk.toReadonlyArray(chunk))
@@ -190,7 +201,12 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           assert.deepStrictEqual(names(pages.flatMap((page) => page.items)), ["cm-0", "cm-1", "cm-2", "cm-3", "cm-4"])
           const fresh = yield* Stream.runCollect(kube.listPages(CONFIGMAPS, { namespace: ns, labelSelector: selector }))
           assert.deepStrictEqual(names(Chunk.toReadonlyArray(fresh).flatMap((page) => page.items)), [
-            "cm-0", "cm-1", "cm-2", "cm-3", "cm-4", "cm-5"
+            "cm-0",
+            "cm-1",
+            "cm-2",
+            "cm-3",
+            "cm-4",
+            "cm-5"
           ])
         })
       ))
@@ -231,8 +247,16 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           yield* setup.compact
           const gone = yield* eventually(
             Stream.runCollect(
-              kube.listPages(CONFIGMAPS, { namespace: ns, labelSelector: selector, resourceVersion: then, resourceVersionMatch: "Exact" })
-            ).pipe(Effect.flip, Effect.filterOrFail((e) => e._tag === "KubeGone", () => new NotYet({ what: "410 Gone" })))
+              kube.listPages(CONFIGMAPS, {
+                namespace: ns,
+                labelSelector: selector,
+                resourceVersion: then,
+                resourceVersionMatch: "Exact"
+              })
+            ).pipe(
+              Effect.flip,
+              Effect.filterOrFail((e) => e._tag === "KubeGone", () => new NotYet({ what: "410 Gone" }))
+            )
           )
           assert.strictEqual(gone._tag, "KubeGone")
           // The present stays readable.
@@ -317,7 +341,11 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           const start = yield* Stream.runCollect(kube.listPages(CONFIGMAPS, { namespace: ns, labelSelector: selector }))
           const from = Chunk.toReadonlyArray(start)[0]?.resourceVersion ?? ""
           const created = yield* kube.create(CONFIGMAPS, configMap("w", { v: "1" }))
-          const events = yield* kube.watch(CONFIGMAPS, { namespace: ns, labelSelector: selector, resourceVersion: from }).pipe(
+          const events = yield* kube.watch(CONFIGMAPS, {
+            namespace: ns,
+            labelSelector: selector,
+            resourceVersion: from
+          }).pipe(
             Stream.filter((event) => event.type !== "BOOKMARK"),
             Stream.take(4),
             Stream.runCollect,
@@ -331,7 +359,10 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           yield* kube.delete(CONFIGMAPS, "w", ns)
           const received = yield* events
           assert.deepStrictEqual(received.map((event) => [event.type, event.object.metadata.name]), [
-            ["ADDED", "w"], ["MODIFIED", "w"], ["ADDED", "other"], ["DELETED", "w"]
+            ["ADDED", "w"],
+            ["MODIFIED", "w"],
+            ["ADDED", "other"],
+            ["DELETED", "w"]
           ])
           const revisions = received.map((event) => BigInt(event.object.metadata.resourceVersion ?? "0"))
           assert.isTrue(revisions.every((rv, i) => i === 0 || rv > revisions[i - 1]!), String(revisions))
@@ -389,16 +420,28 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           const updated = yield* env.kube.update(gvr, { ...created, spec: { size: 2 }, status: { ready: true } })
           assert.isUndefined(updated["status"])
           assert.strictEqual(updated.metadata.generation, 2)
-          const statused = yield* env.kube.updateStatus(gvr, { ...updated, spec: { size: 99 }, status: { ready: true } })
+          const statused = yield* env.kube.updateStatus(gvr, {
+            ...updated,
+            spec: { size: 99 },
+            status: { ready: true }
+          })
           assert.deepStrictEqual(statused["status"], { ready: true })
           assert.deepStrictEqual(statused["spec"], { size: 2 })
           assert.strictEqual(statused.metadata.generation, 2)
           assert.notStrictEqual(statused.metadata.resourceVersion, updated.metadata.resourceVersion)
           const stale = yield* Effect.flip(env.kube.updateStatus(gvr, { ...updated, status: { ready: false } }))
           assert.strictEqual(stale._tag, "KubeConflict")
-          const patched = yield* env.kube.patchStatus(gvr, "w", { type: "merge", body: { status: { phase: "Done" } } }, env.ns)
+          const patched = yield* env.kube.patchStatus(
+            gvr,
+            "w",
+            { type: "merge", body: { status: { phase: "Done" } } },
+            env.ns
+          )
           assert.deepStrictEqual(patched["status"], { ready: true, phase: "Done" })
-          const mainPatch = yield* env.kube.patch(gvr, "w", { type: "merge", body: { spec: { size: 3 }, status: { phase: "Ignored" } } }, env.ns)
+          const mainPatch = yield* env.kube.patch(gvr, "w", {
+            type: "merge",
+            body: { spec: { size: 3 }, status: { phase: "Ignored" } }
+          }, env.ns)
           assert.deepStrictEqual(mainPatch["status"], { ready: true, phase: "Done" })
           assert.deepStrictEqual(mainPatch["spec"], { size: 3 })
         })
@@ -408,7 +451,10 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
       inNamespace(({ kube, ns, configMap }) =>
         Effect.gen(function*() {
           const template = configMap("held")
-          yield* kube.create(CONFIGMAPS, { ...template, metadata: { ...template.metadata, finalizers: ["ark.test/hold"] } })
+          yield* kube.create(CONFIGMAPS, {
+            ...template,
+            metadata: { ...template.metadata, finalizers: ["ark.test/hold"] }
+          })
           yield* kube.delete(CONFIGMAPS, "held", ns)
           const terminating = yield* kube.get(CONFIGMAPS, "held", ns)
           assert.match(terminating.metadata.deletionTimestamp ?? "", RFC3339)
@@ -431,7 +477,10 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
           assert.strictEqual(dry.metadata.name, "dry")
           assert.strictEqual((yield* Effect.flip(kube.get(CONFIGMAPS, "dry", ns)))._tag, "KubeNotFound")
           const real = yield* kube.create(CONFIGMAPS, configMap("dry", { v: "1" }))
-          assert.strictEqual((yield* Effect.flip(kube.create(CONFIGMAPS, configMap("dry"), { dryRun: true })))._tag, "KubeAlreadyExists")
+          assert.strictEqual(
+            (yield* Effect.flip(kube.create(CONFIGMAPS, configMap("dry"), { dryRun: true })))._tag,
+            "KubeAlreadyExists"
+          )
           const dryUpdate = yield* kube.update(CONFIGMAPS, { ...real, data: { v: "2" } }, { dryRun: true })
           assert.deepStrictEqual(dataOf(dryUpdate), { v: "2" })
           yield* kube.delete(CONFIGMAPS, "dry", ns, { dryRun: true })

@@ -1,11 +1,13 @@
 // Behaviours every ObjectStore adapter must share, run against Memory and Filesystem in unit
 // tests and against S3 (MinIO) in integration, so the fakes cannot drift from the real store.
-import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Data, Duration, Effect, Stream } from "effect"
-import type { Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
+
+import { assert, describe, it } from "@effect/vitest"
+import type { Layer } from "effect"
+import { Chunk, Data, Duration, Effect, Stream } from "effect"
+
 import { ObjectStore } from "../../services/ObjectStore.ts"
 
 class BodyBroke extends Data.TaggedError("BodyBroke")<{ readonly at: number }> {}
@@ -87,7 +89,9 @@ export const objectStoreContract = <E>(name: string, layer: Layer.Layer<ObjectSt
       withStore((store, base) =>
         Effect.gen(function*() {
           const key = `${base}/x/obj`
-          const broken = Stream.fromIterable(patternedChunks(3)).pipe(Stream.concat(Stream.fail(new BodyBroke({ at: 3 }))))
+          const broken = Stream.fromIterable(patternedChunks(3)).pipe(
+            Stream.concat(Stream.fail(new BodyBroke({ at: 3 })))
+          )
           const error = yield* Effect.flip(store.put(key, broken))
           assert.deepStrictEqual(error, new BodyBroke({ at: 3 }))
           assert.isFalse(yield* store.exists(key))
@@ -138,16 +142,39 @@ export const objectStoreContract = <E>(name: string, layer: Layer.Layer<ObjectSt
     it.live("list without a delimiter returns every key under the prefix, sorted, with sizes", () =>
       withStore((store, base) =>
         Effect.gen(function*() {
-          const keys = [`${base}/b/3`, `${base}/a/2`, `${base}/ab`, `${base}/a/1`, `${base}/a/deep/er/4`, `${base}x/other`]
+          const keys = [
+            `${base}/b/3`,
+            `${base}/a/2`,
+            `${base}/ab`,
+            `${base}/a/1`,
+            `${base}/a/deep/er/4`,
+            `${base}x/other`
+          ]
           yield* Effect.forEach(keys, (key) => store.put(key, text(key)), { discard: true })
           const all = yield* store.list(`${base}/`)
-          assert.deepStrictEqual(all.objects.map((o) => o.key), [`${base}/a/1`, `${base}/a/2`, `${base}/a/deep/er/4`, `${base}/ab`, `${base}/b/3`])
+          assert.deepStrictEqual(all.objects.map((o) => o.key), [
+            `${base}/a/1`,
+            `${base}/a/2`,
+            `${base}/a/deep/er/4`,
+            `${base}/ab`,
+            `${base}/b/3`
+          ])
           assert.deepStrictEqual(all.prefixes, [])
-          assert.deepStrictEqual(all.objects.map((o) => o.size), all.objects.map((o) => new TextEncoder().encode(o.key).length))
-          for (const o of all.objects) assert.isTrue(o.lastModified instanceof Date && !Number.isNaN(o.lastModified.getTime()))
+          assert.deepStrictEqual(
+            all.objects.map((o) => o.size),
+            all.objects.map((o) => new TextEncoder().encode(o.key).length)
+          )
+          for (const o of all.objects) {
+            assert.isTrue(o.lastModified instanceof Date && !Number.isNaN(o.lastModified.getTime()))
+          }
           // A prefix is a string prefix, not a directory.
           const a = yield* store.list(`${base}/a`)
-          assert.deepStrictEqual(a.objects.map((o) => o.key), [`${base}/a/1`, `${base}/a/2`, `${base}/a/deep/er/4`, `${base}/ab`])
+          assert.deepStrictEqual(a.objects.map((o) => o.key), [
+            `${base}/a/1`,
+            `${base}/a/2`,
+            `${base}/a/deep/er/4`,
+            `${base}/ab`
+          ])
           const none = yield* store.list(`${base}/zzz/`)
           assert.deepStrictEqual(none, { objects: [], prefixes: [] })
         })
@@ -156,7 +183,13 @@ export const objectStoreContract = <E>(name: string, layer: Layer.Layer<ObjectSt
     it.live("list with delimiter '/' folds deeper keys into common prefixes", () =>
       withStore((store, base) =>
         Effect.gen(function*() {
-          const keys = [`${base}/backups/b1/ark-backup.json`, `${base}/backups/b1/b1.tar.gz`, `${base}/backups/b2/b2.tar.gz`, `${base}/backups/top`, `${base}/restores/r1/log.gz`]
+          const keys = [
+            `${base}/backups/b1/ark-backup.json`,
+            `${base}/backups/b1/b1.tar.gz`,
+            `${base}/backups/b2/b2.tar.gz`,
+            `${base}/backups/top`,
+            `${base}/restores/r1/log.gz`
+          ]
           yield* Effect.forEach(keys, (key) => store.put(key, text("x")), { discard: true })
           const top = yield* store.list(`${base}/`, { delimiter: "/" })
           assert.deepStrictEqual(top.objects, [])
@@ -165,7 +198,10 @@ export const objectStoreContract = <E>(name: string, layer: Layer.Layer<ObjectSt
           assert.deepStrictEqual(backups.objects.map((o) => o.key), [`${base}/backups/top`])
           assert.deepStrictEqual(backups.prefixes, [`${base}/backups/b1/`, `${base}/backups/b2/`])
           const b1 = yield* store.list(`${base}/backups/b1/`, { delimiter: "/" })
-          assert.deepStrictEqual(b1.objects.map((o) => o.key), [`${base}/backups/b1/ark-backup.json`, `${base}/backups/b1/b1.tar.gz`])
+          assert.deepStrictEqual(b1.objects.map((o) => o.key), [
+            `${base}/backups/b1/ark-backup.json`,
+            `${base}/backups/b1/b1.tar.gz`
+          ])
           assert.deepStrictEqual(b1.prefixes, [])
         })
       ))

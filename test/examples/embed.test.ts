@@ -2,13 +2,14 @@
 // as another application would: from the TypeScript sources (the `ark-source` condition, as in
 // this repository), from the compiled dist/ in place, and from the `npm pack` tarball installed
 // into a fresh application, where tsc also checks it against the shipped declarations.
-import { assert, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
 import { copyFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
+
+import { assert, describe, it } from "@effect/vitest"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const example = join(root, "examples", "embed.ts")
@@ -32,7 +33,9 @@ const runExample = async (flags: ReadonlyArray<string>, app = { cwd: root, examp
 }
 
 const resolved = async (flags: ReadonlyArray<string>, cwd = root) =>
-  (await run(process.execPath, [...flags, "--input-type=module", "-e", "console.log(import.meta.resolve('ark'))"], { cwd })).stdout.trim()
+  (await run(process.execPath, [...flags, "--input-type=module", "-e", "console.log(import.meta.resolve('ark'))"], {
+    cwd
+  })).stdout.trim()
 
 /** npm under this test's Node (npm's own shebang finds `node` on PATH). */
 const npm = (args: ReadonlyArray<string>, cwd: string) =>
@@ -65,19 +68,25 @@ describe("examples/embed.ts", () => {
       assert.strictEqual(await resolved([], app), `file://${app}/node_modules/ark/dist/src/index.js`)
 
       await copyFile(example, join(app, "embed.ts"))
-      await writeFile(join(app, "tsconfig.json"), JSON.stringify({
-        compilerOptions: {
-          target: "es2023",
-          module: "nodenext",
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          types: ["node"],
-          typeRoots: [join(root, "node_modules", "@types")]
-        },
-        files: ["embed.ts"]
-      }))
-      await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, timeout: 120_000 })
+      await writeFile(
+        join(app, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: {
+            target: "es2023",
+            module: "nodenext",
+            strict: true,
+            noEmit: true,
+            skipLibCheck: true,
+            types: ["node"],
+            typeRoots: [join(root, "node_modules", "@types")]
+          },
+          files: ["embed.ts"]
+        })
+      )
+      await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
+        cwd: app,
+        timeout: 120_000
+      })
       await runExample([], { cwd: app, example: join(app, "embed.ts") })
     } finally {
       await rm(app, { recursive: true, force: true })

@@ -2,11 +2,12 @@
 // requests a pass creates (and does not create).
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, TestClock } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { backupNameLabel } from "../../src/api/index.ts"
 import { collectExpiredBackups, isExpired } from "../../src/gc/expired.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
 import { backup, backups, installArk, location, locations, serverNamespace } from "../server/fixtures.ts"
 import { requests, requestsOf, statusOf } from "./fixtures.ts"
 
@@ -55,11 +56,16 @@ describe("a garbage-collection pass", () => {
       yield* seedBackup("expired", { phase: "Completed", expiration: "2024-05-01T11:00:00Z" })
       yield* seedBackup("fresh", { phase: "Completed", expiration: "2024-05-01T13:00:00Z" })
       yield* seedBackup("running", { phase: "InProgress", expiration: "2024-05-01T11:00:00Z" })
-      yield* seedBackup("archived", { phase: "Completed", expiration: "2024-05-01T11:00:00Z" }, { storageLocation: "archive" })
+      yield* seedBackup("archived", { phase: "Completed", expiration: "2024-05-01T11:00:00Z" }, {
+        storageLocation: "archive"
+      })
 
       const first = yield* collectExpiredBackups(serverNamespace)
       assert.deepStrictEqual(first.requested, ["expired"])
-      assert.deepStrictEqual(first.skipped, [{ backup: "archived", reason: 'its storage location "archive" is ReadOnly' }])
+      assert.deepStrictEqual(first.skipped, [{
+        backup: "archived",
+        reason: "its storage location \"archive\" is ReadOnly"
+      }])
       const [request, ...more] = yield* requestsOf("expired")
       assert.lengthOf(more, 0)
       assert.deepStrictEqual(request!["spec"], { backupName: "expired" })
@@ -71,7 +77,10 @@ describe("a garbage-collection pass", () => {
       assert.lengthOf(yield* requestsOf("expired"), 1)
 
       // A request Processed with errors (a refusal) does not count as pending: the next pass asks again.
-      yield* kube.patchStatus(requests, request!.metadata.name ?? "", { type: "merge", body: { status: { phase: "Processed", errors: ["x"] } } }, serverNamespace)
+      yield* kube.patchStatus(requests, request!.metadata.name ?? "", {
+        type: "merge",
+        body: { status: { phase: "Processed", errors: ["x"] } }
+      }, serverNamespace)
       yield* TestClock.adjust("1 hour")
       const third = yield* collectExpiredBackups(serverNamespace)
       assert.deepStrictEqual(third.requested, ["expired", "fresh"])

@@ -2,17 +2,18 @@
 // fake bucket, a snapshot in a fake block store with its records, and Restores of it with their
 // files. Plus a wait that moves the TestClock while it polls, for controllers that back off.
 import { Clock, Duration, Effect, Layer, Option, Stream, TestClock, TestServices } from "effect"
+
 import * as MemoryBlockStores from "../../layers/blockstore/MemoryProvider.ts"
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
 import { apiVersion } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
 import { deleteBackupRequestsGvr, requestedBackup } from "../../src/deletion/requests.ts"
 import { writeSnapshotRecords } from "../../src/volumes/records.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import { ObjectStore } from "../../services/ObjectStore.ts"
-import { DeadlineExceeded } from "../support/wait.ts"
 import { backups, gvr, location, locations, memoryLayer, serverNamespace } from "../server/fixtures.ts"
+import { DeadlineExceeded } from "../support/wait.ts"
 
 export const restores = gvr("restores")
 export const snapshotLocations = gvr("volumesnapshotlocations")
@@ -83,15 +84,18 @@ export const seedBackup = (name: string, options: StoredBackup = {}) =>
       snapshotIds.push(yield* blockStore.createSnapshot(volumeId, "us-east-1a", { backup: name }))
     }
     if (snapshotIds.length > 0) {
-      yield* writeSnapshotRecords(name, snapshotIds.map((snapshotId, i) => ({
-        pvName: `pv-${name}-${i}`,
-        providerVolumeId: `vol-${name}-${i}`,
-        availabilityZone: "us-east-1a",
-        volumeType: "gp3",
-        snapshotId,
-        location: "ebs",
-        phase: "Completed" as const
-      }))).pipe(Effect.provideService(ObjectStore, store))
+      yield* writeSnapshotRecords(
+        name,
+        snapshotIds.map((snapshotId, i) => ({
+          pvName: `pv-${name}-${i}`,
+          providerVolumeId: `vol-${name}-${i}`,
+          availabilityZone: "us-east-1a",
+          volumeType: "gp3",
+          snapshotId,
+          location: "ebs",
+          phase: "Completed" as const
+        }))
+      ).pipe(Effect.provideService(ObjectStore, store))
     }
 
     yield* kube.create(backups, {
@@ -119,7 +123,12 @@ export const seedBackup = (name: string, options: StoredBackup = {}) =>
         metadata: { name: restore, namespace: serverNamespace },
         spec: { backupName: name }
       })
-      yield* kube.patchStatus(restores, restore, { type: "merge", body: { status: { phase: "Completed" } } }, serverNamespace)
+      yield* kube.patchStatus(
+        restores,
+        restore,
+        { type: "merge", body: { status: { phase: "Completed" } } },
+        serverNamespace
+      )
       yield* put(store, restoreKeys(restore).logs)
       yield* put(store, restoreKeys(restore).results)
     }
@@ -167,4 +176,5 @@ export const waitAdvancing = <A, E, R>(
   })
 
 /** Some(x) when `condition` holds. */
-export const when = <A>(value: A, condition: boolean): Option.Option<A> => condition ? Option.some(value) : Option.none()
+export const when = <A>(value: A, condition: boolean): Option.Option<A> =>
+  condition ? Option.some(value) : Option.none()

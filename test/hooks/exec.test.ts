@@ -2,6 +2,7 @@
 // V1Status, and what a pod tells about an exec that could not connect.
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Option } from "effect"
+
 import { exitCodeOf, explainPod } from "../../layers/hooks/Exec.ts"
 
 const target = { namespace: "db", pod: "postgres-0", container: "postgres" }
@@ -24,7 +25,9 @@ describe("exitCodeOf", () => {
         status: "Failure",
         reason: "InternalError",
         message: "Internal error occurred: error executing command in container: cmd wait: sh -c exit 3: exit status 3",
-        details: { causes: [{ message: "error executing command in container: cmd wait: sh -c exit 3: exit status 3" }] }
+        details: {
+          causes: [{ message: "error executing command in container: cmd wait: sh -c exit 3: exit status 3" }]
+        }
       }),
       Either.right(3)
     )
@@ -32,17 +35,34 @@ describe("exitCodeOf", () => {
 
   it("is Left with the server's message when the command did not run", () => {
     assert.deepStrictEqual(
-      exitCodeOf({ status: "Failure", reason: "InternalError", message: "exec: \"nope\": executable file not found in $PATH" }),
+      exitCodeOf({
+        status: "Failure",
+        reason: "InternalError",
+        message: "exec: \"nope\": executable file not found in $PATH"
+      }),
       Either.left("exec: \"nope\": executable file not found in $PATH")
     )
-    assert.deepStrictEqual(exitCodeOf({ status: "Failure", details: { causes: [{ reason: "ExitCode", message: "x" }] } }), Either.left("exec failed without a reason"))
+    assert.deepStrictEqual(
+      exitCodeOf({ status: "Failure", details: { causes: [{ reason: "ExitCode", message: "x" }] } }),
+      Either.left("exec failed without a reason")
+    )
   })
 })
 
 describe("explainPod", () => {
   const running = {
     spec: { containers: [{ name: "postgres" }, { name: "exporter" }] },
-    status: { phase: "Running", containerStatuses: [{ name: "postgres", ready: true, restartCount: 0, image: "", imageID: "", state: { running: {} } }] }
+    status: {
+      phase: "Running",
+      containerStatuses: [{
+        name: "postgres",
+        ready: true,
+        restartCount: 0,
+        image: "",
+        imageID: "",
+        state: { running: {} }
+      }]
+    }
   }
 
   it("names a missing container and the ones the pod has", () => {
@@ -53,11 +73,24 @@ describe("explainPod", () => {
   })
 
   it("says when the pod or the container is not running, and nothing when all looks fine", () => {
-    assert.deepStrictEqual(explainPod(target, { ...running, status: { phase: "Pending" } }), Option.some("pod db/postgres-0 is Pending, not Running"))
+    assert.deepStrictEqual(
+      explainPod(target, { ...running, status: { phase: "Pending" } }),
+      Option.some("pod db/postgres-0 is Pending, not Running")
+    )
     assert.deepStrictEqual(
       explainPod(target, {
         ...running,
-        status: { phase: "Running", containerStatuses: [{ name: "postgres", ready: false, restartCount: 1, image: "", imageID: "", state: { waiting: { reason: "CrashLoopBackOff" } } }] }
+        status: {
+          phase: "Running",
+          containerStatuses: [{
+            name: "postgres",
+            ready: false,
+            restartCount: 1,
+            image: "",
+            imageID: "",
+            state: { waiting: { reason: "CrashLoopBackOff" } }
+          }]
+        }
       }),
       Option.some("container postgres of pod db/postgres-0 is not running")
     )

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
+
 import * as MemoryHooksLayer from "../../layers/hooks/Memory.ts"
 import { MemoryHooks } from "../../layers/hooks/Memory.ts"
 import { HookRunner, HookTimeout } from "../../services/HookRunner.ts"
@@ -16,7 +17,14 @@ describe("Memory HookRunner", () => {
       const result = yield* runner.exec(target, freeze, Duration.seconds(30))
       assert.deepStrictEqual(result, { stdout: "", stderr: "", exitCode: 0 })
       assert.deepStrictEqual(yield* hooks.calls, [
-        { target, command: freeze, timeout: Duration.seconds(30), startedAtMillis: 3000, outcome: "exited", exitCode: 0 }
+        {
+          target,
+          command: freeze,
+          timeout: Duration.seconds(30),
+          startedAtMillis: 3000,
+          outcome: "exited",
+          exitCode: 0
+        }
       ])
     }).pipe(Effect.provide(MemoryHooksLayer.layer())))
 
@@ -25,12 +33,29 @@ describe("Memory HookRunner", () => {
       const runner = yield* HookRunner
       const hooks = yield* MemoryHooks
       yield* hooks.script({ pod: "nginx-0" }, { result: { stdout: "any", exitCode: 0 } })
-      yield* hooks.script({ pod: "nginx-0", container: "fsfreeze", command: freeze }, { result: { stderr: "busy", exitCode: 3 } })
-      assert.deepStrictEqual(yield* runner.exec(target, freeze, Duration.seconds(1)), { stdout: "", stderr: "busy", exitCode: 3 })
-      assert.deepStrictEqual(yield* runner.exec(target, ["true"], Duration.seconds(1)), { stdout: "any", stderr: "", exitCode: 0 })
-      assert.deepStrictEqual(yield* runner.exec({ ...target, pod: "nginx-1" }, freeze, Duration.seconds(1)), { stdout: "", stderr: "", exitCode: 0 })
+      yield* hooks.script({ pod: "nginx-0", container: "fsfreeze", command: freeze }, {
+        result: { stderr: "busy", exitCode: 3 }
+      })
+      assert.deepStrictEqual(yield* runner.exec(target, freeze, Duration.seconds(1)), {
+        stdout: "",
+        stderr: "busy",
+        exitCode: 3
+      })
+      assert.deepStrictEqual(yield* runner.exec(target, ["true"], Duration.seconds(1)), {
+        stdout: "any",
+        stderr: "",
+        exitCode: 0
+      })
+      assert.deepStrictEqual(yield* runner.exec({ ...target, pod: "nginx-1" }, freeze, Duration.seconds(1)), {
+        stdout: "",
+        stderr: "",
+        exitCode: 0
+      })
       const calls = yield* hooks.calls
-      assert.deepStrictEqual(calls.map((c) => [c.target.pod, c.exitCode]), [["nginx-0", 3], ["nginx-0", 0], ["nginx-1", 0]])
+      assert.deepStrictEqual(calls.map((c) => [c.target.pod, c.exitCode]), [["nginx-0", 3], ["nginx-0", 0], [
+        "nginx-1",
+        0
+      ]])
     }).pipe(Effect.provide(MemoryHooksLayer.layer())))
 
   it.effect("a command that takes longer than its timeout fails with HookTimeout once the clock passes it", () =>
@@ -45,7 +70,11 @@ describe("Memory HookRunner", () => {
       const error = yield* Fiber.join(fiber)
       assert.isTrue(error instanceof HookTimeout)
       if (error instanceof HookTimeout) {
-        assert.deepStrictEqual([error.namespace, error.pod, error.container], [target.namespace, target.pod, target.container])
+        assert.deepStrictEqual([error.namespace, error.pod, error.container], [
+          target.namespace,
+          target.pod,
+          target.container
+        ])
         assert.isTrue(Duration.equals(error.timeout, Duration.seconds(30)))
       }
       assert.strictEqual((yield* hooks.calls)[0]?.outcome, "timedOut")
@@ -78,6 +107,9 @@ describe("Memory HookRunner", () => {
       yield* runner.exec(target, ["pre"], Duration.seconds(5))
       yield* TestClock.adjust("1 second")
       yield* runner.exec(target, ["post"], Duration.seconds(5))
-      assert.deepStrictEqual((yield* hooks.calls).map((c) => [c.command[0], c.startedAtMillis]), [["pre", 0], ["post", 1000]])
+      assert.deepStrictEqual((yield* hooks.calls).map((c) => [c.command[0], c.startedAtMillis]), [["pre", 0], [
+        "post",
+        1000
+      ]])
     }).pipe(Effect.provide(MemoryHooksLayer.layer())))
 })

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration } from "effect"
+
 import { parseCommand, podHooks } from "../../src/hooks/select.ts"
 import { podWithClaims } from "../volumes/fixtures.ts"
 
@@ -20,7 +21,10 @@ describe("hook selection", () => {
   it("annotations: first container, 30s and Fail by default; a bad timeout is a warning", () => {
     const pod = podWithClaims("app", "db-0", [], {
       containers: ["db", "sidecar"],
-      annotations: { "pre.hook.backup.ark.heptio.com/command": `["sync"]`, "pre.hook.backup.ark.heptio.com/timeout": "soon" }
+      annotations: {
+        "pre.hook.backup.ark.heptio.com/command": `["sync"]`,
+        "pre.hook.backup.ark.heptio.com/timeout": "soon"
+      }
     })
     const hooks = podHooks(pod, undefined)
     assert.lengthOf(hooks.pre, 1)
@@ -37,12 +41,20 @@ describe("hook selection", () => {
     assert.lengthOf(podHooks(podWithClaims("app", "db-0", [], { labels: { app: "db" } }), spec).pre, 1)
     assert.lengthOf(podHooks(podWithClaims("other", "db-0", [], { labels: { app: "db" } }), spec).pre, 0)
     assert.lengthOf(podHooks(podWithClaims("app", "web-0", [], { labels: { app: "web" } }), spec).pre, 0)
-    const annotated = podWithClaims("app", "db-0", [], { labels: { app: "db" }, annotations: { "pre.hook.backup.ark.heptio.com/command": "true" } })
+    const annotated = podWithClaims("app", "db-0", [], {
+      labels: { app: "db" },
+      annotations: { "pre.hook.backup.ark.heptio.com/command": "true" }
+    })
     assert.deepStrictEqual(podHooks(annotated, spec).pre.map((hook) => hook.name), ["pre.hook.backup.ark.heptio.com"])
   })
 
   it("a named container the pod does not have is a problem naming it", () => {
-    const pod = podWithClaims("app", "db-0", [], { annotations: { "post.hook.backup.ark.heptio.com/command": "true", "post.hook.backup.ark.heptio.com/container": "fsfreeze" } })
+    const pod = podWithClaims("app", "db-0", [], {
+      annotations: {
+        "post.hook.backup.ark.heptio.com/command": "true",
+        "post.hook.backup.ark.heptio.com/container": "fsfreeze"
+      }
+    })
     assert.strictEqual(podHooks(pod, undefined).post[0]?.problem, `container "fsfreeze" not found in pod app/db-0`)
   })
 })

@@ -1,6 +1,7 @@
 // `ark install` through the real entry point, as a user runs it: exit codes, stderr, and a dry
 // run that needs no cluster at all.
 import { describe, expect, it } from "@effect/vitest"
+
 import { arkWithoutCluster as ark } from "../support/arkProcess.ts"
 
 describe("ark install (entry point)", () => {
@@ -18,7 +19,7 @@ describe("ark install (entry point)", () => {
     expect(status).not.toBe(0)
     expect(stdout).toBe("")
     expect(stderr).toBe(
-      'error: unknown provider "gcp"\nhint: use --provider aws (any S3-compatible store) or --provider filesystem\n'
+      "error: unknown provider \"gcp\"\nhint: use --provider aws (any S3-compatible store) or --provider filesystem\n"
     )
   })
 })

@@ -1,14 +1,16 @@
 // install's kustomize subset: the namespace and image transformers behave as kustomize's, and a
 // kustomization beyond what install understands is refused rather than half-rendered.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { renderKustomization, setImage, setNamespace } from "../../src/install/kustomize.ts"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { renderKustomization, setImage, setNamespace } from "../../src/install/kustomize.ts"
 
 const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
 
@@ -22,8 +24,7 @@ const tree = (files: Record<string, string>) => {
   return root
 }
 
-const failure = (root: string) =>
-  renderKustomization(root).pipe(Effect.flip, Effect.provide(platform))
+const failure = (root: string) => renderKustomization(root).pipe(Effect.flip, Effect.provide(platform))
 
 const binding = (subjects: ReadonlyArray<Record<string, string>>): KubeObject => ({
   apiVersion: "rbac.authorization.k8s.io/v1",
@@ -80,7 +81,10 @@ describe("setImage (kustomize's images transformer)", () => {
     const [changed] = setImage([deployment], "ark", "registry:5000/ark:2.0.0")
     assert.deepStrictEqual((changed?.["spec"] as any).template.spec, {
       initContainers: [{ name: "init", image: "registry:5000/ark:2.0.0" }],
-      containers: [{ name: "ark", image: "registry:5000/ark:2.0.0" }, { name: "sidecar", image: "registry:5000/ark-sidecar:1" }]
+      containers: [{ name: "ark", image: "registry:5000/ark:2.0.0" }, {
+        name: "sidecar",
+        image: "registry:5000/ark-sidecar:1"
+      }]
     })
   })
 })
@@ -91,7 +95,8 @@ describe("renderKustomization", () => {
   it.effect("follows resources into directories, applies JSON 6902 patches, then the namespace", () =>
     Effect.gen(function*() {
       const root = tree({
-        "kustomization.yaml": "namespace: b\nresources:\n  - base\npatches:\n  - path: p.yaml\n    target:\n      kind: ConfigMap\n      name: c\n",
+        "kustomization.yaml":
+          "namespace: b\nresources:\n  - base\npatches:\n  - path: p.yaml\n    target:\n      kind: ConfigMap\n      name: c\n",
         "p.yaml": "- op: add\n  path: /data/extra\n  value: \"yes\"\n",
         "base/kustomization.yaml": "resources:\n  - c.yaml\n",
         "base/c.yaml": `${configMap}---\n`
@@ -104,21 +109,28 @@ describe("renderKustomization", () => {
 
   it.effect("refuses what it does not understand, naming the file", () =>
     Effect.gen(function*() {
-      const generator = yield* failure(tree({ "kustomization.yaml": "resources: []\nconfigMapGenerator:\n  - name: x\n" }))
+      const generator = yield* failure(
+        tree({ "kustomization.yaml": "resources: []\nconfigMapGenerator:\n  - name: x\n" })
+      )
       assert.include(generator.message, "configMapGenerator")
       assert.include(generator.path, "kustomization.yaml")
 
-      const strategicMerge = yield* failure(tree({ "kustomization.yaml": "resources: []\npatches:\n  - path: p.yaml\n" }))
+      const strategicMerge = yield* failure(
+        tree({ "kustomization.yaml": "resources: []\npatches:\n  - path: p.yaml\n" })
+      )
       assert.include(strategicMerge.message, "JSON 6902")
 
       const unmatched = yield* failure(tree({
-        "kustomization.yaml": "resources:\n  - c.yaml\npatches:\n  - path: p.yaml\n    target: {kind: ConfigMap, name: other}\n",
+        "kustomization.yaml":
+          "resources:\n  - c.yaml\npatches:\n  - path: p.yaml\n    target: {kind: ConfigMap, name: other}\n",
         "c.yaml": configMap,
         "p.yaml": "- op: remove\n  path: /data\n"
       }))
       assert.include(unmatched.message, "matches no ConfigMap other")
 
-      const broken = yield* failure(tree({ "kustomization.yaml": "resources:\n  - c.yaml\n", "c.yaml": "kind: [unclosed\n" }))
+      const broken = yield* failure(
+        tree({ "kustomization.yaml": "resources:\n  - c.yaml\n", "c.yaml": "kind: [unclosed\n" })
+      )
       assert.include(broken.message, "not valid YAML")
 
       const missing = yield* failure(tree({ "kustomization.yaml": "resources:\n  - nowhere.yaml\n" }))

@@ -1,16 +1,18 @@
 // manifests/ as kustomize renders it and as `ark install` reads it: the objects, the Deployment's
 // hardening, the rights of each variant, and the restore-only variant differing only where it should.
+import { fileURLToPath } from "node:url"
+
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import { fileURLToPath } from "node:url"
+
 import packageJson from "../../package.json" with { type: "json" }
+import type { KubeObject } from "../../services/KubeClient.ts"
 import { kindList } from "../../src/api/index.ts"
 import { renderKustomization } from "../../src/install/kustomize.ts"
 import { resourceOf } from "../../src/install/resources.ts"
 import { leaseName } from "../../src/server/main.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
 
 const manifests = fileURLToPath(new URL("../../manifests", import.meta.url))
 const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
@@ -99,7 +101,10 @@ describe("manifests/", () => {
       assert.include(container.args, "--metrics-address=:8085")
       assert.include(container.args, "--log-format=json")
       assert.include(container.args, "--namespace=$(ARK_NAMESPACE)")
-      assert.deepStrictEqual(container.env, [{ name: "ARK_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }])
+      assert.deepStrictEqual(container.env, [{
+        name: "ARK_NAMESPACE",
+        valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } }
+      }])
       assert.deepStrictEqual(container.ports, [{ name: "metrics", containerPort: 8085, protocol: "TCP" }])
       assert.deepStrictEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "metrics" })
       assert.deepStrictEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "metrics" })
@@ -155,7 +160,9 @@ describe("manifests/", () => {
     Effect.gen(function*() {
       const { cluster, namespace } = grants(yield* restoreOnly)
       for (const [group, resource] of [["", "secrets"], ["apps", "deployments"], ["example.com", "widgets"]] as const) {
-        for (const verb of ["get", "create", "patch"]) assert.isTrue(allows(cluster, group, resource, verb), `${verb} ${resource}.${group}`)
+        for (const verb of ["get", "create", "patch"]) {
+          assert.isTrue(allows(cluster, group, resource, verb), `${verb} ${resource}.${group}`)
+        }
         for (const verb of ["list", "watch", "update", "delete"]) {
           assert.isFalse(allows(cluster, group, resource, verb), `no ${verb} on ${resource}.${group}`)
         }
@@ -163,7 +170,9 @@ describe("manifests/", () => {
       assert.isTrue(allows(cluster, "rbac.authorization.k8s.io", "roles", "escalate"))
       assert.isTrue(allows(cluster, "rbac.authorization.k8s.io", "roles", "bind"))
       for (const kind of kindList) {
-        for (const verb of ["get", "list", "watch"]) assert.isTrue(allows(namespace, "ark.heptio.com", kind.plural, verb))
+        for (const verb of ["get", "list", "watch"]) {
+          assert.isTrue(allows(namespace, "ark.heptio.com", kind.plural, verb))
+        }
       }
       // Sync imports and prunes backups; restores and locations get their status written.
       assert.isTrue(allows(namespace, "ark.heptio.com", "backups", "create"))
@@ -177,12 +186,28 @@ describe("manifests/", () => {
       assert.isTrue(allows(namespace, "ark.heptio.com", "downloadrequests", "delete"))
       assert.isFalse(allows(namespace, "ark.heptio.com", "downloadrequests", "update"))
       // Deletion on request and expiry do not run in restore-only mode.
-      for (const kind of ["restores", "deletebackuprequests", "schedules", "backupstoragelocations", "volumesnapshotlocations"]) {
+      for (
+        const kind of [
+          "restores",
+          "deletebackuprequests",
+          "schedules",
+          "backupstoragelocations",
+          "volumesnapshotlocations"
+        ]
+      ) {
         assert.isFalse(allows(namespace, "ark.heptio.com", kind, "delete"), `delete ${kind}`)
       }
       // This Role creates no schedules, restores or delete requests and changes nothing users wrote
       // (restores' cluster-wide create still covers any kind a backup holds).
-      for (const kind of ["schedules", "deletebackuprequests", "restores", "backupstoragelocations", "volumesnapshotlocations"]) {
+      for (
+        const kind of [
+          "schedules",
+          "deletebackuprequests",
+          "restores",
+          "backupstoragelocations",
+          "volumesnapshotlocations"
+        ]
+      ) {
         assert.isFalse(allows(namespace, "ark.heptio.com", kind, "create"), `create ${kind}`)
         assert.isFalse(allows(namespace, "ark.heptio.com", kind, "update"), `update ${kind}`)
       }
@@ -212,7 +237,13 @@ describe("manifests/", () => {
       const { args: restoreArgs, ...restoreContainer } = restoreDeployment.spec.template.spec.containers[0]
       assert.deepStrictEqual(restoreArgs, [...args, "--restore-only"])
       assert.deepStrictEqual(restoreContainer, container)
-      const withoutContainers = (object: any) => ({ ...object, spec: { ...object.spec, template: { ...object.spec.template, spec: { ...object.spec.template.spec, containers: [] } } } })
+      const withoutContainers = (object: any) => ({
+        ...object,
+        spec: {
+          ...object.spec,
+          template: { ...object.spec.template, spec: { ...object.spec.template.spec, containers: [] } }
+        }
+      })
       assert.deepStrictEqual(withoutContainers(restoreDeployment), withoutContainers(deployment))
     }))
 })

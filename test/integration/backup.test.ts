@@ -1,9 +1,11 @@
 // The backup pipeline on the real control plane and MinIO (issue 4's real-cluster tests): runBackup
 // runs in-process over the live KubeClient and the S3 store; what it stored is read back and
 // compared with the server's own Exact lists at the backup's status.resourceVersion.
+import { randomUUID } from "node:crypto"
+
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Option, Ref, Schema } from "effect"
-import { randomUUID } from "node:crypto"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { Backup } from "../../src/api/backup.ts"
@@ -39,7 +41,9 @@ const live = (test: string) => Layer.merge(liveKube(), minio(`ark-it-backup-${ru
 const fixture = mixedNamespace(run)
 const seeded = { done: false }
 /** The mixed namespace, once seeded; a failed seed fails every test that uses it. */
-const mixed = Effect.suspend(() => (seeded.done ? Effect.succeed(fixture) : Effect.dieMessage("the mixed namespace was not seeded")))
+const mixed = Effect.suspend(
+  () => (seeded.done ? Effect.succeed(fixture) : Effect.dieMessage("the mixed namespace was not seeded"))
+)
 
 beforeAll(async () => {
   const exit = await Effect.runPromiseExit(seedMixedNamespace(fixture, run).pipe(Effect.provide(liveKube())))
@@ -71,8 +75,13 @@ const assertHoldsExactly = (stored: ReadonlyMap<string, KubeObject>, expected: R
   for (const [path, object] of expected) assert.deepStrictEqual(stored.get(path), object, path)
 }
 
-const objectsOf = (entries: ReadonlyMap<string, { readonly object: KubeObject }>, keep: (path: string, object: KubeObject) => boolean = () => true) =>
-  new Map([...entries].filter(([path, { object }]) => keep(path, object)).map(([path, { object }]) => [path, object] as const))
+const objectsOf = (
+  entries: ReadonlyMap<string, { readonly object: KubeObject }>,
+  keep: (path: string, object: KubeObject) => boolean = () => true
+) =>
+  new Map(
+    [...entries].filter(([path, { object }]) => keep(path, object)).map(([path, { object }]) => [path, object] as const)
+  )
 
 const groupResourceOf = (path: string) => path.split("/")[1] ?? ""
 
@@ -93,25 +102,30 @@ describe("backup on a real cluster and MinIO", () => {
   it.live("a namespace of many kinds: exactly its objects at status.resourceVersion, its PV and CRD, and every file of the layout", () =>
     Effect.gen(function*() {
       yield* mixed
-      const { backup, status, revision, tarball } = yield* backUp("mixed", { includedNamespaces: [fixture.namespace], ttl: "24h" })
+      const { backup, status, revision, tarball } = yield* backUp("mixed", {
+        includedNamespaces: [fixture.namespace],
+        ttl: "24h"
+      })
       assert.strictEqual(status.consistency, "Exact")
       assert.strictEqual(status.errors, 0)
 
       const namespaced = yield* namespaceAt(fixture.namespace, revision)
       const kinds = new Set([...namespaced.keys()].map(groupResourceOf))
-      for (const kind of [
-        "deployments.apps",
-        "replicasets.apps",
-        "pods",
-        "services",
-        "configmaps",
-        "secrets",
-        "serviceaccounts",
-        "roles.rbac.authorization.k8s.io",
-        "rolebindings.rbac.authorization.k8s.io",
-        "persistentvolumeclaims",
-        `widgets.${fixture.group}`
-      ]) assert.isTrue(kinds.has(kind), `the namespace holds ${kind} at the revision`)
+      for (
+        const kind of [
+          "deployments.apps",
+          "replicasets.apps",
+          "pods",
+          "services",
+          "configmaps",
+          "secrets",
+          "serviceaccounts",
+          "roles.rbac.authorization.k8s.io",
+          "rolebindings.rbac.authorization.k8s.io",
+          "persistentvolumeclaims",
+          `widgets.${fixture.group}`
+        ]
+      ) assert.isTrue(kinds.has(kind), `the namespace holds ${kind} at the revision`)
       const related = yield* relatedAt(revision)
       const expected = new Map([...objectsOf(namespaced), related.namespace, related.volume, related.crd])
       assertHoldsExactly(tarball.objects, expected)
@@ -129,30 +143,45 @@ describe("backup on a real cluster and MinIO", () => {
 
       // SPEC section 3: every file, and nothing else, under the backup's folder.
       const keys = backupKeys("mixed")
-      assert.deepStrictEqual(yield* storedKeys, [keys.tarball, keys.logs, keys.resourceList, keys.results, keys.metadata].sort())
+      assert.deepStrictEqual(
+        yield* storedKeys,
+        [keys.tarball, keys.logs, keys.resourceList, keys.results, keys.metadata].sort()
+      )
 
       const resourceList = JSON.parse(yield* readText(keys.resourceList, true)) as Record<string, Array<string>>
       const listed = new Map<string, Array<string>>()
       for (const [path, object] of expected) {
         const key = `${object.apiVersion}/${object.kind}`
-        const entry = path.includes("/cluster/") ? object.metadata.name ?? "" : `${object.metadata.namespace}/${object.metadata.name}`
+        const entry = path.includes("/cluster/")
+          ? object.metadata.name ?? ""
+          : `${object.metadata.namespace}/${object.metadata.name}`
         listed.set(key, [...(listed.get(key) ?? []), entry])
       }
-      const sorted = (list: Iterable<[string, Array<string>]>) => Object.fromEntries([...list].map(([key, names]) => [key, [...names].sort()]))
-      assert.deepStrictEqual(sorted(Object.entries(resourceList)), sorted(listed), "the resource list names exactly the tarball's objects")
+      const sorted = (list: Iterable<[string, Array<string>]>) =>
+        Object.fromEntries([...list].map(([key, names]) => [key, [...names].sort()]))
+      assert.deepStrictEqual(
+        sorted(Object.entries(resourceList)),
+        sorted(listed),
+        "the resource list names exactly the tarball's objects"
+      )
 
       const results = JSON.parse(yield* readText(keys.results, true)) as Record<string, unknown>
       assert.deepStrictEqual(Object.keys(results).sort(), ["errors", "warnings"])
       assert.deepStrictEqual(results["errors"], {})
 
-      const logLines = (yield* readText(keys.logs, true)).trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
+      const logLines = (yield* readText(keys.logs, true)).trimEnd().split("\n").map((line) =>
+        JSON.parse(line) as Record<string, unknown>
+      )
       assert.isAbove(logLines.length, 1)
       for (const line of logLines) {
         assert.strictEqual(line["backup"], "mixed")
         assert.isString(line["time"])
         assert.include(["info", "warning"], line["level"])
       }
-      assert.isTrue(logLines.some((line) => String(line["msg"]).includes(`revision ${revision}`)), "the log names the revision")
+      assert.isTrue(
+        logLines.some((line) => String(line["msg"]).includes(`revision ${revision}`)),
+        "the log names the revision"
+      )
 
       const committed = Schema.decodeUnknownSync(Backup)(JSON.parse(yield* readText(keys.metadata, false)))
       assert.strictEqual(committed.status?.phase, "Completed")
@@ -167,7 +196,10 @@ describe("backup on a real cluster and MinIO", () => {
           includedNamespaces: [fixture.namespace],
           labelSelector: { matchLabels: pickLabel }
         })
-        const matching = objectsOf(yield* namespaceAt(fixture.namespace, revision), (_, object) => hasLabels(object, pickLabel))
+        const matching = objectsOf(
+          yield* namespaceAt(fixture.namespace, revision),
+          (_, object) => hasLabels(object, pickLabel)
+        )
         assert.deepStrictEqual(
           [...matching.values()].map((object) => `${object.kind}/${object.metadata.name}`).sort(),
           ["ConfigMap/settings", "PersistentVolumeClaim/data", "Secret/creds", "Widget/w-1"]
@@ -179,13 +211,24 @@ describe("backup on a real cluster and MinIO", () => {
     it.live("excludedResources: no secrets, everything else", () =>
       Effect.gen(function*() {
         yield* mixed
-        const { revision, tarball } = yield* backUp("nosecrets", { includedNamespaces: [fixture.namespace], excludedResources: ["secrets"] })
+        const { revision, tarball } = yield* backUp("nosecrets", {
+          includedNamespaces: [fixture.namespace],
+          excludedResources: ["secrets"]
+        })
         const namespaced = yield* namespaceAt(fixture.namespace, revision)
-        assert.isTrue([...namespaced.keys()].some((path) => groupResourceOf(path) === "secrets"), "secrets exist at the revision")
+        assert.isTrue(
+          [...namespaced.keys()].some((path) => groupResourceOf(path) === "secrets"),
+          "secrets exist at the revision"
+        )
         const related = yield* relatedAt(revision)
         assertHoldsExactly(
           tarball.objects,
-          new Map([...objectsOf(namespaced, (path) => groupResourceOf(path) !== "secrets"), related.namespace, related.volume, related.crd])
+          new Map([
+            ...objectsOf(namespaced, (path) => groupResourceOf(path) !== "secrets"),
+            related.namespace,
+            related.volume,
+            related.crd
+          ])
         )
       }).pipe(Effect.provide(live("nosecrets"))))
 
@@ -198,7 +241,10 @@ describe("backup on a real cluster and MinIO", () => {
           includedResources: ["deploy", "configmaps", widgets]
         })
         const wanted = new Set(["deployments.apps", "configmaps", widgets])
-        const expected = objectsOf(yield* namespaceAt(fixture.namespace, revision), (path) => wanted.has(groupResourceOf(path)))
+        const expected = objectsOf(
+          yield* namespaceAt(fixture.namespace, revision),
+          (path) => wanted.has(groupResourceOf(path))
+        )
         assert.deepStrictEqual(new Set([...expected.keys()].map(groupResourceOf)), wanted)
         assertHoldsExactly(tarball.objects, expected)
       }).pipe(Effect.provide(live("some"))))
@@ -206,15 +252,24 @@ describe("backup on a real cluster and MinIO", () => {
     it.live("includeClusterResources false: the namespace without its PV and CRD", () =>
       Effect.gen(function*() {
         yield* mixed
-        const { revision, tarball } = yield* backUp("nocluster", { includedNamespaces: [fixture.namespace], includeClusterResources: false })
+        const { revision, tarball } = yield* backUp("nocluster", {
+          includedNamespaces: [fixture.namespace],
+          includeClusterResources: false
+        })
         const related = yield* relatedAt(revision)
-        assertHoldsExactly(tarball.objects, new Map([...objectsOf(yield* namespaceAt(fixture.namespace, revision)), related.namespace]))
+        assertHoldsExactly(
+          tarball.objects,
+          new Map([...objectsOf(yield* namespaceAt(fixture.namespace, revision)), related.namespace])
+        )
       }).pipe(Effect.provide(live("nocluster"))))
 
     it.live("includeClusterResources true: every cluster-scoped object too, ClusterRoles and nodes included", () =>
       Effect.gen(function*() {
         yield* mixed
-        const { revision, status, tarball } = yield* backUp("cluster", { includedNamespaces: [fixture.namespace], includeClusterResources: true })
+        const { revision, status, tarball } = yield* backUp("cluster", {
+          includedNamespaces: [fixture.namespace],
+          includeClusterResources: true
+        })
         const expected = new Map(objectsOf(yield* namespaceAt(fixture.namespace, revision)))
         const clusterScoped = (yield* backupableResources).filter((resource) => !resource.namespaced)
         for (const resource of clusterScoped) {
@@ -225,12 +280,14 @@ describe("backup on a real cluster and MinIO", () => {
           }
         }
         assertHoldsExactly(tarball.objects, expected)
-        for (const path of [
-          "resources/clusterroles.rbac.authorization.k8s.io/cluster/view.json",
-          "resources/nodes/cluster/kwok-node-1.json",
-          `resources/persistentvolumes/cluster/${fixture.spareVolume}.json`,
-          `resources/customresourcedefinitions.apiextensions.k8s.io/cluster/${fixture.crdName}.json`
-        ]) assert.isTrue(tarball.objects.has(path), path)
+        for (
+          const path of [
+            "resources/clusterroles.rbac.authorization.k8s.io/cluster/view.json",
+            "resources/nodes/cluster/kwok-node-1.json",
+            `resources/persistentvolumes/cluster/${fixture.spareVolume}.json`,
+            `resources/customresourcedefinitions.apiextensions.k8s.io/cluster/${fixture.crdName}.json`
+          ]
+        ) assert.isTrue(tarball.objects.has(path), path)
         // componentstatuses (live probes, not stored) are never backed up, so the whole cut is Exact.
         assert.isFalse([...tarball.objects.keys()].some((path) => path.startsWith("resources/componentstatuses/")))
         assert.strictEqual(status.consistency, "Exact")
@@ -254,7 +311,10 @@ describe("backup on a real cluster and MinIO", () => {
     it.live("an unknown resource", () =>
       Effect.gen(function*() {
         yield* mixed
-        yield* failsValidation(makeBackup("unknown", { includedNamespaces: [fixture.namespace], includedResources: ["nosuchthings"] }), "nosuchthings")
+        yield* failsValidation(
+          makeBackup("unknown", { includedNamespaces: [fixture.namespace], includedResources: ["nosuchthings"] }),
+          "nosuchthings"
+        )
       }).pipe(Effect.provide(live("unknown"))))
 
     it.live("a bad TTL", () =>
@@ -268,7 +328,10 @@ describe("backup on a real cluster and MinIO", () => {
         }
         // The controller's decode reports it and validates the rest...
         const decoded = decodeBackup(raw)
-        assert.isTrue(decoded.problems.some((problem) => problem.includes("ttl") && problem.includes("1d")), JSON.stringify(decoded.problems))
+        assert.isTrue(
+          decoded.problems.some((problem) => problem.includes("ttl") && problem.includes("1d")),
+          JSON.stringify(decoded.problems)
+        )
         // ...and runBackup's own validation catches a Backup that bypassed the schema.
         const valid = makeBackup("badttl", { includedNamespaces: [fixture.namespace], ttl: "24h" })
         yield* failsValidation({ ...valid, spec: { ...valid.spec, ttl: "1d" } }, "ttl")
@@ -307,11 +370,17 @@ describe("backup on a real cluster and MinIO", () => {
         })
         yield* Ref.set(created, next + 1)
       })))
-      yield* waitFor("the writer to create 50 ConfigMaps", Ref.get(created).pipe(Effect.map((count) => (count >= 50 ? Option.some(count) : Option.none()))))
+      yield* waitFor(
+        "the writer to create 50 ConfigMaps",
+        Ref.get(created).pipe(Effect.map((count) => (count >= 50 ? Option.some(count) : Option.none())))
+      )
 
       const before = yield* Ref.get(created)
       // Small pages: the ConfigMaps span many list requests while the writer goes on.
-      const backup = yield* runBackup(makeBackup("atomic", { includedNamespaces: [namespace] }), { ...deps, pageSize: 7 })
+      const backup = yield* runBackup(makeBackup("atomic", { includedNamespaces: [namespace] }), {
+        ...deps,
+        pageSize: 7
+      })
       const after = yield* Ref.get(created)
       yield* Fiber.interrupt(writer)
       const total = yield* Ref.get(created)
@@ -321,13 +390,21 @@ describe("backup on a real cluster and MinIO", () => {
       assert.strictEqual(status.consistency, "Exact")
       const revision = status.resourceVersion ?? ""
       const sequence = (names: ReadonlyArray<string>) =>
-        names.filter((name) => name.startsWith("seq-")).map((name) => Number(name.slice("seq-".length))).sort((a, b) => a - b)
+        names.filter((name) => name.startsWith("seq-")).map((name) => Number(name.slice("seq-".length))).sort((a, b) =>
+          a - b
+        )
 
       const { objects } = yield* readTarball("atomic")
-      const stored = sequence([...objects.values()].filter((object) => object.kind === "ConfigMap").map((object) => object.metadata.name ?? ""))
+      const stored = sequence(
+        [...objects.values()].filter((object) => object.kind === "ConfigMap").map((object) =>
+          object.metadata.name ?? ""
+        )
+      )
       const k = stored.length - 1
       assert.deepStrictEqual(stored, Array.from({ length: k + 1 }, (_, i) => i), "a gap-free prefix seq-0..seq-k")
-      const listed = sequence((yield* listAt(gvr.configMaps, revision, namespace)).map((object) => object.metadata.name ?? ""))
+      const listed = sequence(
+        (yield* listAt(gvr.configMaps, revision, namespace)).map((object) => object.metadata.name ?? "")
+      )
       assert.deepStrictEqual(stored, listed, "exactly what the server lists at status.resourceVersion")
       assert.isAtLeast(k + 1, before, "everything written before the backup started is in it")
       assert.isAtMost(k, after, "nothing written after the backup ended is in it")

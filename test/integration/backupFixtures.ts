@@ -2,6 +2,7 @@
 // on until the controllers have acted), readers of what a backup stored in MinIO, and the oracle —
 // the server's own Exact lists at the backup's revision.
 import { Chunk, Config, Effect, Layer, Option, Schema, Stream } from "effect"
+
 import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import type { ApiResource, GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -53,7 +54,13 @@ const s3Config = Effect.gen(function*() {
   const accessKeyId = yield* Config.string("AWS_ACCESS_KEY_ID")
   const secretAccessKey = yield* Config.redacted("AWS_SECRET_ACCESS_KEY")
   const region = yield* Config.string("AWS_REGION")
-  return { s3Url, bucket, region, s3ForcePathStyle: true, credentials: { accessKeyId, secretAccessKey } } satisfies S3ObjectStore.S3ObjectStoreConfig
+  return {
+    s3Url,
+    bucket,
+    region,
+    s3ForcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey }
+  } satisfies S3ObjectStore.S3ObjectStoreConfig
 })
 
 /** MinIO under `prefix`; fails (never skips) without the test environment. */
@@ -147,7 +154,11 @@ export const listAt = (resource: GroupVersionResource, revision: string, namespa
 
 /** The tarball entry of `object` as listed from `resource`. */
 export const entryOf = (resource: ApiResource, object: KubeObject): string =>
-  resourceEntryPath(groupResource(resource), resource.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? "")
+  resourceEntryPath(
+    groupResource(resource),
+    resource.namespaced ? object.metadata.namespace : undefined,
+    object.metadata.name ?? ""
+  )
 
 /** Every backed-up-able object of `namespace` at `revision`, keyed by tarball path, with its resource. */
 export const namespaceAt = (namespace: string, revision: string) =>
@@ -155,7 +166,9 @@ export const namespaceAt = (namespace: string, revision: string) =>
     const resources = (yield* backupableResources).filter((resource) => resource.namespaced)
     const entries = new Map<string, { readonly resource: ApiResource; readonly object: KubeObject }>()
     for (const resource of resources) {
-      for (const object of yield* listAt(resource, revision, namespace)) entries.set(entryOf(resource, object), { resource, object })
+      for (const object of yield* listAt(resource, revision, namespace)) {
+        entries.set(entryOf(resource, object), { resource, object })
+      }
     }
     return entries
   })
@@ -164,10 +177,14 @@ export const namespaceAt = (namespace: string, revision: string) =>
 export const clusterObjectAt = (resource: GroupVersionResource, name: string, revision: string) =>
   Effect.gen(function*() {
     const resources = yield* backupableResources
-    const served = resources.find((candidate) => candidate.group === resource.group && candidate.resource === resource.resource)
+    const served = resources.find((candidate) =>
+      candidate.group === resource.group && candidate.resource === resource.resource
+    )
     if (served === undefined) return yield* Effect.dieMessage(`${resource.resource} is not served`)
     const found = (yield* listAt(served, revision)).find((object) => object.metadata.name === name)
-    if (found === undefined) return yield* Effect.dieMessage(`${resource.resource} ${name} does not exist at ${revision}`)
+    if (found === undefined) {
+      return yield* Effect.dieMessage(`${resource.resource} ${name} does not exist at ${revision}`)
+    }
     return [entryOf(served, found), found] as const
   })
 
@@ -192,7 +209,8 @@ const conditionTrue = (object: KubeObject, type: string): boolean =>
     (condition) => condition.type === type && condition.status === "True"
   )
 
-const statusField = (object: KubeObject, field: string): unknown => (object["status"] as Record<string, unknown> | undefined)?.[field]
+const statusField = (object: KubeObject, field: string): unknown =>
+  (object["status"] as Record<string, unknown> | undefined)?.[field]
 
 const persistentVolume = (name: string, run: string): KubeObject => ({
   apiVersion: "v1",
@@ -249,62 +267,108 @@ export const seedMixedNamespace = (fixture: MixedNamespace, run: string) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const { namespace, group } = fixture
-    const inNamespace = (kind: string, apiVersion: string, name: string, body: Record<string, unknown>, extraLabels: Record<string, string> = {}): KubeObject => ({
+    const inNamespace = (
+      kind: string,
+      apiVersion: string,
+      name: string,
+      body: Record<string, unknown>,
+      extraLabels: Record<string, string> = {}
+    ): KubeObject => ({
       apiVersion,
       kind,
       metadata: { name, namespace, labels: labels(extraLabels) },
       ...body
     })
 
-    yield* kube.create(gvr.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: labels() } })
+    yield* kube.create(gvr.namespaces, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: namespace, labels: labels() }
+    })
     yield* kube.create(gvr.crds, widgetCrd(group))
     yield* kube.create(gvr.persistentVolumes, persistentVolume(fixture.boundVolume, run))
     yield* kube.create(gvr.persistentVolumes, persistentVolume(fixture.spareVolume, run))
 
-    yield* kube.create(gvr.deployments, inNamespace("Deployment", "apps/v1", "web", {
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: "web" } },
-        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image: "nginx:1.27" }] } }
-      }
-    }))
-    yield* kube.create(gvr.services, inNamespace("Service", "v1", "web", { spec: { selector: { app: "web" }, ports: [{ port: 80 }] } }))
-    yield* kube.create(gvr.configMaps, inNamespace("ConfigMap", "v1", "settings", { data: { mode: "prod" } }, pickLabel))
+    yield* kube.create(
+      gvr.deployments,
+      inNamespace("Deployment", "apps/v1", "web", {
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "web" } },
+          template: {
+            metadata: { labels: { app: "web" } },
+            spec: { containers: [{ name: "main", image: "nginx:1.27" }] }
+          }
+        }
+      })
+    )
+    yield* kube.create(
+      gvr.services,
+      inNamespace("Service", "v1", "web", { spec: { selector: { app: "web" }, ports: [{ port: 80 }] } })
+    )
+    yield* kube.create(
+      gvr.configMaps,
+      inNamespace("ConfigMap", "v1", "settings", { data: { mode: "prod" } }, pickLabel)
+    )
     yield* kube.create(gvr.configMaps, inNamespace("ConfigMap", "v1", "plain", { data: { mode: "dev" } }))
-    yield* kube.create(gvr.secrets, inNamespace("Secret", "v1", "creds", { type: "Opaque", stringData: { token: "s3cr3t" } }, pickLabel))
-    yield* kube.create(gvr.secrets, inNamespace("Secret", "v1", "other", { type: "Opaque", stringData: { token: "other" } }))
+    yield* kube.create(
+      gvr.secrets,
+      inNamespace("Secret", "v1", "creds", { type: "Opaque", stringData: { token: "s3cr3t" } }, pickLabel)
+    )
+    yield* kube.create(
+      gvr.secrets,
+      inNamespace("Secret", "v1", "other", { type: "Opaque", stringData: { token: "other" } })
+    )
     yield* kube.create(gvr.serviceAccounts, inNamespace("ServiceAccount", "v1", "runner", {}))
-    yield* kube.create(gvr.roles, inNamespace("Role", "rbac.authorization.k8s.io/v1", "reader", {
-      rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] }]
-    }))
-    yield* kube.create(gvr.roleBindings, inNamespace("RoleBinding", "rbac.authorization.k8s.io/v1", "reader", {
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" },
-      subjects: [{ kind: "ServiceAccount", name: "runner", namespace }]
-    }))
+    yield* kube.create(
+      gvr.roles,
+      inNamespace("Role", "rbac.authorization.k8s.io/v1", "reader", {
+        rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] }]
+      })
+    )
+    yield* kube.create(
+      gvr.roleBindings,
+      inNamespace("RoleBinding", "rbac.authorization.k8s.io/v1", "reader", {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" },
+        subjects: [{ kind: "ServiceAccount", name: "runner", namespace }]
+      })
+    )
     // Its ClusterRole must NOT come along (only PVs and CRDs are related items).
-    yield* kube.create(gvr.roleBindings, inNamespace("RoleBinding", "rbac.authorization.k8s.io/v1", "viewer", {
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
-      subjects: [{ kind: "ServiceAccount", name: "runner", namespace }]
-    }))
+    yield* kube.create(
+      gvr.roleBindings,
+      inNamespace("RoleBinding", "rbac.authorization.k8s.io/v1", "viewer", {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "ServiceAccount", name: "runner", namespace }]
+      })
+    )
     // The selector keeps the binder from choosing another run's volume.
-    yield* kube.create(gvr.persistentVolumeClaims, inNamespace("PersistentVolumeClaim", "v1", "data", {
-      spec: {
-        accessModes: ["ReadWriteOnce"],
-        storageClassName: "",
-        resources: { requests: { storage: "1Gi" } },
-        selector: { matchLabels: { "ark-it/volume": fixture.boundVolume } }
-      }
-    }, pickLabel))
+    yield* kube.create(
+      gvr.persistentVolumeClaims,
+      inNamespace("PersistentVolumeClaim", "v1", "data", {
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "",
+          resources: { requests: { storage: "1Gi" } },
+          selector: { matchLabels: { "ark-it/volume": fixture.boundVolume } }
+        }
+      }, pickLabel)
+    )
 
     yield* waitFor(
       `CRD ${fixture.crdName} Established`,
-      kube.get(gvr.crds, fixture.crdName).pipe(Effect.map((crd) => Option.some(crd).pipe(Option.filter((c) => conditionTrue(c, "Established")))))
+      kube.get(gvr.crds, fixture.crdName).pipe(
+        Effect.map((crd) => Option.some(crd).pipe(Option.filter((c) => conditionTrue(c, "Established"))))
+      )
     )
     yield* waitFor(
       `${fixture.crdName} in discovery`,
-      kube.discover.pipe(Effect.map((discovery) =>
-        discovery.resources.some((resource) => resource.group === group && resource.resource === "widgets") ? Option.some(true) : Option.none()
-      ))
+      kube.discover.pipe(
+        Effect.map((discovery) =>
+          discovery.resources.some((resource) => resource.group === group && resource.resource === "widgets")
+            ? Option.some(true)
+            : Option.none()
+        )
+      )
     )
     const widgets = { group, version: "v1", resource: "widgets" }
     for (const [name, extra] of [["w-1", pickLabel], ["w-2", {}]] as const) {
@@ -321,15 +385,19 @@ export const seedMixedNamespace = (fixture: MixedNamespace, run: string) =>
     yield* waitFor(
       "PVC data Bound",
       kube.get(gvr.persistentVolumeClaims, "data", namespace).pipe(Effect.map((pvc) =>
-        statusField(pvc, "phase") === "Bound" && (pvc["spec"] as { volumeName?: string }).volumeName === fixture.boundVolume
+        statusField(pvc, "phase") === "Bound" &&
+          (pvc["spec"] as { volumeName?: string }).volumeName === fixture.boundVolume
           ? Option.some(pvc)
           : Option.none()
       )),
       // Usually a second; the binder's 15 s resync and a busy machine have made it much longer.
       "150 seconds"
     ).pipe(Effect.catchTag("DeadlineExceeded", (error) =>
-      describeTimeout(error.message, [[gvr.persistentVolumeClaims, "data", namespace], [gvr.persistentVolumes, fixture.boundVolume, undefined]])
-    ))
+      describeTimeout(error.message, [[gvr.persistentVolumeClaims, "data", namespace], [
+        gvr.persistentVolumes,
+        fixture.boundVolume,
+        undefined
+      ]])))
     yield* waitFor(
       `PV ${fixture.boundVolume} Bound`,
       kube.get(gvr.persistentVolumes, fixture.boundVolume).pipe(Effect.map((pv) =>
@@ -342,7 +410,9 @@ export const seedMixedNamespace = (fixture: MixedNamespace, run: string) =>
         const deployment = yield* kube.get(gvr.deployments, "web", namespace)
         const replicaSets = yield* listNow(gvr.replicaSets, namespace)
         const pods = yield* listNow(gvr.pods, namespace)
-        const running = pods.filter((pod) => statusField(pod, "phase") === "Running")
+        const running = pods.filter((pod) =>
+          statusField(pod, "phase") === "Running"
+        )
         return statusField(deployment, "availableReplicas") === 2 && replicaSets.length === 1 && running.length === 2
           ? Option.some(true)
           : Option.none()
@@ -351,19 +421,25 @@ export const seedMixedNamespace = (fixture: MixedNamespace, run: string) =>
     ).pipe(Effect.catchTag("DeadlineExceeded", (error) =>
       Effect.gen(function*() {
         const pods = yield* listNow(gvr.pods, namespace)
-        const podStates = pods.map((pod) => `${pod.metadata.name}: ${JSON.stringify(pod["status"])}`).join("\n")
+        const podStates = pods.map((pod) =>
+          `${pod.metadata.name}: ${JSON.stringify(pod["status"])}`
+        ).join("\n")
         return yield* describeTimeout(`${error.message}\npods:\n${podStates}`, [[gvr.deployments, "web", namespace]])
-      })
-    ))
+      })))
     // Events are never backed up: make sure there are some to leave out.
     yield* waitFor(
       `events in ${namespace}`,
-      listNow(gvr.events, namespace).pipe(Effect.map((events) => (events.length > 0 ? Option.some(events) : Option.none())))
+      listNow(gvr.events, namespace).pipe(
+        Effect.map((events) => (events.length > 0 ? Option.some(events) : Option.none()))
+      )
     )
   })
 
 /** Dies with what a timed-out wait last saw, so a slow controller can be told from a broken one. */
-const describeTimeout = (message: string, objects: ReadonlyArray<readonly [GroupVersionResource, string, string | undefined]>) =>
+const describeTimeout = (
+  message: string,
+  objects: ReadonlyArray<readonly [GroupVersionResource, string, string | undefined]>
+) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const states: Array<string> = []

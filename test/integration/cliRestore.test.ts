@@ -1,15 +1,17 @@
 // `ark restore …` as a user runs it, with `ark server` as a child process against the real
 // kube-apiserver and MinIO: back up a namespace, delete it, restore it under a new name with
 // --wait, and find every object there, labelled with the restore and the backup.
-import { assert, describe, it } from "@effect/vitest"
-import { Config, Data, Effect, Option, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
-import { apiVersion } from "../../src/api/index.ts"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Config, Data, Effect, Option, Redacted, Stream } from "effect"
+
 import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { apiVersion } from "../../src/api/index.ts"
 import { waitFor } from "../support/wait.ts"
 import { applyCrds, ensureNamespace, namespaceGvr } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
@@ -43,25 +45,45 @@ class ArkExit extends Data.TaggedError("ArkExit")<{ readonly message: string }> 
 
 /** `ark ARGS --namespace <server namespace> --kubeconfig K`, run to its end without blocking the test's fibers. */
 const ark = (kubeconfig: string, ...args: ReadonlyArray<string>) =>
-  Effect.async<{ readonly status: number | null; readonly stdout: string; readonly stderr: string }, ArkExit>((resume) => {
-    const child = spawn(process.execPath, [mainTs, ...args, "--namespace", serverNamespace, "--kubeconfig", kubeconfig], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
-    child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
-    child.on("error", (cause) => resume(Effect.fail(new ArkExit({ message: String(cause) }))))
-    child.on("close", (status) => resume(Effect.succeed({ status, stdout, stderr })))
-    return Effect.sync(() => void child.kill())
-  })
+  Effect.async<{ readonly status: number | null; readonly stdout: string; readonly stderr: string }, ArkExit>(
+    (resume) => {
+      const child = spawn(process.execPath, [
+        mainTs,
+        ...args,
+        "--namespace",
+        serverNamespace,
+        "--kubeconfig",
+        kubeconfig
+      ], {
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
+      child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
+      child.on("error", (cause) => resume(Effect.fail(new ArkExit({ message: String(cause) }))))
+      child.on("close", (status) => resume(Effect.succeed({ status, stdout, stderr })))
+      return Effect.sync(() => void child.kill())
+    }
+  )
 
 /** `ark server` as a child process; stopped with SIGTERM when the scope closes. */
 const startServer = (kubeconfig: string) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const child = spawn(process.execPath, [
-        mainTs, "server", "--kubeconfig", kubeconfig, "--namespace", serverNamespace, "--backup-sync-period", "5s", "--log-format", "json", "--metrics-address", "127.0.0.1:0"
+        mainTs,
+        "server",
+        "--kubeconfig",
+        kubeconfig,
+        "--namespace",
+        serverNamespace,
+        "--backup-sync-period",
+        "5s",
+        "--log-format",
+        "json",
+        "--metrics-address",
+        "127.0.0.1:0"
       ], { stdio: ["ignore", "pipe", "pipe"] })
       const output: Array<string> = []
       child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
@@ -80,9 +102,19 @@ const seedApp = Effect.gen(function*() {
   const kube = yield* KubeClient
   yield* ensureNamespace(source)
   for (let i = 0; i < 2; i++) {
-    yield* kube.create(configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `settings-${i}`, namespace: source }, data: { i: String(i) } })
+    yield* kube.create(configMaps, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `settings-${i}`, namespace: source },
+      data: { i: String(i) }
+    })
   }
-  yield* kube.create(secrets, { apiVersion: "v1", kind: "Secret", metadata: { name: "token", namespace: source }, stringData: { token: "t" } })
+  yield* kube.create(secrets, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "token", namespace: source },
+    stringData: { token: "t" }
+  })
   yield* kube.create(services, {
     apiVersion: "v1",
     kind: "Service",
@@ -116,7 +148,9 @@ describe("ark restore on a real cluster with MinIO", () => {
         kind: "Secret",
         metadata: { name: "minio-credentials", namespace: serverNamespace },
         stringData: {
-          cloud: `[default]\naws_access_key_id = ${config.accessKeyId}\naws_secret_access_key = ${Redacted.value(config.secretAccessKey)}\n`
+          cloud: `[default]\naws_access_key_id = ${config.accessKeyId}\naws_secret_access_key = ${
+            Redacted.value(config.secretAccessKey)
+          }\n`
         }
       })
       yield* kube.create(locations, {
@@ -133,7 +167,15 @@ describe("ark restore on a real cluster with MinIO", () => {
       const server = yield* startServer(config.kubeconfig)
       const serverLog = () => server.output.join("")
 
-      const backedUp = yield* ark(config.kubeconfig, "backup", "create", "app", "--include-namespaces", source, "--wait")
+      const backedUp = yield* ark(
+        config.kubeconfig,
+        "backup",
+        "create",
+        "app",
+        "--include-namespaces",
+        source,
+        "--wait"
+      )
       assert.strictEqual(backedUp.status, 0, backedUp.stderr + serverLog())
 
       // The disaster: the namespace and everything in it are gone.
@@ -147,13 +189,27 @@ describe("ark restore on a real cluster with MinIO", () => {
         "120 seconds"
       )
 
-      const restored = yield* ark(config.kubeconfig, "restore", "create", "--from-backup", "app", "--namespace-mappings", `${source}:${target}`, "--wait")
+      const restored = yield* ark(
+        config.kubeconfig,
+        "restore",
+        "create",
+        "--from-backup",
+        "app",
+        "--namespace-mappings",
+        `${source}:${target}`,
+        "--wait"
+      )
       assert.strictEqual(restored.status, 0, restored.stdout + restored.stderr + serverLog())
       const name = /Restore request "([^"]+)" submitted/.exec(restored.stdout)?.[1] ?? ""
       assert.match(name, /^app-[0-9]{14}$/)
       assert.include(restored.stdout, `Restore "${name}" Completed`)
 
-      for (const [resource, objectName] of [[configMaps, "settings-0"], [configMaps, "settings-1"], [secrets, "token"], [services, "web"], [deployments, "web"]] as const) {
+      for (
+        const [resource, objectName] of [[configMaps, "settings-0"], [configMaps, "settings-1"], [secrets, "token"], [
+          services,
+          "web"
+        ], [deployments, "web"]] as const
+      ) {
         const object = yield* kube.get(resource, objectName, target)
         assert.strictEqual(labels(object)["ark.heptio.com/restore-name"], name, `${resource.resource}/${objectName}`)
         assert.strictEqual(labels(object)["ark.heptio.com/backup-name"], "app", `${resource.resource}/${objectName}`)
@@ -168,7 +224,16 @@ describe("ark restore on a real cluster with MinIO", () => {
       assert.isAbove(logs.stdout.trim().length, 0)
 
       // A dry run against the now-present namespace: everything is there already, nothing is written.
-      const dry = yield* ark(config.kubeconfig, "restore", "create", "--from-backup", "app", "--namespace-mappings", `${source}:${target}`, "--dry-run")
+      const dry = yield* ark(
+        config.kubeconfig,
+        "restore",
+        "create",
+        "--from-backup",
+        "app",
+        "--namespace-mappings",
+        `${source}:${target}`,
+        "--dry-run"
+      )
       assert.strictEqual(dry.status, 0, dry.stderr)
       assert.match(dry.stdout, /^0 to create, [0-9]+ unchanged, [0-9]+ conflicts?, [0-9]+ skipped$/m)
       const listed = yield* Stream.runCollect(kube.listPages(restores, { namespace: serverNamespace }))
@@ -192,7 +257,11 @@ describe("ark restore on a real cluster with MinIO", () => {
       Effect.ensuring(
         KubeClient.pipe(
           Effect.flatMap((kube) =>
-            Effect.forEach([target, source, serverNamespace], (namespace) => kube.delete(namespaceGvr, namespace).pipe(Effect.ignore), { discard: true })
+            Effect.forEach(
+              [target, source, serverNamespace],
+              (namespace) => kube.delete(namespaceGvr, namespace).pipe(Effect.ignore),
+              { discard: true }
+            )
           )
         )
       ),

@@ -2,10 +2,11 @@
 // resource round-trips through them (spec and the status subresource) without pruning.
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, FastCheck, Schema } from "effect"
-import { apiVersion, group, kinds, version } from "../../src/api/index.ts"
-import type { KindInfo } from "../../src/api/index.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { KindInfo } from "../../src/api/index.ts"
+import { apiVersion, group, kinds, version } from "../../src/api/index.ts"
 import { applyCrds, ensureNamespace } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 
@@ -29,12 +30,14 @@ describe("Ark CRDs on a real API server", () => {
   it.live(
     "apply and become Established",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         yield* applyCrds
         const kube = yield* KubeClient
         const discovery = yield* kube.discover
         for (const info of Object.values(kinds)) {
-          const served = discovery.resources.find((resource) => resource.group === group && resource.resource === info.plural)
+          const served = discovery.resources.find((resource) =>
+            resource.group === group && resource.resource === info.plural
+          )
           assert.isDefined(served, `${info.plural}.${group} is served`)
           assert.strictEqual(served?.kind, info.kind)
           assert.isTrue(served?.namespaced)
@@ -48,7 +51,7 @@ describe("Ark CRDs on a real API server", () => {
     it.live(
       `every ${info.kind} round-trips through the API server`,
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* applyCrds
           const kube = yield* KubeClient
           yield* ensureNamespace(testNamespace)
@@ -64,12 +67,20 @@ describe("Ark CRDs on a real API server", () => {
               metadata: { name, namespace: testNamespace, labels: { "ark.heptio.com/test": "crds" } }
             }
             const created = yield* kube.create(gvr, sent)
-            assert.deepStrictEqual(comparable(created), comparable(sent), `${info.kind} ${name}: the server kept the spec as sent`)
+            assert.deepStrictEqual(
+              comparable(created),
+              comparable(sent),
+              `${info.kind} ${name}: the server kept the spec as sent`
+            )
             yield* decode(created)
 
             if (status !== undefined) {
               const updated = yield* kube.updateStatus(gvr, { ...created, status })
-              assert.deepStrictEqual(updated["status"], status, `${info.kind} ${name}: the status subresource kept the status`)
+              assert.deepStrictEqual(
+                updated["status"],
+                status,
+                `${info.kind} ${name}: the status subresource kept the status`
+              )
               yield* decode(updated)
             }
             yield* kube.delete(gvr, name, testNamespace)

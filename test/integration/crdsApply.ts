@@ -1,11 +1,13 @@
 // Installs Ark's generated CRDs (manifests/crds) on a real API server and waits until each is
 // served: what every integration test that reads or writes Ark's resources needs first.
-import { loadAllYaml } from "@kubernetes/client-node"
-import { Effect, Option } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { KubeClient } from "../../services/KubeClient.ts"
+
+import { loadAllYaml } from "@kubernetes/client-node"
+import { Effect, Option } from "effect"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { waitFor } from "../support/wait.ts"
 
 const crdDir = fileURLToPath(new URL("../../manifests/crds/", import.meta.url))
@@ -31,7 +33,10 @@ export const applyCrds = Effect.gen(function*() {
       Effect.catchTag("KubeAlreadyExists", () =>
         kube.get(crdGvr, name).pipe(
           Effect.flatMap((live) =>
-            kube.update(crdGvr, { ...crd, metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion ?? "" } })
+            kube.update(crdGvr, {
+              ...crd,
+              metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion ?? "" }
+            })
           )
         ))
     )

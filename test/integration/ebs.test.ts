@@ -1,9 +1,11 @@
 // The EBS BlockStore against a real EC2 API (moto from the test environment): snapshots tagged and
 // completed, volumes restored in the same zone with type and IOPS, PVs pointed at them.
+import { randomUUID } from "node:crypto"
+
 import { CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2"
 import { assert, describe, it } from "@effect/vitest"
 import { Config, Effect, Option, Redacted } from "effect"
-import { randomUUID } from "node:crypto"
+
 import * as EbsBlockStore from "../../layers/blockstore/Ebs.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 
@@ -13,9 +15,16 @@ const ebsConfig = Effect.gen(function*() {
   const region = yield* Config.string("AWS_REGION")
   const accessKeyId = yield* Config.string("AWS_ACCESS_KEY_ID")
   const secretAccessKey = yield* Config.redacted("AWS_SECRET_ACCESS_KEY")
-  return { ec2Url, region, credentials: { accessKeyId, secretAccessKey }, readyTimeout: "1 minute" } satisfies EbsBlockStore.EbsConfig
+  return {
+    ec2Url,
+    region,
+    credentials: { accessKeyId, secretAccessKey },
+    readyTimeout: "1 minute"
+  } satisfies EbsBlockStore.EbsConfig
 }).pipe(
-  Effect.orDieWith((error) => new Error(`EBS integration tests need ARK_TEST_EC2_URL, AWS_REGION and AWS credentials: ${error}`))
+  Effect.orDieWith((error) =>
+    new Error(`EBS integration tests need ARK_TEST_EC2_URL, AWS_REGION and AWS credentials: ${error}`)
+  )
 )
 
 /** A raw SDK client for arranging and checking, independent of the store under test. */
@@ -26,7 +35,10 @@ const ec2Client = Effect.gen(function*() {
       new EC2Client({
         region: config.region,
         endpoint: config.ec2Url,
-        credentials: { accessKeyId: config.credentials.accessKeyId, secretAccessKey: Redacted.value(config.credentials.secretAccessKey) }
+        credentials: {
+          accessKeyId: config.credentials.accessKeyId,
+          secretAccessKey: Redacted.value(config.credentials.secretAccessKey)
+        }
       })
     ),
     (client) => Effect.sync(() => client.destroy())
@@ -55,17 +67,21 @@ describe("EBS BlockStore on moto", () => {
       const pvName = `pv-${run}`
 
       const created = yield* Effect.promise(() =>
-        client.send(new CreateVolumeCommand({
-          AvailabilityZone: "us-east-1a",
-          Size: 20,
-          VolumeType: "gp3",
-          Iops: 4000,
-          TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: "team", Value: run }] }]
-        }))
+        client.send(
+          new CreateVolumeCommand({
+            AvailabilityZone: "us-east-1a",
+            Size: 20,
+            VolumeType: "gp3",
+            Iops: 4000,
+            TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: "team", Value: run }] }]
+          })
+        )
       )
       const volumeId = created.VolumeId ?? ""
       assert.match(volumeId, /^vol-/)
-      const original = pv(pvName, { awsElasticBlockStore: { volumeID: `aws://us-east-1a/${volumeId}`, fsType: "ext4" } })
+      const original = pv(pvName, {
+        awsElasticBlockStore: { volumeID: `aws://us-east-1a/${volumeId}`, fsType: "ext4" }
+      })
 
       assert.deepStrictEqual(yield* ebs.getVolumeId(original), Option.some(volumeId))
       const info = yield* ebs.getVolumeInfo(volumeId)
@@ -74,18 +90,40 @@ describe("EBS BlockStore on moto", () => {
         { az: "us-east-1a", type: "gp3", iops: 4000, size: 20 }
       )
 
-      const snapshotId = yield* ebs.createSnapshot(volumeId, info.availabilityZone, { "ark.heptio.com/backup": backup, "ark.heptio.com/pv": pvName })
-      const described = yield* Effect.promise(() => client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })))
+      const snapshotId = yield* ebs.createSnapshot(volumeId, info.availabilityZone, {
+        "ark.heptio.com/backup": backup,
+        "ark.heptio.com/pv": pvName
+      })
+      const described = yield* Effect.promise(() =>
+        client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))
+      )
       const snapshot = described.Snapshots?.[0]
       assert.strictEqual(snapshot?.State, "completed")
       assert.strictEqual(snapshot?.VolumeId, volumeId)
-      assert.deepStrictEqual(tagsOf(snapshot?.Tags), { "ark.heptio.com/backup": backup, "ark.heptio.com/pv": pvName, team: run })
+      assert.deepStrictEqual(tagsOf(snapshot?.Tags), {
+        "ark.heptio.com/backup": backup,
+        "ark.heptio.com/pv": pvName,
+        team: run
+      })
 
-      const restoredId = yield* ebs.createVolumeFromSnapshot(snapshotId, info.volumeType, info.availabilityZone, info.iops)
+      const restoredId = yield* ebs.createVolumeFromSnapshot(
+        snapshotId,
+        info.volumeType,
+        info.availabilityZone,
+        info.iops
+      )
       assert.notStrictEqual(restoredId, volumeId)
-      const restored = (yield* Effect.promise(() => client.send(new DescribeVolumesCommand({ VolumeIds: [restoredId] })))).Volumes?.[0]
+      const restored = (yield* Effect.promise(() =>
+        client.send(new DescribeVolumesCommand({ VolumeIds: [restoredId] }))
+      )).Volumes?.[0]
       assert.deepStrictEqual(
-        { az: restored?.AvailabilityZone, type: restored?.VolumeType, iops: restored?.Iops, snapshot: restored?.SnapshotId, state: restored?.State },
+        {
+          az: restored?.AvailabilityZone,
+          type: restored?.VolumeType,
+          iops: restored?.Iops,
+          snapshot: restored?.SnapshotId,
+          state: restored?.State
+        },
         { az: "us-east-1a", type: "gp3", iops: 4000, snapshot: snapshotId, state: "available" }
       )
       assert.strictEqual(tagsOf(restored?.Tags)["ark.heptio.com/backup"], backup)
@@ -99,7 +137,9 @@ describe("EBS BlockStore on moto", () => {
       assert.deepStrictEqual(yield* ebs.getVolumeId(moved), Option.some(restoredId))
 
       yield* ebs.deleteSnapshot(snapshotId)
-      const gone = yield* Effect.tryPromise(() => client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))).pipe(Effect.flip)
+      const gone = yield* Effect.tryPromise(() =>
+        client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))
+      ).pipe(Effect.flip)
       assert.include(String(gone.cause), "InvalidSnapshot.NotFound")
       // Deleting again is not an error: deletion may be retried.
       yield* ebs.deleteSnapshot(snapshotId)
@@ -123,11 +163,25 @@ describe("EBS BlockStore on moto", () => {
       assert.deepStrictEqual({ az: info.availabilityZone, type: info.volumeType }, { az: "us-east-1b", type: "gp2" })
 
       const snapshotId = yield* ebs.createSnapshot(volumeId, info.availabilityZone, { "ark.heptio.com/backup": "csi" })
-      const restoredId = yield* ebs.createVolumeFromSnapshot(snapshotId, info.volumeType, info.availabilityZone, info.iops)
-      const restored = (yield* Effect.promise(() => client.send(new DescribeVolumesCommand({ VolumeIds: [restoredId] })))).Volumes?.[0]
-      assert.deepStrictEqual({ az: restored?.AvailabilityZone, type: restored?.VolumeType }, { az: "us-east-1b", type: "gp2" })
+      const restoredId = yield* ebs.createVolumeFromSnapshot(
+        snapshotId,
+        info.volumeType,
+        info.availabilityZone,
+        info.iops
+      )
+      const restored = (yield* Effect.promise(() =>
+        client.send(new DescribeVolumesCommand({ VolumeIds: [restoredId] }))
+      )).Volumes?.[0]
+      assert.deepStrictEqual({ az: restored?.AvailabilityZone, type: restored?.VolumeType }, {
+        az: "us-east-1b",
+        type: "gp2"
+      })
       const moved = yield* ebs.setVolumeId(csiPv, restoredId)
-      assert.deepStrictEqual(moved["spec"], { capacity: { storage: "20Gi" }, accessModes: ["ReadWriteOnce"], csi: { driver: "ebs.csi.aws.com", volumeHandle: restoredId, fsType: "ext4" } })
+      assert.deepStrictEqual(moved["spec"], {
+        capacity: { storage: "20Gi" },
+        accessModes: ["ReadWriteOnce"],
+        csi: { driver: "ebs.csi.aws.com", volumeHandle: restoredId, fsType: "ext4" }
+      })
       yield* ebs.deleteSnapshot(snapshotId)
 
       const missing = yield* Effect.flip(ebs.getVolumeInfo("vol-0123456789abcdef0"))

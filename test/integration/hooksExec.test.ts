@@ -1,12 +1,14 @@
 // The live exec HookRunner through the real API server's pods/exec path (kwok runs the command on
 // this machine): output, exit codes, timeouts, and what a missing pod or container says.
+import { randomUUID } from "node:crypto"
+
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Config, Duration, Effect, Layer, Option } from "effect"
-import { randomUUID } from "node:crypto"
+
 import * as ExecHooks from "../../layers/hooks/Exec.ts"
 import { HookRunner } from "../../services/HookRunner.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { waitFor } from "../support/wait.ts"
 import { liveKube } from "./live.ts"
 
@@ -34,7 +36,9 @@ const runningPod = Effect.gen(function*() {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "db", namespace },
-    spec: { containers: [{ name: "app", image: "busybox", command: ["sleep", "3600"] }, { name: "sidecar", image: "busybox" }] }
+    spec: {
+      containers: [{ name: "app", image: "busybox", command: ["sleep", "3600"] }, { name: "sidecar", image: "busybox" }]
+    }
   }
   yield* kube.create(pods, pod)
   yield* waitFor(
@@ -85,7 +89,9 @@ describe("exec HookRunner on the real API server", () => {
     Effect.gen(function*() {
       const target = yield* runningPod
       const hooks = yield* HookRunner
-      const noContainer = yield* Effect.flip(hooks.exec({ ...target, container: "pgdump" }, ["true"], Duration.seconds(30)))
+      const noContainer = yield* Effect.flip(
+        hooks.exec({ ...target, container: "pgdump" }, ["true"], Duration.seconds(30))
+      )
       assert.strictEqual(noContainer._tag, "HookExecError")
       assert.include(noContainer.message, `pod ${target.namespace}/db has no container pgdump (it has: app, sidecar)`)
       const noPod = yield* Effect.flip(hooks.exec({ ...target, pod: "gone" }, ["true"], Duration.seconds(30)))

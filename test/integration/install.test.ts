@@ -1,17 +1,19 @@
 // manifests/ and `ark install` on a real API server: every manifest passes a server-side dry-run
 // apply, `ark install --dry-run -o yaml` renders exactly what `kubectl kustomize` renders, and a
 // real install creates its objects with the rights the RBAC comments promise.
-import { assert, describe, it } from "@effect/vitest"
-import { Config, Effect, Option, Redacted } from "effect"
-import { CORE_SCHEMA, loadAll } from "js-yaml"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
-import { resourceOf } from "../../src/install/resources.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Config, Effect, Option, Redacted } from "effect"
+import { CORE_SCHEMA, loadAll } from "js-yaml"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { resourceOf } from "../../src/install/resources.ts"
 import { namespaceGvr } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 import { arkGvr, arkServer, sharedMinio, statusOf, waitForObject } from "./serverProcess.ts"
@@ -20,7 +22,9 @@ const manifests = fileURLToPath(new URL("../../manifests", import.meta.url))
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
 
 const environment = Effect.all({ kubeconfig: Config.string("KUBECONFIG"), bin: Config.string("ARK_TEST_BIN") }).pipe(
-  Effect.orDieWith((error) => new Error(`integration tests need the test environment (test/testenv/globalSetup.ts): ${error}`))
+  Effect.orDieWith((error) =>
+    new Error(`integration tests need the test environment (test/testenv/globalSetup.ts): ${error}`)
+  )
 )
 
 interface Run {
@@ -35,7 +39,10 @@ const runProcess = (command: string, args: ReadonlyArray<string>): Run => {
 }
 
 const kubectl = (...args: ReadonlyArray<string>) =>
-  Effect.map(environment, ({ bin, kubeconfig }) => runProcess(join(bin, "kubectl"), ["--kubeconfig", kubeconfig, ...args]))
+  Effect.map(
+    environment,
+    ({ bin, kubeconfig }) => runProcess(join(bin, "kubectl"), ["--kubeconfig", kubeconfig, ...args])
+  )
 
 const ark = (...args: ReadonlyArray<string>) => Effect.sync(() => runProcess(process.execPath, [main, ...args]))
 
@@ -46,7 +53,12 @@ const byId = (yaml: string): Map<string, unknown> =>
   new Map(
     (loadAll(yaml, { schema: CORE_SCHEMA }) as Array<KubeObject>)
       .filter((object) => object !== null)
-      .map((object) => [`${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}`, JSON.parse(JSON.stringify(object))])
+      .map((
+        object
+      ) => [
+        `${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}`,
+        JSON.parse(JSON.stringify(object))
+      ])
   )
 
 /** `kubectl kustomize` of `directory` and `ark install --dry-run -o yaml ARGS`: the same objects, the same content. */
@@ -77,25 +89,46 @@ const namespaceOverlay = (namespace: string) => {
 const withServerNamespace = <A, E>(body: Effect.Effect<A, E, KubeClient>) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
-    const created = yield* kube.create(namespaceGvr, { apiVersion: "v1", kind: "Namespace", metadata: { name: "heptio-ark" } }).pipe(
+    const created = yield* kube.create(namespaceGvr, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "heptio-ark" }
+    }).pipe(
       Effect.as(true),
       Effect.catchTag("KubeAlreadyExists", () => Effect.succeed(false))
     )
-    return yield* body.pipe(Effect.ensuring(created ? kube.delete(namespaceGvr, "heptio-ark").pipe(Effect.ignore) : Effect.void))
+    return yield* body.pipe(
+      Effect.ensuring(created ? kube.delete(namespaceGvr, "heptio-ark").pipe(Effect.ignore) : Effect.void)
+    )
   })
 
 describe("manifests/ on a real API server", () => {
   // --force-conflicts: other tests own the CRDs' fields on this shared cluster; the point is that
   // the API server accepts every object, not who manages which field.
-  it.live("kubectl apply --server-side --dry-run=server accepts manifests/ and manifests/restore-only/", () =>
-    withServerNamespace(Effect.gen(function*() {
-      for (const directory of [manifests, join(manifests, "restore-only")]) {
-        const run = yield* kubectl("apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=ark-install-test", "-k", directory)
-        succeeded(run, `kubectl apply -k ${directory}`)
-        assert.include(run.stdout, "deployment.apps/ark serverside-applied (server dry run)")
-        assert.include(run.stdout, "customresourcedefinition.apiextensions.k8s.io/backups.ark.heptio.com serverside-applied (server dry run)")
-      }
-    })).pipe(Effect.provide(liveKube())), 180_000)
+  it.live(
+    "kubectl apply --server-side --dry-run=server accepts manifests/ and manifests/restore-only/",
+    () =>
+      withServerNamespace(Effect.gen(function*() {
+        for (const directory of [manifests, join(manifests, "restore-only")]) {
+          const run = yield* kubectl(
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--force-conflicts",
+            "--field-manager=ark-install-test",
+            "-k",
+            directory
+          )
+          succeeded(run, `kubectl apply -k ${directory}`)
+          assert.include(run.stdout, "deployment.apps/ark serverside-applied (server dry run)")
+          assert.include(
+            run.stdout,
+            "customresourcedefinition.apiextensions.k8s.io/backups.ark.heptio.com serverside-applied (server dry run)"
+          )
+        }
+      })).pipe(Effect.provide(liveKube())),
+    180_000
+  )
 
   it.live("ark install --dry-run -o yaml renders what kubectl kustomize renders", () =>
     Effect.gen(function*() {
@@ -136,78 +169,90 @@ describe("ark install on a real API server", () => {
     }
   })
 
-  it.live("installs every object, with the rights the RBAC comments promise; restore-only with fewer", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const { kubeconfig } = yield* environment
-      const planned = (JSON.parse((yield* ark("install", "--dry-run", "-o", "json", "--namespace", namespace)).stdout) as { items: Array<KubeObject> }).items
+  it.live(
+    "installs every object, with the rights the RBAC comments promise; restore-only with fewer",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const { kubeconfig } = yield* environment
+        const planned =
+          (JSON.parse((yield* ark("install", "--dry-run", "-o", "json", "--namespace", namespace)).stdout) as {
+            items: Array<KubeObject>
+          }).items
 
-      const installed = yield* ark("install", "--namespace", namespace, "--kubeconfig", kubeconfig)
-      succeeded(installed, "ark install")
-      const lines = installed.stdout.trim().split("\n")
-      assert.lengthOf(lines, planned.length + 1, installed.stdout)
-      for (const object of planned) {
-        const { gvr } = Option.getOrThrow(resourceOf(object))
-        const live = yield* kube.get(gvr, object.metadata.name ?? "", object.metadata.namespace)
-        assert.strictEqual(live.metadata.labels?.["component"], "ark", `${object.kind} ${object.metadata.name}`)
-      }
+        const installed = yield* ark("install", "--namespace", namespace, "--kubeconfig", kubeconfig)
+        succeeded(installed, "ark install")
+        const lines = installed.stdout.trim().split("\n")
+        assert.lengthOf(lines, planned.length + 1, installed.stdout)
+        for (const object of planned) {
+          const { gvr } = Option.getOrThrow(resourceOf(object))
+          const live = yield* kube.get(gvr, object.metadata.name ?? "", object.metadata.namespace)
+          assert.strictEqual(live.metadata.labels?.["component"], "ark", `${object.kind} ${object.metadata.name}`)
+        }
 
-      const full = canI(namespace)
-      // Backups read everything everywhere; hooks exec.
-      assert.isTrue(yield* full("list", "deployments.apps", "--all-namespaces"))
-      assert.isTrue(yield* full("watch", "secrets", "--all-namespaces"))
-      assert.isTrue(yield* full("create", "pods", "--subresource=exec", "-n", "default"))
-      // Restores create and patch anything, and may restore RBAC.
-      assert.isTrue(yield* full("create", "deployments.apps", "-n", "default"))
-      assert.isTrue(yield* full("patch", "widgets.example.com", "-n", "default"))
-      assert.isTrue(yield* full("escalate", "clusterroles"))
-      assert.isTrue(yield* full("bind", "clusterroles"))
-      // Every write on Ark's kinds, but only in its namespace; no deletes outside them.
-      assert.isTrue(yield* full("create", "schedules.ark.heptio.com", "-n", namespace))
-      assert.isTrue(yield* full("delete", "backups.ark.heptio.com", "-n", namespace))
-      assert.isFalse(yield* full("delete", "backups.ark.heptio.com", "-n", "default"))
-      assert.isFalse(yield* full("delete", "deployments.apps", "-n", "default"))
-      assert.isFalse(yield* full("delete", "pods", "-n", namespace))
-      assert.isFalse(yield* full("update", "deployments.apps", "-n", "default"))
-      // Its own Lease and credentials.
-      assert.isTrue(yield* full("update", "leases.coordination.k8s.io/ark-server", "-n", namespace))
-      assert.isFalse(yield* full("update", "leases.coordination.k8s.io/kube-controller-manager", "-n", "kube-system"))
-      assert.isTrue(yield* full("get", "secrets/cloud-credentials", "-n", namespace))
+        const full = canI(namespace)
+        // Backups read everything everywhere; hooks exec.
+        assert.isTrue(yield* full("list", "deployments.apps", "--all-namespaces"))
+        assert.isTrue(yield* full("watch", "secrets", "--all-namespaces"))
+        assert.isTrue(yield* full("create", "pods", "--subresource=exec", "-n", "default"))
+        // Restores create and patch anything, and may restore RBAC.
+        assert.isTrue(yield* full("create", "deployments.apps", "-n", "default"))
+        assert.isTrue(yield* full("patch", "widgets.example.com", "-n", "default"))
+        assert.isTrue(yield* full("escalate", "clusterroles"))
+        assert.isTrue(yield* full("bind", "clusterroles"))
+        // Every write on Ark's kinds, but only in its namespace; no deletes outside them.
+        assert.isTrue(yield* full("create", "schedules.ark.heptio.com", "-n", namespace))
+        assert.isTrue(yield* full("delete", "backups.ark.heptio.com", "-n", namespace))
+        assert.isFalse(yield* full("delete", "backups.ark.heptio.com", "-n", "default"))
+        assert.isFalse(yield* full("delete", "deployments.apps", "-n", "default"))
+        assert.isFalse(yield* full("delete", "pods", "-n", namespace))
+        assert.isFalse(yield* full("update", "deployments.apps", "-n", "default"))
+        // Its own Lease and credentials.
+        assert.isTrue(yield* full("update", "leases.coordination.k8s.io/ark-server", "-n", namespace))
+        assert.isFalse(yield* full("update", "leases.coordination.k8s.io/kube-controller-manager", "-n", "kube-system"))
+        assert.isTrue(yield* full("get", "secrets/cloud-credentials", "-n", namespace))
 
-      // Switching to restore-only: install never prunes, so the backup rights go first.
-      for (const [gvr, name, scope] of backupRights) yield* kube.delete(gvr, name, scope === undefined ? undefined : namespace)
-      const restoring = yield* ark("install", "--restore-only", "--namespace", namespace, "--kubeconfig", kubeconfig)
-      succeeded(restoring, "ark install --restore-only")
-      assert.include(restoring.stdout, `Deployment ${namespace}/ark: configured`)
-      for (const [gvr, name, scope] of backupRights) {
-        const gone = yield* kube.get(gvr, name, scope === undefined ? undefined : namespace).pipe(Effect.flip)
-        assert.strictEqual(gone._tag, "KubeNotFound", `${gvr.resource} ${name}`)
-      }
-      const deployment = (yield* kube.get({ group: "apps", version: "v1", resource: "deployments" }, "ark", namespace)) as any
-      assert.include(deployment.spec.template.spec.containers[0].args, "--restore-only")
+        // Switching to restore-only: install never prunes, so the backup rights go first.
+        for (const [gvr, name, scope] of backupRights) {
+          yield* kube.delete(gvr, name, scope === undefined ? undefined : namespace)
+        }
+        const restoring = yield* ark("install", "--restore-only", "--namespace", namespace, "--kubeconfig", kubeconfig)
+        succeeded(restoring, "ark install --restore-only")
+        assert.include(restoring.stdout, `Deployment ${namespace}/ark: configured`)
+        for (const [gvr, name, scope] of backupRights) {
+          const gone = yield* kube.get(gvr, name, scope === undefined ? undefined : namespace).pipe(Effect.flip)
+          assert.strictEqual(gone._tag, "KubeNotFound", `${gvr.resource} ${name}`)
+        }
+        const deployment =
+          (yield* kube.get({ group: "apps", version: "v1", resource: "deployments" }, "ark", namespace)) as any
+        assert.include(deployment.spec.template.spec.containers[0].args, "--restore-only")
 
-      const restoreOnly = canI(namespace)
-      assert.isTrue(yield* restoreOnly("get", "deployments.apps", "-n", "default"))
-      assert.isTrue(yield* restoreOnly("create", "deployments.apps", "-n", "default"))
-      assert.isTrue(yield* restoreOnly("patch", "deployments.apps", "-n", "default"))
-      assert.isFalse(yield* restoreOnly("list", "deployments.apps", "--all-namespaces"))
-      assert.isFalse(yield* restoreOnly("watch", "pods", "--all-namespaces"))
-      assert.isFalse(yield* restoreOnly("delete", "deployments.apps", "-n", "default"))
-      assert.isTrue(yield* restoreOnly("list", "backups.ark.heptio.com", "-n", namespace))
-      assert.isTrue(yield* restoreOnly("delete", "backups.ark.heptio.com", "-n", namespace))
-      assert.isFalse(yield* restoreOnly("delete", "restores.ark.heptio.com", "-n", namespace))
-      // Restores may create and patch any kind a backup holds (Schedules included), but nothing
-      // is updated, and nothing deleted but the Backup resources storage sync prunes and expired
-      // DownloadRequests.
-      assert.isTrue(yield* restoreOnly("delete", "downloadrequests.ark.heptio.com", "-n", namespace))
-      assert.isTrue(yield* restoreOnly("patch", "downloadrequests.ark.heptio.com", "--subresource=status", "-n", namespace))
-      assert.isFalse(yield* restoreOnly("delete", "schedules.ark.heptio.com", "-n", namespace))
-      assert.isFalse(yield* restoreOnly("update", "schedules.ark.heptio.com", "-n", namespace))
-      assert.isFalse(yield* restoreOnly("update", "backupstoragelocations.ark.heptio.com", "-n", namespace))
-      assert.isFalse(yield* restoreOnly("delete", "volumesnapshotlocations.ark.heptio.com", "-n", namespace))
-      // What manifests/server/rbac.yaml admits: create on everything covers pods/exec as well.
-      assert.isTrue(yield* restoreOnly("create", "pods", "--subresource=exec", "-n", "default"))
-    }).pipe(Effect.ensuring(cleanUp), Effect.provide(liveKube())), 180_000)
+        const restoreOnly = canI(namespace)
+        assert.isTrue(yield* restoreOnly("get", "deployments.apps", "-n", "default"))
+        assert.isTrue(yield* restoreOnly("create", "deployments.apps", "-n", "default"))
+        assert.isTrue(yield* restoreOnly("patch", "deployments.apps", "-n", "default"))
+        assert.isFalse(yield* restoreOnly("list", "deployments.apps", "--all-namespaces"))
+        assert.isFalse(yield* restoreOnly("watch", "pods", "--all-namespaces"))
+        assert.isFalse(yield* restoreOnly("delete", "deployments.apps", "-n", "default"))
+        assert.isTrue(yield* restoreOnly("list", "backups.ark.heptio.com", "-n", namespace))
+        assert.isTrue(yield* restoreOnly("delete", "backups.ark.heptio.com", "-n", namespace))
+        assert.isFalse(yield* restoreOnly("delete", "restores.ark.heptio.com", "-n", namespace))
+        // Restores may create and patch any kind a backup holds (Schedules included), but nothing
+        // is updated, and nothing deleted but the Backup resources storage sync prunes and expired
+        // DownloadRequests.
+        assert.isTrue(yield* restoreOnly("delete", "downloadrequests.ark.heptio.com", "-n", namespace))
+        assert.isTrue(
+          yield* restoreOnly("patch", "downloadrequests.ark.heptio.com", "--subresource=status", "-n", namespace)
+        )
+        assert.isFalse(yield* restoreOnly("delete", "schedules.ark.heptio.com", "-n", namespace))
+        assert.isFalse(yield* restoreOnly("update", "schedules.ark.heptio.com", "-n", namespace))
+        assert.isFalse(yield* restoreOnly("update", "backupstoragelocations.ark.heptio.com", "-n", namespace))
+        assert.isFalse(yield* restoreOnly("delete", "volumesnapshotlocations.ark.heptio.com", "-n", namespace))
+        // What manifests/server/rbac.yaml admits: create on everything covers pods/exec as well.
+        assert.isTrue(yield* restoreOnly("create", "pods", "--subresource=exec", "-n", "default"))
+      }).pipe(Effect.ensuring(cleanUp), Effect.provide(liveKube())),
+    180_000
+  )
 })
 
 /** A kubeconfig that speaks as the installed ServiceAccount (a TokenRequest token), on the environment's cluster. */
@@ -219,14 +264,17 @@ const serviceAccountKubeconfig = (namespace: string) =>
     succeeded(view, "kubectl config view")
     const { clusters } = JSON.parse(view.stdout) as { clusters: ReadonlyArray<unknown> }
     const file = join(mkdtempSync(join(tmpdir(), "ark-sa-")), "kubeconfig")
-    writeFileSync(file, JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ ...(clusters[0] as object), name: "test" }],
-      users: [{ name: "ark", user: { token: token.stdout.trim() } }],
-      contexts: [{ name: "ark", context: { cluster: "test", user: "ark", namespace } }],
-      "current-context": "ark"
-    }))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ ...(clusters[0] as object), name: "test" }],
+        users: [{ name: "ark", user: { token: token.stdout.trim() } }],
+        contexts: [{ name: "ark", context: { cluster: "test", user: "ark", namespace } }],
+        "current-context": "ark"
+      })
+    )
     return file
   })
 
@@ -250,47 +298,85 @@ describe("ark server under the installed ServiceAccount", () => {
       const { kubeconfig } = yield* environment
       const s3 = yield* sharedMinio(`install-${process.pid}`)
       const credentials = join(mkdtempSync(join(tmpdir(), "ark-credentials-")), "cloud")
-      writeFileSync(credentials, `[default]\naws_access_key_id = ${s3.accessKeyId}\naws_secret_access_key = ${Redacted.value(s3.secretAccessKey)}\n`)
+      writeFileSync(
+        credentials,
+        `[default]\naws_access_key_id = ${s3.accessKeyId}\naws_secret_access_key = ${
+          Redacted.value(s3.secretAccessKey)
+        }\n`
+      )
       const locationFlags = [
-        "--provider", "aws", "--bucket", s3.bucket, "--prefix", s3.prefix,
-        "--config", `region=${s3.region},s3Url=${s3.url},s3ForcePathStyle=true`, "--secret-file", credentials
+        "--provider",
+        "aws",
+        "--bucket",
+        s3.bucket,
+        "--prefix",
+        s3.prefix,
+        "--config",
+        `region=${s3.region},s3Url=${s3.url},s3ForcePathStyle=true`,
+        "--secret-file",
+        credentials
       ]
-      succeeded(yield* ark("install", "--namespace", namespace, "--kubeconfig", kubeconfig, ...locationFlags), "ark install")
+      succeeded(
+        yield* ark("install", "--namespace", namespace, "--kubeconfig", kubeconfig, ...locationFlags),
+        "ark install"
+      )
 
       yield* kube.create(namespaceGvr, { apiVersion: "v1", kind: "Namespace", metadata: { name: app } })
       yield* kube.create({ group: "", version: "v1", resource: "configmaps" }, {
-        apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: app }, data: { colour: "blue" }
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "settings", namespace: app },
+        data: { colour: "blue" }
       })
 
       yield* Effect.scoped(Effect.gen(function*() {
         const server = yield* arkServer(yield* serviceAccountKubeconfig(namespace), namespace)
-        yield* waitForObject(arkGvr.locations, "default", namespace, "Available", (location) => statusOf(location)["phase"] === "Available")
+        yield* waitForObject(arkGvr.locations, "default", namespace, "Available", (location) =>
+          statusOf(location)["phase"] === "Available")
         yield* kube.create(arkGvr.backups, {
-          apiVersion: "ark.heptio.com/v1", kind: "Backup", metadata: { name: "app", namespace },
+          apiVersion: "ark.heptio.com/v1",
+          kind: "Backup",
+          metadata: { name: "app", namespace },
           spec: { includedNamespaces: [app], snapshotVolumes: false }
         })
         const backup = yield* waitForObject(arkGvr.backups, "app", namespace, "finished", (object) =>
           ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(String(statusOf(object)["phase"])))
-        assert.strictEqual(statusOf(backup)["phase"], "Completed", `${JSON.stringify(statusOf(backup))}\n${server.output()}`)
+        assert.strictEqual(
+          statusOf(backup)["phase"],
+          "Completed",
+          `${JSON.stringify(statusOf(backup))}\n${server.output()}`
+        )
         assert.notInclude(server.output(), "forbidden")
       }))
 
       // The same namespace as a restore-only server: without the backup rights, with --restore-only,
       // and without the Backup resource, which storage sync must bring back (a migration target).
-      for (const [gvr, name, scope] of backupRights) yield* kube.delete(gvr, name, scope === undefined ? undefined : namespace)
+      for (const [gvr, name, scope] of backupRights) {
+        yield* kube.delete(gvr, name, scope === undefined ? undefined : namespace)
+      }
       yield* kube.delete(arkGvr.backups, "app", namespace)
-      succeeded(yield* ark("install", "--restore-only", "--namespace", namespace, "--kubeconfig", kubeconfig, ...locationFlags), "ark install --restore-only")
+      succeeded(
+        yield* ark("install", "--restore-only", "--namespace", namespace, "--kubeconfig", kubeconfig, ...locationFlags),
+        "ark install --restore-only"
+      )
 
       yield* Effect.scoped(Effect.gen(function*() {
         const server = yield* arkServer(yield* serviceAccountKubeconfig(namespace), namespace, ["--restore-only"])
-        yield* waitForObject(arkGvr.backups, "app", namespace, "synced from storage", (object) => statusOf(object)["phase"] === "Completed")
+        yield* waitForObject(arkGvr.backups, "app", namespace, "synced from storage", (object) =>
+          statusOf(object)["phase"] === "Completed")
         yield* kube.create(arkGvr.restores, {
-          apiVersion: "ark.heptio.com/v1", kind: "Restore", metadata: { name: "app", namespace },
+          apiVersion: "ark.heptio.com/v1",
+          kind: "Restore",
+          metadata: { name: "app", namespace },
           spec: { backupName: "app", namespaceMapping: { [app]: restored } }
         })
         const restore = yield* waitForObject(arkGvr.restores, "app", namespace, "finished", (object) =>
           ["Completed", "PartiallyFailed", "Failed", "FailedValidation"].includes(String(statusOf(object)["phase"])))
-        assert.strictEqual(statusOf(restore)["phase"], "Completed", `${JSON.stringify(statusOf(restore))}\n${server.output()}`)
+        assert.strictEqual(
+          statusOf(restore)["phase"],
+          "Completed",
+          `${JSON.stringify(statusOf(restore))}\n${server.output()}`
+        )
         const settings = yield* kube.get({ group: "", version: "v1", resource: "configmaps" }, "settings", restored)
         assert.deepStrictEqual(settings["data"], { colour: "blue" })
         assert.notInclude(server.output(), "forbidden")

@@ -1,16 +1,18 @@
 // The KubeClient contract against the real kube-apiserver of the test environment: the same
 // suite the Memory layer passes in unit tests, so the fake cannot drift from the server.
-import { Config, Data, Effect } from "effect"
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { promisify } from "node:util"
+
+import { Config, Data, Effect } from "effect"
+
 import { kubeClientContract } from "../contract/kubeClient.ts"
 import { liveKube } from "./live.ts"
 
 class EtcdctlError extends Data.TaggedError("EtcdctlError")<{ readonly message: string }> {}
 
 const etcdctl = (...args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const bin = yield* Config.string("ARK_TEST_BIN")
     const endpoint = yield* Config.string("ARK_TEST_ETCD_URL")
     const { stdout } = yield* Effect.tryPromise({
@@ -21,8 +23,10 @@ const etcdctl = (...args: ReadonlyArray<string>) =>
   })
 
 /** Compacts etcd at its current revision, as its periodic compaction would. */
-const compactEtcd = Effect.gen(function* () {
-  const status = JSON.parse(yield* etcdctl("endpoint", "status", "-w", "json")) as Array<{ Status: { header: { revision: number } } }>
+const compactEtcd = Effect.gen(function*() {
+  const status = JSON.parse(yield* etcdctl("endpoint", "status", "-w", "json")) as Array<
+    { Status: { header: { revision: number } } }
+  >
   const revision = status[0]?.Status.header.revision
   if (revision === undefined) return yield* new EtcdctlError({ message: "etcdctl endpoint status: no revision" })
   yield* etcdctl("compact", String(revision))

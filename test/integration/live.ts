@@ -1,5 +1,6 @@
 // Layers over the real components that test/testenv started; the env names them.
 import { Config, Effect, Layer } from "effect"
+
 import * as KubeLive from "../../layers/kube/Live.ts"
 
 /** A KubeClient on the environment's first cluster (or `KUBECONFIG_<n>`). Fails, never skips, without one. */

@@ -1,15 +1,17 @@
 // The local BlockStore with PersistentVolumes on the real cluster (kwok's nodes are this machine,
 // so a hostPath is a local directory): files come back byte-identical after snapshot, delete and
 // restore, and the restored PV points at the new directory.
-import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
 import { createHash, randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+
 import * as LocalBlockStore from "../../layers/blockstore/Local.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { liveKube } from "./live.ts"
 
 const persistentVolumes = { group: "", version: "v1", resource: "persistentvolumes" } as const
@@ -29,7 +31,8 @@ const digests = (dir: string) =>
 
 /** The stored object as a new one to create: no server-set fields. */
 const asNew = (object: KubeObject): KubeObject => {
-  const { uid: _uid, resourceVersion: _rv, creationTimestamp: _created, managedFields: _managed, ...metadata } = object.metadata
+  const { uid: _uid, resourceVersion: _rv, creationTimestamp: _created, managedFields: _managed, ...metadata } =
+    object.metadata
   const { status: _status, ...rest } = object
   return { ...rest, metadata }
 }
@@ -46,7 +49,9 @@ describe("Local BlockStore with PVs on the real cluster", () => {
       const pvName = `ark-local-${run}`
       const restoredName = `ark-local-${run}-restored`
       yield* Effect.addFinalizer(() =>
-        Effect.all([kube.delete(persistentVolumes, pvName), kube.delete(persistentVolumes, restoredName)].map((e) => Effect.ignore(e)))
+        Effect.all([kube.delete(persistentVolumes, pvName), kube.delete(persistentVolumes, restoredName)].map((e) =>
+          Effect.ignore(e)
+        ))
       )
 
       // What a pod on a kwok node would have written into its hostPath volume.
@@ -54,7 +59,11 @@ describe("Local BlockStore with PVs on the real cluster", () => {
       yield* Effect.promise(async () => {
         await fs.mkdir(join(data, "pgdata", "base"), { recursive: true })
         await fs.writeFile(join(data, "pgdata", "PG_VERSION"), "16\n")
-        await fs.writeFile(join(data, "pgdata", "base", "16384"), Buffer.from(Array.from({ length: 256 * 1024 }, (_, i) => (i * 2654435761) >>> 24)))
+        await fs.writeFile(
+          join(data, "pgdata", "base", "16384"),
+          Buffer.from(Array.from({ length: 256 * 1024 }, (_, i) =>
+            (i * 2654435761) >>> 24))
+        )
         await fs.writeFile(join(data, "backup.sh"), "#!/bin/sh\npg_dump\n", { mode: 0o750 })
       })
       const before = yield* digests(data)
@@ -77,14 +86,20 @@ describe("Local BlockStore with PVs on the real cluster", () => {
       const volumeId = yield* store.getVolumeId(pv)
       assert.deepStrictEqual(volumeId, Option.some(data))
       const info = yield* store.getVolumeInfo(data)
-      const snapshotId = yield* store.createSnapshot(info.volumeId, info.availabilityZone, { "ark.heptio.com/backup": `b-${run}`, "ark.heptio.com/pv": pvName })
+      const snapshotId = yield* store.createSnapshot(info.volumeId, info.availabilityZone, {
+        "ark.heptio.com/backup": `b-${run}`,
+        "ark.heptio.com/pv": pvName
+      })
 
       // Disaster: the PV and its data are gone.
       yield* kube.delete(persistentVolumes, pvName)
       yield* Effect.promise(() => fs.rm(data, { recursive: true }))
 
       const restoredDir = yield* store.createVolumeFromSnapshot(snapshotId, info.volumeType, info.availabilityZone)
-      const restoredPv = yield* store.setVolumeId({ ...asNew(pv), metadata: { ...asNew(pv).metadata, name: restoredName } }, restoredDir)
+      const restoredPv = yield* store.setVolumeId({
+        ...asNew(pv),
+        metadata: { ...asNew(pv).metadata, name: restoredName }
+      }, restoredDir)
       const created = yield* kube.create(persistentVolumes, restoredPv)
       const stored = yield* kube.get(persistentVolumes, created.metadata.name ?? "")
       assert.deepStrictEqual(yield* store.getVolumeId(stored), Option.some(restoredDir))
@@ -92,7 +107,9 @@ describe("Local BlockStore with PVs on the real cluster", () => {
       assert.deepStrictEqual(yield* digests(restoredDir), before)
 
       yield* store.deleteSnapshot(snapshotId)
-      const again = yield* Effect.flip(store.createVolumeFromSnapshot(snapshotId, info.volumeType, info.availabilityZone))
+      const again = yield* Effect.flip(
+        store.createVolumeFromSnapshot(snapshotId, info.volumeType, info.availabilityZone)
+      )
       assert.strictEqual(again._tag, "SnapshotNotFound")
     }).pipe(Effect.scoped, Effect.provide(liveKube())))
 })

@@ -1,7 +1,9 @@
 // The S3 adapter against a real S3-compatible server (MinIO from the test environment).
+import { createHash, randomUUID } from "node:crypto"
+
 import { assert, describe, it } from "@effect/vitest"
 import { Config, Duration, Effect, Layer, Redacted, Stream } from "effect"
-import { createHash, randomUUID } from "node:crypto"
+
 import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import { objectStoreContract } from "../contract/objectStore.ts"
@@ -13,13 +15,23 @@ const s3Config = Effect.gen(function*() {
   const accessKeyId = yield* Config.string("AWS_ACCESS_KEY_ID")
   const secretAccessKey = yield* Config.redacted("AWS_SECRET_ACCESS_KEY")
   const region = yield* Config.string("AWS_REGION")
-  return { s3Url, bucket, region, s3ForcePathStyle: true, credentials: { accessKeyId, secretAccessKey } } satisfies S3ObjectStore.S3ObjectStoreConfig
+  return {
+    s3Url,
+    bucket,
+    region,
+    s3ForcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey }
+  } satisfies S3ObjectStore.S3ObjectStoreConfig
 })
 
 const s3Layer = (prefix?: string) =>
   Layer.unwrapEffect(
     s3Config.pipe(
-      Effect.orDieWith((error) => new Error(`S3 integration tests need ARK_TEST_S3_URL, ARK_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION: ${error}`)),
+      Effect.orDieWith((error) =>
+        new Error(
+          `S3 integration tests need ARK_TEST_S3_URL, ARK_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION: ${error}`
+        )
+      ),
       Effect.map((config) => S3ObjectStore.layer(prefix === undefined ? config : { ...config, prefix }))
     )
   )
@@ -56,42 +68,46 @@ describe("S3 ObjectStore at scale", () => {
       assert.isTrue(Redacted.value(config.credentials.secretAccessKey).length > 0)
     }))
 
-  it.live("streams a >64 MiB multipart upload and reads it back, by SDK and by signed URL", () =>
-    Effect.gen(function*() {
-      const store = yield* ObjectStore
-      const key = `ark-it-big-${randomUUID()}/backups/big/big.tar.gz`
-      const written = createHash("sha256")
-      let size = 0
-      const body = Stream.range(0, CHUNKS).pipe(
-        Stream.map((i) => bigChunk(i)),
-        Stream.tap((chunk) =>
-          Effect.sync(() => {
-            written.update(chunk)
-            size += chunk.length
-          })
+  it.live(
+    "streams a >64 MiB multipart upload and reads it back, by SDK and by signed URL",
+    () =>
+      Effect.gen(function*() {
+        const store = yield* ObjectStore
+        const key = `ark-it-big-${randomUUID()}/backups/big/big.tar.gz`
+        const written = createHash("sha256")
+        let size = 0
+        const body = Stream.range(0, CHUNKS).pipe(
+          Stream.map((i) => bigChunk(i)),
+          Stream.tap((chunk) =>
+            Effect.sync(() => {
+              written.update(chunk)
+              size += chunk.length
+            })
+          )
         )
-      )
-      yield* store.put(key, body)
-      assert.strictEqual(size, CHUNKS * MiB + LAST_CHUNK)
-      const expected = written.digest("hex")
+        yield* store.put(key, body)
+        assert.strictEqual(size, CHUNKS * MiB + LAST_CHUNK)
+        const expected = written.digest("hex")
 
-      const read = createHash("sha256")
-      yield* Stream.runForEach(store.get(key), (chunk) => Effect.sync(() => read.update(chunk)))
-      assert.strictEqual(read.digest("hex"), expected)
+        const read = createHash("sha256")
+        yield* Stream.runForEach(store.get(key), (chunk) => Effect.sync(() => read.update(chunk)))
+        assert.strictEqual(read.digest("hex"), expected)
 
-      const listed = yield* store.list(key)
-      assert.deepStrictEqual(listed.objects.map((o) => [o.key, o.size]), [[key, size]])
+        const listed = yield* store.list(key)
+        assert.deepStrictEqual(listed.objects.map((o) => [o.key, o.size]), [[key, size]])
 
-      const url = yield* store.signedUrl(key, Duration.minutes(5))
-      const fetched = yield* Effect.promise(async () => {
-        const response = await fetch(url)
-        if (!response.ok || response.body === null) throw new Error(`GET signed URL: ${response.status}`)
-        const hash = createHash("sha256")
-        for await (const chunk of response.body) hash.update(chunk)
-        return hash.digest("hex")
-      })
-      assert.strictEqual(fetched, expected)
-      yield* store.delete(key)
-      assert.isFalse(yield* store.exists(key))
-    }).pipe(Effect.provide(s3Layer())), { timeout: 170_000 })
+        const url = yield* store.signedUrl(key, Duration.minutes(5))
+        const fetched = yield* Effect.promise(async () => {
+          const response = await fetch(url)
+          if (!response.ok || response.body === null) throw new Error(`GET signed URL: ${response.status}`)
+          const hash = createHash("sha256")
+          for await (const chunk of response.body) hash.update(chunk)
+          return hash.digest("hex")
+        })
+        assert.strictEqual(fetched, expected)
+        yield* store.delete(key)
+        assert.isFalse(yield* store.exists(key))
+      }).pipe(Effect.provide(s3Layer())),
+    { timeout: 170_000 }
+  )
 })

@@ -1,14 +1,16 @@
 // A MinIO of one test's own, from the environment's cached binary, that the test may stop and start
 // again on the same port and data (the shared one serves every other test file at the same time).
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
-import { Config, Effect, Option, Redacted } from "effect"
-import { spawn } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
+import { Config, Effect, Option, Redacted } from "effect"
+
 import { waitFor } from "../support/wait.ts"
 import type { S3Target } from "./serverProcess.ts"
 
@@ -62,7 +64,13 @@ export const privateMinio = (prefix: string) =>
     const start = Effect.gen(function*() {
       child = spawn(join(bin, "minio"), ["server", data, "--address", `127.0.0.1:${port}`, "--quiet"], {
         stdio: "ignore",
-        env: { ...process.env, MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey, MINIO_BROWSER: "off", MINIO_UPDATE: "off" }
+        env: {
+          ...process.env,
+          MINIO_ROOT_USER: accessKeyId,
+          MINIO_ROOT_PASSWORD: secretAccessKey,
+          MINIO_BROWSER: "off",
+          MINIO_UPDATE: "off"
+        }
       })
       yield* waitFor(`private MinIO on ${url} ready`, ready(url), "60 seconds")
     })
@@ -70,7 +78,9 @@ export const privateMinio = (prefix: string) =>
 
     const bucket = "ark-outage"
     yield* Effect.acquireUseRelease(
-      Effect.sync(() => new S3Client({ endpoint: url, region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } })),
+      Effect.sync(() =>
+        new S3Client({ endpoint: url, region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } })
+      ),
       (s3) => Effect.promise(() => s3.send(new CreateBucketCommand({ Bucket: bucket }))),
       (s3) => Effect.sync(() => s3.destroy())
     )

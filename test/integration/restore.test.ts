@@ -2,10 +2,12 @@
 // runBackup and runRestore run in-process over the live KubeClient and the S3 store; what the
 // restore did is read back from the API server — labels, namespaces, ClusterIPs, the Deployment's
 // ReplicaSets and pods, resourceVersions that must not move.
-import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { isIP } from "node:net"
+
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option, Schedule } from "effect"
+
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { Backup } from "../../src/api/backup.ts"
@@ -75,7 +77,11 @@ const restoreCompleted = (name: string, backup: Backup, spec: Record<string, unk
   Effect.gen(function*() {
     const result = yield* executeRestore(makeRestore(name, backup.metadata.name ?? "", spec), Option.some(backup))
     const status = result.restore.status ?? {}
-    assert.strictEqual(status.phase, "Completed", `restore ${name}: ${JSON.stringify(status)} ${JSON.stringify(result.counts)}`)
+    assert.strictEqual(
+      status.phase,
+      "Completed",
+      `restore ${name}: ${JSON.stringify(status)} ${JSON.stringify(result.counts)}`
+    )
     assert.strictEqual(status.errors, 0)
     return result
   })
@@ -85,7 +91,8 @@ const hasRestoreLabels = (object: KubeObject, restore: string, backup: string) =
 
 /** Objects a namespace's own controllers make in any namespace: the restore may find them already there. */
 const madeByControllers = (resource: string, name: string) =>
-  (resource === "configmaps" && name === "kube-root-ca.crt") || (resource === "serviceaccounts" && name === "default") || resource === "endpoints"
+  (resource === "configmaps" && name === "kube-root-ca.crt") ||
+  (resource === "serviceaccounts" && name === "default") || resource === "endpoints"
 
 /**
  * Left to a controller, never created by the restore: objects with a controller owner, and the
@@ -93,7 +100,8 @@ const madeByControllers = (resource: string, name: string) =>
  */
 const recreatedByController = (groupResource: string, object: KubeObject) =>
   controllerUid(object) !== undefined ||
-  (groupResource === "endpoints" && object.metadata.labels?.["endpoints.kubernetes.io/managed-by"] === "endpoint-controller")
+  (groupResource === "endpoints" &&
+    object.metadata.labels?.["endpoints.kubernetes.io/managed-by"] === "endpoint-controller")
 
 const gvrOfGroupResource = (groupResource: string, object: KubeObject): GroupVersionResource => {
   const dot = groupResource.indexOf(".")
@@ -113,7 +121,10 @@ const revisionsOf = (target: string) =>
     const resources = (yield* backupableResources).filter((resource) => resource.namespaced)
     for (const resource of resources) {
       for (const object of yield* listNow(resource, target)) {
-        revisions.set(`${resource.group}/${resource.resource}/${object.metadata.name}`, object.metadata.resourceVersion ?? "")
+        revisions.set(
+          `${resource.group}/${resource.resource}/${object.metadata.name}`,
+          object.metadata.resourceVersion ?? ""
+        )
       }
     }
     const ns = yield* kube.get(gvr.namespaces, target)
@@ -124,63 +135,85 @@ const revisionsOf = (target: string) =>
 const names = (objects: ReadonlyArray<KubeObject>) => objects.map((object) => object.metadata.name ?? "").sort()
 
 describe("restore on a real cluster and MinIO", () => {
-  it.live("the seed's example: abc and 123 restored as def and 456 in one restore, every object labelled", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const [abc, n123, def, n456] = [namespace("abc"), namespace("123"), namespace("def"), namespace("456")]
-      yield* seedApp(abc)
-      yield* seedApp(n123)
-      const backup = yield* backUp("seed", [abc, n123])
-      const { objects } = yield* readTarball("seed")
-      yield* deleteNamespaceAndWait(abc)
-      yield* deleteNamespaceAndWait(n123)
+  it.live(
+    "the seed's example: abc and 123 restored as def and 456 in one restore, every object labelled",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const [abc, n123, def, n456] = [namespace("abc"), namespace("123"), namespace("def"), namespace("456")]
+        yield* seedApp(abc)
+        yield* seedApp(n123)
+        const backup = yield* backUp("seed", [abc, n123])
+        const { objects } = yield* readTarball("seed")
+        yield* deleteNamespaceAndWait(abc)
+        yield* deleteNamespaceAndWait(n123)
 
-      const mapping: Record<string, string> = { [abc]: def, [n123]: n456 }
-      yield* restoreCompleted("seed-restore", backup, { namespaceMapping: mapping })
+        const mapping: Record<string, string> = { [abc]: def, [n123]: n456 }
+        yield* restoreCompleted("seed-restore", backup, { namespaceMapping: mapping })
 
-      // Every object of the backup that its owner does not recreate is in its mapped namespace.
-      let checked = 0
-      for (const [path, object] of objects) {
-        const location = parseEntryPath(path)
-        assert.isTrue(location._tag === "Right" && location.right._tag === "Resource", path)
-        if (location._tag !== "Right" || location.right._tag !== "Resource") continue
-        const { groupResource, namespace: source, name } = location.right
-        if (source === undefined) {
-          assert.strictEqual(groupResource, "namespaces", `only the Namespaces are cluster-scoped in the backup: ${path}`)
-          const target = mapping[name] ?? ""
-          const restored = yield* kube.get(gvr.namespaces, target)
-          assert.isTrue(hasRestoreLabels(restored, "seed-restore", "seed"), `namespace ${target}: ${JSON.stringify(restored.metadata.labels)}`)
-          continue
+        // Every object of the backup that its owner does not recreate is in its mapped namespace.
+        let checked = 0
+        for (const [path, object] of objects) {
+          const location = parseEntryPath(path)
+          assert.isTrue(location._tag === "Right" && location.right._tag === "Resource", path)
+          if (location._tag !== "Right" || location.right._tag !== "Resource") continue
+          const { groupResource, namespace: source, name } = location.right
+          if (source === undefined) {
+            assert.strictEqual(
+              groupResource,
+              "namespaces",
+              `only the Namespaces are cluster-scoped in the backup: ${path}`
+            )
+            const target = mapping[name] ?? ""
+            const restored = yield* kube.get(gvr.namespaces, target)
+            assert.isTrue(
+              hasRestoreLabels(restored, "seed-restore", "seed"),
+              `namespace ${target}: ${JSON.stringify(restored.metadata.labels)}`
+            )
+            continue
+          }
+          if (recreatedByController(groupResource, object)) continue
+          const target = mapping[source]
+          assert.isDefined(target, path)
+          const restored = yield* kube.get(gvrOfGroupResource(groupResource, object), name, target).pipe(
+            Effect.catchTag("KubeNotFound", () => Effect.dieMessage(`${path} was not restored into ${target}`))
+          )
+          assert.strictEqual(restored.metadata.namespace, target)
+          if (!madeByControllers(groupResource, name)) {
+            assert.isTrue(
+              hasRestoreLabels(restored, "seed-restore", "seed"),
+              `${groupResource} ${target}/${name}: ${JSON.stringify(restored.metadata.labels)}`
+            )
+            checked += 1
+          }
         }
-        if (recreatedByController(groupResource, object)) continue
-        const target = mapping[source]
-        assert.isDefined(target, path)
-        const restored = yield* kube.get(gvrOfGroupResource(groupResource, object), name, target).pipe(
-          Effect.catchTag("KubeNotFound", () => Effect.dieMessage(`${path} was not restored into ${target}`))
-        )
-        assert.strictEqual(restored.metadata.namespace, target)
-        if (!madeByControllers(groupResource, name)) {
-          assert.isTrue(hasRestoreLabels(restored, "seed-restore", "seed"), `${groupResource} ${target}/${name}: ${JSON.stringify(restored.metadata.labels)}`)
-          checked += 1
-        }
-      }
-      // Per namespace: 2 ConfigMaps, the Secret, 2 Services, the Deployment.
-      assert.strictEqual(checked, 2 * (app.configMaps.length + 1 + 2 + 1), "every seeded object was checked")
+        // Per namespace: 2 ConfigMaps, the Secret, 2 Services, the Deployment.
+        assert.strictEqual(checked, 2 * (app.configMaps.length + 1 + 2 + 1), "every seeded object was checked")
 
-      for (const target of [def, n456]) {
-        assert.deepStrictEqual(
-          names(yield* listNow(gvr.configMaps, target)),
-          [...app.configMaps, "kube-root-ca.crt"].sort(),
-          `ConfigMaps in ${target}`
-        )
-        assert.deepStrictEqual(names(yield* listNow(gvr.secrets, target)), [app.secret], `Secrets in ${target}`)
-        assert.deepStrictEqual(names(yield* listNow(gvr.services, target)), [app.service, app.headless].sort(), `Services in ${target}`)
-        assert.deepStrictEqual(names(yield* listNow(gvr.deployments, target)), [app.deployment], `Deployments in ${target}`)
-      }
-      // Nothing went back to the backed-up namespaces.
-      assert.isFalse(yield* exists(gvr.namespaces, abc), `${abc} stays deleted`)
-      assert.isFalse(yield* exists(gvr.namespaces, n123), `${n123} stays deleted`)
-    }).pipe(Effect.provide(live("seed"))), 400_000)
+        for (const target of [def, n456]) {
+          assert.deepStrictEqual(
+            names(yield* listNow(gvr.configMaps, target)),
+            [...app.configMaps, "kube-root-ca.crt"].sort(),
+            `ConfigMaps in ${target}`
+          )
+          assert.deepStrictEqual(names(yield* listNow(gvr.secrets, target)), [app.secret], `Secrets in ${target}`)
+          assert.deepStrictEqual(
+            names(yield* listNow(gvr.services, target)),
+            [app.service, app.headless].sort(),
+            `Services in ${target}`
+          )
+          assert.deepStrictEqual(
+            names(yield* listNow(gvr.deployments, target)),
+            [app.deployment],
+            `Deployments in ${target}`
+          )
+        }
+        // Nothing went back to the backed-up namespaces.
+        assert.isFalse(yield* exists(gvr.namespaces, abc), `${abc} stays deleted`)
+        assert.isFalse(yield* exists(gvr.namespaces, n123), `${n123} stays deleted`)
+      }).pipe(Effect.provide(live("seed"))),
+    400_000
+  )
 
   it.live("a Deployment settles to exactly one ReplicaSet and `replicas` Running pods", () =>
     Effect.gen(function*() {
@@ -188,27 +221,43 @@ describe("restore on a real cluster and MinIO", () => {
       const original = yield* seedApp(source)
       const backup = yield* backUp("deploy", [source])
       const { objects } = yield* readTarball("deploy")
-      const backedUp = (resource: string) => [...objects.keys()].filter((path) => path.startsWith(`resources/${resource}/namespaces/${source}/`))
+      const backedUp = (resource: string) =>
+        [...objects.keys()].filter((path) => path.startsWith(`resources/${resource}/namespaces/${source}/`))
       // The owned objects were there to be duplicated.
       assert.strictEqual(backedUp("replicasets.apps").length, 1, "the backup holds the ReplicaSet")
       assert.strictEqual(backedUp("pods").length, app.replicas, "the backup holds the pods")
 
       const { counts } = yield* restoreCompleted("deploy-restore", backup, { namespaceMapping: { [source]: target } })
-      const leftToControllers = [...objects].filter(([path, object]) => recreatedByController(path.split("/")[1] ?? "", object))
-      assert.strictEqual(counts.skipped, leftToControllers.length, "the ReplicaSet, its pods, EndpointSlices and Endpoints are left to their controllers")
+      const leftToControllers = [...objects].filter(([path, object]) =>
+        recreatedByController(path.split("/")[1] ?? "", object)
+      )
+      assert.strictEqual(
+        counts.skipped,
+        leftToControllers.length,
+        "the ReplicaSet, its pods, EndpointSlices and Endpoints are left to their controllers"
+      )
 
       const settled = yield* waitDeploymentSettled(target, app.deployment, app.replicas)
       assert.isTrue(hasRestoreLabels(settled.deployment, "deploy-restore", "deploy"))
-      assert.notStrictEqual(settled.replicaSets[0]?.metadata.uid, original.replicaSets[0]?.metadata.uid, "a ReplicaSet of the restored Deployment")
+      assert.notStrictEqual(
+        settled.replicaSets[0]?.metadata.uid,
+        original.replicaSets[0]?.metadata.uid,
+        "a ReplicaSet of the restored Deployment"
+      )
       // Settled stays settled: no late duplicate ReplicaSet or pod.
       yield* deploymentSettled(target, app.deployment, app.replicas).pipe(
-        Effect.flatMap((again) => (Option.isSome(again) ? Effect.void : Effect.dieMessage("the Deployment became unsettled"))),
+        Effect.flatMap((
+          again
+        ) => (Option.isSome(again) ? Effect.void : Effect.dieMessage("the Deployment became unsettled"))),
         Effect.repeat({ schedule: Schedule.spaced("500 millis"), times: 5 })
       )
       assert.strictEqual((yield* listNow(gvr.replicaSets, target)).length, 1, "one ReplicaSet")
       const pods = yield* listNow(gvr.pods, target)
       assert.strictEqual(pods.length, app.replicas, `${app.replicas} pods: ${names(pods).join(", ")}`)
-      assert.isTrue(pods.every((pod) => controllerUid(pod) === settled.replicaSets[0]?.metadata.uid), "every pod is the new ReplicaSet's")
+      assert.isTrue(
+        pods.every((pod) => controllerUid(pod) === settled.replicaSets[0]?.metadata.uid),
+        "every pod is the new ReplicaSet's"
+      )
     }).pipe(Effect.provide(live("deploy"))), 300_000)
 
   it.live("Services get fresh ClusterIPs; a headless Service stays headless", () =>
@@ -260,7 +309,12 @@ describe("restore on a real cluster and MinIO", () => {
             name: "v1",
             served: true,
             storage: true,
-            schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } } }
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } }
+              }
+            }
           }]
         }
       }
@@ -273,8 +327,11 @@ describe("restore on a real cluster and MinIO", () => {
       const established = (kube: KubeClient["Type"]) =>
         kube.get(gvr.crds, crdName).pipe(
           Effect.map((live) => {
-            const conditions = (live["status"] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []
-            return conditions.some((condition) => condition.type === "Established" && condition.status === "True") ? Option.some(live) : Option.none()
+            const conditions =
+              (live["status"] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []
+            return conditions.some((condition) => condition.type === "Established" && condition.status === "True")
+              ? Option.some(live)
+              : Option.none()
           })
         )
 
@@ -288,12 +345,18 @@ describe("restore on a real cluster and MinIO", () => {
           // The CRD's endpoint may lag its Established condition by a moment.
           yield* waitFor(
             `gadget ${name} created`,
-            kube.create(gadgets, gadget(name, size)).pipe(Effect.map(Option.some), Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none())))
+            kube.create(gadgets, gadget(name, size)).pipe(
+              Effect.map(Option.some),
+              Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none()))
+            )
           )
         }
         const backup = yield* backUp("crd", [source])
         const { objects } = yield* readTarball("crd")
-        assert.isTrue(objects.has(`resources/customresourcedefinitions.apiextensions.k8s.io/cluster/${crdName}.json`), "the backup holds the CRD")
+        assert.isTrue(
+          objects.has(`resources/customresourcedefinitions.apiextensions.k8s.io/cluster/${crdName}.json`),
+          "the backup holds the CRD"
+        )
         return backup
       }).pipe(Effect.provide(liveKube(1)))
 
@@ -306,7 +369,10 @@ describe("restore on a real cluster and MinIO", () => {
         assert.strictEqual(counts.failed, 0)
 
         const restoredCrd = yield* established(kube).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.dieMessage("the CRD is not Established on cluster 2"), onSome: Effect.succeed }))
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.dieMessage("the CRD is not Established on cluster 2"),
+            onSome: Effect.succeed
+          }))
         )
         assert.isTrue(hasRestoreLabels(restoredCrd, "crd-restore", "crd"))
         const restored = yield* listNow(gadgets, source)
@@ -318,96 +384,112 @@ describe("restore on a real cluster and MinIO", () => {
       }).pipe(Effect.provide(liveKube(2)))
     }).pipe(Effect.provide(store("crd"))), 300_000)
 
-  it.live("existing objects: policy none leaves the live ConfigMap and warns; policy update patches it to the backup", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const [source, target] = [namespace("policy-src"), namespace("policy-dst")]
-      yield* seedApp(source)
-      const backup = yield* backUp("policy", [source])
-      const [differs] = app.configMaps
-      yield* kube.create(gvr.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: target } })
-      const live = yield* kube.create(gvr.configMaps, {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: differs, namespace: target },
-        data: { mode: "staging" }
-      })
-      const spec = { namespaceMapping: { [source]: target }, includedResources: ["configmaps"] }
+  it.live(
+    "existing objects: policy none leaves the live ConfigMap and warns; policy update patches it to the backup",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const [source, target] = [namespace("policy-src"), namespace("policy-dst")]
+        yield* seedApp(source)
+        const backup = yield* backUp("policy", [source])
+        const [differs] = app.configMaps
+        yield* kube.create(gvr.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: target } })
+        const live = yield* kube.create(gvr.configMaps, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: differs, namespace: target },
+          data: { mode: "staging" }
+        })
+        const spec = { namespaceMapping: { [source]: target }, includedResources: ["configmaps"] }
 
-      const none = yield* restoreCompleted("policy-none", backup, spec)
-      assert.strictEqual(none.counts.differs, 1, JSON.stringify(none.counts))
-      assert.strictEqual(none.counts.updated, 0)
-      assert.strictEqual(none.restore.status?.warnings, 1, "one warning: the differing ConfigMap")
-      const results = JSON.parse(yield* readText(restoreKeys("policy-none").results, true)) as {
-        warnings: { namespaces: Record<string, Array<string>> }
-      }
-      const warnings = results.warnings.namespaces[target] ?? []
-      assert.strictEqual(warnings.length, 1, JSON.stringify(results))
-      assert.include(warnings[0] ?? "", differs)
-      const untouched = yield* kube.get(gvr.configMaps, differs, target)
-      assert.strictEqual(untouched.metadata.resourceVersion, live.metadata.resourceVersion, "policy none writes nothing to the live object")
-      assert.deepStrictEqual(untouched["data"], { mode: "staging" })
-      // What did not exist was created.
-      assert.isTrue(yield* exists(gvr.configMaps, "flags", target))
+        const none = yield* restoreCompleted("policy-none", backup, spec)
+        assert.strictEqual(none.counts.differs, 1, JSON.stringify(none.counts))
+        assert.strictEqual(none.counts.updated, 0)
+        assert.strictEqual(none.restore.status?.warnings, 1, "one warning: the differing ConfigMap")
+        const results = JSON.parse(yield* readText(restoreKeys("policy-none").results, true)) as {
+          warnings: { namespaces: Record<string, Array<string>> }
+        }
+        const warnings = results.warnings.namespaces[target] ?? []
+        assert.strictEqual(warnings.length, 1, JSON.stringify(results))
+        assert.include(warnings[0] ?? "", differs)
+        const untouched = yield* kube.get(gvr.configMaps, differs, target)
+        assert.strictEqual(
+          untouched.metadata.resourceVersion,
+          live.metadata.resourceVersion,
+          "policy none writes nothing to the live object"
+        )
+        assert.deepStrictEqual(untouched["data"], { mode: "staging" })
+        // What did not exist was created.
+        assert.isTrue(yield* exists(gvr.configMaps, "flags", target))
 
-      const update = yield* restoreCompleted("policy-update", backup, { ...spec, existingResourcePolicy: "update" })
-      assert.strictEqual(update.counts.updated, 1, JSON.stringify(update.counts))
-      assert.strictEqual(update.counts.differs, 0)
-      const updated = yield* kube.get(gvr.configMaps, differs, target)
-      assert.deepStrictEqual(updated["data"], { name: differs, mode: "prod" }, "the backup's data")
-      assert.isTrue(hasRestoreLabels(updated, "policy-update", "policy"))
-      assert.notStrictEqual(updated.metadata.resourceVersion, live.metadata.resourceVersion)
-    }).pipe(Effect.provide(live("policy"))), 300_000)
+        const update = yield* restoreCompleted("policy-update", backup, { ...spec, existingResourcePolicy: "update" })
+        assert.strictEqual(update.counts.updated, 1, JSON.stringify(update.counts))
+        assert.strictEqual(update.counts.differs, 0)
+        const updated = yield* kube.get(gvr.configMaps, differs, target)
+        assert.deepStrictEqual(updated["data"], { name: differs, mode: "prod" }, "the backup's data")
+        assert.isTrue(hasRestoreLabels(updated, "policy-update", "policy"))
+        assert.notStrictEqual(updated.metadata.resourceVersion, live.metadata.resourceVersion)
+      }).pipe(Effect.provide(live("policy"))),
+    300_000
+  )
 
-  it.live("dry run against a partly-present namespace: create, conflict with a diff, unchanged, skip — and nothing written", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const target = namespace("dry")
-      yield* seedApp(target)
-      const backup = yield* backUp("dry", [target])
-      const { objects } = yield* readTarball("dry")
-      const [modified, deletedConfigMap] = app.configMaps
-      yield* kube.delete(gvr.configMaps, deletedConfigMap, target)
-      yield* kube.delete(gvr.secrets, app.secret, target)
-      const live = yield* kube.get(gvr.configMaps, modified, target)
-      yield* kube.update(gvr.configMaps, { ...live, data: { name: modified, mode: "debug" } })
-      for (const [resource, name] of [[gvr.configMaps, deletedConfigMap], [gvr.secrets, app.secret]] as const) {
-        yield* waitFor(`${resource.resource} ${name} deleted`, exists(resource, name, target).pipe(Effect.map((there) => (there ? Option.none() : Option.some(true)))))
-      }
+  it.live(
+    "dry run against a partly-present namespace: create, conflict with a diff, unchanged, skip — and nothing written",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const target = namespace("dry")
+        yield* seedApp(target)
+        const backup = yield* backUp("dry", [target])
+        const { objects } = yield* readTarball("dry")
+        const [modified, deletedConfigMap] = app.configMaps
+        yield* kube.delete(gvr.configMaps, deletedConfigMap, target)
+        yield* kube.delete(gvr.secrets, app.secret, target)
+        const live = yield* kube.get(gvr.configMaps, modified, target)
+        yield* kube.update(gvr.configMaps, { ...live, data: { name: modified, mode: "debug" } })
+        for (const [resource, name] of [[gvr.configMaps, deletedConfigMap], [gvr.secrets, app.secret]] as const) {
+          yield* waitFor(
+            `${resource.resource} ${name} deleted`,
+            exists(resource, name, target).pipe(Effect.map((there) => (there ? Option.none() : Option.some(true))))
+          )
+        }
 
-      const before = yield* revisionsOf(target)
-      const entries = yield* dryRunRestore(makeRestore("dry-run", "dry"), backup)
-      const after = yield* revisionsOf(target)
-      assert.deepStrictEqual(after, before, "the dry run wrote nothing")
+        const before = yield* revisionsOf(target)
+        const entries = yield* dryRunRestore(makeRestore("dry-run", "dry"), backup)
+        const after = yield* revisionsOf(target)
+        assert.deepStrictEqual(after, before, "the dry run wrote nothing")
 
-      const key = (resource: string, name: string) => `${resource} ${name}`
-      const byKey = new Map<string, DryRunEntry>(entries.map((entry) => [key(entry.resource, entry.name), entry]))
-      assert.strictEqual(byKey.size, entries.length, "one entry per object")
-      assert.strictEqual(entries.length, objects.size, "every object of the backup is previewed")
-      for (const [path, object] of objects) {
-        const location = parseEntryPath(path)
-        if (location._tag !== "Right" || location.right._tag !== "Resource") return assert.fail(path)
-        const { groupResource, name } = location.right
-        const entry = byKey.get(key(groupResource, name))
-        assert.isDefined(entry, path)
-        assert.strictEqual(entry?.namespace, object.metadata.namespace, path)
-        const expected = (groupResource === "configmaps" && name === deletedConfigMap) || (groupResource === "secrets" && name === app.secret)
-          ? "create"
-          : groupResource === "configmaps" && name === modified
-          ? "conflict"
-          : recreatedByController(groupResource, object)
-          ? "skip"
-          : "unchanged"
-        assert.strictEqual(entry?.action, expected, `${path}: ${JSON.stringify(entry)}`)
-      }
-      const conflict = byKey.get(key("configmaps", modified))
-      assert.deepStrictEqual(conflict?.diff, [`data.mode: "debug" → "prod"`])
-      const replicaSet = entries.find((entry) => entry.resource === "replicasets.apps")
-      assert.strictEqual(replicaSet?.reason, `owned by restored Deployment ${app.deployment}`)
-      // Still nothing: the deleted objects were not brought back.
-      assert.isFalse(yield* exists(gvr.configMaps, deletedConfigMap, target))
-      assert.isFalse(yield* exists(gvr.secrets, app.secret, target))
-    }).pipe(Effect.provide(live("dry"))), 300_000)
+        const key = (resource: string, name: string) => `${resource} ${name}`
+        const byKey = new Map<string, DryRunEntry>(entries.map((entry) => [key(entry.resource, entry.name), entry]))
+        assert.strictEqual(byKey.size, entries.length, "one entry per object")
+        assert.strictEqual(entries.length, objects.size, "every object of the backup is previewed")
+        for (const [path, object] of objects) {
+          const location = parseEntryPath(path)
+          if (location._tag !== "Right" || location.right._tag !== "Resource") return assert.fail(path)
+          const { groupResource, name } = location.right
+          const entry = byKey.get(key(groupResource, name))
+          assert.isDefined(entry, path)
+          assert.strictEqual(entry?.namespace, object.metadata.namespace, path)
+          const expected = (groupResource === "configmaps" && name === deletedConfigMap) ||
+              (groupResource === "secrets" && name === app.secret)
+            ? "create"
+            : groupResource === "configmaps" && name === modified
+            ? "conflict"
+            : recreatedByController(groupResource, object)
+            ? "skip"
+            : "unchanged"
+          assert.strictEqual(entry?.action, expected, `${path}: ${JSON.stringify(entry)}`)
+        }
+        const conflict = byKey.get(key("configmaps", modified))
+        assert.deepStrictEqual(conflict?.diff, [`data.mode: "debug" → "prod"`])
+        const replicaSet = entries.find((entry) => entry.resource === "replicasets.apps")
+        assert.strictEqual(replicaSet?.reason, `owned by restored Deployment ${app.deployment}`)
+        // Still nothing: the deleted objects were not brought back.
+        assert.isFalse(yield* exists(gvr.configMaps, deletedConfigMap, target))
+        assert.isFalse(yield* exists(gvr.secrets, app.secret, target))
+      }).pipe(Effect.provide(live("dry"))),
+    300_000
+  )
 })
 
 describe("hostile archives fail the restore cleanly", () => {
@@ -433,8 +515,15 @@ describe("hostile archives fail the restore cleanly", () => {
   }> = [
     {
       test: "traversal",
-      tarball: (target) => tarGzOf([version, entryOf(target), { name: `resources/configmaps/namespaces/${target}/../../../../etc/passwd.json`, content: "{}" }]),
-      reason: (target) => new RegExp(`"resources/configmaps/namespaces/${target}/\\.\\./\\.\\./\\.\\./\\.\\./etc/passwd\\.json": path traversal`)
+      tarball: (target) =>
+        tarGzOf([version, entryOf(target), {
+          name: `resources/configmaps/namespaces/${target}/../../../../etc/passwd.json`,
+          content: "{}"
+        }]),
+      reason: (target) =>
+        new RegExp(
+          `"resources/configmaps/namespaces/${target}/\\.\\./\\.\\./\\.\\./\\.\\./etc/passwd\\.json": path traversal`
+        )
     },
     {
       test: "parent",
@@ -455,7 +544,10 @@ describe("hostile archives fail the restore cleanly", () => {
           entryOf(target),
           // More valid entries than the reader hands on in one batch: the plan pass has seen them when the gzip ends.
           ...Array.from({ length: 80 }, (_, i) => configMapEntry(target, `c-${i}`)),
-          ...Array.from({ length: 20 }, (_, i) => ({ name: `resources/secrets/namespaces/${target}/s-${i}.json`, content: noiseJson(i) }))
+          ...Array.from(
+            { length: 20 },
+            (_, i) => ({ name: `resources/secrets/namespaces/${target}/s-${i}.json`, content: noiseJson(i) })
+          )
         ], 0.5),
       reason: () => /unreadable archive: gzip: unexpected end of file/
     }
@@ -468,7 +560,12 @@ describe("hostile archives fail the restore cleanly", () => {
         const target = namespace(`hostile-${test}`)
         yield* kube.create(gvr.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: target } })
         // The root CA ConfigMap comes from a controller: wait for it so the lists below are stable.
-        yield* waitFor("kube-root-ca.crt", exists(gvr.configMaps, "kube-root-ca.crt", target).pipe(Effect.map((there) => (there ? Option.some(true) : Option.none()))))
+        yield* waitFor(
+          "kube-root-ca.crt",
+          exists(gvr.configMaps, "kube-root-ca.crt", target).pipe(
+            Effect.map((there) => (there ? Option.some(true) : Option.none()))
+          )
+        )
         const before = names(yield* listNow(gvr.configMaps, target))
         const name = `hostile-${test}`
         yield* putBytes(backupKeys(name).tarball, yield* tarball(target))
@@ -478,7 +575,10 @@ describe("hostile archives fail the restore cleanly", () => {
         assert.strictEqual(restore.status?.phase, "Failed", JSON.stringify(restore.status))
         assert.match(restore.status?.failureReason ?? "", reason(target))
         assert.strictEqual(counts.created, 0)
-        assert.isFalse(yield* exists(gvr.configMaps, "planted", target), "the entry before the bad one was not restored")
+        assert.isFalse(
+          yield* exists(gvr.configMaps, "planted", target),
+          "the entry before the bad one was not restored"
+        )
         assert.deepStrictEqual(names(yield* listNow(gvr.configMaps, target)), before)
         assert.deepStrictEqual(names(yield* listNow(gvr.secrets, target)), [])
       }).pipe(Effect.provide(live(`hostile-${test}`))), 120_000)

@@ -2,9 +2,11 @@
 // Deployment's ReplicaSet and Running pods exist, so the backup holds controller-owned objects),
 // Restores as the controller hands them over, and tarballs crafted byte by byte for the
 // hostile-archive tests.
-import { Effect, Option, Schema, Stream } from "effect"
 import { gzipSync } from "node:zlib"
+
+import { Effect, Option, Schema, Stream } from "effect"
 import * as tar from "tar-stream"
+
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
@@ -22,7 +24,8 @@ export const makeRestore = (name: string, backupName: string, spec: Record<strin
   spec: Schema.decodeUnknownSync(RestoreSpec)({ backupName, ...spec })
 })
 
-const statusField = (object: KubeObject, field: string): unknown => (object["status"] as Record<string, unknown> | undefined)?.[field]
+const statusField = (object: KubeObject, field: string): unknown =>
+  (object["status"] as Record<string, unknown> | undefined)?.[field]
 
 export const isRunning = (pod: KubeObject) => statusField(pod, "phase") === "Running"
 
@@ -67,15 +70,20 @@ export const deploymentSettled = (namespace: string, name: string, replicas: num
 
 /** Waits until {@link deploymentSettled}; a timeout dies with what was last seen. */
 export const waitDeploymentSettled = (namespace: string, name: string, replicas: number) =>
-  waitFor(`Deployment ${namespace}/${name}: one ReplicaSet and ${replicas} Running pods`, deploymentSettled(namespace, name, replicas), "120 seconds").pipe(
+  waitFor(
+    `Deployment ${namespace}/${name}: one ReplicaSet and ${replicas} Running pods`,
+    deploymentSettled(namespace, name, replicas),
+    "120 seconds"
+  ).pipe(
     Effect.catchTag("DeadlineExceeded", (error) =>
       Effect.gen(function*() {
         const replicaSets = yield* listNow(gvr.replicaSets, namespace)
         const pods = yield* listNow(gvr.pods, namespace)
-        const seen = [...replicaSets, ...pods].map((object) => `${object.kind} ${object.metadata.name}: ${JSON.stringify(object["status"])}`)
+        const seen = [...replicaSets, ...pods].map((object) =>
+          `${object.kind} ${object.metadata.name}: ${JSON.stringify(object["status"])}`
+        )
         return yield* Effect.dieMessage(`${error.message}\n${seen.join("\n")}`)
-      })
-    )
+      }))
   )
 
 /**
@@ -86,11 +94,26 @@ export const seedApp = (namespace: string) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const meta = (name: string) => ({ name, namespace, labels: fixtureLabels })
-    yield* kube.create(gvr.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: fixtureLabels } })
+    yield* kube.create(gvr.namespaces, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: namespace, labels: fixtureLabels }
+    })
     for (const name of app.configMaps) {
-      yield* kube.create(gvr.configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: meta(name), data: { name, mode: "prod" } })
+      yield* kube.create(gvr.configMaps, {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: meta(name),
+        data: { name, mode: "prod" }
+      })
     }
-    yield* kube.create(gvr.secrets, { apiVersion: "v1", kind: "Secret", metadata: meta(app.secret), type: "Opaque", stringData: { token: "s3cr3t" } })
+    yield* kube.create(gvr.secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: meta(app.secret),
+      type: "Opaque",
+      stringData: { token: "s3cr3t" }
+    })
     yield* kube.create(gvr.services, {
       apiVersion: "v1",
       kind: "Service",
@@ -110,7 +133,10 @@ export const seedApp = (namespace: string) =>
       spec: {
         replicas: app.replicas,
         selector: { matchLabels: { app: "web" } },
-        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image: "nginx:1.27" }] } }
+        template: {
+          metadata: { labels: { app: "web" } },
+          spec: { containers: [{ name: "main", image: "nginx:1.27" }] }
+        }
       }
     })
     return yield* waitDeploymentSettled(namespace, app.deployment, app.replicas)
@@ -162,7 +188,8 @@ export const tarOf = (entries: ReadonlyArray<CraftedEntry>) =>
     pack.finalize()
   })
 
-export const tarGzOf = (entries: ReadonlyArray<CraftedEntry>) => tarOf(entries).pipe(Effect.map((bytes) => gzipSync(bytes)))
+export const tarGzOf = (entries: ReadonlyArray<CraftedEntry>) =>
+  tarOf(entries).pipe(Effect.map((bytes) => gzipSync(bytes)))
 
 /** The valid tar.gz of these entries cut at `fraction` of its length: a gzip stream that ends too soon. */
 export const truncatedTarGz = (entries: ReadonlyArray<CraftedEntry>, fraction: number) =>
@@ -193,5 +220,11 @@ export const putBytes = (key: string, bytes: Uint8Array) =>
 /** A Completed Backup of `namespace` as `ark-backup.json` would hold it, for a tarball crafted by hand. */
 export const completedBackup = (backup: Backup): Backup => ({
   ...backup,
-  status: { phase: "Completed", formatVersion: "1.0.0", expiration: "2099-01-01T00:00:00Z", startTimestamp: "2024-01-01T00:00:00Z", completionTimestamp: "2024-01-01T00:00:01Z" }
+  status: {
+    phase: "Completed",
+    formatVersion: "1.0.0",
+    expiration: "2099-01-01T00:00:00Z",
+    startTimestamp: "2024-01-01T00:00:00Z",
+    completionTimestamp: "2024-01-01T00:00:01Z"
+  }
 })

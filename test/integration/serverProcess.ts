@@ -1,12 +1,14 @@
 // `ark server` as a real child process, and the server namespace it needs on a real cluster: Ark's
 // CRDs, a credentials Secret and a BackupStorageLocation on MinIO (the shared one, or a private one).
-import { Chunk, Config, Effect, Option, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+
+import { Chunk, Config, Effect, Option, Redacted, Stream } from "effect"
+
 import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
-import { apiVersion, group, version } from "../../src/api/index.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { apiVersion, group, version } from "../../src/api/index.ts"
 import { waitFor } from "../support/wait.ts"
 import { gvr } from "./backupFixtures.ts"
 import { applyCrds, ensureNamespace } from "./crdsApply.ts"
@@ -47,7 +49,9 @@ export const sharedMinio = (prefix: string) =>
 
 export const kubeconfigOf = (cluster: 1 | 2) =>
   Config.string(cluster === 1 ? "KUBECONFIG" : "KUBECONFIG_2").pipe(
-    Effect.orDieWith((error) => new Error(`server tests need the test environment's cluster ${cluster} (run with --clusters 2): ${error}`))
+    Effect.orDieWith((error) =>
+      new Error(`server tests need the test environment's cluster ${cluster} (run with --clusters 2): ${error}`)
+    )
   )
 
 /**
@@ -58,13 +62,16 @@ export const serverNamespace = (namespace: string, s3: S3Target) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     yield* applyCrds
-    yield* Effect.acquireRelease(ensureNamespace(namespace), () => kube.delete(gvr.namespaces, namespace).pipe(Effect.ignore))
+    yield* Effect.acquireRelease(ensureNamespace(namespace), () =>
+      kube.delete(gvr.namespaces, namespace).pipe(Effect.ignore))
     yield* kube.create(gvr.secrets, {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "cloud-credentials", namespace },
       stringData: {
-        cloud: `[default]\naws_access_key_id = ${s3.accessKeyId}\naws_secret_access_key = ${Redacted.value(s3.secretAccessKey)}\n`
+        cloud: `[default]\naws_access_key_id = ${s3.accessKeyId}\naws_secret_access_key = ${
+          Redacted.value(s3.secretAccessKey)
+        }\n`
       }
     })
     yield* kube.create(arkGvr.locations, {
@@ -121,7 +128,8 @@ export const arkServer = (kubeconfig: string, namespace: string, flags: Readonly
       })
   )
 
-export const statusOf = (object: KubeObject): Record<string, unknown> => (object["status"] as Record<string, unknown> | undefined) ?? {}
+export const statusOf = (object: KubeObject): Record<string, unknown> =>
+  (object["status"] as Record<string, unknown> | undefined) ?? {}
 
 /** Waits (up to two minutes) until the object exists and `done` holds of it. */
 export const waitForObject = (
@@ -159,10 +167,15 @@ export const finished = (object: KubeObject) =>
 
 /** Every object of a kind in a namespace, optionally by label selector. */
 export const listAll = (resource: GroupVersionResource, namespace: string, labelSelector?: string) =>
-  Effect.flatMap(KubeClient, (kube) =>
-    Stream.runCollect(kube.listPages(resource, { namespace, limit: 500, ...(labelSelector === undefined ? {} : { labelSelector }) })).pipe(
-      Effect.map((pages) => Chunk.toReadonlyArray(pages).flatMap((page) => page.items))
-    ))
+  Effect.flatMap(
+    KubeClient,
+    (kube) =>
+      Stream.runCollect(
+        kube.listPages(resource, { namespace, limit: 500, ...(labelSelector === undefined ? {} : { labelSelector }) })
+      ).pipe(
+        Effect.map((pages) => Chunk.toReadonlyArray(pages).flatMap((page) => page.items))
+      )
+  )
 
 /** The keys under `dir` (e.g. `backups/<name>/`) in the server's storage. */
 export const keysUnder = (s3: S3Target, dir: string) =>
@@ -200,15 +213,18 @@ export const logEntries = (output: string): ReadonlyArray<LogEntry> =>
 /** The entries whose message is `message`, or starts with it when `prefix` is set. */
 export const logged = (server: ServerProcess, message: string, prefix = false) =>
   logEntries(server.output()).filter((entry) =>
-    typeof entry.message === "string" && (prefix ? entry.message.startsWith(message) : entry.message === message))
+    typeof entry.message === "string" && (prefix ? entry.message.startsWith(message) : entry.message === message)
+  )
 
 /** Waits until the server logged its metrics address (`--metrics-address 127.0.0.1:0`); `http://host:port`. */
 export const metricsUrl = (server: ServerProcess) =>
   waitFor(
     "the server's \"serving metrics\" line",
-    Effect.sync(() => Option.fromNullable(logged(server, "serving metrics")[0]?.annotations?.["address"]).pipe(
-      Option.filter((address) => typeof address === "string"),
-      Option.map((address) => `http://${String(address)}`)
-    )),
+    Effect.sync(() =>
+      Option.fromNullable(logged(server, "serving metrics")[0]?.annotations?.["address"]).pipe(
+        Option.filter((address) => typeof address === "string"),
+        Option.map((address) => `http://${String(address)}`)
+      )
+    ),
     "60 seconds"
   )

@@ -5,11 +5,14 @@
 //
 // A backup is held mid-way by a pre hook that sleeps: hooks run after the tarball is uploaded and
 // before anything else, so while it sleeps the tarball is in MinIO and nothing is committed.
-import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { KubeClient } from "../../services/KubeClient.ts"
+
+import { assert, describe, it } from "@effect/vitest"
+import type { Duration } from "effect"
+import { Clock, Effect, Option } from "effect"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion } from "../../src/api/index.ts"
 import { backupKeys } from "../../src/archive/layout.ts"
 import { interruptedByRestart, interruptedByShutdown } from "../../src/server/controllers/backup.ts"
@@ -74,14 +77,21 @@ const appNamespace = (name: string, hang: boolean) =>
   })
 
 const createBackup = (name: string, namespace: string, spec: Record<string, unknown>) =>
-  Effect.flatMap(KubeClient, (kube) =>
-    kube.create(arkGvr.backups, { apiVersion, kind: "Backup", metadata: { name, namespace }, spec } satisfies KubeObject))
+  Effect.flatMap(
+    KubeClient,
+    (kube) =>
+      kube.create(
+        arkGvr.backups,
+        { apiVersion, kind: "Backup", metadata: { name, namespace }, spec } satisfies KubeObject
+      )
+  )
 
 /** Prints the server's output when `effect` fails, so a failure shows what the server did. */
 const showing = (...servers: ReadonlyArray<ServerProcess>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(Effect.tapError(() => Effect.sync(() => servers.forEach((server) => console.error(server.output())))))
 
-const waitFinished = (name: string, namespace: string) => waitForObject(arkGvr.backups, name, namespace, "finished", finished)
+const waitFinished = (name: string, namespace: string) =>
+  waitForObject(arkGvr.backups, name, namespace, "finished", finished)
 
 /** Waits until the backup is InProgress with its tarball in MinIO: stuck in its sleeping hook. */
 const waitHanging = (s3: S3Target, name: string, namespace: string) =>
@@ -126,7 +136,11 @@ const holderOf = (namespace: string) =>
 const waitLeader = (server: ServerProcess, deadline: Duration.DurationInput) =>
   waitFor(
     "the leader lease acquired",
-    Effect.sync(() => Option.fromNullable(acquired(server)[0]?.annotations?.["identity"]).pipe(Option.map((identity) => String(identity)))),
+    Effect.sync(() =>
+      Option.fromNullable(acquired(server)[0]?.annotations?.["identity"]).pipe(
+        Option.map((identity) => String(identity))
+      )
+    ),
     deadline
   )
 
@@ -139,108 +153,129 @@ const sample = (page: string, series: string): number | undefined => {
 const get = (url: string) =>
   Effect.promise(async () => {
     const response = await fetch(url)
-    return { status: response.status, contentType: response.headers.get("content-type") ?? "", body: await response.text() }
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type") ?? "",
+      body: await response.text()
+    }
   })
 
 describe("ark server as a product: crashes, replicas, metrics, shutdown", () => {
-  it.live("kill -9 mid-backup: nothing committed; the next server fails it, removes its files, and backs up again", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const namespace = `ark-it-prod-kill-srv-${run}`
-      const app = `ark-it-prod-kill-app-${run}`
-      const s3 = yield* sharedMinio(`ark-it-prod-kill-${run}`)
-      yield* serverNamespace(namespace, s3)
-      yield* appNamespace(app, true)
-      const kubeconfig = yield* kubeconfigOf(1)
+  it.live(
+    "kill -9 mid-backup: nothing committed; the next server fails it, removes its files, and backs up again",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const namespace = `ark-it-prod-kill-srv-${run}`
+        const app = `ark-it-prod-kill-app-${run}`
+        const s3 = yield* sharedMinio(`ark-it-prod-kill-${run}`)
+        yield* serverNamespace(namespace, s3)
+        yield* appNamespace(app, true)
+        const kubeconfig = yield* kubeconfigOf(1)
 
-      const first = yield* arkServer(kubeconfig, namespace)
-      yield* createBackup("cut", namespace, { includedNamespaces: [app], ttl: "1h" })
-      const partial = yield* waitHanging(s3, "cut", namespace).pipe(showing(first))
-      first.kill("SIGKILL")
-      assert.strictEqual(yield* exitCode(first), null, "killed by a signal")
-      // Uploaded but never committed, and still InProgress: nobody is left to say otherwise.
-      assert.include(partial, backupKeys("cut").tarball)
-      const afterKill = yield* keysUnder(s3, backupKeys("cut").dir)
-      assert.include(afterKill, backupKeys("cut").tarball)
-      assert.notInclude(afterKill, backupKeys("cut").metadata)
-      assert.strictEqual(statusOf(yield* kube.get(arkGvr.backups, "cut", namespace))["phase"], "InProgress")
+        const first = yield* arkServer(kubeconfig, namespace)
+        yield* createBackup("cut", namespace, { includedNamespaces: [app], ttl: "1h" })
+        const partial = yield* waitHanging(s3, "cut", namespace).pipe(showing(first))
+        first.kill("SIGKILL")
+        assert.strictEqual(yield* exitCode(first), null, "killed by a signal")
+        // Uploaded but never committed, and still InProgress: nobody is left to say otherwise.
+        assert.include(partial, backupKeys("cut").tarball)
+        const afterKill = yield* keysUnder(s3, backupKeys("cut").dir)
+        assert.include(afterKill, backupKeys("cut").tarball)
+        assert.notInclude(afterKill, backupKeys("cut").metadata)
+        assert.strictEqual(statusOf(yield* kube.get(arkGvr.backups, "cut", namespace))["phase"], "InProgress")
 
-      // The second server waits out the dead holder's lease, then recovers the backup.
-      const second = yield* arkServer(kubeconfig, namespace)
-      const failed = yield* waitFinished("cut", namespace).pipe(showing(second))
-      assert.deepInclude(statusOf(failed), { phase: "Failed", failureReason: interruptedByRestart })
-      assert.isString(statusOf(failed)["completionTimestamp"])
-      assert.deepStrictEqual(yield* keysUnder(s3, backupKeys("cut").dir), [])
-      assert.lengthOf(acquired(second), 1)
+        // The second server waits out the dead holder's lease, then recovers the backup.
+        const second = yield* arkServer(kubeconfig, namespace)
+        const failed = yield* waitFinished("cut", namespace).pipe(showing(second))
+        assert.deepInclude(statusOf(failed), { phase: "Failed", failureReason: interruptedByRestart })
+        assert.isString(statusOf(failed)["completionTimestamp"])
+        assert.deepStrictEqual(yield* keysUnder(s3, backupKeys("cut").dir), [])
+        assert.lengthOf(acquired(second), 1)
 
-      // It works as usual afterwards (the ConfigMaps only: no hooked pod).
-      yield* createBackup("again", namespace, { includedNamespaces: [app], includedResources: ["configmaps"], ttl: "1h" })
-      const again = yield* waitFinished("again", namespace).pipe(showing(second))
-      assert.strictEqual(statusOf(again)["phase"], "Completed", JSON.stringify(statusOf(again)))
-      assert.include(yield* keysUnder(s3, backupKeys("again").dir), backupKeys("again").metadata)
-      // The failed one was not run again.
-      assert.isUndefined(backupsStarted(second).get(`${namespace}/cut`))
-    }).pipe(Effect.scoped, Effect.provide(liveKube())), 300_000)
+        // It works as usual afterwards (the ConfigMaps only: no hooked pod).
+        yield* createBackup("again", namespace, {
+          includedNamespaces: [app],
+          includedResources: ["configmaps"],
+          ttl: "1h"
+        })
+        const again = yield* waitFinished("again", namespace).pipe(showing(second))
+        assert.strictEqual(statusOf(again)["phase"], "Completed", JSON.stringify(statusOf(again)))
+        assert.include(yield* keysUnder(s3, backupKeys("again").dir), backupKeys("again").metadata)
+        // The failed one was not run again.
+        assert.isUndefined(backupsStarted(second).get(`${namespace}/cut`))
+      }).pipe(Effect.scoped, Effect.provide(liveKube())),
+    300_000
+  )
 
-  it.live("two replicas: one holds the Lease and runs every backup exactly once; on SIGTERM the other takes over at once", () =>
-    Effect.gen(function*() {
-      const namespace = `ark-it-prod-ha-srv-${run}`
-      const app = `ark-it-prod-ha-app-${run}`
-      const s3 = yield* sharedMinio(`ark-it-prod-ha-${run}`)
-      yield* serverNamespace(namespace, s3)
-      yield* appNamespace(app, false)
-      const kubeconfig = yield* kubeconfigOf(1)
-      const servers = [yield* arkServer(kubeconfig, namespace), yield* arkServer(kubeconfig, namespace)] as const
-      const show = showing(...servers)
+  it.live(
+    "two replicas: one holds the Lease and runs every backup exactly once; on SIGTERM the other takes over at once",
+    () =>
+      Effect.gen(function*() {
+        const namespace = `ark-it-prod-ha-srv-${run}`
+        const app = `ark-it-prod-ha-app-${run}`
+        const s3 = yield* sharedMinio(`ark-it-prod-ha-${run}`)
+        yield* serverNamespace(namespace, s3)
+        yield* appNamespace(app, false)
+        const kubeconfig = yield* kubeconfigOf(1)
+        const servers = [yield* arkServer(kubeconfig, namespace), yield* arkServer(kubeconfig, namespace)] as const
+        const show = showing(...servers)
 
-      // Both are candidates; one wins.
-      yield* waitFor(
-        "both replicas waiting for or holding the lease",
-        Effect.sync(() => (servers.every((server) => logged(server, "waiting for the leader lease", true).length === 1) ? Option.some(true) : Option.none())),
-        "60 seconds"
-      ).pipe(show)
-      const identity = yield* waitFor(
-        "one replica acquiring the lease",
-        Effect.sync(() => {
-          const winners = servers.flatMap((server) => acquired(server))
-          return winners.length > 0 ? Option.some(String(winners[0]?.annotations?.["identity"])) : Option.none()
-        }),
-        "60 seconds"
-      ).pipe(show)
-      const [leader, standby] = acquired(servers[0]).length > 0 ? servers : [servers[1], servers[0]]
-      assert.strictEqual(yield* holderOf(namespace), identity)
+        // Both are candidates; one wins.
+        yield* waitFor(
+          "both replicas waiting for or holding the lease",
+          Effect.sync(() => (servers.every((server) =>
+              logged(server, "waiting for the leader lease", true).length === 1
+            )
+            ? Option.some(true)
+            : Option.none())
+          ),
+          "60 seconds"
+        ).pipe(show)
+        const identity = yield* waitFor(
+          "one replica acquiring the lease",
+          Effect.sync(() => {
+            const winners = servers.flatMap((server) => acquired(server))
+            return winners.length > 0 ? Option.some(String(winners[0]?.annotations?.["identity"])) : Option.none()
+          }),
+          "60 seconds"
+        ).pipe(show)
+        const [leader, standby] = acquired(servers[0]).length > 0 ? servers : [servers[1], servers[0]]
+        assert.strictEqual(yield* holderOf(namespace), identity)
 
-      const names = [0, 1, 2, 3].map((i) => `many-${i}`)
-      for (const name of names) yield* createBackup(name, namespace, { includedNamespaces: [app], ttl: "1h" })
-      for (const name of names) {
-        const done = yield* waitFinished(name, namespace).pipe(show)
-        assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
-        const keys = yield* keysUnder(s3, backupKeys(name).dir)
-        assert.strictEqual(keys.filter((key) => key === backupKeys(name).metadata).length, 1)
-      }
-      // Only the leader ran them, each once; the standby never led.
-      assert.deepStrictEqual(
-        Object.fromEntries(backupsStarted(leader)),
-        Object.fromEntries(names.map((name) => [`${namespace}/${name}`, 1]))
-      )
-      assert.strictEqual(backupsStarted(standby).size, 0)
-      assert.lengthOf(acquired(leader), 1)
-      assert.lengthOf(acquired(standby), 0)
-      assert.strictEqual(yield* holderOf(namespace), identity)
+        const names = [0, 1, 2, 3].map((i) => `many-${i}`)
+        for (const name of names) yield* createBackup(name, namespace, { includedNamespaces: [app], ttl: "1h" })
+        for (const name of names) {
+          const done = yield* waitFinished(name, namespace).pipe(show)
+          assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
+          const keys = yield* keysUnder(s3, backupKeys(name).dir)
+          assert.strictEqual(keys.filter((key) => key === backupKeys(name).metadata).length, 1)
+        }
+        // Only the leader ran them, each once; the standby never led.
+        assert.deepStrictEqual(
+          Object.fromEntries(backupsStarted(leader)),
+          Object.fromEntries(names.map((name) => [`${namespace}/${name}`, 1]))
+        )
+        assert.strictEqual(backupsStarted(standby).size, 0)
+        assert.lengthOf(acquired(leader), 1)
+        assert.lengthOf(acquired(standby), 0)
+        assert.strictEqual(yield* holderOf(namespace), identity)
 
-      // SIGTERM: the leader releases the lease on its way out, so the standby needs no 15s expiry.
-      leader.kill("SIGTERM")
-      assert.strictEqual(yield* exitCode(leader), 0)
-      const successor = yield* waitLeader(standby, "10 seconds").pipe(show)
-      assert.notStrictEqual(successor, identity)
-      assert.strictEqual(yield* holderOf(namespace), successor)
-      yield* createBackup("after-failover", namespace, { includedNamespaces: [app], ttl: "1h" })
-      const after = yield* waitFinished("after-failover", namespace).pipe(show)
-      assert.strictEqual(statusOf(after)["phase"], "Completed", JSON.stringify(statusOf(after)))
-      assert.strictEqual(backupsStarted(standby).get(`${namespace}/after-failover`), 1)
-      // The new leader took the earlier backups as they were.
-      assert.strictEqual(backupsStarted(standby).size, 1)
-    }).pipe(Effect.scoped, Effect.provide(liveKube())), 300_000)
+        // SIGTERM: the leader releases the lease on its way out, so the standby needs no 15s expiry.
+        leader.kill("SIGTERM")
+        assert.strictEqual(yield* exitCode(leader), 0)
+        const successor = yield* waitLeader(standby, "10 seconds").pipe(show)
+        assert.notStrictEqual(successor, identity)
+        assert.strictEqual(yield* holderOf(namespace), successor)
+        yield* createBackup("after-failover", namespace, { includedNamespaces: [app], ttl: "1h" })
+        const after = yield* waitFinished("after-failover", namespace).pipe(show)
+        assert.strictEqual(statusOf(after)["phase"], "Completed", JSON.stringify(statusOf(after)))
+        assert.strictEqual(backupsStarted(standby).get(`${namespace}/after-failover`), 1)
+        // The new leader took the earlier backups as they were.
+        assert.strictEqual(backupsStarted(standby).size, 1)
+      }).pipe(Effect.scoped, Effect.provide(liveKube())),
+    300_000
+  )
 
   it.live("/healthz, /readyz and /metrics count a backup and a restore", () =>
     Effect.gen(function*() {
@@ -258,7 +293,9 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
       assert.strictEqual(health.status, 200)
       yield* waitFor(
         "/readyz 200",
-        get(`${url}/readyz`).pipe(Effect.map((response) => (response.status === 200 ? Option.some(response) : Option.none()))),
+        get(`${url}/readyz`).pipe(
+          Effect.map((response) => (response.status === 200 ? Option.some(response) : Option.none()))
+        ),
         "60 seconds"
       ).pipe(showing(server))
       assert.strictEqual((yield* get(`${url}/nope`)).status, 404)
@@ -270,9 +307,15 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
         apiVersion,
         kind: "Restore",
         metadata: { name: "counted-restore", namespace },
-        spec: { backupName: "counted", namespaceMapping: { [app]: copy }, labelSelector: { matchLabels: { "ark-it/app": "settings" } } }
+        spec: {
+          backupName: "counted",
+          namespaceMapping: { [app]: copy },
+          labelSelector: { matchLabels: { "ark-it/app": "settings" } }
+        }
       })
-      const restore = yield* waitForObject(arkGvr.restores, "counted-restore", namespace, "finished", finished).pipe(showing(server))
+      const restore = yield* waitForObject(arkGvr.restores, "counted-restore", namespace, "finished", finished).pipe(
+        showing(server)
+      )
       assert.strictEqual(statusOf(restore)["phase"], "Completed", JSON.stringify(statusOf(restore)))
       assert.deepStrictEqual((yield* kube.get(gvr.configMaps, "settings-1", copy))["data"], { i: "1" })
 
@@ -291,7 +334,15 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
           restoreAttempts: value(`ark_restore_attempt_total{schedule=""}`),
           restoreSuccesses: value(`ark_restore_success_total{schedule=""}`)
         },
-        { attempts: 1, successes: 1, failures: 0, durations: 1, inProgress: 0, restoreAttempts: 1, restoreSuccesses: 1 },
+        {
+          attempts: 1,
+          successes: 1,
+          failures: 0,
+          durations: 1,
+          inProgress: 0,
+          restoreAttempts: 1,
+          restoreSuccesses: 1
+        },
         metrics.body
       )
       // The namespace's three ConfigMaps at least, and as many as the backup reported.
@@ -303,26 +354,30 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
       assert.include(metrics.body, "# TYPE ark_backup_duration_seconds histogram")
     }).pipe(Effect.scoped, Effect.provide(liveKube())), 300_000)
 
-  it.live("SIGTERM mid-backup: the server exits 0 and the backup is Failed, uncommitted, its files removed", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const namespace = `ark-it-prod-term-srv-${run}`
-      const app = `ark-it-prod-term-app-${run}`
-      const s3 = yield* sharedMinio(`ark-it-prod-term-${run}`)
-      yield* serverNamespace(namespace, s3)
-      yield* appNamespace(app, true)
-      const server = yield* arkServer(yield* kubeconfigOf(1), namespace)
-      yield* createBackup("stopped", namespace, { includedNamespaces: [app], ttl: "1h" })
-      yield* waitHanging(s3, "stopped", namespace).pipe(showing(server))
+  it.live(
+    "SIGTERM mid-backup: the server exits 0 and the backup is Failed, uncommitted, its files removed",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const namespace = `ark-it-prod-term-srv-${run}`
+        const app = `ark-it-prod-term-app-${run}`
+        const s3 = yield* sharedMinio(`ark-it-prod-term-${run}`)
+        yield* serverNamespace(namespace, s3)
+        yield* appNamespace(app, true)
+        const server = yield* arkServer(yield* kubeconfigOf(1), namespace)
+        yield* createBackup("stopped", namespace, { includedNamespaces: [app], ttl: "1h" })
+        yield* waitHanging(s3, "stopped", namespace).pipe(showing(server))
 
-      const signalled = yield* Clock.currentTimeMillis
-      server.kill("SIGTERM")
-      assert.strictEqual(yield* exitCode(server).pipe(showing(server)), 0, server.output())
-      // Well before the hook's sleep would have ended on its own.
-      assert.isBelow((yield* Clock.currentTimeMillis) - signalled, 30_000)
-      const backup = yield* kube.get(arkGvr.backups, "stopped", namespace)
-      assert.deepInclude(statusOf(backup), { phase: "Failed", failureReason: interruptedByShutdown })
-      assert.deepStrictEqual(yield* keysUnder(s3, backupKeys("stopped").dir), [])
-      assert.lengthOf(logged(server, "ark server stopped"), 1)
-    }).pipe(Effect.scoped, Effect.provide(liveKube())), 300_000)
+        const signalled = yield* Clock.currentTimeMillis
+        server.kill("SIGTERM")
+        assert.strictEqual(yield* exitCode(server).pipe(showing(server)), 0, server.output())
+        // Well before the hook's sleep would have ended on its own.
+        assert.isBelow((yield* Clock.currentTimeMillis) - signalled, 30_000)
+        const backup = yield* kube.get(arkGvr.backups, "stopped", namespace)
+        assert.deepInclude(statusOf(backup), { phase: "Failed", failureReason: interruptedByShutdown })
+        assert.deepStrictEqual(yield* keysUnder(s3, backupKeys("stopped").dir), [])
+        assert.lengthOf(logged(server, "ark server stopped"), 1)
+      }).pipe(Effect.scoped, Effect.provide(liveKube())),
+    300_000
+  )
 })

@@ -1,16 +1,18 @@
 // The real-component fixtures of the volume and hook tests: a layer with the live block store
 // provider and exec hook runner, a server namespace of the run's own holding its
 // VolumeSnapshotLocations, PVs bound to claims, and readers of what a snapshot left behind.
-import { Config, Effect, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import { join, relative } from "node:path"
+
+import { Config, Effect, Layer, Option } from "effect"
+
 import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
 import * as ExecHooks from "../../layers/hooks/Exec.ts"
 import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import { HookRunner } from "../../services/HookRunner.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import type { Backup } from "../../src/api/backup.ts"
 import type { Restore } from "../../src/api/restore.ts"
 import type { BackupDeps } from "../../src/backup/run.ts"
@@ -50,7 +52,12 @@ export const serverNamespace = (name: string) =>
   })
 
 /** A VolumeSnapshotLocation in the server namespace. */
-export const createSnapshotLocation = (namespace: string, name: string, provider: string, config: Record<string, string>) =>
+export const createSnapshotLocation = (
+  namespace: string,
+  name: string,
+  provider: string,
+  config: Record<string, string>
+) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     return yield* kube.create(volumeSnapshotLocationsGvr, {
@@ -67,12 +74,18 @@ export const backupIn = (serverNs: string, name: string, spec: Record<string, un
   return { ...backup, metadata: { ...backup.metadata, namespace: serverNs } }
 }
 
-export const restoreIn = (serverNs: string, name: string, backupName: string, spec: Record<string, unknown> = {}): Restore => {
+export const restoreIn = (
+  serverNs: string,
+  name: string,
+  backupName: string,
+  spec: Record<string, unknown> = {}
+): Restore => {
   const restore = makeRestore(name, backupName, spec)
   return { ...restore, metadata: { ...restore.metadata, namespace: serverNs } }
 }
 
-const statusPhase = (object: KubeObject): unknown => (object["status"] as Record<string, unknown> | undefined)?.["phase"]
+const statusPhase = (object: KubeObject): unknown =>
+  (object["status"] as Record<string, unknown> | undefined)?.["phase"]
 
 /**
  * A namespace with the PV `pvName` (of `source`, e.g. `{hostPath: {...}}`) bound to the claim
@@ -115,7 +128,9 @@ export const waitClaimBound = (namespace: string, claim: string, pvName: string)
     return yield* waitFor(
       `PVC ${namespace}/${claim} Bound to ${pvName}`,
       kube.get(gvr.persistentVolumeClaims, claim, namespace).pipe(Effect.map((pvc) =>
-        statusPhase(pvc) === "Bound" && (pvc["spec"] as { volumeName?: string }).volumeName === pvName ? Option.some(pvc) : Option.none()
+        statusPhase(pvc) === "Bound" && (pvc["spec"] as { volumeName?: string }).volumeName === pvName
+          ? Option.some(pvc)
+          : Option.none()
       )),
       // The binder resyncs every 15 s; a busy machine has made it much longer.
       "150 seconds"
@@ -150,8 +165,7 @@ export const digests = (dir: string) =>
   })
 
 /** Whether a file exists. */
-export const fileExists = (file: string) =>
-  Effect.promise(() => fs.stat(file).then(() => true, () => false))
+export const fileExists = (file: string) => Effect.promise(() => fs.stat(file).then(() => true, () => false))
 
 /** A temporary directory, removed afterwards. */
 export const tempDir = (prefix: string) =>

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
+
 import { builtinResources } from "../../src/kube/builtinResources.ts"
 import { matchesFields, parseFieldSelector } from "../../src/kube/fieldSelector.ts"
 import { compareVersionPriority, preferredVersion, sortByPriority } from "../../src/kube/versions.ts"
@@ -9,7 +10,13 @@ describe("version priority", () => {
     const expected = ["v10", "v2", "v1", "v11beta2", "v10beta3", "v3beta1", "v12alpha1", "v11alpha2", "foo1", "foo10"]
     const shuffled = [...expected].reverse()
     assert.deepStrictEqual(sortByPriority(shuffled), expected)
-    assert.deepStrictEqual(sortByPriority(["v1beta1", "v1alpha1", "v1beta2", "v1", "v2beta1"]), ["v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1"])
+    assert.deepStrictEqual(sortByPriority(["v1beta1", "v1alpha1", "v1beta2", "v1", "v2beta1"]), [
+      "v1",
+      "v2beta1",
+      "v1beta2",
+      "v1beta1",
+      "v1alpha1"
+    ])
   })
 
   it("picks the preferred version and treats malformed kube versions as plain strings", () => {
@@ -46,7 +53,8 @@ describe("field selectors", () => {
 })
 
 describe("built-in resources", () => {
-  const find = (group: string, resource: string) => builtinResources.find((r) => r.group === group && r.resource === resource)
+  const find = (group: string, resource: string) =>
+    builtinResources.find((r) => r.group === group && r.resource === resource)
 
   it("names each resource once per group", () => {
     const keys = builtinResources.map((r) => `${r.group}/${r.resource}`)

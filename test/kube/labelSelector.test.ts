@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
+
+import type { LabelSelector } from "../../src/kube/labelSelector.ts"
 import {
   fromLabelSelector,
   labelSelectorToString,
@@ -7,7 +9,6 @@ import {
   parseLabelSelector,
   selectorToString
 } from "../../src/kube/labelSelector.ts"
-import type { LabelSelector } from "../../src/kube/labelSelector.ts"
 
 const parse = (selector: string) => Either.getOrThrowWith(parseLabelSelector(selector), (e) => new Error(e.message))
 

@@ -1,17 +1,19 @@
-import { assert, describe, it } from "@effect/vitest"
-import { vi } from "vitest"
-import { KubeConfig } from "@kubernetes/client-node"
-import { Chunk, Duration, Effect, Either, Fiber, Option, Schedule, Stream, TestClock, TestServices } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { makeFromKubeConfig, parseListPage, parseResourceList, preferredGroupVersions } from "../../layers/kube/Live.ts"
+
+import { assert, describe, it } from "@effect/vitest"
+import { KubeConfig } from "@kubernetes/client-node"
+import { Chunk, Duration, Effect, Either, Fiber, Option, Schedule, Stream, TestClock, TestServices } from "effect"
+import { vi } from "vitest"
+
 import type { KubeLiveConfig } from "../../layers/kube/Live.ts"
+import { makeFromKubeConfig, parseListPage, parseResourceList, preferredGroupVersions } from "../../layers/kube/Live.ts"
 import { statusError } from "../../layers/kube/live/errors.ts"
 import { listQuery, resourcePath, watchQuery, writeQuery } from "../../layers/kube/live/paths.ts"
 import { readRetry, writeRetry } from "../../layers/kube/live/retry.ts"
 import { parseWatchLine } from "../../layers/kube/live/watch.ts"
-import { KubeUnavailable } from "../../services/KubeClient.ts"
 import type { KubeClient, KubeError } from "../../services/KubeClient.ts"
+import { KubeUnavailable } from "../../services/KubeClient.ts"
 
 const deployments = { group: "apps", version: "v1", resource: "deployments" }
 const pods = { group: "", version: "v1", resource: "pods" }
@@ -21,26 +23,54 @@ describe("Kube Live: URLs", () => {
   it("builds core, group, namespaced, named and subresource paths", () => {
     assert.strictEqual(resourcePath(pods), "/api/v1/pods")
     assert.strictEqual(resourcePath(pods, { namespace: "default" }), "/api/v1/namespaces/default/pods")
-    assert.strictEqual(resourcePath(deployments, { namespace: "ns", name: "web" }), "/apis/apps/v1/namespaces/ns/deployments/web")
-    assert.strictEqual(resourcePath(deployments, { namespace: "ns", name: "web", subresource: "status" }), "/apis/apps/v1/namespaces/ns/deployments/web/status")
-    assert.strictEqual(resourcePath({ group: "", version: "v1", resource: "namespaces" }, { name: "kube-system" }), "/api/v1/namespaces/kube-system")
-    assert.strictEqual(resourcePath({ group: "example.com", version: "v1", resource: "widgets" }, { name: "a:b" }), "/apis/example.com/v1/widgets/a%3Ab")
+    assert.strictEqual(
+      resourcePath(deployments, { namespace: "ns", name: "web" }),
+      "/apis/apps/v1/namespaces/ns/deployments/web"
+    )
+    assert.strictEqual(
+      resourcePath(deployments, { namespace: "ns", name: "web", subresource: "status" }),
+      "/apis/apps/v1/namespaces/ns/deployments/web/status"
+    )
+    assert.strictEqual(
+      resourcePath({ group: "", version: "v1", resource: "namespaces" }, { name: "kube-system" }),
+      "/api/v1/namespaces/kube-system"
+    )
+    assert.strictEqual(
+      resourcePath({ group: "example.com", version: "v1", resource: "widgets" }, { name: "a:b" }),
+      "/apis/example.com/v1/widgets/a%3Ab"
+    )
   })
 
   it("pins the revision on the first list page only; later pages carry the continue token", () => {
-    const options = { resourceVersion: "123", resourceVersionMatch: "Exact" as const, labelSelector: "app=web", fieldSelector: "metadata.name=x", limit: 50 }
+    const options = {
+      resourceVersion: "123",
+      resourceVersionMatch: "Exact" as const,
+      labelSelector: "app=web",
+      fieldSelector: "metadata.name=x",
+      limit: 50
+    }
     assert.deepStrictEqual(Object.fromEntries(listQuery(options)), {
-      limit: "50", labelSelector: "app=web", fieldSelector: "metadata.name=x", resourceVersion: "123", resourceVersionMatch: "Exact"
+      limit: "50",
+      labelSelector: "app=web",
+      fieldSelector: "metadata.name=x",
+      resourceVersion: "123",
+      resourceVersionMatch: "Exact"
     })
     assert.deepStrictEqual(Object.fromEntries(listQuery(options, "tok")), {
-      limit: "50", labelSelector: "app=web", fieldSelector: "metadata.name=x", continue: "tok"
+      limit: "50",
+      labelSelector: "app=web",
+      fieldSelector: "metadata.name=x",
+      continue: "tok"
     })
     assert.deepStrictEqual(Object.fromEntries(listQuery({})), { limit: "500" })
   })
 
   it("watches with bookmarks from a revision, and dry-runs writes with dryRun=All", () => {
     assert.deepStrictEqual(Object.fromEntries(watchQuery({ resourceVersion: "77", labelSelector: "a=b" })), {
-      watch: "true", allowWatchBookmarks: "true", resourceVersion: "77", labelSelector: "a=b"
+      watch: "true",
+      allowWatchBookmarks: "true",
+      resourceVersion: "77",
+      labelSelector: "a=b"
     })
     assert.strictEqual(writeQuery({ dryRun: true }).toString(), "dryRun=All")
     assert.strictEqual(writeQuery({}).toString(), "")
@@ -77,9 +107,15 @@ describe("Kube Live: status → error", () => {
 
   it("carries Retry-After from the header or the Status details", () => {
     const fromHeader = statusError(429, { reason: "TooManyRequests" }, ctx, "7")
-    assert.isTrue(fromHeader instanceof KubeUnavailable && Duration.equals(fromHeader.retryAfter ?? Duration.zero, Duration.seconds(7)))
+    assert.isTrue(
+      fromHeader instanceof KubeUnavailable &&
+        Duration.equals(fromHeader.retryAfter ?? Duration.zero, Duration.seconds(7))
+    )
     const fromDetails = statusError(503, { details: { retryAfterSeconds: 3 } }, ctx)
-    assert.isTrue(fromDetails instanceof KubeUnavailable && Duration.equals(fromDetails.retryAfter ?? Duration.zero, Duration.seconds(3)))
+    assert.isTrue(
+      fromDetails instanceof KubeUnavailable &&
+        Duration.equals(fromDetails.retryAfter ?? Duration.zero, Duration.seconds(3))
+    )
     const none = statusError(500, {}, ctx)
     assert.isTrue(none instanceof KubeUnavailable && none.retryAfter === undefined && none.status === 500)
   })
@@ -87,7 +123,10 @@ describe("Kube Live: status → error", () => {
 
 describe("Kube Live: watch lines", () => {
   it("parses events, skips blank lines and unknown types", () => {
-    const line = JSON.stringify({ type: "MODIFIED", object: { apiVersion: "v1", kind: "Pod", metadata: { name: "p", resourceVersion: "9" } } })
+    const line = JSON.stringify({
+      type: "MODIFIED",
+      object: { apiVersion: "v1", kind: "Pod", metadata: { name: "p", resourceVersion: "9" } }
+    })
     const parsed = parseWatchLine(line, ctx)
     assert.strictEqual(parsed._tag, "Event")
     if (parsed._tag === "Event") {
@@ -97,14 +136,32 @@ describe("Kube Live: watch lines", () => {
     assert.strictEqual(parseWatchLine("", ctx)._tag, "Skip")
     assert.strictEqual(parseWatchLine("  \r", ctx)._tag, "Skip")
     assert.strictEqual(parseWatchLine(JSON.stringify({ type: "SURPRISE", object: { metadata: {} } }), ctx)._tag, "Skip")
-    const bookmark = parseWatchLine(JSON.stringify({ type: "BOOKMARK", object: { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: "12" } } }), ctx)
+    const bookmark = parseWatchLine(
+      JSON.stringify({
+        type: "BOOKMARK",
+        object: { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: "12" } }
+      }),
+      ctx
+    )
     assert.isTrue(bookmark._tag === "Event" && bookmark.event.type === "BOOKMARK")
   })
 
   it("an ERROR event with 410 Expired is KubeGone; other codes map as statuses; garbage is KubeUnavailable", () => {
-    const gone = parseWatchLine(JSON.stringify({ type: "ERROR", object: { kind: "Status", code: 410, reason: "Expired", message: "too old resource version: 1 (5)" } }), ctx)
-    assert.isTrue(gone._tag === "Error" && gone.error._tag === "KubeGone" && gone.error.message === "too old resource version: 1 (5)")
-    const internal = parseWatchLine(JSON.stringify({ type: "ERROR", object: { kind: "Status", code: 500, message: "boom" } }), ctx)
+    const gone = parseWatchLine(
+      JSON.stringify({
+        type: "ERROR",
+        object: { kind: "Status", code: 410, reason: "Expired", message: "too old resource version: 1 (5)" }
+      }),
+      ctx
+    )
+    assert.isTrue(
+      gone._tag === "Error" && gone.error._tag === "KubeGone" &&
+        gone.error.message === "too old resource version: 1 (5)"
+    )
+    const internal = parseWatchLine(
+      JSON.stringify({ type: "ERROR", object: { kind: "Status", code: 500, message: "boom" } }),
+      ctx
+    )
     assert.isTrue(internal._tag === "Error" && internal.error._tag === "KubeUnavailable")
     const garbage = parseWatchLine("{not json", ctx)
     assert.isTrue(garbage._tag === "Error" && garbage.error._tag === "KubeUnavailable")
@@ -115,15 +172,49 @@ describe("Kube Live: discovery and list parsing", () => {
   it("folds subresources into their parent and keeps discovery fields", () => {
     const resources = parseResourceList("apps/v1", {
       resources: [
-        { name: "deployments", singularName: "deployment", namespaced: true, kind: "Deployment", verbs: ["get", "list"], shortNames: ["deploy"] },
+        {
+          name: "deployments",
+          singularName: "deployment",
+          namespaced: true,
+          kind: "Deployment",
+          verbs: ["get", "list"],
+          shortNames: ["deploy"]
+        },
         { name: "deployments/status", namespaced: true, kind: "Deployment", verbs: ["get", "patch"] },
-        { name: "deployments/scale", namespaced: true, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get"] },
+        {
+          name: "deployments/scale",
+          namespaced: true,
+          group: "autoscaling",
+          version: "v1",
+          kind: "Scale",
+          verbs: ["get"]
+        },
         { name: "controllerrevisions", singularName: "", namespaced: true, kind: "ControllerRevision", verbs: ["list"] }
       ]
     })
     assert.deepStrictEqual(resources, [
-      { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true, verbs: ["get", "list"], shortNames: ["deploy"], singularName: "deployment", statusSubresource: true },
-      { group: "apps", version: "v1", resource: "controllerrevisions", kind: "ControllerRevision", namespaced: true, verbs: ["list"], shortNames: [], singularName: "controllerrevision", statusSubresource: false }
+      {
+        group: "apps",
+        version: "v1",
+        resource: "deployments",
+        kind: "Deployment",
+        namespaced: true,
+        verbs: ["get", "list"],
+        shortNames: ["deploy"],
+        singularName: "deployment",
+        statusSubresource: true
+      },
+      {
+        group: "apps",
+        version: "v1",
+        resource: "controllerrevisions",
+        kind: "ControllerRevision",
+        namespaced: true,
+        verbs: ["list"],
+        shortNames: [],
+        singularName: "controllerrevision",
+        statusSubresource: false
+      }
     ])
   })
 
@@ -131,8 +222,16 @@ describe("Kube Live: discovery and list parsing", () => {
     assert.deepStrictEqual(
       preferredGroupVersions({
         groups: [
-          { name: "apps", versions: [{ groupVersion: "apps/v1", version: "v1" }], preferredVersion: { groupVersion: "apps/v1", version: "v1" } },
-          { name: "autoscaling", versions: [{ groupVersion: "autoscaling/v2" }, { groupVersion: "autoscaling/v1" }], preferredVersion: { groupVersion: "autoscaling/v2" } },
+          {
+            name: "apps",
+            versions: [{ groupVersion: "apps/v1", version: "v1" }],
+            preferredVersion: { groupVersion: "apps/v1", version: "v1" }
+          },
+          {
+            name: "autoscaling",
+            versions: [{ groupVersion: "autoscaling/v2" }, { groupVersion: "autoscaling/v1" }],
+            preferredVersion: { groupVersion: "autoscaling/v2" }
+          },
           { name: "odd", versions: [{ groupVersion: "odd/v1beta1" }] }
         ]
       }),
@@ -153,13 +252,21 @@ describe("Kube Live: discovery and list parsing", () => {
       { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "a" } },
       { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "b" }, spec: { replicas: 2 } }
     ])
-    assert.strictEqual(parseListPage({ kind: "PodList", metadata: { continue: "" }, items: [] }).continueToken, undefined)
+    assert.strictEqual(
+      parseListPage({ kind: "PodList", metadata: { continue: "" }, items: [] }).continueToken,
+      undefined
+    )
   })
 })
 
 describe("Kube Live: retry schedules", () => {
   const unavailable = (status: number, retryAfter?: Duration.Duration) =>
-    new KubeUnavailable({ resource: "pods", message: "busy", status, ...(retryAfter === undefined ? {} : { retryAfter }) })
+    new KubeUnavailable({
+      resource: "pods",
+      message: "busy",
+      status,
+      ...(retryAfter === undefined ? {} : { retryAfter })
+    })
 
   it.effect("reads retry on KubeUnavailable and wait at least the server's Retry-After", () =>
     Effect.gen(function*() {
@@ -191,26 +298,32 @@ describe("Kube Live: retry schedules", () => {
       assert.strictEqual(attempts, 4)
 
       let forbidden = 0
-      yield* Effect.either(Effect.suspend(() => {
-        forbidden++
-        return Effect.fail(statusError(403, {}, ctx))
-      }).pipe(Effect.retry(readRetry(3))))
+      yield* Effect.either(
+        Effect.suspend(() => {
+          forbidden++
+          return Effect.fail(statusError(403, {}, ctx))
+        }).pipe(Effect.retry(readRetry(3)))
+      )
       assert.strictEqual(forbidden, 1)
     }))
 
   it.effect("writes retry only on 429", () =>
     Effect.gen(function*() {
       let attempts = 0
-      yield* Effect.either(Effect.suspend(() => {
-        attempts++
-        return Effect.fail<KubeError>(unavailable(503))
-      }).pipe(Effect.retry(writeRetry(3))))
+      yield* Effect.either(
+        Effect.suspend(() => {
+          attempts++
+          return Effect.fail<KubeError>(unavailable(503))
+        }).pipe(Effect.retry(writeRetry(3)))
+      )
       assert.strictEqual(attempts, 1)
       let throttled = 0
-      const fiber = yield* Effect.fork(Effect.suspend(() => {
-        throttled++
-        return throttled < 2 ? Effect.fail<KubeError>(unavailable(429, Duration.seconds(1))) : Effect.succeed("ok")
-      }).pipe(Effect.retry(writeRetry(3))))
+      const fiber = yield* Effect.fork(
+        Effect.suspend(() => {
+          throttled++
+          return throttled < 2 ? Effect.fail<KubeError>(unavailable(429, Duration.seconds(1))) : Effect.succeed("ok")
+        }).pipe(Effect.retry(writeRetry(3)))
+      )
       yield* TestClock.adjust("2 seconds")
       assert.strictEqual(yield* Fiber.join(fiber), "ok")
     }))
@@ -222,11 +335,17 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: strin
 
 interface FakeApiServer {
   readonly client: KubeClient.Shape
-  readonly requests: Array<{ readonly method: string; readonly url: string; readonly headers: http.IncomingHttpHeaders; readonly body: string }>
+  readonly requests: Array<
+    { readonly method: string; readonly url: string; readonly headers: http.IncomingHttpHeaders; readonly body: string }
+  >
   readonly closed: Array<string>
 }
 
-const withFakeServer = <A, E>(handler: Handler, body: (server: FakeApiServer) => Effect.Effect<A, E>, config: KubeLiveConfig = {}) =>
+const withFakeServer = <A, E>(
+  handler: Handler,
+  body: (server: FakeApiServer) => Effect.Effect<A, E>,
+  config: KubeLiveConfig = {}
+) =>
   Effect.acquireUseRelease(
     Effect.promise(() =>
       new Promise<{ server: http.Server; requests: FakeApiServer["requests"]; closed: Array<string> }>((resolve) => {
@@ -248,12 +367,18 @@ const withFakeServer = <A, E>(handler: Handler, body: (server: FakeApiServer) =>
       Effect.gen(function*() {
         const kc = new KubeConfig()
         kc.loadFromOptions({
-          clusters: [{ name: "fake", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+          clusters: [{
+            name: "fake",
+            server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            skipTLSVerify: true
+          }],
           users: [{ name: "tester", token: "t0ken" }],
           contexts: [{ name: "fake", cluster: "fake", user: "tester" }],
           currentContext: "fake"
         })
-        const client = yield* Effect.orDie(makeFromKubeConfig(kc, { requestTimeout: "10 seconds", readRetries: 3, ...config }))
+        const client = yield* Effect.orDie(
+          makeFromKubeConfig(kc, { requestTimeout: "10 seconds", readRetries: 3, ...config })
+        )
         return yield* body({ client, requests, closed })
       }),
     ({ server }) =>
@@ -282,19 +407,39 @@ describe("Kube Live over HTTP", () => {
       const url = new URL(req.url ?? "", "http://x")
       const token = url.searchParams.get("continue")
       if (token === null) {
-        sendJson(res, 200, { apiVersion: "v1", kind: "PodList", metadata: { resourceVersion: "100", continue: "p2" }, items: [{ metadata: { name: "a" } }] })
+        sendJson(res, 200, {
+          apiVersion: "v1",
+          kind: "PodList",
+          metadata: { resourceVersion: "100", continue: "p2" },
+          items: [{ metadata: { name: "a" } }]
+        })
       } else {
-        sendJson(res, 200, { apiVersion: "v1", kind: "PodList", metadata: { resourceVersion: "100" }, items: [{ metadata: { name: "b" } }] })
+        sendJson(res, 200, {
+          apiVersion: "v1",
+          kind: "PodList",
+          metadata: { resourceVersion: "100" },
+          items: [{ metadata: { name: "b" } }]
+        })
       }
     }, ({ client, requests }) =>
       Effect.gen(function*() {
-        const pages = Chunk.toReadonlyArray(yield* Stream.runCollect(
-          client.listPages(pods, { namespace: "default", resourceVersion: "100", resourceVersionMatch: "Exact", limit: 1 })
-        ))
-        assert.deepStrictEqual(pages.map((p) => [p.resourceVersion, p.items.map((i) => `${i.kind}/${i.metadata.name}`)]), [
-          ["100", ["Pod/a"]],
-          ["100", ["Pod/b"]]
-        ])
+        const pages = Chunk.toReadonlyArray(
+          yield* Stream.runCollect(
+            client.listPages(pods, {
+              namespace: "default",
+              resourceVersion: "100",
+              resourceVersionMatch: "Exact",
+              limit: 1
+            })
+          )
+        )
+        assert.deepStrictEqual(
+          pages.map((p) => [p.resourceVersion, p.items.map((i) => `${i.kind}/${i.metadata.name}`)]),
+          [
+            ["100", ["Pod/a"]],
+            ["100", ["Pod/b"]]
+          ]
+        )
         assert.deepStrictEqual(requests.map((r) => r.url), [
           "/api/v1/namespaces/default/pods?limit=1&resourceVersion=100&resourceVersionMatch=Exact",
           "/api/v1/namespaces/default/pods?limit=1&continue=p2"
@@ -304,8 +449,9 @@ describe("Kube Live over HTTP", () => {
 
   it.live("a continue token that expired ends the list with KubeGone", () =>
     withFakeServer((req, res) => {
-      if ((req.url ?? "").includes("continue=")) sendJson(res, 410, { kind: "Status", code: 410, reason: "Expired", message: "continue expired" })
-      else sendJson(res, 200, { kind: "PodList", metadata: { resourceVersion: "5", continue: "old" }, items: [] })
+      if ((req.url ?? "").includes("continue=")) {
+        sendJson(res, 410, { kind: "Status", code: 410, reason: "Expired", message: "continue expired" })
+      } else sendJson(res, 200, { kind: "PodList", metadata: { resourceVersion: "5", continue: "old" }, items: [] })
     }, ({ client }) =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(Stream.runDrain(client.listPages(pods)))
@@ -315,8 +461,13 @@ describe("Kube Live over HTTP", () => {
   it.live("retries a throttled read and then succeeds", () => {
     let served = 0
     return withFakeServer((_req, res) => {
-      if (served++ === 0) sendJson(res, 429, { kind: "Status", code: 429, reason: "TooManyRequests", message: "slow down" })
-      else sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "ns" } })
+      if (served++ === 0) {
+        sendJson(res, 429, { kind: "Status", code: 429, reason: "TooManyRequests", message: "slow down" })
+      } else {sendJson(res, 200, {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "web", namespace: "ns" }
+        })}
     }, ({ client, requests }) =>
       Effect.gen(function*() {
         const object = yield* client.get(deployments, "web", "ns")
@@ -328,54 +479,80 @@ describe("Kube Live over HTTP", () => {
   it.live("reads the kubeconfig's credentials once per 10 seconds, not once per request", () => {
     const applied = vi.spyOn(KubeConfig.prototype, "applyToHTTPSOptions")
     vi.useFakeTimers({ toFake: ["Date"] })
-    return withFakeServer((_req, res) => sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }), ({ client, requests }) =>
-      Effect.gen(function*() {
-        for (let i = 0; i < 5; i++) yield* client.get(deployments, "web", "ns")
-        assert.strictEqual(applied.mock.calls.length, 1)
-        vi.advanceTimersByTime(10_000)
-        yield* client.get(deployments, "web", "ns")
-        assert.strictEqual(applied.mock.calls.length, 2)
-        // Every request still carries them.
-        assert.isTrue(requests.every((request) => request.headers.authorization === "Bearer t0ken"))
-        assert.strictEqual(requests.length, 6)
-      })).pipe(Effect.ensuring(Effect.sync(() => {
-        vi.useRealTimers()
-        applied.mockRestore()
-      })))
+    return withFakeServer(
+      (_req, res) => sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }),
+      ({ client, requests }) =>
+        Effect.gen(function*() {
+          for (let i = 0; i < 5; i++) yield* client.get(deployments, "web", "ns")
+          assert.strictEqual(applied.mock.calls.length, 1)
+          vi.advanceTimersByTime(10_000)
+          yield* client.get(deployments, "web", "ns")
+          assert.strictEqual(applied.mock.calls.length, 2)
+          // Every request still carries them.
+          assert.isTrue(requests.every((request) => request.headers.authorization === "Bearer t0ken"))
+          assert.strictEqual(requests.length, 6)
+        })
+    ).pipe(Effect.ensuring(Effect.sync(() => {
+      vi.useRealTimers()
+      applied.mockRestore()
+    })))
   })
 
   it.effect("--client-qps/--client-burst: a burst goes at once, the rest at the steady rate (TestClock)", () => {
     const live = <A, E>(effect: Effect.Effect<A, E>) => TestServices.provideLive(effect)
-    return withFakeServer((_req, res) => sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }), ({ client, requests }) =>
-      Effect.gen(function*() {
-        const gets = yield* Effect.forkAll(Array.from({ length: 4 }, () => client.get(deployments, "web", "ns")))
-        yield* live(waitFor(() => requests.length >= 2))
-        // qps 2: one more every 500 ms of the clock, and the last not before the clock says so.
-        yield* TestClock.adjust("500 millis")
-        yield* live(waitFor(() => requests.length >= 3))
-        assert.isTrue(Option.isNone(yield* Fiber.poll(gets)))
-        yield* TestClock.adjust("500 millis")
-        yield* live(waitFor(() => requests.length >= 4))
-        assert.strictEqual((yield* Fiber.join(gets)).length, 4)
-        assert.strictEqual(requests.length, 4)
-      }), { rateLimit: { qps: 2, burst: 2 } })
+    return withFakeServer(
+      (_req, res) => sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }),
+      ({ client, requests }) =>
+        Effect.gen(function*() {
+          const gets = yield* Effect.forkAll(Array.from({ length: 4 }, () => client.get(deployments, "web", "ns")))
+          yield* live(waitFor(() => requests.length >= 2))
+          // qps 2: one more every 500 ms of the clock, and the last not before the clock says so.
+          yield* TestClock.adjust("500 millis")
+          yield* live(waitFor(() => requests.length >= 3))
+          assert.isTrue(Option.isNone(yield* Fiber.poll(gets)))
+          yield* TestClock.adjust("500 millis")
+          yield* live(waitFor(() => requests.length >= 4))
+          assert.strictEqual((yield* Fiber.join(gets)).length, 4)
+          assert.strictEqual(requests.length, 4)
+        }),
+      { rateLimit: { qps: 2, burst: 2 } }
+    )
   })
 
   it.live("maps write failures by status and reason, and sends patches, dry runs and deletes as the API expects", () =>
     withFakeServer((req, res, body) => {
-      if (req.method === "POST") sendJson(res, 409, { kind: "Status", code: 409, reason: "AlreadyExists", message: "exists" })
-      else if (req.method === "PUT") sendJson(res, 409, { kind: "Status", code: 409, reason: "Conflict", message: "stale" })
-      else if (req.method === "PATCH") sendJson(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" }, echoed: JSON.parse(body) })
-      else if (req.method === "DELETE") sendJson(res, 404, { kind: "Status", code: 404, reason: "NotFound", message: "gone" })
-      else sendJson(res, 500, {})
+      if (req.method === "POST") {
+        sendJson(res, 409, { kind: "Status", code: 409, reason: "AlreadyExists", message: "exists" })
+      } else if (req.method === "PUT") {
+        sendJson(res, 409, { kind: "Status", code: 409, reason: "Conflict", message: "stale" })
+      } else if (req.method === "PATCH") {
+        sendJson(res, 200, {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "web" },
+          echoed: JSON.parse(body)
+        })
+      } else if (req.method === "DELETE") {
+        sendJson(res, 404, { kind: "Status", code: 404, reason: "NotFound", message: "gone" })
+      } else sendJson(res, 500, {})
     }, ({ client, requests }) =>
       Effect.gen(function*() {
-        const web = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "ns", resourceVersion: "3" } }
-        assert.strictEqual((yield* Effect.flip(client.create(deployments, web, { dryRun: true })))._tag, "KubeAlreadyExists")
+        const web = {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "web", namespace: "ns", resourceVersion: "3" }
+        }
+        assert.strictEqual(
+          (yield* Effect.flip(client.create(deployments, web, { dryRun: true })))._tag,
+          "KubeAlreadyExists"
+        )
         assert.strictEqual((yield* Effect.flip(client.update(deployments, web)))._tag, "KubeConflict")
         const merged = yield* client.patch(deployments, "web", { type: "merge", body: { spec: { replicas: 3 } } }, "ns")
         assert.deepStrictEqual(merged["echoed"], { spec: { replicas: 3 } })
-        yield* client.patchStatus(deployments, "web", { type: "json", ops: [{ op: "replace", path: "/status/replicas", value: 1 }] }, "ns")
+        yield* client.patchStatus(deployments, "web", {
+          type: "json",
+          ops: [{ op: "replace", path: "/status/replicas", value: 1 }]
+        }, "ns")
         const error = yield* Effect.flip(client.delete(deployments, "web", "ns", { propagationPolicy: "Foreground" }))
         assert.strictEqual(error._tag, "KubeNotFound")
         assert.deepStrictEqual(requests.map((r) => [r.method, r.url, r.headers["content-type"]]), [
@@ -385,7 +562,11 @@ describe("Kube Live over HTTP", () => {
           ["PATCH", "/apis/apps/v1/namespaces/ns/deployments/web/status", "application/json-patch+json"],
           ["DELETE", "/apis/apps/v1/namespaces/ns/deployments/web", "application/json"]
         ])
-        assert.deepStrictEqual(JSON.parse(requests[4]?.body ?? ""), { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: "Foreground" })
+        assert.deepStrictEqual(JSON.parse(requests[4]?.body ?? ""), {
+          apiVersion: "v1",
+          kind: "DeleteOptions",
+          propagationPolicy: "Foreground"
+        })
         // A 409 write is never repeated.
         assert.strictEqual(requests.filter((r) => r.method === "PUT").length, 1)
       })))
@@ -394,54 +575,105 @@ describe("Kube Live over HTTP", () => {
     withFakeServer((req, res) => {
       switch (req.url) {
         case "/api/v1":
-          return sendJson(res, 200, { groupVersion: "v1", resources: [{ name: "pods", namespaced: true, kind: "Pod", verbs: ["list"] }, { name: "pods/status", namespaced: true, kind: "Pod", verbs: ["get"] }] })
+          return sendJson(res, 200, {
+            groupVersion: "v1",
+            resources: [{ name: "pods", namespaced: true, kind: "Pod", verbs: ["list"] }, {
+              name: "pods/status",
+              namespaced: true,
+              kind: "Pod",
+              verbs: ["get"]
+            }]
+          })
         case "/apis":
           return sendJson(res, 200, {
             groups: [
               { name: "apps", versions: [{ groupVersion: "apps/v1" }], preferredVersion: { groupVersion: "apps/v1" } },
-              { name: "metrics.k8s.io", versions: [{ groupVersion: "metrics.k8s.io/v1beta1" }], preferredVersion: { groupVersion: "metrics.k8s.io/v1beta1" } }
+              {
+                name: "metrics.k8s.io",
+                versions: [{ groupVersion: "metrics.k8s.io/v1beta1" }],
+                preferredVersion: { groupVersion: "metrics.k8s.io/v1beta1" }
+              }
             ]
           })
         case "/apis/apps/v1":
-          return sendJson(res, 200, { groupVersion: "apps/v1", resources: [{ name: "deployments", namespaced: true, kind: "Deployment", verbs: ["list"] }] })
+          return sendJson(res, 200, {
+            groupVersion: "apps/v1",
+            resources: [{ name: "deployments", namespaced: true, kind: "Deployment", verbs: ["list"] }]
+          })
         default:
-          return sendJson(res, 503, { kind: "Status", code: 503, reason: "ServiceUnavailable", message: "service unavailable" })
+          return sendJson(res, 503, {
+            kind: "Status",
+            code: 503,
+            reason: "ServiceUnavailable",
+            message: "service unavailable"
+          })
       }
     }, ({ client }) =>
       Effect.gen(function*() {
         const discovery = yield* client.discover
-        assert.deepStrictEqual(discovery.resources.map((r) => `${r.resource}.${r.group}/${r.version}:${r.statusSubresource}`), ["pods./v1:true", "deployments.apps/v1:false"])
-        assert.deepStrictEqual(discovery.failedGroups, [{ groupVersion: "metrics.k8s.io/v1beta1", message: "service unavailable" }])
+        assert.deepStrictEqual(
+          discovery.resources.map((r) => `${r.resource}.${r.group}/${r.version}:${r.statusSubresource}`),
+          ["pods./v1:true", "deployments.apps/v1:false"]
+        )
+        assert.deepStrictEqual(discovery.failedGroups, [{
+          groupVersion: "metrics.k8s.io/v1beta1",
+          message: "service unavailable"
+        }])
       })))
 
   it.live("streams watch events, ends with KubeGone on an ERROR 410", () =>
     withFakeServer((_req, res) => {
       res.writeHead(200, { "Content-Type": "application/json" })
-      res.write(JSON.stringify({ type: "ADDED", object: { apiVersion: "v1", kind: "Pod", metadata: { name: "a", resourceVersion: "2" } } }) + "\n")
+      res.write(
+        JSON.stringify({
+          type: "ADDED",
+          object: { apiVersion: "v1", kind: "Pod", metadata: { name: "a", resourceVersion: "2" } }
+        }) + "\n"
+      )
       // An event split across writes must still parse as one line.
-      const modified = JSON.stringify({ type: "MODIFIED", object: { apiVersion: "v1", kind: "Pod", metadata: { name: "a", resourceVersion: "3" } } }) + "\n"
+      const modified = JSON.stringify({
+        type: "MODIFIED",
+        object: { apiVersion: "v1", kind: "Pod", metadata: { name: "a", resourceVersion: "3" } }
+      }) + "\n"
       res.write(modified.slice(0, 10))
       setImmediate(() => {
         res.write(modified.slice(10))
-        res.write(JSON.stringify({ type: "BOOKMARK", object: { apiVersion: "v1", kind: "Pod", metadata: { resourceVersion: "4" } } }) + "\n")
-        res.write(JSON.stringify({ type: "ERROR", object: { kind: "Status", code: 410, reason: "Expired", message: "too old" } }) + "\n")
+        res.write(
+          JSON.stringify({
+            type: "BOOKMARK",
+            object: { apiVersion: "v1", kind: "Pod", metadata: { resourceVersion: "4" } }
+          }) + "\n"
+        )
+        res.write(
+          JSON.stringify({
+            type: "ERROR",
+            object: { kind: "Status", code: 410, reason: "Expired", message: "too old" }
+          }) + "\n"
+        )
       })
     }, ({ client, requests }) =>
       Effect.gen(function*() {
         const seen: Array<string> = []
         const error = yield* Effect.flip(
-          Stream.runForEach(client.watch(pods, { namespace: "default", resourceVersion: "1" }), (event) =>
-            Effect.sync(() => seen.push(`${event.type}:${event.object.metadata.resourceVersion}`)))
+          Stream.runForEach(
+            client.watch(pods, { namespace: "default", resourceVersion: "1" }),
+            (event) => Effect.sync(() => seen.push(`${event.type}:${event.object.metadata.resourceVersion}`))
+          )
         )
         assert.strictEqual(error._tag, "KubeGone")
         assert.deepStrictEqual(seen, ["ADDED:2", "MODIFIED:3", "BOOKMARK:4"])
-        assert.strictEqual(requests[0]?.url, "/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&resourceVersion=1")
+        assert.strictEqual(
+          requests[0]?.url,
+          "/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&resourceVersion=1"
+        )
       })))
 
   it.live("interrupting a watch aborts the request", () =>
     withFakeServer((_req, res) => {
       res.writeHead(200, { "Content-Type": "application/json" })
-      res.write(JSON.stringify({ type: "ADDED", object: { apiVersion: "v1", kind: "Pod", metadata: { name: "a" } } }) + "\n")
+      res.write(
+        JSON.stringify({ type: "ADDED", object: { apiVersion: "v1", kind: "Pod", metadata: { name: "a" } } }) + "\n"
+      )
       // Then stays open, as a quiet watch does.
     }, ({ client, closed, requests }) =>
       Effect.gen(function*() {

@@ -1,17 +1,27 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Fiber, Option, Stream, TestClock } from "effect"
+
 import * as Memory from "../../layers/kube/Memory.ts"
-import { KubeClient, KubeUnavailable } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject, ListOptions, WatchEvent } from "../../services/KubeClient.ts"
+import { KubeClient, KubeUnavailable } from "../../services/KubeClient.ts"
 
 const NAMESPACES: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
 const CONFIGMAPS: GroupVersionResource = { group: "", version: "v1", resource: "configmaps" }
 const PODS: GroupVersionResource = { group: "", version: "v1", resource: "pods" }
 const DEPLOYMENTS: GroupVersionResource = { group: "apps", version: "v1", resource: "deployments" }
 const PVS: GroupVersionResource = { group: "", version: "v1", resource: "persistentvolumes" }
-const CRDS: GroupVersionResource = { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" }
+const CRDS: GroupVersionResource = {
+  group: "apiextensions.k8s.io",
+  version: "v1",
+  resource: "customresourcedefinitions"
+}
 
-const configMap = (name: string, namespace = "default", labels: Record<string, string> = {}, data: Record<string, string> = {}): KubeObject => ({
+const configMap = (
+  name: string,
+  namespace = "default",
+  labels: Record<string, string> = {},
+  data: Record<string, string> = {}
+): KubeObject => ({
   apiVersion: "v1",
   kind: "ConfigMap",
   metadata: { name, namespace, labels },
@@ -39,7 +49,9 @@ const summary = (events: ReadonlyArray<WatchEvent>) =>
   events.map((event) => `${event.type} ${event.object.metadata.name} ${JSON.stringify(event.object["data"] ?? {})}`)
 
 /** Runs a test against a fresh fake cluster. */
-const withKube = <A, E, R>(body: (kube: KubeClient.Shape, control: Memory.MemoryKubeControl) => Effect.Effect<A, E, R>) =>
+const withKube = <A, E, R>(
+  body: (kube: KubeClient.Shape, control: Memory.MemoryKubeControl) => Effect.Effect<A, E, R>
+) =>
   Effect.gen(function*() {
     const { client, control } = yield* Memory.make
     return yield* body(client, control)
@@ -83,12 +95,23 @@ describe("Memory KubeClient: metadata", () => {
       Effect.gen(function*() {
         const created = yield* kube.create(CONFIGMAPS, {
           ...configMap("a"),
-          metadata: { name: "a", namespace: "default", uid: "mine", generation: 7, creationTimestamp: "2000-01-01T00:00:00Z" }
+          metadata: {
+            name: "a",
+            namespace: "default",
+            uid: "mine",
+            generation: 7,
+            creationTimestamp: "2000-01-01T00:00:00Z"
+          }
         })
         assert.notStrictEqual(created.metadata.uid, "mine")
         assert.strictEqual(created.metadata.generation, 1)
         assert.strictEqual(created.metadata.creationTimestamp, "1970-01-01T00:00:00Z")
-        const withRv = yield* Effect.flip(kube.create(CONFIGMAPS, { ...configMap("b"), metadata: { name: "b", namespace: "default", resourceVersion: "5" } }))
+        const withRv = yield* Effect.flip(
+          kube.create(CONFIGMAPS, {
+            ...configMap("b"),
+            metadata: { name: "b", namespace: "default", resourceVersion: "5" }
+          })
+        )
         assert.strictEqual(withRv._tag, "KubeInvalid")
       })
     ))
@@ -105,7 +128,10 @@ describe("Memory KubeClient: metadata", () => {
         }
         const created = yield* kube.create(DEPLOYMENTS, deployment)
         assert.isUndefined(created["status"], "status subresource: create drops status")
-        const relabelled = yield* kube.update(DEPLOYMENTS, { ...created, metadata: { ...created.metadata, labels: { a: "b" } } })
+        const relabelled = yield* kube.update(DEPLOYMENTS, {
+          ...created,
+          metadata: { ...created.metadata, labels: { a: "b" } }
+        })
         assert.strictEqual(relabelled.metadata.generation, 1)
         const scaled = yield* kube.update(DEPLOYMENTS, { ...relabelled, spec: { replicas: 3 } })
         assert.strictEqual(scaled.metadata.generation, 2)
@@ -124,7 +150,9 @@ describe("Memory KubeClient: metadata", () => {
       Effect.gen(function*() {
         const cm = yield* kube.create(CONFIGMAPS, configMap("a"))
         assert.strictEqual((yield* Effect.flip(kube.updateStatus(CONFIGMAPS, cm)))._tag, "KubeNotFound")
-        const patched = yield* Effect.flip(kube.patchStatus(CONFIGMAPS, "a", { type: "merge", body: { status: {} } }, "default"))
+        const patched = yield* Effect.flip(
+          kube.patchStatus(CONFIGMAPS, "a", { type: "merge", body: { status: {} } }, "default")
+        )
         assert.strictEqual(patched._tag, "KubeNotFound")
       })
     ))
@@ -133,7 +161,11 @@ describe("Memory KubeClient: metadata", () => {
     withKube((kube) =>
       Effect.gen(function*() {
         const made = yield* Effect.forEach(Array.from({ length: 50 }), () =>
-          kube.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { generateName: "x-", namespace: "default" } }))
+          kube.create(CONFIGMAPS, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { generateName: "x-", namespace: "default" }
+          }))
         const generated = made.map((object) => object.metadata.name ?? "")
         assert.strictEqual(new Set(generated).size, 50)
         for (const name of generated) assert.match(name, /^x-[bcdfghjklmnpqrstvwxz2456789]{5}$/)
@@ -147,19 +179,37 @@ describe("Memory KubeClient: metadata", () => {
           Effect.flip(effect).pipe(Effect.map((e) => e._tag))
         assert.strictEqual(yield* tag(kube.create(CONFIGMAPS, configMap("Bad_Name"))), "KubeInvalid")
         assert.strictEqual(yield* tag(kube.create(CONFIGMAPS, { ...configMap("a"), kind: "Secret" })), "KubeInvalid")
-        assert.strictEqual(yield* tag(kube.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } })), "KubeInvalid")
-        assert.strictEqual(yield* tag(kube.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: "default" } })), "KubeInvalid")
+        assert.strictEqual(
+          yield* tag(kube.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } })),
+          "KubeInvalid"
+        )
+        assert.strictEqual(
+          yield* tag(
+            kube.create(CONFIGMAPS, { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: "default" } })
+          ),
+          "KubeInvalid"
+        )
         assert.strictEqual(yield* tag(kube.create(NAMESPACES, namespace("has.dot"))), "KubeInvalid")
-        assert.strictEqual(yield* tag(kube.get({ group: "apps", version: "v1beta1", resource: "deployments" }, "x", "default")), "KubeNotFound")
+        assert.strictEqual(
+          yield* tag(kube.get({ group: "apps", version: "v1beta1", resource: "deployments" }, "x", "default")),
+          "KubeNotFound"
+        )
         // RBAC names are path segments.
-        const role = yield* kube.create({ group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles" }, {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRole",
-          metadata: { name: "system:ark:reader" }
-        })
+        const role = yield* kube.create(
+          { group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles" },
+          {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: "system:ark:reader" }
+          }
+        )
         assert.strictEqual(role.metadata.name, "system:ark:reader")
         // Cluster-scoped: a namespace in the object is dropped, and ignored on reads.
-        const pv = yield* kube.create(PVS, { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv", namespace: "default" } })
+        const pv = yield* kube.create(PVS, {
+          apiVersion: "v1",
+          kind: "PersistentVolume",
+          metadata: { name: "pv", namespace: "default" }
+        })
         assert.isUndefined(pv.metadata.namespace)
         assert.strictEqual((yield* kube.get(PVS, "pv", "anything")).metadata.uid, pv.metadata.uid)
       })
@@ -172,7 +222,13 @@ describe("Memory KubeClient: metadata", () => {
         assert.deepStrictEqual(created.metadata.labels, { "kubernetes.io/metadata.name": "team-a" })
         assert.deepStrictEqual(created["status"], { phase: "Active" })
         const all = yield* listAll(kube, NAMESPACES)
-        assert.deepStrictEqual(itemNames(all), ["/default", "/kube-node-lease", "/kube-public", "/kube-system", "/team-a"])
+        assert.deepStrictEqual(itemNames(all), [
+          "/default",
+          "/kube-node-lease",
+          "/kube-public",
+          "/kube-system",
+          "/team-a"
+        ])
       })
     ))
 })
@@ -182,18 +238,28 @@ describe("Memory KubeClient: finalizers and cascades", () => {
     withKube((kube, control) =>
       Effect.gen(function*() {
         yield* TestClock.adjust("60 seconds")
-        yield* kube.create(CONFIGMAPS, { ...configMap("held"), metadata: { name: "held", namespace: "default", finalizers: ["a", "b"] } })
+        yield* kube.create(CONFIGMAPS, {
+          ...configMap("held"),
+          metadata: { name: "held", namespace: "default", finalizers: ["a", "b"] }
+        })
         yield* kube.delete(CONFIGMAPS, "held", "default")
         const held = yield* kube.get(CONFIGMAPS, "held", "default")
         assert.strictEqual(held.metadata.deletionTimestamp, "1970-01-01T00:01:00Z")
         const revision = yield* control.currentRevision
         yield* kube.delete(CONFIGMAPS, "held", "default")
         assert.strictEqual(yield* control.currentRevision, revision)
-        const added = yield* Effect.flip(kube.update(CONFIGMAPS, { ...held, metadata: { ...held.metadata, finalizers: ["a", "b", "c"] } }))
+        const added = yield* Effect.flip(
+          kube.update(CONFIGMAPS, { ...held, metadata: { ...held.metadata, finalizers: ["a", "b", "c"] } })
+        )
         assert.strictEqual(added._tag, "KubeInvalid")
         const one = yield* kube.update(CONFIGMAPS, { ...held, metadata: { ...held.metadata, finalizers: ["b"] } })
         assert.strictEqual(one.metadata.deletionTimestamp, held.metadata.deletionTimestamp)
-        yield* kube.patch(CONFIGMAPS, "held", { type: "json", ops: [{ op: "remove", path: "/metadata/finalizers" }] }, "default")
+        yield* kube.patch(
+          CONFIGMAPS,
+          "held",
+          { type: "json", ops: [{ op: "remove", path: "/metadata/finalizers" }] },
+          "default"
+        )
         assert.strictEqual((yield* Effect.flip(kube.get(CONFIGMAPS, "held", "default")))._tag, "KubeNotFound")
       })
     ))
@@ -220,7 +286,10 @@ describe("Memory KubeClient: lists at a revision", () => {
         const pages = yield* listAll(kube, CONFIGMAPS, { limit: 3 })
         assert.deepStrictEqual(itemNames(pages), ["a/a", "a/z", "a-b/b", "b/a"])
         assert.deepStrictEqual(pages.map((page) => page.items.length), [3, 1])
-        assert.deepStrictEqual(itemNames(yield* listAll(kube, CONFIGMAPS, { namespace: "a", limit: 1 })), ["a/a", "a/z"])
+        assert.deepStrictEqual(itemNames(yield* listAll(kube, CONFIGMAPS, { namespace: "a", limit: 1 })), [
+          "a/a",
+          "a/z"
+        ])
       })
     ))
 
@@ -234,7 +303,10 @@ describe("Memory KubeClient: lists at a revision", () => {
         const failure = (options: ListOptions) => Effect.flip(at(options))
         assert.strictEqual((yield* at({}))[0]?.resourceVersion, now)
         assert.strictEqual((yield* at({ resourceVersion: "0" }))[0]?.resourceVersion, now)
-        assert.strictEqual((yield* at({ resourceVersion: "1", resourceVersionMatch: "NotOlderThan" }))[0]?.resourceVersion, now)
+        assert.strictEqual(
+          (yield* at({ resourceVersion: "1", resourceVersionMatch: "NotOlderThan" }))[0]?.resourceVersion,
+          now
+        )
         const legacyExact = yield* at({ resourceVersion: a.metadata.resourceVersion ?? "", limit: 10 })
         assert.deepStrictEqual(itemNames(legacyExact), ["default/a"])
         assert.strictEqual(legacyExact[0]?.resourceVersion, a.metadata.resourceVersion)
@@ -242,8 +314,14 @@ describe("Memory KubeClient: lists at a revision", () => {
         assert.strictEqual(tooNew._tag, "KubeUnavailable")
         assert.strictEqual(tooNew instanceof KubeUnavailable ? tooNew.status : undefined, 504)
         assert.strictEqual((yield* failure({ resourceVersion: String(Number(now) + 1) }))._tag, "KubeUnavailable")
-        assert.strictEqual((yield* failure({ resourceVersion: "0", resourceVersionMatch: "Exact" }))._tag, "KubeInvalid")
-        assert.strictEqual((yield* failure({ resourceVersion: "abc", resourceVersionMatch: "Exact" }))._tag, "KubeInvalid")
+        assert.strictEqual(
+          (yield* failure({ resourceVersion: "0", resourceVersionMatch: "Exact" }))._tag,
+          "KubeInvalid"
+        )
+        assert.strictEqual(
+          (yield* failure({ resourceVersion: "abc", resourceVersionMatch: "Exact" }))._tag,
+          "KubeInvalid"
+        )
         assert.strictEqual((yield* failure({ resourceVersionMatch: "Exact" }))._tag, "KubeInvalid")
         assert.strictEqual((yield* failure({ labelSelector: "a in (" }))._tag, "KubeInvalid")
         assert.strictEqual((yield* failure({ fieldSelector: "spec.nodeName=x" }))._tag, "KubeInvalid")
@@ -259,9 +337,10 @@ describe("Memory KubeClient: lists at a revision", () => {
         const r2 = yield* control.currentRevision
         yield* kube.delete(CONFIGMAPS, "a", "default")
         const exact = (revision: string) =>
-          listAll(kube, CONFIGMAPS, { namespace: "default", resourceVersion: revision, resourceVersionMatch: "Exact" }).pipe(
-            Effect.map((pages) => pages.flatMap((page) => page.items.map((item) => item["data"])))
-          )
+          listAll(kube, CONFIGMAPS, { namespace: "default", resourceVersion: revision, resourceVersionMatch: "Exact" })
+            .pipe(
+              Effect.map((pages) => pages.flatMap((page) => page.items.map((item) => item["data"])))
+            )
         assert.deepStrictEqual(yield* exact(r1), [{ v: "1" }])
         assert.deepStrictEqual(yield* exact(r2), [{ v: "2" }])
         yield* control.compact(r2)
@@ -298,10 +377,16 @@ describe("Memory KubeClient: lists at a revision", () => {
           metadata: { name, namespace: "default", labels },
           spec: { nodeName: node }
         })
-        yield* control.seed([pod("p1", "n1", { app: "web" }), pod("p2", "n2", { app: "web" }), pod("p3", "n1", { app: "db" })])
+        yield* control.seed([
+          pod("p1", "n1", { app: "web" }),
+          pod("p2", "n2", { app: "web" }),
+          pod("p3", "n1", { app: "db" })
+        ])
         const names = (options: ListOptions) => listAll(kube, PODS, options).pipe(Effect.map(itemNames))
         assert.deepStrictEqual(yield* names({ fieldSelector: "spec.nodeName=n1" }), ["default/p1", "default/p3"])
-        assert.deepStrictEqual(yield* names({ fieldSelector: "spec.nodeName=n1", labelSelector: "app=web" }), ["default/p1"])
+        assert.deepStrictEqual(yield* names({ fieldSelector: "spec.nodeName=n1", labelSelector: "app=web" }), [
+          "default/p1"
+        ])
         assert.deepStrictEqual(yield* names({ fieldSelector: "metadata.namespace!=default" }), [])
         // A selective list still pages by matches, with no trailing empty page.
         const pages = yield* listAll(kube, PODS, { labelSelector: "app=web", limit: 1 })
@@ -331,7 +416,10 @@ describe("Memory KubeClient: lists at a revision", () => {
         assert.deepStrictEqual(seen, ["a"])
         yield* control.failDiscovery("metrics.k8s.io/v1beta1", "service unavailable")
         const discovery = yield* kube.discover
-        assert.deepStrictEqual(discovery.failedGroups, [{ groupVersion: "metrics.k8s.io/v1beta1", message: "service unavailable" }])
+        assert.deepStrictEqual(discovery.failedGroups, [{
+          groupVersion: "metrics.k8s.io/v1beta1",
+          message: "service unavailable"
+        }])
       })
     ))
 
@@ -358,14 +446,21 @@ describe("Memory KubeClient: watches", () => {
       Effect.gen(function*() {
         const from = yield* control.currentRevision
         const a = yield* kube.create(CONFIGMAPS, configMap("a"))
-        const fiber = yield* Effect.fork(collect(kube.watch(CONFIGMAPS, { namespace: "default", resourceVersion: from }), 4))
+        const fiber = yield* Effect.fork(
+          collect(kube.watch(CONFIGMAPS, { namespace: "default", resourceVersion: from }), 4)
+        )
         yield* Effect.repeat(control.watchers, { until: (n) => n === 1 })
         yield* kube.update(CONFIGMAPS, { ...a, data: { v: "2" } })
         yield* kube.create(CONFIGMAPS, configMap("other", "kube-system"))
         yield* kube.create(CONFIGMAPS, configMap("b"))
         yield* kube.delete(CONFIGMAPS, "a", "default")
         const events = yield* Fiber.join(fiber)
-        assert.deepStrictEqual(summary(events), ["ADDED a {}", "MODIFIED a {\"v\":\"2\"}", "ADDED b {}", "DELETED a {\"v\":\"2\"}"])
+        assert.deepStrictEqual(summary(events), [
+          "ADDED a {}",
+          "MODIFIED a {\"v\":\"2\"}",
+          "ADDED b {}",
+          "DELETED a {\"v\":\"2\"}"
+        ])
         assert.strictEqual(events[3]?.object.metadata.resourceVersion, yield* control.currentRevision)
         assert.strictEqual(yield* control.watchers, 0)
       })
@@ -375,7 +470,9 @@ describe("Memory KubeClient: watches", () => {
     withKube((kube, control) =>
       Effect.gen(function*() {
         yield* control.seed([configMap("b"), configMap("a")])
-        const fiber = yield* Effect.fork(collect(kube.watch(CONFIGMAPS, { namespace: "default", resourceVersion: "0" }), 3))
+        const fiber = yield* Effect.fork(
+          collect(kube.watch(CONFIGMAPS, { namespace: "default", resourceVersion: "0" }), 3)
+        )
         yield* Effect.repeat(control.watchers, { until: (n) => n === 1 })
         yield* kube.create(CONFIGMAPS, configMap("c"))
         assert.deepStrictEqual(summary(yield* Fiber.join(fiber)), ["ADDED a {}", "ADDED b {}", "ADDED c {}"])
@@ -418,7 +515,10 @@ describe("Memory KubeClient: watches", () => {
         const from = yield* control.currentRevision
         yield* kube.delete(NAMESPACES, "gone")
         const events = yield* collect(kube.watch(CONFIGMAPS, { resourceVersion: from }), 2)
-        assert.deepStrictEqual(events.map((event) => `${event.type} ${event.object.metadata.name}`), ["DELETED a", "DELETED b"])
+        assert.deepStrictEqual(events.map((event) => `${event.type} ${event.object.metadata.name}`), [
+          "DELETED a",
+          "DELETED b"
+        ])
       })
     ))
 })
@@ -453,9 +553,22 @@ describe("Memory KubeClient: CRDs and discovery", () => {
         assert.isUndefined(created["status"], "the create response precedes the controllers")
         assert.strictEqual(yield* control.currentRevision, String(before + 2))
         const crd = yield* kube.get(CRDS, "widgets.example.com")
-        const status = crd["status"] as { conditions: Array<{ type: string; status: string }>; acceptedNames: unknown; storedVersions: unknown }
-        assert.deepStrictEqual(status.conditions.map((c) => `${c.type}=${c.status}`), ["NamesAccepted=True", "Established=True"])
-        assert.deepStrictEqual(status.acceptedNames, { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList", shortNames: ["wdg"] })
+        const status = crd["status"] as {
+          conditions: Array<{ type: string; status: string }>
+          acceptedNames: unknown
+          storedVersions: unknown
+        }
+        assert.deepStrictEqual(status.conditions.map((c) => `${c.type}=${c.status}`), [
+          "NamesAccepted=True",
+          "Established=True"
+        ])
+        assert.deepStrictEqual(status.acceptedNames, {
+          plural: "widgets",
+          singular: "widget",
+          kind: "Widget",
+          listKind: "WidgetList",
+          shortNames: ["wdg"]
+        })
         assert.deepStrictEqual(status.storedVersions, ["v1alpha1"])
         const widgets = (yield* kube.discover).resources.find((r) => r.group === "example.com")
         assert.strictEqual(widgets?.version, "v1beta2")
@@ -468,7 +581,9 @@ describe("Memory KubeClient: CRDs and discovery", () => {
         })
         assert.strictEqual(widget.apiVersion, "example.com/v1alpha1")
         const pages = yield* listAll(kube, { group: "example.com", version: "v1beta2", resource: "widgets" })
-        assert.deepStrictEqual(pages.flatMap((page) => page.items.map((item) => item.apiVersion)), ["example.com/v1beta2"])
+        assert.deepStrictEqual(pages.flatMap((page) => page.items.map((item) => item.apiVersion)), [
+          "example.com/v1beta2"
+        ])
       })
     ))
 
@@ -478,7 +593,11 @@ describe("Memory KubeClient: CRDs and discovery", () => {
         yield* kube.create(CRDS, widgetCrd("example.com", ["v1"], "Cluster"))
         const gvr = { group: "example.com", version: "v1", resource: "widgets" }
         const from = yield* control.currentRevision
-        yield* kube.create(gvr, { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "ignored" } })
+        yield* kube.create(gvr, {
+          apiVersion: "example.com/v1",
+          kind: "Widget",
+          metadata: { name: "w", namespace: "ignored" }
+        })
         const fiber = yield* Effect.fork(collect(kube.watch(gvr, { resourceVersion: from }), 2))
         yield* Effect.repeat(control.watchers, { until: (n) => n === 1 })
         yield* kube.delete(CRDS, "widgets.example.com")
@@ -520,7 +639,9 @@ describe("Memory KubeClient: CRDs and discovery", () => {
         assert.strictEqual(seeded.length, 2)
         assert.strictEqual((yield* kube.get(NAMESPACES, "fresh")).metadata.name, "fresh")
         assert.strictEqual((yield* kube.get(DEPLOYMENTS, "d", "fresh")).kind, "Deployment")
-        const unknown = yield* Effect.flip(control.seed([{ apiVersion: "nope/v1", kind: "Thing", metadata: { name: "x" } }]))
+        const unknown = yield* Effect.flip(
+          control.seed([{ apiVersion: "nope/v1", kind: "Thing", metadata: { name: "x" } }])
+        )
         assert.strictEqual(unknown._tag, "KubeNotFound")
       })
     ))

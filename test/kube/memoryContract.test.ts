@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import { kubeClientContract } from "../contract/kubeClient.ts"
 

@@ -1,13 +1,17 @@
 // The API client's token bucket on the TestClock: a full bucket lets `burst` requests through at
 // once, then one per 1/qps seconds in arrival order, and a quiet spell refills it.
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, TestClock } from "effect"
 import type { Duration } from "effect"
+import { Clock, Effect, Fiber, TestClock } from "effect"
+
 import { makeRateLimiter } from "../../layers/kube/live/rateLimit.ts"
 
 const grantTimes = (acquire: Effect.Effect<void>, count: number, advance: Duration.DurationInput) =>
   Effect.gen(function*() {
-    const fibers = yield* Effect.forEach(Array.from({ length: count }), () => Effect.fork(Effect.zipRight(acquire, Clock.currentTimeMillis)))
+    const fibers = yield* Effect.forEach(
+      Array.from({ length: count }),
+      () => Effect.fork(Effect.zipRight(acquire, Clock.currentTimeMillis))
+    )
     yield* TestClock.adjust(advance)
     return yield* Fiber.join(Fiber.all(fibers))
   })

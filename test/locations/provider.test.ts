@@ -1,16 +1,18 @@
 // The live ObjectStoreProvider over the fake API server: credentials from Secrets (never echoed),
 // config checks, filesystem roots, and one cached store per location generation.
-import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Redacted, Stream } from "effect"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option, Redacted, Stream } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import * as Provider from "../../layers/objectstore/Provider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
-import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import type { StorageLocation } from "../../services/ObjectStoreProvider.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 
 const namespace = "heptio-ark"
 const secrets = { group: "", version: "v1", resource: "secrets" }
@@ -25,7 +27,12 @@ const secret = (name: string, data: Record<string, string>): KubeObject => ({
 
 const awsLocation = (spec: Partial<StorageLocation["spec"]> = {}, generation = 1): StorageLocation => ({
   metadata: { name: "default", namespace, uid: "uid-1", generation },
-  spec: { provider: "aws", objectStorage: { bucket: "ark" }, config: { region: "us-east-1", s3Url: "http://127.0.0.1:9000" }, ...spec }
+  spec: {
+    provider: "aws",
+    objectStorage: { bucket: "ark" },
+    config: { region: "us-east-1", s3Url: "http://127.0.0.1:9000" },
+    ...spec
+  }
 })
 
 const testLayer = Layer.provideMerge(Provider.layer, MemoryKube.layer)
@@ -35,13 +42,17 @@ const failureOf = (location: StorageLocation) =>
 
 describe("parseSharedCredentials", () => {
   it("reads the default profile, or a named one, ignoring comments and spacing", () => {
-    const text = "# creds\n[other]\naws_access_key_id=OTHER\naws_secret_access_key=x\n\n[default]\r\n aws_access_key_id = AK \r\naws_secret_access_key=SK\naws_session_token = TOK\n"
+    const text =
+      "# creds\n[other]\naws_access_key_id=OTHER\naws_secret_access_key=x\n\n[default]\r\n aws_access_key_id = AK \r\naws_secret_access_key=SK\naws_session_token = TOK\n"
     const parsed = Provider.parseSharedCredentials(text)
     assert.isTrue(Option.isSome(parsed))
     if (Option.isSome(parsed)) {
       assert.strictEqual(parsed.value.accessKeyId, "AK")
       assert.strictEqual(Redacted.value(parsed.value.secretAccessKey), "SK")
-      assert.strictEqual(parsed.value.sessionToken === undefined ? undefined : Redacted.value(parsed.value.sessionToken), "TOK")
+      assert.strictEqual(
+        parsed.value.sessionToken === undefined ? undefined : Redacted.value(parsed.value.sessionToken),
+        "TOK"
+      )
       // The secret never prints.
       assert.notInclude(String(parsed.value.secretAccessKey), "SK")
     }
@@ -51,7 +62,9 @@ describe("parseSharedCredentials", () => {
 
   it("is None without both keys in the profile", () => {
     assert.isTrue(Option.isNone(Provider.parseSharedCredentials("[default]\naws_access_key_id=AK\n")))
-    assert.isTrue(Option.isNone(Provider.parseSharedCredentials("[other]\naws_access_key_id=AK\naws_secret_access_key=SK\n")))
+    assert.isTrue(
+      Option.isNone(Provider.parseSharedCredentials("[other]\naws_access_key_id=AK\naws_secret_access_key=SK\n"))
+    )
     assert.isTrue(Option.isNone(Provider.parseSharedCredentials("not an ini file")))
   })
 })
@@ -60,7 +73,10 @@ describe("live ObjectStoreProvider", () => {
   it.effect("explains an unusable location without echoing any credential", () =>
     Effect.gen(function*() {
       const control = yield* MemoryKube.MemoryKube
-      yield* control.seed([secret("wrong-key", { other: secretText }), secret("garbled", { cloud: "aws_secret_access_key=s3cr3t/value+xyz" })])
+      yield* control.seed([
+        secret("wrong-key", { other: secretText }),
+        secret("garbled", { cloud: "aws_secret_access_key=s3cr3t/value+xyz" })
+      ])
 
       const missing = yield* failureOf(awsLocation({ credential: { name: "absent", key: "cloud" } }))
       assert.include(missing.message, "cannot read Secret heptio-ark/absent")
@@ -86,17 +102,30 @@ describe("live ObjectStoreProvider", () => {
     Effect.gen(function*() {
       const kube = yield* KubeClient
       const provider = yield* ObjectStoreProvider
-      yield* kube.create({ group: "", version: "v1", resource: "namespaces" }, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } })
+      yield* kube.create({ group: "", version: "v1", resource: "namespaces" }, {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: namespace }
+      })
       const created = yield* kube.create(secrets, secret("creds", { cloud: secretText }))
       const location = awsLocation({ credential: { name: "creds", key: "cloud" } })
       const first = yield* provider.forLocation(location)
       // A status write bumps resourceVersion but not generation: same store.
-      assert.strictEqual(yield* provider.forLocation({ ...location, metadata: { ...location.metadata, resourceVersion: "99" } }), first)
+      assert.strictEqual(
+        yield* provider.forLocation({ ...location, metadata: { ...location.metadata, resourceVersion: "99" } }),
+        first
+      )
       const edited = yield* provider.forLocation(awsLocation({ credential: { name: "creds", key: "cloud" } }, 2))
       assert.notStrictEqual(edited, first)
       // A rotated Secret gives a new client too.
-      yield* kube.update(secrets, { ...secret("creds", { cloud: secretText.replace("AKIAEXAMPLE", "AKIANEW") }), metadata: created.metadata })
-      assert.notStrictEqual(yield* provider.forLocation(awsLocation({ credential: { name: "creds", key: "cloud" } }, 2)), edited)
+      yield* kube.update(secrets, {
+        ...secret("creds", { cloud: secretText.replace("AKIAEXAMPLE", "AKIANEW") }),
+        metadata: created.metadata
+      })
+      assert.notStrictEqual(
+        yield* provider.forLocation(awsLocation({ credential: { name: "creds", key: "cloud" } }, 2)),
+        edited
+      )
       // Without a named credential and without cloud-credentials: the SDK's default chain, no error.
       yield* provider.forLocation(awsLocation({}, 3))
     }).pipe(Effect.provide(testLayer)))

@@ -2,11 +2,12 @@
 // with the reason, and the controller re-checks every period.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
+
+import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { decodeLocation, getLocation } from "../../src/locations/resolve.ts"
 import { checkLocation } from "../../src/locations/validate.ts"
 import * as LocationController from "../../src/server/controllers/locations.ts"
-import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import {
   installArk,
   location,
@@ -50,28 +51,34 @@ describe("BackupStorageLocation validation", () => {
       const created = yield* kube.create(locations, location("weird", { provider: "gcp" }))
       const decoded = decodeLocation(created)
       assert.isTrue(Either.isLeft(decoded))
-      if (Either.isLeft(decoded)) assert.include(decoded.left.message, "spec.provider: expected one of \"aws\", \"filesystem\"")
+      if (Either.isLeft(decoded)) {
+        assert.include(decoded.left.message, "spec.provider: expected one of \"aws\", \"filesystem\"")
+      }
     }).pipe(Effect.provide(memoryLayer)))
 
-  it.scopedLive("the controller validates new locations at once and re-checks every period", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const stores = yield* MemoryObjectStores
-      yield* installArk
-      yield* kube.create(locations, location("default", {}))
-      yield* Layer.build(LocationController.layer({ namespace: serverNamespace, validationPeriod: "150 millis" }))
-      const available = yield* waitForPhase(locations, "default", "Available")
-      assert.isString(statusOf(available)["lastValidationTime"])
+  it.scopedLive(
+    "the controller validates new locations at once and re-checks every period",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const stores = yield* MemoryObjectStores
+        yield* installArk
+        yield* kube.create(locations, location("default", {}))
+        yield* Layer.build(LocationController.layer({ namespace: serverNamespace, validationPeriod: "150 millis" }))
+        const available = yield* waitForPhase(locations, "default", "Available")
+        assert.isString(statusOf(available)["lastValidationTime"])
 
-      // Created after the server started: validated without waiting for the period.
-      yield* kube.create(locations, location("odd", { provider: "gcp" }))
-      const odd = yield* waitForPhase(locations, "odd", "Unavailable")
-      assert.include(String(statusOf(odd)["message"]), "spec.provider")
+        // Created after the server started: validated without waiting for the period.
+        yield* kube.create(locations, location("odd", { provider: "gcp" }))
+        const odd = yield* waitForPhase(locations, "odd", "Unavailable")
+        assert.include(String(statusOf(odd)["message"]), "spec.provider")
 
-      yield* stores.unreachable("ark", "503 SlowDown")
-      const down = yield* waitForPhase(locations, "default", "Unavailable")
-      assert.strictEqual(statusOf(down)["message"], "bucket ark: 503 SlowDown")
-      yield* stores.reachable("ark")
-      yield* waitForStatus(locations, "default", "Available again", (status) => status["phase"] === "Available")
-    }).pipe(Effect.provide(memoryLayer)), 20_000)
+        yield* stores.unreachable("ark", "503 SlowDown")
+        const down = yield* waitForPhase(locations, "default", "Unavailable")
+        assert.strictEqual(statusOf(down)["message"], "bucket ark: 503 SlowDown")
+        yield* stores.reachable("ark")
+        yield* waitForStatus(locations, "default", "Available again", (status) => status["phase"] === "Available")
+      }).pipe(Effect.provide(memoryLayer)),
+    20_000
+  )
 })

@@ -1,8 +1,10 @@
+import * as NodePath from "node:path"
+
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, Schedule, Stream } from "effect"
-import * as NodePath from "node:path"
+
 import * as FilesystemObjectStore from "../../layers/objectstore/Filesystem.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import { objectStoreContract } from "../contract/objectStore.ts"
@@ -19,7 +21,6 @@ const tempStore = (options: { readonly bucket?: string; readonly prefix?: string
     })
   ).pipe(Layer.provide(NodeFileSystem.layer))
 
-
 objectStoreContract("Filesystem", tempStore())
 objectStoreContract("Filesystem with bucket and prefix", tempStore({ bucket: "ark", prefix: "cluster-a/x" }))
 
@@ -30,7 +31,9 @@ describe("Filesystem ObjectStore", () => {
       const root = yield* Root
       const fs = yield* FileSystem.FileSystem
       yield* store.put("backups/b1/ark-backup.json", Stream.make(new TextEncoder().encode("{}")))
-      const onDisk = yield* fs.readFileString(NodePath.join(root, "ark", "pre", "fix", "backups", "b1", "ark-backup.json"))
+      const onDisk = yield* fs.readFileString(
+        NodePath.join(root, "ark", "pre", "fix", "backups", "b1", "ark-backup.json")
+      )
       assert.strictEqual(onDisk, "{}")
       const url = yield* store.signedUrl("backups/b1/ark-backup.json", Duration.decode("1 minute"))
       assert.strictEqual(url, `file://${NodePath.join(root, "ark", "pre", "fix", "backups", "b1", "ark-backup.json")}`)
@@ -53,7 +56,9 @@ describe("Filesystem ObjectStore", () => {
       const fs = yield* FileSystem.FileSystem
       const root = yield* Root
       const gate = yield* Effect.makeLatch(false)
-      const body = Stream.make(new Uint8Array([1, 2, 3])).pipe(Stream.concat(Stream.fromEffect(gate.await).pipe(Stream.as(new Uint8Array([4])))))
+      const body = Stream.make(new Uint8Array([1, 2, 3])).pipe(
+        Stream.concat(Stream.fromEffect(gate.await).pipe(Stream.as(new Uint8Array([4]))))
+      )
       const writer = yield* Effect.fork(store.put("dir/obj", body))
       // Wait (with a deadline) until the first bytes are on disk beside the target.
       yield* fs.readDirectory(NodePath.join(root, "dir")).pipe(

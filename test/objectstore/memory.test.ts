@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Stream, TestClock } from "effect"
+
 import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import { objectStoreContract } from "../contract/objectStore.ts"

@@ -1,9 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Redacted } from "effect"
+
 import { classifyS3Error, clientConfig, isRetryableS3Error } from "../../layers/objectstore/S3.ts"
 
 const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
-  Object.assign(new Error(`${name} happened`), { name, ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }), ...extra })
+  Object.assign(new Error(`${name} happened`), {
+    name,
+    ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }),
+    ...extra
+  })
 
 describe("S3 error classification", () => {
   it("a missing key is ObjectNotFound, a missing bucket is a storage error", () => {

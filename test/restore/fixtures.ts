@@ -1,5 +1,6 @@
 // Two fake clusters and one object store: back up the source, restore into the target.
 import { Chunk, Effect, Option, Schema, Stream } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -44,7 +45,13 @@ export const backupSource = (world: World, spec: Record<string, unknown> = {}, n
     Effect.provideService(ObjectStore, world.store)
   )
 
-export const restoreInto = (cluster: Cluster, world: World, restore: Restore, backup: Backup, restoreDeps: RestoreDeps = {}) =>
+export const restoreInto = (
+  cluster: Cluster,
+  world: World,
+  restore: Restore,
+  backup: Backup,
+  restoreDeps: RestoreDeps = {}
+) =>
   executeRestore(restore, Option.some(backup), restoreDeps).pipe(
     Effect.provideService(KubeClient, cluster.client),
     Effect.provideService(ObjectStore, world.store)
@@ -56,7 +63,8 @@ export const dryRunInto = (cluster: Cluster, world: World, restore: Restore, bac
     Effect.provideService(ObjectStore, world.store)
   )
 
-export const objectKey = (resource: string, namespace: string | undefined, name: string) => `${resource} ${namespace ?? ""}/${name}`
+export const objectKey = (resource: string, namespace: string | undefined, name: string) =>
+  `${resource} ${namespace ?? ""}/${name}`
 
 /** Every object in a cluster, keyed `group-resource ns/name`. */
 export const dump = (cluster: Cluster) =>
@@ -68,7 +76,14 @@ export const dump = (cluster: Cluster) =>
       const pages = yield* Stream.runCollect(cluster.client.listPages(resource))
       for (const page of Chunk.toReadonlyArray(pages)) {
         for (const object of page.items) {
-          objects.set(objectKey(groupResource(resource), resource.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? ""), object)
+          objects.set(
+            objectKey(
+              groupResource(resource),
+              resource.namespaced ? object.metadata.namespace : undefined,
+              object.metadata.name ?? ""
+            ),
+            object
+          )
         }
       }
     }
@@ -82,7 +97,13 @@ export const seedOwned = (cluster: Cluster, object: KubeObject, owner?: KubeObje
       ...object,
       metadata: {
         ...object.metadata,
-        ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? "", uid: owner.metadata.uid ?? "", controller: true }]
+        ownerReferences: [{
+          apiVersion: owner.apiVersion,
+          kind: owner.kind,
+          name: owner.metadata.name ?? "",
+          uid: owner.metadata.uid ?? "",
+          controller: true
+        }]
       }
     }
     const [created] = yield* cluster.control.seed([withOwner])
@@ -93,12 +114,22 @@ export const replicaSet = (ns: string, name: string): KubeObject => ({
   apiVersion: "apps/v1",
   kind: "ReplicaSet",
   metadata: { name, namespace: ns, labels: { app: name } },
-  spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "main", image: "nginx" }] } } }
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "main", image: "nginx" }] } }
+  }
 })
 
 export const service = (ns: string, name: string, spec: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: { name, namespace: ns },
-  spec: { type: "ClusterIP", clusterIP: "10.96.0.10", clusterIPs: ["10.96.0.10"], ports: [{ name: "http", port: 80 }], ...spec }
+  spec: {
+    type: "ClusterIP",
+    clusterIP: "10.96.0.10",
+    clusterIPs: ["10.96.0.10"],
+    ports: [{ name: "http", port: 80 }],
+    ...spec
+  }
 })

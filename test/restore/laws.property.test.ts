@@ -2,12 +2,34 @@
 // against a small independent reference of SPEC section 5 (not the restore's own code).
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
 import { deepEqual, isRecord } from "../../src/kube/json.ts"
-import { configMap, deployment, namespace, persistentVolume, persistentVolumeClaim, pod, secret, widget, widgetCrd, clusterRole } from "../backup/fixtures.ts"
+import {
+  clusterRole,
+  configMap,
+  deployment,
+  namespace,
+  persistentVolume,
+  persistentVolumeClaim,
+  pod,
+  secret,
+  widget,
+  widgetCrd
+} from "../backup/fixtures.ts"
 import type { Cluster, World } from "./fixtures.ts"
-import { backupSource, dump, makeRestore, makeWorld, objectKey, replicaSet, restoreInto, seedOwned, service } from "./fixtures.ts"
+import {
+  backupSource,
+  dump,
+  makeRestore,
+  makeWorld,
+  objectKey,
+  replicaSet,
+  restoreInto,
+  seedOwned,
+  service
+} from "./fixtures.ts"
 
 const NAMESPACES = ["alpha", "beta", "gamma"] as const
 const RESOURCES = [
@@ -53,7 +75,9 @@ const filterFields = (filter: FilterSpec) => ({
 })
 
 /** Some namespaces mapped to fresh names (injective, so objects never collide). */
-const mappingArb = fc.subarray([...NAMESPACES]).map((sources) => Object.fromEntries(sources.map((source) => [source, `m-${source}`])))
+const mappingArb = fc.subarray([...NAMESPACES]).map((sources) =>
+  Object.fromEntries(sources.map((source) => [source, `m-${source}`]))
+)
 
 const seedCluster = (cluster: Cluster, spec: ClusterSpec) =>
   Effect.gen(function*() {
@@ -69,7 +93,10 @@ const seedCluster = (cluster: Cluster, spec: ClusterSpec) =>
         yield* cluster.control.seed([
           contents.service === "Headless"
             ? service(ns, "svc", { clusterIP: "None", clusterIPs: ["None"] })
-            : service(ns, "svc", { type: contents.service, ports: [{ name: "http", port: 80, ...(contents.service === "NodePort" ? { nodePort: 30080 } : {}) }] })
+            : service(ns, "svc", {
+              type: contents.service,
+              ports: [{ name: "http", port: 80, ...(contents.service === "NodePort" ? { nodePort: 30080 } : {}) }]
+            })
         ])
       }
       if (contents.deployment) {
@@ -80,7 +107,13 @@ const seedCluster = (cluster: Cluster, spec: ClusterSpec) =>
       if (contents.claim) {
         const pv = persistentVolume(`pv-${ns}`)
         yield* cluster.control.seed([
-          { ...pv, spec: { ...(pv["spec"] as object), claimRef: { kind: "PersistentVolumeClaim", namespace: ns, name: "data", uid: "old-uid" } } },
+          {
+            ...pv,
+            spec: {
+              ...(pv["spec"] as object),
+              claimRef: { kind: "PersistentVolumeClaim", namespace: ns, name: "data", uid: "old-uid" }
+            }
+          },
           persistentVolumeClaim(ns, "data", `pv-${ns}`)
         ])
       }
@@ -107,8 +140,10 @@ const expectedObjects = (
   filter: FilterSpec,
   mapping: Record<string, string>
 ): ReadonlyArray<Expected> => {
-  const nsOk = (ns: string) => filter.includedNamespaces === undefined || filter.includedNamespaces.includes(ns as never)
-  const resourceOk = (resource: string) => filter.includedResources === undefined || filter.includedResources.includes(resource as never)
+  const nsOk = (ns: string) =>
+    filter.includedNamespaces === undefined || filter.includedNamespaces.includes(ns as never)
+  const resourceOk = (resource: string) =>
+    filter.includedResources === undefined || filter.includedResources.includes(resource as never)
   const allScope = filter.includedNamespaces === undefined
   const out: Array<Expected> = []
   const pvs = new Set<string>()
@@ -118,7 +153,9 @@ const expectedObjects = (
     const ns = object.metadata.namespace
     if (ns === undefined || resource === "events" || resource === "replicasets.apps" || resource === "pods") continue
     if (!nsOk(ns) || !resourceOk(resource)) continue
-    if (resource === "persistentvolumeclaims") pvs.add(String((object["spec"] as Record<string, unknown>)["volumeName"]))
+    if (resource === "persistentvolumeclaims") {
+      pvs.add(String((object["spec"] as Record<string, unknown>)["volumeName"]))
+    }
     if (resource === "widgets.example.com") widgets = true
     out.push({ resource, namespace: mapped(mapping, ns), name: object.metadata.name ?? "", source: object })
   }
@@ -134,7 +171,14 @@ const expectedObjects = (
       : resource === "customresourcedefinitions.apiextensions.k8s.io"
       ? filter.includedResources === undefined && (allScope || widgets)
       : allScope && filter.includedResources === undefined
-    if (include) out.push({ resource, namespace: undefined, name: resource === "namespaces" ? mapped(mapping, name) : name, source: object })
+    if (include) {
+      out.push({
+        resource,
+        namespace: undefined,
+        name: resource === "namespaces" ? mapped(mapping, name) : name,
+        source: object
+      })
+    }
   }
   // A custom resource whose CRD is not restored cannot be created in an empty cluster.
   return out.filter((item) => item.resource !== "widgets.example.com" || crd)
@@ -145,7 +189,11 @@ const withoutKeys = (record: Record<string, unknown>, keys: ReadonlyArray<string
 
 /** The user's content of an object, with what SPEC 5.4 clears cleared (written independently of transforms.ts). */
 const essence = (resource: string, object: KubeObject, mapping: Record<string, string>): unknown => {
-  const labelsOf = withoutKeys(object.metadata.labels ?? {}, [restoreNameLabel, backupNameLabel, "kubernetes.io/metadata.name"])
+  const labelsOf = withoutKeys(object.metadata.labels ?? {}, [
+    restoreNameLabel,
+    backupNameLabel,
+    "kubernetes.io/metadata.name"
+  ])
   const body: Record<string, unknown> = withoutKeys(object, ["apiVersion", "metadata", "status"])
   const spec = isRecord(body["spec"]) ? { ...body["spec"] } : undefined
   if (resource === "services" && spec !== undefined) {
@@ -157,9 +205,17 @@ const essence = (resource: string, object: KubeObject, mapping: Record<string, s
   }
   if (resource === "persistentvolumes" && spec !== undefined && isRecord(spec["claimRef"])) {
     const claimRef = spec["claimRef"]
-    spec["claimRef"] = { ...withoutKeys(claimRef, ["uid", "resourceVersion"]), namespace: mapped(mapping, String(claimRef["namespace"])) }
+    spec["claimRef"] = {
+      ...withoutKeys(claimRef, ["uid", "resourceVersion"]),
+      namespace: mapped(mapping, String(claimRef["namespace"]))
+    }
   }
-  return { ...body, ...(spec === undefined ? {} : { spec }), labels: labelsOf, annotations: object.metadata.annotations ?? {} }
+  return {
+    ...body,
+    ...(spec === undefined ? {} : { spec }),
+    labels: labelsOf,
+    annotations: object.metadata.annotations ?? {}
+  }
 }
 
 const restoredByArk = (object: KubeObject) => object.metadata.labels?.[restoreNameLabel] !== undefined
@@ -201,7 +257,11 @@ describe("restore laws (property)", () => {
           const live = target.get(key)
           assert.isDefined(live, `missing ${key}`)
           if (item.resource === "namespaces" && INITIAL.has(item.name)) continue
-          assert.deepStrictEqual(essence(item.resource, live!, mapping), essence(item.resource, item.source, mapping), key)
+          assert.deepStrictEqual(
+            essence(item.resource, live!, mapping),
+            essence(item.resource, item.source, mapping),
+            key
+          )
           assert.strictEqual(live!.metadata.labels?.[restoreNameLabel], "r1", key)
           assert.strictEqual(live!.metadata.labels?.[backupNameLabel], "b1", key)
         }
@@ -214,7 +274,9 @@ describe("restore laws (property)", () => {
         }
         // Every namespaced restored object sits in the mapped namespace of where it was backed up.
         for (const item of expected) {
-          if (item.namespace !== undefined) assert.strictEqual(item.namespace, mapped(mapping, item.source.metadata.namespace ?? ""))
+          if (item.namespace !== undefined) {
+            assert.strictEqual(item.namespace, mapped(mapping, item.source.metadata.namespace ?? ""))
+          }
         }
       }),
     runs
@@ -228,15 +290,28 @@ describe("restore laws (property)", () => {
         const world = yield* seeded(spec)
         const backup = yield* fullBackup(world)
         const policy = update ? "update" : "none"
-        const first = yield* restoreInto(world.target, world, makeRestore({ ...filterFields(filter), namespaceMapping: mapping, existingResourcePolicy: policy }), backup)
+        const first = yield* restoreInto(
+          world.target,
+          world,
+          makeRestore({ ...filterFields(filter), namespaceMapping: mapping, existingResourcePolicy: policy }),
+          backup
+        )
         const revision = yield* world.target.control.currentRevision
-        const second = yield* restoreInto(world.target, world, makeRestore({ ...filterFields(filter), namespaceMapping: mapping, existingResourcePolicy: policy }, "r2"), backup)
+        const second = yield* restoreInto(
+          world.target,
+          world,
+          makeRestore({ ...filterFields(filter), namespaceMapping: mapping, existingResourcePolicy: policy }, "r2"),
+          backup
+        )
         assert.strictEqual(yield* world.target.control.currentRevision, revision)
         assert.strictEqual(second.counts.created, 0)
         assert.strictEqual(second.counts.updated, 0)
         assert.strictEqual(second.counts.differs, 0)
         assert.strictEqual(second.restore.status?.warnings, 0)
-        assert.strictEqual(second.counts.unchanged, first.counts.created + first.counts.unchanged + first.counts.updated)
+        assert.strictEqual(
+          second.counts.unchanged,
+          first.counts.created + first.counts.unchanged + first.counts.updated
+        )
         assert.strictEqual(second.restore.status?.phase, first.restore.status?.phase)
       }),
     runs
@@ -244,7 +319,11 @@ describe("restore laws (property)", () => {
 
   it.effect.prop(
     "with policy none, no pre-existing object is ever modified",
-    { spec: clusterArb, mapping: mappingArb, conflicts: fc.array(fc.tuple(fc.constantFrom(...NAMESPACES), fc.integer({ min: 0, max: 2 })), { maxLength: 4 }) },
+    {
+      spec: clusterArb,
+      mapping: mappingArb,
+      conflicts: fc.array(fc.tuple(fc.constantFrom(...NAMESPACES), fc.integer({ min: 0, max: 2 })), { maxLength: 4 })
+    },
     ({ spec, mapping, conflicts }) =>
       Effect.gen(function*() {
         const world = yield* seeded(spec)
@@ -254,14 +333,18 @@ describe("restore laws (property)", () => {
           const target = mapped(mapping, ns)
           const key = objectKey("configmaps", target, `cm-${i}`)
           if (preexisting.has(key)) continue
-          const [created] = yield* world.target.control.seed([configMap(target, `cm-${i}`, { live: "yes" }, { value: "live" })])
+          const [created] = yield* world.target.control.seed([
+            configMap(target, `cm-${i}`, { live: "yes" }, { value: "live" })
+          ])
           preexisting.set(key, created!)
         }
         const before = yield* dump(world.target)
         const run = yield* restoreInto(world.target, world, makeRestore({ namespaceMapping: mapping }), backup)
         const target = yield* dump(world.target)
         // Everything that was there before (the seeded configmaps, their namespaces, the initial ones) is untouched.
-        for (const [key, object] of before) assert.strictEqual(target.get(key)?.metadata.resourceVersion, object.metadata.resourceVersion, key)
+        for (const [key, object] of before) {
+          assert.strictEqual(target.get(key)?.metadata.resourceVersion, object.metadata.resourceVersion, key)
+        }
         for (const [key, object] of preexisting) {
           const now = target.get(key)
           assert.strictEqual(now?.metadata.resourceVersion, object.metadata.resourceVersion, key)

@@ -1,19 +1,44 @@
 // The restore pipeline on Memory layers: ownership skips, ordering, CRDs, existing-object
 // policies, dry run, broken archives, validation, logs and results.
+import * as zlib from "node:zlib"
+
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Option, Stream } from "effect"
 import * as tar from "tar-stream"
-import * as zlib from "node:zlib"
-import type { GroupVersionResource } from "../../services/KubeClient.ts"
-import { KubeClient, KubeForbidden } from "../../services/KubeClient.ts"
+
+import type { GroupVersionResource, KubeClient } from "../../services/KubeClient.ts"
+import { KubeForbidden } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../../src/api/backup.ts"
 import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
 import { validateRestore } from "../../src/restore/run.ts"
-import { configMap, deployment, makeBackup, namespace, persistentVolume, persistentVolumeClaim, pod, readGzipText, secret, widget, widgetCrd } from "../backup/fixtures.ts"
+import {
+  configMap,
+  deployment,
+  makeBackup,
+  namespace,
+  persistentVolume,
+  persistentVolumeClaim,
+  pod,
+  readGzipText,
+  secret,
+  widget,
+  widgetCrd
+} from "../backup/fixtures.ts"
 import type { World } from "./fixtures.ts"
-import { backupSource, dryRunInto, dump, makeRestore, makeWorld, objectKey, replicaSet, restoreInto, seedOwned, service } from "./fixtures.ts"
+import {
+  backupSource,
+  dryRunInto,
+  dump,
+  makeRestore,
+  makeWorld,
+  objectKey,
+  replicaSet,
+  restoreInto,
+  seedOwned,
+  service
+} from "./fixtures.ts"
 
 const CONFIGMAPS: GroupVersionResource = { group: "", version: "v1", resource: "configmaps" }
 
@@ -46,7 +71,9 @@ describe("runRestore", () => {
       assert.isFalse(objects.has(objectKey("pods", "app", "web-5d8f-a")))
       assert.strictEqual(run.counts.skipped, 3)
       const entries = yield* dryRunInto(world.target, world, makeRestore({}, "r2"), backup)
-      const reasons = new Map(entries.filter((entry) => entry.action === "skip").map((entry) => [entry.name, entry.reason]))
+      const reasons = new Map(
+        entries.filter((entry) => entry.action === "skip").map((entry) => [entry.name, entry.reason])
+      )
       assert.strictEqual(reasons.get("web-5d8f"), "owned by restored Deployment web")
       assert.strictEqual(reasons.get("web-5d8f-a"), "owned by ReplicaSet web-5d8f, which its own owner recreates")
     }))
@@ -59,7 +86,11 @@ describe("runRestore", () => {
       const run = yield* restoreInto(world.target, world, makeRestore({}), backup)
       assert.strictEqual(run.counts.created, 2)
       assert.strictEqual(run.counts.skipped, 0)
-      const restored = yield* world.target.client.get({ group: "", version: "v1", resource: "pods" }, "web-5d8f-a", "app")
+      const restored = yield* world.target.client.get(
+        { group: "", version: "v1", resource: "pods" },
+        "web-5d8f-a",
+        "app"
+      )
       assert.isUndefined(restored.metadata.ownerReferences)
     }))
 
@@ -94,7 +125,10 @@ describe("runRestore", () => {
       ]
       const revisions = order.map(revision)
       for (let i = 1; i < revisions.length; i++) {
-        assert.isTrue(revisions[i - 1]! < revisions[i]!, `${order[i - 1]} (${revisions[i - 1]}) before ${order[i]} (${revisions[i]})`)
+        assert.isTrue(
+          revisions[i - 1]! < revisions[i]!,
+          `${order[i - 1]} (${revisions[i - 1]}) before ${order[i]} (${revisions[i]})`
+        )
       }
       const restoredWidget = objects.get(objectKey("widgets.example.com", "shop", "w1"))!
       assert.deepStrictEqual(restoredWidget.metadata.labels, { [restoreNameLabel]: "r1", [backupNameLabel]: "b1" })
@@ -105,13 +139,21 @@ describe("runRestore", () => {
       const world = yield* makeWorld
       yield* world.source.control.seed([configMap("abc", "c1"), configMap("123", "c2"), service("abc", "web")])
       const backup = yield* completedBackup(world, { includedResources: ["configmaps", "services"] })
-      const run = yield* restoreInto(world.target, world, makeRestore({ namespaceMapping: { abc: "def", "123": "456" } }), backup)
+      const run = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ namespaceMapping: { abc: "def", "123": "456" } }),
+        backup
+      )
       assert.strictEqual(run.restore.status?.phase, "Completed")
       const objects = yield* dump(world.target)
       assert.isTrue(objects.has(objectKey("configmaps", "def", "c1")))
       assert.isTrue(objects.has(objectKey("configmaps", "456", "c2")))
       assert.isFalse(objects.has(objectKey("namespaces", undefined, "abc")))
-      assert.strictEqual(objects.get(objectKey("namespaces", undefined, "def"))?.metadata.labels?.[restoreNameLabel], "r1")
+      assert.strictEqual(
+        objects.get(objectKey("namespaces", undefined, "def"))?.metadata.labels?.[restoreNameLabel],
+        "r1"
+      )
       const svc = objects.get(objectKey("services", "def", "web"))!
       assert.isUndefined((svc["spec"] as Record<string, unknown>)["clusterIP"])
     }))
@@ -119,9 +161,15 @@ describe("runRestore", () => {
   it.effect("policy none leaves a differing object and warns; policy update patches it; a second run changes nothing", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld
-      yield* world.source.control.seed([configMap("app", "same", {}, { k: "v" }), configMap("app", "diff", { tier: "web" }, { k: "backup" })])
+      yield* world.source.control.seed([
+        configMap("app", "same", {}, { k: "v" }),
+        configMap("app", "diff", { tier: "web" }, { k: "backup" })
+      ])
       const backup = yield* completedBackup(world)
-      yield* world.target.control.seed([configMap("app", "same", {}, { k: "v" }), configMap("app", "diff", { extra: "x" }, { k: "live" })])
+      yield* world.target.control.seed([
+        configMap("app", "same", {}, { k: "v" }),
+        configMap("app", "diff", { extra: "x" }, { k: "live" })
+      ])
       const before = yield* world.target.client.get(CONFIGMAPS, "diff", "app")
 
       const none = yield* restoreInto(world.target, world, makeRestore({ includedNamespaces: ["app"] }), backup)
@@ -131,18 +179,37 @@ describe("runRestore", () => {
       assert.strictEqual(none.counts.unchanged, 2) // the namespace and "same"
       const kept = yield* world.target.client.get(CONFIGMAPS, "diff", "app")
       assert.strictEqual(kept.metadata.resourceVersion, before.metadata.resourceVersion)
-      const results = JSON.parse(yield* readGzipText(restoreKeys("r1").results).pipe(Effect.provideService(ObjectStore, world.store)))
-      assert.match(results.warnings.namespaces.app[0], /configmaps app\/diff: exists and differs.*data\.k: "live" → "backup"/)
+      const results = JSON.parse(
+        yield* readGzipText(restoreKeys("r1").results).pipe(Effect.provideService(ObjectStore, world.store))
+      )
+      assert.match(
+        results.warnings.namespaces.app[0],
+        /configmaps app\/diff: exists and differs.*data\.k: "live" → "backup"/
+      )
 
-      const update = yield* restoreInto(world.target, world, makeRestore({ includedNamespaces: ["app"], existingResourcePolicy: "update" }, "r2"), backup)
+      const update = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ includedNamespaces: ["app"], existingResourcePolicy: "update" }, "r2"),
+        backup
+      )
       assert.strictEqual(update.counts.updated, 1)
       assert.strictEqual(update.restore.status?.warnings, 0)
       const patched = yield* world.target.client.get(CONFIGMAPS, "diff", "app")
       assert.deepStrictEqual(patched["data"], { k: "backup" })
-      assert.deepStrictEqual(patched.metadata.labels, { tier: "web", [restoreNameLabel]: "r2", [backupNameLabel]: "b1" })
+      assert.deepStrictEqual(patched.metadata.labels, {
+        tier: "web",
+        [restoreNameLabel]: "r2",
+        [backupNameLabel]: "b1"
+      })
 
       const revision = yield* world.target.control.currentRevision
-      const again = yield* restoreInto(world.target, world, makeRestore({ includedNamespaces: ["app"], existingResourcePolicy: "update" }, "r3"), backup)
+      const again = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ includedNamespaces: ["app"], existingResourcePolicy: "update" }, "r3"),
+        backup
+      )
       assert.strictEqual(again.counts.unchanged, 3)
       assert.strictEqual(yield* world.target.control.currentRevision, revision)
     }))
@@ -157,7 +224,10 @@ describe("runRestore", () => {
       ])
       yield* seedDeployment(world, "shop")
       const backup = yield* completedBackup(world)
-      yield* world.target.control.seed([configMap("shop", "same", {}, { k: "v" }), configMap("shop", "diff", {}, { k: "live", n: "1" })])
+      yield* world.target.control.seed([
+        configMap("shop", "same", {}, { k: "v" }),
+        configMap("shop", "diff", {}, { k: "live", n: "1" })
+      ])
       const revision = yield* world.target.control.currentRevision
       const entries = yield* dryRunInto(world.target, world, makeRestore({}), backup)
       assert.strictEqual(yield* world.target.control.currentRevision, revision)
@@ -168,7 +238,7 @@ describe("runRestore", () => {
       assert.strictEqual(byName.get("deployments.apps web")?.action, "create")
       const conflict = byName.get("configmaps diff")
       assert.strictEqual(conflict?.action, "conflict")
-      assert.deepStrictEqual(conflict?.diff, ['data.k: "live" → "backup"'])
+      assert.deepStrictEqual(conflict?.diff, ["data.k: \"live\" → \"backup\""])
       assert.strictEqual(conflict?.namespace, "shop")
       assert.strictEqual(byName.get("replicasets.apps web-5d8f")?.action, "skip")
       assert.strictEqual(byName.get("pods web-5d8f-b")?.action, "skip")
@@ -185,7 +255,9 @@ describe("runRestore", () => {
       const entries = yield* dryRunInto(world.target, world, makeRestore({ namespaceMapping: { abc: "def" } }), backup)
       const w1 = entries.find((entry) => entry.name === "w1")
       assert.deepStrictEqual([w1?.action, w1?.namespace], ["create", "def"])
-      assert.isTrue(entries.some((entry) => entry.resource === "namespaces" && entry.name === "def" && entry.action === "create"))
+      assert.isTrue(
+        entries.some((entry) => entry.resource === "namespaces" && entry.name === "def" && entry.action === "create")
+      )
     }))
 
   it.effect("per-item API errors count as errors: PartiallyFailed, the rest restored", () =>
@@ -194,7 +266,10 @@ describe("runRestore", () => {
       yield* world.source.control.seed([configMap("app", "a"), configMap("app", "b")])
       const backup = yield* completedBackup(world, { includedResources: ["configmaps"] })
       yield* world.target.control.seed([namespace("app")])
-      yield* world.target.control.failNext("create", new KubeForbidden({ resource: "configmaps", message: "configmaps is forbidden" }))
+      yield* world.target.control.failNext(
+        "create",
+        new KubeForbidden({ resource: "configmaps", message: "configmaps is forbidden" })
+      )
       const run = yield* restoreInto(world.target, world, makeRestore({}), backup, { concurrency: 1 })
       assert.strictEqual(run.restore.status?.phase, "PartiallyFailed")
       assert.strictEqual(run.restore.status?.errors, 1)
@@ -219,8 +294,12 @@ describe("runRestore", () => {
       const log = yield* readGzipText(restoreKeys("r1").logs).pipe(Effect.provideService(ObjectStore, world.store))
       const lines = log.trim().split("\n").map((line) => JSON.parse(line))
       assert.isTrue(lines.every((line) => line.restore === "r1"))
-      assert.isTrue(lines.some((line) => line.msg === "restored" && line.resource === "secrets" && line.namespace === "app"))
-      const results = JSON.parse(yield* readGzipText(restoreKeys("r1").results).pipe(Effect.provideService(ObjectStore, world.store)))
+      assert.isTrue(
+        lines.some((line) => line.msg === "restored" && line.resource === "secrets" && line.namespace === "app")
+      )
+      const results = JSON.parse(
+        yield* readGzipText(restoreKeys("r1").results).pipe(Effect.provideService(ObjectStore, world.store))
+      )
       assert.deepStrictEqual(results, { warnings: {}, errors: {} })
     }))
 })
@@ -264,7 +343,10 @@ describe("runRestore on broken archives", () => {
       assert.include(run.restore.status?.failureReason ?? "", "resources/../../etc/passwd")
       assert.strictEqual(yield* world.target.control.currentRevision, revision)
       const keys = (yield* world.store.list("")).objects.map((object) => object.key).sort()
-      assert.deepStrictEqual(keys, [backupKeys("bad").tarball, restoreKeys("r1").logs, restoreKeys("r1").results].sort())
+      assert.deepStrictEqual(
+        keys,
+        [backupKeys("bad").tarball, restoreKeys("r1").logs, restoreKeys("r1").results].sort()
+      )
     }))
 
   it.effect("a corrupt gzip fails the restore and creates nothing", () =>
@@ -284,7 +366,9 @@ describe("runRestore on broken archives", () => {
   it.effect("a truncated tarball fails; a missing tarball fails naming its key; the dry run fails the same way", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld
-      const unzipped = zlib.gunzipSync(yield* tarball([{ name: "resources/configmaps/namespaces/app/a.json", body: cm("app", "a") }]))
+      const unzipped = zlib.gunzipSync(
+        yield* tarball([{ name: "resources/configmaps/namespaces/app/a.json", body: cm("app", "a") }])
+      )
       const backup = yield* craftedBackup(world, zlib.gzipSync(unzipped.subarray(0, 512)))
       const run = yield* restoreInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
       assert.strictEqual(run.restore.status?.phase, "Failed")
@@ -303,7 +387,12 @@ describe("runRestore on broken archives", () => {
         { name: "resources/configmaps/namespaces/app/b.json", body: cm("app", "b") }
       ])
       const backup = yield* craftedBackup(world, bytes)
-      const run = yield* restoreInto(world.target, world, makeRestore({ backupName: "bad", includedNamespaces: ["app"] }), backup)
+      const run = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ backupName: "bad", includedNamespaces: ["app"] }),
+        backup
+      )
       assert.strictEqual(run.restore.status?.phase, "PartiallyFailed")
       assert.strictEqual(run.counts.created, 1)
       const leaked = yield* world.target.client.get(CONFIGMAPS, "a", "kube-system").pipe(Effect.option)
@@ -327,10 +416,10 @@ describe("validateRestore", () => {
       })
       const problems = validateRestore(restore, Option.none(), discovery)
       assert.deepStrictEqual(problems, [
-        'backup "b1" not found',
-        'includedResources: unknown resource "gizmos"',
-        'labelSelector: operator In on "app" needs values',
-        'namespaceMapping: target namespace "Not_A_Label" (for "abc") must be a DNS label (lowercase letters, digits and \'-\', at most 63)'
+        "backup \"b1\" not found",
+        "includedResources: unknown resource \"gizmos\"",
+        "labelSelector: operator In on \"app\" needs values",
+        "namespaceMapping: target namespace \"Not_A_Label\" (for \"abc\") must be a DNS label (lowercase letters, digits and '-', at most 63)"
       ])
     }))
 
@@ -338,10 +427,17 @@ describe("validateRestore", () => {
     withDiscovery((discovery) => {
       const failed: Backup = { ...makeBackup({}, "b1"), status: { phase: "Failed" } }
       assert.deepStrictEqual(validateRestore(makeRestore({}), Option.some(failed), discovery), [
-        'backup "b1" is in phase Failed: only Completed or PartiallyFailed backups can be restored'
+        "backup \"b1\" is in phase Failed: only Completed or PartiallyFailed backups can be restored"
       ])
       const partial: Backup = { ...failed, status: { phase: "PartiallyFailed" } }
-      assert.deepStrictEqual(validateRestore(makeRestore({ includedResources: ["widgets.example.com", "deploy"] }), Option.some(partial), discovery), [])
+      assert.deepStrictEqual(
+        validateRestore(
+          makeRestore({ includedResources: ["widgets.example.com", "deploy"] }),
+          Option.some(partial),
+          discovery
+        ),
+        []
+      )
     }))
 
   it.effect("runRestore turns problems into FailedValidation and touches nothing", () =>
@@ -349,11 +445,13 @@ describe("validateRestore", () => {
       const world = yield* makeWorld
       const revision = yield* world.target.control.currentRevision
       const restore = makeRestore({ namespaceMapping: { abc: "UPPER" } })
-      const run = yield* restoreInto(world.target, world, restore, { ...makeBackup({}, "b1"), status: { phase: "InProgress" } })
+      const run = yield* restoreInto(world.target, world, restore, {
+        ...makeBackup({}, "b1"),
+        status: { phase: "InProgress" }
+      })
       assert.strictEqual(run.restore.status?.phase, "FailedValidation")
       assert.strictEqual(run.restore.status?.validationErrors?.length, 2)
       assert.strictEqual(yield* world.target.control.currentRevision, revision)
       assert.deepStrictEqual((yield* world.store.list("")).objects, [])
     }))
 })
-

@@ -1,5 +1,6 @@
 // Every SPEC 5.4 transform and 5.5 skip, as a table of before → after.
 import { assert, describe, it } from "@effect/vitest"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
 import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
@@ -10,8 +11,12 @@ import { comparable, transformItem } from "../../src/restore/transforms.ts"
 const context: RestoreContext = { restoreName: "r1", backupName: "b1", namespaceMapping: { abc: "def", "123": "456" } }
 const arkLabels = { [restoreNameLabel]: "r1", [backupNameLabel]: "b1" }
 
-const object = (apiVersion: string, kind: string, metadata: Record<string, unknown>, rest: Record<string, unknown> = {}): KubeObject =>
-  ({ apiVersion, kind, metadata, ...rest })
+const object = (
+  apiVersion: string,
+  kind: string,
+  metadata: Record<string, unknown>,
+  rest: Record<string, unknown> = {}
+): KubeObject => ({ apiVersion, kind, metadata, ...rest })
 
 const serverMeta = {
   uid: "u-1",
@@ -38,10 +43,15 @@ const transformCases: ReadonlyArray<TransformCase> = [
     rule: "server-managed metadata, status and owner references are dropped; labels added",
     resource: "configmaps",
     before: object("v1", "ConfigMap", {
-      name: "c", namespace: "other", labels: { app: "x" }, ...serverMeta,
+      name: "c",
+      namespace: "other",
+      labels: { app: "x" },
+      ...serverMeta,
       ownerReferences: [{ apiVersion: "v1", kind: "Foo", name: "f", uid: "u-0", controller: false }]
     }, { data: { k: "v" }, status: { x: 1 } }),
-    after: object("v1", "ConfigMap", { name: "c", namespace: "other", labels: { app: "x", ...arkLabels } }, { data: { k: "v" } })
+    after: object("v1", "ConfigMap", { name: "c", namespace: "other", labels: { app: "x", ...arkLabels } }, {
+      data: { k: "v" }
+    })
   },
   {
     rule: "namespaceMapping moves metadata.namespace",
@@ -53,9 +63,13 @@ const transformCases: ReadonlyArray<TransformCase> = [
     rule: "a Namespace is restored under its mapped name, its name label follows",
     resource: "namespaces",
     before: object("v1", "Namespace", { name: "123", labels: { "kubernetes.io/metadata.name": "123", team: "a" } }, {
-      spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" }
+      spec: { finalizers: ["kubernetes"] },
+      status: { phase: "Active" }
     }),
-    after: object("v1", "Namespace", { name: "456", labels: { "kubernetes.io/metadata.name": "456", team: "a", ...arkLabels } }, {
+    after: object("v1", "Namespace", {
+      name: "456",
+      labels: { "kubernetes.io/metadata.name": "456", team: "a", ...arkLabels }
+    }, {
       spec: { finalizers: ["kubernetes"] }
     })
   },
@@ -64,7 +78,10 @@ const transformCases: ReadonlyArray<TransformCase> = [
     resource: "services",
     before: object("v1", "Service", { name: "web", namespace: "abc" }, {
       spec: {
-        type: "NodePort", clusterIP: "10.0.0.7", clusterIPs: ["10.0.0.7"], healthCheckNodePort: 31000,
+        type: "NodePort",
+        clusterIP: "10.0.0.7",
+        clusterIPs: ["10.0.0.7"],
+        healthCheckNodePort: 31000,
         ports: [{ name: "http", port: 80, nodePort: 30080 }, { port: 81, nodePort: 30081 }]
       },
       status: { loadBalancer: {} }
@@ -77,44 +94,80 @@ const transformCases: ReadonlyArray<TransformCase> = [
     rule: "Service: nodePorts named in kubectl's last-applied configuration are kept",
     resource: "services",
     before: object("v1", "Service", {
-      name: "web", namespace: "x",
-      annotations: { "kubectl.kubernetes.io/last-applied-configuration": lastApplied({ ports: [{ name: "http", nodePort: 30080 }, { nodePort: 30090 }] }) }
+      name: "web",
+      namespace: "x",
+      annotations: {
+        "kubectl.kubernetes.io/last-applied-configuration": lastApplied({
+          ports: [{ name: "http", nodePort: 30080 }, { nodePort: 30090 }]
+        })
+      }
     }, {
       spec: {
-        type: "LoadBalancer", clusterIP: "10.0.0.8",
-        ports: [{ name: "http", port: 80, nodePort: 30080 }, { name: "https", port: 443, nodePort: 30443 }, { port: 90, nodePort: 30090 }]
+        type: "LoadBalancer",
+        clusterIP: "10.0.0.8",
+        ports: [{ name: "http", port: 80, nodePort: 30080 }, { name: "https", port: 443, nodePort: 30443 }, {
+          port: 90,
+          nodePort: 30090
+        }]
       }
     }),
     after: object("v1", "Service", {
-      name: "web", namespace: "x", labels: arkLabels,
-      annotations: { "kubectl.kubernetes.io/last-applied-configuration": lastApplied({ ports: [{ name: "http", nodePort: 30080 }, { nodePort: 30090 }] }) }
+      name: "web",
+      namespace: "x",
+      labels: arkLabels,
+      annotations: {
+        "kubectl.kubernetes.io/last-applied-configuration": lastApplied({
+          ports: [{ name: "http", nodePort: 30080 }, { nodePort: 30090 }]
+        })
+      }
     }, {
-      spec: { type: "LoadBalancer", ports: [{ name: "http", port: 80, nodePort: 30080 }, { name: "https", port: 443 }, { port: 90, nodePort: 30090 }] }
+      spec: {
+        type: "LoadBalancer",
+        ports: [{ name: "http", port: 80, nodePort: 30080 }, { name: "https", port: 443 }, {
+          port: 90,
+          nodePort: 30090
+        }]
+      }
     })
   },
   {
     rule: "Service: headless clusterIP None is kept",
     resource: "services",
-    before: object("v1", "Service", { name: "db", namespace: "x" }, { spec: { clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 5432 }] } }),
-    after: object("v1", "Service", { name: "db", namespace: "x", labels: arkLabels }, { spec: { clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 5432 }] } })
+    before: object("v1", "Service", { name: "db", namespace: "x" }, {
+      spec: { clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 5432 }] }
+    }),
+    after: object("v1", "Service", { name: "db", namespace: "x", labels: arkLabels }, {
+      spec: { clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 5432 }] }
+    })
   },
   {
     rule: "Pod: nodeName cleared",
     resource: "pods",
-    before: object("v1", "Pod", { name: "p", namespace: "abc" }, { spec: { nodeName: "node-1", containers: [] }, status: { phase: "Running" } }),
+    before: object("v1", "Pod", { name: "p", namespace: "abc" }, {
+      spec: { nodeName: "node-1", containers: [] },
+      status: { phase: "Running" }
+    }),
     after: object("v1", "Pod", { name: "p", namespace: "def", labels: arkLabels }, { spec: { containers: [] } })
   },
   {
     rule: "PVC: bind annotations dropped, volumeName kept",
     resource: "persistentvolumeclaims",
     before: object("v1", "PersistentVolumeClaim", {
-      name: "data", namespace: "abc",
+      name: "data",
+      namespace: "abc",
       annotations: {
-        "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes",
-        "volume.kubernetes.io/selected-node": "node-1", keep: "me"
+        "pv.kubernetes.io/bind-completed": "yes",
+        "pv.kubernetes.io/bound-by-controller": "yes",
+        "volume.kubernetes.io/selected-node": "node-1",
+        keep: "me"
       }
     }, { spec: { volumeName: "pv-1" }, status: { phase: "Bound" } }),
-    after: object("v1", "PersistentVolumeClaim", { name: "data", namespace: "def", labels: arkLabels, annotations: { keep: "me" } }, {
+    after: object("v1", "PersistentVolumeClaim", {
+      name: "data",
+      namespace: "def",
+      labels: arkLabels,
+      annotations: { keep: "me" }
+    }, {
       spec: { volumeName: "pv-1" }
     })
   },
@@ -122,7 +175,10 @@ const transformCases: ReadonlyArray<TransformCase> = [
     rule: "PV: claimRef namespace mapped, its uid and resourceVersion cleared",
     resource: "persistentvolumes",
     before: object("v1", "PersistentVolume", { name: "pv-1" }, {
-      spec: { claimRef: { kind: "PersistentVolumeClaim", namespace: "abc", name: "data", uid: "u-9", resourceVersion: "7" }, hostPath: { path: "/d" } },
+      spec: {
+        claimRef: { kind: "PersistentVolumeClaim", namespace: "abc", name: "data", uid: "u-9", resourceVersion: "7" },
+        hostPath: { path: "/d" }
+      },
       status: { phase: "Bound" }
     }),
     after: object("v1", "PersistentVolume", { name: "pv-1", labels: arkLabels }, {
@@ -133,11 +189,19 @@ const transformCases: ReadonlyArray<TransformCase> = [
     rule: "RoleBinding: ServiceAccount subjects follow the mapping, users do not",
     resource: "rolebindings.rbac.authorization.k8s.io",
     before: object("rbac.authorization.k8s.io/v1", "RoleBinding", { name: "rb", namespace: "abc" }, {
-      subjects: [{ kind: "ServiceAccount", name: "sa", namespace: "abc" }, { kind: "ServiceAccount", name: "o", namespace: "zzz" }, { kind: "User", name: "bob" }],
+      subjects: [{ kind: "ServiceAccount", name: "sa", namespace: "abc" }, {
+        kind: "ServiceAccount",
+        name: "o",
+        namespace: "zzz"
+      }, { kind: "User", name: "bob" }],
       roleRef: { kind: "Role", name: "r" }
     }),
     after: object("rbac.authorization.k8s.io/v1", "RoleBinding", { name: "rb", namespace: "def", labels: arkLabels }, {
-      subjects: [{ kind: "ServiceAccount", name: "sa", namespace: "def" }, { kind: "ServiceAccount", name: "o", namespace: "zzz" }, { kind: "User", name: "bob" }],
+      subjects: [{ kind: "ServiceAccount", name: "sa", namespace: "def" }, {
+        kind: "ServiceAccount",
+        name: "o",
+        namespace: "zzz"
+      }, { kind: "User", name: "bob" }],
       roleRef: { kind: "Role", name: "r" }
     })
   },
@@ -156,8 +220,12 @@ const transformCases: ReadonlyArray<TransformCase> = [
   {
     rule: "ServiceAccount: generated token secrets dropped",
     resource: "serviceaccounts",
-    before: object("v1", "ServiceAccount", { name: "build", namespace: "x" }, { secrets: [{ name: "build-token-abcde" }, { name: "registry" }] }),
-    after: object("v1", "ServiceAccount", { name: "build", namespace: "x", labels: arkLabels }, { secrets: [{ name: "registry" }] })
+    before: object("v1", "ServiceAccount", { name: "build", namespace: "x" }, {
+      secrets: [{ name: "build-token-abcde" }, { name: "registry" }]
+    }),
+    after: object("v1", "ServiceAccount", { name: "build", namespace: "x", labels: arkLabels }, {
+      secrets: [{ name: "registry" }]
+    })
   }
 ]
 
@@ -170,43 +238,100 @@ interface SkipCase {
 
 const skipCases: ReadonlyArray<SkipCase> = [
   { rule: "nodes", resource: "nodes", object: object("v1", "Node", { name: "n" }), reason: "nodes are never restored" },
-  { rule: "events", resource: "events", object: object("v1", "Event", { name: "e", namespace: "x" }), reason: "events are never restored" },
   {
-    rule: "events.k8s.io events", resource: "events.events.k8s.io", object: object("events.k8s.io/v1", "Event", { name: "e", namespace: "x" }),
+    rule: "events",
+    resource: "events",
+    object: object("v1", "Event", { name: "e", namespace: "x" }),
+    reason: "events are never restored"
+  },
+  {
+    rule: "events.k8s.io events",
+    resource: "events.events.k8s.io",
+    object: object("events.k8s.io/v1", "Event", { name: "e", namespace: "x" }),
     reason: "events.events.k8s.io are never restored"
   },
-  { rule: "Ark backups", resource: "backups.ark.heptio.com", object: object("ark.heptio.com/v1", "Backup", { name: "b" }), reason: "backups.ark.heptio.com are never restored" },
-  { rule: "Ark restores", resource: "restores.ark.heptio.com", object: object("ark.heptio.com/v1", "Restore", { name: "r" }), reason: "restores.ark.heptio.com are never restored" },
   {
-    rule: "mirror pods", resource: "pods",
+    rule: "Ark backups",
+    resource: "backups.ark.heptio.com",
+    object: object("ark.heptio.com/v1", "Backup", { name: "b" }),
+    reason: "backups.ark.heptio.com are never restored"
+  },
+  {
+    rule: "Ark restores",
+    resource: "restores.ark.heptio.com",
+    object: object("ark.heptio.com/v1", "Restore", { name: "r" }),
+    reason: "restores.ark.heptio.com are never restored"
+  },
+  {
+    rule: "mirror pods",
+    resource: "pods",
     object: object("v1", "Pod", { name: "p", namespace: "x", annotations: { "kubernetes.io/config.mirror": "abc" } }),
     reason: "mirror pod: the kubelet recreates it from its static manifest"
   },
-  { rule: "succeeded pods", resource: "pods", object: object("v1", "Pod", { name: "p", namespace: "x" }, { status: { phase: "Succeeded" } }), reason: "pod has finished (phase Succeeded)" },
-  { rule: "failed pods", resource: "pods", object: object("v1", "Pod", { name: "p", namespace: "x" }, { status: { phase: "Failed" } }), reason: "pod has finished (phase Failed)" },
-  { rule: "running pods are restored", resource: "pods", object: object("v1", "Pod", { name: "p", namespace: "x" }, { status: { phase: "Running" } }), reason: undefined },
   {
-    rule: "complete jobs", resource: "jobs.batch",
-    object: object("batch/v1", "Job", { name: "j", namespace: "x" }, { status: { conditions: [{ type: "Complete", status: "True" }] } }),
-    reason: "job has finished (Complete)"
+    rule: "succeeded pods",
+    resource: "pods",
+    object: object("v1", "Pod", { name: "p", namespace: "x" }, { status: { phase: "Succeeded" } }),
+    reason: "pod has finished (phase Succeeded)"
   },
   {
-    rule: "failed jobs", resource: "jobs.batch",
-    object: object("batch/v1", "Job", { name: "j", namespace: "x" }, { status: { conditions: [{ type: "Failed", status: "True" }] } }),
-    reason: "job has finished (Failed)"
+    rule: "failed pods",
+    resource: "pods",
+    object: object("v1", "Pod", { name: "p", namespace: "x" }, { status: { phase: "Failed" } }),
+    reason: "pod has finished (phase Failed)"
   },
   {
-    rule: "running jobs are restored", resource: "jobs.batch",
-    object: object("batch/v1", "Job", { name: "j", namespace: "x" }, { status: { conditions: [{ type: "Complete", status: "False" }] } }),
+    rule: "running pods are restored",
+    resource: "pods",
+    object: object("v1", "Pod", { name: "p", namespace: "x" }, { status: { phase: "Running" } }),
     reason: undefined
   },
   {
-    rule: "controller-managed endpoints", resource: "endpoints",
-    object: object("v1", "Endpoints", { name: "web", namespace: "x", labels: { "endpoints.kubernetes.io/managed-by": "endpoint-controller" } }),
+    rule: "complete jobs",
+    resource: "jobs.batch",
+    object: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      status: { conditions: [{ type: "Complete", status: "True" }] }
+    }),
+    reason: "job has finished (Complete)"
+  },
+  {
+    rule: "failed jobs",
+    resource: "jobs.batch",
+    object: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      status: { conditions: [{ type: "Failed", status: "True" }] }
+    }),
+    reason: "job has finished (Failed)"
+  },
+  {
+    rule: "running jobs are restored",
+    resource: "jobs.batch",
+    object: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      status: { conditions: [{ type: "Complete", status: "False" }] }
+    }),
+    reason: undefined
+  },
+  {
+    rule: "controller-managed endpoints",
+    resource: "endpoints",
+    object: object("v1", "Endpoints", {
+      name: "web",
+      namespace: "x",
+      labels: { "endpoints.kubernetes.io/managed-by": "endpoint-controller" }
+    }),
     reason: "endpoints managed by the endpoints controller, which recreates them for the restored Service"
   },
-  { rule: "hand-written endpoints are restored", resource: "endpoints", object: object("v1", "Endpoints", { name: "db", namespace: "x" }), reason: undefined },
-  { rule: "configmaps are restored", resource: "configmaps", object: object("v1", "ConfigMap", { name: "c", namespace: "x" }), reason: undefined }
+  {
+    rule: "hand-written endpoints are restored",
+    resource: "endpoints",
+    object: object("v1", "Endpoints", { name: "db", namespace: "x" }),
+    reason: undefined
+  },
+  {
+    rule: "configmaps are restored",
+    resource: "configmaps",
+    object: object("v1", "ConfigMap", { name: "c", namespace: "x" }),
+    reason: undefined
+  }
 ]
 
 describe("restore transforms (SPEC 5.4)", () => {
@@ -228,29 +353,54 @@ describe("restore transforms (SPEC 5.4)", () => {
     for (const testCase of transformCases) {
       const live: KubeObject = {
         ...testCase.after,
-        metadata: { ...testCase.after.metadata, uid: "new", resourceVersion: "9", creationTimestamp: "2025-01-01T00:00:00Z", generation: 1 },
+        metadata: {
+          ...testCase.after.metadata,
+          uid: "new",
+          resourceVersion: "9",
+          creationTimestamp: "2025-01-01T00:00:00Z",
+          generation: 1
+        },
         status: { anything: true }
       }
-      assert.deepStrictEqual(comparable(testCase.resource, live), comparable(testCase.resource, testCase.after), testCase.rule)
+      assert.deepStrictEqual(
+        comparable(testCase.resource, live),
+        comparable(testCase.resource, testCase.after),
+        testCase.rule
+      )
     }
   })
 
   it("comparable: ignores the labels of another restore, sees every other difference", () => {
     const mine = transformCases[0]!.after
-    const other: KubeObject = { ...mine, metadata: { ...mine.metadata, labels: { app: "x", [restoreNameLabel]: "r0", [backupNameLabel]: "b0" } } }
+    const other: KubeObject = {
+      ...mine,
+      metadata: { ...mine.metadata, labels: { app: "x", [restoreNameLabel]: "r0", [backupNameLabel]: "b0" } }
+    }
     assert.deepStrictEqual(comparable("configmaps", other), comparable("configmaps", mine))
     const changed: KubeObject = { ...mine, data: { k: "w" } }
-    assert.deepStrictEqual(diffLines(comparable("configmaps", changed), comparable("configmaps", mine)), ['data.k: "w" → "v"'])
+    assert.deepStrictEqual(diffLines(comparable("configmaps", changed), comparable("configmaps", mine)), [
+      "data.k: \"w\" → \"v\""
+    ])
   })
 
   it("diffLines: label keys quoted, missing values shown, long values cut, at most 10 lines", () => {
     assert.deepStrictEqual(
-      diffLines({ metadata: { labels: { "app.kubernetes.io/name": "a" } }, spec: { replicas: 3 } }, { metadata: { labels: {} }, spec: { replicas: 2, paused: true } }),
-      ['metadata.labels["app.kubernetes.io/name"]: "a" → (none)', "spec.paused: (none) → true", "spec.replicas: 3 → 2"]
+      diffLines({ metadata: { labels: { "app.kubernetes.io/name": "a" } }, spec: { replicas: 3 } }, {
+        metadata: { labels: {} },
+        spec: { replicas: 2, paused: true }
+      }),
+      [
+        "metadata.labels[\"app.kubernetes.io/name\"]: \"a\" → (none)",
+        "spec.paused: (none) → true",
+        "spec.replicas: 3 → 2"
+      ]
     )
     const [line] = diffLines({ data: { k: "x".repeat(200) } }, { data: { k: "y" } })
     assert.isTrue(line !== undefined && line.length < 100 && line.includes("…"))
-    const many = diffLines(Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${String(i).padStart(2, "0")}`, i])), {})
+    const many = diffLines(
+      Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${String(i).padStart(2, "0")}`, i])),
+      {}
+    )
     assert.strictEqual(many.length, 11)
     assert.strictEqual(many[10], "… and 5 more differences")
   })

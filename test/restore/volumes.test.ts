@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
+
 import * as MemoryBlockStores from "../../layers/blockstore/MemoryProvider.ts"
 import * as MemoryHooksLayer from "../../layers/hooks/Memory.ts"
 import * as MemoryKube from "../../layers/kube/Memory.ts"
@@ -20,14 +21,23 @@ const PVS = { group: "", version: "v1", resource: "persistentvolumes" }
 const PVCS = { group: "", version: "v1", resource: "persistentvolumeclaims" }
 
 const inCluster = (cluster: Cluster) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Effect.provideService(KubeClient, cluster.client), Effect.provideService(MemoryKube.MemoryKube, cluster.control))
+  effect.pipe(
+    Effect.provideService(KubeClient, cluster.client),
+    Effect.provideService(MemoryKube.MemoryKube, cluster.control)
+  )
 
 /** A source cluster with a snapshotted EBS volume, backed up as b1; the target knows the same location. */
 const backedUp = Effect.gen(function*() {
   const world: World = yield* makeWorld
   const stores = yield* MemoryBlockStores.MemoryBlockStores
   const { control } = yield* stores.location("ebs")
-  yield* control.addVolume({ volumeId: "vol-db", availabilityZone: "us-east-1b", volumeType: "io2", iops: 4000, sizeGiB: 20 })
+  yield* control.addVolume({
+    volumeId: "vol-db",
+    availabilityZone: "us-east-1b",
+    volumeType: "io2",
+    iops: 4000,
+    sizeGiB: 20
+  })
   yield* inCluster(world.source)(Effect.gen(function*() {
     yield* installLocations("ebs")
     yield* world.source.control.seed([
@@ -39,7 +49,10 @@ const backedUp = Effect.gen(function*() {
   yield* inCluster(world.target)(installLocations("ebs"))
   const blockStores = yield* BlockStoreProvider
   const hooks = yield* HookRunner
-  const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"] }), { storageLocations: ["default"], volumes: { blockStores, hooks } }).pipe(
+  const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"] }), {
+    storageLocations: ["default"],
+    volumes: { blockStores, hooks }
+  }).pipe(
     Effect.provideService(KubeClient, world.source.client),
     Effect.provideService(ObjectStore, world.store)
   )
@@ -53,7 +66,9 @@ describe("restore of snapshotted volumes", () => {
   it.effect("creates a volume from the snapshot (same zone, type, IOPS), points the PV at it, and the mapped claim binds", () =>
     Effect.gen(function*() {
       const { world, backup, control, blockStores } = yield* backedUp
-      const run = yield* executeRestore(makeRestore({ namespaceMapping: { app: "app2" } }), Option.some(backup), { volumes: { blockStores } }).pipe(
+      const run = yield* executeRestore(makeRestore({ namespaceMapping: { app: "app2" } }), Option.some(backup), {
+        volumes: { blockStores }
+      }).pipe(
         Effect.provideService(KubeClient, world.target.client),
         Effect.provideService(ObjectStore, world.store)
       )
@@ -62,7 +77,13 @@ describe("restore of snapshotted volumes", () => {
       const volumes = [...(yield* control.volumes).values()].filter((volume) => volume.volumeId !== "vol-db")
       assert.lengthOf(volumes, 1)
       const created = volumes[0]!
-      assert.deepStrictEqual(created, { volumeId: created.volumeId, availabilityZone: "us-east-1b", volumeType: "io2", iops: 4000, sizeGiB: 20 })
+      assert.deepStrictEqual(created, {
+        volumeId: created.volumeId,
+        availabilityZone: "us-east-1b",
+        volumeType: "io2",
+        iops: 4000,
+        sizeGiB: 20
+      })
       assert.notStrictEqual(record!.snapshotId, "")
 
       const pv = yield* world.target.client.get(PVS, "pv-db")
@@ -79,7 +100,9 @@ describe("restore of snapshotted volumes", () => {
   it.effect("restorePVs false skips a snapshotted PV with a reason and creates no volume", () =>
     Effect.gen(function*() {
       const { world, backup, control, blockStores } = yield* backedUp
-      const run = yield* executeRestore(makeRestore({ restorePVs: false }), Option.some(backup), { volumes: { blockStores } }).pipe(
+      const run = yield* executeRestore(makeRestore({ restorePVs: false }), Option.some(backup), {
+        volumes: { blockStores }
+      }).pipe(
         Effect.provideService(KubeClient, world.target.client),
         Effect.provideService(ObjectStore, world.store)
       )
@@ -88,7 +111,10 @@ describe("restore of snapshotted volumes", () => {
       assert.strictEqual((yield* control.volumes).size, 1)
       const pv = yield* world.target.client.get(PVS, "pv-db").pipe(Effect.either)
       assert.isTrue(pv._tag === "Left" && pv.left._tag === "KubeNotFound")
-      assert.strictEqual(((yield* world.target.client.get(PVCS, "data", "app"))["spec"] as { volumeName: string }).volumeName, "pv-db")
+      assert.strictEqual(
+        ((yield* world.target.client.get(PVCS, "data", "app"))["spec"] as { volumeName: string }).volumeName,
+        "pv-db"
+      )
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("a PV that still exists gets no new volume", () =>
@@ -107,12 +133,16 @@ describe("restore of snapshotted volumes", () => {
       const { world, control, blockStores } = yield* backedUp
       const records = yield* readSnapshotRecords("b1").pipe(Effect.provideService(ObjectStore, world.store))
       assert.strictEqual((yield* control.snapshots).size, 1)
-      const deletion = yield* deleteBackupSnapshots(records, blockStores, serverNamespace).pipe(Effect.provideService(KubeClient, world.source.client))
+      const deletion = yield* deleteBackupSnapshots(records, blockStores, serverNamespace).pipe(
+        Effect.provideService(KubeClient, world.source.client)
+      )
       assert.deepStrictEqual(deletion, { deleted: [records[0]!.snapshotId], failures: [] })
       assert.strictEqual((yield* control.snapshots).size, 0)
 
       yield* control.failOperation("deleteSnapshot", "AccessDenied")
-      const failed = yield* deleteBackupSnapshots(records, blockStores, serverNamespace).pipe(Effect.provideService(KubeClient, world.source.client))
+      const failed = yield* deleteBackupSnapshots(records, blockStores, serverNamespace).pipe(
+        Effect.provideService(KubeClient, world.source.client)
+      )
       assert.lengthOf(failed.failures, 1)
       assert.include(failed.failures[0], "AccessDenied")
     }).pipe(Effect.provide(testLayer())))

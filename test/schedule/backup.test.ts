@@ -1,10 +1,16 @@
 // The backup a schedule creates, and what makes a Schedule fail validation.
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
-import type { Schedule } from "../../src/api/index.ts"
-import { nameTimestamp, scheduledBackup, scheduledBackupName, tickOfScheduledBackup } from "../../src/schedule/backup.ts"
-import { validateSchedule } from "../../src/schedule/validate.ts"
+
 import type { KubeObject } from "../../services/KubeClient.ts"
+import type { Schedule } from "../../src/api/index.ts"
+import {
+  nameTimestamp,
+  scheduledBackup,
+  scheduledBackupName,
+  tickOfScheduledBackup
+} from "../../src/schedule/backup.ts"
+import { validateSchedule } from "../../src/schedule/validate.ts"
 
 const template = {
   includedNamespaces: ["shop"],
@@ -63,7 +69,10 @@ describe("validateSchedule", () => {
     const problems = validateSchedule(scheduleObject({ schedule: "0 0 * * * *", template: { ttl: "3 days" } }))
     assert.deepStrictEqual(Either.getLeft(problems)._tag, "Some")
     const lines = Either.isLeft(problems) ? problems.left : []
-    assert.include(lines, "spec.schedule: invalid schedule \"0 0 * * * *\": expected 5 fields (minute hour day-of-month month day-of-week), got 6: a seconds field is not supported")
+    assert.include(
+      lines,
+      "spec.schedule: invalid schedule \"0 0 * * * *\": expected 5 fields (minute hour day-of-month month day-of-week), got 6: a seconds field is not supported"
+    )
     assert.isTrue(lines.some((line) => line.startsWith("spec.template.ttl: ")), lines.join("\n"))
 
     const selectors = validateSchedule(scheduleObject({
@@ -71,11 +80,19 @@ describe("validateSchedule", () => {
       template: { labelSelector: { matchLabels: { "bad key!": "x" } }, orLabelSelectors: [{ matchLabels: { a: "b" } }] }
     }))
     const selectorLines = Either.isLeft(selectors) ? selectors.left : []
-    assert.include(selectorLines, "spec.template: labelSelector and orLabelSelectors are mutually exclusive: set only one")
-    assert.isTrue(selectorLines.some((line) => line.startsWith("spec.template.labelSelector: ")), selectorLines.join("\n"))
+    assert.include(
+      selectorLines,
+      "spec.template: labelSelector and orLabelSelectors are mutually exclusive: set only one"
+    )
+    assert.isTrue(
+      selectorLines.some((line) => line.startsWith("spec.template.labelSelector: ")),
+      selectorLines.join("\n")
+    )
 
     const long = validateSchedule(scheduleObject({ schedule: "@daily", template: {} }, "x".repeat(64)))
-    assert.isTrue(Either.isLeft(long) && long.left.some((line) => line.startsWith("metadata.name: at most 63 characters")))
+    assert.isTrue(
+      Either.isLeft(long) && long.left.some((line) => line.startsWith("metadata.name: at most 63 characters"))
+    )
   })
 })
 
@@ -84,7 +101,16 @@ describe("tickOfScheduledBackup", () => {
     const tick = Date.parse("2024-02-29T23:59:58Z")
     assert.strictEqual(tickOfScheduledBackup("nightly", scheduledBackupName("nightly", tick)), tick)
     assert.strictEqual(tickOfScheduledBackup("a-b", "a-b-20240501000000"), Date.parse("2024-05-01T00:00:00Z"))
-    for (const name of ["nightly", "nightly-2024050100000", "nightly-20241301000000", "nightly-20240501250000", "other-20240501000000", "nightly-adhoc"]) {
+    for (
+      const name of [
+        "nightly",
+        "nightly-2024050100000",
+        "nightly-20241301000000",
+        "nightly-20240501250000",
+        "other-20240501000000",
+        "nightly-adhoc"
+      ]
+    ) {
       assert.isUndefined(tickOfScheduledBackup("nightly", name), name)
     }
   })

@@ -1,6 +1,7 @@
 // Schedule syntax and next-run times: 5-field cron, descriptors, @every, and what is rejected.
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
+
 import type { Cron } from "../../src/schedule/cron.ts"
 import { nextRun, parseSchedule } from "../../src/schedule/cron.ts"
 
@@ -91,7 +92,10 @@ describe("parseSchedule / nextRun", () => {
     assert.include(rejection("@every 2 days"), "@every: invalid duration \"2 days\"")
     assert.include(rejection("@every 1d"), "invalid duration \"1d\"")
     assert.strictEqual(rejection("@every 0s"), "@every needs a positive duration, got \"0s\"")
-    assert.strictEqual(rejection("@every -1h"), "@every: invalid duration \"-1h\": expected a Go duration such as 6h, 30m or 1h30m")
+    assert.strictEqual(
+      rejection("@every -1h"),
+      "@every: invalid duration \"-1h\": expected a Go duration such as 6h, 30m or 1h30m"
+    )
   })
 
   it("a day-of-week with names and THU is not mistaken for a hashed value", () => {

@@ -2,21 +2,22 @@
 // with the TestClock: TTL expiry end to end, retries after a failed snapshot deletion, refusals,
 // and the deletion core's order.
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Option, TestClock } from "effect"
 import type { Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, TestClock } from "effect"
+
 import * as MemoryBlockStores from "../../layers/blockstore/MemoryProvider.ts"
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
+import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import type { ObjectStore } from "../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { backupNameLabel } from "../../src/api/index.ts"
 import { backupKeys } from "../../src/archive/layout.ts"
 import { deleteBackup } from "../../src/deletion/backup.ts"
 import { newDeleteBackupRequest } from "../../src/deletion/requests.ts"
 import * as BackupDeletionController from "../../src/server/controllers/backupDeletion.ts"
 import * as GcController from "../../src/server/controllers/gc.ts"
-import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import type { ObjectStore } from "../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import {
   deletionLayer,
   exists,
@@ -41,7 +42,12 @@ const submit = (backup: string) =>
   Effect.flatMap(KubeClient, (kube) => kube.create(requests, newDeleteBackupRequest(backup, serverNamespace)))
 
 /** The request once its status satisfies `done`. */
-const requestWhen = (request: KubeObject, what: string, done: (status: Record<string, unknown>) => boolean, step: Duration.DurationInput = "0 millis") =>
+const requestWhen = (
+  request: KubeObject,
+  what: string,
+  done: (status: Record<string, unknown>) => boolean,
+  step: Duration.DurationInput = "0 millis"
+) =>
   waitAdvancing(
     `request ${request.metadata.name ?? ""} ${what}`,
     Effect.flatMap(KubeClient, (kube) => kube.get(requests, request.metadata.name ?? "", serverNamespace)).pipe(
@@ -50,7 +56,8 @@ const requestWhen = (request: KubeObject, what: string, done: (status: Record<st
     step
   )
 
-const processed = (request: KubeObject) => requestWhen(request, "Processed", (status) => status["phase"] === "Processed")
+const processed = (request: KubeObject) =>
+  requestWhen(request, "Processed", (status) => status["phase"] === "Processed")
 
 const phaseOfBackup = (name: string) =>
   Effect.flatMap(KubeClient, (kube) => kube.get(backups, name, serverNamespace)).pipe(
@@ -63,14 +70,26 @@ describe("TTL expiry deletes a backup through a DeleteBackupRequest", () => {
       yield* TestClock.setTime(start)
       yield* installArk
       yield* installLocation("default")
-      yield* seedBackup("old", { expiration: "2024-05-01T13:00:00Z", snapshots: 2, restores: ["old-restore-1", "old-restore-2"] })
-      const kept = yield* seedBackup("kept", { expiration: "2024-06-01T00:00:00Z", snapshots: 1, restores: ["kept-restore"] })
+      yield* seedBackup("old", {
+        expiration: "2024-05-01T13:00:00Z",
+        snapshots: 2,
+        restores: ["old-restore-1", "old-restore-2"]
+      })
+      const kept = yield* seedBackup("kept", {
+        expiration: "2024-06-01T00:00:00Z",
+        snapshots: 1,
+        restores: ["kept-restore"]
+      })
       const keysBefore = yield* keysIn("default")
       yield* Layer.build(GcController.layer({ namespace: serverNamespace, period: "10 minutes" }))
       yield* startDeletion
 
       // Passes run every 10 minutes; at 13:00 "old" expires.
-      yield* waitAdvancing("backup old deleted", exists(backups, "old").pipe(Effect.map((found) => when(true, !found))), "10 minutes")
+      yield* waitAdvancing(
+        "backup old deleted",
+        exists(backups, "old").pipe(Effect.map((found) => when(true, !found))),
+        "10 minutes"
+      )
       const now = yield* TestClock.currentTimeMillis
       assert.isAtLeast(now, Date.parse("2024-05-01T13:00:00Z"))
       assert.isBelow(now, Date.parse("2024-06-01T00:00:00Z"))
@@ -126,7 +145,12 @@ describe("the backup-deletion controller", () => {
       // Still failing on the next attempt (after the backoff): the request keeps the newest errors.
       yield* control.failOperation("deleteSnapshot", "RequestLimitExceeded")
       const failedAt = yield* TestClock.currentTimeMillis
-      const again = yield* requestWhen(request, "retried", (status) => String(status["errors"]).includes("RequestLimitExceeded"), "1 second")
+      const again = yield* requestWhen(
+        request,
+        "retried",
+        (status) => String(status["errors"]).includes("RequestLimitExceeded"),
+        "1 second"
+      )
       const waited = (yield* TestClock.currentTimeMillis) - failedAt
       assert.isAtLeast(waited, 5_000, "the first retry waits 5 seconds")
       assert.isAtMost(waited, 7_000, "the first retry comes after 5 seconds")
@@ -151,7 +175,7 @@ describe("the backup-deletion controller", () => {
       yield* startDeletion
       const done = yield* processed(yield* submit("archived"))
       assert.deepStrictEqual(statusOf(done)["errors"], [
-        'backup storage location "archive" is ReadOnly: backup "archived" is kept, with its files and snapshots'
+        "backup storage location \"archive\" is ReadOnly: backup \"archived\" is kept, with its files and snapshots"
       ])
       assert.deepStrictEqual(yield* keysIn("archive"), before)
       assert.strictEqual(yield* phaseOfBackup("archived"), "Completed")
@@ -168,14 +192,16 @@ describe("the backup-deletion controller", () => {
       yield* startDeletion
 
       const running = yield* processed(yield* submit("running"))
-      assert.deepStrictEqual(statusOf(running)["errors"], ['backup "running" is in progress; it can be deleted once it finishes'])
+      assert.deepStrictEqual(statusOf(running)["errors"], [
+        "backup \"running\" is in progress; it can be deleted once it finishes"
+      ])
       assert.strictEqual(yield* phaseOfBackup("running"), "InProgress")
       assert.include(yield* keysIn("default"), backupKeys("running").metadata)
 
       const orphan = yield* processed(yield* submit("orphan"))
       const errors = statusOf(orphan)["errors"] as ReadonlyArray<string>
-      assert.include(errors[0], 'backup storage location "gone" does not exist')
-      assert.include(errors[0], 'backup "orphan" is kept')
+      assert.include(errors[0], "backup storage location \"gone\" does not exist")
+      assert.include(errors[0], "backup \"orphan\" is kept")
       assert.strictEqual(yield* phaseOfBackup("orphan"), "Completed")
       assert.include(yield* keysIn("gone"), backupKeys("orphan").metadata)
     }).pipe(Effect.provide(deletionLayer)))
@@ -197,7 +223,10 @@ describe("the backup-deletion controller", () => {
       yield* seedBackup("twice")
       // An older request, already Processed (an earlier refusal), and a new one without a label.
       const old = yield* submit("twice")
-      yield* kube.patchStatus(requests, old.metadata.name ?? "", { type: "merge", body: { status: { phase: "Processed", errors: ["earlier"] } } }, serverNamespace)
+      yield* kube.patchStatus(requests, old.metadata.name ?? "", {
+        type: "merge",
+        body: { status: { phase: "Processed", errors: ["earlier"] } }
+      }, serverNamespace)
       const handMade = yield* kube.create(requests, {
         apiVersion: "ark.heptio.com/v1",
         kind: "DeleteBackupRequest",
@@ -208,7 +237,10 @@ describe("the backup-deletion controller", () => {
       const done = yield* processed(handMade)
       assert.strictEqual(done.metadata.labels?.[backupNameLabel], "twice")
       assert.isFalse(yield* exists(backups, "twice"))
-      const left = yield* waitAdvancing("one request left", requestsOf("twice").pipe(Effect.map((found) => when(found, found.length === 1))))
+      const left = yield* waitAdvancing(
+        "one request left",
+        requestsOf("twice").pipe(Effect.map((found) => when(found, found.length === 1)))
+      )
       assert.strictEqual(left[0]?.metadata.name, "by-hand")
     }).pipe(Effect.provide(deletionLayer)))
 
@@ -223,7 +255,11 @@ describe("the backup-deletion controller", () => {
       const name = request.metadata.name ?? ""
       yield* TestClock.adjust("23 hours")
       assert.isTrue(yield* exists(requests, name))
-      yield* waitAdvancing("the request deleted", exists(requests, name).pipe(Effect.map((found) => when(true, !found))), "10 minutes")
+      yield* waitAdvancing(
+        "the request deleted",
+        exists(requests, name).pipe(Effect.map((found) => when(true, !found))),
+        "10 minutes"
+      )
       const deletedAt = yield* TestClock.currentTimeMillis
       assert.isAbove(deletedAt, start + Duration.toMillis("24 hours"))
       assert.isAtMost(deletedAt, start + Duration.toMillis("25 hours") + Duration.toMillis("10 minutes"))
@@ -236,14 +272,15 @@ describe("the backup-deletion controller", () => {
       yield* seedBackup("with-volumes", { snapshots: 1 })
       // The controller is built without block stores; the seeding above used them.
       yield* startDeletion.pipe(
-        Effect.mapInputContext((context: Context.Context<KubeClient | ObjectStoreProvider | BlockStoreProvider | Scope.Scope>) =>
-          Context.omit(BlockStoreProvider)(context))
+        Effect.mapInputContext((
+          context: Context.Context<KubeClient | ObjectStoreProvider | BlockStoreProvider | Scope.Scope>
+        ) => Context.omit(BlockStoreProvider)(context))
       )
       const request = yield* submit("with-volumes")
       const failed = yield* requestWhen(request, "has errors", (status) => Array.isArray(status["errors"]))
       assert.strictEqual(statusOf(failed)["phase"], "InProgress")
       assert.deepStrictEqual(statusOf(failed)["errors"], [
-        'backup "with-volumes" has 1 volume snapshot(s) and this server has no block store provider to delete them'
+        "backup \"with-volumes\" has 1 volume snapshot(s) and this server has no block store provider to delete them"
       ])
       assert.isTrue(yield* exists(backups, "with-volumes"))
       assert.include(yield* keysIn("default"), backupKeys("with-volumes").volumeSnapshots)
@@ -279,13 +316,22 @@ describe("the deletion core", () => {
       assert.deepStrictEqual(result, { _tag: "Deleted", files: 6, snapshots: 1, restores: ["ordered-restore"] })
       const keys = backupKeys("ordered")
       assert.strictEqual(deletes[0], keys.metadata)
-      assert.includeMembers(deletes, [keys.tarball, keys.volumeSnapshots, "restores/ordered-restore/restore-ordered-restore-logs.gz"])
-      assert.isBelow(deletes.indexOf(keys.volumeSnapshots), deletes.indexOf("restores/ordered-restore/restore-ordered-restore-logs.gz"))
+      assert.includeMembers(deletes, [
+        keys.tarball,
+        keys.volumeSnapshots,
+        "restores/ordered-restore/restore-ordered-restore-logs.gz"
+      ])
+      assert.isBelow(
+        deletes.indexOf(keys.volumeSnapshots),
+        deletes.indexOf("restores/ordered-restore/restore-ordered-restore-logs.gz")
+      )
       assert.deepStrictEqual(yield* keysIn("default"), [])
       assert.lengthOf(yield* snapshotsIn, 0)
 
       // Run again: there is nothing left, and nothing fails.
-      assert.deepStrictEqual(yield* deleteBackup("ordered", serverNamespace, Option.some(blockStores)), { _tag: "NotFound" })
+      assert.deepStrictEqual(yield* deleteBackup("ordered", serverNamespace, Option.some(blockStores)), {
+        _tag: "NotFound"
+      })
     }).pipe(Effect.provide(recordingDeletes(deletes)))
   })
 
@@ -295,16 +341,26 @@ describe("the deletion core", () => {
       yield* installArk
       yield* installLocation("default")
       yield* seedBackup("busy", { restores: ["busy-restore"] })
-      yield* kube.patchStatus(restores, "busy-restore", { type: "merge", body: { status: { phase: "InProgress" } } }, serverNamespace)
+      yield* kube.patchStatus(
+        restores,
+        "busy-restore",
+        { type: "merge", body: { status: { phase: "InProgress" } } },
+        serverNamespace
+      )
       const result = yield* deleteBackup("busy", serverNamespace, Option.none())
       assert.deepStrictEqual(result, {
         _tag: "Incomplete",
-        errors: ['restore "busy-restore" of backup "busy" is in progress; the backup is deleted once it finishes']
+        errors: ["restore \"busy-restore\" of backup \"busy\" is in progress; the backup is deleted once it finishes"]
       })
       assert.strictEqual(yield* phaseOfBackup("busy"), "Deleting")
       assert.include(yield* keysIn("default"), backupKeys("busy").metadata)
 
-      yield* kube.patchStatus(restores, "busy-restore", { type: "merge", body: { status: { phase: "Completed" } } }, serverNamespace)
+      yield* kube.patchStatus(
+        restores,
+        "busy-restore",
+        { type: "merge", body: { status: { phase: "Completed" } } },
+        serverNamespace
+      )
       assert.strictEqual((yield* deleteBackup("busy", serverNamespace, Option.none()))._tag, "Deleted")
       assert.deepStrictEqual(yield* keysIn("default"), [])
     }).pipe(Effect.provide(deletionLayer)))

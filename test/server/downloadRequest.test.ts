@@ -3,15 +3,26 @@
 // while the store is down, and expired requests deleted after the TTL and not before.
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Layer, Logger, TestClock } from "effect"
+
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
-import { apiVersion } from "../../src/api/index.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import type { DownloadTargetKind } from "../../src/api/index.ts"
+import { apiVersion } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
 import { downloadRequestsGvr } from "../../src/download/requests.ts"
 import * as DownloadRequestController from "../../src/server/controllers/downloadRequest.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import { bucketOf, deletionLayer, exists, installLocation, seedBackup, statusOf, storeOf, waitAdvancing, when } from "../gc/fixtures.ts"
+import {
+  bucketOf,
+  deletionLayer,
+  exists,
+  installLocation,
+  seedBackup,
+  statusOf,
+  storeOf,
+  waitAdvancing,
+  when
+} from "../gc/fixtures.ts"
 import { installArk, serverNamespace } from "./fixtures.ts"
 
 const start = Date.parse("2024-05-01T12:00:00Z")
@@ -30,7 +41,8 @@ const downloadRequest = (name: string, kind: DownloadTargetKind, target: string)
 const submit = (name: string, kind: DownloadTargetKind, target: string) =>
   Effect.flatMap(KubeClient, (kube) => kube.create(downloadRequestsGvr, downloadRequest(name, kind, target)))
 
-const getRequest = (name: string) => Effect.flatMap(KubeClient, (kube) => kube.get(downloadRequestsGvr, name, serverNamespace))
+const getRequest = (name: string) =>
+  Effect.flatMap(KubeClient, (kube) => kube.get(downloadRequestsGvr, name, serverNamespace))
 
 const processed = (name: string) =>
   waitAdvancing(
@@ -69,7 +81,10 @@ describe("the download-request controller", () => {
         assert.strictEqual(status["expiration"], "2024-05-01T12:10:00Z", kind)
       }
       assert.strictEqual(backupKeys("nightly").tarball, "backups/nightly/nightly.tar.gz")
-      assert.strictEqual(restoreKeys("nightly-restore").results, "restores/nightly-restore/restore-nightly-restore-results.gz")
+      assert.strictEqual(
+        restoreKeys("nightly-restore").results,
+        "restores/nightly-restore/restore-nightly-restore-results.gz"
+      )
     }).pipe(Effect.provide(deletionLayer)))
 
   it.scoped("the URL TTL is configurable and counts from when the request is served", () =>
@@ -111,9 +126,12 @@ describe("the download-request controller", () => {
 
   it.scoped("while the store is unreachable the request stays New and is retried; then it gets its URL", () => {
     const messages: Array<string> = []
-    const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => {
-      messages.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
-    }))
+    const capture = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ message }) => {
+        messages.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+      })
+    )
     return Effect.gen(function*() {
       yield* TestClock.setTime(start)
       yield* installArk
@@ -125,18 +143,28 @@ describe("the download-request controller", () => {
       yield* submit("waiting", "BackupLog", "nightly")
 
       const retrying = (count: number) =>
-        Effect.sync(() => when(true, messages.filter((line) => line.includes("trying again") && line.includes("ECONNREFUSED")).length >= count))
+        Effect.sync(() =>
+          when(
+            true,
+            messages.filter((line) => line.includes("trying again") && line.includes("ECONNREFUSED")).length >= count
+          )
+        )
       yield* waitAdvancing("three failed attempts", retrying(3), "1 second")
       assert.isUndefined(statusOf(yield* getRequest("waiting"))["phase"])
 
       yield* stores.reachable(bucketOf("default"))
       const status = yield* waitAdvancing(
         "the request served once the store is back",
-        getRequest("waiting").pipe(Effect.map((request) => when(statusOf(request), statusOf(request)["phase"] === "Processed"))),
+        getRequest("waiting").pipe(
+          Effect.map((request) => when(statusOf(request), statusOf(request)["phase"] === "Processed"))
+        ),
         "1 second"
       )
       const servedAt = yield* now
-      assert.strictEqual(status["downloadURL"], memoryUrl("default", backupKeys("nightly").logs, Math.floor(servedAt / 1000) * 1000 + 600_000))
+      assert.strictEqual(
+        status["downloadURL"],
+        memoryUrl("default", backupKeys("nightly").logs, Math.floor(servedAt / 1000) * 1000 + 600_000)
+      )
     }).pipe(Effect.provide(Layer.merge(deletionLayer, capture)))
   })
 
@@ -163,17 +191,29 @@ describe("the download-request controller", () => {
         type: "merge",
         body: { status: { phase: "Processed", expiration: "2024-05-01T12:08:00Z" } }
       }, serverNamespace)
-      yield* waitAdvancing("the stale request deleted", exists(downloadRequestsGvr, "stale").pipe(Effect.map((found) => when(true, !found))), "1 minute")
+      yield* waitAdvancing(
+        "the stale request deleted",
+        exists(downloadRequestsGvr, "stale").pipe(Effect.map((found) => when(true, !found))),
+        "1 minute"
+      )
       assert.isAtMost(yield* now, tenMinutesLater)
       assert.isTrue(yield* exists(downloadRequestsGvr, "first"))
 
-      yield* waitAdvancing("first deleted", exists(downloadRequestsGvr, "first").pipe(Effect.map((found) => when(true, !found))), "1 minute")
+      yield* waitAdvancing(
+        "first deleted",
+        exists(downloadRequestsGvr, "first").pipe(Effect.map((found) => when(true, !found))),
+        "1 minute"
+      )
       const deletedAt = yield* now
       assert.isAbove(deletedAt, tenMinutesLater)
       assert.isAtMost(deletedAt, tenMinutesLater + 2 * 60_000)
       // "second" expires at 12:15.
       assert.isTrue(yield* exists(downloadRequestsGvr, "second"))
-      yield* waitAdvancing("second deleted", exists(downloadRequestsGvr, "second").pipe(Effect.map((found) => when(true, !found))), "1 minute")
+      yield* waitAdvancing(
+        "second deleted",
+        exists(downloadRequestsGvr, "second").pipe(Effect.map((found) => when(true, !found))),
+        "1 minute"
+      )
       assert.isAbove(yield* now, Date.parse("2024-05-01T12:15:00Z"))
     }).pipe(Effect.provide(deletionLayer)))
 
@@ -194,6 +234,10 @@ describe("the download-request controller", () => {
       // A request submitted after it is served, so the controller has seen "done" by then.
       yield* submit("fresh", "BackupLog", "nightly")
       yield* processed("fresh")
-      assert.deepStrictEqual(statusOf(yield* getRequest("done")), { phase: "Processed", downloadURL: "https://example.com/kept", expiration })
+      assert.deepStrictEqual(statusOf(yield* getRequest("done")), {
+        phase: "Processed",
+        downloadURL: "https://example.com/kept",
+        expiration
+      })
     }).pipe(Effect.provide(deletionLayer)))
 })

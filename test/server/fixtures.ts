@@ -1,11 +1,12 @@
 // A fake cluster with Ark's CRDs, a server namespace and a storage location, for controller tests.
 import { Effect, Layer, Option } from "effect"
-import { apiVersion, group, kindList, version } from "../../src/api/index.ts"
-import { customResourceDefinition } from "../../src/api/manifests/crd.ts"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import * as MemoryProvider from "../../layers/objectstore/MemoryProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { apiVersion, group, kindList, version } from "../../src/api/index.ts"
+import { customResourceDefinition } from "../../src/api/manifests/crd.ts"
 import { waitFor } from "../support/wait.ts"
 
 export const serverNamespace = "heptio-ark"
@@ -13,7 +14,11 @@ export const serverNamespace = "heptio-ark"
 export const gvr = (plural: string): GroupVersionResource => ({ group, version, resource: plural })
 export const backups = gvr("backups")
 export const locations = gvr("backupstoragelocations")
-const crds: GroupVersionResource = { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" }
+const crds: GroupVersionResource = {
+  group: "apiextensions.k8s.io",
+  version: "v1",
+  resource: "customresourcedefinitions"
+}
 
 /** A fresh fake API server and fake buckets per test. */
 export const memoryLayer = Layer.merge(MemoryKube.layer, MemoryProvider.layer)

@@ -2,9 +2,10 @@
 // a backup gets a DeleteBackupRequest once its expiration has passed, and only one.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Ref, Stream, TestClock } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
-import * as GcController from "../../src/server/controllers/gc.ts"
 import { KubeClient, KubeUnavailable } from "../../services/KubeClient.ts"
+import * as GcController from "../../src/server/controllers/gc.ts"
 import { requestsOf, waitAdvancing, when } from "../gc/fixtures.ts"
 import { backup, backups, installArk, location, locations, serverNamespace } from "./fixtures.ts"
 
@@ -12,12 +13,20 @@ const seedBackup = (name: string, expiration: string) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     yield* kube.create(backups, backup(name, {}))
-    yield* kube.patchStatus(backups, name, { type: "merge", body: { status: { phase: "Completed", expiration } } }, serverNamespace)
+    yield* kube.patchStatus(
+      backups,
+      name,
+      { type: "merge", body: { status: { phase: "Completed", expiration } } },
+      serverNamespace
+    )
   })
 
 /** Waits until `backup` has a request. Passes list backups by name, so a request for a later name ends a pass. */
 const requested = (backupName: string) =>
-  waitAdvancing(`a DeleteBackupRequest for ${backupName}`, requestsOf(backupName).pipe(Effect.map((found) => when(found, found.length > 0))))
+  waitAdvancing(
+    `a DeleteBackupRequest for ${backupName}`,
+    requestsOf(backupName).pipe(Effect.map((found) => when(found, found.length > 0)))
+  )
 
 describe("gc controller", () => {
   it.scoped("requests a backup's deletion once its expiration passes, not before, and only once", () =>

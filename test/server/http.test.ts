@@ -2,6 +2,7 @@
 // the metrics page and its content type, 404 elsewhere, and --metrics-address parsing.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Logger, Metric, Option } from "effect"
+
 import { httpLayer, parseMetricsAddress } from "../../src/server/http.ts"
 import * as Readiness from "../../src/server/readiness.ts"
 import { waitFor } from "../support/wait.ts"
@@ -59,7 +60,10 @@ describe("server HTTP endpoint", () => {
       const metrics = yield* get(`${base}/metrics`)
       assert.strictEqual(metrics.status, 200)
       assert.strictEqual(metrics.contentType, "text/plain; version=0.0.4; charset=utf-8")
-      assert.include(metrics.body, "# TYPE ark_test_http_requests_total counter\nark_test_http_requests_total{case=\"served\"} 1\n")
+      assert.include(
+        metrics.body,
+        "# TYPE ark_test_http_requests_total counter\nark_test_http_requests_total{case=\"served\"} 1\n"
+      )
       // Families exist before any backup or restore runs.
       assert.include(metrics.body, "ark_backup_failure_total{schedule=\"\"} ")
       assert.include(metrics.body, "ark_restore_duration_seconds_count{schedule=\"\"} ")

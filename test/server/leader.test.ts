@@ -3,6 +3,7 @@
 // renew stops its work.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Ref, TestClock } from "effect"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { leasesGvr, whileLeader } from "../../src/server/leader.ts"
@@ -10,8 +11,15 @@ import { leasesGvr, whileLeader } from "../../src/server/leader.ts"
 const namespace = "heptio-ark"
 const config = (identity: string) => ({ namespace, leaseName: "ark-server", identity })
 
-const setup = Effect.flatMap(KubeClient, (kube) =>
-  kube.create({ group: "", version: "v1", resource: "namespaces" }, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }))
+const setup = Effect.flatMap(
+  KubeClient,
+  (kube) =>
+    kube.create({ group: "", version: "v1", resource: "namespaces" }, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: namespace }
+    })
+)
 
 const holder = Effect.flatMap(KubeClient, (kube) =>
   kube.get(leasesGvr, "ark-server", namespace).pipe(

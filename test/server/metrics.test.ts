@@ -21,15 +21,16 @@ import {
   Stream,
   TestClock
 } from "effect"
+
+import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
+import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStoreError } from "../../services/ObjectStore.ts"
 import type { Backup, Restore } from "../../src/api/index.ts"
 import { controllers } from "../../src/server/main.ts"
 import { countUploadedBytes, observeBackup, observeRestore } from "../../src/server/metrics.ts"
 import { renderPrometheus } from "../../src/server/prometheus.ts"
-import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
-import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import { ObjectStoreError } from "../../services/ObjectStore.ts"
 import {
   backup,
   backups,
@@ -53,7 +54,13 @@ const sampleOf = (text: string, series: string): number => {
 }
 
 const completedBackup = (items: number, phase = "Completed") =>
-  ({ apiVersion: "ark.heptio.com/v1", kind: "Backup", metadata: { name: "b" }, spec: {}, status: { phase, progress: { totalItems: items, itemsBackedUp: items } } }) as unknown as Backup
+  ({
+    apiVersion: "ark.heptio.com/v1",
+    kind: "Backup",
+    metadata: { name: "b" },
+    spec: {},
+    status: { phase, progress: { totalItems: items, itemsBackedUp: items } }
+  }) as unknown as Backup
 
 describe("Prometheus exposition", () => {
   it("renders a snapshot exactly: HELP/TYPE once per name, sorted series, cumulative buckets, escaping", () => {
@@ -61,14 +68,29 @@ describe("Prometheus exposition", () => {
       MetricKey.taggedWithLabels(key, tags.map(([k, v]) => MetricLabel.make(k, v)))
     const histogram = MetricKey.histogram("job_seconds", MetricBoundaries.fromIterable([1, 5]), "how long")
     const pairs = [
-      MetricPair.unsafeMake(tagged(MetricKey.counter("jobs_total", { description: "jobs\nrun \\ so far" }), [["schedule", "b"]]), MetricState.counter(2)),
-      MetricPair.unsafeMake(tagged(MetricKey.counter("jobs_total", { description: "jobs\nrun \\ so far" }), [["schedule", "a \"q\"\n\\"]]), MetricState.counter(1)),
+      MetricPair.unsafeMake(
+        tagged(MetricKey.counter("jobs_total", { description: "jobs\nrun \\ so far" }), [["schedule", "b"]]),
+        MetricState.counter(2)
+      ),
+      MetricPair.unsafeMake(
+        tagged(MetricKey.counter("jobs_total", { description: "jobs\nrun \\ so far" }), [["schedule", "a \"q\"\n\\"]]),
+        MetricState.counter(1)
+      ),
       MetricPair.unsafeMake(MetricKey.gauge("in-flight"), MetricState.gauge(-1.5)),
       MetricPair.unsafeMake(
         tagged(histogram, [["schedule", ""]]),
-        MetricState.histogram({ buckets: [[1, 1], [5, 3], [Number.POSITIVE_INFINITY, 4]], count: 4, min: 0.2, max: 9, sum: 14.5 })
+        MetricState.histogram({
+          buckets: [[1, 1], [5, 3], [Number.POSITIVE_INFINITY, 4]],
+          count: 4,
+          min: 0.2,
+          max: 9,
+          sum: 14.5
+        })
       ),
-      MetricPair.unsafeMake(MetricKey.counter("big_total", { bigint: true }), MetricState.counter(BigInt("9007199254740993"))),
+      MetricPair.unsafeMake(
+        MetricKey.counter("big_total", { bigint: true }),
+        MetricState.counter(BigInt("9007199254740993"))
+      ),
       MetricPair.unsafeMake(MetricKey.gauge("jobs_total"), MetricState.gauge(7))
     ]
     assert.strictEqual(
@@ -104,7 +126,13 @@ describe("Prometheus exposition", () => {
       max: 5,
       sum: 6
     })
-    const key = MetricKey.summary({ name: "latency", maxAge: "1 minute", maxSize: 10, error: 0.01, quantiles: [0.5, 0.99] })
+    const key = MetricKey.summary({
+      name: "latency",
+      maxAge: "1 minute",
+      maxSize: 10,
+      error: 0.01,
+      quantiles: [0.5, 0.99]
+    })
     assert.strictEqual(
       renderPrometheus([MetricPair.unsafeMake(key, summary)]),
       "# TYPE latency summary\nlatency{quantile=\"0.5\"} 3\nlatency{quantile=\"0.99\"} NaN\nlatency_sum 6\nlatency_count 2\n"
@@ -158,11 +186,16 @@ describe("recording a run", () => {
       assert.strictEqual(failed, "boom")
       const started = yield* Deferred.make<void>()
       const fiber = yield* Effect.fork(
-        Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never), observeBackup("unit-interrupted", Effect.succeed(1)))
+        Deferred.succeed(started, undefined).pipe(
+          Effect.zipRight(Effect.never),
+          observeBackup("unit-interrupted", Effect.succeed(1))
+        )
       )
       yield* Deferred.await(started)
       yield* Fiber.interrupt(fiber)
-      yield* Effect.succeed(completedBackup(3, "PartiallyFailed")).pipe(observeBackup("unit-partial", Effect.succeed(50)))
+      yield* Effect.succeed(completedBackup(3, "PartiallyFailed")).pipe(
+        observeBackup("unit-partial", Effect.succeed(50))
+      )
       const after = yield* scrape
       assert.strictEqual(sampleOf(after, "ark_backup_failure_total{schedule=\"unit-failed\"}"), 1)
       assert.strictEqual(sampleOf(after, "ark_backup_failure_total{schedule=\"unit-interrupted\"}"), 1)
@@ -193,7 +226,10 @@ describe("recording a run", () => {
       yield* counted.store.put("backups/b/b-logs.gz", bytes(999))
       assert.strictEqual(yield* counted.bytes, 123)
       // An upload that breaks off does not count; the one after it does.
-      const broken = Stream.concat(bytes(500), Stream.fail(new ObjectStoreError({ operation: "put", key: "k", message: "gone", retryable: false })))
+      const broken = Stream.concat(
+        bytes(500),
+        Stream.fail(new ObjectStoreError({ operation: "put", key: "k", message: "gone", retryable: false }))
+      )
       yield* counted.store.put("backups/b/b.tar.gz", broken).pipe(Effect.flip)
       assert.strictEqual(yield* counted.bytes, 123)
       yield* counted.store.put("backups/b/b.tar.gz", bytes(40))
@@ -218,75 +254,93 @@ const scheduled = (name: string, schedule: string, spec: Record<string, unknown>
 }
 
 describe("controller metrics", () => {
-  it.scopedLive("backups and restores through the controllers leave the expected counters, histograms and gauges", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const stores = yield* MemoryObjectStores
-      yield* installArk
-      yield* seedApp("shop", 3)
-      yield* kube.create(locations, location("default", {}))
-      // A backup of this name is already committed in storage: its run ends Failed.
-      yield* (yield* stores.store("ark")).put("backups/taken/ark-backup.json", Stream.make(new TextEncoder().encode("{}")))
-      const before = yield* scrape
-      yield* Layer.build(controllers({
-        namespace: serverNamespace,
-        restoreOnly: false,
-        backupConcurrency: 2,
-        locationValidationPeriod: "1 hour",
-        progressInterval: "50 millis"
-      }))
+  it.scopedLive(
+    "backups and restores through the controllers leave the expected counters, histograms and gauges",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const stores = yield* MemoryObjectStores
+        yield* installArk
+        yield* seedApp("shop", 3)
+        yield* kube.create(locations, location("default", {}))
+        // A backup of this name is already committed in storage: its run ends Failed.
+        yield* (yield* stores.store("ark")).put(
+          "backups/taken/ark-backup.json",
+          Stream.make(new TextEncoder().encode("{}"))
+        )
+        const before = yield* scrape
+        yield* Layer.build(controllers({
+          namespace: serverNamespace,
+          restoreOnly: false,
+          backupConcurrency: 2,
+          locationValidationPeriod: "1 hour",
+          progressInterval: "50 millis"
+        }))
 
-      const startedMillis = yield* Clock.currentTimeMillis
-      yield* kube.create(backups, scheduled("nightly-1", "metrics-nightly", { includedNamespaces: ["shop"] }))
-      const done = statusOf(yield* waitForPhase(backups, "nightly-1", "Completed", "PartiallyFailed", "Failed"))
-      assert.strictEqual(done["phase"], "Completed", JSON.stringify(done))
-      yield* kube.create(backups, scheduled("taken", "metrics-taken", {}))
-      assert.strictEqual(statusOf(yield* waitForPhase(backups, "taken", "Completed", "Failed"))["phase"], "Failed")
-      yield* kube.create(backups, backup("invalid", { includedResources: ["flibbertigibbets"] }))
-      yield* waitForPhase(backups, "invalid", "FailedValidation")
+        const startedMillis = yield* Clock.currentTimeMillis
+        yield* kube.create(backups, scheduled("nightly-1", "metrics-nightly", { includedNamespaces: ["shop"] }))
+        const done = statusOf(yield* waitForPhase(backups, "nightly-1", "Completed", "PartiallyFailed", "Failed"))
+        assert.strictEqual(done["phase"], "Completed", JSON.stringify(done))
+        yield* kube.create(backups, scheduled("taken", "metrics-taken", {}))
+        assert.strictEqual(statusOf(yield* waitForPhase(backups, "taken", "Completed", "Failed"))["phase"], "Failed")
+        yield* kube.create(backups, backup("invalid", { includedResources: ["flibbertigibbets"] }))
+        yield* waitForPhase(backups, "invalid", "FailedValidation")
 
-      yield* kube.create(restores, restoreOf("from-schedule", { scheduleName: "metrics-nightly", namespaceMapping: { shop: "shop-copy" } }))
-      const restored = statusOf(yield* waitForPhase(restores, "from-schedule", "Completed", "PartiallyFailed", "Failed", "FailedValidation"))
-      assert.strictEqual(restored["phase"], "Completed", JSON.stringify(restored))
-      yield* kube.create(restores, restoreOf("from-ghost", { backupName: "ghost" }))
-      yield* waitForPhase(restores, "from-ghost", "FailedValidation")
+        yield* kube.create(
+          restores,
+          restoreOf("from-schedule", { scheduleName: "metrics-nightly", namespaceMapping: { shop: "shop-copy" } })
+        )
+        const restored = statusOf(
+          yield* waitForPhase(restores, "from-schedule", "Completed", "PartiallyFailed", "Failed", "FailedValidation")
+        )
+        assert.strictEqual(restored["phase"], "Completed", JSON.stringify(restored))
+        yield* kube.create(restores, restoreOf("from-ghost", { backupName: "ghost" }))
+        yield* waitForPhase(restores, "from-ghost", "FailedValidation")
 
-      const text = yield* scrape
-      const nightly = (name: string) => sampleOf(text, `${name}{schedule="metrics-nightly"}`)
-      const delta = (series: string) => sampleOf(text, series) - sampleOf(before, series)
+        const text = yield* scrape
+        const nightly = (name: string) => sampleOf(text, `${name}{schedule="metrics-nightly"}`)
+        const delta = (series: string) => sampleOf(text, series) - sampleOf(before, series)
 
-      assert.strictEqual(nightly("ark_backup_attempt_total"), 1)
-      assert.strictEqual(nightly("ark_backup_success_total"), 1)
-      assert.strictEqual(nightly("ark_backup_failure_total"), 0)
-      assert.strictEqual(nightly("ark_backup_duration_seconds_count"), 1)
-      assert.strictEqual(sampleOf(text, "ark_backup_duration_seconds_bucket{schedule=\"metrics-nightly\",le=\"+Inf\"}"), 1)
-      const items = (done["progress"] as { itemsBackedUp: number }).itemsBackedUp
-      assert.isAtLeast(items, 3)
-      assert.strictEqual(nightly("ark_backup_items_total"), items)
-      const listing = yield* (yield* stores.store("ark")).list("backups/nightly-1/")
-      const tarball = listing.objects.find((object) => object.key === "backups/nightly-1/nightly-1.tar.gz")
-      assert.isDefined(tarball)
-      assert.isAbove(tarball?.size ?? 0, 0)
-      assert.strictEqual(nightly("ark_backup_bytes_total"), tarball?.size)
-      const lastSuccess = nightly("ark_backup_last_successful_timestamp")
-      assert.isAtLeast(lastSuccess, startedMillis / 1000)
-      assert.isAtMost(lastSuccess, (yield* Clock.currentTimeMillis) / 1000)
+        assert.strictEqual(nightly("ark_backup_attempt_total"), 1)
+        assert.strictEqual(nightly("ark_backup_success_total"), 1)
+        assert.strictEqual(nightly("ark_backup_failure_total"), 0)
+        assert.strictEqual(nightly("ark_backup_duration_seconds_count"), 1)
+        assert.strictEqual(
+          sampleOf(text, "ark_backup_duration_seconds_bucket{schedule=\"metrics-nightly\",le=\"+Inf\"}"),
+          1
+        )
+        const items = (done["progress"] as { itemsBackedUp: number }).itemsBackedUp
+        assert.isAtLeast(items, 3)
+        assert.strictEqual(nightly("ark_backup_items_total"), items)
+        const listing = yield* (yield* stores.store("ark")).list("backups/nightly-1/")
+        const tarball = listing.objects.find((object) => object.key === "backups/nightly-1/nightly-1.tar.gz")
+        assert.isDefined(tarball)
+        assert.isAbove(tarball?.size ?? 0, 0)
+        assert.strictEqual(nightly("ark_backup_bytes_total"), tarball?.size)
+        const lastSuccess = nightly("ark_backup_last_successful_timestamp")
+        assert.isAtLeast(lastSuccess, startedMillis / 1000)
+        assert.isAtMost(lastSuccess, (yield* Clock.currentTimeMillis) / 1000)
 
-      assert.strictEqual(sampleOf(text, "ark_backup_attempt_total{schedule=\"metrics-taken\"}"), 1)
-      assert.strictEqual(sampleOf(text, "ark_backup_failure_total{schedule=\"metrics-taken\"}"), 1)
-      assert.strictEqual(sampleOf(text, "ark_backup_bytes_total{schedule=\"metrics-taken\"}"), 0)
-      assert.notInclude(text, "ark_backup_last_successful_timestamp{schedule=\"metrics-taken\"}")
-      assert.strictEqual(delta("ark_backup_validation_failure_total{schedule=\"\"}"), 1)
-      assert.strictEqual(delta("ark_backup_attempt_total{schedule=\"\"}"), 0)
-      assert.strictEqual(sampleOf(text, "ark_backup_in_progress"), 0)
+        assert.strictEqual(sampleOf(text, "ark_backup_attempt_total{schedule=\"metrics-taken\"}"), 1)
+        assert.strictEqual(sampleOf(text, "ark_backup_failure_total{schedule=\"metrics-taken\"}"), 1)
+        assert.strictEqual(sampleOf(text, "ark_backup_bytes_total{schedule=\"metrics-taken\"}"), 0)
+        assert.notInclude(text, "ark_backup_last_successful_timestamp{schedule=\"metrics-taken\"}")
+        assert.strictEqual(delta("ark_backup_validation_failure_total{schedule=\"\"}"), 1)
+        assert.strictEqual(delta("ark_backup_attempt_total{schedule=\"\"}"), 0)
+        assert.strictEqual(sampleOf(text, "ark_backup_in_progress"), 0)
 
-      assert.strictEqual(nightly("ark_restore_attempt_total"), 1)
-      assert.strictEqual(nightly("ark_restore_success_total"), 1)
-      assert.strictEqual(nightly("ark_restore_duration_seconds_count"), 1)
-      assert.strictEqual(nightly("ark_restore_items_total"), (restored["progress"] as { itemsRestored: number }).itemsRestored)
-      assert.isAtLeast(nightly("ark_restore_items_total"), 3)
-      assert.strictEqual(delta("ark_restore_validation_failure_total{schedule=\"\"}"), 1)
-      assert.strictEqual(delta("ark_restore_attempt_total{schedule=\"\"}"), 0)
-      assert.strictEqual(sampleOf(text, "ark_restore_in_progress"), 0)
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+        assert.strictEqual(nightly("ark_restore_attempt_total"), 1)
+        assert.strictEqual(nightly("ark_restore_success_total"), 1)
+        assert.strictEqual(nightly("ark_restore_duration_seconds_count"), 1)
+        assert.strictEqual(
+          nightly("ark_restore_items_total"),
+          (restored["progress"] as { itemsRestored: number }).itemsRestored
+        )
+        assert.isAtLeast(nightly("ark_restore_items_total"), 3)
+        assert.strictEqual(delta("ark_restore_validation_failure_total{schedule=\"\"}"), 1)
+        assert.strictEqual(delta("ark_restore_attempt_total{schedule=\"\"}"), 0)
+        assert.strictEqual(sampleOf(text, "ark_restore_in_progress"), 0)
+      }).pipe(Effect.provide(memoryLayer)),
+    30_000
+  )
 })

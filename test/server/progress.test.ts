@@ -1,8 +1,9 @@
 // Progress writes are throttled: at most one per interval, always the newest value, none when unchanged.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Ref, TestClock } from "effect"
-import { throttledProgress } from "../../src/server/progress.ts"
+
 import type { Progress } from "../../src/server/progress.ts"
+import { throttledProgress } from "../../src/server/progress.ts"
 
 describe("throttledProgress", () => {
   it.scoped("writes the newest progress once per interval, and nothing while it is unchanged", () =>
@@ -31,7 +32,9 @@ describe("throttledProgress", () => {
       const report = yield* throttledProgress(
         (progress) =>
           Ref.updateAndGet(attempts, (n) => n + 1).pipe(
-            Effect.flatMap((n) => n === 1 ? Effect.fail("API server busy") : Ref.update(written, (all) => [...all, progress]))
+            Effect.flatMap((n) =>
+              n === 1 ? Effect.fail("API server busy") : Ref.update(written, (all) => [...all, progress])
+            )
           ),
         "1 second"
       )

@@ -3,15 +3,16 @@
 // storage and through schedules, restore-only mode, the concurrency cap, and crash recovery.
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Option, Schema, Stream } from "effect"
+
+import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { Backup } from "../../src/api/index.ts"
 import { runBackup } from "../../src/backup/run.ts"
 import { interruptedByRestart } from "../../src/server/controllers/restore.ts"
 import { controllers } from "../../src/server/main.ts"
-import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
-import { ObjectStore } from "../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import {
   backup,
   backups,
@@ -54,7 +55,10 @@ const takeBackup = (name: string, spec: Record<string, unknown>, bucket = "ark",
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const stores = yield* MemoryObjectStores
-    const created = yield* kube.create(backups, { ...backup(name, spec), metadata: { name, namespace: serverNamespace, labels } })
+    const created = yield* kube.create(backups, {
+      ...backup(name, spec),
+      metadata: { name, namespace: serverNamespace, labels }
+    })
     const decoded = yield* Schema.decodeUnknown(Backup)(created)
     const done = yield* runBackup(decoded, { storageLocations: ["default", "gated"] }).pipe(
       Effect.provideService(ObjectStore, yield* stores.store(bucket))
@@ -74,100 +78,145 @@ const keysIn = (bucket: string) =>
 const labelsOf = (object: KubeObject) => object.metadata.labels ?? {}
 
 describe("restore controller", () => {
-  it.scopedLive("runs a new Restore to Completed: objects created in the mapped namespace, labelled, files uploaded", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      yield* installArk
-      yield* seedApp("shop", 3)
-      yield* kube.create(locations, location("default", {}))
-      yield* takeBackup("nightly", { includedNamespaces: ["shop"] })
-      yield* startServer()
-      yield* kube.create(restores, restore("nightly-restore", { backupName: "nightly", namespaceMapping: { shop: "shop-copy" } }))
+  it.scopedLive(
+    "runs a new Restore to Completed: objects created in the mapped namespace, labelled, files uploaded",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* installArk
+        yield* seedApp("shop", 3)
+        yield* kube.create(locations, location("default", {}))
+        yield* takeBackup("nightly", { includedNamespaces: ["shop"] })
+        yield* startServer()
+        yield* kube.create(
+          restores,
+          restore("nightly-restore", { backupName: "nightly", namespaceMapping: { shop: "shop-copy" } })
+        )
 
-      const done = yield* waitForPhase(restores, "nightly-restore", ...finished)
-      const status = statusOf(done)
-      assert.strictEqual(status["phase"], "Completed", JSON.stringify(status))
-      assert.isString(status["startTimestamp"])
-      assert.isString(status["completionTimestamp"])
-      const progress = status["progress"] as { itemsRestored: number; totalItems: number }
-      assert.isAtLeast(progress.itemsRestored, 3)
-      assert.strictEqual(progress.itemsRestored, progress.totalItems)
-      for (let i = 0; i < 3; i++) {
-        const copy = yield* kube.get(configMaps, `config-${i}`, "shop-copy")
-        assert.deepStrictEqual(copy["data"], { index: String(i) })
-        assert.strictEqual(labelsOf(copy)["ark.heptio.com/restore-name"], "nightly-restore")
-        assert.strictEqual(labelsOf(copy)["ark.heptio.com/backup-name"], "nightly")
-      }
-      const keys = yield* keysIn("ark")
-      assert.include(keys, "restores/nightly-restore/restore-nightly-restore-logs.gz")
-      assert.include(keys, "restores/nightly-restore/restore-nightly-restore-results.gz")
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+        const done = yield* waitForPhase(restores, "nightly-restore", ...finished)
+        const status = statusOf(done)
+        assert.strictEqual(status["phase"], "Completed", JSON.stringify(status))
+        assert.isString(status["startTimestamp"])
+        assert.isString(status["completionTimestamp"])
+        const progress = status["progress"] as { itemsRestored: number; totalItems: number }
+        assert.isAtLeast(progress.itemsRestored, 3)
+        assert.strictEqual(progress.itemsRestored, progress.totalItems)
+        for (let i = 0; i < 3; i++) {
+          const copy = yield* kube.get(configMaps, `config-${i}`, "shop-copy")
+          assert.deepStrictEqual(copy["data"], { index: String(i) })
+          assert.strictEqual(labelsOf(copy)["ark.heptio.com/restore-name"], "nightly-restore")
+          assert.strictEqual(labelsOf(copy)["ark.heptio.com/backup-name"], "nightly")
+        }
+        const keys = yield* keysIn("ark")
+        assert.include(keys, "restores/nightly-restore/restore-nightly-restore-logs.gz")
+        assert.include(keys, "restores/nightly-restore/restore-nightly-restore-results.gz")
+      }).pipe(Effect.provide(memoryLayer)),
+    30_000
+  )
 
-  it.scopedLive("FailedValidation names a missing backup, and a Failed one with its phase; nothing is restored", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      yield* installArk
-      yield* kube.create(locations, location("default", {}))
-      yield* kube.create(backups, backup("broken", {}))
-      yield* kube.patchStatus(backups, "broken", { type: "merge", body: { status: { phase: "Failed" } } }, serverNamespace)
-      yield* startServer()
-      yield* kube.create(restores, restore("from-ghost", { backupName: "ghost" }))
-      yield* kube.create(restores, restore("from-broken", { backupName: "broken" }))
+  it.scopedLive(
+    "FailedValidation names a missing backup, and a Failed one with its phase; nothing is restored",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* installArk
+        yield* kube.create(locations, location("default", {}))
+        yield* kube.create(backups, backup("broken", {}))
+        yield* kube.patchStatus(
+          backups,
+          "broken",
+          { type: "merge", body: { status: { phase: "Failed" } } },
+          serverNamespace
+        )
+        yield* startServer()
+        yield* kube.create(restores, restore("from-ghost", { backupName: "ghost" }))
+        yield* kube.create(restores, restore("from-broken", { backupName: "broken" }))
 
-      const ghost = (statusOf(yield* waitForPhase(restores, "from-ghost", ...finished))["validationErrors"] ?? []) as ReadonlyArray<string>
-      assert.strictEqual(statusOf(yield* kube.get(restores, "from-ghost", serverNamespace))["phase"], "FailedValidation")
-      assert.isTrue(ghost.some((problem) => problem.includes("ghost")), JSON.stringify(ghost))
+        const ghost = (statusOf(yield* waitForPhase(restores, "from-ghost", ...finished))["validationErrors"] ??
+          []) as ReadonlyArray<string>
+        assert.strictEqual(
+          statusOf(yield* kube.get(restores, "from-ghost", serverNamespace))["phase"],
+          "FailedValidation"
+        )
+        assert.isTrue(ghost.some((problem) => problem.includes("ghost")), JSON.stringify(ghost))
 
-      const broken = yield* waitForPhase(restores, "from-broken", ...finished)
-      assert.strictEqual(statusOf(broken)["phase"], "FailedValidation")
-      const problems = statusOf(broken)["validationErrors"] as ReadonlyArray<string>
-      assert.isTrue(problems.some((problem) => problem.includes("broken") && problem.includes("Failed")), JSON.stringify(problems))
-      assert.isFalse((yield* keysIn("ark")).some((key) => key.startsWith("restores/")))
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+        const broken = yield* waitForPhase(restores, "from-broken", ...finished)
+        assert.strictEqual(statusOf(broken)["phase"], "FailedValidation")
+        const problems = statusOf(broken)["validationErrors"] as ReadonlyArray<string>
+        assert.isTrue(
+          problems.some((problem) => problem.includes("broken") && problem.includes("Failed")),
+          JSON.stringify(problems)
+        )
+        assert.isFalse((yield* keysIn("ark")).some((key) => key.startsWith("restores/")))
+      }).pipe(Effect.provide(memoryLayer)),
+    30_000
+  )
 
-  it.scopedLive("a backup that exists only in storage (another cluster's) is found through its ark-backup.json", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      yield* installArk
-      yield* seedApp("shop", 2)
-      yield* kube.create(locations, location("default", {}))
-      yield* takeBackup("migrated", { includedNamespaces: ["shop"] })
-      yield* kube.delete(backups, "migrated", serverNamespace)
-      yield* startServer()
-      yield* kube.create(restores, restore("arrival", { backupName: "migrated", namespaceMapping: { shop: "shop-2" } }))
-      const done = yield* waitForPhase(restores, "arrival", ...finished)
-      assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
-      yield* kube.get(configMaps, "config-1", "shop-2")
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+  it.scopedLive(
+    "a backup that exists only in storage (another cluster's) is found through its ark-backup.json",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* installArk
+        yield* seedApp("shop", 2)
+        yield* kube.create(locations, location("default", {}))
+        yield* takeBackup("migrated", { includedNamespaces: ["shop"] })
+        yield* kube.delete(backups, "migrated", serverNamespace)
+        yield* startServer()
+        yield* kube.create(
+          restores,
+          restore("arrival", { backupName: "migrated", namespaceMapping: { shop: "shop-2" } })
+        )
+        const done = yield* waitForPhase(restores, "arrival", ...finished)
+        assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
+        yield* kube.get(configMaps, "config-1", "shop-2")
+      }).pipe(Effect.provide(memoryLayer)),
+    30_000
+  )
 
-  it.scopedLive("spec.scheduleName restores the schedule's newest Completed backup and records its name", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      yield* installArk
-      yield* seedApp("shop", 1)
-      yield* kube.create(locations, location("default", {}))
-      const daily = { "ark.heptio.com/schedule-name": "daily" }
-      yield* takeBackup("daily-1", { includedNamespaces: ["shop"] }, "ark", daily)
-      yield* takeBackup("daily-2", { includedNamespaces: ["shop"] }, "ark", daily)
-      yield* takeBackup("other", { includedNamespaces: ["shop"] })
-      const complete = (name: string, completionTimestamp: string, phase = "Completed") =>
-        kube.patchStatus(backups, name, { type: "merge", body: { status: { phase, completionTimestamp } } }, serverNamespace)
-      yield* complete("daily-1", "2024-05-01T00:00:00Z")
-      yield* complete("daily-2", "2024-05-02T00:00:00Z")
-      yield* complete("other", "2024-05-03T00:00:00Z")
-      yield* kube.create(backups, { ...backup("daily-3", {}), metadata: { name: "daily-3", namespace: serverNamespace, labels: daily } })
-      yield* complete("daily-3", "2024-05-04T00:00:00Z", "Failed")
+  it.scopedLive(
+    "spec.scheduleName restores the schedule's newest Completed backup and records its name",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* installArk
+        yield* seedApp("shop", 1)
+        yield* kube.create(locations, location("default", {}))
+        const daily = { "ark.heptio.com/schedule-name": "daily" }
+        yield* takeBackup("daily-1", { includedNamespaces: ["shop"] }, "ark", daily)
+        yield* takeBackup("daily-2", { includedNamespaces: ["shop"] }, "ark", daily)
+        yield* takeBackup("other", { includedNamespaces: ["shop"] })
+        const complete = (name: string, completionTimestamp: string, phase = "Completed") =>
+          kube.patchStatus(
+            backups,
+            name,
+            { type: "merge", body: { status: { phase, completionTimestamp } } },
+            serverNamespace
+          )
+        yield* complete("daily-1", "2024-05-01T00:00:00Z")
+        yield* complete("daily-2", "2024-05-02T00:00:00Z")
+        yield* complete("other", "2024-05-03T00:00:00Z")
+        yield* kube.create(backups, {
+          ...backup("daily-3", {}),
+          metadata: { name: "daily-3", namespace: serverNamespace, labels: daily }
+        })
+        yield* complete("daily-3", "2024-05-04T00:00:00Z", "Failed")
 
-      yield* startServer()
-      yield* kube.create(restores, restore("latest", { scheduleName: "daily", namespaceMapping: { shop: "shop-latest" } }))
-      yield* kube.create(restores, restore("never", { scheduleName: "weekly" }))
-      const done = yield* waitForPhase(restores, "latest", ...finished)
-      assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
-      assert.strictEqual((done["spec"] as { backupName?: string }).backupName, "daily-2")
-      const never = yield* waitForPhase(restores, "never", ...finished)
-      assert.strictEqual(statusOf(never)["phase"], "FailedValidation")
-      assert.include(String(statusOf(never)["validationErrors"]), "schedule \"weekly\" has no Completed backup")
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+        yield* startServer()
+        yield* kube.create(
+          restores,
+          restore("latest", { scheduleName: "daily", namespaceMapping: { shop: "shop-latest" } })
+        )
+        yield* kube.create(restores, restore("never", { scheduleName: "weekly" }))
+        const done = yield* waitForPhase(restores, "latest", ...finished)
+        assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
+        assert.strictEqual((done["spec"] as { backupName?: string }).backupName, "daily-2")
+        const never = yield* waitForPhase(restores, "never", ...finished)
+        assert.strictEqual(statusOf(never)["phase"], "FailedValidation")
+        assert.include(String(statusOf(never)["validationErrors"]), "schedule \"weekly\" has no Completed backup")
+      }).pipe(Effect.provide(memoryLayer)),
+    30_000
+  )
 
   it.scopedLive("--restore-only: a Restore completes while a Backup stays New", () =>
     Effect.gen(function*() {
@@ -178,7 +227,10 @@ describe("restore controller", () => {
       yield* takeBackup("nightly", { includedNamespaces: ["shop"] })
       yield* startServer({ restoreOnly: true })
       yield* kube.create(backups, backup("pending", {}))
-      yield* kube.create(restores, restore("migration", { backupName: "nightly", namespaceMapping: { shop: "shop-b" } }))
+      yield* kube.create(
+        restores,
+        restore("migration", { backupName: "nightly", namespaceMapping: { shop: "shop-b" } })
+      )
       const done = yield* waitForPhase(restores, "migration", ...finished)
       assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
       // The restore was created after the backup and is done: a backup controller would have started it.
@@ -186,28 +238,33 @@ describe("restore controller", () => {
       assert.isFalse((yield* keysIn("ark")).some((key) => key.startsWith("backups/pending/")))
     }).pipe(Effect.provide(memoryLayer)), 30_000)
 
-  it.scopedLive("--restore-concurrency 1: a second restore waits in New until the first finishes", () =>
-    Effect.flatMap(Deferred.make<void>(), (gate) => Effect.gen(function*() {
-      const kube = yield* KubeClient
-      yield* installArk
-      yield* seedApp("shop", 1)
-      yield* kube.create(locations, location("gated", { objectStorage: { bucket: "gated" } }))
-      yield* takeBackup("nightly", { includedNamespaces: ["shop"], storageLocation: "gated" }, "gated")
-      yield* startServer({ restoreConcurrency: 1 })
-      yield* kube.create(restores, restore("first", { backupName: "nightly", namespaceMapping: { shop: "one" } }))
-      yield* waitForPhase(restores, "first", "InProgress")
-      yield* kube.create(restores, restore("second", { backupName: "nightly", namespaceMapping: { shop: "two" } }))
-      // Absence cannot be awaited: watch the second restore for a while; it must not start.
-      const started = yield* waitForPhase(restores, "second", "InProgress", ...finished).pipe(
-        Effect.timeout("1 second"),
-        Effect.option
-      )
-      assert.isTrue(Option.isNone(started), "the second restore started while the first held the only permit")
-      yield* Deferred.succeed(gate, undefined)
-      for (const name of ["first", "second"]) {
-        assert.strictEqual(statusOf(yield* waitForPhase(restores, name, ...finished))["phase"], "Completed")
-      }
-    }).pipe(Effect.provide(gatedStore(gate)))), 30_000)
+  it.scopedLive(
+    "--restore-concurrency 1: a second restore waits in New until the first finishes",
+    () =>
+      Effect.flatMap(Deferred.make<void>(), (gate) =>
+        Effect.gen(function*() {
+          const kube = yield* KubeClient
+          yield* installArk
+          yield* seedApp("shop", 1)
+          yield* kube.create(locations, location("gated", { objectStorage: { bucket: "gated" } }))
+          yield* takeBackup("nightly", { includedNamespaces: ["shop"], storageLocation: "gated" }, "gated")
+          yield* startServer({ restoreConcurrency: 1 })
+          yield* kube.create(restores, restore("first", { backupName: "nightly", namespaceMapping: { shop: "one" } }))
+          yield* waitForPhase(restores, "first", "InProgress")
+          yield* kube.create(restores, restore("second", { backupName: "nightly", namespaceMapping: { shop: "two" } }))
+          // Absence cannot be awaited: watch the second restore for a while; it must not start.
+          const started = yield* waitForPhase(restores, "second", "InProgress", ...finished).pipe(
+            Effect.timeout("1 second"),
+            Effect.option
+          )
+          assert.isTrue(Option.isNone(started), "the second restore started while the first held the only permit")
+          yield* Deferred.succeed(gate, undefined)
+          for (const name of ["first", "second"]) {
+            assert.strictEqual(statusOf(yield* waitForPhase(restores, name, ...finished))["phase"], "Completed")
+          }
+        }).pipe(Effect.provide(gatedStore(gate)))),
+    30_000
+  )
 
   it.scopedLive("a Restore left InProgress by a crash is marked Failed at start", () =>
     Effect.gen(function*() {
@@ -215,7 +272,10 @@ describe("restore controller", () => {
       yield* installArk
       yield* kube.create(locations, location("default", {}))
       const created = yield* kube.create(restores, restore("interrupted", { backupName: "nightly" }))
-      yield* kube.updateStatus(restores, { ...created, status: { phase: "InProgress", startTimestamp: "2024-05-01T12:00:00Z" } })
+      yield* kube.updateStatus(restores, {
+        ...created,
+        status: { phase: "InProgress", startTimestamp: "2024-05-01T12:00:00Z" }
+      })
       yield* startServer()
       const done = yield* waitForPhase(restores, "interrupted", "Failed")
       assert.strictEqual(statusOf(done)["failureReason"], interruptedByRestart)
@@ -224,20 +284,24 @@ describe("restore controller", () => {
 })
 
 /** The memory provider, except that reading a tarball from the `gated` bucket waits for the gate. */
-const gatedStore = (gate: Deferred.Deferred<void>) => Layer.effect(
-  ObjectStoreProvider,
-  Effect.gen(function*() {
-    const inner = yield* ObjectStoreProvider
-    return {
-      forLocation: (location) =>
-        inner.forLocation(location).pipe(
-          Effect.map((store): ObjectStore.Shape =>
-            location.spec.objectStorage.bucket !== "gated" ? store : {
-              ...store,
-              get: (key) => key.endsWith(".tar.gz") ? Stream.unwrap(Deferred.await(gate).pipe(Effect.as(store.get(key)))) : store.get(key)
-            }
+const gatedStore = (gate: Deferred.Deferred<void>) =>
+  Layer.effect(
+    ObjectStoreProvider,
+    Effect.gen(function*() {
+      const inner = yield* ObjectStoreProvider
+      return {
+        forLocation: (location) =>
+          inner.forLocation(location).pipe(
+            Effect.map((store): ObjectStore.Shape =>
+              location.spec.objectStorage.bucket !== "gated" ? store : {
+                ...store,
+                get: (key) =>
+                  key.endsWith(".tar.gz")
+                    ? Stream.unwrap(Deferred.await(gate).pipe(Effect.as(store.get(key))))
+                    : store.get(key)
+              }
+            )
           )
-        )
-    }
-  })
-).pipe(Layer.provideMerge(memoryLayer))
+      }
+    })
+  ).pipe(Layer.provideMerge(memoryLayer))

@@ -2,13 +2,14 @@
 // then one per cron tick with exact names and labels, one catch-up after downtime, pause/unpause,
 // FailedValidation, and one schedule's failures kept away from another's.
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Layer, Option, Ref, Scope, Stream, TestClock } from "effect"
 import type { Duration } from "effect"
+import { Chunk, Effect, Exit, Layer, Option, Ref, Scope, Stream, TestClock } from "effect"
+
+import * as MemoryKube from "../../layers/kube/Memory.ts"
+import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { scheduleLabels } from "../../src/schedule/backup.ts"
 import * as ScheduleController from "../../src/server/controllers/schedule.ts"
-import * as MemoryKube from "../../layers/kube/Memory.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
-import type { KubeObject } from "../../services/KubeClient.ts"
 import { backups, gvr, installArk, serverNamespace, statusOf } from "./fixtures.ts"
 
 const schedules = gvr("schedules")
@@ -58,7 +59,9 @@ const quiesce = Effect.repeatN(Effect.yieldNow(), 500)
 const asleepUntil = (iso: string) =>
   settle(
     `a sleep until ${iso}`,
-    TestClock.sleeps().pipe(Effect.map((wakeups) => Chunk.some(wakeups, (wakeup) => wakeup === at(iso)) ? Option.some(true) : Option.none()))
+    TestClock.sleeps().pipe(
+      Effect.map((wakeups) => Chunk.some(wakeups, (wakeup) => wakeup === at(iso)) ? Option.some(true) : Option.none())
+    )
   )
 
 /** Moves the TestClock forward to `iso`. */
@@ -71,7 +74,9 @@ const advanceTo = (iso: string) =>
 const backupObjects = Effect.gen(function*() {
   const kube = yield* KubeClient
   const pages = yield* Stream.runCollect(kube.listPages(backups, { namespace: serverNamespace }))
-  return [...pages].flatMap((page) => page.items).sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))
+  return [...pages].flatMap((page) => page.items).sort((a, b) =>
+    (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "")
+  )
 })
 
 const backupNames = backupObjects.pipe(Effect.map((objects) => objects.map((object) => object.metadata.name ?? "")))
@@ -81,20 +86,30 @@ const expectBackups = (...expected: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     yield* settle(
       `backups ${expected.join(", ")}`,
-      backupNames.pipe(Effect.map((names) => expected.every((name) => names.includes(name)) ? Option.some(names) : Option.none()))
+      backupNames.pipe(
+        Effect.map((names) => expected.every((name) => names.includes(name)) ? Option.some(names) : Option.none())
+      )
     )
     yield* quiesce
     assert.deepStrictEqual(yield* backupNames, [...expected].sort())
   })
 
 const scheduleStatus = (name: string) =>
-  Effect.flatMap(KubeClient, (kube) => kube.get(schedules, name, serverNamespace)).pipe(Effect.map((object) => statusOf(object)))
+  Effect.flatMap(KubeClient, (kube) => kube.get(schedules, name, serverNamespace)).pipe(
+    Effect.map((object) => statusOf(object))
+  )
 
 const waitForScheduleStatus = (name: string, what: string, done: (status: Record<string, unknown>) => boolean) =>
-  settle(`schedule ${name} ${what}`, scheduleStatus(name).pipe(Effect.map((status) => done(status) ? Option.some(status) : Option.none())))
+  settle(
+    `schedule ${name} ${what}`,
+    scheduleStatus(name).pipe(Effect.map((status) => done(status) ? Option.some(status) : Option.none()))
+  )
 
 const setPaused = (name: string, paused: boolean) =>
-  Effect.flatMap(KubeClient, (kube) => kube.patch(schedules, name, { type: "merge", body: { spec: { paused } } }, serverNamespace))
+  Effect.flatMap(
+    KubeClient,
+    (kube) => kube.patch(schedules, name, { type: "merge", body: { spec: { paused } } }, serverNamespace)
+  )
 
 describe("schedule controller", () => {
   it.scoped("the first backup runs at once; then one per cron tick, named and labelled exactly", () =>
@@ -109,7 +124,10 @@ describe("schedule controller", () => {
       const status = yield* waitForScheduleStatus("every5", "with a last backup", (s) => s["lastBackup"] !== undefined)
       assert.deepStrictEqual(status, { phase: "Enabled", lastBackup: "2024-05-01T12:01:30Z" })
       const [first] = yield* backupObjects
-      assert.deepStrictEqual(first?.metadata.labels, { "ark.heptio.com/schedule-name": "every5", "ark-schedule": "every5" })
+      assert.deepStrictEqual(first?.metadata.labels, {
+        "ark.heptio.com/schedule-name": "every5",
+        "ark-schedule": "every5"
+      })
       assert.deepStrictEqual(first?.["spec"], template)
       assert.isUndefined(first?.["status"], "a new Backup, for the backup controller to run")
 
@@ -124,7 +142,10 @@ describe("schedule controller", () => {
       yield* expectBackups("every5-20240501120130", "every5-20240501120500", "every5-20240501121000")
       assert.strictEqual((yield* scheduleStatus("every5"))["lastBackup"], "2024-05-01T12:10:00Z")
       for (const object of yield* backupObjects) {
-        assert.deepStrictEqual(object.metadata.labels, { "ark.heptio.com/schedule-name": "every5", "ark-schedule": "every5" })
+        assert.deepStrictEqual(object.metadata.labels, {
+          "ark.heptio.com/schedule-name": "every5",
+          "ark-schedule": "every5"
+        })
         assert.deepStrictEqual(object["spec"], template)
       }
     }).pipe(Effect.provide(MemoryKube.layer)))
@@ -216,8 +237,17 @@ describe("schedule controller", () => {
       yield* expectBackups("every90-20240501120000", "every90-20240501133000")
 
       // Fixing the cron is picked up from the edit itself, and the first backup runs at once.
-      yield* kube.patch(schedules, "garbage", { type: "merge", body: { spec: { schedule: "@daily" } } }, serverNamespace)
-      const fixed = yield* waitForScheduleStatus("garbage", "Enabled with a last backup", (s) => s["lastBackup"] !== undefined)
+      yield* kube.patch(
+        schedules,
+        "garbage",
+        { type: "merge", body: { spec: { schedule: "@daily" } } },
+        serverNamespace
+      )
+      const fixed = yield* waitForScheduleStatus(
+        "garbage",
+        "Enabled with a last backup",
+        (s) => s["lastBackup"] !== undefined
+      )
       assert.deepStrictEqual(fixed, { phase: "Enabled", lastBackup: "2024-05-01T13:30:00Z" })
       yield* expectBackups("every90-20240501120000", "every90-20240501133000", "garbage-20240501133000")
     }).pipe(Effect.provide(MemoryKube.layer)))
@@ -244,7 +274,9 @@ describe("schedule controller", () => {
         yield* advanceTo("2024-05-01T12:25:00Z")
         yield* settle(
           "a backup of doomed",
-          backupNames.pipe(Effect.map((all) => all.some((name) => name.startsWith("doomed-")) ? Option.some(all) : Option.none()))
+          backupNames.pipe(
+            Effect.map((all) => all.some((name) => name.startsWith("doomed-")) ? Option.some(all) : Option.none())
+          )
         )
         yield* quiesce
         const doomed = (yield* backupNames).filter((name) => name.startsWith("doomed-"))

@@ -1,5 +1,6 @@
 // `ark server` flag handling through the real entry point: bad values fail fast with one clear line.
 import { describe, expect, it } from "@effect/vitest"
+
 import { ark } from "../support/arkProcess.ts"
 
 describe("ark server flags", () => {
@@ -28,7 +29,18 @@ describe("ark server flags", () => {
   it("documents its flags", () => {
     const { status, stdout } = ark("server", "--help")
     expect(status).toBe(0)
-    for (const flag of ["--restore-only", "--backup-sync-period", "--log-format", "--backup-concurrency", "--client-qps", "--client-burst", "--kubeconfig", "--namespace"]) {
+    for (
+      const flag of [
+        "--restore-only",
+        "--backup-sync-period",
+        "--log-format",
+        "--backup-concurrency",
+        "--client-qps",
+        "--client-burst",
+        "--kubeconfig",
+        "--namespace"
+      ]
+    ) {
       expect(stdout).toContain(flag)
     }
   })

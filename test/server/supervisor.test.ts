@@ -2,11 +2,12 @@
 // reported, deletion interrupts, concurrency permits, and the informer's relist after 410 and errors.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Ref } from "effect"
-import { failureReason, supervise } from "../../src/server/supervisor.ts"
-import type { ReconcileContext } from "../../src/server/supervisor.ts"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
-import { KubeClient, KubeGone, KubeUnavailable } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient, KubeGone, KubeUnavailable } from "../../services/KubeClient.ts"
+import type { ReconcileContext } from "../../src/server/supervisor.ts"
+import { failureReason, supervise } from "../../src/server/supervisor.ts"
 import { waitFor } from "../support/wait.ts"
 
 const configMaps = { group: "", version: "v1", resource: "configmaps" }
@@ -37,10 +38,12 @@ const harness = (concurrency: number) =>
           return Option.some(Effect.fail(`${name} refused`))
         case "hang":
           return Option.some(
-            context.limited(record(`started ${name}`).pipe(
-              Effect.zipRight(Effect.never),
-              Effect.onInterrupt(() => record(`interrupted ${name}`))
-            ))
+            context.limited(
+              record(`started ${name}`).pipe(
+                Effect.zipRight(Effect.never),
+                Effect.onInterrupt(() => record(`interrupted ${name}`))
+              )
+            )
           )
         case "limited":
           return Option.some(context.limited(record(`done ${name}`)))
@@ -57,56 +60,71 @@ const harness = (concurrency: number) =>
       onFailure: (object, cause) => record(`failed ${object.metadata.name ?? ""}: ${failureReason(cause)}`)
     }))
     const waitForEvent = (event: string) =>
-      waitFor(event, Ref.get(events).pipe(Effect.map((all) => all.includes(event) ? Option.some(all) : Option.none())), "10 seconds")
+      waitFor(
+        event,
+        Ref.get(events).pipe(Effect.map((all) => all.includes(event) ? Option.some(all) : Option.none())),
+        "10 seconds"
+      )
     return { events, waitForEvent }
   })
 
 describe("supervisor", () => {
-  it.scopedLive("runs each object's work in its own fiber; a defect or failure is reported and isolated", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const control = yield* MemoryKube.MemoryKube
-      yield* control.seed([configMap("first", "ok")])
-      const { events, waitForEvent } = yield* harness(4)
-      yield* waitForEvent("done first")
-      yield* kube.create(configMaps, configMap("bomb", "die"))
-      yield* kube.create(configMaps, configMap("grumpy", "fail"))
-      yield* kube.create(configMaps, configMap("second", "ok"))
-      yield* waitForEvent("done second")
-      yield* waitForEvent("failed bomb: unexpected error: bomb exploded")
-      yield* waitForEvent("failed grumpy: failed: grumpy refused")
-      // Work that finished is not run again for the same state; objects nobody needs stay quiet.
-      yield* kube.create(configMaps, configMap("idle", "none"))
-      yield* kube.create(configMaps, configMap("third", "ok"))
-      yield* waitForEvent("done third")
-      const all = yield* Ref.get(events)
-      assert.strictEqual(all.filter((event) => event === "done first").length, 1)
-      assert.isFalse(all.some((event) => event.includes("idle")))
-    }).pipe(Effect.provide(MemoryKube.layer)), 20_000)
+  it.scopedLive(
+    "runs each object's work in its own fiber; a defect or failure is reported and isolated",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const control = yield* MemoryKube.MemoryKube
+        yield* control.seed([configMap("first", "ok")])
+        const { events, waitForEvent } = yield* harness(4)
+        yield* waitForEvent("done first")
+        yield* kube.create(configMaps, configMap("bomb", "die"))
+        yield* kube.create(configMaps, configMap("grumpy", "fail"))
+        yield* kube.create(configMaps, configMap("second", "ok"))
+        yield* waitForEvent("done second")
+        yield* waitForEvent("failed bomb: unexpected error: bomb exploded")
+        yield* waitForEvent("failed grumpy: failed: grumpy refused")
+        // Work that finished is not run again for the same state; objects nobody needs stay quiet.
+        yield* kube.create(configMaps, configMap("idle", "none"))
+        yield* kube.create(configMaps, configMap("third", "ok"))
+        yield* waitForEvent("done third")
+        const all = yield* Ref.get(events)
+        assert.strictEqual(all.filter((event) => event === "done first").length, 1)
+        assert.isFalse(all.some((event) => event.includes("idle")))
+      }).pipe(Effect.provide(MemoryKube.layer)),
+    20_000
+  )
 
-  it.scopedLive("deleting an object interrupts its fiber; a waiting one then gets the permit", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const control = yield* MemoryKube.MemoryKube
-      yield* control.seed([configMap("long", "hang")])
-      const { events, waitForEvent } = yield* harness(1)
-      yield* waitForEvent("started long")
-      yield* kube.create(configMaps, configMap("queued", "limited"))
-      // Events are handled in order: once "marker" is done, "queued" has been waiting for the permit.
-      yield* kube.create(configMaps, configMap("marker", "ok"))
-      yield* waitForEvent("done marker")
-      assert.notInclude(yield* Ref.get(events), "done queued")
-      yield* kube.delete(configMaps, "long", namespace)
-      yield* waitForEvent("interrupted long")
-      yield* waitForEvent("done queued")
-    }).pipe(Effect.provide(MemoryKube.layer)), 20_000)
+  it.scopedLive(
+    "deleting an object interrupts its fiber; a waiting one then gets the permit",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const control = yield* MemoryKube.MemoryKube
+        yield* control.seed([configMap("long", "hang")])
+        const { events, waitForEvent } = yield* harness(1)
+        yield* waitForEvent("started long")
+        yield* kube.create(configMaps, configMap("queued", "limited"))
+        // Events are handled in order: once "marker" is done, "queued" has been waiting for the permit.
+        yield* kube.create(configMaps, configMap("marker", "ok"))
+        yield* waitForEvent("done marker")
+        assert.notInclude(yield* Ref.get(events), "done queued")
+        yield* kube.delete(configMaps, "long", namespace)
+        yield* waitForEvent("interrupted long")
+        yield* waitForEvent("done queued")
+      }).pipe(Effect.provide(MemoryKube.layer)),
+    20_000
+  )
 
   it.scopedLive("a watch that expires (410) relists; a failing list is retried", () =>
     Effect.gen(function*() {
       const kube = yield* KubeClient
       const control = yield* MemoryKube.MemoryKube
       yield* control.seed([configMap("before", "ok")])
-      yield* control.failNext("list", new KubeUnavailable({ resource: "configmaps", message: "etcd is sad", status: 503 }))
+      yield* control.failNext(
+        "list",
+        new KubeUnavailable({ resource: "configmaps", message: "etcd is sad", status: 503 })
+      )
       yield* control.failNext("watch", new KubeGone({ resource: "configmaps", message: "too old resource version" }))
       const { waitForEvent } = yield* harness(2)
       yield* waitForEvent("done before")

@@ -2,10 +2,19 @@
 // between, one location's failure never stopping another's, and recovery once storage is back.
 import { assert, describe, it } from "@effect/vitest"
 import { Data, Effect, Layer, Option, TestClock } from "effect"
-import * as SyncController from "../../src/server/controllers/sync.ts"
+
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
-import { backupNames, bucket, clusterBackup, createLocation, putBackup, StoreFaults, syncLayer } from "../sync/fixtures.ts"
+import * as SyncController from "../../src/server/controllers/sync.ts"
+import {
+  backupNames,
+  bucket,
+  clusterBackup,
+  createLocation,
+  putBackup,
+  StoreFaults,
+  syncLayer
+} from "../sync/fixtures.ts"
 import { installArk, locations, serverNamespace, statusOf } from "./fixtures.ts"
 
 const period = "1 minute"
@@ -30,9 +39,12 @@ const settle = <A, E, R>(what: string, check: Effect.Effect<Option.Option<A>, E,
 const idle = Effect.forEach(Array.from({ length: 200 }), () => Effect.yieldNow(), { discard: true })
 
 const namesAre = (expected: ReadonlyArray<string>) =>
-  settle(`Backups ${expected.join(", ")}`, backupNames.pipe(
-    Effect.map((names) => JSON.stringify(names) === JSON.stringify(expected) ? Option.some(names) : Option.none())
-  ))
+  settle(
+    `Backups ${expected.join(", ")}`,
+    backupNames.pipe(
+      Effect.map((names) => JSON.stringify(names) === JSON.stringify(expected) ? Option.some(names) : Option.none())
+    )
+  )
 
 const lastSyncedTime = (location: string) =>
   Effect.flatMap(KubeClient, (kube) => kube.get(locations, location, serverNamespace)).pipe(
@@ -84,14 +96,20 @@ describe("storage-sync controller", () => {
       const faults = yield* StoreFaults
       yield* faults.failList("backups/")
       yield* start
-      yield* settle("a failed pass", faults.listCalls.pipe(Effect.map((calls) => calls >= 2 ? Option.some(calls) : Option.none())))
+      yield* settle(
+        "a failed pass",
+        faults.listCalls.pipe(Effect.map((calls) => calls >= 2 ? Option.some(calls) : Option.none()))
+      )
       yield* idle
       assert.deepStrictEqual(yield* backupNames, ["gone", "present"])
       assert.isUndefined(yield* lastSyncedTime("default"))
 
       // Still failing a period later: still nothing.
       yield* TestClock.adjust(period)
-      yield* settle("a second failed pass", faults.listCalls.pipe(Effect.map((calls) => calls >= 4 ? Option.some(calls) : Option.none())))
+      yield* settle(
+        "a second failed pass",
+        faults.listCalls.pipe(Effect.map((calls) => calls >= 4 ? Option.some(calls) : Option.none()))
+      )
       yield* idle
       assert.deepStrictEqual(yield* backupNames, ["gone", "present"])
 

@@ -1,16 +1,17 @@
 // Fake buckets with backups "another cluster" committed, and a provider wrapper that injects the
 // storage faults sync must survive: a failed listing of one prefix, a failed existence check.
 import { Context, Effect, Layer, Stream } from "effect"
-import { apiVersion } from "../../src/api/index.ts"
-import { getLocation } from "../../src/locations/resolve.ts"
+
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import * as MemoryProvider from "../../layers/objectstore/MemoryProvider.ts"
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
 import { ObjectStoreError } from "../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import { apiVersion } from "../../src/api/index.ts"
+import { getLocation } from "../../src/locations/resolve.ts"
 import { backups, location, locations, serverNamespace } from "../server/fixtures.ts"
 
 export interface StoreFaultsControl {
@@ -54,7 +55,10 @@ const faultyProvider = Layer.effectContext(Effect.gen(function*() {
     }),
     listCalls: Effect.sync(() => listCalls)
   }
-  return Context.make(ObjectStoreProvider, provider).pipe(Context.add(StoreFaults, control), Context.add(MemoryObjectStores, stores))
+  return Context.make(ObjectStoreProvider, provider).pipe(
+    Context.add(StoreFaults, control),
+    Context.add(MemoryObjectStores, stores)
+  )
 })).pipe(Layer.provide(MemoryProvider.layer))
 
 /** A fresh fake API server and fake buckets, with storage faults on demand. */
@@ -65,7 +69,10 @@ export const bucket = "ark"
 export const prefix = "cluster-a"
 
 /** A Backup as another cluster committed it: its own uid, revision and bookkeeping included. */
-export const storedBackup = (name: string, overrides: { readonly phase?: string; readonly storageLocation?: string } = {}) => ({
+export const storedBackup = (
+  name: string,
+  overrides: { readonly phase?: string; readonly storageLocation?: string } = {}
+) => ({
   apiVersion,
   kind: "Backup",
   metadata: {
@@ -76,7 +83,13 @@ export const storedBackup = (name: string, overrides: { readonly phase?: string;
     generation: 1,
     creationTimestamp: "2024-05-01T11:59:00Z",
     managedFields: [{ manager: "ark", operation: "Update" }],
-    ownerReferences: [{ apiVersion, kind: "Schedule", name: "nightly", uid: "7d0c7a51-0000-4000-8000-000000000001", controller: true }],
+    ownerReferences: [{
+      apiVersion,
+      kind: "Schedule",
+      name: "nightly",
+      uid: "7d0c7a51-0000-4000-8000-000000000001",
+      controller: true
+    }],
     finalizers: ["ark.heptio.com/elsewhere"],
     labels: { "ark.heptio.com/schedule-name": "nightly" },
     annotations: { "example.com/owner": "team-a" }
@@ -102,7 +115,11 @@ export const storedBackup = (name: string, overrides: { readonly phase?: string;
   }
 })
 
-export const putText = (key: string, text: string, where: { readonly bucket?: string; readonly prefix?: string } = {}) =>
+export const putText = (
+  key: string,
+  text: string,
+  where: { readonly bucket?: string; readonly prefix?: string } = {}
+) =>
   Effect.gen(function*() {
     const stores = yield* MemoryObjectStores
     const store = yield* stores.store(where.bucket ?? bucket, where.prefix ?? prefix)
@@ -112,7 +129,12 @@ export const putText = (key: string, text: string, where: { readonly bucket?: st
 /** A backup's files; with `committed` its ark-backup.json too. */
 export const putBackup = (
   name: string,
-  options: { readonly committed?: boolean; readonly body?: unknown; readonly bucket?: string; readonly prefix?: string } = {}
+  options: {
+    readonly committed?: boolean
+    readonly body?: unknown
+    readonly bucket?: string
+    readonly prefix?: string
+  } = {}
 ) =>
   Effect.gen(function*() {
     yield* putText(`backups/${name}/${name}.tar.gz`, "tarball", options)
@@ -133,12 +155,15 @@ export const deleteKey = (key: string) =>
 export const clusterBackup = (name: string, phase: string | undefined, storageLocation = "default") =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
-    const created = yield* kube.create(backups, {
-      apiVersion,
-      kind: "Backup",
-      metadata: { name, namespace: serverNamespace },
-      spec: { storageLocation }
-    } satisfies KubeObject)
+    const created = yield* kube.create(
+      backups,
+      {
+        apiVersion,
+        kind: "Backup",
+        metadata: { name, namespace: serverNamespace },
+        spec: { storageLocation }
+      } satisfies KubeObject
+    )
     if (phase === undefined) return created
     return yield* kube.updateStatus(backups, { ...created, status: { phase } })
   })

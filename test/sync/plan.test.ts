@@ -1,5 +1,6 @@
 // The sync plan's safety rules, one case each: what is imported, what is pruned, and what blocks pruning.
 import { assert, describe, it } from "@effect/vitest"
+
 import type { LocationPhase } from "../../src/api/index.ts"
 import type { LocationContents } from "../../src/sync/listing.ts"
 import type { ClusterBackup } from "../../src/sync/plan.ts"
@@ -39,7 +40,10 @@ describe("planSync", () => {
 
   it("does not import over a Backup of the same name, whatever its location or readability", () => {
     const result = plan(
-      [backup("taken", "New", { storageLocation: "elsewhere" }), backup("garbled", undefined, { storageLocation: undefined })],
+      [
+        backup("taken", "New", { storageLocation: "elsewhere" }),
+        backup("garbled", undefined, { storageLocation: undefined })
+      ],
       contents(["taken", "garbled"])
     )
     assert.deepStrictEqual(result.imports, [])
@@ -66,13 +70,20 @@ describe("planSync", () => {
   })
 
   it("finishes imports whose status was never written, when their file is still there", () => {
-    const result = plan([backup("half-imported", undefined, { imported: true }), backup("other", undefined)], contents(["half-imported", "other"]))
+    const result = plan(
+      [backup("half-imported", undefined, { imported: true }), backup("other", undefined)],
+      contents(["half-imported", "other"])
+    )
     assert.deepStrictEqual(result.finishes, ["half-imported"])
     assert.deepStrictEqual(result.prunes, [])
   })
 
   it("prunes nothing on an Unavailable location, but still imports", () => {
-    const result = plan([backup("kept", "Completed"), backup("gone", "Completed")], contents(["kept", "new"]), "Unavailable")
+    const result = plan(
+      [backup("kept", "Completed"), backup("gone", "Completed")],
+      contents(["kept", "new"]),
+      "Unavailable"
+    )
     assert.deepStrictEqual(result.prunes, [])
     assert.deepStrictEqual(result.imports, ["new"])
     assert.include(result.pruneBlocked, "Unavailable")
@@ -90,7 +101,11 @@ describe("planSync", () => {
 
   it("prunes nothing when the location holds no backups while the cluster has some stored there", () => {
     const result = plan(
-      [backup("gone", "Completed"), backup("also-gone", "PartiallyFailed"), backup("gone-import", undefined, { imported: true })],
+      [
+        backup("gone", "Completed"),
+        backup("also-gone", "PartiallyFailed"),
+        backup("gone-import", undefined, { imported: true })
+      ],
       contents([], { uncommitted: ["half"] })
     )
     assert.deepStrictEqual(result.prunes, [])

@@ -2,17 +2,27 @@
 // (unreachable store, failed or partial listing, foreign contents, empty location, Unavailable).
 // Also the backup controller's side of an import: it never runs a Backup that sync created.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Option, TestClock } from "effect"
 import type { Duration } from "effect"
-import { controllers } from "../../src/server/main.ts"
-import * as BackupController from "../../src/server/controllers/backup.ts"
-import { importedBackupAnnotation, storageLocationLabel } from "../../src/sync/markers.ts"
-import { syncLocation } from "../../src/sync/run.ts"
+import { Effect, Either, Layer, Option, TestClock } from "effect"
+
 import { MemoryKube } from "../../layers/kube/Memory.ts"
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
 import { KubeClient, KubeUnavailable } from "../../services/KubeClient.ts"
+import * as BackupController from "../../src/server/controllers/backup.ts"
+import { controllers } from "../../src/server/main.ts"
+import { importedBackupAnnotation, storageLocationLabel } from "../../src/sync/markers.ts"
+import { syncLocation } from "../../src/sync/run.ts"
+import {
+  backup,
+  backups,
+  installArk,
+  locations,
+  seedApp,
+  serverNamespace,
+  statusOf,
+  waitForPhase
+} from "../server/fixtures.ts"
 import { waitFor } from "../support/wait.ts"
-import { backup, backups, installArk, locations, seedApp, serverNamespace, statusOf, waitForPhase } from "../server/fixtures.ts"
 import {
   backupNames,
   bucket,
@@ -22,8 +32,8 @@ import {
   putBackup,
   putText,
   readLocation,
-  StoreFaults,
   storedBackup,
+  StoreFaults,
   syncLayer
 } from "./fixtures.ts"
 
@@ -64,11 +74,16 @@ describe("syncLocation: import", () => {
         "ark.heptio.com/schedule-name": "nightly",
         [storageLocationLabel]: "default"
       })
-      assert.deepStrictEqual(imported.metadata.annotations, { "example.com/owner": "team-a", [importedBackupAnnotation]: "true" })
+      assert.deepStrictEqual(imported.metadata.annotations, {
+        "example.com/owner": "team-a",
+        [importedBackupAnnotation]: "true"
+      })
       // This cluster's own bookkeeping, none of the old cluster's.
       assert.notStrictEqual(imported.metadata.uid, stored.metadata.uid)
       assert.notStrictEqual(imported.metadata.creationTimestamp, stored.metadata.creationTimestamp)
-      for (const field of ["managedFields", "ownerReferences", "finalizers"]) assert.notProperty(imported.metadata, field)
+      for (const field of ["managedFields", "ownerReferences", "finalizers"]) {
+        assert.notProperty(imported.metadata, field)
+      }
       assert.strictEqual(yield* lastSyncedTime, "2024-06-01T08:00:00Z")
     }).pipe(Effect.provide(syncLayer)))
 
@@ -118,7 +133,10 @@ describe("syncLocation: import", () => {
       yield* setup()
       yield* putBackup("nightly")
       const control = yield* MemoryKube
-      yield* control.failNext("patchStatus", new KubeUnavailable({ resource: "backups", message: "etcd leader changed" }))
+      yield* control.failNext(
+        "patchStatus",
+        new KubeUnavailable({ resource: "backups", message: "etcd leader changed" })
+      )
 
       const first = yield* syncDefault
       assert.deepStrictEqual(first.imported, [])
@@ -243,7 +261,10 @@ describe("syncLocation: safety", () => {
       yield* prunableAndImportable
       const stores = yield* MemoryObjectStores
       yield* stores.rejectLocation(bucket, "secret cloud-credentials has no key cloud")
-      assert.include(Either.getLeft(yield* Effect.either(syncDefault)).pipe(Option.getOrThrow).message, "cannot open its store")
+      assert.include(
+        Either.getLeft(yield* Effect.either(syncDefault)).pipe(Option.getOrThrow).message,
+        "cannot open its store"
+      )
       assert.deepStrictEqual(yield* backupNames, ["gone", "present"])
     }).pipe(Effect.provide(syncLayer)))
 
@@ -296,7 +317,10 @@ describe("syncLocation: safety", () => {
       yield* setup()
       yield* prunableAndImportable
       const kube = yield* KubeClient
-      yield* kube.patchStatus(locations, "default", { type: "merge", body: { status: { phase: "Unavailable", message: "timeout" } } }, serverNamespace)
+      yield* kube.patchStatus(locations, "default", {
+        type: "merge",
+        body: { status: { phase: "Unavailable", message: "timeout" } }
+      }, serverNamespace)
       const report = yield* syncDefault
       assert.deepStrictEqual(report.pruned, [])
       assert.include(report.pruneBlocked, "Unavailable")
@@ -307,63 +331,80 @@ describe("syncLocation: safety", () => {
 /** The backup controller and the sync controller together, as `ark server` runs them. */
 const startServer = (syncPeriod: Duration.DurationInput = "1 hour") =>
   Layer.build(
-    controllers({ namespace: serverNamespace, restoreOnly: false, backupConcurrency: 1, locationValidationPeriod: "1 hour", backupSyncPeriod: syncPeriod })
+    controllers({
+      namespace: serverNamespace,
+      restoreOnly: false,
+      backupConcurrency: 1,
+      locationValidationPeriod: "1 hour",
+      backupSyncPeriod: syncPeriod
+    })
   )
 
 describe("the backup controller and imported Backups", () => {
-  it.scopedLive("leaves a phase-less imported Backup alone: no backup attempt, no Failed status", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      yield* installArk
-      yield* seedApp("shop", 1)
-      yield* createLocation("default")
-      yield* putBackup("imported")
-      // An import cut short after the create: exactly what the controller sees in that window.
-      const control = yield* MemoryKube
-      yield* control.failNext("patchStatus", new KubeUnavailable({ resource: "backups", message: "etcd leader changed" }))
-      yield* syncDefault
-      const halfway = yield* getBackup("imported")
-      assert.deepStrictEqual(statusOf(halfway), {})
+  it.scopedLive(
+    "leaves a phase-less imported Backup alone: no backup attempt, no Failed status",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* installArk
+        yield* seedApp("shop", 1)
+        yield* createLocation("default")
+        yield* putBackup("imported")
+        // An import cut short after the create: exactly what the controller sees in that window.
+        const control = yield* MemoryKube
+        yield* control.failNext(
+          "patchStatus",
+          new KubeUnavailable({ resource: "backups", message: "etcd leader changed" })
+        )
+        yield* syncDefault
+        const halfway = yield* getBackup("imported")
+        assert.deepStrictEqual(statusOf(halfway), {})
 
-      // The backup controller alone: `controllers` includes sync, which would finish the import.
-      yield* Layer.build(BackupController.layer({ namespace: serverNamespace, concurrency: 1 }))
-      // A Backup created after it runs to the end under the same single permit: by then the
-      // controller has seen the imported one and, were it to run it, would have failed it.
-      yield* kube.create(backups, backup("after", { includedNamespaces: ["shop"] }))
-      assert.strictEqual(statusOf(yield* waitForPhase(backups, "after", "Completed", "Failed"))["phase"], "Completed")
-      const untouched = yield* getBackup("imported")
-      assert.deepStrictEqual(statusOf(untouched), {})
-      assert.strictEqual(untouched.metadata.resourceVersion, halfway.metadata.resourceVersion)
-      const stores = yield* MemoryObjectStores
-      const listing = yield* (yield* stores.store(bucket, "cluster-a")).list("backups/imported/")
-      assert.deepStrictEqual(listing.objects.map((object) => object.key).sort(), [
-        "backups/imported/ark-backup.json",
-        "backups/imported/imported-logs.gz",
-        "backups/imported/imported.tar.gz"
-      ])
-    }).pipe(Effect.provide(syncLayer)), 30_000)
+        // The backup controller alone: `controllers` includes sync, which would finish the import.
+        yield* Layer.build(BackupController.layer({ namespace: serverNamespace, concurrency: 1 }))
+        // A Backup created after it runs to the end under the same single permit: by then the
+        // controller has seen the imported one and, were it to run it, would have failed it.
+        yield* kube.create(backups, backup("after", { includedNamespaces: ["shop"] }))
+        assert.strictEqual(statusOf(yield* waitForPhase(backups, "after", "Completed", "Failed"))["phase"], "Completed")
+        const untouched = yield* getBackup("imported")
+        assert.deepStrictEqual(statusOf(untouched), {})
+        assert.strictEqual(untouched.metadata.resourceVersion, halfway.metadata.resourceVersion)
+        const stores = yield* MemoryObjectStores
+        const listing = yield* (yield* stores.store(bucket, "cluster-a")).list("backups/imported/")
+        assert.deepStrictEqual(listing.objects.map((object) => object.key).sort(), [
+          "backups/imported/ark-backup.json",
+          "backups/imported/imported-logs.gz",
+          "backups/imported/imported.tar.gz"
+        ])
+      }).pipe(Effect.provide(syncLayer)),
+    30_000
+  )
 
-  it.scopedLive("a server with sync imports a backup and the backup controller never runs it", () =>
-    Effect.gen(function*() {
-      yield* installArk
-      yield* createLocation("default")
-      yield* putBackup("from-elsewhere")
-      yield* startServer()
-      const imported = yield* waitFor(
-        "from-elsewhere imported with a phase",
-        getBackup("from-elsewhere").pipe(
-          Effect.map((object) => Option.some(object).pipe(Option.filter((o) => statusOf(o)["phase"] !== undefined))),
-          Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none()))
-        ),
-        "20 seconds"
-      )
-      assert.deepStrictEqual(statusOf(imported), storedBackup("from-elsewhere").status)
-      // Still Completed once the backup controller has handled a later Backup.
-      const kube = yield* KubeClient
-      yield* kube.create(backups, backup("later", { storageLocation: "nowhere" }))
-      yield* waitForPhase(backups, "later", "FailedValidation")
-      const after = yield* getBackup("from-elsewhere")
-      assert.strictEqual(after.metadata.resourceVersion, imported.metadata.resourceVersion)
-      assert.strictEqual(statusOf(after)["phase"], "Completed")
-    }).pipe(Effect.provide(syncLayer)), 30_000)
+  it.scopedLive(
+    "a server with sync imports a backup and the backup controller never runs it",
+    () =>
+      Effect.gen(function*() {
+        yield* installArk
+        yield* createLocation("default")
+        yield* putBackup("from-elsewhere")
+        yield* startServer()
+        const imported = yield* waitFor(
+          "from-elsewhere imported with a phase",
+          getBackup("from-elsewhere").pipe(
+            Effect.map((object) => Option.some(object).pipe(Option.filter((o) => statusOf(o)["phase"] !== undefined))),
+            Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none()))
+          ),
+          "20 seconds"
+        )
+        assert.deepStrictEqual(statusOf(imported), storedBackup("from-elsewhere").status)
+        // Still Completed once the backup controller has handled a later Backup.
+        const kube = yield* KubeClient
+        yield* kube.create(backups, backup("later", { storageLocation: "nowhere" }))
+        yield* waitForPhase(backups, "later", "FailedValidation")
+        const after = yield* getBackup("from-elsewhere")
+        assert.strictEqual(after.metadata.resourceVersion, imported.metadata.resourceVersion)
+        assert.strictEqual(statusOf(after)["phase"], "Completed")
+      }).pipe(Effect.provide(syncLayer)),
+    30_000
+  )
 })

@@ -1,44 +1,45 @@
 // Builds the pinned upstream binaries from Go sources via the module proxy, once, into a
 // cache outside the repo keyed by the pins; later runs reuse them.
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { log, requireTool, run, TestenvError } from "./processes.ts";
+import { createHash } from "node:crypto"
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { homedir } from "node:os"
+import { join } from "node:path"
+
+import { log, requireTool, run, TestenvError } from "./processes.ts"
 
 export const PINS = {
   kubernetes: "v1.34.4",
   etcd: "v3.6.16",
   kwok: "v0.7.0",
-  minio: "v0.0.0-20260212201848-7aac2a2c5b7c",
-} as const;
+  minio: "v0.0.0-20260212201848-7aac2a2c5b7c"
+} as const
 
 /** PyPI pin for the EC2 fake; its venv is cached next to the binaries, keyed by this version. */
-export const MOTO_VERSION = "5.2.5";
+export const MOTO_VERSION = "5.2.5"
 
 /** k8s.io/kubernetes v1.X.Y publishes its staging modules as v0.X.Y. */
-const stagingVersion = PINS.kubernetes.replace(/^v1\./, "v0.");
+const stagingVersion = PINS.kubernetes.replace(/^v1\./, "v0.")
 
 interface Component {
-  readonly name: string;
-  readonly module: string;
-  readonly version: string;
-  readonly pkg: string;
-  readonly minutes: number; // measured cold build on 2 cores (shared Go build cache), for the progress line
-  readonly ldflags?: string;
+  readonly name: string
+  readonly module: string
+  readonly version: string
+  readonly pkg: string
+  readonly minutes: number // measured cold build on 2 cores (shared Go build cache), for the progress line
+  readonly ldflags?: string
 }
 
 const k8sVersionFlags = (() => {
-  const [, minor] = PINS.kubernetes.split(".");
+  const [, minor] = PINS.kubernetes.split(".")
   return ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
     .flatMap((p) => [
       `-X ${p}.gitVersion=${PINS.kubernetes}`,
       `-X ${p}.gitMajor=1`,
       `-X ${p}.gitMinor=${minor}`,
-      `-X ${p}.gitTreeState=clean`,
+      `-X ${p}.gitTreeState=clean`
     ])
-    .join(" ");
-})();
+    .join(" ")
+})()
 
 const k8s = (name: string, minutes: number): Component => ({
   name,
@@ -46,52 +47,63 @@ const k8s = (name: string, minutes: number): Component => ({
   version: PINS.kubernetes,
   pkg: `k8s.io/kubernetes/cmd/${name}`,
   minutes,
-  ldflags: k8sVersionFlags,
-});
+  ldflags: k8sVersionFlags
+})
 
 export const COMPONENTS: ReadonlyArray<Component> = [
-  { name: "etcd", module: "go.etcd.io/etcd/server/v3", version: PINS.etcd, pkg: "go.etcd.io/etcd/server/v3", minutes: 1 },
-  { name: "etcdctl", module: "go.etcd.io/etcd/etcdctl/v3", version: PINS.etcd, pkg: "go.etcd.io/etcd/etcdctl/v3", minutes: 1 },
+  {
+    name: "etcd",
+    module: "go.etcd.io/etcd/server/v3",
+    version: PINS.etcd,
+    pkg: "go.etcd.io/etcd/server/v3",
+    minutes: 1
+  },
+  {
+    name: "etcdctl",
+    module: "go.etcd.io/etcd/etcdctl/v3",
+    version: PINS.etcd,
+    pkg: "go.etcd.io/etcd/etcdctl/v3",
+    minutes: 1
+  },
   k8s("kube-apiserver", 4),
   k8s("kube-controller-manager", 1),
   k8s("kube-scheduler", 1),
   k8s("kubectl", 1),
   { name: "kwok", module: "sigs.k8s.io/kwok", version: PINS.kwok, pkg: "sigs.k8s.io/kwok/cmd/kwok", minutes: 2 },
-  { name: "minio", module: "github.com/minio/minio", version: PINS.minio, pkg: "github.com/minio/minio", minutes: 3 },
-];
+  { name: "minio", module: "github.com/minio/minio", version: PINS.minio, pkg: "github.com/minio/minio", minutes: 3 }
+]
 
-export const cacheRoot = (): string =>
-  join(process.env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "ark-testenv");
+export const cacheRoot = (): string => join(process.env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "ark-testenv")
 
 const goEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   CGO_ENABLED: "0",
   GOTOOLCHAIN: "local", // never download another toolchain
   GOFLAGS: "-mod=mod",
-  GOWORK: "off",
-});
+  GOWORK: "off"
+})
 
 /** Cache directory for this set of pins and this Go toolchain/platform. */
 export const cacheDir = async (): Promise<string> => {
-  requireTool("go", "to build etcd, kube-apiserver, kwok, MinIO from source", "install Go >= 1.26 (https://go.dev/dl)");
-  const goVersion = (await run("go", ["env", "GOVERSION", "GOOS", "GOARCH"], { component: "go" })).trim();
-  const hash = createHash("sha256").update(JSON.stringify({ PINS, goVersion })).digest("hex").slice(0, 12);
-  return join(cacheRoot(), `k8s-${PINS.kubernetes}-${hash}`);
-};
+  requireTool("go", "to build etcd, kube-apiserver, kwok, MinIO from source", "install Go >= 1.26 (https://go.dev/dl)")
+  const goVersion = (await run("go", ["env", "GOVERSION", "GOOS", "GOARCH"], { component: "go" })).trim()
+  const hash = createHash("sha256").update(JSON.stringify({ PINS, goVersion })).digest("hex").slice(0, 12)
+  return join(cacheRoot(), `k8s-${PINS.kubernetes}-${hash}`)
+}
 
 /** Wrapper module for k8s.io/kubernetes: its staging modules are `=> ./staging/...` there. */
 const kubernetesGoMod = async (env: NodeJS.ProcessEnv): Promise<string> => {
   const info = JSON.parse(
     await run("go", ["mod", "download", "-json", `k8s.io/kubernetes@${PINS.kubernetes}`], {
       component: "kubernetes go.mod",
-      env,
-    }),
-  ) as { GoMod?: string };
-  if (!info.GoMod) throw new TestenvError(`kubernetes: go mod download gave no go.mod for ${PINS.kubernetes}`);
+      env
+    })
+  ) as { GoMod?: string }
+  if (!info.GoMod) throw new TestenvError(`kubernetes: go mod download gave no go.mod for ${PINS.kubernetes}`)
   const staging = [...readFileSync(info.GoMod, "utf8").matchAll(/^\s*(k8s\.io\/[\w.-]+)\s*=>\s*\.\/staging\//gm)]
     .map((m) => m[1])
-    .filter((m): m is string => m !== undefined);
-  if (staging.length < 10) throw new TestenvError(`kubernetes: found only ${staging.length} staging replaces`);
+    .filter((m): m is string => m !== undefined)
+  if (staging.length < 10) throw new TestenvError(`kubernetes: found only ${staging.length} staging replaces`)
   return [
     "module ark.test/testenv-build",
     "",
@@ -102,56 +114,59 @@ const kubernetesGoMod = async (env: NodeJS.ProcessEnv): Promise<string> => {
     "replace (",
     ...staging.map((m) => `\t${m} => ${m} ${stagingVersion}`),
     ")",
-    "",
-  ].join("\n");
-};
+    ""
+  ].join("\n")
+}
 
 const buildOne = async (c: Component, binDir: string, workRoot: string): Promise<number> => {
-  const env = goEnv();
-  const work = join(workRoot, c.module.replace(/[^\w.-]/g, "_"));
-  const resolved = join(work, ".resolved"); // go.mod pins complete (a killed `go get` leaves none)
+  const env = goEnv()
+  const work = join(workRoot, c.module.replace(/[^\w.-]/g, "_"))
+  const resolved = join(work, ".resolved") // go.mod pins complete (a killed `go get` leaves none)
   if (!existsSync(resolved)) {
-    rmSync(work, { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
-    const gomod =
-      c.module === "k8s.io/kubernetes"
-        ? await kubernetesGoMod(env)
-        : "module ark.test/testenv-build\n\ngo 1.24.0\n";
-    writeFileSync(join(work, "go.mod"), gomod);
+    rmSync(work, { recursive: true, force: true })
+    mkdirSync(work, { recursive: true })
+    const gomod = c.module === "k8s.io/kubernetes"
+      ? await kubernetesGoMod(env)
+      : "module ark.test/testenv-build\n\ngo 1.24.0\n"
+    writeFileSync(join(work, "go.mod"), gomod)
     // Resolves the module graph (replace directives of dependencies are ignored by Go).
-    await run("go", ["get", `${c.module}@${c.version}`], { component: c.name, cwd: work, env });
-    writeFileSync(resolved, "");
+    await run("go", ["get", `${c.module}@${c.version}`], { component: c.name, cwd: work, env })
+    writeFileSync(resolved, "")
   }
-  const started = Date.now();
-  const tmp = join(binDir, `.${c.name}.tmp-${process.pid}`);
-  const ldflags = ["-s", "-w", ...(c.ldflags ? [c.ldflags] : [])].join(" ");
-  await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp, c.pkg], { component: c.name, cwd: work, env });
-  renameSync(tmp, join(binDir, c.name)); // atomic: a killed build never leaves a half binary
-  return Date.now() - started;
-};
+  const started = Date.now()
+  const tmp = join(binDir, `.${c.name}.tmp-${process.pid}`)
+  const ldflags = ["-s", "-w", ...(c.ldflags ? [c.ldflags] : [])].join(" ")
+  await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp, c.pkg], {
+    component: c.name,
+    cwd: work,
+    env
+  })
+  renameSync(tmp, join(binDir, c.name)) // atomic: a killed build never leaves a half binary
+  return Date.now() - started
+}
 
 /** Builds whatever is missing; returns the bin directory. */
 export const ensureBinaries = async (): Promise<string> => {
-  const dir = await cacheDir();
-  const binDir = join(dir, "bin");
-  mkdirSync(binDir, { recursive: true });
-  const missing = COMPONENTS.filter((c) => !existsSync(join(binDir, c.name)));
-  if (missing.length === 0) return binDir;
-  const workRoot = join(dir, "build");
+  const dir = await cacheDir()
+  const binDir = join(dir, "bin")
+  mkdirSync(binDir, { recursive: true })
+  const missing = COMPONENTS.filter((c) => !existsSync(join(binDir, c.name)))
+  if (missing.length === 0) return binDir
+  const workRoot = join(dir, "build")
   for (const c of missing) {
-    log(`building ${c.name} ${c.version} (first run only, ~${c.minutes} min on 2 cores)`);
-    const t0 = Date.now();
+    log(`building ${c.name} ${c.version} (first run only, ~${c.minutes} min on 2 cores)`)
+    const t0 = Date.now()
     try {
-      const buildMs = await buildOne(c, binDir, workRoot);
-      log(`built ${c.name} in ${((Date.now() - t0) / 1000).toFixed(0)}s (go build ${(buildMs / 1000).toFixed(0)}s)`);
+      const buildMs = await buildOne(c, binDir, workRoot)
+      log(`built ${c.name} in ${((Date.now() - t0) / 1000).toFixed(0)}s (go build ${(buildMs / 1000).toFixed(0)}s)`)
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = e instanceof Error ? e.message : String(e)
       throw new TestenvError(
         `building ${c.name} ${c.version} failed. Check that Go >= 1.26 is installed and GOPROXY ` +
-          `(${process.env["GOPROXY"] ?? "https://proxy.golang.org"}) is reachable.\n${msg}`,
-      );
+          `(${process.env["GOPROXY"] ?? "https://proxy.golang.org"}) is reachable.\n${msg}`
+      )
     }
   }
-  rmSync(workRoot, { recursive: true, force: true });
-  return binDir;
-};
+  rmSync(workRoot, { recursive: true, force: true })
+  return binDir
+}

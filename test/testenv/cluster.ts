@@ -1,19 +1,20 @@
 // One control plane on loopback: etcd, kube-apiserver, kube-controller-manager, kube-scheduler
 // and kwok (fake nodes whose kubelet API kwok serves, running `exec` on this machine).
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { generatePki, SERVICE_CIDR } from "./certs.ts";
-import { fetchUrl, ok200, type Tls } from "./http.ts";
-import { freePorts, startDaemon, type StartedProcess, TestenvError, waitHealthy } from "./processes.ts";
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+
+import { generatePki, SERVICE_CIDR } from "./certs.ts"
+import { fetchUrl, ok200, type Tls } from "./http.ts"
+import { freePorts, startDaemon, type StartedProcess, TestenvError, waitHealthy } from "./processes.ts"
 
 export interface ClusterInfo {
-  readonly name: string; // cluster-N
-  readonly kubeconfig: string;
-  readonly apiserverUrl: string;
-  readonly etcdUrl: string;
+  readonly name: string // cluster-N
+  readonly kubeconfig: string
+  readonly apiserverUrl: string
+  readonly etcdUrl: string
 }
 
-export const NODE_COUNT = 3;
+export const NODE_COUNT = 3
 
 const kubeconfigYaml = (server: string, ca: string, cert: string, key: string): string =>
   `apiVersion: v1
@@ -34,7 +35,7 @@ contexts:
     cluster: ark-testenv
     user: admin
 current-context: ark-testenv
-`;
+`
 
 // ClusterExec without selector: `kubectl exec` into any pod runs the command locally, in workDir.
 const kwokConfigYaml = (workDir: string): string =>
@@ -51,7 +52,7 @@ spec:
   execs:
   - local:
       workDir: ${workDir}
-`;
+`
 
 const fakeNode = (name: string): object => ({
   apiVersion: "v1",
@@ -59,42 +60,47 @@ const fakeNode = (name: string): object => ({
   metadata: {
     name,
     annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
-    labels: { type: "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" },
+    labels: { type: "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" }
   },
   status: {
     capacity: { cpu: "1000", memory: "4Ti", pods: "2000" },
-    allocatable: { cpu: "1000", memory: "4Ti", pods: "2000" },
-  },
-});
+    allocatable: { cpu: "1000", memory: "4Ti", pods: "2000" }
+  }
+})
 
 /** Starts cluster `index` (1-based); `onStart` records each pid as soon as it exists. */
 export const startCluster = async (
   root: string,
   index: number,
   binDir: string,
-  onStart: (p: StartedProcess) => void,
+  onStart: (p: StartedProcess) => void
 ): Promise<ClusterInfo> => {
-  const name = `cluster-${index}`;
-  const dir = join(root, name);
-  const logs = join(root, "logs");
-  const pkiDir = join(dir, "pki");
-  mkdirSync(pkiDir, { recursive: true });
-  mkdirSync(logs, { recursive: true });
-  const pki = await generatePki(pkiDir);
+  const name = `cluster-${index}`
+  const dir = join(root, name)
+  const logs = join(root, "logs")
+  const pkiDir = join(dir, "pki")
+  mkdirSync(pkiDir, { recursive: true })
+  mkdirSync(logs, { recursive: true })
+  const pki = await generatePki(pkiDir)
   const [etcdPort, peerPort, apiPort, kcmPort, schedPort, kwokPort] = (await freePorts(6)) as [
-    number, number, number, number, number, number,
-  ];
-  const bin = (b: string): string => join(binDir, b);
+    number,
+    number,
+    number,
+    number,
+    number,
+    number
+  ]
+  const bin = (b: string): string => join(binDir, b)
   const start = (component: string, args: ReadonlyArray<string>): { name: string; pid: number } => {
-    const logName = `${name}-${component}`;
-    const pid = startDaemon(logName, bin(component), args, logs);
-    onStart({ name: logName, pid });
-    return { name: logName, pid };
-  };
+    const logName = `${name}-${component}`
+    const pid = startDaemon(logName, bin(component), args, logs)
+    onStart({ name: logName, pid })
+    return { name: logName, pid }
+  }
   const healthy = (p: { name: string; pid: number }, check: () => Promise<boolean>, timeoutMs?: number) =>
-    waitHealthy(p.name, p.pid, logs, check, timeoutMs);
+    waitHealthy(p.name, p.pid, logs, check, timeoutMs)
 
-  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`
   const etcd = start("etcd", [
     "--name=default",
     `--data-dir=${join(dir, "etcd-data")}`,
@@ -103,12 +109,12 @@ export const startCluster = async (
     `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
     `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
     `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-    "--unsafe-no-fsync", // test data; much faster on slow disks
-  ]);
-  await healthy(etcd, async () => (await fetchUrl(`${etcdUrl}/health`)).body.includes('"true"'));
+    "--unsafe-no-fsync" // test data; much faster on slow disks
+  ])
+  await healthy(etcd, async () => (await fetchUrl(`${etcdUrl}/health`)).body.includes("\"true\""))
 
-  const apiserverUrl = `https://127.0.0.1:${apiPort}`;
-  const admin: Tls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
+  const apiserverUrl = `https://127.0.0.1:${apiPort}`
+  const admin: Tls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey }
   const apiserver = start("kube-apiserver", [
     `--etcd-servers=${etcdUrl}`,
     "--bind-address=127.0.0.1",
@@ -133,13 +139,17 @@ export const startCluster = async (
     // (the watch cache would otherwise serve old revisions from memory).
     "--watch-cache=false",
     "--allow-privileged=true",
-    "--profiling=false",
-  ]);
-  await healthy(apiserver, () => ok200(`${apiserverUrl}/readyz`, admin), 90_000);
+    "--profiling=false"
+  ])
+  await healthy(apiserver, () => ok200(`${apiserverUrl}/readyz`, admin), 90_000)
 
-  const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(kubeconfig, kubeconfigYaml(apiserverUrl, pki.caCert, pki.adminCert, pki.adminKey));
-  const kcfg = [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`];
+  const kubeconfig = join(dir, "kubeconfig")
+  writeFileSync(kubeconfig, kubeconfigYaml(apiserverUrl, pki.caCert, pki.adminCert, pki.adminKey))
+  const kcfg = [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`
+  ]
 
   const kcm = start("kube-controller-manager", [
     ...kcfg,
@@ -154,20 +164,20 @@ export const startCluster = async (
     `--cluster-signing-key-file=${pki.caKey}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     "--leader-elect=false",
-    "--profiling=false",
-  ]);
+    "--profiling=false"
+  ])
   const scheduler = start("kube-scheduler", [
     ...kcfg,
     "--bind-address=127.0.0.1",
     `--secure-port=${schedPort}`,
     `--cert-dir=${join(dir, "scheduler-certs")}`,
     "--leader-elect=false",
-    "--profiling=false",
-  ]);
-  const kwokConfig = join(dir, "kwok.yaml");
-  const execDir = join(dir, "exec");
-  mkdirSync(execDir, { recursive: true });
-  writeFileSync(kwokConfig, kwokConfigYaml(execDir));
+    "--profiling=false"
+  ])
+  const kwokConfig = join(dir, "kwok.yaml")
+  const execDir = join(dir, "exec")
+  mkdirSync(execDir, { recursive: true })
+  writeFileSync(kwokConfig, kwokConfigYaml(execDir))
   const kwok = start("kwok", [
     `--kubeconfig=${kubeconfig}`,
     `--config=${kwokConfig}`,
@@ -177,35 +187,37 @@ export const startCluster = async (
     `--server-address=127.0.0.1:${kwokPort}`,
     `--tls-cert-file=${pki.servingCert}`,
     `--tls-private-key-file=${pki.servingKey}`,
-    "--cidr=10.244.0.1/16",
-  ]);
+    "--cidr=10.244.0.1/16"
+  ])
 
   const api = (path: string, method?: string, body?: object) =>
     fetchUrl(`${apiserverUrl}${path}`, {
       tls: admin,
       ...(method ? { method } : {}),
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
+      ...(body ? { body: JSON.stringify(body) } : {})
+    })
   for (let i = 1; i <= NODE_COUNT; i++) {
-    const r = await api("/api/v1/nodes", "POST", fakeNode(`kwok-node-${i}`));
-    if (r.status !== 201) throw new TestenvError(`${name}: creating node kwok-node-${i} failed (${r.status}): ${r.body}`);
+    const r = await api("/api/v1/nodes", "POST", fakeNode(`kwok-node-${i}`))
+    if (r.status !== 201) {
+      throw new TestenvError(`${name}: creating node kwok-node-${i} failed (${r.status}): ${r.body}`)
+    }
   }
 
   await Promise.all([
     healthy(kcm, () => ok200(`https://127.0.0.1:${kcmPort}/healthz`)),
     healthy(scheduler, () => ok200(`https://127.0.0.1:${schedPort}/healthz`)),
-    healthy(kwok, () => ok200(`https://127.0.0.1:${kwokPort}/healthz`)),
-  ]);
+    healthy(kwok, () => ok200(`https://127.0.0.1:${kwokPort}/healthz`))
+  ])
   // Ready when kwok reports the nodes Ready and kcm has created the default ServiceAccount.
   await healthy(kwok, async () => {
     const nodes = JSON.parse((await api("/api/v1/nodes")).body) as {
-      items?: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>;
-    };
+      items?: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>
+    }
     const ready = (nodes.items ?? []).filter((n) =>
-      (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
-    );
-    return ready.length === NODE_COUNT;
-  });
-  await healthy(kcm, async () => (await api("/api/v1/namespaces/default/serviceaccounts/default")).status === 200);
-  return { name, kubeconfig, apiserverUrl, etcdUrl };
-};
+      (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
+    )
+    return ready.length === NODE_COUNT
+  })
+  await healthy(kcm, async () => (await api("/api/v1/namespaces/default/serviceaccounts/default")).status === 200)
+  return { name, kubeconfig, apiserverUrl, etcdUrl }
+}

@@ -1,76 +1,92 @@
 // Shared object storage (MinIO, S3 API) and EC2 fake (moto server), one of each per environment.
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { cacheRoot, MOTO_VERSION } from "./build.ts";
-import { fetchUrl } from "./http.ts";
-import { freePorts, log, requireTool, run, startDaemon, type StartedProcess, waitHealthy } from "./processes.ts";
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
+
+import { cacheRoot, MOTO_VERSION } from "./build.ts"
+import { fetchUrl } from "./http.ts"
+import { freePorts, log, requireTool, run, startDaemon, type StartedProcess, waitHealthy } from "./processes.ts"
 
 export interface S3Info {
-  readonly url: string;
-  readonly bucket: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
+  readonly url: string
+  readonly bucket: string
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
 }
 
 export const startMinio = async (
   root: string,
   binDir: string,
-  onStart: (p: StartedProcess) => void,
+  onStart: (p: StartedProcess) => void
 ): Promise<S3Info> => {
-  const logs = join(root, "logs");
-  const data = join(root, "minio-data");
-  mkdirSync(data, { recursive: true });
-  const [port] = (await freePorts(1)) as [number];
-  const accessKeyId = `ark${randomBytes(6).toString("hex")}`;
-  const secretAccessKey = randomBytes(20).toString("hex");
-  const url = `http://127.0.0.1:${port}`;
-  const pid = startDaemon("minio", join(binDir, "minio"), ["server", data, "--address", `127.0.0.1:${port}`, "--quiet"], logs, {
-    ...process.env,
-    MINIO_ROOT_USER: accessKeyId,
-    MINIO_ROOT_PASSWORD: secretAccessKey,
-    MINIO_BROWSER: "off", // no console port to allocate
-    MINIO_UPDATE: "off",
-  });
-  onStart({ name: "minio", pid });
-  await waitHealthy("minio", pid, logs, async () => (await fetchUrl(`${url}/minio/health/ready`)).status === 200);
-  const bucket = "ark-test";
+  const logs = join(root, "logs")
+  const data = join(root, "minio-data")
+  mkdirSync(data, { recursive: true })
+  const [port] = (await freePorts(1)) as [number]
+  const accessKeyId = `ark${randomBytes(6).toString("hex")}`
+  const secretAccessKey = randomBytes(20).toString("hex")
+  const url = `http://127.0.0.1:${port}`
+  const pid = startDaemon(
+    "minio",
+    join(binDir, "minio"),
+    ["server", data, "--address", `127.0.0.1:${port}`, "--quiet"],
+    logs,
+    {
+      ...process.env,
+      MINIO_ROOT_USER: accessKeyId,
+      MINIO_ROOT_PASSWORD: secretAccessKey,
+      MINIO_BROWSER: "off", // no console port to allocate
+      MINIO_UPDATE: "off"
+    }
+  )
+  onStart({ name: "minio", pid })
+  await waitHealthy("minio", pid, logs, async () => (await fetchUrl(`${url}/minio/health/ready`)).status === 200)
+  const bucket = "ark-test"
   const s3 = new S3Client({
     endpoint: url,
     region: "us-east-1",
     forcePathStyle: true,
-    credentials: { accessKeyId, secretAccessKey },
-  });
+    credentials: { accessKeyId, secretAccessKey }
+  })
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }))
   } finally {
-    s3.destroy();
+    s3.destroy()
   }
-  return { url, bucket, accessKeyId, secretAccessKey };
-};
+  return { url, bucket, accessKeyId, secretAccessKey }
+}
 
 /** venv with pinned moto[server] in the cache; a marker file says the install completed. */
 export const ensureMoto = async (): Promise<string> => {
-  const venv = join(cacheRoot(), `moto-${MOTO_VERSION}-venv`);
-  const marker = join(venv, ".ark-installed");
-  if (existsSync(marker)) return venv;
-  requireTool("python3", "to run the moto EC2 fake", "install Python >= 3.9 with the venv module (e.g. apt-get install python3-venv)");
-  log(`installing moto[server]==${MOTO_VERSION} into ${venv} (first run only, ~1 min)`);
-  rmSync(venv, { recursive: true, force: true });
-  const fix = { component: "moto (python3 -m venv / pip)" };
-  await run("python3", ["-m", "venv", venv], fix);
-  await run(join(venv, "bin", "pip"), ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`], fix);
-  writeFileSync(marker, `${MOTO_VERSION}\n`);
-  return venv;
-};
+  const venv = join(cacheRoot(), `moto-${MOTO_VERSION}-venv`)
+  const marker = join(venv, ".ark-installed")
+  if (existsSync(marker)) return venv
+  requireTool(
+    "python3",
+    "to run the moto EC2 fake",
+    "install Python >= 3.9 with the venv module (e.g. apt-get install python3-venv)"
+  )
+  log(`installing moto[server]==${MOTO_VERSION} into ${venv} (first run only, ~1 min)`)
+  rmSync(venv, { recursive: true, force: true })
+  const fix = { component: "moto (python3 -m venv / pip)" }
+  await run("python3", ["-m", "venv", venv], fix)
+  await run(
+    join(venv, "bin", "pip"),
+    ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`],
+    fix
+  )
+  writeFileSync(marker, `${MOTO_VERSION}\n`)
+  return venv
+}
 
 export const startMoto = async (root: string, venv: string, onStart: (p: StartedProcess) => void): Promise<string> => {
-  const logs = join(root, "logs");
-  const [port] = (await freePorts(1)) as [number];
-  const url = `http://127.0.0.1:${port}`;
-  const pid = startDaemon("moto", join(venv, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], logs);
-  onStart({ name: "moto", pid });
-  await waitHealthy("moto", pid, logs, async () => (await fetchUrl(`${url}/moto-api/`)).status < 500);
-  return url;
-};
+  const logs = join(root, "logs")
+  const [port] = (await freePorts(1)) as [number]
+  const url = `http://127.0.0.1:${port}`
+  const pid = startDaemon("moto", join(venv, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], logs)
+  onStart({ name: "moto", pid })
+  await waitHealthy("moto", pid, logs, async () => (await fetchUrl(`${url}/moto-api/`)).status < 500)
+  return url
+}

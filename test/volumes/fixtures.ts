@@ -1,17 +1,18 @@
 // A fake cluster with VolumeSnapshotLocations, EBS-like PVs, pods with claims and hooks, in-memory
 // block stores and a scripted hook runner, for the volume and hook tests.
 import { Effect, Layer } from "effect"
+
 import * as MemoryBlockStores from "../../layers/blockstore/MemoryProvider.ts"
 import * as MemoryHooksLayer from "../../layers/hooks/Memory.ts"
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import * as MemoryObjectStore from "../../layers/objectstore/Memory.ts"
 import { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
 import { HookRunner } from "../../services/HookRunner.ts"
-import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
-import type { BackupDeps } from "../../src/backup/run.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion, kinds } from "../../src/api/index.ts"
 import { customResourceDefinition } from "../../src/api/manifests/crd.ts"
+import type { BackupDeps } from "../../src/backup/run.ts"
 
 export const serverNamespace = "heptio-ark"
 
@@ -47,7 +48,11 @@ export const addVolume = (location: string, volumeId: string, extra: { readonly 
 export const locationStore = (location: string) =>
   Effect.flatMap(MemoryBlockStores.MemoryBlockStores, (stores) => stores.location(location))
 
-export const ebsPersistentVolume = (name: string, volumeId: string, claim?: { readonly namespace: string; readonly name: string }): KubeObject => ({
+export const ebsPersistentVolume = (
+  name: string,
+  volumeId: string,
+  claim?: { readonly namespace: string; readonly name: string }
+): KubeObject => ({
   apiVersion: "v1",
   kind: "PersistentVolume",
   metadata: { name, labels: { "topology.kubernetes.io/zone": "us-east-1a" } },
@@ -55,7 +60,9 @@ export const ebsPersistentVolume = (name: string, volumeId: string, claim?: { re
     capacity: { storage: "10Gi" },
     accessModes: ["ReadWriteOnce"],
     awsElasticBlockStore: { volumeID: `aws://us-east-1a/${volumeId}`, fsType: "ext4" },
-    ...(claim === undefined ? {} : { claimRef: { kind: "PersistentVolumeClaim", ...claim, uid: "old-claim-uid", resourceVersion: "42" } })
+    ...(claim === undefined
+      ? {}
+      : { claimRef: { kind: "PersistentVolumeClaim", ...claim, uid: "old-claim-uid", resourceVersion: "42" } })
   }
 })
 
@@ -77,11 +84,20 @@ export const podWithClaims = (
   namespace: string,
   name: string,
   claims: ReadonlyArray<string>,
-  options: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string>; readonly containers?: ReadonlyArray<string> } = {}
+  options: {
+    readonly labels?: Record<string, string>
+    readonly annotations?: Record<string, string>
+    readonly containers?: ReadonlyArray<string>
+  } = {}
 ): KubeObject => ({
   apiVersion: "v1",
   kind: "Pod",
-  metadata: { name, namespace, labels: options.labels ?? {}, ...(options.annotations === undefined ? {} : { annotations: options.annotations }) },
+  metadata: {
+    name,
+    namespace,
+    labels: options.labels ?? {},
+    ...(options.annotations === undefined ? {} : { annotations: options.annotations })
+  },
   spec: {
     containers: (options.containers ?? ["main"]).map((container) => ({ name: container, image: "busybox" })),
     volumes: claims.map((claimName) => ({ name: claimName, persistentVolumeClaim: { claimName } }))

@@ -1,4 +1,6 @@
 import { Duration } from "effect"
+
+import type { KubeError } from "../../../services/KubeClient.ts"
 import {
   KubeAlreadyExists,
   KubeConflict,
@@ -8,7 +10,6 @@ import {
   KubeNotFound,
   KubeUnavailable
 } from "../../../services/KubeClient.ts"
-import type { KubeError } from "../../../services/KubeClient.ts"
 
 /** What a request was about, for error messages. */
 export interface RequestContext {

@@ -1,10 +1,12 @@
-import type { KubeConfig } from "@kubernetes/client-node"
-import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Clock, Duration, Effect } from "effect"
-import type { Scope } from "effect"
+import type { IncomingMessage } from "node:http"
 import * as http from "node:http"
 import * as https from "node:https"
-import type { IncomingMessage } from "node:http"
+
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import type { KubeConfig } from "@kubernetes/client-node"
+import type { Scope } from "effect"
+import { Clock, Duration, Effect } from "effect"
+
 import type { KubeError, KubeUnavailable } from "../../../services/KubeClient.ts"
 import type { RequestContext } from "./errors.ts"
 import { statusError, transportError } from "./errors.ts"
@@ -25,7 +27,10 @@ export interface KubeTextResponse {
 
 export interface Transport {
   /** The response head; the body streams. Leaving the scope aborts the request if still open. */
-  readonly open: (request: KubeRequest, context: RequestContext) => Effect.Effect<IncomingMessage, KubeUnavailable, Scope.Scope>
+  readonly open: (
+    request: KubeRequest,
+    context: RequestContext
+  ) => Effect.Effect<IncomingMessage, KubeUnavailable, Scope.Scope>
   /** The whole response as JSON, a non-2xx status mapped to its typed error. */
   readonly json: (request: KubeRequest, context: RequestContext) => Effect.Effect<unknown, KubeError>
 }
@@ -154,7 +159,8 @@ export const makeTransport = (
       Effect.gen(function*() {
         const response = yield* open(request, context)
         const text = yield* NodeStream.toString(() => response, {
-          onFailure: (cause) => transportError(context, `${request.method} ${request.path}: reading the response`, cause)
+          onFailure: (cause) =>
+            transportError(context, `${request.method} ${request.path}: reading the response`, cause)
         })
         const status = response.statusCode ?? 0
         const parsed = parseBody(text)
@@ -164,7 +170,12 @@ export const makeTransport = (
     ).pipe(
       Effect.timeoutFail({
         duration: requestTimeout,
-        onTimeout: () => transportError(context, `${request.method} ${request.path}`, `no answer within ${Duration.format(requestTimeout)}`)
+        onTimeout: () =>
+          transportError(
+            context,
+            `${request.method} ${request.path}`,
+            `no answer within ${Duration.format(requestTimeout)}`
+          )
       })
     )
 

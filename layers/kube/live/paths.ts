@@ -10,10 +10,16 @@ export const groupVersionPath = (group: string, version: string): string =>
 /** `/apis/<group>/<version>/[namespaces/<ns>/]<resource>[/<name>][/<subresource>]`, or `/api/v1/...` for the core group. */
 export const resourcePath = (
   gvr: GroupVersionResource,
-  options: { readonly namespace?: string | undefined; readonly name?: string | undefined; readonly subresource?: string | undefined } = {}
+  options: {
+    readonly namespace?: string | undefined
+    readonly name?: string | undefined
+    readonly subresource?: string | undefined
+  } = {}
 ): string => {
   let path = groupVersionPath(gvr.group, gvr.version)
-  if (options.namespace !== undefined && options.namespace !== "") path += `/namespaces/${encodeURIComponent(options.namespace)}`
+  if (options.namespace !== undefined && options.namespace !== "") {
+    path += `/namespaces/${encodeURIComponent(options.namespace)}`
+  }
   path += `/${gvr.resource}`
   if (options.name !== undefined) path += `/${encodeURIComponent(options.name)}`
   if (options.subresource !== undefined) path += `/${options.subresource}`
@@ -30,8 +36,12 @@ export const DEFAULT_PAGE_SIZE = 500
 export const listQuery = (options: ListOptions, continueToken?: string): URLSearchParams => {
   const query = new URLSearchParams()
   query.set("limit", String(options.limit ?? DEFAULT_PAGE_SIZE))
-  if (options.labelSelector !== undefined && options.labelSelector !== "") query.set("labelSelector", options.labelSelector)
-  if (options.fieldSelector !== undefined && options.fieldSelector !== "") query.set("fieldSelector", options.fieldSelector)
+  if (options.labelSelector !== undefined && options.labelSelector !== "") {
+    query.set("labelSelector", options.labelSelector)
+  }
+  if (options.fieldSelector !== undefined && options.fieldSelector !== "") {
+    query.set("fieldSelector", options.fieldSelector)
+  }
   if (continueToken !== undefined) {
     query.set("continue", continueToken)
   } else if (options.resourceVersion !== undefined) {
@@ -44,7 +54,9 @@ export const listQuery = (options: ListOptions, continueToken?: string): URLSear
 export const watchQuery = (options: WatchOptions): URLSearchParams => {
   const query = new URLSearchParams({ watch: "true", allowWatchBookmarks: "true" })
   if (options.resourceVersion !== undefined) query.set("resourceVersion", options.resourceVersion)
-  if (options.labelSelector !== undefined && options.labelSelector !== "") query.set("labelSelector", options.labelSelector)
+  if (options.labelSelector !== undefined && options.labelSelector !== "") {
+    query.set("labelSelector", options.labelSelector)
+  }
   return query
 }
 

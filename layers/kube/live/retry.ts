@@ -1,4 +1,5 @@
 import { Duration, Schedule } from "effect"
+
 import type { KubeError } from "../../../services/KubeClient.ts"
 
 const MAX_DELAY = Duration.seconds(30)
@@ -12,7 +13,9 @@ const backoff = (retries: number, retryable: (error: KubeError) => boolean) =>
     // The server's Retry-After wins over our own guess when it asks for longer.
     Schedule.modifyDelay(([, error], delay) => {
       const capped = Duration.min(delay, MAX_DELAY)
-      return error._tag === "KubeUnavailable" && error.retryAfter !== undefined ? Duration.max(capped, error.retryAfter) : capped
+      return error._tag === "KubeUnavailable" && error.retryAfter !== undefined
+        ? Duration.max(capped, error.retryAfter)
+        : capped
     })
   )
 

@@ -1,5 +1,5 @@
-import { KubeUnavailable } from "../../../services/KubeClient.ts"
 import type { KubeError, KubeObject, WatchEvent } from "../../../services/KubeClient.ts"
+import { KubeUnavailable } from "../../../services/KubeClient.ts"
 import type { RequestContext } from "./errors.ts"
 import { statusError } from "./errors.ts"
 
@@ -29,11 +29,21 @@ export const parseWatchLine = (line: string, context: RequestContext): WatchLine
   } catch (cause) {
     return {
       _tag: "Error",
-      error: new KubeUnavailable({ resource: context.resource, message: `malformed watch event: ${line.slice(0, 200)}`, cause })
+      error: new KubeUnavailable({
+        resource: context.resource,
+        message: `malformed watch event: ${line.slice(0, 200)}`,
+        cause
+      })
     }
   }
   if (!isObject(parsed) || typeof parsed["type"] !== "string" || !isObject(parsed["object"])) {
-    return { _tag: "Error", error: new KubeUnavailable({ resource: context.resource, message: `malformed watch event: ${line.slice(0, 200)}` }) }
+    return {
+      _tag: "Error",
+      error: new KubeUnavailable({
+        resource: context.resource,
+        message: `malformed watch event: ${line.slice(0, 200)}`
+      })
+    }
   }
   const type = parsed["type"]
   const object = parsed["object"]
@@ -43,7 +53,13 @@ export const parseWatchLine = (line: string, context: RequestContext): WatchLine
   }
   if (!isEventType(type)) return { _tag: "Skip" }
   if (!isKubeObject(object)) {
-    return { _tag: "Error", error: new KubeUnavailable({ resource: context.resource, message: `watch event without metadata: ${line.slice(0, 200)}` }) }
+    return {
+      _tag: "Error",
+      error: new KubeUnavailable({
+        resource: context.resource,
+        message: `watch event without metadata: ${line.slice(0, 200)}`
+      })
+    }
   }
   return { _tag: "Event", event: { type, object } }
 }

@@ -1,6 +1,7 @@
 // What the API server fills in or checks on every object: names, uids, timestamps, generation,
 // selectable fields.
 import { DateTime } from "effect"
+
 import type { KubeObject, ObjectMeta } from "../../../services/KubeClient.ts"
 import { deepEqual, isRecord } from "../../../src/kube/json.ts"
 import type { ResourceType } from "./registry.ts"
@@ -15,7 +16,9 @@ export const nameProblem = (type: ResourceType, name: string): string | undefine
   }
   if (type.group === "rbac.authorization.k8s.io") {
     // RBAC names are path segments: `system:controller:foo` is fine.
-    return name === "" || name === "." || name === ".." || /[/%]/.test(name) ? `"${name}" is not a valid path segment name` : undefined
+    return name === "" || name === "." || name === ".." || /[/%]/.test(name)
+      ? `"${name}" is not a valid path segment name`
+      : undefined
   }
   return name.length <= 253 && DNS_SUBDOMAIN.test(name) ? undefined : `"${name}" must be a DNS subdomain (RFC 1123)`
 }
@@ -50,7 +53,10 @@ const withoutKeys = (object: KubeObject, keys: ReadonlyArray<string>): Record<st
 
 /** True when anything but metadata and status changed: the edits that bump metadata.generation. */
 export const specChanged = (before: KubeObject, after: KubeObject): boolean =>
-  !deepEqual(withoutKeys(before, ["apiVersion", "kind", "metadata", "status"]), withoutKeys(after, ["apiVersion", "kind", "metadata", "status"]))
+  !deepEqual(
+    withoutKeys(before, ["apiVersion", "kind", "metadata", "status"]),
+    withoutKeys(after, ["apiVersion", "kind", "metadata", "status"])
+  )
 
 /** True when the write would store the same bytes; etcd then keeps the old revision. */
 export const sameContent = (before: KubeObject, after: KubeObject): boolean =>
@@ -75,7 +81,11 @@ const fieldValue = (object: KubeObject, path: string): string => {
     if (!isRecord(current)) return ""
     current = current[segment]
   }
-  return typeof current === "string" ? current : typeof current === "number" || typeof current === "boolean" ? String(current) : ""
+  return typeof current === "string"
+    ? current
+    : typeof current === "number" || typeof current === "boolean"
+    ? String(current)
+    : ""
 }
 
 /** The field-selector view of an object: metadata.name, metadata.namespace and the type's own fields. */

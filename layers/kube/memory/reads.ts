@@ -1,22 +1,44 @@
 // get, one page of a list at a revision, and the start of a watch.
 import { Either } from "effect"
-import type { GroupVersionResource, KubeObject, ListOptions, WatchEvent, WatchOptions } from "../../../services/KubeClient.ts"
+
+import type {
+  GroupVersionResource,
+  KubeObject,
+  ListOptions,
+  WatchEvent,
+  WatchOptions
+} from "../../../services/KubeClient.ts"
 import { KubeGone } from "../../../services/KubeClient.ts"
-import { matchesFields, parseFieldSelector } from "../../../src/kube/fieldSelector.ts"
 import type { FieldSelector } from "../../../src/kube/fieldSelector.ts"
+import { matchesFields, parseFieldSelector } from "../../../src/kube/fieldSelector.ts"
 import { isRecord } from "../../../src/kube/json.ts"
-import { matchesLabels, parseLabelSelector } from "../../../src/kube/labelSelector.ts"
 import type { Selector } from "../../../src/kube/labelSelector.ts"
+import { matchesLabels, parseLabelSelector } from "../../../src/kube/labelSelector.ts"
 import { isSelectableField, selectableFields } from "./objects.ts"
 import type { ResourceType } from "./registry.ts"
 import { tableKey } from "./registry.ts"
 import type { Result, State } from "./state.ts"
-import { groupResource, invalid, invalidError, lookup, notFound, parseRevision, readableRevision, scopeNamespace, serve } from "./state.ts"
+import {
+  groupResource,
+  invalid,
+  invalidError,
+  lookup,
+  notFound,
+  parseRevision,
+  readableRevision,
+  scopeNamespace,
+  serve
+} from "./state.ts"
 import { current, lowerBound, namespacePrefix, objectAt, objectKey, sortedKeys } from "./store.ts"
-import { changesAfter, toEvent } from "./watch.ts"
 import type { Change } from "./watch.ts"
+import { changesAfter, toEvent } from "./watch.ts"
 
-export const getObject = (state: State, gvr: GroupVersionResource, name: string, namespace: string | undefined): Result<KubeObject> =>
+export const getObject = (
+  state: State,
+  gvr: GroupVersionResource,
+  name: string,
+  namespace: string | undefined
+): Result<KubeObject> =>
   Either.gen(function*() {
     const type = yield* lookup(state, gvr)
     const ns = yield* scopeNamespace(type, namespace)
@@ -29,10 +51,16 @@ interface Filters {
   readonly fields: FieldSelector
 }
 
-const parseFilters = (type: ResourceType, labelSelector: string | undefined, fieldSelector: string | undefined): Result<Filters> =>
+const parseFilters = (
+  type: ResourceType,
+  labelSelector: string | undefined,
+  fieldSelector: string | undefined
+): Result<Filters> =>
   Either.gen(function*() {
-    const labels = yield* Either.mapLeft(parseLabelSelector(labelSelector ?? ""), (e) => invalidError(type, `unable to parse requirement: ${e.message}`))
-    const fields = yield* Either.mapLeft(parseFieldSelector(fieldSelector ?? ""), (e) => invalidError(type, e.message))
+    const labels = yield* Either.mapLeft(parseLabelSelector(labelSelector ?? ""), (e) =>
+      invalidError(type, `unable to parse requirement: ${e.message}`))
+    const fields = yield* Either.mapLeft(parseFieldSelector(fieldSelector ?? ""), (e) =>
+      invalidError(type, e.message))
     const unsupported = fields.find((requirement) => !isSelectableField(type, requirement.field))
     if (unsupported !== undefined) return yield* invalid(type, `field label not supported: ${unsupported.field}`)
     return { labels, fields }
@@ -77,7 +105,9 @@ const listRevision = (state: State, type: ResourceType, options: ListOptions): R
     const exact = options.resourceVersionMatch === "Exact" ||
       (options.resourceVersionMatch === undefined && revision !== 0 && options.limit !== undefined && options.limit > 0)
     if (exact) {
-      if (revision === 0) return yield* invalid(type, `resourceVersionMatch "Exact" is forbidden for resourceVersion "0"`)
+      if (revision === 0) {
+        return yield* invalid(type, `resourceVersionMatch "Exact" is forbidden for resourceVersion "0"`)
+      }
       return yield* readableRevision(state, type, revision)
     }
     if (revision > state.store.revision) {
@@ -94,17 +124,24 @@ export interface Page {
 }
 
 /** One page: the first when `token` is undefined, else the one after the token, at the token's revision. */
-export const listPage = (state: State, gvr: GroupVersionResource, options: ListOptions, token: string | undefined): Result<Page> =>
+export const listPage = (
+  state: State,
+  gvr: GroupVersionResource,
+  options: ListOptions,
+  token: string | undefined
+): Result<Page> =>
   Either.gen(function*() {
     const type = yield* lookup(state, gvr)
     const filters = yield* parseFilters(type, options.labelSelector, options.fieldSelector)
     const position = token === undefined ? undefined : yield* decodeToken(type, token)
     if (position !== undefined && position.revision < state.store.compacted) {
-      return yield* Either.left(new KubeGone({
-        resource: groupResource(type),
-        message: "The provided continue parameter is too old to display a consistent list result. " +
-          "You can start a new list without the continue parameter."
-      }))
+      return yield* Either.left(
+        new KubeGone({
+          resource: groupResource(type),
+          message: "The provided continue parameter is too old to display a consistent list result. " +
+            "You can start a new list without the continue parameter."
+        })
+      )
     }
     const revision = position?.revision ?? (yield* listRevision(state, type, options))
     const table = state.store.tables.get(tableKey(type.group, type.resource))
@@ -157,12 +194,18 @@ export const startWatch = (
   Either.gen(function*() {
     const type = yield* lookup(state, gvr)
     const filters = yield* parseFilters(type, options.labelSelector, undefined)
-    const ns = type.namespaced && options.namespace !== undefined && options.namespace !== "" ? options.namespace : undefined
-    const filter = (object: KubeObject) => (ns === undefined || object.metadata.namespace === ns) && passes(type, filters, object)
+    const ns = type.namespaced && options.namespace !== undefined && options.namespace !== ""
+      ? options.namespace
+      : undefined
+    const filter = (object: KubeObject) =>
+      (ns === undefined || object.metadata.namespace === ns) && passes(type, filters, object)
     const table = tableKey(type.group, type.resource)
     const rv = options.resourceVersion
     const replay: Array<WatchEvent> = []
-    const toServed = (event: WatchEvent): WatchEvent => ({ type: event.type, object: serve(event.object, type, gvr.version) })
+    const toServed = (event: WatchEvent): WatchEvent => ({
+      type: event.type,
+      object: serve(event.object, type, gvr.version)
+    })
     if (rv === undefined || rv === "" || rv === "0") {
       const existing = state.store.tables.get(table)
       if (existing !== undefined) {
@@ -173,7 +216,13 @@ export const startWatch = (
       }
     } else {
       const revision = yield* readableRevision(state, type, yield* parseRevision(type, rv))
-      for (const change of changesAfter(state.store.tables.get(table), revision, ns === undefined ? undefined : namespacePrefix(ns))) {
+      for (
+        const change of changesAfter(
+          state.store.tables.get(table),
+          revision,
+          ns === undefined ? undefined : namespacePrefix(ns)
+        )
+      ) {
         const event = toEvent(change, filter)
         if (event !== undefined) replay.push(toServed(event))
       }

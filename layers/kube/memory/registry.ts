@@ -1,5 +1,6 @@
 // The resource types the fake API server serves: the built-in table plus what CRDs define.
 import { Either } from "effect"
+
 import type { ApiResource, Discovery, GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
 import { builtinResources } from "../../../src/kube/builtinResources.ts"
 import { isRecord } from "../../../src/kube/json.ts"
@@ -31,13 +32,27 @@ export interface Registry {
 export const tableKey = (group: string, resource: string): string => `${group}/${resource}`
 
 const POD_FIELDS = [
-  "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
-  "status.phase", "status.podIP", "status.nominatedNodeName"
+  "spec.nodeName",
+  "spec.restartPolicy",
+  "spec.schedulerName",
+  "spec.serviceAccountName",
+  "spec.hostNetwork",
+  "status.phase",
+  "status.podIP",
+  "status.nominatedNodeName"
 ]
 const EVENT_FIELDS = [
-  "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-  "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-  "reason", "reportingComponent", "source", "type"
+  "involvedObject.kind",
+  "involvedObject.namespace",
+  "involvedObject.name",
+  "involvedObject.uid",
+  "involvedObject.apiVersion",
+  "involvedObject.resourceVersion",
+  "involvedObject.fieldPath",
+  "reason",
+  "reportingComponent",
+  "source",
+  "type"
 ]
 const SELECTABLE_FIELDS: Readonly<Record<string, ReadonlyArray<string>>> = {
   "/pods": POD_FIELDS,
@@ -80,13 +95,19 @@ export const resolve = (registry: Registry, gvr: GroupVersionResource): Resource
 
 export const splitApiVersion = (apiVersion: string): { readonly group: string; readonly version: string } => {
   const slash = apiVersion.indexOf("/")
-  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) }
+  return slash < 0
+    ? { group: "", version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) }
 }
 
 export const apiVersionOf = (group: string, version: string): string => (group === "" ? version : `${group}/${version}`)
 
 /** The resource serving objects of this apiVersion and kind (core `events` before events.k8s.io). */
-export const byApiVersionKind = (registry: Registry, apiVersion: string, kind: string): GroupVersionResource | undefined => {
+export const byApiVersionKind = (
+  registry: Registry,
+  apiVersion: string,
+  kind: string
+): GroupVersionResource | undefined => {
   const { group, version } = splitApiVersion(apiVersion)
   for (const type of registry.types.values()) {
     if (type.group === group && type.kind === kind && type.versions.has(version)) {
@@ -132,11 +153,15 @@ export const typeFromCrd = (crd: KubeObject): Either.Either<ResourceType, string
   const plural = stringAt(names, "plural") ?? ""
   const kind = stringAt(names, "kind") ?? ""
   const problems: Array<string> = []
-  if (!DNS_SUBDOMAIN.test(group) || !group.includes(".")) problems.push(`spec.group "${group}" must be a DNS subdomain with at least one dot`)
+  if (!DNS_SUBDOMAIN.test(group) || !group.includes(".")) {
+    problems.push(`spec.group "${group}" must be a DNS subdomain with at least one dot`)
+  }
   if (BUILTIN_GROUPS.has(group)) problems.push(`spec.group "${group}" belongs to the built-in API`)
   if (!DNS_LABEL.test(plural)) problems.push(`spec.names.plural "${plural}" must be a lowercase DNS label`)
   if (kind === "") problems.push("spec.names.kind is required")
-  if (crd.metadata.name !== `${plural}.${group}`) problems.push(`metadata.name must be spec.names.plural + "." + spec.group`)
+  if (crd.metadata.name !== `${plural}.${group}`) {
+    problems.push(`metadata.name must be spec.names.plural + "." + spec.group`)
+  }
   const scope = stringAt(spec, "scope")
   if (scope !== "Namespaced" && scope !== "Cluster") problems.push(`spec.scope must be Namespaced or Cluster`)
   const versions = new Map<string, boolean>()
@@ -151,7 +176,11 @@ export const typeFromCrd = (crd: KubeObject): Either.Either<ResourceType, string
     if (version["served"] !== true) continue
     const subresources = isRecord(version["subresources"]) ? version["subresources"] : {}
     versions.set(name, isRecord(subresources["status"]))
-    for (const field of Array.isArray(version["selectableFields"]) ? version["selectableFields"].filter(isRecord) : []) {
+    for (
+      const field of Array.isArray(version["selectableFields"])
+        ? version["selectableFields"].filter(isRecord)
+        : []
+    ) {
       const path = stringAt(field, "jsonPath")
       if (path !== undefined) selectable.add(path.replace(/^\./, ""))
     }

@@ -2,13 +2,9 @@
 // synchronous function over plain mutable maps: JavaScript runs it to completion, so each
 // verb is atomic, as one etcd transaction is.
 import { Either } from "effect"
-import {
-  KubeGone,
-  KubeInvalid,
-  KubeNotFound,
-  KubeUnavailable
-} from "../../../services/KubeClient.ts"
+
 import type { GroupVersionResource, KubeError, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeGone, KubeInvalid, KubeNotFound, KubeUnavailable } from "../../../services/KubeClient.ts"
 import type { Registry, ResourceType } from "./registry.ts"
 import { apiVersionOf, makeRegistry, resolve, tableKey } from "./registry.ts"
 import type { Store } from "./store.ts"
@@ -34,7 +30,14 @@ let instances = 0
 
 export const makeState = (): State => {
   instances += 1
-  return { store: makeStore(), registry: makeRegistry(), watchers: new Set(), instance: instances, uidCounter: 0, nameCounter: 0 }
+  return {
+    store: makeStore(),
+    registry: makeRegistry(),
+    watchers: new Set(),
+    instance: instances,
+    uidCounter: 0,
+    nameCounter: 0
+  }
 }
 
 export type Result<A> = Either.Either<A, KubeError>
@@ -46,21 +49,30 @@ export const groupResource = (gvr: { readonly group: string; readonly resource: 
 export const lookup = (state: State, gvr: GroupVersionResource): Result<ResourceType> => {
   const type = resolve(state.registry, gvr)
   return type === undefined
-    ? Either.left(new KubeNotFound({
-      resource: groupResource(gvr),
-      message: `the server could not find the requested resource (${apiVersionOf(gvr.group, gvr.version)}, ${gvr.resource})`
-    }))
+    ? Either.left(
+      new KubeNotFound({
+        resource: groupResource(gvr),
+        message: `the server could not find the requested resource (${
+          apiVersionOf(gvr.group, gvr.version)
+        }, ${gvr.resource})`
+      })
+    )
     : Either.right(type)
 }
 
-export const invalidError = (type: { readonly group: string; readonly resource: string }, message: string, name?: string) =>
-  new KubeInvalid({ resource: groupResource(type), message, ...(name === undefined ? {} : { name }) })
+export const invalidError = (
+  type: { readonly group: string; readonly resource: string },
+  message: string,
+  name?: string
+) => new KubeInvalid({ resource: groupResource(type), message, ...(name === undefined ? {} : { name }) })
 
 export const invalid = (type: { readonly group: string; readonly resource: string }, message: string, name?: string) =>
   Either.left(invalidError(type, message, name))
 
 export const notFound = (type: { readonly group: string; readonly resource: string }, name: string) =>
-  Either.left(new KubeNotFound({ resource: groupResource(type), name, message: `${groupResource(type)} "${name}" not found` }))
+  Either.left(
+    new KubeNotFound({ resource: groupResource(type), name, message: `${groupResource(type)} "${name}" not found` })
+  )
 
 /** The namespace an object of this type lives in: required when namespaced, "" otherwise. */
 export const scopeNamespace = (type: ResourceType, namespace: string | undefined): Result<string> =>
@@ -84,16 +96,20 @@ export const parseRevision = (type: ResourceType, resourceVersion: string): Resu
 /** Checks a revision for an exact read: not newer than now (504), not compacted (410). */
 export const readableRevision = (state: State, type: ResourceType, revision: number): Result<number> =>
   revision > state.store.revision
-    ? Either.left(new KubeUnavailable({
-      resource: groupResource(type),
-      status: 504,
-      message: `Too large resource version: ${revision}, current: ${state.store.revision}`
-    }))
+    ? Either.left(
+      new KubeUnavailable({
+        resource: groupResource(type),
+        status: 504,
+        message: `Too large resource version: ${revision}, current: ${state.store.revision}`
+      })
+    )
     : revision < state.store.compacted
-    ? Either.left(new KubeGone({
-      resource: groupResource(type),
-      message: `The resourceVersion for the provided list is too old (${revision} < ${state.store.compacted}).`
-    }))
+    ? Either.left(
+      new KubeGone({
+        resource: groupResource(type),
+        message: `The resourceVersion for the provided list is too old (${revision} < ${state.store.compacted}).`
+      })
+    )
     : Either.right(revision)
 
 /** Records a version and tells the watchers of its table. */

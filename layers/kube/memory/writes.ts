@@ -1,6 +1,7 @@
 // create, update, updateStatus, patch and delete with the apiserver's rules: server-owned
 // metadata, optimistic concurrency, the status subresource, finalizers, dry runs.
 import { Either } from "effect"
+
 import type { GroupVersionResource, KubeObject, ObjectMeta, Patch } from "../../../services/KubeClient.ts"
 import { KubeAlreadyExists, KubeConflict, KubeNotFound } from "../../../services/KubeClient.ts"
 import { deepClone, isRecord } from "../../../src/kube/json.ts"
@@ -31,16 +32,28 @@ const hasStatus = (type: ResourceType, version: string): boolean => type.version
 const tableFor = (state: State, type: ResourceType) => state.store.tables.get(tableKey(type.group, type.resource))
 
 const conflict = (type: ResourceType, name: string, why: string) =>
-  Either.left(new KubeConflict({
-    resource: groupResource(type),
-    name,
-    message: `Operation cannot be fulfilled on ${groupResource(type)} "${name}": ${why}`
-  }))
+  Either.left(
+    new KubeConflict({
+      resource: groupResource(type),
+      name,
+      message: `Operation cannot be fulfilled on ${groupResource(type)} "${name}": ${why}`
+    })
+  )
 
 /** Drops server-owned fields a client may have copied from a read. */
 const clientMeta = (metadata: ObjectMeta): Record<string, unknown> => {
   const meta: Record<string, unknown> = { ...metadata }
-  for (const key of ["resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"]) {
+  for (
+    const key of [
+      "resourceVersion",
+      "uid",
+      "creationTimestamp",
+      "deletionTimestamp",
+      "deletionGracePeriodSeconds",
+      "generation",
+      "selfLink"
+    ]
+  ) {
     delete meta[key]
   }
   return meta
@@ -80,8 +93,20 @@ const crdStatus = (crd: KubeObject, type: ResourceType, now: number): Record<str
       ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {})
     },
     conditions: [
-      { type: "NamesAccepted", status: "True", reason: "NoConflicts", message: "no conflicts found", lastTransitionTime: time },
-      { type: "Established", status: "True", reason: "InitialNamesAccepted", message: "the initial names have been accepted", lastTransitionTime: time }
+      {
+        type: "NamesAccepted",
+        status: "True",
+        reason: "NoConflicts",
+        message: "no conflicts found",
+        lastTransitionTime: time
+      },
+      {
+        type: "Established",
+        status: "True",
+        reason: "InitialNamesAccepted",
+        message: "the initial names have been accepted",
+        lastTransitionTime: time
+      }
     ],
     storedVersions: typeof storage === "string" ? [storage] : []
   }
@@ -97,7 +122,10 @@ export const createObject = (
   Either.gen(function*() {
     const type = yield* lookup(state, gvr)
     if (input.kind !== undefined && input.kind !== "" && input.kind !== type.kind) {
-      return yield* invalid(type, `kind ${input.kind} does not match the resource ${groupResource(type)} (${type.kind})`)
+      return yield* invalid(
+        type,
+        `kind ${input.kind} does not match the resource ${groupResource(type)} (${type.kind})`
+      )
     }
     const copy = deepClone(input)
     const meta = copy.metadata ?? {}
@@ -105,9 +133,14 @@ export const createObject = (
       return yield* invalid(type, "resourceVersion should not be set on objects to be created")
     }
     const namespace = yield* scopeNamespace(type, meta.namespace)
-    if (namespace !== "" && current(state.store.tables.get(tableKey("", "namespaces")), objectKey("", namespace)) === undefined) {
+    if (
+      namespace !== "" &&
+      current(state.store.tables.get(tableKey("", "namespaces")), objectKey("", namespace)) === undefined
+    ) {
       // NamespaceLifecycle admission.
-      return yield* Either.left(new KubeNotFound({ resource: "namespaces", name: namespace, message: `namespaces "${namespace}" not found` }))
+      return yield* Either.left(
+        new KubeNotFound({ resource: "namespaces", name: namespace, message: `namespaces "${namespace}" not found` })
+      )
     }
     const table = tableFor(state, type)
     let name = meta.name ?? ""
@@ -125,7 +158,13 @@ export const createObject = (
     if (problem !== undefined) return yield* invalid(type, `metadata.name: Invalid value: ${problem}`, name)
     const key = objectKey(namespace, name)
     if (current(table, key) !== undefined) {
-      return yield* Either.left(new KubeAlreadyExists({ resource: groupResource(type), name, message: `${groupResource(type)} "${name}" already exists` }))
+      return yield* Either.left(
+        new KubeAlreadyExists({
+          resource: groupResource(type),
+          name,
+          message: `${groupResource(type)} "${name}" already exists`
+        })
+      )
     }
     state.uidCounter += 1
     let object: KubeObject = {
@@ -143,7 +182,9 @@ export const createObject = (
     }
     if (hasStatus(type, gvr.version)) object = withoutStatus(object)
     object = defaultsOnCreate(type, object)
-    const crdType = isCrdResource(type) ? yield* Either.mapLeft(typeFromCrd(object), (why) => invalidError(type, why, name)) : undefined
+    const crdType = isCrdResource(type)
+      ? yield* Either.mapLeft(typeFromCrd(object), (why) => invalidError(type, why, name))
+      : undefined
     if (dryRun) return serve(object, type, gvr.version)
     const created = commit(state, type, key, undefined, object, false)
     if (crdType !== undefined) {
@@ -193,10 +234,12 @@ export const updateObject = (
     const type = yield* lookup(state, gvr)
     const status = hasStatus(type, gvr.version)
     if (mode === "status" && !status) {
-      return yield* Either.left(new KubeNotFound({
-        resource: `${groupResource(type)}/status`,
-        message: `the server could not find the requested resource (${groupResource(type)}/status)`
-      }))
+      return yield* Either.left(
+        new KubeNotFound({
+          resource: `${groupResource(type)}/status`,
+          message: `the server could not find the requested resource (${groupResource(type)}/status)`
+        })
+      )
     }
     const copy = deepClone(input)
     const meta = copy.metadata ?? {}
@@ -206,14 +249,29 @@ export const updateObject = (
     const key = objectKey(namespace, name)
     const stored = current(tableFor(state, type), key)
     if (stored === undefined) return yield* notFound(type, name)
-    if (meta.resourceVersion !== undefined && meta.resourceVersion !== "" && meta.resourceVersion !== stored.metadata.resourceVersion) {
-      return yield* conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
+    if (
+      meta.resourceVersion !== undefined && meta.resourceVersion !== "" &&
+      meta.resourceVersion !== stored.metadata.resourceVersion
+    ) {
+      return yield* conflict(
+        type,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try again"
+      )
     }
     if (meta.uid !== undefined && meta.uid !== "" && meta.uid !== stored.metadata.uid) {
-      return yield* conflict(type, name, `Precondition failed: UID in precondition: ${stored.metadata.uid}, UID in object meta: ${meta.uid}`)
+      return yield* conflict(
+        type,
+        name,
+        `Precondition failed: UID in precondition: ${stored.metadata.uid}, UID in object meta: ${meta.uid}`
+      )
     }
     if (input.kind !== undefined && input.kind !== "" && input.kind !== type.kind) {
-      return yield* invalid(type, `kind ${input.kind} does not match the resource ${groupResource(type)} (${type.kind})`, name)
+      return yield* invalid(
+        type,
+        `kind ${input.kind} does not match the resource ${groupResource(type)} (${type.kind})`,
+        name
+      )
     }
     let next: KubeObject
     if (mode === "status") {
@@ -238,18 +296,26 @@ export const updateObject = (
       if (stored.metadata.deletionTimestamp !== undefined) {
         const before = new Set(stored.metadata.finalizers ?? [])
         if ((next.metadata.finalizers ?? []).some((finalizer) => !before.has(finalizer))) {
-          return yield* invalid(type, "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted", name)
+          return yield* invalid(
+            type,
+            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted",
+            name
+          )
         }
       }
       if (isCrdResource(type)) {
         const crdType = yield* Either.mapLeft(typeFromCrd(next), (why) => invalidError(type, why, name))
         if (!dryRun) state.registry.types.set(tableKey(crdType.group, crdType.resource), crdType)
       }
-      if (specChanged(stored, next)) next = withMetadata(next, { ...next.metadata, generation: (stored.metadata.generation ?? 0) + 1 })
+      if (specChanged(stored, next)) {
+        next = withMetadata(next, { ...next.metadata, generation: (stored.metadata.generation ?? 0) + 1 })
+      }
     }
     next = withMetadata(next, withoutUndefined({ ...next.metadata, resourceVersion: stored.metadata.resourceVersion }))
     // etcd skips a write that changes nothing: no new revision, no watch event.
-    if (sameContent(stored, next)) return serve(stored, type, gvr.version)
+    if (sameContent(stored, next)) {
+      return serve(stored, type, gvr.version)
+    }
     if (dryRun) return serve(next, type, gvr.version)
     if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0) {
       return serve(removeObject(state, type, key, next), type, gvr.version)
@@ -275,10 +341,20 @@ export const patchObject = (
     const patched = patch.type === "merge"
       ? applyMergePatch(served, patch.body)
       : yield* Either.mapLeft(applyJsonPatch(served, patch.ops), (error) => invalidError(type, error.message, name))
-    if (!isRecord(patched) || !isRecord(patched["metadata"])) return yield* invalid(type, "the patch must leave an object with metadata", name)
+    if (!isRecord(patched) || !isRecord(patched["metadata"])) {
+      return yield* invalid(type, "the patch must leave an object with metadata", name)
+    }
     const metadata: ObjectMeta = patched["metadata"]
-    if (metadata.name !== name) return yield* invalid(type, `the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`, name)
-    if ((metadata.namespace ?? "") !== ns) return yield* invalid(type, "the namespace of the object does not match the namespace on the URL", name)
+    if (metadata.name !== name) {
+      return yield* invalid(
+        type,
+        `the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`,
+        name
+      )
+    }
+    if ((metadata.namespace ?? "") !== ns) {
+      return yield* invalid(type, "the namespace of the object does not match the namespace on the URL", name)
+    }
     const object: KubeObject = {
       ...patched,
       apiVersion: typeof patched["apiVersion"] === "string" ? patched["apiVersion"] : served.apiVersion,
@@ -306,11 +382,18 @@ export const deleteObject = (
     if ((stored.metadata.finalizers ?? []).length > 0) {
       // Finalizers hold the object, marked for deletion, until the last one is removed.
       if (stored.metadata.deletionTimestamp === undefined) {
-        commit(state, type, key, stored, withMetadata(stored, {
-          ...stored.metadata,
-          deletionTimestamp: formatTimestamp(now),
-          deletionGracePeriodSeconds: 0
-        }), false)
+        commit(
+          state,
+          type,
+          key,
+          stored,
+          withMetadata(stored, {
+            ...stored.metadata,
+            deletionTimestamp: formatTimestamp(now),
+            deletionGracePeriodSeconds: 0
+          }),
+          false
+        )
       }
       return
     }

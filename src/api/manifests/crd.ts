@@ -1,5 +1,6 @@
-import { Data, Option, SchemaAST as AST } from "effect"
 import type { Schema } from "effect"
+import { Data, Option, SchemaAST as AST } from "effect"
+
 import { group, version } from "../common.ts"
 import type { KindInfo } from "../index.ts"
 import { kindList } from "../index.ts"
@@ -68,7 +69,17 @@ const ordered = (node: OpenApiSchema): OpenApiSchema =>
   Object.fromEntries(keyOrder.flatMap((key) => node[key] === undefined ? [] : [[key, node[key]]]))
 
 // Constraints a refinement may publish through its `jsonSchema` annotation (Schema.Int, pattern, ...).
-const constraintKeys = new Set(["type", "format", "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"])
+const constraintKeys = new Set([
+  "type",
+  "format",
+  "pattern",
+  "minimum",
+  "maximum",
+  "minLength",
+  "maxLength",
+  "minItems",
+  "maxItems"
+])
 
 // Effect's own keywords carry descriptions such as "a string"; only descriptions written in src/api count.
 const keywordDescriptions = new Set(["a string", "a number", "a boolean", "unknown", "any"])
@@ -99,7 +110,12 @@ const enumSchema = (ast: AST.AST, literals: ReadonlyArray<AST.LiteralValue>): Op
   const types = new Set(literals.map((literal) => literalType(ast, literal)))
   const [type] = types
   if (type === undefined || types.size > 1) return unsupported(ast, "an enum mixes literal types")
-  return { type, enum: literals.filter((literal): literal is string | number | boolean => literal !== null && typeof literal !== "bigint") }
+  return {
+    type,
+    enum: literals.filter((literal): literal is string | number | boolean =>
+      literal !== null && typeof literal !== "bigint"
+    )
+  }
 }
 
 const unionSchema = (ast: AST.Union): OpenApiSchema => {

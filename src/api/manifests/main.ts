@@ -4,6 +4,7 @@ import * as Path from "@effect/platform/Path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect } from "effect"
+
 import { renderCrdFiles } from "./crd.ts"
 
 /** manifests/crds/ of this checkout, wherever the command is run from. */

@@ -10,8 +10,7 @@ const plain = /^[A-Za-z_/][A-Za-z0-9 _./()-]*$/
 const reserved = /^(y|yes|n|no|true|false|on|off|null)$/i
 
 /** A string as a YAML scalar: plain when unambiguous, else a double-quoted JSON string. */
-export const scalarString = (s: string): string =>
-  plain.test(s) && !s.endsWith(" ") && !reserved.test(s) ? s : quote(s)
+export const scalarString = (s: string): string => plain.test(s) && !s.endsWith(" ") && !reserved.test(s) ? s : quote(s)
 
 // JSON's escapes are YAML's (lone surrogates are escaped by JSON.stringify already); characters a
 // YAML reader may take for line breaks or reject get \u escapes too.

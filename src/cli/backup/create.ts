@@ -1,11 +1,19 @@
 // `ark backup create`: submit a Backup resource, and with --wait follow it to its end.
 import { Console, Effect, Option, Schema } from "effect"
-import { Backup } from "../../api/index.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
+
 import type { KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { Backup } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
 import { followUntilFinished } from "../wait.ts"
-import { backupsGvr, backupStorageLocationsGvr, getSchedule, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "./kube.ts"
+import {
+  backupsGvr,
+  backupStorageLocationsGvr,
+  getSchedule,
+  kubeFailure,
+  requireExisting,
+  volumeSnapshotLocationsGvr
+} from "./kube.ts"
 import type { BackupFlags } from "./spec.ts"
 import { backupFromSchedule, backupResource, backupSpecFromFlags, checkResourceName, givenSpecFlags } from "./spec.ts"
 import { isFinished, outcomeLine, progressLine } from "./view.ts"
@@ -26,7 +34,10 @@ const desiredBackup = (args: CreateArgs) =>
       return given.length > 0
         ? Effect.fail(
           new CliError({
-            message: `--from-schedule takes the whole backup spec from schedule "${scheduleName}"; it cannot be combined with ${given.join(", ")}`,
+            message:
+              `--from-schedule takes the whole backup spec from schedule "${scheduleName}"; it cannot be combined with ${
+                given.join(", ")
+              }`,
             hint: "drop those flags, or create the backup without --from-schedule"
           })
         )
@@ -67,7 +78,9 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: Create
     )
     return
   }
-  yield* Console.log(`Backup request "${args.name}" submitted successfully. Waiting for it to finish (Ctrl-C stops waiting, not the backup).`)
+  yield* Console.log(
+    `Backup request "${args.name}" submitted successfully. Waiting for it to finish (Ctrl-C stops waiting, not the backup).`
+  )
   const finished = yield* waitForBackup(created, args.namespace)
   yield* Console.log(outcomeLine(finished))
   if (finished.status?.phase !== "Completed") {
@@ -80,7 +93,9 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: Create
 
 const decodeBackup = (object: KubeObject) =>
   Schema.decodeUnknown(Backup)(object).pipe(
-    Effect.mapError((error) => new CliError({ message: `backup "${object.metadata.name ?? ""}" is malformed: ${error.message}` }))
+    Effect.mapError((error) =>
+      new CliError({ message: `backup "${object.metadata.name ?? ""}" is malformed: ${error.message}` })
+    )
   )
 
 /** `--wait`: follows the backup until it finishes, showing progress. */

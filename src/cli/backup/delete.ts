@@ -2,11 +2,12 @@
 // server deletes the backup's files, its volume snapshots, its restores and then its resource
 // (src/deletion). The checks here only turn obvious refusals into an immediate error.
 import { Console, Effect } from "effect"
+
+import { KubeClient } from "../../../services/KubeClient.ts"
 import type { Backup } from "../../api/index.ts"
 import { backupNameLabel } from "../../api/index.ts"
 import { backupLabelValue, deleteBackupRequestsGvr, newDeleteBackupRequest } from "../../deletion/requests.ts"
 import { restoresOf } from "../../deletion/restores.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
 import { getBackup, getBackupStorageLocation, kubeFailure } from "./kube.ts"
@@ -25,7 +26,9 @@ const deletionPlan = (backup: Backup, restores: ReadonlyArray<string>): Readonly
   return [
     `its files in storage location "${backup.spec.storageLocation}"`,
     ...(snapshots === 0 ? [] : [`its ${plural(snapshots, "volume snapshot")}`]),
-    ...(restores.length === 0 ? [] : [`its ${plural(restores.length, "restore")} (${restores.join(", ")}) with their files`]),
+    ...(restores.length === 0
+      ? []
+      : [`its ${plural(restores.length, "restore")} (${restores.join(", ")}) with their files`]),
     "then the Backup resource"
   ]
 }
@@ -65,14 +68,20 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
     if (!yes) return yield* Console.log("Cancelled: nothing was deleted.")
   }
   const request = yield* kube.create(deleteBackupRequestsGvr, newDeleteBackupRequest(args.name, args.namespace)).pipe(
-    Effect.mapError((error) => kubeFailure(`cannot request the deletion of backup "${args.name}"`, args.namespace)(error))
+    Effect.mapError((error) =>
+      kubeFailure(`cannot request the deletion of backup "${args.name}"`, args.namespace)(error)
+    )
   )
   yield* Console.log(
     [
-      `Request to delete backup "${args.name}" submitted successfully (DeleteBackupRequest "${request.metadata.name ?? ""}").`,
+      `Request to delete backup "${args.name}" submitted successfully (DeleteBackupRequest "${
+        request.metadata.name ?? ""
+      }").`,
       `The Ark server deletes ${plan.join(", ")}.`,
       `It shows as Deleting until it is gone: ark backup get ${args.name}; problems are in the request's status: ` +
-        `kubectl -n ${args.namespace} get deletebackuprequests -l ${backupNameLabel}=${backupLabelValue(args.name)} -o yaml`
+      `kubectl -n ${args.namespace} get deletebackuprequests -l ${backupNameLabel}=${
+        backupLabelValue(args.name)
+      } -o yaml`
     ].join("\n")
   )
 })

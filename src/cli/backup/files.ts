@@ -2,6 +2,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option, Stream } from "effect"
+
 import type { Backup } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
 import { CliError } from "../errors.ts"
@@ -16,8 +17,12 @@ export interface NamedArgs {
 /** A missing file of a backup: usually one that has not finished yet. */
 const notStored = (backup: Backup, what: string) =>
   new CliError({
-    message: `backup "${backup.metadata.name ?? ""}" has no ${what} in storage location "${backup.spec.storageLocation}"`,
-    hint: `it is uploaded when the backup finishes; its phase is ${backup.status?.phase ?? "New"} (ark backup describe ${backup.metadata.name ?? ""})`
+    message: `backup "${
+      backup.metadata.name ?? ""
+    }" has no ${what} in storage location "${backup.spec.storageLocation}"`,
+    hint: `it is uploaded when the backup finishes; its phase is ${
+      backup.status?.phase ?? "New"
+    } (ark backup describe ${backup.metadata.name ?? ""})`
   })
 
 export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: NamedArgs) {
@@ -47,7 +52,10 @@ export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: Do
     new CliError({ message: `cannot write ${target}: ${error.message}`, hint: "choose another path with -o" })
 
   if (yield* fs.exists(target).pipe(Effect.mapError((error) => fileFailure(error)))) {
-    return yield* new CliError({ message: `${target} already exists`, hint: "remove it, or choose another path with -o" })
+    return yield* new CliError({
+      message: `${target} already exists`,
+      hint: "remove it, or choose another path with -o"
+    })
   }
   const { decoded: backup } = yield* getBackup(args.name, args.namespace)
   const { store } = yield* locationOf(backup, args.namespace)

@@ -1,10 +1,11 @@
 // Reading and writing Ark's resources from the CLI: the resource types, decoding, and turning
 // the API server's errors into one line and a hint.
-import { Effect, Schema, Stream } from "effect"
 import type { ParseResult } from "effect"
-import { Backup, BackupStorageLocation, formatDecodeError, group, Schedule, version } from "../../api/index.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
+import { Effect, Schema, Stream } from "effect"
+
 import type { GroupVersionResource, KubeError, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { Backup, BackupStorageLocation, formatDecodeError, group, Schedule, version } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
 
 export const backupsGvr: GroupVersionResource = { group, version, resource: "backups" }
@@ -22,9 +23,11 @@ const names: Record<string, { readonly kind: string; readonly command: string }>
 
 /** A 404 about the object itself, not about its type (a CRD that is not installed answers 404 too). */
 const isMissingObject = (error: KubeError, name: string) =>
-  error._tag === "KubeNotFound" && error.name === name && !error.message.includes("could not find the requested resource")
+  error._tag === "KubeNotFound" && error.name === name &&
+  !error.message.includes("could not find the requested resource")
 
-const describeType = (gvr: GroupVersionResource) => names[gvr.resource] ?? { kind: gvr.resource, command: "kubectl get" }
+const describeType = (gvr: GroupVersionResource) =>
+  names[gvr.resource] ?? { kind: gvr.resource, command: "kubectl get" }
 
 /** `while <doing>: <what the server said>` plus what to check, for any Kubernetes failure. */
 export const kubeFailure = (doing: string, namespace: string) => (error: KubeError): CliError => {
@@ -35,14 +38,20 @@ export const kubeFailure = (doing: string, namespace: string) => (error: KubeErr
         hint: `is Ark installed in namespace ${namespace}? Its CRDs come with \`ark install\`; or pass --namespace`
       })
     case "KubeForbidden":
-      return new CliError({ message: `${doing}: ${error.message}`, hint: "your kubeconfig's user lacks the RBAC rights for Ark's resources" })
+      return new CliError({
+        message: `${doing}: ${error.message}`,
+        hint: "your kubeconfig's user lacks the RBAC rights for Ark's resources"
+      })
     case "KubeUnavailable":
       return new CliError({
         message: `${doing}: the API server is unavailable: ${error.message}`,
         hint: "check --kubeconfig (or $KUBECONFIG) and that the cluster is up"
       })
     case "KubeAlreadyExists":
-      return new CliError({ message: `${doing}: ${error.message}`, hint: "choose another name, or delete the existing one first" })
+      return new CliError({
+        message: `${doing}: ${error.message}`,
+        hint: "choose another name, or delete the existing one first"
+      })
     default:
       return new CliError({ message: `${doing}: ${error.message}` })
   }
@@ -60,19 +69,23 @@ const decoderOf = <A, I>(gvr: GroupVersionResource, schema: Schema.Schema<A, I>)
   )
 
 /** Gets one resource by name; a missing one is `error: backup "x" not found in namespace heptio-ark`. */
-const getDecoded = <A, I>(gvr: GroupVersionResource, schema: Schema.Schema<A, I>) => (name: string, namespace: string) =>
-  Effect.gen(function*() {
-    const kube = yield* KubeClient
-    const { command, kind } = describeType(gvr)
-    const object = yield* kube.get(gvr, name, namespace).pipe(
-      Effect.mapError((error) =>
-        isMissingObject(error, name)
-          ? new CliError({ message: `${kind} "${name}" not found in namespace ${namespace}`, hint: `${command} lists them` })
-          : kubeFailure(`cannot read ${kind} "${name}"`, namespace)(error)
+const getDecoded =
+  <A, I>(gvr: GroupVersionResource, schema: Schema.Schema<A, I>) => (name: string, namespace: string) =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      const { command, kind } = describeType(gvr)
+      const object = yield* kube.get(gvr, name, namespace).pipe(
+        Effect.mapError((error) =>
+          isMissingObject(error, name)
+            ? new CliError({
+              message: `${kind} "${name}" not found in namespace ${namespace}`,
+              hint: `${command} lists them`
+            })
+            : kubeFailure(`cannot read ${kind} "${name}"`, namespace)(error)
+        )
       )
-    )
-    return { raw: object, decoded: yield* decoderOf(gvr, schema)(object) }
-  })
+      return { raw: object, decoded: yield* decoderOf(gvr, schema)(object) }
+    })
 
 /** Every resource of a type in the namespace, raw and decoded, sorted by name. */
 const listDecoded = <A, I>(gvr: GroupVersionResource, schema: Schema.Schema<A, I>) => (namespace: string) =>
@@ -84,8 +97,10 @@ const listDecoded = <A, I>(gvr: GroupVersionResource, schema: Schema.Schema<A, I
     )
     const objects = [...pages].flatMap((page) => page.items)
       .sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))
-    return yield* Effect.forEach(objects, (raw) =>
-      decoderOf(gvr, schema)(raw).pipe(Effect.map((decoded) => ({ raw, decoded }))))
+    return yield* Effect.forEach(
+      objects,
+      (raw) => decoderOf(gvr, schema)(raw).pipe(Effect.map((decoded) => ({ raw, decoded })))
+    )
   })
 
 export const getBackup = getDecoded(backupsGvr, Backup)
@@ -102,7 +117,10 @@ export const requireExisting = (gvr: GroupVersionResource, flag: string) => (nam
     yield* kube.get(gvr, name, namespace).pipe(
       Effect.mapError((error) =>
         isMissingObject(error, name)
-          ? new CliError({ message: `${flag} ${name}: ${kind} "${name}" not found in namespace ${namespace}`, hint: `${command} lists them` })
+          ? new CliError({
+            message: `${flag} ${name}: ${kind} "${name}" not found in namespace ${namespace}`,
+            hint: `${command} lists them`
+          })
           : kubeFailure(`cannot read ${kind} "${name}"`, namespace)(error)
       )
     )

@@ -1,8 +1,9 @@
 // `ark backup-location create|get`.
 import { Console, DateTime, Effect, Option, Schema } from "effect"
+
+import { KubeClient } from "../../../services/KubeClient.ts"
 import type { AccessMode, BackupStorageLocation, BackupStorageProvider } from "../../api/index.ts"
 import { apiVersion, BackupStorageLocation as BackupStorageLocationSchema } from "../../api/index.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
 import { CliError } from "../errors.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument, renderTable, timeFromNow } from "../render.ts"
@@ -40,7 +41,10 @@ export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(functi
   const kube = yield* KubeClient
   yield* checkResourceName("backup storage location", args.name)
   if (args.bucket.trim() === "") {
-    return yield* new CliError({ message: "--bucket must not be empty", hint: "name the bucket (a directory, for filesystem)" })
+    return yield* new CliError({
+      message: "--bucket must not be empty",
+      hint: "name the bucket (a directory, for filesystem)"
+    })
   }
   const location = backupStorageLocationResource(args)
   const encoded = yield* Schema.encode(BackupStorageLocationSchema)(location).pipe(
@@ -62,7 +66,15 @@ export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(functi
   )
 })
 
-export const locationTableHeaders = ["NAME", "PROVIDER", "BUCKET/PREFIX", "PHASE", "LAST VALIDATED", "ACCESS MODE", "MESSAGE"] as const
+export const locationTableHeaders = [
+  "NAME",
+  "PROVIDER",
+  "BUCKET/PREFIX",
+  "PHASE",
+  "LAST VALIDATED",
+  "ACCESS MODE",
+  "MESSAGE"
+] as const
 
 export const locationRow = (location: BackupStorageLocation, now: DateTime.Utc): ReadonlyArray<string> => {
   const { bucket, prefix } = location.spec.objectStorage
@@ -71,7 +83,9 @@ export const locationRow = (location: BackupStorageLocation, now: DateTime.Utc):
     location.spec.provider,
     prefix === undefined || prefix === "" ? bucket : `${bucket}/${prefix}`,
     location.status?.phase ?? "Unknown",
-    location.status?.lastValidationTime === undefined ? "<never>" : timeFromNow(location.status.lastValidationTime, now),
+    location.status?.lastValidationTime === undefined
+      ? "<never>"
+      : timeFromNow(location.status.lastValidationTime, now),
     location.spec.accessMode,
     location.status?.message ?? ""
   ]

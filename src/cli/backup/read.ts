@@ -1,5 +1,6 @@
 // `ark backup get` and `ark backup describe`.
 import { Console, DateTime, Effect, Either, Option } from "effect"
+
 import { backupKeys } from "../../archive/layout.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument } from "../render.ts"

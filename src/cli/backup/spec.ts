@@ -1,14 +1,9 @@
 // `ark backup create` flags → the Backup resource it submits. Pure: every bad flag becomes a
 // CliError here, before anything reaches the cluster.
 import { Either, Option, Schema } from "effect"
+
 import type { Backup, LabelSelector, Schedule } from "../../api/index.ts"
-import {
-  apiVersion,
-  BackupSpec,
-  legacyScheduleNameLabel,
-  parseGoDuration,
-  scheduleNameLabel
-} from "../../api/index.ts"
+import { apiVersion, BackupSpec, legacyScheduleNameLabel, parseGoDuration, scheduleNameLabel } from "../../api/index.ts"
 import type { Requirement } from "../../kube/labelSelector.ts"
 import { parseLabelSelector } from "../../kube/labelSelector.ts"
 import { CliError } from "../errors.ts"
@@ -62,16 +57,24 @@ export const toLabelSelector = (text: string): Either.Either<LabelSelector, CliE
   Either.mapLeft(parseLabelSelector(text), (error) => selectorError(text, error.message)).pipe(
     Either.flatMap((requirements) => {
       const matchLabels: Record<string, string> = {}
-      const matchExpressions: Array<{ key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: Array<string> }> = []
+      const matchExpressions: Array<
+        { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: Array<string> }
+      > = []
       for (const requirement of requirements) {
         const expression = toExpression(requirement)
         if (expression === undefined) {
-          return Either.left(selectorError(text, `'${requirement.operator === "gt" ? ">" : "<"}' is not supported in a backup's label selector`))
+          return Either.left(
+            selectorError(
+              text,
+              `'${requirement.operator === "gt" ? ">" : "<"}' is not supported in a backup's label selector`
+            )
+          )
         }
         if (expression === "label") {
           const value = requirement.values[0] ?? ""
-          if (Object.hasOwn(matchLabels, requirement.key)) matchExpressions.push({ key: requirement.key, operator: "In", values: [value] })
-          else matchLabels[requirement.key] = value
+          if (Object.hasOwn(matchLabels, requirement.key)) {
+            matchExpressions.push({ key: requirement.key, operator: "In", values: [value] })
+          } else matchLabels[requirement.key] = value
         } else {
           matchExpressions.push(expression)
         }
@@ -125,7 +128,8 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
   Either.gen(function*() {
     const ttl = yield* Option.match(flags.ttl, {
       onNone: () => Either.right(Option.none<string>()),
-      onSome: (text) => Option.isSome(parseGoDuration(text)) ? Either.right(Option.some(text)) : Either.left(ttlError(text))
+      onSome: (text) =>
+        Option.isSome(parseGoDuration(text)) ? Either.right(Option.some(text)) : Either.left(ttlError(text))
     })
     const labelSelector = yield* Option.match(flags.selector, {
       onNone: () => Either.right(Option.none<LabelSelector>()),

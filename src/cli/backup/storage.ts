@@ -1,12 +1,14 @@
 // A backup's files in object storage, from the CLI: which store holds them, and reading the
 // gzipped logs and resource list (SPEC section 3).
+import * as zlib from "node:zlib"
+
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Data, Effect, Schema, Stream } from "effect"
-import * as zlib from "node:zlib"
-import type { Backup } from "../../api/index.ts"
-import { ObjectNotFound } from "../../../services/ObjectStore.ts"
+
 import type { ObjectStore } from "../../../services/ObjectStore.ts"
+import { ObjectNotFound } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import type { Backup } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
 import { getBackupStorageLocation } from "./kube.ts"
 
@@ -54,7 +56,10 @@ export const gunzipLines = (store: ObjectStore.Shape, key: string) =>
           NodeStream.pipeThroughDuplex(
             () => zlib.createGunzip(),
             (cause) =>
-              new GzipError({ key, message: `${key} is not valid gzip: ${cause instanceof Error ? cause.message : String(cause)}` })
+              new GzipError({
+                key,
+                message: `${key} is not valid gzip: ${cause instanceof Error ? cause.message : String(cause)}`
+              })
           )
         )
       )

@@ -1,5 +1,6 @@
 // How backups look in the terminal: the `get` table, `describe`, and `--wait` progress. Pure.
 import { DateTime, Duration, Either, Option } from "effect"
+
 import type { Backup, BackupPhase, LabelSelector } from "../../api/index.ts"
 import { parseGoDuration, toTimestamp } from "../../api/index.ts"
 import { labelSelectorToString } from "../../kube/labelSelector.ts"
@@ -27,7 +28,9 @@ export const expirationOf = (backup: Backup): string | undefined => {
   if (backup.status?.expiration !== undefined) return backup.status.expiration
   const created = Option.flatMap(Option.fromNullable(backup.metadata.creationTimestamp), (text) => DateTime.make(text))
   const ttl = parseGoDuration(backup.spec.ttl)
-  return Option.getOrUndefined(Option.zipWith(created, ttl, (time, duration) => toTimestamp(DateTime.addDuration(time, duration))))
+  return Option.getOrUndefined(
+    Option.zipWith(created, ttl, (time, duration) => toTimestamp(DateTime.addDuration(time, duration)))
+  )
 }
 
 export const backupTableHeaders = ["NAME", "STATUS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"] as const
@@ -58,13 +61,19 @@ export const progressLine = (backup: Backup): string => {
 export const outcomeLine = (backup: Backup): string => {
   const name = backup.metadata.name ?? ""
   const status = backup.status
-  const counts = `${status?.progress?.itemsBackedUp ?? 0} items, ${status?.warnings ?? 0} warnings, ${status?.errors ?? 0} errors`
+  const counts = `${status?.progress?.itemsBackedUp ?? 0} items, ${status?.warnings ?? 0} warnings, ${
+    status?.errors ?? 0
+  } errors`
   const phase = phaseOf(backup)
   switch (phase) {
     case "FailedValidation":
-      return `Backup "${name}" failed validation:\n${(status?.validationErrors ?? []).map((problem) => `  - ${problem}`).join("\n")}`
+      return `Backup "${name}" failed validation:\n${
+        (status?.validationErrors ?? []).map((problem) => `  - ${problem}`).join("\n")
+      }`
     case "Failed":
-      return `Backup "${name}" Failed${status?.failureReason === undefined ? "" : `: ${status.failureReason}`} (${counts})`
+      return `Backup "${name}" Failed${
+        status?.failureReason === undefined ? "" : `: ${status.failureReason}`
+      } (${counts})`
     default:
       return `Backup "${name}" ${phase} (${counts})`
   }
@@ -73,7 +82,10 @@ export const outcomeLine = (backup: Backup): string => {
 const clusterScope = (value: boolean | undefined) => (value === undefined ? "auto" : value ? "included" : "excluded")
 
 const ttlText = (ttl: string) =>
-  Option.match(parseGoDuration(ttl), { onNone: () => ttl, onSome: (duration) => `${ttl} (${Duration.format(duration)})` })
+  Option.match(parseGoDuration(ttl), {
+    onNone: () => ttl,
+    onSome: (duration) => `${ttl} (${Duration.format(duration)})`
+  })
 
 /** `ark backup describe`: Velero's layout; the resource list only with `--details`. */
 export const describeBackup = (
@@ -137,7 +149,10 @@ const resourceListLines = (details: Option.Option<Either.Either<ResourceList, st
       onRight: (list) => {
         const types = Object.keys(list).sort()
         if (types.length === 0) return ["Resource List:  <none>"]
-        return ["Resource List:", ...types.flatMap((type) => [`  ${type}:`, ...(list[type] ?? []).map((item) => `    - ${item}`)])]
+        return [
+          "Resource List:",
+          ...types.flatMap((type) => [`  ${type}:`, ...(list[type] ?? []).map((item) => `    - ${item}`)])
+        ]
       }
     })
   })

@@ -1,4 +1,5 @@
 import { Args, Command, Options } from "@effect/cli"
+
 import { createBackup } from "../backup/create.ts"
 import { deleteBackup } from "../backup/delete.ts"
 import { backupLogs, downloadBackup } from "../backup/files.ts"

@@ -7,13 +7,12 @@ export const completionCommand = <Name extends string, R, E, A>(root: Command.Co
     "completion",
     { shell: Args.choice([["bash", "bash"], ["zsh", "zsh"], ["fish", "fish"]], { name: "SHELL" }) },
     ({ shell }) =>
-      Effect.gen(function* () {
-        const lines =
-          shell === "bash"
-            ? yield* Command.getBashCompletions(root, "ark")
-            : shell === "zsh"
-            ? yield* Command.getZshCompletions(root, "ark")
-            : yield* Command.getFishCompletions(root, "ark")
+      Effect.gen(function*() {
+        const lines = shell === "bash"
+          ? yield* Command.getBashCompletions(root, "ark")
+          : shell === "zsh"
+          ? yield* Command.getZshCompletions(root, "ark")
+          : yield* Command.getFishCompletions(root, "ark")
         yield* Console.log(lines.join("\n"))
       })
   ).pipe(Command.withDescription("Print a shell completion script: source <(ark completion bash)"))

@@ -1,4 +1,5 @@
 import { Command, Options } from "@effect/cli"
+
 import { install } from "../../install/install.ts"
 import { connection } from "../options.ts"
 import { clusterLayer } from "../wiring.ts"
@@ -7,7 +8,9 @@ export const installCommand = Command.make(
   "install",
   {
     ...connection,
-    dryRun: Options.boolean("dry-run").pipe(Options.withDescription("show what would be installed instead of installing it")),
+    dryRun: Options.boolean("dry-run").pipe(
+      Options.withDescription("show what would be installed instead of installing it")
+    ),
     output: Options.choice("output", ["yaml", "json"]).pipe(
       Options.withAlias("o"),
       Options.withDescription("with --dry-run: print the manifests (Secret included) for kubectl apply -f -"),
@@ -16,7 +19,10 @@ export const installCommand = Command.make(
     restoreOnly: Options.boolean("restore-only").pipe(
       Options.withDescription("install the server in restore-only mode, without the rights only backups need")
     ),
-    image: Options.text("image").pipe(Options.withDescription("the server image (default: ark:<version>)"), Options.optional),
+    image: Options.text("image").pipe(
+      Options.withDescription("the server image (default: ark:<version>)"),
+      Options.optional
+    ),
     // Free text, checked by install itself, so a typo gets one clear line and a hint.
     provider: Options.text("provider").pipe(
       Options.withDescription("with --bucket: aws (any S3-compatible store) or filesystem"),

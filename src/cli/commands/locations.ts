@@ -1,7 +1,8 @@
 import { Args, Command, Options } from "@effect/cli"
+
 import { createBackupLocation, getBackupLocations } from "../backup/location.ts"
-import { createSnapshotLocation, getSnapshotLocations } from "../snapshots/location.ts"
 import { connection, output } from "../options.ts"
+import { createSnapshotLocation, getSnapshotLocations } from "../snapshots/location.ts"
 import { withCluster } from "../wiring.ts"
 
 const config = Options.keyValueMap("config").pipe(
@@ -14,7 +15,9 @@ const backupLocationCreate = Command.make(
   {
     name: Args.text({ name: "NAME" }),
     ...connection,
-    provider: Options.choice("provider", ["aws", "filesystem"]).pipe(Options.withDescription("aws (any S3-compatible store) or filesystem")),
+    provider: Options.choice("provider", ["aws", "filesystem"]).pipe(
+      Options.withDescription("aws (any S3-compatible store) or filesystem")
+    ),
     bucket: Options.text("bucket").pipe(Options.withDescription("the bucket (a directory, for filesystem)")),
     prefix: Options.text("prefix").pipe(Options.withDescription("a key prefix inside the bucket"), Options.optional),
     config,
@@ -39,7 +42,9 @@ const snapshotLocationCreate = Command.make(
   {
     name: Args.text({ name: "NAME" }),
     ...connection,
-    provider: Options.choice("provider", ["aws", "local"]).pipe(Options.withDescription("aws (EBS) or local (hostPath copies)")),
+    provider: Options.choice("provider", ["aws", "local"]).pipe(
+      Options.withDescription("aws (EBS) or local (hostPath copies)")
+    ),
     config
   },
   (args) => createSnapshotLocation(args)

@@ -1,9 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
+
+import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
 import { createRestore } from "../restore/create.ts"
 import { deleteRestore } from "../restore/delete.ts"
 import { restoreLogs } from "../restore/files.ts"
 import { describeRestoreCommand, getRestores } from "../restore/read.ts"
-import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the restore's name"))
@@ -16,7 +17,10 @@ const create = Command.make(
       Args.optional
     ),
     ...connection,
-    fromBackup: Options.text("from-backup").pipe(Options.withDescription("the backup to restore from"), Options.optional),
+    fromBackup: Options.text("from-backup").pipe(
+      Options.withDescription("the backup to restore from"),
+      Options.optional
+    ),
     fromSchedule: Options.text("from-schedule").pipe(
       Options.withDescription("restore the schedule's latest successful backup"),
       Options.optional
@@ -47,7 +51,9 @@ const describe = Command.make(
   {
     name,
     ...connection,
-    details: Options.boolean("details").pipe(Options.withDescription("also show the restore's warnings and errors in full"))
+    details: Options.boolean("details").pipe(
+      Options.withDescription("also show the restore's warnings and errors in full")
+    )
   },
   (args) => describeRestoreCommand(args)
 ).pipe(Command.withDescription("Show a restore's spec, status, warnings and errors"), withCluster)
@@ -65,7 +71,10 @@ const remove = Command.make(
     confirm
   },
   (args) => deleteRestore(args)
-).pipe(Command.withDescription("Delete a restore and its files in object storage (the restored objects stay)"), withCluster)
+).pipe(
+  Command.withDescription("Delete a restore and its files in object storage (the restored objects stay)"),
+  withCluster
+)
 
 export const restoreCommand = Command.make("restore").pipe(
   Command.withDescription("Work with restores"),

@@ -1,9 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
+
+import { backupSpec, confirm, connection, output } from "../options.ts"
 import { createSchedule } from "../schedule/create.ts"
 import { deleteSchedule } from "../schedule/delete.ts"
 import { pauseSchedule, unpauseSchedule } from "../schedule/pause.ts"
 import { describeScheduleCommand, getSchedules } from "../schedule/read.ts"
-import { backupSpec, confirm, connection, output } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the schedule's name"))
@@ -15,7 +16,7 @@ const create = Command.make(
     ...connection,
     schedule: Options.text("schedule").pipe(
       Options.withDescription(
-        'when to back up, in UTC: a cron expression ("0 */6 * * *"), @hourly/@daily/@weekly/@monthly/@yearly, or "@every 6h"'
+        "when to back up, in UTC: a cron expression (\"0 */6 * * *\"), @hourly/@daily/@weekly/@monthly/@yearly, or \"@every 6h\""
       )
     ),
     ...backupSpec

@@ -1,5 +1,6 @@
 import { Command, Options } from "@effect/cli"
 import { Duration, Effect, Either, Option } from "effect"
+
 import { parseGoDuration } from "../../api/duration.ts"
 import { parseMetricsAddress } from "../../server/http.ts"
 import { runServer } from "../../server/main.ts"
@@ -13,7 +14,12 @@ const period = (name: string, fallback: string, description: string) =>
 const positiveDuration = (flag: string, text: string): Effect.Effect<Duration.Duration, CliError> =>
   Option.match(Option.filter(parseGoDuration(text), Duration.greaterThan(Duration.zero)), {
     onNone: () =>
-      Effect.fail(new CliError({ message: `--${flag}: invalid duration ${JSON.stringify(text)}`, hint: "use a Go duration such as 30s, 1m or 1h30m" })),
+      Effect.fail(
+        new CliError({
+          message: `--${flag}: invalid duration ${JSON.stringify(text)}`,
+          hint: "use a Go duration such as 30s, 1m or 1h30m"
+        })
+      ),
     onSome: (duration) => Effect.succeed(duration)
   })
 
@@ -29,7 +35,11 @@ export const serverCommand = Command.make(
     restoreOnly: Options.boolean("restore-only").pipe(
       Options.withDescription("run only restores and storage sync: no backups, schedules or garbage collection")
     ),
-    backupSyncPeriod: period("backup-sync-period", "1m", "how often to sync backups from object storage and check storage locations"),
+    backupSyncPeriod: period(
+      "backup-sync-period",
+      "1m",
+      "how often to sync backups from object storage and check storage locations"
+    ),
     gcSyncPeriod: period("gc-sync-period", "1h", "how often to look for expired backups"),
     scheduleSyncPeriod: period("schedule-sync-period", "1m", "how often to re-check schedules"),
     metricsAddress: period("metrics-address", ":8085", "where to serve /metrics, /healthz and /readyz"),
@@ -58,7 +68,10 @@ export const serverCommand = Command.make(
       const gcPeriod = yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
       const scheduleSyncPeriod = yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
       yield* Either.match(parseMetricsAddress(flags.metricsAddress), {
-        onLeft: (error) => Effect.fail(new CliError({ message: error.message, hint: "use HOST:PORT or :PORT, e.g. :8085 or 127.0.0.1:8085" })),
+        onLeft: (error) =>
+          Effect.fail(
+            new CliError({ message: error.message, hint: "use HOST:PORT or :PORT, e.g. :8085 or 127.0.0.1:8085" })
+          ),
         onRight: () => Effect.void
       })
       const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
@@ -87,9 +100,15 @@ export const serverCommand = Command.make(
             case "KubeConfigError":
               return new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" })
             case "LeadershipLost":
-              return new CliError({ message: error.message, hint: "another replica leads now; this one exits so it can be restarted as a standby" })
+              return new CliError({
+                message: error.message,
+                hint: "another replica leads now; this one exits so it can be restarted as a standby"
+              })
             default:
-              return new CliError({ message: `cannot serve --metrics-address ${flags.metricsAddress}: ${error.message}`, hint: "pick a free port with --metrics-address" })
+              return new CliError({
+                message: `cannot serve --metrics-address ${flags.metricsAddress}: ${error.message}`,
+                hint: "pick a free port with --metrics-address"
+              })
           }
         })
       )

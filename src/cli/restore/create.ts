@@ -1,12 +1,13 @@
 // `ark restore create`: submit a Restore resource, and with --wait follow it to its end; with
 // --dry-run, show what the restore would do and submit nothing.
 import { Console, DateTime, Effect, Option, Schema } from "effect"
+
+import type { KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { ObjectStore } from "../../../services/ObjectStore.ts"
 import { Restore } from "../../api/index.ts"
 import { dryRunRestore } from "../../restore/run.ts"
 import { latestScheduledBackup } from "../../server/controllers/restoreSource.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStore } from "../../../services/ObjectStore.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
 import { followUntilFinished } from "../wait.ts"
@@ -55,7 +56,9 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
     )
     return
   }
-  yield* Console.log(`Restore request "${name}" submitted successfully. Waiting for it to finish (Ctrl-C stops waiting, not the restore).`)
+  yield* Console.log(
+    `Restore request "${name}" submitted successfully. Waiting for it to finish (Ctrl-C stops waiting, not the restore).`
+  )
   const finished = yield* waitForRestore(created, args.namespace)
   yield* Console.log(outcomeLine(finished))
   if (finished.status?.phase !== "Completed") {
@@ -92,17 +95,21 @@ const latestOfSchedule = (schedule: string, namespace: string) =>
     Effect.mapError((error) => kubeFailure(`cannot list the backups of schedule "${schedule}"`, namespace)(error)),
     Effect.flatMap(Option.match({
       onNone: () =>
-        Effect.fail(new CliError({
-          message: `schedule "${schedule}" has no Completed backup to restore from`,
-          hint: "ark backup get lists the backups"
-        })),
+        Effect.fail(
+          new CliError({
+            message: `schedule "${schedule}" has no Completed backup to restore from`,
+            hint: "ark backup get lists the backups"
+          })
+        ),
       onSome: (name) => Effect.succeed(name)
     }))
   )
 
 const decodeRestore = (object: KubeObject) =>
   Schema.decodeUnknown(Restore)(object).pipe(
-    Effect.mapError((error) => new CliError({ message: `restore "${object.metadata.name ?? ""}" is malformed: ${error.message}` }))
+    Effect.mapError((error) =>
+      new CliError({ message: `restore "${object.metadata.name ?? ""}" is malformed: ${error.message}` })
+    )
   )
 
 /** `--wait`: follows the restore until it finishes, showing progress. */
@@ -118,4 +125,3 @@ export const waitForRestore = (initial: KubeObject, namespace: string) =>
     initial,
     namespace
   )
-

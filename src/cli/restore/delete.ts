@@ -1,8 +1,9 @@
 // `ark restore delete`: the restore's files in its backup's storage location, then its resource.
 // The objects it restored stay in the cluster.
 import { Console, Effect, Either } from "effect"
-import { restoreKeys } from "../../archive/layout.ts"
+
 import { KubeClient } from "../../../services/KubeClient.ts"
+import { restoreKeys } from "../../archive/layout.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { storageFailure } from "../backup/storage.ts"
 import { confirmed } from "../confirm.ts"
@@ -35,7 +36,9 @@ export const deleteRestore = Effect.fn("Cli.restoreDelete")(function*(args: Dele
     const { backup, store } = source.right
     const failed = storageFailure(`cannot delete the files of restore "${args.name}"`, backup.spec.storageLocation)
     const listing = yield* store.list(restoreKeys(args.name).dir).pipe(Effect.mapError((error) => failed(error)))
-    for (const object of listing.objects) yield* store.delete(object.key).pipe(Effect.mapError((error) => failed(error)))
+    for (const object of listing.objects) {
+      yield* store.delete(object.key).pipe(Effect.mapError((error) => failed(error)))
+    }
     files = listing.objects.length
   }
   yield* kube.delete(restoresGvr, args.name, args.namespace).pipe(
@@ -45,8 +48,11 @@ export const deleteRestore = Effect.fn("Cli.restoreDelete")(function*(args: Dele
   yield* Console.log(
     Either.match(source, {
       onRight: ({ backup }) =>
-        `Restore "${args.name}" deleted: the resource and ${files} file${files === 1 ? "" : "s"} in storage location "${backup.spec.storageLocation}".`,
-      onLeft: (error) => `Restore "${args.name}" deleted (the resource only; its files were not found: ${error.message}).`
+        `Restore "${args.name}" deleted: the resource and ${files} file${
+          files === 1 ? "" : "s"
+        } in storage location "${backup.spec.storageLocation}".`,
+      onLeft: (error) =>
+        `Restore "${args.name}" deleted (the resource only; its files were not found: ${error.message}).`
     })
   )
 })

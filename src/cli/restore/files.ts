@@ -1,5 +1,6 @@
 // `ark restore logs`: a restore's log, streamed from its backup's storage location.
 import { Console, Effect, Stream } from "effect"
+
 import { restoreKeys } from "../../archive/layout.ts"
 import { gunzipLines, storageFailure } from "../backup/storage.ts"
 import { CliError } from "../errors.ts"
@@ -26,7 +27,9 @@ export const restoreLogs = Effect.fn("Cli.restoreLogs")(function*(args: NamedArg
       error._tag === "ObjectNotFound"
         ? new CliError({
           message: `restore "${args.name}" has no logs in storage location "${backup.spec.storageLocation}"`,
-          hint: `they are uploaded when the restore finishes; its phase is ${restore.status?.phase ?? "New"} (ark restore describe ${args.name})`
+          hint: `they are uploaded when the restore finishes; its phase is ${
+            restore.status?.phase ?? "New"
+          } (ark restore describe ${args.name})`
         })
         : storageFailure(`cannot read the logs of restore "${args.name}"`, backup.spec.storageLocation)(error)
     )

@@ -1,10 +1,11 @@
 // Restores from the CLI: reading them, and the backup (and storage) a restore belongs to.
 import { Effect, Either, Option, Schema, Stream } from "effect"
+
+import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
 import type { Backup } from "../../api/index.ts"
 import { formatDecodeError, group, Restore, version } from "../../api/index.ts"
 import { findBackup, isRestorable } from "../../server/controllers/restoreSource.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
 
@@ -26,8 +27,12 @@ export const getRestore = (name: string, namespace: string) =>
     const kube = yield* KubeClient
     const raw = yield* kube.get(restoresGvr, name, namespace).pipe(
       Effect.mapError((error) =>
-        error._tag === "KubeNotFound" && error.name === name && !error.message.includes("could not find the requested resource")
-          ? new CliError({ message: `restore "${name}" not found in namespace ${namespace}`, hint: "ark restore get lists them" })
+        error._tag === "KubeNotFound" && error.name === name &&
+          !error.message.includes("could not find the requested resource")
+          ? new CliError({
+            message: `restore "${name}" not found in namespace ${namespace}`,
+            hint: "ark restore get lists them"
+          })
           : kubeFailure(`cannot read restore "${name}"`, namespace)(error)
       )
     )
@@ -57,13 +62,16 @@ export const backupWithStore = (name: string, namespace: string) =>
     ),
     Effect.flatMap(Option.match({
       onNone: () =>
-        Effect.fail(new CliError({
-          message: `backup "${name}" not found in namespace ${namespace} nor in any backup storage location`,
-          hint: "ark backup get lists the backups"
-        })),
+        Effect.fail(
+          new CliError({
+            message: `backup "${name}" not found in namespace ${namespace} nor in any backup storage location`,
+            hint: "ark backup get lists the backups"
+          })
+        ),
       onSome: (found) =>
         Either.match(found.store, {
-          onLeft: (problem) => Effect.fail(new CliError({ message: problem, hint: "ark backup-location get shows the locations" })),
+          onLeft: (problem) =>
+            Effect.fail(new CliError({ message: problem, hint: "ark backup-location get shows the locations" })),
           onRight: (store) => Effect.succeed({ backup: found.backup, store })
         })
     }))
@@ -73,7 +81,11 @@ export const backupWithStore = (name: string, namespace: string) =>
 export const requireRestorable = (backup: Backup): Effect.Effect<Backup, CliError> =>
   isRestorable(backup)
     ? Effect.succeed(backup)
-    : Effect.fail(new CliError({
-      message: `backup "${backup.metadata.name ?? ""}" is ${backup.status?.phase ?? "New"}; only Completed or PartiallyFailed backups can be restored`,
-      hint: `ark backup describe ${backup.metadata.name ?? ""} shows why`
-    }))
+    : Effect.fail(
+      new CliError({
+        message: `backup "${backup.metadata.name ?? ""}" is ${
+          backup.status?.phase ?? "New"
+        }; only Completed or PartiallyFailed backups can be restored`,
+        hint: `ark backup describe ${backup.metadata.name ?? ""} shows why`
+      })
+    )

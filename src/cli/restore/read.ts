@@ -1,10 +1,11 @@
 // `ark restore get` and `ark restore describe`.
 import { Console, Effect, Either, Option, Schema, Stream } from "effect"
+
 import { optional } from "../../api/index.ts"
 import { restoreKeys } from "../../archive/layout.ts"
+import { gunzipLines } from "../backup/storage.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument } from "../render.ts"
-import { gunzipLines } from "../backup/storage.ts"
 import { backupWithStore, getRestore, listRestores } from "./kube.ts"
 import type { RestoreResults } from "./view.ts"
 import { describeRestore, restoreTable } from "./view.ts"

@@ -1,6 +1,7 @@
 // `ark restore create` flags → the Restore resource it submits. Pure: every bad flag becomes a
 // CliError here, before anything reaches the cluster.
 import { DateTime, Either, Option, Schema } from "effect"
+
 import type { ExistingResourcePolicy, LabelSelector, Restore } from "../../api/index.ts"
 import { apiVersion, backupNameLabel, RestoreSpec } from "../../api/index.ts"
 import { checkResourceName, toLabelSelector } from "../backup/spec.ts"
@@ -44,17 +45,21 @@ export const restoreSource = (flags: RestoreFlags): Either.Either<RestoreSource,
   const backup = Option.filter(flags.fromBackup, (name) => name !== "")
   const schedule = Option.filter(flags.fromSchedule, (name) => name !== "")
   if (Option.isSome(backup) && Option.isSome(schedule)) {
-    return Either.left(new CliError({
-      message: "--from-backup and --from-schedule cannot be combined",
-      hint: "restore one backup (--from-backup NAME), or a schedule's latest (--from-schedule NAME)"
-    }))
+    return Either.left(
+      new CliError({
+        message: "--from-backup and --from-schedule cannot be combined",
+        hint: "restore one backup (--from-backup NAME), or a schedule's latest (--from-schedule NAME)"
+      })
+    )
   }
   if (Option.isSome(backup)) return Either.right({ _tag: "Backup", name: backup.value })
   if (Option.isSome(schedule)) return Either.right({ _tag: "Schedule", name: schedule.value })
-  return Either.left(new CliError({
-    message: "a restore needs --from-backup NAME or --from-schedule NAME",
-    hint: "ark backup get lists the backups"
-  }))
+  return Either.left(
+    new CliError({
+      message: "a restore needs --from-backup NAME or --from-schedule NAME",
+      hint: "ark backup get lists the backups"
+    })
+  )
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
@@ -120,7 +125,11 @@ export const restoreSpecFromFlags = (flags: RestoreFlags): Either.Either<Restore
       onNone: () => Either.right(Option.none<LabelSelector>()),
       onSome: (text) =>
         Either.map(
-          Either.mapLeft(toLabelSelector(text), (error) => new CliError({ message: error.message.replace("a backup's", "a restore's"), ...(error.hint === undefined ? {} : { hint: error.hint }) })),
+          Either.mapLeft(toLabelSelector(text), (error) =>
+            new CliError({
+              message: error.message.replace("a backup's", "a restore's"),
+              ...(error.hint === undefined ? {} : { hint: error.hint })
+            })),
           (selector) => Option.some(selector)
         )
     })
@@ -150,7 +159,9 @@ export const restoreResource = (name: string, namespace: string, spec: RestoreSp
     name,
     namespace,
     // A label value holds at most 63 characters; longer backup names go unlabelled.
-    ...(spec.backupName === undefined || spec.backupName.length > 63 ? {} : { labels: { [backupNameLabel]: spec.backupName } })
+    ...(spec.backupName === undefined || spec.backupName.length > 63
+      ? {}
+      : { labels: { [backupNameLabel]: spec.backupName } })
   },
   spec
 })

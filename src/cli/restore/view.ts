@@ -1,9 +1,10 @@
 // How restores look in the terminal: the `get` table, `describe`, `--wait` progress and the
 // `--dry-run` plan. Pure.
 import { Either, Option } from "effect"
+
 import type { Restore, RestorePhase } from "../../api/index.ts"
-import type { DryRunEntry } from "../../restore/run.ts"
 import { labelSelectorToString } from "../../kube/labelSelector.ts"
+import type { DryRunEntry } from "../../restore/run.ts"
 import { formatTime, listOrNone, mapOrNone, renderTable } from "../render.ts"
 
 /** Phases after which a restore changes no more. */
@@ -15,12 +16,14 @@ const phaseOf = (restore: Restore): RestorePhase => restore.status?.phase ?? "Ne
 export const selectorSummary = (restore: Restore): string =>
   restore.spec.labelSelector === undefined
     ? "<none>"
-    : Either.getOrElse(labelSelectorToString(restore.spec.labelSelector), () => JSON.stringify(restore.spec.labelSelector)) ||
+    : Either.getOrElse(labelSelectorToString(restore.spec.labelSelector), () =>
+      JSON.stringify(restore.spec.labelSelector)) ||
       "<all>"
 
 /** The backup a restore reads, or the schedule whose latest it will read. */
 const sourceOf = (restore: Restore): string =>
-  restore.spec.backupName ?? (restore.spec.scheduleName === undefined ? "" : `<latest of schedule ${restore.spec.scheduleName}>`)
+  restore.spec.backupName ??
+    (restore.spec.scheduleName === undefined ? "" : `<latest of schedule ${restore.spec.scheduleName}>`)
 
 export const restoreTableHeaders = [
   "NAME",
@@ -56,7 +59,9 @@ export const progressLine = (restore: Restore): string => {
   const progress = restore.status?.progress
   const done = progress?.itemsRestored ?? 0
   if (phase === "InProgress") {
-    return progress?.totalItems === undefined ? "phase InProgress: reading the backup" : `items restored: ${done}/${progress.totalItems}`
+    return progress?.totalItems === undefined
+      ? "phase InProgress: reading the backup"
+      : `items restored: ${done}/${progress.totalItems}`
   }
   return `phase ${phase}: ${done} items restored`
 }
@@ -65,13 +70,19 @@ export const progressLine = (restore: Restore): string => {
 export const outcomeLine = (restore: Restore): string => {
   const name = restore.metadata.name ?? ""
   const status = restore.status
-  const counts = `${status?.progress?.itemsRestored ?? 0} items, ${status?.warnings ?? 0} warnings, ${status?.errors ?? 0} errors`
+  const counts = `${status?.progress?.itemsRestored ?? 0} items, ${status?.warnings ?? 0} warnings, ${
+    status?.errors ?? 0
+  } errors`
   const phase = phaseOf(restore)
   switch (phase) {
     case "FailedValidation":
-      return `Restore "${name}" failed validation:\n${(status?.validationErrors ?? []).map((problem) => `  - ${problem}`).join("\n")}`
+      return `Restore "${name}" failed validation:\n${
+        (status?.validationErrors ?? []).map((problem) => `  - ${problem}`).join("\n")
+      }`
     case "Failed":
-      return `Restore "${name}" Failed${status?.failureReason === undefined ? "" : `: ${status.failureReason}`} (${counts})`
+      return `Restore "${name}" Failed${
+        status?.failureReason === undefined ? "" : `: ${status.failureReason}`
+      } (${counts})`
     default:
       return `Restore "${name}" ${phase} (${counts})`
   }
@@ -96,7 +107,9 @@ const messageLines = (title: string, messages: ResultMessages | undefined): Read
   const cluster = messages?.cluster ?? []
   const namespaces = Object.entries(messages?.namespaces ?? {}).sort(([a], [b]) => a.localeCompare(b))
   if (ark.length + cluster.length + namespaces.length === 0) return [`${title}:  <none>`]
-  const list = (items: ReadonlyArray<string>) => (items.length === 0 ? ["    <none>"] : items.map((item) => `    ${item}`))
+  const list = (
+    items: ReadonlyArray<string>
+  ) => (items.length === 0 ? ["    <none>"] : items.map((item) => `    ${item}`))
   return [
     `${title}:`,
     "  Ark:",
@@ -115,7 +128,9 @@ const resultLines = (details: Option.Option<Either.Either<RestoreResults, string
     onNone: () => ["Results:  <use --details to show the restore's warnings and errors>"],
     onSome: Either.match({
       onLeft: (reason) => [`Results:  <not available: ${reason}>`],
-      onRight: (results) => [...messageLines("Warnings", results.warnings), "", ...messageLines("Errors", results.errors)]
+      onRight: (
+        results
+      ) => [...messageLines("Warnings", results.warnings), "", ...messageLines("Errors", results.errors)]
     })
   })
 
@@ -151,7 +166,9 @@ export const describeRestore = (
     ...(spec.scheduleName === undefined ? [] : [`Schedule:  ${spec.scheduleName}`]),
     "",
     "Namespaces:",
-    `  Included:  ${spec.includedNamespaces === undefined ? "all namespaces found in the backup" : listOrNone(spec.includedNamespaces)}`,
+    `  Included:  ${
+      spec.includedNamespaces === undefined ? "all namespaces found in the backup" : listOrNone(spec.includedNamespaces)
+    }`,
     `  Excluded:  ${listOrNone(spec.excludedNamespaces)}`,
     "",
     "Resources:",
@@ -219,6 +236,9 @@ export const dryRunView = (entries: ReadonlyArray<DryRunEntry>): string => {
       ""
     ]
   })
-  return [...(entries.length === 0 ? ["The backup holds nothing this restore selects.", ""] : sections), dryRunSummary(entries)]
+  return [
+    ...(entries.length === 0 ? ["The backup holds nothing this restore selects.", ""] : sections),
+    dryRunSummary(entries)
+  ]
     .join("\n")
 }

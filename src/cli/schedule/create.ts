@@ -1,7 +1,8 @@
 // `ark schedule create`: submit a Schedule; the server runs its first backup at once.
 import { Console, Effect, Option, Schema } from "effect"
-import { Schedule } from "../../api/index.ts"
+
 import { KubeClient } from "../../../services/KubeClient.ts"
+import { Schedule } from "../../api/index.ts"
 import { backupStorageLocationsGvr, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
 import { schedulesGvr } from "./kube.ts"
@@ -17,7 +18,10 @@ export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: Cr
   const schedule = yield* scheduleFromFlags(args, args.namespace)
   // As `backup create` does: the locations the user named must exist; the defaults are the server's to check.
   if (Option.isSome(args.storageLocation)) {
-    yield* requireExisting(backupStorageLocationsGvr, "--storage-location")(schedule.spec.template.storageLocation, args.namespace)
+    yield* requireExisting(backupStorageLocationsGvr, "--storage-location")(
+      schedule.spec.template.storageLocation,
+      args.namespace
+    )
   }
   for (const location of args.volumeSnapshotLocations) {
     yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)

@@ -1,6 +1,7 @@
 // `ark schedule delete`: the Schedule only. The backups it made stay until they expire or are
 // deleted themselves.
 import { Console, Effect } from "effect"
+
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { confirmed } from "../confirm.ts"
@@ -23,5 +24,7 @@ export const deleteSchedule = Effect.fn("Cli.scheduleDelete")(function*(args: De
     Effect.catchTag("KubeNotFound", () => Effect.void),
     Effect.mapError((error) => kubeFailure(`cannot delete schedule "${args.name}"`, args.namespace)(error))
   )
-  yield* Console.log(`Schedule "${args.name}" deleted. Its backups stay until they expire (\`ark backup get\` lists them).`)
+  yield* Console.log(
+    `Schedule "${args.name}" deleted. Its backups stay until they expire (\`ark backup get\` lists them).`
+  )
 })

@@ -1,8 +1,9 @@
 // Reading Schedules and the backups they made, from the CLI.
 import { Effect, Either, Schema, Stream } from "effect"
-import { Backup, formatDecodeError, Schedule, scheduleNameLabel } from "../../api/index.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
+
 import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { Backup, formatDecodeError, Schedule, scheduleNameLabel } from "../../api/index.ts"
 import { backupsGvr, kubeFailure, schedulesGvr } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
 
@@ -11,7 +12,11 @@ export { getSchedule, schedulesGvr } from "../backup/kube.ts"
 const listAll = (gvr: GroupVersionResource, namespace: string, what: string, labelSelector?: string) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
-    const pages = yield* kube.listPages(gvr, { namespace, limit: 500, ...(labelSelector === undefined ? {} : { labelSelector }) }).pipe(
+    const pages = yield* kube.listPages(gvr, {
+      namespace,
+      limit: 500,
+      ...(labelSelector === undefined ? {} : { labelSelector })
+    }).pipe(
       Stream.runCollect,
       Effect.mapError((error) => kubeFailure(`cannot list ${what}`, namespace)(error))
     )
@@ -43,7 +48,9 @@ export const scheduleBackups = (schedule: string, namespace: string) =>
   listAll(backupsGvr, namespace, `the backups of schedule "${schedule}"`, `${scheduleNameLabel}=${schedule}`).pipe(
     Effect.map((objects) =>
       objects
-        .flatMap((object) => Either.getOrElse(Either.map(Schema.decodeUnknownEither(Backup)(object), (backup) => [backup]), () => []))
+        .flatMap((object) =>
+          Either.getOrElse(Either.map(Schema.decodeUnknownEither(Backup)(object), (backup) => [backup]), () => [])
+        )
         .sort((a, b) =>
           (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") ||
           (b.metadata.name ?? "").localeCompare(a.metadata.name ?? "")

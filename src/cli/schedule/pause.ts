@@ -1,6 +1,7 @@
 // `ark schedule pause` and `ark schedule unpause`: flip spec.paused. The server picks the change
 // up at its next look at the schedule (within --schedule-sync-period).
 import { Console, Effect } from "effect"
+
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { getSchedule, schedulesGvr } from "./kube.ts"
@@ -15,7 +16,9 @@ export const setPaused = (paused: boolean) =>
     const kube = yield* KubeClient
     const { decoded: schedule } = yield* getSchedule(args.name, args.namespace)
     const verb = paused ? "paused" : "unpaused"
-    if ((schedule.spec.paused === true) === paused) return yield* Console.log(`Schedule "${args.name}" is already ${verb}.`)
+    if ((schedule.spec.paused === true) === paused) {
+      return yield* Console.log(`Schedule "${args.name}" is already ${verb}.`)
+    }
     yield* kube.patch(schedulesGvr, args.name, { type: "merge", body: { spec: { paused } } }, args.namespace).pipe(
       Effect.mapError((error) => kubeFailure(`cannot update schedule "${args.name}"`, args.namespace)(error))
     )

@@ -1,5 +1,6 @@
 // `ark schedule get` and `ark schedule describe`.
 import { Console, DateTime, Effect, Option } from "effect"
+
 import type { OutputFormat } from "../render.ts"
 import { renderDocument } from "../render.ts"
 import { getSchedule, listSchedules, scheduleBackups } from "./kube.ts"

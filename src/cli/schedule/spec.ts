@@ -1,6 +1,7 @@
 // `ark schedule create` flags → the Schedule resource it submits. Pure: a bad name, cron or
 // backup flag becomes a CliError here, before anything reaches the cluster.
 import { Either } from "effect"
+
 import type { BackupSpec, Schedule } from "../../api/index.ts"
 import { apiVersion } from "../../api/index.ts"
 import { parseSchedule } from "../../schedule/cron.ts"

@@ -1,5 +1,6 @@
 // How schedules look in the terminal: the `get` table and `describe`. Pure.
 import { DateTime, Duration, Either, Option } from "effect"
+
 import type { Backup, Schedule, SchedulePhase } from "../../api/index.ts"
 import { parseGoDuration, toTimestamp } from "../../api/index.ts"
 import { nextRun, parseSchedule } from "../../schedule/cron.ts"
@@ -13,7 +14,9 @@ const isPaused = (schedule: Schedule) => schedule.spec.paused === true
 
 /** The template as a Backup, to reuse how backups show their selector. */
 const templateSelector = (schedule: Schedule) =>
-  selectorSummary(backupResource(schedule.metadata.name ?? "", schedule.metadata.namespace ?? "", schedule.spec.template))
+  selectorSummary(
+    backupResource(schedule.metadata.name ?? "", schedule.metadata.namespace ?? "", schedule.spec.template)
+  )
 
 /** Velero's LAST BACKUP column: `3h ago`, or `n/a` before the first. */
 const lastBackupAge = (schedule: Schedule, now: DateTime.Utc) =>
@@ -64,9 +67,16 @@ export const nextBackupText = (schedule: Schedule, now: DateTime.Utc): string =>
 const clusterScope = (value: boolean | undefined) => (value === undefined ? "auto" : value ? "included" : "excluded")
 
 const ttlText = (ttl: string) =>
-  Option.match(parseGoDuration(ttl), { onNone: () => ttl, onSome: (duration) => `${ttl} (${Duration.format(duration)})` })
+  Option.match(parseGoDuration(ttl), {
+    onNone: () => ttl,
+    onSome: (duration) => `${ttl} (${Duration.format(duration)})`
+  })
 
-const lastBackupLines = (schedule: Schedule, now: DateTime.Utc, backups: ReadonlyArray<Backup>): ReadonlyArray<string> => {
+const lastBackupLines = (
+  schedule: Schedule,
+  now: DateTime.Utc,
+  backups: ReadonlyArray<Backup>
+): ReadonlyArray<string> => {
   const last = schedule.status?.lastBackup
   const newest = backups[0]
   return [
@@ -74,7 +84,7 @@ const lastBackupLines = (schedule: Schedule, now: DateTime.Utc, backups: Readonl
     `Next Backup:  ${nextBackupText(schedule, now)}`,
     "",
     `Backups:  ${backups.length}` +
-      (newest === undefined ? "" : ` (newest: ${newest.metadata.name ?? ""}, ${newest.status?.phase ?? "New"})`)
+    (newest === undefined ? "" : ` (newest: ${newest.metadata.name ?? ""}, ${newest.status?.phase ?? "New"})`)
   ]
 }
 

@@ -2,25 +2,26 @@
 // backup pipeline (src/backup) in its own supervised fiber, under the --backup-concurrency limit.
 // Status flow: New → FailedValidation, or New → InProgress → Completed | PartiallyFailed | Failed.
 import { DateTime, Duration, Effect, Layer, Option } from "effect"
+
+import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
+import { HookRunner } from "../../../services/HookRunner.ts"
+import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { ObjectStore } from "../../../services/ObjectStore.ts"
+import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, BackupStatus } from "../../api/index.ts"
 import { group, kinds, toTimestamp, version } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
 import { runBackup } from "../../backup/run.ts"
-import type { BackupProgress } from "../../backup/write.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStore } from "../../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
-import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
-import { HookRunner } from "../../../services/HookRunner.ts"
 import type { VolumeServices } from "../../backup/volumes.ts"
+import type { BackupProgress } from "../../backup/write.ts"
+import { isImportedBackup } from "../../sync/markers.ts"
 import { backupSchedule, backupValidationFailed, countUploadedBytes, observeBackup } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
 import { recoverInterruptedBackup } from "./backupRecovery.ts"
 import { validateBackup } from "./backupValidation.ts"
-import { isImportedBackup } from "../../sync/markers.ts"
 
 export const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
 
@@ -87,17 +88,25 @@ export const make = (config: BackupControllerConfig) =>
       })
       const startedBackup: Backup = {
         ...backup,
-        metadata: { ...backup.metadata, ...(started.metadata.resourceVersion === undefined ? {} : { resourceVersion: started.metadata.resourceVersion }) },
+        metadata: {
+          ...backup.metadata,
+          ...(started.metadata.resourceVersion === undefined
+            ? {}
+            : { resourceVersion: started.metadata.resourceVersion })
+        },
         status: { ...backup.status, phase: "InProgress", startTimestamp }
       }
       yield* Effect.logInfo("backup started")
       const tarball = yield* countUploadedBytes(store, backupKeys(name).tarball)
       const finished = yield* Effect.scoped(
         throttledProgress(
-          (progress: BackupProgress) => patchStatus(name, { progress }).pipe(Effect.asVoid),
+          (progress: BackupProgress) =>
+            patchStatus(name, { progress }).pipe(Effect.asVoid),
           progressInterval
         ).pipe(
-          Effect.flatMap((onProgress) => runBackup(startedBackup, { storageLocations, onProgress, ...(volumes === undefined ? {} : { volumes }) }))
+          Effect.flatMap((onProgress) =>
+            runBackup(startedBackup, { storageLocations, onProgress, ...(volumes === undefined ? {} : { volumes }) })
+          )
         )
       ).pipe(
         Effect.provideService(ObjectStore, tarball.store),
@@ -125,20 +134,29 @@ export const make = (config: BackupControllerConfig) =>
               Effect.as(Option.none())
             ))
         )
-        if (Option.isNone(validated)) return
+        if (Option.isNone(validated)) {
+          return
+        }
         const { backup, store, storageLocations } = validated.value
         yield* context.limited(
           // Re-read under the permit: the Backup may have changed (or gone) while it waited.
           kube.get(backupsGvr, name, namespace).pipe(
             Effect.flatMap((current) =>
-              current.metadata.uid === uid && isNew(current) ? run(current, backup, store, storageLocations) : Effect.void
+              current.metadata.uid === uid && isNew(current)
+                ? run(current, backup, store, storageLocations)
+                : Effect.void
             )
           )
         )
       }).pipe(
         // Someone wrote the Backup between our read and the InProgress update: read it again.
-        Effect.retry({ while: (error) => error._tag === "KubeConflict", times: 5 }),
-        Effect.catchTag("KubeNotFound", () => Effect.logInfo("backup deleted before it ran"))
+        Effect.retry({
+          while: (error) =>
+            error._tag === "KubeConflict",
+          times: 5
+        }),
+        Effect.catchTag("KubeNotFound", () =>
+          Effect.logInfo("backup deleted before it ran"))
       )
 
     const reconcile = (object: KubeObject, context: ReconcileContext) => {
@@ -146,7 +164,9 @@ export const make = (config: BackupControllerConfig) =>
       if (name === undefined || uid === undefined) return Option.none()
       if (isNew(object)) return Option.some(processNew(uid, name, context))
       if (context.initial && phaseOf(object) === "InProgress") {
-        return Option.some(recoverInterruptedBackup(backupsGvr, object, namespace, interruptedByRestart).pipe(Effect.asVoid))
+        return Option.some(
+          recoverInterruptedBackup(backupsGvr, object, namespace, interruptedByRestart).pipe(Effect.asVoid)
+        )
       }
       return Option.none()
     }
@@ -164,5 +184,4 @@ export const make = (config: BackupControllerConfig) =>
 /** Uses the BlockStoreProvider and HookRunner of its context when present (see `make`). */
 export const layer = (
   config: BackupControllerConfig
-): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> =>
-  Layer.scopedDiscard(Effect.forkScoped(make(config)))
+): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> => Layer.scopedDiscard(Effect.forkScoped(make(config)))

@@ -5,9 +5,14 @@
 // a missing or ReadOnly location) is Processed with the reason and nothing deleted. Processed
 // requests are kept a day for `kubectl get`, then deleted (as Velero does).
 import { Data, DateTime, Duration, Effect, Layer, Option, Schedule } from "effect"
+
+import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
+import type { KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import { backupNameLabel } from "../../api/index.ts"
-import { deleteBackup } from "../../deletion/backup.ts"
 import type { DeletionResult } from "../../deletion/backup.ts"
+import { deleteBackup } from "../../deletion/backup.ts"
 import {
   backupLabelValue,
   deleteBackupRequestsGvr,
@@ -16,10 +21,6 @@ import {
   requestedBackup,
   requestsFor
 } from "../../deletion/requests.ts"
-import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import { createdAt, pruneRequests } from "../requestPruning.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -86,7 +87,9 @@ export const make = (config: BackupDeletionControllerConfig) =>
             { discard: true }
           )
         ),
-        Effect.catchAll((error) => Effect.logWarning(`cannot delete the other requests for backup ${backupName}`, error.message))
+        Effect.catchAll((error) =>
+          Effect.logWarning(`cannot delete the other requests for backup ${backupName}`, error.message)
+        )
       )
 
     const processRequest = (uid: string, name: string, context: ReconcileContext) =>
@@ -100,7 +103,10 @@ export const make = (config: BackupDeletionControllerConfig) =>
         }
         const label = backupLabelValue(backupName)
         if (request.metadata.labels?.[backupNameLabel] !== label) {
-          yield* kube.patch(deleteBackupRequestsGvr, name, { type: "merge", body: { metadata: { labels: { [backupNameLabel]: label } } } }, namespace)
+          yield* kube.patch(deleteBackupRequestsGvr, name, {
+            type: "merge",
+            body: { metadata: { labels: { [backupNameLabel]: label } } }
+          }, namespace)
         }
         if (phaseOf(request) !== "InProgress") yield* patchStatus(name, { phase: "InProgress" })
         yield* Effect.logInfo(`deleting backup ${backupName}`)
@@ -110,13 +116,17 @@ export const make = (config: BackupDeletionControllerConfig) =>
           const result: DeletionResult = yield* context.limited(lock.withPermits(1)(deleteOnce(backupName)))
           if (result._tag !== "Incomplete") return result
           yield* patchStatus(name, { phase: "InProgress", errors: result.errors })
-          yield* Effect.logWarning(`deleting backup ${backupName} is unfinished; trying again: ${result.errors.join("; ")}`)
+          yield* Effect.logWarning(
+            `deleting backup ${backupName} is unfinished; trying again: ${result.errors.join("; ")}`
+          )
           return yield* new DeletionIncomplete({ errors: result.errors })
         })
         // Until it finishes: a status write that fails is retried the same way.
         const result = yield* attempt.pipe(
           Effect.tapError((error) =>
-            error._tag === "DeletionIncomplete" ? Effect.void : Effect.logWarning("cannot write the request's status; trying again", error.message)
+            error._tag === "DeletionIncomplete"
+              ? Effect.void
+              : Effect.logWarning("cannot write the request's status; trying again", error.message)
           ),
           Effect.retry({ schedule: retry, while: (error) => error._tag !== "KubeNotFound" })
         )
@@ -146,17 +156,20 @@ export const make = (config: BackupDeletionControllerConfig) =>
     }
 
     const retention = config.processedRetention ?? "24 hours"
-    yield* Effect.forkScoped(pruneRequests({
-      controller: "backup-deletion",
-      gvr: deleteBackupRequestsGvr,
-      namespace,
-      period: config.pruningPeriod ?? "1 hour",
-      what: "processed delete backup request(s)",
-      isExpired: (request, now) => {
-        const created = createdAt(request)
-        return isProcessed(request) && created !== undefined && DateTime.lessThan(DateTime.addDuration(created, retention), now)
-      }
-    }).pipe(Effect.provideService(KubeClient, kube)))
+    yield* Effect.forkScoped(
+      pruneRequests({
+        controller: "backup-deletion",
+        gvr: deleteBackupRequestsGvr,
+        namespace,
+        period: config.pruningPeriod ?? "1 hour",
+        what: "processed delete backup request(s)",
+        isExpired: (request, now) => {
+          const created = createdAt(request)
+          return isProcessed(request) && created !== undefined &&
+            DateTime.lessThan(DateTime.addDuration(created, retention), now)
+        }
+      }).pipe(Effect.provideService(KubeClient, kube))
+    )
 
     return yield* supervise({
       name: "backup-deletion",
@@ -172,5 +185,4 @@ export const make = (config: BackupDeletionControllerConfig) =>
 /** Uses the BlockStoreProvider of its context when present (see `make`). */
 export const layer = (
   config: BackupDeletionControllerConfig
-): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> =>
-  Layer.scopedDiscard(Effect.forkScoped(make(config)))
+): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> => Layer.scopedDiscard(Effect.forkScoped(make(config)))

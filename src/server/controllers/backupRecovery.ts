@@ -4,6 +4,12 @@
 // delete the snapshots its records name, and mark it Failed. Storage that cannot be reached leaves
 // the files in place; uncommitted files are invisible to sync and restore, so that is safe.
 import { DateTime, Effect, Either, Option } from "effect"
+
+import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
+import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { ObjectStore } from "../../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { BackupStatus } from "../../api/index.ts"
 import { toTimestamp } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
@@ -12,11 +18,6 @@ import { getLocation } from "../../locations/resolve.ts"
 import { readStoredBackup } from "../../sync/import.ts"
 import { deleteBackupSnapshots } from "../../volumes/delete.ts"
 import { readSnapshotRecords } from "../../volumes/records.ts"
-import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStore } from "../../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import { decodeBackup } from "./backupValidation.ts"
 
 export type Recovery = "adopted" | "failed"
@@ -63,7 +64,9 @@ export const recoverInterruptedBackup = (
       const committed = yield* readStoredBackup(store.value, name).pipe(Effect.either)
       if (Either.isRight(committed)) {
         yield* patchStatus(committed.right.status ?? {})
-        yield* Effect.logWarning("backup was InProgress when the server started, but had committed: took its stored status")
+        yield* Effect.logWarning(
+          "backup was InProgress when the server started, but had committed: took its stored status"
+        )
         return "adopted" satisfies Recovery
       }
       // Only a backup that is certainly uncommitted loses its files; a storage error deletes nothing.
@@ -71,6 +74,8 @@ export const recoverInterruptedBackup = (
     }
     const completionTimestamp = toTimestamp(yield* DateTime.now)
     yield* patchStatus({ phase: "Failed", failureReason: reason, completionTimestamp })
-    yield* Effect.logWarning("backup was InProgress when the server started: its partial files were removed and it is marked Failed")
+    yield* Effect.logWarning(
+      "backup was InProgress when the server started: its partial files were removed and it is marked Failed"
+    )
     return "failed" satisfies Recovery
   })

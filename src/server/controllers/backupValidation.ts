@@ -2,16 +2,19 @@
 // spec (decode problems, unknown resources, selectors, TTL) and its storage location (missing,
 // invalid, ReadOnly, cannot be opened).
 import { Data, Effect, Either, Option, ParseResult, Schema } from "effect"
+
+import type { KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, BackupStorageLocation } from "../../api/index.ts"
 import { Backup as BackupSchema, formatDecodeError } from "../../api/index.ts"
 import { validateBackupSpec } from "../../backup/validate.ts"
 import { decodeLocation, listLocations } from "../../locations/resolve.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 
 /** The Backup cannot run as written: every problem, for status.validationErrors. */
-export class ValidationFailed extends Data.TaggedError("BackupValidationFailed")<{ readonly problems: ReadonlyArray<string> }> {}
+export class ValidationFailed
+  extends Data.TaggedError("BackupValidationFailed")<{ readonly problems: ReadonlyArray<string> }>
+{}
 
 const decodeEither = Schema.decodeUnknownEither(BackupSchema)
 
@@ -20,7 +23,9 @@ const decodeEither = Schema.decodeUnknownEither(BackupSchema)
  * dropped (its default applies), so the rest of the spec is still validated: FailedValidation
  * lists every problem, not just the first field's.
  */
-export const decodeBackup = (object: KubeObject): { readonly backup: Option.Option<Backup>; readonly problems: ReadonlyArray<string> } => {
+export const decodeBackup = (
+  object: KubeObject
+): { readonly backup: Option.Option<Backup>; readonly problems: ReadonlyArray<string> } => {
   const first = decodeEither(object)
   if (Either.isRight(first)) return { backup: Option.some(first.right), problems: [] }
   const problems = formatDecodeError(first.left)
@@ -73,7 +78,9 @@ export const validateBackup = Effect.fn("BackupController.validate")(function*(o
   const store = yield* provider.forLocation(location.location.value).pipe(
     Effect.mapError((error) =>
       new ValidationFailed({
-        problems: [`storageLocation: backup storage location "${backup.spec.storageLocation}" cannot be opened: ${error.message}`]
+        problems: [
+          `storageLocation: backup storage location "${backup.spec.storageLocation}" cannot be opened: ${error.message}`
+        ]
       })
     )
   )

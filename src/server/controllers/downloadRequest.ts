@@ -5,13 +5,14 @@
 // An unreachable API server or store is retried with backoff. A pass at start and then every
 // period deletes the Processed requests whose expiration has passed.
 import { DateTime, Duration, Effect, Either, Layer, Option, Schedule, Schema } from "effect"
+
+import type { KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import { DownloadRequestSpec, formatDecodeError, toTimestamp } from "../../api/index.ts"
 import { downloadRequestsGvr, isExpired, isProcessed } from "../../download/requests.ts"
-import { signDownload } from "../../download/sign.ts"
 import type { DownloadOutcome } from "../../download/sign.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { signDownload } from "../../download/sign.ts"
 import { pruneRequests } from "../requestPruning.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { supervise } from "../supervisor.ts"
@@ -39,7 +40,8 @@ const decodeSpec = Schema.decodeUnknownEither(DownloadRequestSpec)
 
 /** `{ kind, name }` for logs, read without decoding. */
 const describeTarget = (request: KubeObject): string => {
-  const target = (request["spec"] as { readonly target?: { readonly kind?: unknown; readonly name?: unknown } } | undefined)?.target
+  const target =
+    (request["spec"] as { readonly target?: { readonly kind?: unknown; readonly name?: unknown } } | undefined)?.target
   return `${String(target?.kind ?? "?")} ${JSON.stringify(String(target?.name ?? ""))}`
 }
 
@@ -68,7 +70,10 @@ export const make = (config: DownloadRequestControllerConfig) =>
     const sign = (request: KubeObject, context: ReconcileContext) => {
       const spec = decodeSpec(request["spec"])
       if (Either.isLeft(spec)) {
-        return Effect.succeed<DownloadOutcome>({ _tag: "Unavailable", reason: `invalid spec: ${formatDecodeError(spec.left).join("; ")}` })
+        return Effect.succeed<DownloadOutcome>({
+          _tag: "Unavailable",
+          reason: `invalid spec: ${formatDecodeError(spec.left).join("; ")}`
+        })
       }
       return context.limited(signDownload(spec.right.target, namespace, ttl)).pipe(
         Effect.provideService(KubeClient, kube),
@@ -83,7 +88,9 @@ export const make = (config: DownloadRequestControllerConfig) =>
         const outcome = yield* sign(request, context)
         yield* complete(name, outcome)
         if (outcome._tag === "Signed") {
-          yield* Effect.logInfo(`download URL for ${describeTarget(request)} (${outcome.key}) valid for ${Duration.format(ttl)}`)
+          yield* Effect.logInfo(
+            `download URL for ${describeTarget(request)} (${outcome.key}) valid for ${Duration.format(ttl)}`
+          )
         } else {
           yield* Effect.logWarning(`no download URL for ${describeTarget(request)}: ${outcome.reason}`)
         }
@@ -91,7 +98,9 @@ export const make = (config: DownloadRequestControllerConfig) =>
         // The request, a Backup or the store may be unreachable for a while: try again until it is
         // served or deleted. Its status stays New meanwhile.
         Effect.tapError((error) =>
-          error._tag === "KubeNotFound" ? Effect.void : Effect.logWarning("cannot serve the download request yet; trying again", error.message)
+          error._tag === "KubeNotFound"
+            ? Effect.void
+            : Effect.logWarning("cannot serve the download request yet; trying again", error.message)
         ),
         Effect.retry({ schedule: retry, while: (error) => error._tag !== "KubeNotFound" }),
         Effect.catchTag("KubeNotFound", () => Effect.logInfo("download request deleted before it was served"))
@@ -124,5 +133,6 @@ export const make = (config: DownloadRequestControllerConfig) =>
     })
   })
 
-export const layer = (config: DownloadRequestControllerConfig): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> =>
-  Layer.scopedDiscard(Effect.forkScoped(make(config)))
+export const layer = (
+  config: DownloadRequestControllerConfig
+): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> => Layer.scopedDiscard(Effect.forkScoped(make(config)))

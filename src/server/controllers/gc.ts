@@ -1,8 +1,10 @@
 // The GC controller: a TTL garbage-collection pass (src/gc) at start and then every period
 // (`--gc-sync-period`). Not run in --restore-only mode.
-import { Cause, Duration, Effect, Layer, Schedule } from "effect"
-import { collectExpiredBackups } from "../../gc/expired.ts"
+import type { Duration } from "effect"
+import { Cause, Effect, Layer, Schedule } from "effect"
+
 import type { KubeClient } from "../../../services/KubeClient.ts"
+import { collectExpiredBackups } from "../../gc/expired.ts"
 
 export interface GcControllerConfig {
   readonly namespace: string

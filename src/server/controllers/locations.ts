@@ -1,12 +1,14 @@
 // Location validation: every BackupStorageLocation is checked when it appears and then every
 // period; status.phase says Available or Unavailable, with the reason in status.message.
-import { Cause, DateTime, Duration, Effect, Either, Layer, Option, Schedule } from "effect"
-import { decodeLocation, backupStorageLocationsGvr, listLocations } from "../../locations/resolve.ts"
-import { validateLocation } from "../../locations/validate.ts"
-import { toTimestamp } from "../../api/index.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
+import type { Duration } from "effect"
+import { Cause, DateTime, Effect, Either, Layer, Option, Schedule } from "effect"
+
 import type { KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { toTimestamp } from "../../api/index.ts"
+import { backupStorageLocationsGvr, decodeLocation, listLocations } from "../../locations/resolve.ts"
+import { validateLocation } from "../../locations/validate.ts"
 import { failureReason, supervise } from "../supervisor.ts"
 
 export interface LocationControllerConfig {
@@ -65,12 +67,16 @@ export const layer = (
         Effect.forEach(objects, (object) =>
           validateObject(object).pipe(Effect.catchAllCause((cause) =>
             Effect.logWarning(`cannot validate backup storage location ${object.metadata.name ?? ""}`, cause).pipe(
-              Effect.zipRight(Cause.isInterruptedOnly(cause) ? Effect.void : markUnavailable(object, failureReason(cause))),
+              Effect.zipRight(
+                Cause.isInterruptedOnly(cause) ? Effect.void : markUnavailable(object, failureReason(cause))
+              ),
               Effect.ignore
             )
           )), { concurrency, discard: true })
       ),
-      Effect.catchAll((error) => Effect.logWarning("cannot list backup storage locations", error.message))
+      Effect.catchAll((error) =>
+        Effect.logWarning("cannot list backup storage locations", error.message)
+      )
     )
     yield* Effect.forkScoped(
       Effect.sleep(config.validationPeriod).pipe(

@@ -3,14 +3,15 @@
 // --restore-concurrency limit. Status flow: New → FailedValidation, or New → InProgress →
 // Completed | PartiallyFailed | Failed.
 import { DateTime, Duration, Effect, Either, Layer, Option, Schema } from "effect"
+
+import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
+import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { ObjectStore } from "../../../services/ObjectStore.ts"
+import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, Restore, RestoreStatus } from "../../api/index.ts"
 import { formatDecodeError, group, kinds, Restore as RestoreSchema, toTimestamp, version } from "../../api/index.ts"
 import { runRestore, validateRestore } from "../../restore/run.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
-import { ObjectStore } from "../../../services/ObjectStore.ts"
-import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
-import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
 import { observeRestore, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
@@ -27,8 +28,10 @@ export interface RestoreControllerConfig {
   readonly progressInterval?: Duration.DurationInput
 }
 
-export const interruptedByRestart = "the server stopped while this restore was in progress; run it again under a new name"
-export const interruptedByShutdown = "the server shut down while this restore was in progress; run it again under a new name"
+export const interruptedByRestart =
+  "the server stopped while this restore was in progress; run it again under a new name"
+export const interruptedByShutdown =
+  "the server shut down while this restore was in progress; run it again under a new name"
 
 const phaseOf = (object: KubeObject): string | undefined => {
   const status = object["status"]
@@ -78,7 +81,9 @@ export const make = (config: RestoreControllerConfig) =>
     /** Every problem with the Restore, or what it needs to run. */
     const prepare = Effect.fn("RestoreController.prepare")(function*(object: KubeObject) {
       const decoded = decodeRestore(object)
-      if (Either.isLeft(decoded)) return invalid(...formatDecodeError(decoded.left))
+      if (Either.isLeft(decoded)) {
+        return invalid(...formatDecodeError(decoded.left))
+      }
       const restore = decoded.right
       const backupName = restore.spec.backupName ?? ""
       const scheduleName = restore.spec.scheduleName ?? ""
@@ -96,7 +101,9 @@ export const make = (config: RestoreControllerConfig) =>
       }
       const withBackup: Restore = { ...restore, spec: { ...restore.spec, backupName: resolved.value } }
       const lookup = yield* findBackup(resolved.value, namespace).pipe(
-        Effect.map((found) => Either.right(found)),
+        Effect.map((found) =>
+          Either.right(found)
+        ),
         Effect.catchTag("BackupUnreadable", (error) => Effect.succeed(Either.left(error.message)))
       )
       if (Either.isLeft(lookup)) return invalid(lookup.left)
@@ -113,9 +120,15 @@ export const make = (config: RestoreControllerConfig) =>
     const run = Effect.fn("RestoreController.run")(function*(object: KubeObject, prepared: Prepared) {
       const name = object.metadata.name ?? ""
       // A Restore of a schedule records which backup it read, as Velero does.
-      const current = object["spec"] !== undefined && (object["spec"] as { backupName?: unknown }).backupName === prepared.backupName
-        ? object
-        : yield* kube.patch(restoresGvr, name, { type: "merge", body: { spec: { backupName: prepared.backupName } } }, namespace)
+      const current =
+        object["spec"] !== undefined && (object["spec"] as { backupName?: unknown }).backupName === prepared.backupName
+          ? object
+          : yield* kube.patch(
+            restoresGvr,
+            name,
+            { type: "merge", body: { spec: { backupName: prepared.backupName } } },
+            namespace
+          )
       const startTimestamp = yield* now
       // A full update: it conflicts if anyone touched the Restore since it was read.
       const started = yield* kube.updateStatus(restoresGvr, {
@@ -126,7 +139,9 @@ export const make = (config: RestoreControllerConfig) =>
         ...prepared.restore,
         metadata: {
           ...prepared.restore.metadata,
-          ...(started.metadata.resourceVersion === undefined ? {} : { resourceVersion: started.metadata.resourceVersion })
+          ...(started.metadata.resourceVersion === undefined
+            ? {}
+            : { resourceVersion: started.metadata.resourceVersion })
         },
         status: { ...prepared.restore.status, phase: "InProgress", startTimestamp }
       }
@@ -135,15 +150,20 @@ export const make = (config: RestoreControllerConfig) =>
         // progress.ts speaks of items backed up; a restore's items restored ride in the same field.
         throttledProgress(
           (progress) =>
-            patchStatus(name, { progress: { totalItems: progress.totalItems, itemsRestored: progress.itemsBackedUp } }).pipe(
-              Effect.asVoid
-            ),
+            patchStatus(name, { progress: { totalItems: progress.totalItems, itemsRestored: progress.itemsBackedUp } })
+              .pipe(
+                Effect.asVoid
+              ),
           progressInterval
         ).pipe(
           Effect.flatMap((report) =>
             runRestore(restore, prepared.backup, {
-              ...Option.match(blockStores, { onNone: () => ({}), onSome: (provider) => ({ volumes: { blockStores: provider } }) }),
-              onProgress: (progress) => report({ totalItems: progress.totalItems, itemsBackedUp: progress.itemsRestored })
+              ...Option.match(blockStores, {
+                onNone: () => ({}),
+                onSome: (provider) => ({ volumes: { blockStores: provider } })
+              }),
+              onProgress: (progress) =>
+                report({ totalItems: progress.totalItems, itemsBackedUp: progress.itemsRestored })
             })
           )
         )
@@ -212,5 +232,4 @@ export const make = (config: RestoreControllerConfig) =>
 
 export const layer = (
   config: RestoreControllerConfig
-): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> =>
-  Layer.scopedDiscard(Effect.forkScoped(make(config)))
+): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> => Layer.scopedDiscard(Effect.forkScoped(make(config)))

@@ -2,19 +2,22 @@
 // namespace, else a committed backup (`ark-backup.json`) in one of the storage locations. The sync
 // controller imports those as resources; a restore (a migration target) does not wait for it.
 import { Data, Effect, Either, Option, Schema, Stream } from "effect"
+
+import type { GroupVersionResource } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
+import type { ObjectStore } from "../../../services/ObjectStore.ts"
+import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup } from "../../api/index.ts"
 import { Backup as BackupSchema, formatDecodeError, group, kinds, scheduleNameLabel, version } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
 import { decodeLocation, getLocation, listLocations } from "../../locations/resolve.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { GroupVersionResource } from "../../../services/KubeClient.ts"
-import type { ObjectStore } from "../../../services/ObjectStore.ts"
-import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 
 const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
 
 /** The Backup resource exists but does not decode: a restore cannot trust its spec. */
-export class BackupUnreadable extends Data.TaggedError("BackupUnreadable")<{ readonly name: string; readonly problems: ReadonlyArray<string> }> {
+export class BackupUnreadable
+  extends Data.TaggedError("BackupUnreadable")<{ readonly name: string; readonly problems: ReadonlyArray<string> }>
+{
   override get message() {
     return `backup "${this.name}" is malformed: ${this.problems.join("; ")}`
   }
@@ -71,9 +74,10 @@ const findInStorage = (name: string, namespace: string) =>
         return Option.some<FoundBackup>({ backup, foundIn: { location: locationName }, store: Either.right(store) })
       }).pipe(
         Effect.catchAll((error) =>
-          Effect.logWarning(`cannot look for backup ${name} in storage location ${locationName}: ${error.message}`).pipe(
-            Effect.as(Option.none<FoundBackup>())
-          )
+          Effect.logWarning(`cannot look for backup ${name} in storage location ${locationName}: ${error.message}`)
+            .pipe(
+              Effect.as(Option.none<FoundBackup>())
+            )
         )
       )
       if (Option.isSome(found)) return found
@@ -97,16 +101,18 @@ export const findBackup = Effect.fn("Restore.findBackup")(function*(name: string
 })
 
 /** The newest Completed backup a schedule made (by completion, then creation time), by name. */
-export const latestScheduledBackup = Effect.fn("Restore.latestScheduledBackup")(function*(schedule: string, namespace: string) {
-  const kube = yield* KubeClient
-  const pages = yield* Stream.runCollect(
-    kube.listPages(backupsGvr, { namespace, labelSelector: `${scheduleNameLabel}=${schedule}`, limit: 500 })
-  )
-  const completed = [...pages]
-    .flatMap((page) => page.items)
-    .flatMap((object) => Either.getOrElse(Either.map(decodeBackup(object), (backup) => [backup]), () => []))
-    .filter((backup) => backup.status?.phase === "Completed")
-  const newest = (backup: Backup) => backup.status?.completionTimestamp ?? backup.metadata.creationTimestamp ?? ""
-  const sorted = completed.sort((a, b) => newest(b).localeCompare(newest(a)))
-  return Option.fromNullable(sorted[0]?.metadata.name)
-})
+export const latestScheduledBackup = Effect.fn("Restore.latestScheduledBackup")(
+  function*(schedule: string, namespace: string) {
+    const kube = yield* KubeClient
+    const pages = yield* Stream.runCollect(
+      kube.listPages(backupsGvr, { namespace, labelSelector: `${scheduleNameLabel}=${schedule}`, limit: 500 })
+    )
+    const completed = [...pages]
+      .flatMap((page) => page.items)
+      .flatMap((object) => Either.getOrElse(Either.map(decodeBackup(object), (backup) => [backup]), () => []))
+      .filter((backup) => backup.status?.phase === "Completed")
+    const newest = (backup: Backup) => backup.status?.completionTimestamp ?? backup.metadata.creationTimestamp ?? ""
+    const sorted = completed.sort((a, b) => newest(b).localeCompare(newest(a)))
+    return Option.fromNullable(sorted[0]?.metadata.name)
+  }
+)

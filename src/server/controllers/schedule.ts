@@ -1,15 +1,28 @@
 // The schedule controller: one supervised fiber per Schedule (keyed by uid) creates its backups
 // when they are due. The fiber re-reads its Schedule at least every sync period, so pause, unpause
 // and edits take effect without a watch of their own. Status: New → Enabled | FailedValidation.
-import { Cause, Clock, DateTime, Duration, Effect, Either, Layer, Option, Schedule as Retry, Schema, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  Schedule as Retry,
+  Schema,
+  Stream
+} from "effect"
+
+import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
 import type { Schedule } from "../../api/index.ts"
 import { Backup, group, kinds, scheduleNameLabel, toTimestamp, version } from "../../api/index.ts"
 import { deepEqual } from "../../kube/json.ts"
-import { nextRun } from "../../schedule/cron.ts"
 import { scheduledBackup, tickOfScheduledBackup } from "../../schedule/backup.ts"
+import { nextRun } from "../../schedule/cron.ts"
 import { validateSchedule } from "../../schedule/validate.ts"
-import { KubeClient } from "../../../services/KubeClient.ts"
-import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
 import { supervise } from "../supervisor.ts"
 
 export const schedulesGvr: GroupVersionResource = { group, version, resource: kinds.Schedule.plural }
@@ -70,7 +83,9 @@ export const make = (config: ScheduleControllerConfig) =>
      * it was created belong to an earlier Schedule of the same name.
      */
     const newestScheduledTick = (name: string, createdAt: Option.Option<number>) =>
-      Stream.runCollect(kube.listPages(backupsGvr, { namespace, labelSelector: `${scheduleNameLabel}=${name}`, limit: 500 })).pipe(
+      Stream.runCollect(
+        kube.listPages(backupsGvr, { namespace, labelSelector: `${scheduleNameLabel}=${name}`, limit: 500 })
+      ).pipe(
         Effect.map((pages) => {
           const ticks = [...pages].flatMap((page) => page.items).flatMap((backup) => {
             const tick = tickOfScheduledBackup(name, backup.metadata.name ?? "")
@@ -114,7 +129,10 @@ export const make = (config: ScheduleControllerConfig) =>
           const now = yield* Clock.currentTimeMillis
           const recorded = parseTimestamp(schedule.status?.lastBackup)
           if (!lookedForUnrecorded) {
-            created = yield* newestScheduledTick(name, Option.map(parseTimestamp(schedule.metadata.creationTimestamp), toSecond))
+            created = yield* newestScheduledTick(
+              name,
+              Option.map(parseTimestamp(schedule.metadata.creationTimestamp), toSecond)
+            )
             lookedForUnrecorded = true
           }
           // A backup this fiber made that status.lastBackup does not show yet (its patch failed).

@@ -2,11 +2,13 @@
 // the server namespace is synced with its object storage (src/sync). Locations are synced side by
 // side and each one's failure is only logged: a down store never holds up another location, and the
 // next period tries again. Runs in --restore-only mode too: a migration target learns its backups here.
-import { Cause, Duration, Effect, Either, Layer, Schedule } from "effect"
-import { decodeLocation, listLocations } from "../../locations/resolve.ts"
-import { syncLocation } from "../../sync/run.ts"
+import type { Duration } from "effect"
+import { Cause, Effect, Either, Layer, Schedule } from "effect"
+
 import type { KubeClient, KubeObject } from "../../../services/KubeClient.ts"
 import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
+import { decodeLocation, listLocations } from "../../locations/resolve.ts"
+import { syncLocation } from "../../sync/run.ts"
 
 export interface SyncControllerConfig {
   readonly namespace: string
@@ -39,8 +41,12 @@ const syncObject = (object: KubeObject) =>
 /** One pass over every location of the namespace; never fails. */
 export const syncAll = (namespace: string): Effect.Effect<void, never, KubeClient | ObjectStoreProvider> =>
   listLocations(namespace).pipe(
-    Effect.flatMap((objects) => Effect.forEach(objects, (object) => syncObject(object), { concurrency: "unbounded", discard: true })),
-    Effect.catchAll((error) => Effect.logWarning(`cannot list backup storage locations; retried next period: ${error.message}`))
+    Effect.flatMap((objects) =>
+      Effect.forEach(objects, (object) => syncObject(object), { concurrency: "unbounded", discard: true })
+    ),
+    Effect.catchAll((error) =>
+      Effect.logWarning(`cannot list backup storage locations; retried next period: ${error.message}`)
+    )
   )
 
 export const layer = (config: SyncControllerConfig): Layer.Layer<never, never, KubeClient | ObjectStoreProvider> =>

@@ -174,7 +174,7 @@ describe("schedule controller", () => {
       yield* expectBackups("hourly-20240501000000", "hourly-20240501103000", "hourly-20240501110000")
     }).pipe(Effect.provide(MemoryKube.layer)))
 
-  it.scoped("a paused schedule backs nothing up; unpaused, it resumes at the next re-read", () =>
+  it.scoped("a paused schedule backs nothing up; unpaused, it backs up at once, without waiting for a re-read", () =>
     Effect.gen(function*() {
       const kube = yield* KubeClient
       yield* TestClock.setTime(at("2024-05-01T12:00:00Z"))
@@ -188,20 +188,52 @@ describe("schedule controller", () => {
       }
       yield* expectBackups()
 
+      // The fiber sleeps until 12:30 (the sync period); the edit wakes it at 12:20.
       yield* asleepUntil("2024-05-01T12:30:00Z")
       yield* setPaused("paused", false)
-      yield* advanceTo("2024-05-01T12:30:00Z")
-      yield* expectBackups("paused-20240501123000")
+      yield* expectBackups("paused-20240501122000")
+      yield* asleepUntil("2024-05-01T12:25:00Z")
+      yield* advanceTo("2024-05-01T12:25:00Z")
+      yield* expectBackups("paused-20240501122000", "paused-20240501122500")
+
+      // Paused again: the tick at 12:30 passes without a backup.
+      yield* setPaused("paused", true)
       yield* asleepUntil("2024-05-01T12:35:00Z")
       yield* advanceTo("2024-05-01T12:35:00Z")
-      yield* expectBackups("paused-20240501123000", "paused-20240501123500")
+      yield* asleepUntil("2024-05-01T12:45:00Z")
+      yield* expectBackups("paused-20240501122000", "paused-20240501122500")
+    }).pipe(Effect.provide(MemoryKube.layer)))
 
-      // Paused again: the tick at 12:40 passes without a backup.
-      yield* setPaused("paused", true)
-      yield* asleepUntil("2024-05-01T12:40:00Z")
-      yield* advanceTo("2024-05-01T12:40:00Z")
-      yield* asleepUntil("2024-05-01T12:50:00Z")
-      yield* expectBackups("paused-20240501123000", "paused-20240501123500")
+  it.scoped("an edit while the schedule's fiber waits takes effect at once: a pause, then a new cron", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      yield* TestClock.setTime(at("2024-05-01T12:00:00Z"))
+      yield* installArk
+      yield* startController("1 hour")
+      yield* kube.create(schedules, schedule("edited", { schedule: "*/5 * * * *" }))
+      yield* expectBackups("edited-20240501120000")
+      yield* asleepUntil("2024-05-01T12:05:00Z")
+
+      // Paused at 12:02 while it waits for 12:05: it re-reads at once and then waits a sync period.
+      yield* advanceTo("2024-05-01T12:02:00Z")
+      yield* setPaused("edited", true)
+      yield* asleepUntil("2024-05-01T13:02:00Z")
+      yield* advanceTo("2024-05-01T12:05:00Z")
+      yield* expectBackups("edited-20240501120000")
+
+      // Unpaused with an hourly cron at 12:06: the next run is 13:00, not the old 12:10.
+      yield* advanceTo("2024-05-01T12:06:00Z")
+      yield* kube.patch(
+        schedules,
+        "edited",
+        { type: "merge", body: { spec: { paused: false, schedule: "0 * * * *" } } },
+        serverNamespace
+      )
+      yield* asleepUntil("2024-05-01T13:00:00Z")
+      yield* advanceTo("2024-05-01T12:10:00Z")
+      yield* expectBackups("edited-20240501120000")
+      yield* advanceTo("2024-05-01T13:00:00Z")
+      yield* expectBackups("edited-20240501120000", "edited-20240501130000")
     }).pipe(Effect.provide(MemoryKube.layer)))
 
   it.scoped("an invalid cron is FailedValidation with the parser's message; a 6-field cron too; @every 90m works", () =>

@@ -26,6 +26,7 @@ const modeOf = (object: KubeObject) => (object["data"] as { mode?: string } | un
 const harness = (concurrency: number) =>
   Effect.gen(function*() {
     const events = yield* Ref.make<ReadonlyArray<string>>([])
+    const gate = yield* Effect.makeLatch(false)
     const record = (event: string) => Ref.update(events, (all) => [...all, event])
     const work = (object: KubeObject, context: ReconcileContext) => {
       const name = object.metadata.name ?? ""
@@ -45,6 +46,14 @@ const harness = (concurrency: number) =>
               )
             )
           )
+        case "gate":
+          return Option.some(
+            record(`started ${name}`).pipe(Effect.zipRight(gate.await), Effect.zipRight(record(`released ${name}`)))
+          )
+        case "await-change":
+          return Option.some(
+            record(`waiting ${name}`).pipe(Effect.zipRight(context.changed), Effect.zipRight(record(`woke ${name}`)))
+          )
         case "limited":
           return Option.some(context.limited(record(`done ${name}`)))
         default:
@@ -63,9 +72,9 @@ const harness = (concurrency: number) =>
       waitFor(
         event,
         Ref.get(events).pipe(Effect.map((all) => all.includes(event) ? Option.some(all) : Option.none())),
-        "10 seconds"
+        "30 seconds"
       )
-    return { events, waitForEvent }
+    return { events, gate, waitForEvent }
   })
 
 describe("supervisor", () => {
@@ -92,7 +101,7 @@ describe("supervisor", () => {
         assert.strictEqual(all.filter((event) => event === "done first").length, 1)
         assert.isFalse(all.some((event) => event.includes("idle")))
       }).pipe(Effect.provide(MemoryKube.layer)),
-    20_000
+    60_000
   )
 
   it.scopedLive(
@@ -113,7 +122,53 @@ describe("supervisor", () => {
         yield* waitForEvent("interrupted long")
         yield* waitForEvent("done queued")
       }).pipe(Effect.provide(MemoryKube.layer)),
-    20_000
+    60_000
+  )
+
+  it.scopedLive(
+    "an edit that arrives while the object's work runs is reconciled when the work ends, without a relist",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* (yield* MemoryKube.MemoryKube).seed([configMap("edited", "gate")])
+        const { events, gate, waitForEvent } = yield* harness(2)
+        yield* waitForEvent("started edited")
+        // Two edits while it runs: the newest one is what runs next, once.
+        yield* kube.patch(configMaps, "edited", { type: "merge", body: { data: { mode: "fail" } } }, namespace)
+        yield* kube.patch(configMaps, "edited", { type: "merge", body: { data: { mode: "ok" } } }, namespace)
+        yield* gate.open
+        yield* waitForEvent("released edited")
+        yield* waitForEvent("done edited")
+        // A later object is handled after the rerun, so by then a second rerun would have shown.
+        yield* kube.create(configMaps, configMap("later", "ok"))
+        yield* waitForEvent("done later")
+        const all = yield* Ref.get(events)
+        assert.strictEqual(all.filter((event) => event === "done edited").length, 1)
+        assert.isFalse(all.some((event) => event.startsWith("failed edited")))
+      }).pipe(Effect.provide(MemoryKube.layer)),
+    60_000
+  )
+
+  it.scopedLive(
+    "work that waits for a change is woken by an edit, which then is not reconciled again",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* (yield* MemoryKube.MemoryKube).seed([configMap("sleeper", "await-change")])
+        const { events, waitForEvent } = yield* harness(2)
+        yield* waitForEvent("waiting sleeper")
+        yield* kube.patch(
+          configMaps,
+          "sleeper",
+          { type: "merge", body: { metadata: { labels: { poked: "yes" } } } },
+          namespace
+        )
+        yield* waitForEvent("woke sleeper")
+        yield* kube.create(configMaps, configMap("later", "ok"))
+        yield* waitForEvent("done later")
+        assert.strictEqual((yield* Ref.get(events)).filter((event) => event === "waiting sleeper").length, 1)
+      }).pipe(Effect.provide(MemoryKube.layer)),
+    60_000
   )
 
   it.scopedLive("a watch that expires (410) relists; a failing list is retried", () =>
@@ -130,5 +185,5 @@ describe("supervisor", () => {
       yield* waitForEvent("done before")
       yield* kube.create(configMaps, configMap("after", "ok"))
       yield* waitForEvent("done after")
-    }).pipe(Effect.provide(MemoryKube.layer)), 20_000)
+    }).pipe(Effect.provide(MemoryKube.layer)), 60_000)
 })

@@ -1,6 +1,6 @@
 // The schedule controller: one supervised fiber per Schedule (keyed by uid) creates its backups
-// when they are due. The fiber re-reads its Schedule at least every sync period, so pause, unpause
-// and edits take effect without a watch of their own. Status: New → Enabled | FailedValidation.
+// when they are due. The fiber re-reads its Schedule whenever a newer version arrives and at least
+// every sync period, so pause, unpause and edits take effect at once. Status: New → Enabled | FailedValidation.
 import {
   Cause,
   Clock,
@@ -23,6 +23,7 @@ import { deepEqual } from "../../kube/json.ts"
 import { scheduledBackup, tickOfScheduledBackup } from "../../schedule/backup.ts"
 import { nextRun } from "../../schedule/cron.ts"
 import { validateSchedule } from "../../schedule/validate.ts"
+import type { ReconcileContext } from "../supervisor.ts"
 import { supervise } from "../supervisor.ts"
 
 export const schedulesGvr: GroupVersionResource = { group, version, resource: kinds.Schedule.plural }
@@ -96,7 +97,7 @@ export const make = (config: ScheduleControllerConfig) =>
       )
 
     /** Runs the Schedule until it is deleted or fails validation. */
-    const follow = (uid: string, name: string) =>
+    const follow = (uid: string, name: string, changed: ReconcileContext["changed"]) =>
       Effect.gen(function*() {
         // The last backup this fiber created, in case recording it in status.lastBackup failed.
         // Before its first run, a fiber looks for one an earlier server created but never recorded
@@ -162,17 +163,18 @@ export const make = (config: ScheduleControllerConfig) =>
         while (true) {
           const wait = yield* guarded
           if (Option.isNone(wait)) return
-          yield* Effect.sleep(wait.value)
+          // An edit wakes the fiber early: it re-reads the Schedule and works out the next run again.
+          yield* Effect.race(Effect.sleep(wait.value), changed)
         }
       })
 
-    const reconcile = (object: KubeObject) => {
+    const reconcile = (object: KubeObject, context: ReconcileContext) => {
       const { name, uid } = object.metadata
       if (name === undefined || uid === undefined) return Option.none()
       // A schedule that failed validation stays stopped until an edit changes its problems.
       const validated = validateSchedule(object)
       if (Either.isLeft(validated) && sameProblems(object, validated.left)) return Option.none()
-      return Option.some(follow(uid, name))
+      return Option.some(follow(uid, name, context.changed))
     }
 
     return yield* supervise({

@@ -46,8 +46,8 @@ export const BackupHooks = Schema.Struct({
 })
 
 /**
- * What to back up. Defaults (SPEC section 2) are applied by the schema on decode, and published as
- * OpenAPI defaults in the CRD, so a decoded spec always carries them.
+ * What to back up. Defaults are applied by the schema on decode, and published as OpenAPI defaults
+ * in the CRD, so a decoded spec always carries them.
  */
 export const BackupSpec = Schema.Struct({
   includedNamespaces: withDefault(NamespaceList, () => ["*"]),

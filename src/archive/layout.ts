@@ -1,5 +1,6 @@
 // Where a backup lives in object storage and where each object lives inside its tarball
-// (SPEC section 3). Pure functions: the writer, the reader, sync, gc and download all share them.
+// (docs/design.md, "Storage layout"). Pure functions: the writer, the reader, sync, gc and
+// download all share them.
 import { Either } from "effect"
 
 import { ArchivePathError } from "./errors.ts"

@@ -1,6 +1,7 @@
-// The point-in-time read (SPEC section 4.3): one revision, every list at exactly that revision,
-// paginated, as a stream of objects. A 410 Gone is not handled here: it ends the stream, and the
-// whole write starts over at a new revision (see run.ts), so nothing from the abandoned read is kept.
+// The point-in-time read (docs/design.md, "Backup semantics"): one revision, every list at
+// exactly that revision, paginated, as a stream of objects. A 410 Gone is not handled here: it ends
+// the stream, and the whole write starts over at a new revision (see run.ts), so nothing from the
+// abandoned read is kept.
 import { Effect, Option, Stream } from "effect"
 
 import type { GroupVersionResource, KubeError, KubeObject, ListOptions } from "../../services/KubeClient.ts"

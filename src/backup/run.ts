@@ -1,8 +1,8 @@
-// A backup from start to commit (SPEC section 4): discover → validate → plan the lists → write the
-// tarball at one revision (again from scratch on 410 Gone) → hooks and volume snapshots → upload
-// the snapshot records, log, resource list and results → commit `ark-backup.json` last. Snapshots
-// of a backup that does not commit are deleted again. Returns the Backup with its final status and never
-// fails: every failure becomes a phase.
+// A backup from start to commit (docs/design.md, "Backup semantics"): discover → validate → plan
+// the lists → write the tarball at one revision (again from scratch on 410 Gone) → hooks and volume
+// snapshots → upload the snapshot records, log, resource list and results → commit
+// `ark-backup.json` last. Snapshots of a backup that does not commit are deleted again. Returns
+// the Backup with its final status and never fails: every failure becomes a phase.
 import { Clock, Data, DateTime, Duration, Effect, Either, Option, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"

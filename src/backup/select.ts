@@ -1,5 +1,6 @@
-// Which objects a backup takes (SPEC section 2): namespace, label and cluster-scope filters, and
-// the cluster-scoped objects that included items pull in. Pure functions over objects.
+// Which objects a backup takes (docs/design.md, "Resource selection"): namespace, label and
+// cluster-scope filters, and the cluster-scoped objects that included items pull in. Pure
+// functions over objects.
 import { Either } from "effect"
 
 import type { ApiResource, KubeObject } from "../../services/KubeClient.ts"

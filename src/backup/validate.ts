@@ -1,4 +1,4 @@
-// Every problem with a Backup spec at once, for status.validationErrors (SPEC section 4.1).
+// Every problem with a Backup spec at once, for status.validationErrors.
 import { Either, Option } from "effect"
 
 import type { ApiResource } from "../../services/KubeClient.ts"

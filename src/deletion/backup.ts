@@ -1,7 +1,8 @@
-// Deleting a backup and everything made from it (SPEC sections 3 and 6). The order keeps every
-// intermediate state safe and resumable: mark it Deleting (sync and restores leave it alone),
-// uncommit (ark-backup.json), delete its snapshots (a failure keeps the records that name them),
-// its other files, its restores, and its resource last, so an unfinished deletion is found again.
+// Deleting a backup and everything made from it (docs/design.md, "Schedules, expiry and
+// deletion"). The order keeps every intermediate state safe and resumable: mark it Deleting (sync
+// and restores leave it alone), uncommit (ark-backup.json), delete its snapshots (a failure keeps
+// the records that name them), its other files, its restores, and its resource last, so an
+// unfinished deletion is found again.
 import { Data, Effect, Either, Option, Schema } from "effect"
 
 import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"

@@ -1,5 +1,5 @@
-// DeleteBackupRequests: the one path by which a backup is deleted (SPEC section 2). `ark backup
-// delete` and TTL garbage collection create them; the backup-deletion controller processes them.
+// DeleteBackupRequests: the one path by which a backup is deleted. `ark backup delete` and TTL
+// garbage collection create them; the backup-deletion controller processes them.
 import { Effect, Stream } from "effect"
 
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"

@@ -1,5 +1,5 @@
-// Which stored file a DownloadRequest target names (SPEC sections 2 and 3). Pure: the controller
-// resolves the backup that holds the file, this says where in its store the file is.
+// Which stored file a DownloadRequest target names (docs/design.md, "Storage layout"). Pure: the
+// controller resolves the backup that holds the file, this says where in its store the file is.
 import type { DownloadTargetKind } from "../api/index.ts"
 import { backupKeys, restoreKeys } from "../archive/layout.ts"
 

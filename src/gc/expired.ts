@@ -1,6 +1,7 @@
-// TTL garbage collection (SPEC section 6): a backup whose status.expiration has passed is deleted
-// through a DeleteBackupRequest, the same path as `ark backup delete`. One pass is one list of the
-// namespace's backups; the controller runs a pass every period.
+// TTL garbage collection (docs/design.md, "Schedules, expiry and deletion"): a backup whose
+// status.expiration has passed is deleted through a DeleteBackupRequest, the same path as `ark
+// backup delete`. One pass is one list of the namespace's backups; the controller runs a pass
+// every period.
 import { DateTime, Effect, Either, Option, Stream } from "effect"
 
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"

@@ -1,7 +1,7 @@
-// Which hooks run in a pod (SPEC 4.5): its `pre.hook.backup.ark.heptio.com/*` and
-// `post.hook.backup.ark.heptio.com/*` annotations, else the Backup's hooks.resources that match it
-// (namespace, resource and label filters). Annotations replace the spec's hooks for their phase,
-// as in Velero.
+// Which hooks run in a pod (docs/design.md, "Backup semantics"): its
+// `pre.hook.backup.ark.heptio.com/*` and `post.hook.backup.ark.heptio.com/*` annotations, else the
+// Backup's hooks.resources that match it (namespace, resource and label filters). Annotations
+// replace the spec's hooks for their phase, as in Velero.
 import { Duration, Either, Option } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"

@@ -59,7 +59,7 @@ type Token =
   | { readonly kind: "identifier"; readonly text: string }
   | { readonly kind: "!" | "!=" | "=" | "==" | "," | "(" | ")" | ">" | "<" | "end" }
 
-const SPECIAL = "!=,()<>"
+const OPERATOR_CHARS = "!=,()<>"
 const isSpace = (c: string) => c === " " || c === "\t" || c === "\n" || c === "\r"
 
 const tokenize = (input: string): Array<Token> => {
@@ -82,7 +82,7 @@ const tokenize = (input: string): Array<Token> => {
       i++
     } else {
       let j = i
-      while (j < input.length && !isSpace(input[j]!) && !SPECIAL.includes(input[j]!)) j++
+      while (j < input.length && !isSpace(input[j]!) && !OPERATOR_CHARS.includes(input[j]!)) j++
       tokens.push({ kind: "identifier", text: input.slice(i, j) })
       i = j
     }

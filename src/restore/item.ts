@@ -1,6 +1,7 @@
-// One backed-up object into the cluster (SPEC 5.4, 5.6): transform, make sure its namespace
-// exists, create; when it already exists compare, then leave it (policy none) or patch it to the
-// backup's state (policy update). Never fails: every outcome is a value the run tallies.
+// One backed-up object into the cluster (docs/design.md, "Restore semantics"): transform, make
+// sure its namespace exists, create; when it already exists compare, then leave it (policy none)
+// or patch it to the backup's state (policy update). Never fails: every outcome is a value the run
+// tallies.
 import { Data, Duration, Effect, Either, Schedule } from "effect"
 
 import type { Discovery, GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"

@@ -14,7 +14,7 @@ import type { RestoreSelection } from "./filters.ts"
 import { resourceIncluded } from "./filters.ts"
 import { controllerOf, skipReason } from "./skips.ts"
 
-/** SPEC 5.3: CRDs first, then these, then everything else. */
+/** The restore order: CRDs first, then these, then everything else. */
 export const restorePriorities: ReadonlyArray<string> = [
   "customresourcedefinitions.apiextensions.k8s.io",
   "namespaces",

@@ -1,7 +1,7 @@
-// A restore from validation to results (SPEC section 5): discover → validate → plan (one pass over
-// the tarball) → restore level by level (one more streaming pass per level that has items; CRDs
-// first, Established, rediscover) → upload log and results. Returns the Restore with its final
-// status and never fails.
+// A restore from validation to results (docs/design.md, "Restore semantics"): discover →
+// validate → plan (one pass over the tarball) → restore level by level (one more streaming pass
+// per level that has items; CRDs first, Established, rediscover) → upload log and results. Returns
+// the Restore with its final status and never fails.
 //
 // Memory: the backup is never held whole. The plan keeps a few strings per entry; each level
 // re-reads the tarball from the ObjectStore and only parses its own entries. Re-reading costs a

@@ -1,5 +1,5 @@
-// What the restore never creates (SPEC section 5.5): kinds that are not state, objects a
-// controller recreates, objects that have run their course.
+// What the restore never creates (docs/design.md, "Restore semantics"): kinds that are not state,
+// objects a controller recreates, objects that have run their course.
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { isRecord } from "../kube/json.ts"
 import { mirrorPodAnnotation } from "./transforms.ts"

@@ -1,7 +1,7 @@
-// The restore's item actions (SPEC section 5.4), Velero-style: one small pure function per rule,
-// applied by group-resource. `transformItem` turns a backed-up object into what is created;
-// `comparable` is the same clearing with no mapping and no labels, so a live object and a
-// transformed one compare equal exactly when the restore would not change anything.
+// The restore's item actions (docs/design.md, "Restore semantics"), Velero-style: one small pure
+// function per rule, applied by group-resource. `transformItem` turns a backed-up object into what
+// is created; `comparable` is the same clearing with no mapping and no labels, so a live object and
+// a transformed one compare equal exactly when the restore would not change anything.
 import type { KubeObject, ObjectMeta } from "../../services/KubeClient.ts"
 import { backupNameLabel, restoreNameLabel } from "../api/index.ts"
 import type { JsonRecord } from "../kube/json.ts"

@@ -1,4 +1,4 @@
-// Every problem with a Restore against its backup at once, for status.validationErrors (SPEC 5.1).
+// Every problem with a Restore against its backup at once, for status.validationErrors.
 import { Either, Option } from "effect"
 
 import type { Discovery } from "../../services/KubeClient.ts"

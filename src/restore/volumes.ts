@@ -1,7 +1,7 @@
-// SPEC 5.7: a PV whose volume was snapshotted comes back on a new volume made from that snapshot
-// (same zone, type and IOPS, through the location that took it), then the PV is created pointing
-// at it. Its claimRef keeps the claim's name and mapped namespace, without the old uid (the
-// transforms clear it), so the restored claim binds to it.
+// A PV whose volume was snapshotted comes back on a new volume made from that snapshot (same zone,
+// type and IOPS, through the location that took it), then the PV is created pointing at it. Its
+// claimRef keeps the claim's name and mapped namespace, without the old uid (the transforms clear
+// it), so the restored claim binds to it.
 import { Effect, Either } from "effect"
 
 import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"

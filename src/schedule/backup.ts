@@ -1,5 +1,6 @@
-// The Backup a schedule creates at a tick (SPEC section 1): named `<schedule>-<YYYYMMDDhhmmss>`
-// (UTC), its spec the schedule's template, labelled with the schedule's name. Pure.
+// The Backup a schedule creates at a tick (docs/design.md, "Names and labels"): named
+// `<schedule>-<YYYYMMDDhhmmss>` (UTC), its spec the schedule's template, labelled with the
+// schedule's name. Pure.
 import { DateTime } from "effect"
 
 import type { Backup, Schedule } from "../api/index.ts"

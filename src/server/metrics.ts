@@ -1,5 +1,6 @@
-// Ark's metrics (SPEC section 7), defined once for the process: Effect's metric registry is global,
-// so the controllers record into these series and /metrics renders them (src/server/prometheus.ts).
+// Ark's metrics (docs/design.md, "Server guarantees"), defined once for the process: Effect's
+// metric registry is global, so the controllers record into these series and /metrics renders them
+// (src/server/prometheus.ts).
 // As in Velero, every backup and restore series carries `schedule`: the backup's
 // `ark.heptio.com/schedule-name` label, the restore's spec.scheduleName, "" when made by hand.
 import { Clock, Effect, Exit, Metric, MetricBoundaries, Ref, Stream } from "effect"

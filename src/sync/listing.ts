@@ -8,7 +8,7 @@ import { backupKeys } from "../archive/layout.ts"
 export interface LocationContents {
   /** Backup directories holding `ark-backup.json`, by backup name. */
   readonly committed: ReadonlyArray<string>
-  /** Backup directories without it: unfinished or half-deleted, invisible to sync (SPEC section 3). */
+  /** Backup directories without it: unfinished or half-deleted, invisible to sync. */
   readonly uncommitted: ReadonlyArray<string>
   /** Whatever sits at the top of the prefix besides `backups/` and `restores/`: not Ark's data. */
   readonly foreign: ReadonlyArray<string>

@@ -1,7 +1,8 @@
-// One sync pass of one BackupStorageLocation (SPEC section 6): storage is the source of truth, so
-// committed backups become Backup resources and finished Backups whose files are gone are deleted;
-// but nothing is deleted unless the location was listed completely and looks like Ark's own.
-// Sync never writes to storage, so a ReadOnly location is synced like any other.
+// One sync pass of one BackupStorageLocation (docs/design.md, "Object-storage sync"): storage is
+// the source of truth, so committed backups become Backup resources and finished Backups whose
+// files are gone are deleted; but nothing is deleted unless the location was listed completely and
+// looks like Ark's own. Sync never writes to storage, so a ReadOnly location is synced like any
+// other.
 import { DateTime, Effect } from "effect"
 
 import type { KubeError } from "../../services/KubeClient.ts"

@@ -120,7 +120,7 @@ const ttlError = (text: string) =>
   })
 
 /**
- * The spec a Backup gets from these flags, with SPEC section 2's defaults written out
+ * The spec a Backup gets from these flags, with the Backup defaults written out
  * (includedNamespaces/Resources `*`, ttl 720h, storageLocation default, snapshotVolumes true) so
  * the resource says exactly what will be backed up.
  */
@@ -188,7 +188,7 @@ export const backupResource = (
   spec
 })
 
-/** `--from-schedule`: the schedule's template, labelled as the schedule's own backups are (SPEC section 1). */
+/** `--from-schedule`: the schedule's template, labelled as the schedule's own backups are. */
 export const backupFromSchedule = (name: string, namespace: string, schedule: Schedule): Backup => {
   const scheduleName = schedule.metadata.name ?? ""
   return backupResource(name, namespace, schedule.spec.template, {

@@ -1,5 +1,5 @@
 // A backup's files in object storage, from the CLI: which store holds them, and reading the
-// gzipped logs and resource list (SPEC section 3).
+// gzipped logs and resource list (docs/design.md, "Storage layout").
 import * as zlib from "node:zlib"
 
 import * as NodeStream from "@effect/platform-node/NodeStream"

@@ -77,7 +77,7 @@ export const backupWithStore = (name: string, namespace: string) =>
     }))
   )
 
-/** A restore can only read a Completed or PartiallyFailed backup (SPEC section 5.1). */
+/** A restore can only read a Completed or PartiallyFailed backup. */
 export const requireRestorable = (backup: Backup): Effect.Effect<Backup, CliError> =>
   isRestorable(backup)
     ? Effect.succeed(backup)

@@ -34,7 +34,10 @@ export interface DescribeArgs {
   readonly details: boolean
 }
 
-/** The results file (SPEC section 3): warnings and errors about Ark, the cluster scope, and each namespace. */
+/**
+ * The results file (docs/design.md, "Storage layout"): warnings and errors about Ark, the cluster
+ * scope, and each namespace.
+ */
 const Messages = Schema.Struct({
   ark: optional(Schema.Array(Schema.String)),
   cluster: optional(Schema.Array(Schema.String)),

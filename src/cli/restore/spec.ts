@@ -97,7 +97,7 @@ export const parseNamespaceMappings = (
 export const nameTimestamp = (now: DateTime.DateTime): string =>
   DateTime.formatIso(DateTime.toUtc(now)).replace(/\.[0-9]+Z$|Z$/, "").replace(/[-:T]/g, "")
 
-/** The default restore name (SPEC section 1): `<backup>-<YYYYMMDDhhmmss>`. */
+/** The default restore name: `<backup>-<YYYYMMDDhhmmss>`. */
 export const defaultRestoreName = (source: string, now: DateTime.DateTime): string => `${source}-${nameTimestamp(now)}`
 
 /** The restore's name as given, else the default; either must be a valid resource name. */

@@ -31,7 +31,7 @@ export interface FoundBackup {
   readonly store: Either.Either<ObjectStore.Shape, string>
 }
 
-/** Phases a restore may read from (SPEC section 5.1). */
+/** Phases a restore may read from: finished backups only. */
 export const isRestorable = (backup: Backup): boolean =>
   backup.status?.phase === "Completed" || backup.status?.phase === "PartiallyFailed"
 

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { homedir } from "node:os"
 import { join } from "node:path"
 
-import { log, requireTool, run, TestenvError } from "./processes.ts"
+import { type LockOptions, withLock } from "./lock.ts"
+import { formatDuration, log, requireTool, run, TestenvError, withProgress } from "./processes.ts"
 
 export const PINS = {
   kubernetes: "v1.34.4",
@@ -20,12 +21,16 @@ export const MOTO_VERSION = "5.2.5"
 /** k8s.io/kubernetes v1.X.Y publishes its staging modules as v0.X.Y. */
 const stagingVersion = PINS.kubernetes.replace(/^v1\./, "v0.")
 
-interface Component {
+/** What buildMissing needs of a component: the real ones are Go packages, tests use fakes. */
+export interface Buildable {
   readonly name: string
-  readonly module: string
   readonly version: string
-  readonly pkg: string
   readonly minutes: number // measured cold build on 2 cores (shared Go build cache), for the progress line
+}
+
+interface Component extends Buildable {
+  readonly module: string
+  readonly pkg: string
   readonly ldflags?: string
 }
 
@@ -118,7 +123,8 @@ const kubernetesGoMod = async (env: NodeJS.ProcessEnv): Promise<string> => {
   ].join("\n")
 }
 
-const buildOne = async (c: Component, binDir: string, workRoot: string): Promise<number> => {
+/** Builds one component into binDir; returns a note for the "built" line. */
+const buildOne = async (c: Component, binDir: string, workRoot: string): Promise<string> => {
   const env = goEnv()
   const work = join(workRoot, c.module.replace(/[^\w.-]/g, "_"))
   const resolved = join(work, ".resolved") // go.mod pins complete (a killed `go get` leaves none)
@@ -133,7 +139,7 @@ const buildOne = async (c: Component, binDir: string, workRoot: string): Promise
     await run("go", ["get", `${c.module}@${c.version}`], { component: c.name, cwd: work, env })
     writeFileSync(resolved, "")
   }
-  const started = Date.now()
+  const started = performance.now()
   const tmp = join(binDir, `.${c.name}.tmp-${process.pid}`)
   const ldflags = ["-s", "-w", ...(c.ldflags ? [c.ldflags] : [])].join(" ")
   await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp, c.pkg], {
@@ -142,23 +148,59 @@ const buildOne = async (c: Component, binDir: string, workRoot: string): Promise
     env
   })
   renameSync(tmp, join(binDir, c.name)) // atomic: a killed build never leaves a half binary
-  return Date.now() - started
+  return `go build ${formatDuration(performance.now() - started)}`
+}
+
+export interface BuildOptions {
+  readonly log?: (msg: string) => void
+  /** Runs under the lock once every component is built. */
+  readonly done?: () => void
+  /** Lock tuning (tests poll faster). */
+  readonly lock?: Omit<LockOptions, "what" | "log">
+}
+
+/**
+ * Builds the components missing from DIR/bin with `build`, one process per cache at a time: the
+ * lock DIR.lock is held while building. A process that waited for it re-checks afterwards and builds
+ * only what is still missing, so it reuses what the other one built. Returns DIR/bin.
+ */
+export const buildMissing = async <C extends Buildable>(
+  dir: string,
+  components: ReadonlyArray<C>,
+  build: (c: C, binDir: string) => Promise<string | undefined>,
+  opts: BuildOptions = {}
+): Promise<string> => {
+  const say = opts.log ?? log
+  const binDir = join(dir, "bin")
+  const missing = (): Array<C> => components.filter((c) => !existsSync(join(binDir, c.name)))
+  if (missing().length === 0) return binDir
+  mkdirSync(binDir, { recursive: true })
+  return withLock(`${dir}.lock`, { ...opts.lock, what: `building binaries into ${binDir}`, log: say }, async () => {
+    const todo = missing() // again: the process we may have waited for built some or all
+    if (todo.length === 0) say(`reusing the binaries another process built in ${binDir}`)
+    for (const [i, c] of todo.entries()) {
+      const k = `${i + 1} of ${todo.length}`
+      say(`building ${c.name} ${c.version} (${k}, first run only, ~${c.minutes} min on 2 cores)`)
+      const t0 = performance.now()
+      const note = await withProgress(
+        (elapsed) => `building ${c.name} (${k}): ${elapsed} elapsed, ~${c.minutes} min expected`,
+        () => build(c, binDir),
+        { log: say }
+      )
+      say(`built ${c.name} in ${formatDuration(performance.now() - t0)}${note ? ` (${note})` : ""}`)
+    }
+    opts.done?.()
+    return binDir
+  })
 }
 
 /** Builds whatever is missing; returns the bin directory. */
 export const ensureBinaries = async (): Promise<string> => {
   const dir = await cacheDir()
-  const binDir = join(dir, "bin")
-  mkdirSync(binDir, { recursive: true })
-  const missing = COMPONENTS.filter((c) => !existsSync(join(binDir, c.name)))
-  if (missing.length === 0) return binDir
   const workRoot = join(dir, "build")
-  for (const c of missing) {
-    log(`building ${c.name} ${c.version} (first run only, ~${c.minutes} min on 2 cores)`)
-    const t0 = Date.now()
+  return buildMissing(dir, COMPONENTS, async (c, binDir) => {
     try {
-      const buildMs = await buildOne(c, binDir, workRoot)
-      log(`built ${c.name} in ${((Date.now() - t0) / 1000).toFixed(0)}s (go build ${(buildMs / 1000).toFixed(0)}s)`)
+      return await buildOne(c, binDir, workRoot)
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e)
       throw new TestenvError(
@@ -166,7 +208,5 @@ export const ensureBinaries = async (): Promise<string> => {
           `(${process.env["GOPROXY"] ?? "https://proxy.golang.org"}) is reachable.\n${msg}`
       )
     }
-  }
-  rmSync(workRoot, { recursive: true, force: true })
-  return binDir
+  }, { done: () => rmSync(workRoot, { recursive: true, force: true }) })
 }

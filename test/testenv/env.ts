@@ -44,7 +44,7 @@ export const up = async (opts: { readonly dir: string; readonly clusters?: numbe
   if (previous === undefined && existsSync(dir) && readdirSync(dir).length > 0) {
     throw new TestenvError(`${dir} exists and was not created by testenv; choose a new or empty directory`)
   }
-  const t0 = Date.now()
+  const t0 = performance.now()
   const [binDir, venv] = await Promise.all([ensureBinaries(), ensureMoto()])
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(join(dir, "logs"), { recursive: true })
@@ -89,7 +89,7 @@ export const up = async (opts: { readonly dir: string; readonly clusters?: numbe
     writeFileSync(envPath(dir), `# ark test environment (test-only credentials)\n${lines.join("\n")}\n`, {
       mode: 0o600
     })
-    log(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s; source ${envPath(dir)}`)
+    log(`up in ${((performance.now() - t0) / 1000).toFixed(1)}s; source ${envPath(dir)}`)
     return { dir, vars }
   } catch (e) {
     log(`start failed; stopping the ${state.processes.length} processes started (logs kept in ${join(dir, "logs")})`)
@@ -106,9 +106,9 @@ export const down = async (opts: { readonly dir: string }): Promise<void> => {
     if (!existsSync(dir)) return
     throw new TestenvError(`${dir} has no state.json; refusing to remove a directory testenv did not create`)
   }
-  const t0 = Date.now()
+  const t0 = performance.now()
   await Promise.all(state.processes.map((p) => stopPid(p.pid)))
-  log(`stopped ${state.processes.length} processes in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
+  log(`stopped ${state.processes.length} processes in ${((performance.now() - t0) / 1000).toFixed(1)}s`)
   rmSync(dir, { recursive: true, force: true })
 }
 

@@ -5,6 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync } from "node:fs"
 import type { Server } from "node:net"
 import { createServer } from "node:net"
 import { join } from "node:path"
+import { setTimeout as sleep } from "node:timers/promises"
 
 export class TestenvError extends Error {
   override name = "TestenvError"
@@ -88,7 +89,50 @@ export const isAlive = (pid: number): boolean => {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/**
+ * Calls `check` until it returns true (resolves true) or `timeoutMs` has passed (resolves false),
+ * sleeping `intervalMs` between calls, doubling up to `maxIntervalMs`. The one place in testenv that keeps a deadline;
+ * performance.now() is monotonic, so a clock step cannot cut a wait short or make it endless.
+ */
+export const pollUntil = async (
+  check: () => boolean | Promise<boolean>,
+  opts: { readonly timeoutMs: number; readonly intervalMs: number; readonly maxIntervalMs?: number }
+): Promise<boolean> => {
+  const deadline = performance.now() + opts.timeoutMs
+  for (let delay = opts.intervalMs;; delay = Math.min(delay * 2, opts.maxIntervalMs ?? opts.intervalMs)) {
+    if (await check()) return true
+    const left = deadline - performance.now()
+    if (left <= 0) return false
+    await sleep(Math.min(delay, left)) // the last check falls on the deadline, not after it
+  }
+}
+
+/** 45s, 2m30s, 1h05m. */
+export const formatDuration = (ms: number): string => {
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`
+  return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`
+}
+
+/** Logs `line(elapsed)` every `everyMs` while `body` runs, so a long silent step is not taken for a hang. */
+export const withProgress = async <A>(
+  line: (elapsed: string) => string,
+  body: () => Promise<A>,
+  opts: { readonly everyMs?: number; readonly log?: (msg: string) => void } = {}
+): Promise<A> => {
+  const t0 = performance.now()
+  const timer = setInterval(
+    () => (opts.log ?? log)(line(formatDuration(performance.now() - t0))),
+    opts.everyMs ?? 30_000
+  )
+  timer.unref() // the step itself keeps the process alive, not its progress line
+  try {
+    return await body()
+  } finally {
+    clearInterval(timer)
+  }
+}
 
 /**
  * Polls `check` until it returns true or the deadline passes. Fails early if the daemon died.
@@ -101,23 +145,19 @@ export const waitHealthy = async (
   check: () => Promise<boolean>,
   timeoutMs = 60_000
 ): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
   let lastError = ""
-  for (let delay = 50;; delay = Math.min(delay * 2, 500)) {
+  const failure = (why: string): TestenvError =>
+    new TestenvError(`${name} ${why}; last lines of ${join(logsDir, `${name}.log`)}:\n${logTail(logsDir, name)}`)
+  const healthy = await pollUntil(async () => {
     try {
-      if (await check()) return
+      if (await check()) return true
     } catch (e) {
       lastError = e instanceof Error ? e.message : String(e)
     }
-    const dead = !isAlive(pid)
-    if (dead || Date.now() > deadline) {
-      const why = dead ? "exited" : `not healthy after ${timeoutMs / 1000}s${lastError ? ` (${lastError})` : ""}`
-      throw new TestenvError(
-        `${name} ${why}; last lines of ${join(logsDir, `${name}.log`)}:\n${logTail(logsDir, name)}`
-      )
-    }
-    await sleep(delay)
-  }
+    if (!isAlive(pid)) throw failure("exited")
+    return false
+  }, { timeoutMs, intervalMs: 50, maxIntervalMs: 500 })
+  if (!healthy) throw failure(`not healthy after ${timeoutMs / 1000}s${lastError ? ` (${lastError})` : ""}`)
 }
 
 /** SIGTERM the process group, wait up to the deadline, then SIGKILL. */
@@ -135,10 +175,9 @@ export const stopPid = async (pid: number, timeoutMs = 10_000): Promise<void> =>
   }
   if (!isAlive(pid)) return
   signal("SIGTERM")
-  const deadline = Date.now() + timeoutMs
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50)
-  if (isAlive(pid)) signal("SIGKILL")
-  while (isAlive(pid)) await sleep(20)
+  const gone = () => !isAlive(pid)
+  if (!(await pollUntil(gone, { timeoutMs, intervalMs: 50 }))) signal("SIGKILL")
+  await pollUntil(gone, { timeoutMs: Infinity, intervalMs: 20 })
 }
 
 /** Picks n distinct free loopback ports (held open together so they differ). */

@@ -7,7 +7,18 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
 
 import { cacheRoot, MOTO_VERSION } from "./build.ts"
 import { fetchUrl } from "./http.ts"
-import { freePorts, log, requireTool, run, startDaemon, type StartedProcess, waitHealthy } from "./processes.ts"
+import { withLock } from "./lock.ts"
+import {
+  formatDuration,
+  freePorts,
+  log,
+  requireTool,
+  run,
+  startDaemon,
+  type StartedProcess,
+  waitHealthy,
+  withProgress
+} from "./processes.ts"
 
 export interface S3Info {
   readonly url: string
@@ -58,7 +69,10 @@ export const startMinio = async (
   return { url, bucket, accessKeyId, secretAccessKey }
 }
 
-/** venv with pinned moto[server] in the cache; a marker file says the install completed. */
+/**
+ * venv with pinned moto[server] in the cache; a marker file says the install completed. Installed
+ * under a lock next to it, so concurrent first runs install it once (see lock.ts).
+ */
 export const ensureMoto = async (): Promise<string> => {
   const venv = join(cacheRoot(), `moto-${MOTO_VERSION}-venv`)
   const marker = join(venv, ".ark-installed")
@@ -68,17 +82,30 @@ export const ensureMoto = async (): Promise<string> => {
     "to run the moto EC2 fake",
     "install Python >= 3.9 with the venv module (e.g. apt-get install python3-venv)"
   )
-  log(`installing moto[server]==${MOTO_VERSION} into ${venv} (first run only, ~1 min)`)
-  rmSync(venv, { recursive: true, force: true })
-  const fix = { component: "moto (python3 -m venv / pip)" }
-  await run("python3", ["-m", "venv", venv], fix)
-  await run(
-    join(venv, "bin", "pip"),
-    ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`],
-    fix
-  )
-  writeFileSync(marker, `${MOTO_VERSION}\n`)
-  return venv
+  return withLock(`${venv}.lock`, { what: `installing moto into ${venv}` }, async () => {
+    if (existsSync(marker)) {
+      log(`reusing the moto venv another process installed in ${venv}`)
+      return venv
+    }
+    log(`installing moto[server]==${MOTO_VERSION} into ${venv} (first run only, ~1 min)`)
+    const t0 = performance.now()
+    rmSync(venv, { recursive: true, force: true })
+    const fix = { component: "moto (python3 -m venv / pip)" }
+    await withProgress(
+      (elapsed) => `installing moto[server]==${MOTO_VERSION}: ${elapsed} elapsed, ~1 min expected`,
+      async () => {
+        await run("python3", ["-m", "venv", venv], fix)
+        await run(
+          join(venv, "bin", "pip"),
+          ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`],
+          fix
+        )
+      }
+    )
+    writeFileSync(marker, `${MOTO_VERSION}\n`)
+    log(`installed moto in ${formatDuration(performance.now() - t0)}`)
+    return venv
+  })
 }
 
 export const startMoto = async (root: string, venv: string, onStart: (p: StartedProcess) => void): Promise<string> => {

@@ -8,7 +8,11 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/integration/**"]
+          exclude: ["test/integration/**"],
+          // CI runs on a loaded 2-core machine: a test that spawns `ark` can take tens of seconds
+          // there, and the spawn helper's own deadline (120 s) must fail before the test does.
+          testTimeout: 180_000,
+          hookTimeout: 180_000
         }
       },
       {

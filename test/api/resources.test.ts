@@ -54,7 +54,7 @@ describe("round trips", () => {
   }
 })
 
-describe("SPEC examples decode", () => {
+describe("documented examples decode", () => {
   it("a Backup with an empty spec gets the documented defaults", () => {
     const backup = Schema.decodeUnknownSync(Backup)(object("Backup", {}))
     assert.deepStrictEqual(backup.spec, {

@@ -308,7 +308,6 @@ describe("archive writer and reader", () => {
         )
         assert.strictEqual(seen, total + 1)
         assert.strictEqual(yield* Ref.get(pulled), total)
-      }),
-    { timeout: 30_000 }
+      })
   )
 })

@@ -1,5 +1,5 @@
 // The tarball holds exactly what the filters select, at exactly the right paths, each object as
-// the server had it — checked against a small reference implementation of SPEC section 2.
+// the server had it — checked against a small reference implementation of the selection rules.
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, FastCheck as fc, Stream } from "effect"
 
@@ -119,7 +119,7 @@ const filters = fc.record({
 
 type FilterSpec = typeof filters extends fc.Arbitrary<infer T> ? T : never
 
-/** SPEC section 2, written out plainly. */
+/** The resource selection rules (docs/design.md), written out plainly. */
 const expectedPaths = (
   spec: FilterSpec,
   server: ReadonlyArray<{ readonly gr: string; readonly namespaced: boolean; readonly object: KubeObject }>

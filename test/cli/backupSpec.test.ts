@@ -24,7 +24,7 @@ const flags = (overrides: Partial<BackupFlags>): BackupFlags => ({ ...noBackupFl
 
 describe("backupSpecFromFlags", () => {
   const cases: ReadonlyArray<readonly [string, Partial<BackupFlags>, Record<string, unknown>]> = [
-    ["no flags: SPEC section 2 defaults, written out", {}, defaults],
+    ["no flags: the Backup defaults, written out", {}, defaults],
     ["namespaces", { includeNamespaces: ["a", "b"], excludeNamespaces: ["kube-system"] }, {
       ...defaults,
       includedNamespaces: ["a", "b"],

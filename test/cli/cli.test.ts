@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ark, arkWithoutCluster } from "../support/arkProcess.ts"
 
 describe("ark CLI", () => {
-  it("--help shows the whole command tree of SPEC section 8", () => {
+  it("--help shows the whole command tree", () => {
     const { status, stdout } = ark("--help")
     expect(status).toBe(0)
     const paths = [

@@ -350,7 +350,7 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
             Stream.take(4),
             Stream.runCollect,
             Effect.map((chunk) => Chunk.toReadonlyArray(chunk)),
-            Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new NotYet({ what: "four watch events" }) }),
+            Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new NotYet({ what: "four watch events" }) }),
             Effect.fork
           )
           // Some of these may be replayed and some live: the watch must lose and double nothing.
@@ -381,7 +381,7 @@ export const kubeClientContract = <R, E, CE>(name: string, setup: KubeClientCont
             Stream.take(2),
             Stream.runCollect,
             Effect.map((chunk) => Chunk.toReadonlyArray(chunk)),
-            Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new NotYet({ what: "two ADDED events" }) })
+            Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new NotYet({ what: "two ADDED events" }) })
           )
           assert.deepStrictEqual(initial.map((event) => event.type), ["ADDED", "ADDED"])
           assert.deepStrictEqual(names(initial.map((event) => event.object)).sort(), ["a", "b"])

@@ -15,11 +15,19 @@ const root = fileURLToPath(new URL("../..", import.meta.url))
 const example = join(root, "examples", "embed.ts")
 const run = promisify(execFile)
 
+// Deadlines for a loaded 2-core CI machine: a Node start-up there can take tens of seconds, a
+// build or an npm install minutes. Each test's own timeout is above the sum of its steps' deadlines.
+const nodeDeadline = 120_000
+const buildDeadline = 300_000
+
 /** Runs the example with these Node flags and checks what it prints and stores. */
 const runExample = async (flags: ReadonlyArray<string>, app = { cwd: root, example }) => {
   const dir = await mkdtemp(join(tmpdir(), "ark-embed-test-"))
   try {
-    const { stdout } = await run(process.execPath, [...flags, app.example, dir], { cwd: app.cwd, timeout: 60_000 })
+    const { stdout } = await run(process.execPath, [...flags, app.example, dir], {
+      cwd: app.cwd,
+      timeout: nodeDeadline
+    })
     const lines = stdout.trim().split("\n")
     assert.deepStrictEqual(lines[0], "backup shop-backup: Completed (4 items)")
     assert.include(lines[1] ?? "", "backups/shop-backup/ark-backup.json")
@@ -34,14 +42,15 @@ const runExample = async (flags: ReadonlyArray<string>, app = { cwd: root, examp
 
 const resolved = async (flags: ReadonlyArray<string>, cwd = root) =>
   (await run(process.execPath, [...flags, "--input-type=module", "-e", "console.log(import.meta.resolve('ark'))"], {
-    cwd
+    cwd,
+    timeout: nodeDeadline
   })).stdout.trim()
 
 /** npm under this test's Node (npm's own shebang finds `node` on PATH). */
 const npm = (args: ReadonlyArray<string>, cwd: string) =>
   run("npm", [...args], {
     cwd,
-    timeout: 240_000,
+    timeout: buildDeadline,
     env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` }
   })
 
@@ -49,13 +58,16 @@ describe("examples/embed.ts", () => {
   it("backs up and restores through Ark's exported programs and layers, from the sources", async () => {
     assert.match(await resolved(["--conditions=ark-source"]), /\/src\/index\.ts$/)
     await runExample(["--conditions=ark-source"])
-  }, 90_000)
+  }, 2 * nodeDeadline + 60_000)
 
   it("does the same from the compiled package (dist/, built by npm run build)", async () => {
-    await run(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: root, timeout: 120_000 })
+    await run(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], {
+      cwd: root,
+      timeout: buildDeadline
+    })
     assert.match(await resolved([]), /\/dist\/src\/index\.js$/)
     await runExample([])
-  }, 180_000)
+  }, buildDeadline + 2 * nodeDeadline + 60_000)
 
   it("does the same in a fresh application that installed the npm pack tarball, typechecked there", async () => {
     const app = await mkdtemp(join(tmpdir(), "ark-embed-app-"))
@@ -85,11 +97,11 @@ describe("examples/embed.ts", () => {
       )
       await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
         cwd: app,
-        timeout: 120_000
+        timeout: buildDeadline
       })
       await runExample([], { cwd: app, example: join(app, "embed.ts") })
     } finally {
       await rm(app, { recursive: true, force: true })
     }
-  }, 300_000)
+  }, 3 * buildDeadline + 2 * nodeDeadline + 60_000)
 })

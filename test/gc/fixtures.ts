@@ -155,22 +155,29 @@ export const statusOf = (object: KubeObject): Record<string, unknown> =>
 /**
  * Polls `check` until it returns Some, moving the TestClock by `step` between polls (so backoffs
  * and periods elapse), and yielding to real I/O (gzip) for a few milliseconds; fails after a real
- * deadline.
+ * deadline. The clock moves `limit` at most in all: from there only real time passes, so work that
+ * does real I/O ends at the instant it was due however slow the machine (the clock would otherwise
+ * run on meanwhile).
  */
 export const waitAdvancing = <A, E, R>(
   what: string,
   check: Effect.Effect<Option.Option<A>, E, R>,
-  step: Duration.DurationInput = Duration.zero
+  step: Duration.DurationInput = Duration.zero,
+  limit: Duration.DurationInput = Duration.infinity
 ): Effect.Effect<A, E | DeadlineExceeded, R> =>
   Effect.gen(function*() {
-    const deadline = (yield* TestServices.provideLive(Clock.currentTimeMillis)) + 4_000
+    // A generous real deadline: on a loaded CI machine a poll can take far longer than here.
+    const deadline = (yield* TestServices.provideLive(Clock.currentTimeMillis)) + 30_000
+    let left = Duration.decode(limit)
     while (true) {
       const found = yield* check
       if (Option.isSome(found)) return found.value
       if ((yield* TestServices.provideLive(Clock.currentTimeMillis)) > deadline) {
         return yield* new DeadlineExceeded({ what })
       }
-      yield* TestClock.adjust(step)
+      const move = Duration.min(Duration.decode(step), left)
+      left = Duration.subtract(left, move)
+      yield* TestClock.adjust(move)
       yield* TestServices.provideLive(Effect.sleep("5 millis"))
     }
   })

@@ -141,7 +141,7 @@ describe("backup on a real cluster and MinIO", () => {
         "no cluster-scoped objects but the Namespace, the bound PV and the CRD (no ClusterRole of a RoleBinding, no nodes, no spare PV)"
       )
 
-      // SPEC section 3: every file, and nothing else, under the backup's folder.
+      // The storage layout: every file, and nothing else, under the backup's folder.
       const keys = backupKeys("mixed")
       assert.deepStrictEqual(
         yield* storedKeys,

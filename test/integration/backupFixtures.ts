@@ -34,7 +34,10 @@ export const gvr = {
 /** The label the selector tests pick objects by. */
 export const pickLabel = { "ark-it/pick": "yes" }
 
-/** Never in a backup (SPEC section 4.4), written out here rather than imported from the code under test. */
+/**
+ * Never in a backup (docs/design.md, "Resource selection"), written out here rather than imported
+ * from the code under test.
+ */
 const neverBackedUp = new Set([
   "componentstatuses",
   "events",
@@ -119,7 +122,7 @@ export const makeBackup = (name: string, spec: Record<string, unknown>): Backup 
 // ---------------------------------------------------------------------------------------------
 // The oracle: what the server lists at one revision
 
-/** Discovery's resources a backup can read at all: listable and not excluded by the SPEC. */
+/** Discovery's resources a backup can read at all: listable and not in the never-backed-up set. */
 export const backupableResources = Effect.gen(function*() {
   const kube = yield* KubeClient
   const discovery = yield* kube.discover

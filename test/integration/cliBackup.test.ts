@@ -37,14 +37,21 @@ const arkIn = (namespace: string) => (...args: ReadonlyArray<string>) =>
   Effect.async<Run, ArkExit>((resume) => {
     const kubeconfig = process.env["KUBECONFIG"] ?? ""
     const child = spawn(process.execPath, [main, ...args, "--namespace", namespace, "--kubeconfig", kubeconfig], {
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: ["ignore", "pipe", "pipe"],
+      // Seconds as a rule, much longer on a loaded 2-core machine; a hang still ends.
+      timeout: 120_000
     })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
     child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
     child.on("error", (cause) => resume(Effect.fail(new ArkExit({ message: String(cause) }))))
-    child.on("close", (status) => resume(Effect.succeed({ status, stdout, stderr })))
+    child.on("close", (status, signal) =>
+      resume(
+        signal === null
+          ? Effect.succeed({ status, stdout, stderr })
+          : Effect.fail(new ArkExit({ message: `ark ${args.join(" ")} killed by ${signal}: ${stderr}` }))
+      ))
     return Effect.sync(() => void child.kill())
   })
 
@@ -132,7 +139,8 @@ describe("ark backup on a real API server", () => {
           assert.include(badSelector.stderr, "error: invalid --selector \"app in (web\"")
           assert.isTrue(Option.isNone(yield* kube.get(backupsGvr, "other", namespace).pipe(Effect.option)))
         })),
-    180_000
+    // Six `ark` processes in a row, each seconds (far more on a loaded machine).
+    300_000
   )
 
   it.live(
@@ -176,7 +184,7 @@ describe("ark backup on a real API server", () => {
           assert.notStrictEqual(failed.status, 0)
           assert.include(failed.stderr, "error: backup \"broken\" ended Failed, not Completed")
         })),
-    180_000
+    300_000
   )
 
   it.live(
@@ -207,7 +215,7 @@ describe("ark backup on a real API server", () => {
           const yaml = yield* ark("backup-location", "get", "minio", "-o", "yaml")
           assert.include(yaml.stdout, "  config:\n    region: us-east-1\n    s3ForcePathStyle: \"true\"")
         })),
-    180_000
+    300_000
   )
 
   it.live(
@@ -285,6 +293,7 @@ describe("ark backup on a real API server", () => {
           assert.lengthOf((yield* store.list("backups/stored/")).objects, 3)
           assert.isTrue(Option.isSome(yield* kube.get(backupsGvr, "stored", namespace).pipe(Effect.option)))
         }).pipe(Effect.provide(ObjectStoreProviderLive.layer))),
-    180_000
+    // Seven `ark` processes in a row.
+    300_000
   )
 })

@@ -55,14 +55,21 @@ const ark = (kubeconfig: string, ...args: ReadonlyArray<string>) =>
         "--kubeconfig",
         kubeconfig
       ], {
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: ["ignore", "pipe", "pipe"],
+        // Long enough for a `--wait` on a loaded 2-core machine; a hang still ends.
+        timeout: 180_000
       })
       let stdout = ""
       let stderr = ""
       child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
       child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
       child.on("error", (cause) => resume(Effect.fail(new ArkExit({ message: String(cause) }))))
-      child.on("close", (status) => resume(Effect.succeed({ status, stdout, stderr })))
+      child.on("close", (status, signal) =>
+        resume(
+          signal === null
+            ? Effect.succeed({ status, stdout, stderr })
+            : Effect.fail(new ArkExit({ message: `ark ${args.join(" ")} killed by ${signal}: ${stderr}` }))
+        ))
       return Effect.sync(() => void child.kill())
     }
   )
@@ -267,5 +274,5 @@ describe("ark restore on a real cluster with MinIO", () => {
       ),
       Effect.scoped,
       Effect.provide(liveKube())
-    ), 240_000)
+    ), 600_000)
 })

@@ -43,8 +43,7 @@ describe("Ark CRDs on a real API server", () => {
           assert.isTrue(served?.namespaced)
           assert.isTrue(served?.statusSubresource)
         }
-      }).pipe(Effect.provide(liveKube())),
-    120_000
+      }).pipe(Effect.provide(liveKube()))
   )
 
   for (const info of Object.values(kinds)) {
@@ -85,8 +84,7 @@ describe("Ark CRDs on a real API server", () => {
             }
             yield* kube.delete(gvr, name, testNamespace)
           }
-        }).pipe(Effect.provide(liveKube())),
-      120_000
+        }).pipe(Effect.provide(liveKube()))
     )
   }
 })

@@ -16,7 +16,8 @@ const etcdctl = (...args: ReadonlyArray<string>) =>
     const bin = yield* Config.string("ARK_TEST_BIN")
     const endpoint = yield* Config.string("ARK_TEST_ETCD_URL")
     const { stdout } = yield* Effect.tryPromise({
-      try: () => promisify(execFile)(`${bin}/etcdctl`, [`--endpoints=${endpoint}`, ...args]),
+      // Seconds as a rule, much longer on a loaded 2-core machine; a hang still ends.
+      try: () => promisify(execFile)(`${bin}/etcdctl`, [`--endpoints=${endpoint}`, ...args], { timeout: 120_000 }),
       catch: (cause) => new EtcdctlError({ message: `etcdctl ${args.join(" ")}: ${String(cause)}` })
     })
     return stdout

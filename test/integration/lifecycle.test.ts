@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto"
 
 import { CreateVolumeCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Config, Effect, Layer, Option } from "effect"
+import { Clock, Config, DateTime, Effect, Layer, Option } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -91,12 +91,13 @@ describe("schedules, expiry, sync and migration through ark server", () => {
         yield* appNamespace(app)
         const server = yield* arkServer(yield* kubeconfigOf(1), namespace)
         const before = yield* Clock.currentTimeMillis
+        // Daily, twelve hours from now: only the creation-time backup can appear during this test.
+        const hour = (DateTime.getPartUtc(DateTime.unsafeMake(before), "hours") + 12) % 24
         yield* kube.create(arkGvr.schedules, {
           apiVersion,
           kind: "Schedule",
           metadata: { name: "nightly", namespace },
-          // Daily at 03:00: only the creation-time backup can appear during this test.
-          spec: { schedule: "0 3 * * *", template: { includedNamespaces: [app], ttl: "1h" } }
+          spec: { schedule: `0 ${hour} * * *`, template: { includedNamespaces: [app], ttl: "1h" } }
         })
         const first = yield* waitFor(
           "the schedule's first backup",
@@ -105,9 +106,11 @@ describe("schedules, expiry, sync and migration through ark server", () => {
           ),
           "120 seconds"
         ).pipe(Effect.tapError(() => Effect.sync(() => console.error(server.output()))))
+        const after = yield* Clock.currentTimeMillis
         const name = first.metadata.name ?? ""
         assert.match(name, /^nightly-\d{14}$/)
-        // The name is the UTC time it was created, within this test's window.
+        // The name is the UTC time it was created, in whole seconds: between the clock read before
+        // the Schedule was created and the one after its backup appeared, both inclusive.
         const stamp = name.slice("nightly-".length)
         const created = Date.UTC(
           +stamp.slice(0, 4),
@@ -117,7 +120,9 @@ describe("schedules, expiry, sync and migration through ark server", () => {
           +stamp.slice(10, 12),
           +stamp.slice(12, 14)
         )
-        assert.isAtLeast(created, Math.floor(before / 1000) * 1000 - 1000)
+        const wholeSeconds = (millis: number) => Math.floor(millis / 1000) * 1000
+        assert.isAtLeast(created, wholeSeconds(before), name)
+        assert.isAtMost(created, wholeSeconds(after), name)
         assert.deepInclude(first.metadata.labels ?? {}, { [scheduleNameLabel]: "nightly", "ark-schedule": "nightly" })
         const done = yield* waitForObject(arkGvr.backups, name, namespace, "finished", finished)
         assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
@@ -131,11 +136,11 @@ describe("schedules, expiry, sync and migration through ark server", () => {
         assert.isString(statusOf(schedule)["lastBackup"])
         assert.strictEqual((yield* listAll(arkGvr.backups, namespace, `${scheduleNameLabel}=nightly`)).length, 1)
       }).pipe(Effect.scoped, Effect.provide(liveKube())),
-    200_000
+    300_000
   )
 
   it.live(
-    "a short TTL removes the backup from the API and MinIO, deletes its moto snapshot and its restores",
+    "a backup past its TTL is removed from the API and MinIO, with its moto snapshot and its restores",
     () =>
       Effect.gen(function*() {
         const kube = yield* KubeClient
@@ -176,8 +181,9 @@ describe("schedules, expiry, sync and migration through ark server", () => {
         ).pipe(Effect.map((out) => out.Snapshots ?? []))
 
         const server = yield* arkServer(yield* kubeconfigOf(1), namespace)
-        // Long enough to restore it first; GC runs every 2s.
-        yield* backUp("short", namespace, { includedNamespaces: [app], ttl: "40s" }, server.output)
+        // A TTL no slow machine can outlast while the test restores the backup: it is run out by
+        // hand below, once the restore is done, rather than raced.
+        const short = yield* backUp("short", namespace, { includedNamespaces: [app], ttl: "1h" }, server.output)
         // A backup without a TTL in reach stays, with its files.
         yield* backUp(
           "keeper",
@@ -207,6 +213,17 @@ describe("schedules, expiry, sync and migration through ark server", () => {
           JSON.stringify(statusOf(restored))
         )
         assert.isNotEmpty(yield* keysUnder(s3, "restores/short-restore/"))
+
+        // The TTL set the expiration, an hour after completion; moving it to the completion time is
+        // what the hour passing would do. GC runs every 2s.
+        const { completionTimestamp, expiration } = statusOf(short)
+        assert.strictEqual(Date.parse(String(expiration)) - Date.parse(String(completionTimestamp)), 3_600_000)
+        yield* kube.patchStatus(
+          arkGvr.backups,
+          "short",
+          { type: "merge", body: { status: { expiration: completionTimestamp } } },
+          namespace
+        )
 
         // Expiry: everything of "short" goes, "keeper" stays.
         yield* waitForGone(arkGvr.backups, "short", namespace).pipe(

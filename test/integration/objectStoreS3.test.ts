@@ -108,6 +108,6 @@ describe("S3 ObjectStore at scale", () => {
         yield* store.delete(key)
         assert.isFalse(yield* store.exists(key))
       }).pipe(Effect.provide(s3Layer())),
-    { timeout: 170_000 }
+    { timeout: 300_000 }
   )
 })

@@ -1,11 +1,8 @@
 // `ark server` as a process against the real kube-apiserver and MinIO: a Backup of a namespace
-// is written to the bucket in the SPEC section 3 layout and Completed; locations are validated.
+// is written to the bucket in the documented storage layout and Completed; locations are validated.
 import { randomUUID } from "node:crypto"
-import { readdirSync, readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 
 import { assert, describe, it } from "@effect/vitest"
-import { loadAllYaml } from "@kubernetes/client-node"
 import { Chunk, Config, Effect, Option, Redacted, Schema, Stream } from "effect"
 
 import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
@@ -14,15 +11,10 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion, Backup, group, version } from "../../src/api/index.ts"
 import { readArchive } from "../../src/archive/reader.ts"
 import { waitFor } from "../support/wait.ts"
+import { applyCrds } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 import { arkServer } from "./serverProcess.ts"
 
-const crdDir = fileURLToPath(new URL("../../manifests/crds/", import.meta.url))
-const crds: GroupVersionResource = {
-  group: "apiextensions.k8s.io",
-  version: "v1",
-  resource: "customresourcedefinitions"
-}
 const namespaces: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
 const secrets: GroupVersionResource = { group: "", version: "v1", resource: "secrets" }
 const configMaps: GroupVersionResource = { group: "", version: "v1", resource: "configmaps" }
@@ -45,36 +37,6 @@ const env = Effect.gen(function*() {
     region: yield* Config.string("AWS_REGION")
   }
 }).pipe(Effect.orDieWith((error) => new Error(`the server integration test needs the test environment: ${error}`)))
-
-const isEstablished = (crd: KubeObject) =>
-  (crd["status"] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some(
-    (condition) => condition.type === "Established" && condition.status === "True"
-  ) === true
-
-const applyCrds = Effect.gen(function*() {
-  const kube = yield* KubeClient
-  const manifests = readdirSync(crdDir)
-    .filter((file) => file.endsWith(".ark.heptio.com.yaml"))
-    .flatMap((file) => loadAllYaml(readFileSync(crdDir + file, "utf8")) as Array<KubeObject>)
-  for (const crd of manifests) {
-    const name = crd.metadata.name ?? ""
-    yield* kube.create(crds, crd).pipe(
-      Effect.catchTag("KubeAlreadyExists", () =>
-        kube.get(crds, name).pipe(
-          Effect.flatMap((live) =>
-            kube.update(crds, {
-              ...crd,
-              metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion ?? "" }
-            })
-          )
-        ))
-    )
-    yield* waitFor(
-      `CRD ${name} Established`,
-      kube.get(crds, name).pipe(Effect.map((live) => Option.some(live).pipe(Option.filter(isEstablished))))
-    )
-  }
-})
 
 const namespace = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })
 
@@ -189,7 +151,7 @@ describe("ark server on a real cluster with MinIO", () => {
         assert.match(String(status["resourceVersion"]), /^[0-9]+$/)
         assert.isAtLeast((status["progress"] as { itemsBackedUp: number }).itemsBackedUp, 6)
 
-        // The bucket holds the SPEC section 3 layout, committed by ark-backup.json.
+        // The bucket holds the documented storage layout, committed by ark-backup.json.
         const store = yield* S3ObjectStore.make({
           bucket: config.bucket,
           prefix,
@@ -251,6 +213,6 @@ describe("ark server on a real cluster with MinIO", () => {
         yield* kube.delete(namespaces, appNamespace)
         yield* kube.delete(namespaces, serverNamespace)
       }).pipe(Effect.scoped, Effect.provide(liveKube())),
-    170_000
+    300_000
   )
 })

@@ -22,7 +22,9 @@ const env = (name: string): string => {
 const kubectl = async (args: ReadonlyArray<string>, kubeconfig = env("KUBECONFIG")): Promise<string> =>
   (
     await promisify(execFile)(join(env("ARK_TEST_BIN"), "kubectl"), [...args], {
-      env: { ...process.env, KUBECONFIG: kubeconfig }
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      // Seconds as a rule, much longer on a loaded 2-core machine; a hang still ends.
+      timeout: 120_000
     })
   ).stdout
 
@@ -69,7 +71,8 @@ const applyJson = async (json: string, kubeconfig?: string): Promise<void> => {
   await new Promise<void>((resolve, reject) => {
     const p = spawn(join(env("ARK_TEST_BIN"), "kubectl"), ["apply", "-f", "-"], {
       env: { ...process.env, KUBECONFIG: kubeconfig ?? env("KUBECONFIG") },
-      stdio: ["pipe", "ignore", "pipe"]
+      stdio: ["pipe", "ignore", "pipe"],
+      timeout: 120_000
     })
     let err = ""
     p.stderr.on("data", (d: Buffer) => (err += d.toString()))
@@ -104,8 +107,8 @@ describe("test environment", () => {
     await eventually("namespace finalized", async () => {
       const r = await kubectl(["get", "namespace", ns, "--ignore-not-found", "-o", "name"])
       return r.trim() === "" ? true : undefined
-    })
-  })
+    }, 120_000)
+  }, 600_000)
 
   it("has independent clusters when several are requested", async () => {
     const second = process.env["KUBECONFIG_2"]

@@ -78,7 +78,6 @@ describe("BackupStorageLocation validation", () => {
         assert.strictEqual(statusOf(down)["message"], "bucket ark: 503 SlowDown")
         yield* stores.reachable("ark")
         yield* waitForStatus(locations, "default", "Available again", (status) => status["phase"] === "Available")
-      }).pipe(Effect.provide(memoryLayer)),
-    20_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 })

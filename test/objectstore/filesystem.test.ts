@@ -3,11 +3,12 @@ import * as NodePath from "node:path"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Fiber, Layer, Schedule, Stream } from "effect"
+import { Context, Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
 
 import * as FilesystemObjectStore from "../../layers/objectstore/Filesystem.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import { objectStoreContract } from "../contract/objectStore.ts"
+import { waitFor } from "../support/wait.ts"
 
 class Root extends Context.Tag("test/Root")<Root, string>() {}
 
@@ -60,11 +61,13 @@ describe("Filesystem ObjectStore", () => {
         Stream.concat(Stream.fromEffect(gate.await).pipe(Stream.as(new Uint8Array([4]))))
       )
       const writer = yield* Effect.fork(store.put("dir/obj", body))
-      // Wait (with a deadline) until the first bytes are on disk beside the target.
-      yield* fs.readDirectory(NodePath.join(root, "dir")).pipe(
-        Effect.flatMap((entries) => entries.length > 0 ? Effect.void : Effect.fail("not yet")),
-        Effect.retry(Schedule.spaced("10 millis")),
-        Effect.timeout("10 seconds")
+      // Until the first bytes are on disk beside the target (the directory itself may not exist yet).
+      yield* waitFor(
+        "the partial file on disk",
+        fs.readDirectory(NodePath.join(root, "dir")).pipe(
+          Effect.map((entries) => entries.length > 0 ? Option.some(entries) : Option.none()),
+          Effect.orElseSucceed(() => Option.none())
+        )
       )
       assert.isFalse(yield* store.exists("dir/obj"))
       assert.deepStrictEqual(yield* store.list("dir/"), { objects: [], prefixes: [] })

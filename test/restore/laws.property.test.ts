@@ -1,5 +1,6 @@
 // Restore semantics as laws over generated clusters, filters and namespace mappings, checked
-// against a small independent reference of SPEC section 5 (not the restore's own code).
+// against a small independent reference of docs/design.md, "Restore semantics" (not the
+// restore's own code).
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 
@@ -134,7 +135,7 @@ interface Expected {
 
 const mapped = (mapping: Record<string, string>, ns: string) => mapping[ns] ?? ns
 
-/** What SPEC 5 says lands in an empty cluster, from the source cluster's objects. */
+/** What the restore semantics say lands in an empty cluster, from the source cluster's objects. */
 const expectedObjects = (
   source: ReadonlyMap<string, KubeObject>,
   filter: FilterSpec,
@@ -187,7 +188,10 @@ const expectedObjects = (
 const withoutKeys = (record: Record<string, unknown>, keys: ReadonlyArray<string>) =>
   Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
 
-/** The user's content of an object, with what SPEC 5.4 clears cleared (written independently of transforms.ts). */
+/**
+ * The user's content of an object, with what the restore transforms clear cleared (written
+ * independently of transforms.ts).
+ */
 const essence = (resource: string, object: KubeObject, mapping: Record<string, string>): unknown => {
   const labelsOf = withoutKeys(object.metadata.labels ?? {}, [
     restoreNameLabel,

@@ -1,4 +1,4 @@
-// Every SPEC 5.4 transform and 5.5 skip, as a table of before → after.
+// Every restore transform and skip (docs/design.md, "Restore semantics"), as a table of before → after.
 import { assert, describe, it } from "@effect/vitest"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -334,7 +334,7 @@ const skipCases: ReadonlyArray<SkipCase> = [
   }
 ]
 
-describe("restore transforms (SPEC 5.4)", () => {
+describe("restore transforms", () => {
   for (const testCase of transformCases) {
     it(testCase.rule, () => {
       assert.deepStrictEqual(transformItem(testCase.resource, testCase.before, context), testCase.after)
@@ -413,7 +413,7 @@ describe("restore transforms (SPEC 5.4)", () => {
   })
 })
 
-describe("restore skips (SPEC 5.5)", () => {
+describe("restore skips", () => {
   for (const testCase of skipCases) {
     it(testCase.rule, () => {
       assert.strictEqual(skipReason(testCase.resource, testCase.object), testCase.reason)

@@ -47,7 +47,7 @@ const keysIn = (bucket: string, prefix?: string) =>
 
 describe("backup controller", () => {
   it.scopedLive(
-    "runs a new Backup to Completed and commits the SPEC layout to its location",
+    "runs a new Backup to Completed and commits the storage layout to its location",
     () =>
       Effect.gen(function*() {
         const kube = yield* KubeClient
@@ -94,8 +94,7 @@ describe("backup controller", () => {
         assert.isFalse(paths.some((path) => path.includes("/namespaces/other/")), "only the included namespace")
         // Nothing went to a bucket the location does not name.
         assert.deepStrictEqual(yield* keysIn("ark"), [])
-      }).pipe(Effect.provide(memoryLayer)),
-    30_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 
   it.scopedLive("FailedValidation lists every problem and uploads nothing", () =>
@@ -121,7 +120,7 @@ describe("backup controller", () => {
       assert.include(errors, "mutually exclusive")
       assert.include(errors, "\"nowhere\" does not exist")
       assert.deepStrictEqual(yield* keysIn("ark"), [])
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+    }).pipe(Effect.provide(memoryLayer)))
 
   it.scopedLive("a ReadOnly location fails validation", () =>
     Effect.gen(function*() {
@@ -135,7 +134,7 @@ describe("backup controller", () => {
         "storageLocation: backup storage location \"archive\" is ReadOnly; backups cannot be written to it"
       ])
       assert.deepStrictEqual(yield* keysIn("ark"), [])
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+    }).pipe(Effect.provide(memoryLayer)))
 
   it.scopedLive(
     "two backups run at once; a defect in one fails only that one and the server carries on",
@@ -175,8 +174,7 @@ describe("backup controller", () => {
             statusOf(yield* waitForPhase(backups, "after", "Completed", "Failed"))["phase"],
             "Completed"
           )
-        }).pipe(Effect.provide(poisonedStore(release)))),
-    30_000
+        }).pipe(Effect.provide(poisonedStore(release))))
   )
 
   it.scopedLive(
@@ -196,8 +194,7 @@ describe("backup controller", () => {
         // The location controller survived the same defect and says why.
         const broken = yield* waitForPhase(locations, "broken", "Unavailable")
         assert.strictEqual(statusOf(broken)["message"], "unexpected error: broken provider")
-      }).pipe(Effect.provide(brokenProvider)),
-    30_000
+      }).pipe(Effect.provide(brokenProvider))
   )
 
   it.scopedLive(
@@ -230,8 +227,7 @@ describe("backup controller", () => {
             statusOf(yield* waitForPhase(backups, "running", "Completed", "Failed"))["phase"],
             "Completed"
           )
-        }).pipe(Effect.provide(gatedAndBroken(gate)))),
-    30_000
+        }).pipe(Effect.provide(gatedAndBroken(gate))))
   )
 
   it.scopedLive("a Backup left InProgress by a crash is marked Failed at start", () =>
@@ -249,7 +245,7 @@ describe("backup controller", () => {
       assert.strictEqual(statusOf(done)["failureReason"], interruptedByRestart)
       assert.isString(statusOf(done)["completionTimestamp"])
       assert.deepStrictEqual(yield* keysIn("ark"), [])
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+    }).pipe(Effect.provide(memoryLayer)))
 
   it.scopedLive(
     "at start, an interrupted backup's partial files are removed; one that had committed keeps its stored status",
@@ -294,8 +290,7 @@ describe("backup controller", () => {
           "backups/committed/ark-backup.json",
           "backups/committed/committed.tar.gz"
         ])
-      }).pipe(Effect.provide(memoryLayer)),
-    30_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 
   it.scopedLive(
@@ -324,8 +319,7 @@ describe("backup controller", () => {
           assert.strictEqual(statusOf(stopped)["phase"], "Failed")
           assert.strictEqual(statusOf(stopped)["failureReason"], interruptedByShutdown)
           assert.notInclude(yield* keysIn("poisoned"), "backups/cut-short/ark-backup.json")
-        }).pipe(Effect.provide(poisonedStore(release)))),
-    30_000
+        }).pipe(Effect.provide(poisonedStore(release))))
   )
 
   it.scopedLive("--restore-only runs no backup controller", () =>
@@ -346,7 +340,7 @@ describe("backup controller", () => {
       yield* waitForPhase(locations, "default", "Available")
       const stored = yield* kube.get(backups, "ignored", serverNamespace)
       assert.isUndefined(statusOf(stored)["phase"])
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+    }).pipe(Effect.provide(memoryLayer)))
 })
 
 /** The memory provider, except that opening the `broken` bucket is a defect (a bug in a provider). */

@@ -65,7 +65,8 @@ export const waitForStatus = (
       kube.get(resource, name, serverNamespace).pipe(
         Effect.map((object) => Option.some(object).pipe(Option.filter((o) => done(statusOf(o)))))
       ),
-      "20 seconds"
+      // In memory, but the controllers run on real fibers and a loaded CI machine slows them down.
+      "60 seconds"
     )
   })
 

@@ -35,7 +35,7 @@ const serve = Effect.gen(function*() {
           .find((entry) => entry.message === "serving metrics")?.annotations?.address
       )
     ),
-    "5 seconds"
+    "30 seconds"
   )
   assert.match(String(address), /^127\.0\.0\.1:[1-9][0-9]*$/)
   return `http://${String(address)}`

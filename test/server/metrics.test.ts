@@ -340,7 +340,6 @@ describe("controller metrics", () => {
         assert.strictEqual(delta("ark_restore_validation_failure_total{schedule=\"\"}"), 1)
         assert.strictEqual(delta("ark_restore_attempt_total{schedule=\"\"}"), 0)
         assert.strictEqual(sampleOf(text, "ark_restore_in_progress"), 0)
-      }).pipe(Effect.provide(memoryLayer)),
-    30_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 })

@@ -110,8 +110,7 @@ describe("restore controller", () => {
         const keys = yield* keysIn("ark")
         assert.include(keys, "restores/nightly-restore/restore-nightly-restore-logs.gz")
         assert.include(keys, "restores/nightly-restore/restore-nightly-restore-results.gz")
-      }).pipe(Effect.provide(memoryLayer)),
-    30_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 
   it.scopedLive(
@@ -148,8 +147,7 @@ describe("restore controller", () => {
           JSON.stringify(problems)
         )
         assert.isFalse((yield* keysIn("ark")).some((key) => key.startsWith("restores/")))
-      }).pipe(Effect.provide(memoryLayer)),
-    30_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 
   it.scopedLive(
@@ -170,8 +168,7 @@ describe("restore controller", () => {
         const done = yield* waitForPhase(restores, "arrival", ...finished)
         assert.strictEqual(statusOf(done)["phase"], "Completed", JSON.stringify(statusOf(done)))
         yield* kube.get(configMaps, "config-1", "shop-2")
-      }).pipe(Effect.provide(memoryLayer)),
-    30_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 
   it.scopedLive(
@@ -214,8 +211,7 @@ describe("restore controller", () => {
         const never = yield* waitForPhase(restores, "never", ...finished)
         assert.strictEqual(statusOf(never)["phase"], "FailedValidation")
         assert.include(String(statusOf(never)["validationErrors"]), "schedule \"weekly\" has no Completed backup")
-      }).pipe(Effect.provide(memoryLayer)),
-    30_000
+      }).pipe(Effect.provide(memoryLayer))
   )
 
   it.scopedLive("--restore-only: a Restore completes while a Backup stays New", () =>
@@ -236,7 +232,7 @@ describe("restore controller", () => {
       // The restore was created after the backup and is done: a backup controller would have started it.
       assert.isUndefined(statusOf(yield* kube.get(backups, "pending", serverNamespace))["phase"])
       assert.isFalse((yield* keysIn("ark")).some((key) => key.startsWith("backups/pending/")))
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+    }).pipe(Effect.provide(memoryLayer)))
 
   it.scopedLive(
     "--restore-concurrency 1: a second restore waits in New until the first finishes",
@@ -262,8 +258,7 @@ describe("restore controller", () => {
           for (const name of ["first", "second"]) {
             assert.strictEqual(statusOf(yield* waitForPhase(restores, name, ...finished))["phase"], "Completed")
           }
-        }).pipe(Effect.provide(gatedStore(gate)))),
-    30_000
+        }).pipe(Effect.provide(gatedStore(gate))))
   )
 
   it.scopedLive("a Restore left InProgress by a crash is marked Failed at start", () =>
@@ -280,7 +275,7 @@ describe("restore controller", () => {
       const done = yield* waitForPhase(restores, "interrupted", "Failed")
       assert.strictEqual(statusOf(done)["failureReason"], interruptedByRestart)
       assert.isString(statusOf(done)["completionTimestamp"])
-    }).pipe(Effect.provide(memoryLayer)), 30_000)
+    }).pipe(Effect.provide(memoryLayer)))
 })
 
 /** The memory provider, except that reading a tarball from the `gated` bucket waits for the gate. */

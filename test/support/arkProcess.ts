@@ -7,8 +7,17 @@ import { fileURLToPath } from "node:url"
 
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
 
+/** A start-up takes seconds, but far longer on a loaded 2-core CI machine; a hang still ends. */
+const deadlineMillis = 120_000
+
 export const arkWithEnv = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>) => {
-  const run = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: 60_000, env })
+  const run = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", timeout: deadlineMillis, env })
+  // A killed run has no exit status: fail here, so `status !== 0` cannot pass for the wrong reason.
+  if (run.error !== undefined || run.signal !== null) {
+    throw new Error(
+      `ark ${args.join(" ")} did not finish (${run.error?.message ?? `killed by ${run.signal}`}): ${run.stderr}`
+    )
+  }
   return { status: run.status, stdout: run.stdout, stderr: run.stderr }
 }
 

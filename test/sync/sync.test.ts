@@ -376,8 +376,7 @@ describe("the backup controller and imported Backups", () => {
           "backups/imported/imported-logs.gz",
           "backups/imported/imported.tar.gz"
         ])
-      }).pipe(Effect.provide(syncLayer)),
-    30_000
+      }).pipe(Effect.provide(syncLayer))
   )
 
   it.scopedLive(
@@ -394,7 +393,7 @@ describe("the backup controller and imported Backups", () => {
             Effect.map((object) => Option.some(object).pipe(Option.filter((o) => statusOf(o)["phase"] !== undefined))),
             Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none()))
           ),
-          "20 seconds"
+          "60 seconds"
         )
         assert.deepStrictEqual(statusOf(imported), storedBackup("from-elsewhere").status)
         // Still Completed once the backup controller has handled a later Backup.
@@ -404,7 +403,6 @@ describe("the backup controller and imported Backups", () => {
         const after = yield* getBackup("from-elsewhere")
         assert.strictEqual(after.metadata.resourceVersion, imported.metadata.resourceVersion)
         assert.strictEqual(statusOf(after)["phase"], "Completed")
-      }).pipe(Effect.provide(syncLayer)),
-    30_000
+      }).pipe(Effect.provide(syncLayer))
   )
 })

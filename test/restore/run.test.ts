@@ -440,6 +440,38 @@ describe("validateRestore", () => {
       )
     }))
 
+  it.effect("two sources onto one target, and a target that is also a source, are named", () =>
+    withDiscovery((discovery) => {
+      const backup = Option.some<Backup>({ ...makeBackup({}, "b1"), status: { phase: "Completed" } })
+      assert.deepStrictEqual(
+        validateRestore(makeRestore({ namespaceMapping: { a: "x", b: "x", c: "c" } }), backup, discovery),
+        ["namespaceMapping: \"a\", \"b\" are all mapped to \"x\""]
+      )
+      assert.deepStrictEqual(
+        validateRestore(makeRestore({ namespaceMapping: { a: "b", b: "c" } }), backup, discovery),
+        [
+          "namespaceMapping: \"b\" is both a target (of \"a\") and mapped to \"c\""
+        ]
+      )
+    }))
+
+  it.effect("a colliding mapping makes the Restore FailedValidation and touches nothing", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const revision = yield* world.target.control.currentRevision
+      const run = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ namespaceMapping: { abc: "x", "123": "x" } }),
+        { ...makeBackup({}, "b1"), status: { phase: "Completed" } }
+      )
+      assert.strictEqual(run.restore.status?.phase, "FailedValidation")
+      assert.deepStrictEqual(run.restore.status?.validationErrors, [
+        "namespaceMapping: \"123\", \"abc\" are all mapped to \"x\""
+      ])
+      assert.strictEqual(yield* world.target.control.currentRevision, revision)
+    }))
+
   it.effect("runRestore turns problems into FailedValidation and touches nothing", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld

@@ -8,9 +8,11 @@ import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
 import { backupKeys } from "../archive/layout.ts"
+import type { ArchiveEntry } from "../archive/reader.ts"
 import { readArchive } from "../archive/reader.ts"
 import type { RestoreSelection } from "./filters.ts"
 import { makeRestoreSelection } from "./filters.ts"
+import type { PlannedItem } from "./plan.ts"
 import { planRestore } from "./plan.ts"
 import type { RestoreContext } from "./transforms.ts"
 import { validateRestore } from "./validate.ts"
@@ -40,6 +42,29 @@ export const backupEntries = (backupName: string) =>
         : failedBecause("reading the backup failed")(error)
     )
   )
+
+/**
+ * A level's pass: each planned item's entry through `f`, `options.concurrency` at a time. Items are looked up
+ * and claimed in archive order before any work starts, so an entry that appears again (the tarball
+ * changed since the plan) is never handed out twice.
+ */
+export const forEachPlannedEntry = <A, E, R>(
+  backupName: string,
+  items: ReadonlyArray<PlannedItem>,
+  options: { readonly concurrency: number; readonly unordered?: boolean },
+  f: (item: PlannedItem, entry: ArchiveEntry) => Effect.Effect<A, E, R>
+) => {
+  const byPath = new Map(items.map((item) => [item.path, item]))
+  return backupEntries(backupName).pipe(
+    Stream.filterMap((entry) => {
+      const item = byPath.get(entry.path)
+      if (item === undefined) return Option.none()
+      byPath.delete(entry.path)
+      return Option.some([item, entry] as const)
+    }),
+    Stream.mapEffect(([item, entry]) => f(item, entry), options)
+  )
+}
 
 /** Discovery, validation and the plan: what the dry run and the restore share. Left: every validation problem. */
 export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Restore, backup: Option.Option<Backup>) {

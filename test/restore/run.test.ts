@@ -487,3 +487,36 @@ describe("validateRestore", () => {
       assert.deepStrictEqual((yield* world.store.list("")).objects, [])
     }))
 })
+
+describe("runRestore on a duplicate entry", () => {
+  it.effect("is an item error naming the path: the rest is restored, no copy of it is, and the restore is PartiallyFailed", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const duplicate = "resources/configmaps/namespaces/app/a.json"
+      const bytes = yield* tarball([
+        { name: "metadata/version", body: "1.0.0" },
+        { name: duplicate, body: cm("app", "a") },
+        { name: "resources/configmaps/namespaces/app/b.json", body: cm("app", "b") },
+        { name: duplicate, body: cm("app", "a") }
+      ])
+      const backup = yield* craftedBackup(world, bytes)
+      const run = yield* restoreInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
+      assert.strictEqual(run.restore.status?.phase, "PartiallyFailed")
+      assert.strictEqual(run.restore.status?.errors, 1)
+      assert.strictEqual(run.counts.created, 1)
+      assert.isTrue(Option.isNone(yield* world.target.client.get(CONFIGMAPS, "a", "app").pipe(Effect.option)))
+      assert.isTrue(Option.isSome(yield* world.target.client.get(CONFIGMAPS, "b", "app").pipe(Effect.option)))
+      const results = JSON.parse(
+        yield* readGzipText(restoreKeys("r1").results).pipe(Effect.provideService(ObjectStore, world.store))
+      )
+      assert.deepStrictEqual(results.errors, {
+        namespaces: {
+          app: ["configmaps app/a: cannot be restored: the archive holds this path more than once; no copy is restored"]
+        }
+      })
+      const log = yield* readGzipText(restoreKeys("r1").logs).pipe(Effect.provideService(ObjectStore, world.store))
+      assert.include(log, duplicate)
+      const dry = yield* dryRunInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
+      assert.deepStrictEqual(dry.filter((entry) => entry.name === "a").map((entry) => entry.action), ["skip"])
+    }))
+})

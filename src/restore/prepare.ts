@@ -44,6 +44,14 @@ export const backupEntries = (backupName: string) =>
   )
 
 /**
+ * 32 MiB: the entry bytes a level's pass holds between the reader and the end of their items'
+ * work, whatever its concurrency: ten entries at the 3 MiB limit, thousands of ordinary objects.
+ * With the reader's own bound (archive/reader.ts, QUEUED_BATCHES: 28 MiB) and the parsed objects of
+ * those entries, a restore stays well under a few hundred MiB on any archive.
+ */
+export const inFlightEntryBytes = 32 * 1024 * 1024
+
+/**
  * A level's pass: each planned item's entry through `f`, `options.concurrency` at a time. Items are looked up
  * and claimed in archive order before any work starts, so an entry that appears again (the tarball
  * changed since the plan) is never handed out twice.
@@ -53,18 +61,23 @@ export const forEachPlannedEntry = <A, E, R>(
   items: ReadonlyArray<PlannedItem>,
   options: { readonly concurrency: number; readonly unordered?: boolean },
   f: (item: PlannedItem, entry: ArchiveEntry) => Effect.Effect<A, E, R>
-) => {
-  const byPath = new Map(items.map((item) => [item.path, item]))
-  return backupEntries(backupName).pipe(
-    Stream.filterMap((entry) => {
-      const item = byPath.get(entry.path)
-      if (item === undefined) return Option.none()
-      byPath.delete(entry.path)
-      return Option.some([item, entry] as const)
-    }),
-    Stream.mapEffect(([item, entry]) => f(item, entry), options)
-  )
-}
+) =>
+  Stream.unwrap(Effect.gen(function*() {
+    const byPath = new Map(items.map((item) => [item.path, item]))
+    const budget = yield* Effect.makeSemaphore(inFlightEntryBytes)
+    const cost = (entry: ArchiveEntry) => Math.min(Math.max(entry.data.length, 1), inFlightEntryBytes)
+    return backupEntries(backupName).pipe(
+      Stream.filterMap((entry) => {
+        const item = byPath.get(entry.path)
+        if (item === undefined) return Option.none()
+        byPath.delete(entry.path)
+        return Option.some([item, entry] as const)
+      }),
+      // Taken in archive order before the work is started, so entries waiting for their turn count too.
+      Stream.tap(([, entry]) => budget.take(cost(entry))),
+      Stream.mapEffect(([item, entry]) => f(item, entry).pipe(Effect.ensuring(budget.release(cost(entry)))), options)
+    )
+  }))
 
 /** Discovery, validation and the plan: what the dry run and the restore share. Left: every validation problem. */
 export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Restore, backup: Option.Option<Backup>) {

@@ -12,6 +12,7 @@ import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../../src/api/backup.ts"
 import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
+import { defaultMaxEntryBytes } from "../../src/archive/reader.ts"
 import { validateRestore } from "../../src/restore/run.ts"
 import {
   configMap,
@@ -518,5 +519,28 @@ describe("runRestore on a duplicate entry", () => {
       assert.include(log, duplicate)
       const dry = yield* dryRunInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
       assert.deepStrictEqual(dry.filter((entry) => entry.name === "a").map((entry) => entry.action), ["skip"])
+    }))
+})
+
+describe("runRestore on an oversized entry", () => {
+  it.effect("fails the restore naming the entry and the limit, before anything is created", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const bytes = yield* tarball([
+        { name: "metadata/version", body: "1.0.0" },
+        { name: "resources/configmaps/namespaces/app/a.json", body: cm("app", "a") },
+        { name: "resources/configmaps/namespaces/app/big.json", body: " ".repeat(defaultMaxEntryBytes + 1) }
+      ])
+      const backup = yield* craftedBackup(world, bytes)
+      const revision = yield* world.target.control.currentRevision
+      const run = yield* restoreInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
+      assert.strictEqual(run.restore.status?.phase, "Failed")
+      assert.strictEqual(
+        run.restore.status?.failureReason,
+        `reading the backup failed: unreadable archive at entry "resources/configmaps/namespaces/app/big.json": entry of ${
+          defaultMaxEntryBytes + 1
+        } bytes exceeds the ${defaultMaxEntryBytes}-byte limit`
+      )
+      assert.strictEqual(yield* world.target.control.currentRevision, revision)
     }))
 })

@@ -103,25 +103,26 @@ const listen = (
       void emit.fail(checked.left)
       return
     }
-    const parts: Array<Uint8Array> = []
+    // One buffer of the size the header declares (already checked), filled as parts arrive: the
+    // entry is held once, not once in parts and again joined.
+    const size = header.size
+    const data = Buffer.allocUnsafe(Option.isSome(checked.right) ? size : 0)
     let received = 0
     body.on("data", (part) => {
       if (!(part instanceof Uint8Array)) return
-      // The header's size was checked; this guards the bytes actually held all the same.
-      received += part.length
-      if (received > maxEntryBytes) {
-        parts.length = 0
-        body.destroy()
-        void emit.fail(
-          new ArchiveReadError({ entry: header.name, reason: `entry exceeds the ${maxEntryBytes}-byte limit` })
-        )
-        return
+      if (Option.isSome(checked.right)) {
+        if (received + part.length > size) {
+          body.destroy()
+          void emit.fail(new ArchiveReadError({ entry: header.name, reason: "entry longer than its header says" }))
+          return
+        }
+        data.set(part, received)
       }
-      parts.push(part)
+      received += part.length
     })
     body.on("end", () => {
       if (Option.isSome(checked.right)) {
-        batch.push({ path: header.name, location: checked.right.value, data: Buffer.concat(parts) })
+        batch.push({ path: header.name, location: checked.right.value, data: data.subarray(0, received) })
         batchBytes += received
       }
       if (batch.length < EMIT_BATCH && batchBytes < maxBatchBytes) return next()
@@ -175,10 +176,12 @@ export const readArchive = <E>(
       )
     }), QUEUED_BATCHES)
 
+const utf8 = new TextDecoder()
+
 /** An entry's content as a JSON object. */
 export const entryJson = (entry: ArchiveEntry): Either.Either<Record<string, unknown>, ArchiveReadError> => {
   try {
-    const value: unknown = JSON.parse(Buffer.from(entry.data).toString("utf8"))
+    const value: unknown = JSON.parse(utf8.decode(entry.data))
     return isRecord(value)
       ? Either.right(value)
       : Either.left(new ArchiveReadError({ entry: entry.path, reason: "not a JSON object" }))

@@ -44,12 +44,13 @@ export const backupEntries = (backupName: string) =>
   )
 
 /**
- * 32 MiB: the entry bytes a level's pass holds between the reader and the end of their items'
- * work, whatever its concurrency: ten entries at the 3 MiB limit, thousands of ordinary objects.
- * With the reader's own bound (archive/reader.ts, QUEUED_BATCHES: 28 MiB) and the parsed objects of
- * those entries, a restore stays well under a few hundred MiB on any archive.
+ * 16 MiB: the entry bytes a level's pass holds between the reader and the end of their items'
+ * work, whatever its concurrency: five entries at the 3 MiB limit, thousands of ordinary objects
+ * (a few KiB each), so only hostile or unusually large archives wait for it. With the reader's own
+ * bound (archive/reader.ts, QUEUED_BATCHES: 28 MiB) and the copies each item makes (parsed object,
+ * request body), what a restore holds does not grow with the archive.
  */
-export const inFlightEntryBytes = 32 * 1024 * 1024
+export const inFlightEntryBytes = 16 * 1024 * 1024
 
 /**
  * A level's pass: each planned item's entry through `f`, `options.concurrency` at a time. Items are looked up

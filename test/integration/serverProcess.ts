@@ -92,6 +92,8 @@ export interface ServerProcess {
   readonly output: () => string
   readonly exited: Promise<number | null>
   readonly kill: (signal: NodeJS.Signals) => void
+  /** The process id, for /proc/<pid>/status. */
+  readonly pid: number | undefined
 }
 
 /** Fast periods, so tests wait seconds rather than minutes for a pass. */
@@ -119,7 +121,7 @@ export const arkServer = (kubeconfig: string, namespace: string, flags: Readonly
       child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
       child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-      return { output: () => output.join(""), exited, kill: (signal) => child.kill(signal) }
+      return { output: () => output.join(""), exited, kill: (signal) => child.kill(signal), pid: child.pid }
     }),
     (server) =>
       Effect.promise(() => {

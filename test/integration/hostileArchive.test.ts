@@ -13,16 +13,23 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Stream } from "effect"
 
-import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion } from "../../src/api/index.ts"
-import { backupKeys } from "../../src/archive/layout.ts"
 import { defaultMaxEntryBytes } from "../../src/archive/reader.ts"
 import { waitFor } from "../support/wait.ts"
 import { gvr } from "./backupFixtures.ts"
 import { liveKube } from "./live.ts"
-import type { S3Target, ServerProcess } from "./serverProcess.ts"
-import { arkGvr, arkServer, finished, kubeconfigOf, serverNamespace, sharedMinio, statusOf } from "./serverProcess.ts"
+import type { ServerProcess } from "./serverProcess.ts"
+import {
+  arkGvr,
+  arkServer,
+  finished,
+  kubeconfigOf,
+  putStoredBackup,
+  serverNamespace,
+  sharedMinio,
+  statusOf
+} from "./serverProcess.ts"
 
 const run = randomUUID().slice(0, 8)
 const MiB = 1024 * 1024
@@ -110,32 +117,6 @@ const nearLimitEntries = (count: number) =>
     }
   }
 
-const storeOf = (s3: S3Target) =>
-  S3ObjectStore.make({
-    bucket: s3.bucket,
-    prefix: s3.prefix,
-    region: s3.region,
-    s3Url: s3.url,
-    s3ForcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
-  })
-
-/** The archive and a committed ark-backup.json, so the server finds the backup in its location. */
-const putBackup = (s3: S3Target, namespace: string, name: string, archive: Stream.Stream<Uint8Array, Error>) =>
-  Effect.gen(function*() {
-    const store = yield* storeOf(s3)
-    const keys = backupKeys(name)
-    yield* store.put(keys.tarball, archive)
-    const backup = {
-      apiVersion,
-      kind: "Backup",
-      metadata: { name, namespace },
-      spec: { includedNamespaces: ["*"], storageLocation: "default", ttl: "720h0m0s" },
-      status: { phase: "Completed", formatVersion: "1.0.0" }
-    }
-    yield* store.put(keys.metadata, Stream.make(new TextEncoder().encode(JSON.stringify(backup))))
-  })
-
 const restoreOf = (namespace: string, name: string, backupName: string) =>
   Effect.flatMap(KubeClient, (kube) =>
     kube.create(arkGvr.restores, {
@@ -175,8 +156,8 @@ describe("ark server on hostile archives", () => {
         yield* serverNamespace(namespace, s3)
         const kube = yield* KubeClient
         yield* Effect.addFinalizer(() => kube.delete(gvr.namespaces, appNamespace).pipe(Effect.ignore))
-        yield* putBackup(s3, namespace, "sixty", tarGzStream(sixtyMiBEntries))
-        yield* putBackup(s3, namespace, "near", tarGzStream(nearLimitEntries(60)))
+        yield* putStoredBackup(s3, namespace, "sixty", tarGzStream(sixtyMiBEntries))
+        yield* putStoredBackup(s3, namespace, "near", tarGzStream(nearLimitEntries(60)))
         const server = yield* arkServer(yield* kubeconfigOf(1), namespace)
         const show = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
           effect.pipe(Effect.tapError(() => Effect.sync(() => console.log(server.output()))))

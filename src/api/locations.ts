@@ -31,11 +31,28 @@ export type BackupStorageLocationSpec = typeof BackupStorageLocationSpec.Type
 export const LocationPhase = Schema.Literal("Available", "Unavailable")
 export type LocationPhase = typeof LocationPhase.Type
 
+/**
+ * Where a backup is stored: the bucket, the prefix and the id in that prefix's `ark-location.json`
+ * (docs/design.md, "Object-storage sync"). Two prefixes never share a marker id.
+ */
+export const StorageIdentity = Schema.Struct({
+  bucket: Schema.String,
+  prefix: Schema.String,
+  marker: Schema.String
+})
+export type StorageIdentity = typeof StorageIdentity.Type
+
 export const BackupStorageLocationStatus = Schema.Struct({
   phase: optional(LocationPhase),
   lastSyncedTime: optional(Timestamp),
   lastValidationTime: optional(Timestamp),
-  message: optional(Schema.String)
+  message: optional(Schema.String),
+  storageIdentity: optional(StorageIdentity).annotations({
+    description: "The bucket, prefix and marker id the last sync found the location pointing at."
+  }),
+  syncMessage: optional(Schema.String).annotations({
+    description: "Why the last sync pruned nothing although Backups' files are missing; absent otherwise."
+  })
 })
 export type BackupStorageLocationStatus = typeof BackupStorageLocationStatus.Type
 

@@ -19,11 +19,29 @@ export interface ArchiveEntry {
 }
 
 export interface ArchiveReadOptions {
-  /** Larger entries fail the read: an object is at most a few MiB (etcd's limit), so more is an attack. */
+  /** Larger entries fail the read, before any of their bytes is held. */
   readonly maxEntryBytes?: number
+  /** A batch of entries is handed downstream once it holds this many bytes (or EMIT_BATCH entries). */
+  readonly maxBatchBytes?: number
 }
 
-export const defaultMaxEntryBytes = 64 * 1024 * 1024
+/**
+ * 3 MiB: the API server refuses a request body larger than that (k8s.io/apiserver's default
+ * MaxRequestBodyBytes) and etcd stores at most 1.5 MiB per object, so a larger entry can be
+ * neither a real object nor restored; it is a broken or hostile archive. Twice etcd's limit leaves
+ * room for JSON being bulkier than the protobuf built-in kinds are stored as.
+ */
+export const defaultMaxEntryBytes = 3 * 1024 * 1024
+
+/** 4 MiB: a batch amortises the emission over many small objects; large ones go out nearly alone. */
+export const defaultMaxBatchBytes = 4 * 1024 * 1024
+
+/**
+ * Batches waiting between the tar parser and the consumer. With the batch being filled and the one
+ * being offered, a reader holds at most (QUEUED_BATCHES + 2) × (maxBatchBytes + maxEntryBytes)
+ * entry bytes — 28 MiB by default — however large or many the archive's entries are.
+ */
+const QUEUED_BATCHES = 2
 
 const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
@@ -74,26 +92,43 @@ const EMIT_BATCH = 64
 const listen = (
   extract: tar.Extract,
   emit: StreamEmit.Emit<never, EntryError, ArchiveEntry, void>,
-  maxEntryBytes: number
+  maxEntryBytes: number,
+  maxBatchBytes: number
 ) => {
   let batch: Array<ArchiveEntry> = []
+  let batchBytes = 0
   extract.on("entry", (header, body, next) => {
     const checked = classify(header, maxEntryBytes)
     if (Either.isLeft(checked)) {
       void emit.fail(checked.left)
       return
     }
-    const parts: Array<Uint8Array> = []
+    // One buffer of the size the header declares (already checked), filled as parts arrive: the
+    // entry is held once, not once in parts and again joined.
+    const size = header.size
+    const data = Buffer.allocUnsafe(Option.isSome(checked.right) ? size : 0)
+    let received = 0
     body.on("data", (part) => {
-      if (part instanceof Uint8Array) parts.push(part)
+      if (!(part instanceof Uint8Array)) return
+      if (Option.isSome(checked.right)) {
+        if (received + part.length > size) {
+          body.destroy()
+          void emit.fail(new ArchiveReadError({ entry: header.name, reason: "entry longer than its header says" }))
+          return
+        }
+        data.set(part, received)
+      }
+      received += part.length
     })
     body.on("end", () => {
       if (Option.isSome(checked.right)) {
-        batch.push({ path: header.name, location: checked.right.value, data: Buffer.concat(parts) })
+        batch.push({ path: header.name, location: checked.right.value, data: data.subarray(0, received) })
+        batchBytes += received
       }
-      if (batch.length < EMIT_BATCH) return next()
+      if (batch.length < EMIT_BATCH && batchBytes < maxBatchBytes) return next()
       const full = batch
       batch = []
+      batchBytes = 0
       emit.chunk(Chunk.unsafeFromArray(full)).then(() => next(), () => undefined)
     })
   })
@@ -119,7 +154,7 @@ export const readArchive = <E>(
       const maxEntryBytes = options.maxEntryBytes ?? defaultMaxEntryBytes
       const extract = yield* Effect.acquireRelease(Effect.sync(() => tar.extract()), (extract) =>
         Effect.sync(() => extract.destroy()))
-      listen(extract, emit, maxEntryBytes)
+      listen(extract, emit, maxEntryBytes, options.maxBatchBytes ?? defaultMaxBatchBytes)
       const tarBytes = bytes.pipe(
         NodeStream.pipeThroughDuplex(
           () =>
@@ -139,12 +174,14 @@ export const readArchive = <E>(
         Effect.catchAll((error) => Effect.sync(() => void emit.fail(error))),
         Effect.forkScoped
       )
-    }), 16)
+    }), QUEUED_BATCHES)
+
+const utf8 = new TextDecoder()
 
 /** An entry's content as a JSON object. */
 export const entryJson = (entry: ArchiveEntry): Either.Either<Record<string, unknown>, ArchiveReadError> => {
   try {
-    const value: unknown = JSON.parse(Buffer.from(entry.data).toString("utf8"))
+    const value: unknown = JSON.parse(utf8.decode(entry.data))
     return isRecord(value)
       ? Either.right(value)
       : Either.left(new ArchiveReadError({ entry: entry.path, reason: "not a JSON object" }))

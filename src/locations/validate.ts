@@ -5,6 +5,7 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import type { BackupStorageLocation, LocationPhase } from "../api/index.ts"
 import { toTimestamp } from "../api/index.ts"
+import { ensureMarker } from "./marker.ts"
 import { backupStorageLocationsGvr } from "./resolve.ts"
 
 export interface LocationCheck {
@@ -20,11 +21,16 @@ const describeStore = (location: BackupStorageLocation) => {
   return prefix === undefined || prefix === "" ? `bucket ${bucket}` : `bucket ${bucket} prefix ${prefix}`
 }
 
-/** Never fails: every problem becomes an Unavailable phase with the reason. */
+/** Never fails: every problem (a writable prefix whose marker cannot be written too) becomes Unavailable with the reason. */
 export const checkLocation = Effect.fn("Locations.check")(function*(location: BackupStorageLocation) {
   const provider = yield* ObjectStoreProvider
   return yield* provider.forLocation(location).pipe(
-    Effect.flatMap((store) => store.list("", { delimiter: "/" })),
+    // A writable prefix gets its marker here, before any backup is written to it.
+    Effect.flatMap((store) =>
+      store.list("", { delimiter: "/" }).pipe(
+        Effect.zipRight(location.spec.accessMode === "ReadWrite" ? ensureMarker(store) : Effect.void)
+      )
+    ),
     Effect.timeoutFail({
       duration: LIST_TIMEOUT,
       onTimeout: () => ({ message: `listing timed out after ${Duration.format(LIST_TIMEOUT)}` })

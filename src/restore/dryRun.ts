@@ -14,7 +14,14 @@ import { parseEntryObject, resolveTarget, targetName } from "./item.ts"
 import type { PlannedItem } from "./plan.ts"
 import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
 import type { Prepared } from "./prepare.ts"
-import { backupEntries, contextOf, failedBecause, planFromBackup, prepareRestore, RestoreFailed } from "./prepare.ts"
+import {
+  contextOf,
+  failedBecause,
+  forEachPlannedEntry,
+  planFromBackup,
+  prepareRestore,
+  RestoreFailed
+} from "./prepare.ts"
 import type { RestoreContext } from "./transforms.ts"
 import { comparable, transformItem } from "./transforms.ts"
 
@@ -124,12 +131,12 @@ const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepare
   for (let level = crdLevel; level <= lastLevel; level++) {
     const items = levels.get(level)
     if (items === undefined) continue
-    const byPath = new Map(items.map((item) => [item.path, item]))
-    const previewed = yield* backupEntries(prepared.backup.metadata.name ?? "").pipe(
-      Stream.filter((entry) => byPath.has(entry.path)),
-      Stream.mapEffect((entry) => previewItem(env, byPath.get(entry.path)!, entry), { concurrency: 16 }),
-      Stream.runCollect
-    )
+    const previewed = yield* forEachPlannedEntry(
+      prepared.backup.metadata.name ?? "",
+      items,
+      { concurrency: 16 },
+      (item, entry) => previewItem(env, item, entry)
+    ).pipe(Stream.runCollect)
     planned.push(...previewed)
   }
   return [...planned, ...entries.sort(byTarget)]

@@ -113,6 +113,9 @@ interface PassState {
   readonly items: Array<PlannedItem>
   readonly invalid: Array<{ readonly path: string; readonly reason: string }>
   readonly related: Related
+  /** Object paths seen so far, and those seen more than once. */
+  readonly seen: Set<string>
+  readonly duplicates: Set<string>
   formatVersion: string | undefined
 }
 
@@ -124,6 +127,18 @@ const indexEntry = (state: PassState, selection: RestoreSelection, entry: Archiv
     if (location.name === "version") state.formatVersion = decoder.decode(entry.data).trim()
     return
   }
+  // Ark's writer never repeats a path; which copy is meant cannot be known, so none is restored.
+  if (state.seen.has(entry.path)) {
+    if (!state.duplicates.has(entry.path)) {
+      state.duplicates.add(entry.path)
+      state.invalid.push({
+        path: entry.path,
+        reason: "the archive holds this path more than once; no copy is restored"
+      })
+    }
+    return
+  }
+  state.seen.add(entry.path)
   const parsed = entryJson(entry)
   if (Either.isLeft(parsed)) {
     state.invalid.push({ path: entry.path, reason: parsed.left.reason })
@@ -206,10 +221,20 @@ const skipOwned = (items: ReadonlyArray<PlannedItem>): void => {
 /** One pass over the entries: the plan, or the archive's own error (bad gzip, traversal, truncation). */
 export const planRestore = <E, R>(entries: Stream.Stream<ArchiveEntry, E, R>, selection: RestoreSelection) =>
   Effect.gen(function*() {
-    const state: PassState = { items: [], invalid: [], related: makeRelated(), formatVersion: undefined }
+    const state: PassState = {
+      items: [],
+      invalid: [],
+      related: makeRelated(),
+      seen: new Set(),
+      duplicates: new Set(),
+      formatVersion: undefined
+    }
     yield* Stream.runForEach(entries, (entry) => Effect.sync(() => indexEntry(state, selection, entry)))
-    selectClusterScoped(state, selection)
-    skipOwned(state.items)
-    const plan: RestorePlan = { items: state.items, invalid: state.invalid, formatVersion: state.formatVersion }
+    const items = state.duplicates.size === 0
+      ? state.items
+      : state.items.filter((item) => !state.duplicates.has(item.path))
+    selectClusterScoped({ ...state, items }, selection)
+    skipOwned(items)
+    const plan: RestorePlan = { items, invalid: state.invalid, formatVersion: state.formatVersion }
     return plan
   }).pipe(Effect.withSpan("Restore.plan"))

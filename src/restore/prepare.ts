@@ -8,9 +8,11 @@ import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
 import { backupKeys } from "../archive/layout.ts"
+import type { ArchiveEntry } from "../archive/reader.ts"
 import { readArchive } from "../archive/reader.ts"
 import type { RestoreSelection } from "./filters.ts"
 import { makeRestoreSelection } from "./filters.ts"
+import type { PlannedItem } from "./plan.ts"
 import { planRestore } from "./plan.ts"
 import type { RestoreContext } from "./transforms.ts"
 import { validateRestore } from "./validate.ts"
@@ -40,6 +42,43 @@ export const backupEntries = (backupName: string) =>
         : failedBecause("reading the backup failed")(error)
     )
   )
+
+/**
+ * 16 MiB: the entry bytes a level's pass holds between the reader and the end of their items'
+ * work, whatever its concurrency: five entries at the 3 MiB limit, thousands of ordinary objects
+ * (a few KiB each), so only hostile or unusually large archives wait for it. With the reader's own
+ * bound (archive/reader.ts, QUEUED_BATCHES: 28 MiB) and the copies each item makes (parsed object,
+ * request body), what a restore holds does not grow with the archive.
+ */
+export const inFlightEntryBytes = 16 * 1024 * 1024
+
+/**
+ * A level's pass: each planned item's entry through `f`, `options.concurrency` at a time. Items are looked up
+ * and claimed in archive order before any work starts, so an entry that appears again (the tarball
+ * changed since the plan) is never handed out twice.
+ */
+export const forEachPlannedEntry = <A, E, R>(
+  backupName: string,
+  items: ReadonlyArray<PlannedItem>,
+  options: { readonly concurrency: number; readonly unordered?: boolean },
+  f: (item: PlannedItem, entry: ArchiveEntry) => Effect.Effect<A, E, R>
+) =>
+  Stream.unwrap(Effect.gen(function*() {
+    const byPath = new Map(items.map((item) => [item.path, item]))
+    const budget = yield* Effect.makeSemaphore(inFlightEntryBytes)
+    const cost = (entry: ArchiveEntry) => Math.min(Math.max(entry.data.length, 1), inFlightEntryBytes)
+    return backupEntries(backupName).pipe(
+      Stream.filterMap((entry) => {
+        const item = byPath.get(entry.path)
+        if (item === undefined) return Option.none()
+        byPath.delete(entry.path)
+        return Option.some([item, entry] as const)
+      }),
+      // Taken in archive order before the work is started, so entries waiting for their turn count too.
+      Stream.tap(([, entry]) => budget.take(cost(entry))),
+      Stream.mapEffect(([item, entry]) => f(item, entry).pipe(Effect.ensuring(budget.release(cost(entry)))), options)
+    )
+  }))
 
 /** Discovery, validation and the plan: what the dry run and the restore share. Left: every validation problem. */
 export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Restore, backup: Option.Option<Backup>) {

@@ -26,7 +26,7 @@ import type { RestoreLog } from "./log.ts"
 import { makeRestoreLog } from "./log.ts"
 import type { PlannedItem, RestorePlan } from "./plan.ts"
 import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
-import { backupEntries, contextOf, failedBecause, planFromBackup, prepareRestore } from "./prepare.ts"
+import { contextOf, failedBecause, forEachPlannedEntry, planFromBackup, prepareRestore } from "./prepare.ts"
 import type { RestoreContext } from "./transforms.ts"
 import type { RestoreVolumeServices } from "./volumes.ts"
 import { persistentVolumeRestorer } from "./volumes.ts"
@@ -148,23 +148,17 @@ const restoreLevel = (
   items: ReadonlyArray<PlannedItem>
 ) =>
   Effect.gen(function*() {
-    const byPath = new Map(items.map((item) => [item.path, item]))
     const existing: Array<PlannedItem> = []
-    yield* backupEntries(backupName).pipe(
-      Stream.filter((entry) => byPath.has(entry.path)),
-      Stream.mapEffect((entry) => {
-        const item = byPath.get(entry.path)!
-        // A duplicate entry path is restored once.
-        byPath.delete(entry.path)
-        return restoreItem(env, item, entry).pipe(
-          Effect.tap((outcome) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() =>
-            void existing.push(item)
-          ))),
-          Effect.flatMap((outcome) => recordOutcome(state, env.context, deps, item, outcome))
-        )
-      }, { concurrency: deps.concurrency ?? defaultConcurrency, unordered: true }),
-      Stream.runDrain
-    )
+    yield* forEachPlannedEntry(backupName, items, {
+      concurrency: deps.concurrency ?? defaultConcurrency,
+      unordered: true
+    }, (item, entry) =>
+      restoreItem(env, item, entry).pipe(
+        Effect.tap((
+          outcome
+        ) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() => void existing.push(item)))),
+        Effect.flatMap((outcome) => recordOutcome(state, env.context, deps, item, outcome))
+      )).pipe(Stream.runDrain)
     return existing
   }).pipe(Effect.withSpan("Restore.level", { attributes: { items: items.length } }))
 

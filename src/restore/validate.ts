@@ -5,6 +5,7 @@ import type { Discovery } from "../../services/KubeClient.ts"
 import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
 import { makeRestoreSelection, resourceFilter } from "./filters.ts"
+import { namespaceMappingCollisions } from "./mapping.ts"
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
@@ -33,7 +34,7 @@ const includesExcludesProblems = (
 
 const restorablePhases: ReadonlySet<string> = new Set(["Completed", "PartiallyFailed"])
 
-/** Empty when the restore can run. Two sources mapped to one target are allowed, as in Velero. */
+/** Empty when the restore can run. Unlike Velero, two sources mapped to one target are refused. */
 export const validateRestore = (
   restore: Restore,
   backup: Option.Option<Backup>,
@@ -80,6 +81,9 @@ export const validateRestore = (
     if (targetProblem !== undefined) {
       problems.push(`namespaceMapping: target namespace "${target}" (for "${source}") ${targetProblem}`)
     }
+  }
+  for (const collision of namespaceMappingCollisions(spec.namespaceMapping ?? {})) {
+    problems.push(`namespaceMapping: ${collision}`)
   }
   return problems
 }

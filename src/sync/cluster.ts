@@ -4,7 +4,7 @@ import { Effect, Either, Schema, Stream } from "effect"
 import type { GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { Backup as BackupSchema, group, kinds, version } from "../api/index.ts"
-import { isImportedBackup } from "./markers.ts"
+import { isImportedBackup, storageIdentityOfBackup } from "./markers.ts"
 import type { ClusterBackup } from "./plan.ts"
 
 export const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
@@ -19,7 +19,8 @@ export const toClusterBackup = (object: KubeObject): ClusterBackup => {
     phase: Either.isRight(decoded) ? decoded.right.status?.phase : undefined,
     // The decoded spec carries the default location; an unreadable Backup belongs to no location.
     storageLocation: Either.isRight(decoded) ? decoded.right.spec.storageLocation : undefined,
-    imported: isImportedBackup(object)
+    imported: isImportedBackup(object),
+    identity: storageIdentityOfBackup(object)
   }
 }
 

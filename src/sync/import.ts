@@ -5,10 +5,15 @@ import { Data, Effect, Either, Schema, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
-import type { Backup } from "../api/index.ts"
+import type { Backup, StorageIdentity } from "../api/index.ts"
 import { Backup as BackupSchema, formatDecodeError } from "../api/index.ts"
 import { backupKeys } from "../archive/layout.ts"
-import { importedBackupAnnotation, storageLocationLabel } from "./markers.ts"
+import {
+  encodeStorageIdentity,
+  importedBackupAnnotation,
+  storageIdentityAnnotation,
+  storageLocationLabel
+} from "./markers.ts"
 
 /** A committed `ark-backup.json` that cannot be imported: warned about, left alone. */
 export class StoredBackupRejected extends Data.TaggedError("StoredBackupRejected")<{
@@ -82,12 +87,13 @@ export interface ImportedResource {
 /**
  * The Backup resource for a stored backup. Its spec names the location it was found in (the source
  * cluster may have called it something else): restores read from there, and sync prunes it when its
- * files leave that location.
+ * files leave that location while it still points at `identity`, where it was found.
  */
 export const importedResource = (
   backup: Backup,
   location: string,
-  namespace: string
+  namespace: string,
+  identity: StorageIdentity | undefined
 ): Either.Either<ImportedResource, StoredBackupRejected> => {
   const name = backup.metadata.name ?? ""
   return Either.map(
@@ -100,6 +106,10 @@ export const importedResource = (
       const metadata = Object.fromEntries(
         Object.entries(encoded.metadata).filter(([key]) => !clusterSpecificMeta.has(key))
       )
+      // The source cluster's record of where it stored the backup does not hold here.
+      const annotations = Object.fromEntries(
+        Object.entries(encoded.metadata.annotations ?? {}).filter(([key]) => key !== storageIdentityAnnotation)
+      )
       return {
         resource: {
           apiVersion: encoded.apiVersion,
@@ -109,7 +119,11 @@ export const importedResource = (
             name,
             namespace,
             labels: { ...encoded.metadata.labels, [storageLocationLabel]: location },
-            annotations: { ...encoded.metadata.annotations, [importedBackupAnnotation]: "true" }
+            annotations: {
+              ...annotations,
+              [importedBackupAnnotation]: "true",
+              ...(identity === undefined ? {} : { [storageIdentityAnnotation]: encodeStorageIdentity(identity) })
+            }
           },
           spec: { ...encoded.spec, storageLocation: location }
         },

@@ -1,17 +1,21 @@
 // What a location holds, read completely or not at all: sync acts on a whole listing only, never
 // on part of one (a failed call mid-way could make every later backup look deleted).
+import type { Option } from "effect"
 import { Effect } from "effect"
 
 import type { ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import { backupKeys } from "../archive/layout.ts"
+import { locationMarkerKey, readMarker } from "../locations/marker.ts"
 
 export interface LocationContents {
   /** Backup directories holding `ark-backup.json`, by backup name. */
   readonly committed: ReadonlyArray<string>
   /** Backup directories without it: unfinished or half-deleted, invisible to sync. */
   readonly uncommitted: ReadonlyArray<string>
-  /** Whatever sits at the top of the prefix besides `backups/` and `restores/`: not Ark's data. */
+  /** Whatever sits at the top of the prefix besides `backups/`, `restores/` and the marker: not Ark's data. */
   readonly foreign: ReadonlyArray<string>
+  /** The id in the prefix's `ark-location.json`, if it has one. */
+  readonly marker: Option.Option<string>
 }
 
 const BACKUPS = "backups/"
@@ -25,8 +29,9 @@ export const listLocationContents = (store: ObjectStore.Shape): Effect.Effect<Lo
     const top = yield* store.list("", { delimiter: "/" })
     const foreign = [
       ...top.prefixes.filter((prefix) => prefix !== BACKUPS && prefix !== RESTORES),
-      ...top.objects.map((object) => object.key)
+      ...top.objects.map((object) => object.key).filter((key) => key !== locationMarkerKey)
     ]
+    const marker = yield* readMarker(store)
     const dirs = yield* store.list(BACKUPS, { delimiter: "/" })
     const names = dirs.prefixes
       .map((prefix) => prefix.slice(BACKUPS.length, -1))
@@ -39,6 +44,7 @@ export const listLocationContents = (store: ObjectStore.Shape): Effect.Effect<Lo
     return {
       committed: checked.filter((dir) => dir.committed).map((dir) => dir.name),
       uncommitted: checked.filter((dir) => !dir.committed).map((dir) => dir.name),
-      foreign
+      foreign,
+      marker
     }
   })

@@ -1,9 +1,9 @@
 // One sync pass of one BackupStorageLocation (docs/design.md, "Object-storage sync"): storage is
 // the source of truth, so committed backups become Backup resources and finished Backups whose
-// files are gone are deleted; but nothing is deleted unless the location was listed completely and
-// looks like Ark's own. Sync never writes to storage, so a ReadOnly location is synced like any
-// other.
-import { DateTime, Effect } from "effect"
+// files are gone are deleted; but nothing is deleted unless the location was listed completely,
+// looks like Ark's own, and still points where the Backup was stored (its storage identity, marker
+// included). Sync never writes to storage, so a ReadOnly location is synced like any other.
+import { DateTime, Effect, Option } from "effect"
 
 import type { KubeError } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -11,12 +11,14 @@ import type { ObjectNotFound, ObjectStoreError } from "../../services/ObjectStor
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import type { BackupStorageLocation } from "../api/index.ts"
 import { toTimestamp } from "../api/index.ts"
+import { sameIdentity, storageIdentityOf } from "../locations/marker.ts"
 import { backupStorageLocationsGvr } from "../locations/resolve.ts"
 import { backupsGvr, listClusterBackups, toClusterBackup } from "./cluster.ts"
 import { SyncFailed } from "./errors.ts"
 import type { StoredBackupRejected } from "./import.ts"
 import { importedResource, readStoredBackup } from "./import.ts"
 import { listLocationContents } from "./listing.ts"
+import { encodeStorageIdentity, storageIdentityAnnotation } from "./markers.ts"
 import type { ClusterBackup } from "./plan.ts"
 import { isPrunable, planSync } from "./plan.ts"
 
@@ -78,13 +80,28 @@ export const syncLocation = Effect.fn("Sync.location")(function*(location: Backu
   // so a Backup that completes during this pass is in the listing below, never taken for deleted.
   const cluster = yield* listClusterBackups(namespace).pipe(Effect.mapError(failed("cannot list Backups")))
   const contents = yield* listLocationContents(store).pipe(Effect.mapError(failed("listing the location failed")))
-  const plan = planSync({ location: locationName, locationPhase: location.status?.phase, cluster, contents })
+  const current = Option.getOrUndefined(Option.map(contents.marker, (marker) => storageIdentityOf(location, marker)))
+  const plan = planSync({ location: locationName, locationPhase: location.status?.phase, cluster, contents, current })
   if (plan.pruneBlocked !== undefined) yield* Effect.logWarning(`not pruning Backups: ${plan.pruneBlocked}`)
 
   const stored = (name: string) =>
     readStoredBackup(store, name).pipe(
-      Effect.flatMap((backup) => importedResource(backup, locationName, namespace))
+      Effect.flatMap((backup) => importedResource(backup, locationName, namespace, current))
     )
+
+  // Seen committed where the location points: from now on it is pruned only while it still points there.
+  const adopt = (backup: ClusterBackup) =>
+    current === undefined
+      ? Effect.succeed(done(backup.name))
+      : kube.patch(backupsGvr, backup.name, {
+        type: "merge",
+        body: { metadata: { annotations: { [storageIdentityAnnotation]: encodeStorageIdentity(current) } } }
+      }, namespace).pipe(
+        Effect.as(done(backup.name)),
+        Effect.catchTag("KubeNotFound", () =>
+          Effect.succeed<Outcome>({ _tag: "Skipped", name: backup.name, reason: "it was deleted during the sync" })),
+        Effect.catchAll(classify(backup.name))
+      )
 
   const importBackup = (name: string) =>
     stored(name).pipe(
@@ -111,9 +128,10 @@ export const syncLocation = Effect.fn("Sync.location")(function*(location: Backu
   // Read again just before deleting: the Backup may have been replaced, or started deleting, since the list.
   const prune = (backup: ClusterBackup) =>
     kube.get(backupsGvr, backup.name, namespace).pipe(
-      Effect.flatMap((current) => {
-        const now = toClusterBackup(current)
-        return now.uid === backup.uid && now.storageLocation === locationName && isPrunable(now)
+      Effect.flatMap((object) => {
+        const now = toClusterBackup(object)
+        return now.uid === backup.uid && now.storageLocation === locationName && isPrunable(now) &&
+            now.identity !== undefined && current !== undefined && sameIdentity(now.identity, current)
           ? kube.delete(backupsGvr, backup.name, namespace).pipe(
             Effect.as(done(backup.name)),
             Effect.tap(() => Effect.logInfo(`deleted Backup ${backup.name}: its files are gone from the location`))
@@ -129,7 +147,8 @@ export const syncLocation = Effect.fn("Sync.location")(function*(location: Backu
   const imports = yield* Effect.forEach(plan.imports, (name) => importBackup(name), options)
   const finishes = yield* Effect.forEach(plan.finishes, (name) => finishImport(name), options)
   const prunes = yield* Effect.forEach(plan.prunes, (backup) => prune(backup), options)
-  const all = [...imports, ...finishes, ...prunes]
+  const adoptions = yield* Effect.forEach(plan.adoptions, (backup) => adopt(backup), options)
+  const all = [...imports, ...finishes, ...prunes, ...adoptions]
   const report: SyncReport = {
     location: locationName,
     imported: names(imports, "Done"),
@@ -140,15 +159,15 @@ export const syncLocation = Effect.fn("Sync.location")(function*(location: Backu
     pruneBlocked: plan.pruneBlocked
   }
   // lastSyncedTime means "storage and cluster agreed then": not after a pass with failed actions.
-  if (report.failed.length === 0) {
-    const now = yield* DateTime.now
-    yield* kube.patchStatus(
-      backupStorageLocationsGvr,
-      locationName,
-      { type: "merge", body: { status: { lastSyncedTime: toTimestamp(now) } } },
-      namespace
-    ).pipe(Effect.mapError(failed("cannot record lastSyncedTime")))
+  const now = yield* DateTime.now
+  const status = {
+    ...(current === undefined ? {} : { storageIdentity: current }),
+    // null removes it (merge patch): the status tells why Backups are kept only while they are.
+    syncMessage: plan.pruneBlocked ?? null,
+    ...(report.failed.length === 0 ? { lastSyncedTime: toTimestamp(now) } : {})
   }
+  yield* kube.patchStatus(backupStorageLocationsGvr, locationName, { type: "merge", body: { status } }, namespace)
+    .pipe(Effect.mapError(failed("cannot record the sync in the location's status")))
   return report
 }, (effect, location) => Effect.annotateLogs(effect, { location: location.metadata.name ?? "" }))
 

@@ -113,6 +113,16 @@ describe("ark restore create", () => {
       })
     ))
 
+  it.effect("two sources onto one target are refused before anything is created", () =>
+    withHarness((harness) =>
+      Effect.gen(function*() {
+        const error = yield* cliFailure(run(harness, createRestore(createArgs({ namespaceMappings: ["a:x", "b:x"] }))))
+        assert.strictEqual(error.message, "invalid --namespace-mappings: \"a\", \"b\" are all mapped to \"x\"")
+        assert.isDefined(error.hint)
+        assert.strictEqual((yield* Effect.flip(getRestore(harness)))._tag, "KubeNotFound")
+      })
+    ))
+
   it.effect("bad mapping syntax is one line and a hint, and nothing is created", () =>
     withHarness((harness) =>
       Effect.gen(function*() {

@@ -49,6 +49,22 @@ describe("--namespace-mappings", () => {
     }
   })
 
+  it("two sources onto one target, or a target that is also a source, is refused naming them", () => {
+    const hint = "map each namespace to its own target, one that is not itself mapped (e.g. a:a-copy,b:b-copy)"
+    assert.deepStrictEqual(leftMessage(parseNamespaceMappings(["a:x", "b:x"])), {
+      message: "invalid --namespace-mappings: \"a\", \"b\" are all mapped to \"x\"",
+      hint
+    })
+    assert.deepStrictEqual(leftMessage(parseNamespaceMappings(["a:b", "b:c"])), {
+      message: "invalid --namespace-mappings: \"b\" is both a target (of \"a\") and mapped to \"c\"",
+      hint
+    })
+    assert.strictEqual(leftMessage(parseNamespaceMappings(["a:x", "b:x", "x:y"]))?.message.split("\n").length, 1)
+    // Mapping a namespace onto itself is no chain; swapping two is.
+    assert.deepStrictEqual(parseNamespaceMappings(["a:a", "b:c"]), Either.right({ a: "a", b: "c" }))
+    assert.isDefined(leftMessage(parseNamespaceMappings(["a:b", "b:a"])))
+  })
+
   it("a namespace mapped twice is refused", () => {
     assert.include(
       leftMessage(parseNamespaceMappings(["abc:def", "abc:ghi"]))?.message ?? "",

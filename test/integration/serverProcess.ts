@@ -9,6 +9,7 @@ import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion, group, version } from "../../src/api/index.ts"
+import { backupKeys } from "../../src/archive/layout.ts"
 import { waitFor } from "../support/wait.ts"
 import { gvr } from "./backupFixtures.ts"
 import { applyCrds, ensureNamespace } from "./crdsApply.ts"
@@ -92,6 +93,8 @@ export interface ServerProcess {
   readonly output: () => string
   readonly exited: Promise<number | null>
   readonly kill: (signal: NodeJS.Signals) => void
+  /** The process id, for /proc/<pid>/status. */
+  readonly pid: number | undefined
 }
 
 /** Fast periods, so tests wait seconds rather than minutes for a pass. */
@@ -119,7 +122,7 @@ export const arkServer = (kubeconfig: string, namespace: string, flags: Readonly
       child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
       child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-      return { output: () => output.join(""), exited, kill: (signal) => child.kill(signal) }
+      return { output: () => output.join(""), exited, kill: (signal) => child.kill(signal), pid: child.pid }
     }),
     (server) =>
       Effect.promise(() => {
@@ -177,8 +180,8 @@ export const listAll = (resource: GroupVersionResource, namespace: string, label
       )
   )
 
-/** The keys under `dir` (e.g. `backups/<name>/`) in the server's storage. */
-export const keysUnder = (s3: S3Target, dir: string) =>
+/** The server's storage at `s3`'s bucket and prefix, as the test's own client. */
+export const storeAt = (s3: S3Target) =>
   S3ObjectStore.make({
     bucket: s3.bucket,
     prefix: s3.prefix,
@@ -186,10 +189,38 @@ export const keysUnder = (s3: S3Target, dir: string) =>
     s3Url: s3.url,
     s3ForcePathStyle: true,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
-  }).pipe(
+  })
+
+/** The keys under `dir` (e.g. `backups/<name>/`) in the server's storage. */
+export const keysUnder = (s3: S3Target, dir: string) =>
+  storeAt(s3).pipe(
     Effect.flatMap((store) => store.list(dir)),
     Effect.map((listing) => listing.objects.map((object) => object.key))
   )
+
+/**
+ * A backup as another Ark committed it: its tarball and its `ark-backup.json` (Completed), so a
+ * server finds it in the location (sync imports it; a restore reads it).
+ */
+export const putStoredBackup = <E>(
+  s3: S3Target,
+  namespace: string,
+  name: string,
+  archive: Stream.Stream<Uint8Array, E>
+) =>
+  Effect.gen(function*() {
+    const store = yield* storeAt(s3)
+    const keys = backupKeys(name)
+    yield* store.put(keys.tarball, archive)
+    const backup = {
+      apiVersion,
+      kind: "Backup",
+      metadata: { name, namespace },
+      spec: { includedNamespaces: ["*"], storageLocation: "default", ttl: "720h0m0s" },
+      status: { phase: "Completed", formatVersion: "1.0.0" }
+    }
+    yield* store.put(keys.metadata, Stream.make(new TextEncoder().encode(JSON.stringify(backup))))
+  })
 
 /** One line of `--log-format json` output (Effect's Logger.json). */
 export interface LogEntry {

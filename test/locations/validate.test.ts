@@ -1,10 +1,11 @@
 // Location validation: reachable stores are Available, unreachable or unusable ones Unavailable
 // with the reason, and the controller re-checks every period.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
+import { readMarker } from "../../src/locations/marker.ts"
 import { decodeLocation, getLocation } from "../../src/locations/resolve.ts"
 import { checkLocation } from "../../src/locations/validate.ts"
 import * as LocationController from "../../src/server/controllers/locations.ts"
@@ -40,6 +41,36 @@ describe("BackupStorageLocation validation", () => {
         phase: "Unavailable",
         message: "bucket locked: Secret heptio-ark/cloud-credentials has no key cloud"
       })
+    }).pipe(Effect.provide(memoryLayer)))
+
+  it.effect("a ReadWrite prefix gets its marker once and keeps it; a ReadOnly one is never written", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      const stores = yield* MemoryObjectStores
+      yield* installArk
+      yield* kube.create(locations, location("rw", { objectStorage: { bucket: "ark", prefix: "rw" } }))
+      yield* kube.create(
+        locations,
+        location("ro", { objectStorage: { bucket: "ark", prefix: "ro" }, accessMode: "ReadOnly" })
+      )
+      const rw = yield* getLocation(serverNamespace, "rw")
+      assert.strictEqual((yield* checkLocation(rw)).phase, "Available")
+      const store = yield* stores.store("ark", "rw")
+      const first = yield* readMarker(store)
+      assert.isTrue(Option.isSome(first) && /^[0-9a-f]{32}$/.test(first.value))
+      yield* checkLocation(rw)
+      assert.deepStrictEqual(yield* readMarker(store), first)
+      // Another prefix gets its own id.
+      yield* kube.patch(locations, "rw", {
+        type: "merge",
+        body: { spec: { objectStorage: { bucket: "ark", prefix: "rw2" } } }
+      }, serverNamespace)
+      yield* checkLocation(yield* getLocation(serverNamespace, "rw"))
+      const second = yield* readMarker(yield* stores.store("ark", "rw2"))
+      assert.isTrue(Option.isSome(second) && !Option.getEquivalence((a: string, b: string) => a === b)(first, second))
+
+      assert.strictEqual((yield* checkLocation(yield* getLocation(serverNamespace, "ro"))).phase, "Available")
+      assert.isTrue(Option.isNone(yield* readMarker(yield* stores.store("ark", "ro"))))
     }).pipe(Effect.provide(memoryLayer)))
 
   it.effect("a missing location and an undecodable one are told apart", () =>

@@ -12,6 +12,7 @@ import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../../src/api/backup.ts"
 import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
+import { defaultMaxEntryBytes } from "../../src/archive/reader.ts"
 import { validateRestore } from "../../src/restore/run.ts"
 import {
   configMap,
@@ -440,6 +441,38 @@ describe("validateRestore", () => {
       )
     }))
 
+  it.effect("two sources onto one target, and a target that is also a source, are named", () =>
+    withDiscovery((discovery) => {
+      const backup = Option.some<Backup>({ ...makeBackup({}, "b1"), status: { phase: "Completed" } })
+      assert.deepStrictEqual(
+        validateRestore(makeRestore({ namespaceMapping: { a: "x", b: "x", c: "c" } }), backup, discovery),
+        ["namespaceMapping: \"a\", \"b\" are all mapped to \"x\""]
+      )
+      assert.deepStrictEqual(
+        validateRestore(makeRestore({ namespaceMapping: { a: "b", b: "c" } }), backup, discovery),
+        [
+          "namespaceMapping: \"b\" is both a target (of \"a\") and mapped to \"c\""
+        ]
+      )
+    }))
+
+  it.effect("a colliding mapping makes the Restore FailedValidation and touches nothing", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const revision = yield* world.target.control.currentRevision
+      const run = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ namespaceMapping: { abc: "x", "123": "x" } }),
+        { ...makeBackup({}, "b1"), status: { phase: "Completed" } }
+      )
+      assert.strictEqual(run.restore.status?.phase, "FailedValidation")
+      assert.deepStrictEqual(run.restore.status?.validationErrors, [
+        "namespaceMapping: \"123\", \"abc\" are all mapped to \"x\""
+      ])
+      assert.strictEqual(yield* world.target.control.currentRevision, revision)
+    }))
+
   it.effect("runRestore turns problems into FailedValidation and touches nothing", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld
@@ -453,5 +486,61 @@ describe("validateRestore", () => {
       assert.strictEqual(run.restore.status?.validationErrors?.length, 2)
       assert.strictEqual(yield* world.target.control.currentRevision, revision)
       assert.deepStrictEqual((yield* world.store.list("")).objects, [])
+    }))
+})
+
+describe("runRestore on a duplicate entry", () => {
+  it.effect("is an item error naming the path: the rest is restored, no copy of it is, and the restore is PartiallyFailed", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const duplicate = "resources/configmaps/namespaces/app/a.json"
+      const bytes = yield* tarball([
+        { name: "metadata/version", body: "1.0.0" },
+        { name: duplicate, body: cm("app", "a") },
+        { name: "resources/configmaps/namespaces/app/b.json", body: cm("app", "b") },
+        { name: duplicate, body: cm("app", "a") }
+      ])
+      const backup = yield* craftedBackup(world, bytes)
+      const run = yield* restoreInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
+      assert.strictEqual(run.restore.status?.phase, "PartiallyFailed")
+      assert.strictEqual(run.restore.status?.errors, 1)
+      assert.strictEqual(run.counts.created, 1)
+      assert.isTrue(Option.isNone(yield* world.target.client.get(CONFIGMAPS, "a", "app").pipe(Effect.option)))
+      assert.isTrue(Option.isSome(yield* world.target.client.get(CONFIGMAPS, "b", "app").pipe(Effect.option)))
+      const results = JSON.parse(
+        yield* readGzipText(restoreKeys("r1").results).pipe(Effect.provideService(ObjectStore, world.store))
+      )
+      assert.deepStrictEqual(results.errors, {
+        namespaces: {
+          app: ["configmaps app/a: cannot be restored: the archive holds this path more than once; no copy is restored"]
+        }
+      })
+      const log = yield* readGzipText(restoreKeys("r1").logs).pipe(Effect.provideService(ObjectStore, world.store))
+      assert.include(log, duplicate)
+      const dry = yield* dryRunInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
+      assert.deepStrictEqual(dry.filter((entry) => entry.name === "a").map((entry) => entry.action), ["skip"])
+    }))
+})
+
+describe("runRestore on an oversized entry", () => {
+  it.effect("fails the restore naming the entry and the limit, before anything is created", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const bytes = yield* tarball([
+        { name: "metadata/version", body: "1.0.0" },
+        { name: "resources/configmaps/namespaces/app/a.json", body: cm("app", "a") },
+        { name: "resources/configmaps/namespaces/app/big.json", body: " ".repeat(defaultMaxEntryBytes + 1) }
+      ])
+      const backup = yield* craftedBackup(world, bytes)
+      const revision = yield* world.target.control.currentRevision
+      const run = yield* restoreInto(world.target, world, makeRestore({ backupName: "bad" }), backup)
+      assert.strictEqual(run.restore.status?.phase, "Failed")
+      assert.strictEqual(
+        run.restore.status?.failureReason,
+        `reading the backup failed: unreadable archive at entry "resources/configmaps/namespaces/app/big.json": entry of ${
+          defaultMaxEntryBytes + 1
+        } bytes exceeds the ${defaultMaxEntryBytes}-byte limit`
+      )
+      assert.strictEqual(yield* world.target.control.currentRevision, revision)
     }))
 })

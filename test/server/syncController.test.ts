@@ -12,6 +12,7 @@ import {
   clusterBackup,
   createLocation,
   putBackup,
+  putMarker,
   StoreFaults,
   syncLayer
 } from "../sync/fixtures.ts"
@@ -57,6 +58,7 @@ const setup = Effect.gen(function*() {
   yield* TestClock.setTime(Date.parse("2024-06-01T08:00:00Z"))
   yield* installArk
   yield* createLocation("default")
+  yield* putMarker()
 })
 
 describe("storage-sync controller", () => {

@@ -10,8 +10,11 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
 import { ObjectStoreError } from "../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import type { StorageIdentity } from "../../src/api/index.ts"
 import { apiVersion } from "../../src/api/index.ts"
+import { locationMarkerKey } from "../../src/locations/marker.ts"
 import { getLocation } from "../../src/locations/resolve.ts"
+import { encodeStorageIdentity, storageIdentityAnnotation } from "../../src/sync/markers.ts"
 import { backups, location, locations, serverNamespace } from "../server/fixtures.ts"
 
 export interface StoreFaultsControl {
@@ -151,8 +154,27 @@ export const deleteKey = (key: string) =>
     yield* (yield* stores.store(bucket, prefix)).delete(key)
   })
 
-/** A Backup resource of this cluster in `phase` (none: as created), stored in `storageLocation`. */
-export const clusterBackup = (name: string, phase: string | undefined, storageLocation = "default") =>
+/** The marker id of the `default` location's prefix, once `putMarker` wrote it. */
+export const marker = "marker-a"
+
+/** Where the `default` location points, marker included. */
+export const here: StorageIdentity = { bucket, prefix, marker }
+
+/** The prefix's ark-location.json, as location validation writes it. */
+export const putMarker = (id = marker, where: { readonly bucket?: string; readonly prefix?: string } = {}) =>
+  putText(locationMarkerKey, JSON.stringify({ id }), where)
+
+/**
+ * A Backup resource of this cluster in `phase` (none: as created), stored in `storageLocation` and
+ * recorded as stored at `identity` (by default where the `default` location points; null: a Backup
+ * from before storage identities).
+ */
+export const clusterBackup = (
+  name: string,
+  phase: string | undefined,
+  storageLocation = "default",
+  identity: StorageIdentity | null = storageLocation === "default" ? here : null
+) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const created = yield* kube.create(
@@ -160,7 +182,13 @@ export const clusterBackup = (name: string, phase: string | undefined, storageLo
       {
         apiVersion,
         kind: "Backup",
-        metadata: { name, namespace: serverNamespace },
+        metadata: {
+          name,
+          namespace: serverNamespace,
+          ...(identity === null
+            ? {}
+            : { annotations: { [storageIdentityAnnotation]: encodeStorageIdentity(identity) } })
+        },
         spec: { storageLocation }
       } satisfies KubeObject
     )

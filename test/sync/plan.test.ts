@@ -1,10 +1,15 @@
 // The sync plan's safety rules, one case each: what is imported, what is pruned, and what blocks pruning.
 import { assert, describe, it } from "@effect/vitest"
+import { Option } from "effect"
 
-import type { LocationPhase } from "../../src/api/index.ts"
+import type { LocationPhase, StorageIdentity } from "../../src/api/index.ts"
 import type { LocationContents } from "../../src/sync/listing.ts"
 import type { ClusterBackup } from "../../src/sync/plan.ts"
 import { planSync } from "../../src/sync/plan.ts"
+
+/** Where the location points in these cases, unless a case says otherwise. */
+const here: StorageIdentity = { bucket: "ark", prefix: "cluster-a", marker: "m-here" }
+const elsewhere: StorageIdentity = { bucket: "ark", prefix: "cluster-b", marker: "m-there" }
 
 const backup = (name: string, phase: string | undefined, extra: Partial<ClusterBackup> = {}): ClusterBackup => ({
   name,
@@ -12,6 +17,7 @@ const backup = (name: string, phase: string | undefined, extra: Partial<ClusterB
   phase,
   storageLocation: "default",
   imported: false,
+  identity: here,
   ...extra
 })
 
@@ -19,16 +25,25 @@ const contents = (committed: ReadonlyArray<string>, extra: Partial<LocationConte
   committed,
   uncommitted: [],
   foreign: [],
+  marker: Option.some(here.marker),
   ...extra
 })
 
 const plan = (
   cluster: ReadonlyArray<ClusterBackup>,
   listing: LocationContents,
-  locationPhase: LocationPhase | undefined = "Available"
+  locationPhase: LocationPhase | undefined = "Available",
+  /** null: the prefix has no marker. */
+  current: StorageIdentity | null = here
 ) => {
-  const result = planSync({ location: "default", locationPhase, cluster, contents: listing })
-  return { ...result, prunes: result.prunes.map((b) => b.name) }
+  const result = planSync({
+    location: "default",
+    locationPhase,
+    cluster,
+    contents: listing,
+    current: current ?? undefined
+  })
+  return { ...result, prunes: result.prunes.map((b) => b.name), adoptions: result.adoptions.map((b) => b.name) }
 }
 
 describe("planSync", () => {
@@ -116,5 +131,61 @@ describe("planSync", () => {
     const result = plan([backup("running", "InProgress")], contents([], { foreign: ["photos/"] }), "Unavailable")
     assert.deepStrictEqual(result.prunes, [])
     assert.isUndefined(result.pruneBlocked)
+  })
+
+  it("prunes only Backups recorded as stored exactly where the location points, marker included", () => {
+    const cluster = [
+      backup("gone-here", "Completed"),
+      backup("gone-elsewhere", "Completed", { identity: elsewhere }),
+      backup("gone-other-marker", "Completed", { identity: { ...here, marker: "m-old" } }),
+      backup("gone-legacy", "Completed", { identity: undefined }),
+      backup("present", "Completed")
+    ]
+    const result = plan(cluster, contents(["present"]))
+    assert.deepStrictEqual(result.prunes, ["gone-here"])
+    assert.strictEqual(
+      result.pruneBlocked,
+      "kept 3 Backup(s) whose files are missing from the location: 1 predate storage identities and were never seen in bucket ark prefix cluster-a (marker m-here), 1 were stored in bucket ark prefix cluster-b (marker m-there), 1 were stored in bucket ark prefix cluster-a (marker m-old); the location points at bucket ark prefix cluster-a (marker m-here) (re-pointed?)"
+    )
+  })
+
+  it("re-pointed at a prefix holding one unrelated backup: nothing pruned, the unrelated one imported", () => {
+    const cluster = Array.from({ length: 20 }, (_, i) => backup(`nightly-${i}`, "Completed"))
+    const result = plan(
+      cluster,
+      contents(["unrelated"], { marker: Option.some(elsewhere.marker) }),
+      "Available",
+      elsewhere
+    )
+    assert.deepStrictEqual(result.prunes, [])
+    assert.deepStrictEqual(result.imports, ["unrelated"])
+    assert.include(result.pruneBlocked, "kept 20 Backup(s)")
+    assert.include(result.pruneBlocked, "20 were stored in bucket ark prefix cluster-a (marker m-here)")
+  })
+
+  it("a prefix without a marker prunes nothing and adopts nothing", () => {
+    const result = plan(
+      [backup("gone", "Completed"), backup("legacy", "Completed", { identity: undefined })],
+      contents(["legacy"], { marker: Option.none() }),
+      "Available",
+      null
+    )
+    assert.deepStrictEqual(result.prunes, [])
+    assert.deepStrictEqual(result.adoptions, [])
+    assert.include(result.pruneBlocked, "has no ark-location.json marker")
+  })
+
+  it("adopts the current identity for finished Backups without one whose ark-backup.json is here", () => {
+    const result = plan(
+      [
+        backup("legacy-here", "Completed", { identity: undefined }),
+        backup("legacy-gone", "Completed", { identity: undefined }),
+        backup("legacy-running", "InProgress", { identity: undefined }),
+        backup("stamped", "Completed")
+      ],
+      contents(["legacy-here", "legacy-running", "stamped"])
+    )
+    assert.deepStrictEqual(result.adoptions, ["legacy-here"])
+    assert.deepStrictEqual(result.prunes, [])
   })
 })

@@ -3,14 +3,14 @@
 // Also the backup controller's side of an import: it never runs a Backup that sync created.
 import { assert, describe, it } from "@effect/vitest"
 import type { Duration } from "effect"
-import { Effect, Either, Layer, Option, TestClock } from "effect"
+import { Effect, Either, Layer, Logger, Option, TestClock } from "effect"
 
 import { MemoryKube } from "../../layers/kube/Memory.ts"
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
 import { KubeClient, KubeUnavailable } from "../../services/KubeClient.ts"
 import * as BackupController from "../../src/server/controllers/backup.ts"
 import { controllers } from "../../src/server/main.ts"
-import { importedBackupAnnotation, storageLocationLabel } from "../../src/sync/markers.ts"
+import { importedBackupAnnotation, storageIdentityAnnotation, storageLocationLabel } from "../../src/sync/markers.ts"
 import { syncLocation } from "../../src/sync/run.ts"
 import {
   backup,
@@ -29,7 +29,11 @@ import {
   clusterBackup,
   createLocation,
   deleteKey,
+  here,
+  marker,
+  prefix,
   putBackup,
+  putMarker,
   putText,
   readLocation,
   storedBackup,
@@ -51,6 +55,7 @@ const setup = (spec: Record<string, unknown> = {}) =>
     yield* TestClock.setTime(Date.parse("2024-06-01T08:00:00Z"))
     yield* installArk
     yield* createLocation("default", spec)
+    yield* putMarker()
   })
 
 describe("syncLocation: import", () => {
@@ -76,7 +81,8 @@ describe("syncLocation: import", () => {
       })
       assert.deepStrictEqual(imported.metadata.annotations, {
         "example.com/owner": "team-a",
-        [importedBackupAnnotation]: "true"
+        [importedBackupAnnotation]: "true",
+        [storageIdentityAnnotation]: JSON.stringify({ bucket, prefix, marker })
       })
       // This cluster's own bookkeeping, none of the old cluster's.
       assert.notStrictEqual(imported.metadata.uid, stored.metadata.uid)
@@ -198,6 +204,146 @@ describe("syncLocation: prune", () => {
       const report = yield* syncDefault
       assert.deepStrictEqual(report.pruned, ["drop"])
       assert.deepStrictEqual(yield* backupNames, ["keep"])
+    }).pipe(Effect.provide(syncLayer)))
+})
+
+describe("syncLocation: storage identity", () => {
+  const repoint = (prefixNow: string) =>
+    Effect.flatMap(KubeClient, (kube) =>
+      kube.patch(locations, "default", {
+        type: "merge",
+        body: { spec: { objectStorage: { bucket, prefix: prefixNow } } }
+      }, serverNamespace))
+
+  const syncMessage = Effect.gen(function*() {
+    const kube = yield* KubeClient
+    return statusOf(yield* kube.get(locations, "default", serverNamespace))["syncMessage"]
+  })
+
+  /** Twenty Backups this cluster wrote to cluster-a and has seen there. */
+  const twentyBackups = Effect.gen(function*() {
+    const names = Array.from({ length: 20 }, (_, i) => `nightly-${String(i).padStart(2, "0")}`)
+    for (const name of names) {
+      yield* clusterBackup(name, "Completed")
+      yield* putBackup(name)
+    }
+    return names
+  })
+
+  const capture = () => {
+    const messages: Array<string> = []
+    const layer = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ message }) => {
+        messages.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+      })
+    )
+    return { messages, layer }
+  }
+
+  it.effect("re-pointed at a prefix holding one unrelated backup: nothing pruned, the reason logged and in the status; pointing back changes nothing", () => {
+    const logs = capture()
+    return Effect.gen(function*() {
+      yield* setup()
+      const names = yield* twentyBackups
+      yield* putMarker("marker-b", { prefix: "cluster-b" })
+      yield* putBackup("unrelated", { prefix: "cluster-b" })
+      const first = yield* syncDefault
+      assert.deepStrictEqual([first.imported, first.pruned], [[], []])
+      assert.isUndefined(yield* syncMessage)
+
+      yield* repoint("cluster-b")
+      const repointed = yield* syncDefault
+      assert.deepStrictEqual(repointed.pruned, [])
+      assert.deepStrictEqual(repointed.imported, ["unrelated"])
+      const reason =
+        "kept 20 Backup(s) whose files are missing from the location: 20 were stored in bucket ark prefix cluster-a (marker marker-a); the location points at bucket ark prefix cluster-b (marker marker-b) (re-pointed?)"
+      assert.strictEqual(repointed.pruneBlocked, reason)
+      assert.strictEqual(yield* syncMessage, reason)
+      assert.include(logs.messages, `not pruning Backups: ${reason}`)
+      assert.deepStrictEqual(yield* backupNames, [...names, "unrelated"].sort())
+      // A second pass there does not change its mind.
+      assert.deepStrictEqual((yield* syncDefault).pruned, [])
+
+      yield* repoint(prefix)
+      const back = yield* syncDefault
+      assert.deepStrictEqual([back.imported, back.pruned], [[], []])
+      assert.deepStrictEqual(yield* backupNames, [...names, "unrelated"].sort())
+      // The one imported from cluster-b is not here, and not taken for deleted either.
+      assert.include(yield* syncMessage, "1 were stored in bucket ark prefix cluster-b (marker marker-b)")
+    }).pipe(Effect.provide(Layer.merge(syncLayer, logs.layer)))
+  })
+
+  it.effect("re-pointed at an empty prefix, or one whose marker differs: nothing pruned", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* twentyBackups
+      yield* repoint("empty")
+      assert.deepStrictEqual((yield* syncDefault).pruned, [])
+      // The same prefix holding another marker (emptied and started again, or another store answering).
+      yield* repoint(prefix)
+      yield* putMarker("marker-new")
+      yield* deleteKey("backups/nightly-00/ark-backup.json")
+      const report = yield* syncDefault
+      assert.deepStrictEqual(report.pruned, [])
+      assert.include(report.pruneBlocked, "1 were stored in bucket ark prefix cluster-a (marker marker-a)")
+      assert.strictEqual((yield* backupNames).length, 20)
+    }).pipe(Effect.provide(syncLayer)))
+
+  it.effect("a backup really deleted from the prefix it was stored in is pruned, and the status message clears", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      const names = yield* twentyBackups
+      yield* repoint("cluster-b")
+      yield* syncDefault
+      assert.isDefined(yield* syncMessage)
+      yield* repoint(prefix)
+      yield* deleteKey("backups/nightly-03/ark-backup.json")
+      const report = yield* syncDefault
+      assert.deepStrictEqual(report.pruned, ["nightly-03"])
+      assert.isUndefined(report.pruneBlocked)
+      assert.isUndefined(yield* syncMessage)
+      assert.deepStrictEqual(yield* backupNames, names.filter((name) => name !== "nightly-03"))
+      const kube = yield* KubeClient
+      assert.deepStrictEqual(
+        statusOf(yield* kube.get(locations, "default", serverNamespace))["storageIdentity"],
+        here
+      )
+    }).pipe(Effect.provide(syncLayer)))
+
+  it.effect("a Backup from before identities is adopted while its files are here, then pruned like any other; one never seen here is kept", () =>
+    Effect.gen(function*() {
+      yield* setup()
+      yield* clusterBackup("legacy-here", "Completed", "default", null)
+      yield* putBackup("legacy-here")
+      yield* clusterBackup("legacy-gone", "Completed", "default", null)
+      // Another backup stays, so the location is not taken for an emptied one.
+      yield* putBackup("stays")
+      const first = yield* syncDefault
+      assert.deepStrictEqual(first.pruned, [])
+      assert.include(first.pruneBlocked, "1 predate storage identities")
+      const adopted = yield* getBackup("legacy-here")
+      assert.strictEqual(
+        adopted.metadata.annotations?.[storageIdentityAnnotation],
+        JSON.stringify({ bucket, prefix, marker })
+      )
+      yield* deleteKey("backups/legacy-here/ark-backup.json")
+      assert.deepStrictEqual((yield* syncDefault).pruned, ["legacy-here"])
+      assert.deepStrictEqual(yield* backupNames, ["legacy-gone", "stays"])
+    }).pipe(Effect.provide(syncLayer)))
+
+  it.effect("a prefix without a marker: nothing pruned, nothing adopted, and the status says why", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.parse("2024-06-01T08:00:00Z"))
+      yield* installArk
+      yield* createLocation("default")
+      yield* clusterBackup("gone", "Completed")
+      yield* clusterBackup("legacy", "Completed", "default", null)
+      yield* putBackup("legacy")
+      const report = yield* syncDefault
+      assert.deepStrictEqual(report.pruned, [])
+      assert.include(yield* syncMessage, "has no ark-location.json marker")
+      assert.isUndefined((yield* getBackup("legacy")).metadata.annotations?.[storageIdentityAnnotation])
     }).pipe(Effect.provide(syncLayer)))
 })
 

@@ -4,6 +4,7 @@ import { DateTime, Either, Option, Schema } from "effect"
 
 import type { ExistingResourcePolicy, LabelSelector, Restore } from "../../api/index.ts"
 import { apiVersion, backupNameLabel, RestoreSpec } from "../../api/index.ts"
+import { namespaceMappingCollisions } from "../../restore/mapping.ts"
 import { checkResourceName, toLabelSelector } from "../backup/spec.ts"
 import { CliError } from "../errors.ts"
 
@@ -89,6 +90,15 @@ export const parseNamespaceMappings = (
     }
     if (Object.hasOwn(mapping, from)) return Either.left(mappingError(entry, `namespace "${from}" is mapped twice`))
     mapping[from] = to
+  }
+  const collisions = namespaceMappingCollisions(mapping)
+  if (collisions.length > 0) {
+    return Either.left(
+      new CliError({
+        message: `invalid --namespace-mappings: ${collisions.join("; ")}`,
+        hint: "map each namespace to its own target, one that is not itself mapped (e.g. a:a-copy,b:b-copy)"
+      })
+    )
   }
   return Either.right(mapping)
 }

@@ -11,6 +11,7 @@ import type { BackupStorageProvider } from "../api/index.ts"
 import { BackupStorageLocation } from "../api/index.ts"
 import { backupStorageLocationResource } from "../cli/backup/location.ts"
 import { CliError } from "../cli/errors.ts"
+import { backupStorageConfigKeys, checkBackupStorageConfig, parseConfig } from "../cli/locationConfig.ts"
 import { renderKustomization, setImage, setNamespace } from "./kustomize.ts"
 
 export interface InstallFlags {
@@ -34,13 +35,8 @@ export const serverImageName = "ark"
 
 const labels = { component: "ark" }
 
-/** The `config` keys each provider understands, as the object store provider checks them. */
-const knownConfig: Record<BackupStorageProvider, ReadonlyArray<string>> = {
-  aws: ["region", "s3Url", "s3ForcePathStyle", "profile"],
-  filesystem: ["path"]
-}
-
-const isProvider = (provider: string): provider is BackupStorageProvider => Object.hasOwn(knownConfig, provider)
+const isProvider = (provider: string): provider is BackupStorageProvider =>
+  Object.hasOwn(backupStorageConfigKeys, provider)
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
@@ -67,30 +63,6 @@ const checkImage = (image: Option.Option<string>): Either.Either<Option.Option<s
           })
         )
   })
-
-/** `--config region=us-east-1,s3ForcePathStyle=true` (the flag may also be repeated). */
-export const parseConfig = (
-  values: ReadonlyArray<string>
-): Either.Either<Readonly<Record<string, string>>, CliError> => {
-  const config: Record<string, string> = {}
-  for (
-    const entry of values.flatMap((value) => value.split(",")).map((part) => part.trim()).filter((part) => part !== "")
-  ) {
-    const eq = entry.indexOf("=")
-    const key = eq < 0 ? "" : entry.slice(0, eq).trim()
-    if (key === "") {
-      return Either.left(
-        new CliError({
-          message: `--config: "${entry}" is not key=value`,
-          hint: "for example: --config region=us-east-1,s3ForcePathStyle=true"
-        })
-      )
-    }
-    if (Object.hasOwn(config, key)) return Either.left(new CliError({ message: `--config: ${key} is given twice` }))
-    config[key] = entry.slice(eq + 1).trim()
-  }
-  return Either.right(config)
-}
 
 /** The BackupStorageLocation `default`, when --bucket is given; every location flag checked. */
 export const storageLocation = (flags: InstallFlags): Either.Either<Option.Option<KubeObject>, CliError> =>
@@ -137,36 +109,14 @@ export const storageLocation = (flags: InstallFlags): Either.Either<Option.Optio
         new CliError({ message: "--bucket must not be empty", hint: "name the bucket (a directory, for filesystem)" })
       )
     }
-    const unknown = Object.keys(config).filter((key) => !knownConfig[provider].includes(key))
-    if (unknown.length > 0) {
-      return yield* Either.left(
-        new CliError({
-          message: `--config: ${unknown.join(", ")} is not a setting of provider ${provider}`,
-          hint: `provider ${provider} understands ${knownConfig[provider].join(", ")}`
-        })
-      )
-    }
-    if (provider === "filesystem" && (config["path"] ?? "") === "") {
-      return yield* Either.left(
-        new CliError({
-          message: "provider filesystem needs --config path=DIR",
-          hint: "DIR is the directory that holds the buckets"
-        })
-      )
-    }
-    const forcePathStyle = config["s3ForcePathStyle"]
-    if (forcePathStyle !== undefined && forcePathStyle !== "true" && forcePathStyle !== "false") {
-      return yield* Either.left(
-        new CliError({ message: `--config: s3ForcePathStyle must be true or false, got "${forcePathStyle}"` })
-      )
-    }
+    yield* checkBackupStorageConfig(provider, config)
     const location = backupStorageLocationResource({
       name: defaultLocationName,
       namespace: flags.namespace,
       provider,
       bucket,
       prefix: flags.prefix,
-      config: Object.keys(config).length === 0 ? Option.none() : Option.some(Object.entries(config)),
+      config,
       accessMode: "ReadWrite"
     })
     const encoded = yield* Either.mapLeft(

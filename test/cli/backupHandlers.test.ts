@@ -552,7 +552,7 @@ describe("ark backup-location", () => {
             provider: "aws",
             bucket: "ark",
             prefix: Option.some("/cluster-a/"),
-            config: Option.some(new Map([["region", "minio"], ["s3ForcePathStyle", "true"]])),
+            config: ["region=minio,s3ForcePathStyle=true"],
             accessMode: "ReadWrite"
           })
         )
@@ -600,6 +600,58 @@ describe("ark backup-location", () => {
         )
       })))
 
+  it.effect("--config takes k=v,k2=v2 as Velero does; a bad entry, key or value is refused and nothing is created", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const flags = (...config: ReadonlyArray<string>) => ({
+          name: "minio",
+          namespace: serverNamespace,
+          provider: "aws" as const,
+          bucket: "ark",
+          prefix: Option.none(),
+          config,
+          accessMode: "ReadWrite" as const
+        })
+        const refused = (config: ReadonlyArray<string>) =>
+          cliFailure(run(harness, createBackupLocation(flags(...config)))).pipe(
+            Effect.map((error) => ({ message: error.message, hint: error.hint }))
+          )
+        assert.deepStrictEqual(yield* refused(["region=us-east-1,s3Url"]), {
+          message: "--config: \"s3Url\" is not key=value",
+          hint: "for example: --config region=us-east-1,s3ForcePathStyle=true"
+        })
+        assert.deepStrictEqual(yield* refused(["regoin=us-east-1"]), {
+          message: "--config: regoin is not a setting of provider aws",
+          hint: "provider aws understands region, s3Url, s3ForcePathStyle, profile"
+        })
+        assert.strictEqual(
+          (yield* refused(["region=us east 1"])).message,
+          "--config: region \"us east 1\" is not a region name"
+        )
+        assert.strictEqual(
+          (yield* refused(["s3Url=minio:9000"])).message.startsWith("--config: s3Url must be an http(s) URL"),
+          true
+        )
+        assert.strictEqual((yield* refused(["region=a", "region=b"])).message, "--config: region is given twice")
+        const absent = yield* Effect.flip(harness.kube.get(locationsGvr, "minio", serverNamespace))
+        assert.strictEqual(absent._tag, "KubeNotFound")
+
+        // The README's line: one flag, three settings; a repeated flag adds to them.
+        yield* run(
+          harness,
+          createBackupLocation(
+            flags("region=us-east-1,s3Url=http://minio:9000,s3ForcePathStyle=true", "profile=backup")
+          )
+        )
+        const created = submitted(yield* harness.kube.get(locationsGvr, "minio", serverNamespace))
+        assert.deepStrictEqual((created["spec"] as { config?: unknown }).config, {
+          region: "us-east-1",
+          s3Url: "http://minio:9000",
+          s3ForcePathStyle: "true",
+          profile: "backup"
+        })
+      })))
+
   it.effect("bad names, duplicates and unknown locations are one line and a hint", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
@@ -609,7 +661,7 @@ describe("ark backup-location", () => {
           provider: "filesystem" as const,
           bucket: "ark",
           prefix: Option.none(),
-          config: Option.none(),
+          config: ["path=/var/ark"],
           accessMode: "ReadOnly" as const
         }
         const badName = yield* cliFailure(run(harness, createBackupLocation({ ...args, name: "MinIO" })))

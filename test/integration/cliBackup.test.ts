@@ -238,12 +238,9 @@ describe("ark backup on a real API server", () => {
             bucket,
             "--prefix",
             prefix,
+            // The README's form: one --config, settings separated by commas.
             "--config",
-            "region=us-east-1",
-            "--config",
-            `s3Url=${s3Url}`,
-            "--config",
-            "s3ForcePathStyle=true"
+            `region=us-east-1,s3Url=${s3Url},s3ForcePathStyle=true`
           )
           assert.strictEqual(created.status, 0, created.stderr)
           assert.strictEqual((yield* ark("backup", "create", "stored")).status, 0)

@@ -15,7 +15,7 @@ describe("ark snapshot-location", () => {
           name: "ebs",
           namespace: serverNamespace,
           provider: "aws",
-          config: Option.some([["region", "us-east-1"], ["ec2Url", "http://localhost:5000"]] as const)
+          config: ["region=us-east-1,ec2Url=http://localhost:5000"]
         })
       )
       const created = yield* harness.kube.get(volumeSnapshotLocationsGvr, "ebs", serverNamespace)
@@ -37,7 +37,7 @@ describe("ark snapshot-location", () => {
             name: "ebs",
             namespace: serverNamespace,
             provider: "aws",
-            config: Option.some([["region", "x"]] as const)
+            config: ["region=x"]
           })
         )
       )
@@ -49,9 +49,20 @@ describe("ark snapshot-location", () => {
       const noPath = yield* cliFailure(
         run(
           harness,
-          createSnapshotLocation({ name: "disk", namespace: serverNamespace, provider: "local", config: Option.none() })
+          createSnapshotLocation({ name: "disk", namespace: serverNamespace, provider: "local", config: [] })
         )
       )
       assert.include(noPath.message, "--config path=DIR")
+      // Velero's k=v,k2=v2 form; a typo'd key is refused with what the provider reads, and nothing is created.
+      const typo = yield* cliFailure(
+        run(
+          harness,
+          createSnapshotLocation({ name: "disk", namespace: serverNamespace, provider: "local", config: ["pth=/x"] })
+        )
+      )
+      assert.strictEqual(typo.message, "--config: pth is not a setting of provider local")
+      assert.strictEqual(typo.hint, "provider local understands path")
+      const absent = yield* Effect.flip(harness.kube.get(volumeSnapshotLocationsGvr, "disk", serverNamespace))
+      assert.strictEqual(absent._tag, "KubeNotFound")
     }))
 })

@@ -1,10 +1,11 @@
 // `ark backup-location create|get`.
-import { Console, DateTime, Effect, Option, Schema } from "effect"
+import { Console, DateTime, Effect, Either, Option, Schema } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { AccessMode, BackupStorageLocation, BackupStorageProvider } from "../../api/index.ts"
 import { apiVersion, BackupStorageLocation as BackupStorageLocationSchema } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
+import { checkBackupStorageConfig, parseConfig } from "../locationConfig.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument, renderTable, timeFromNow } from "../render.ts"
 import { backupStorageLocationsGvr, getBackupStorageLocation, kubeFailure, listBackupStorageLocations } from "./kube.ts"
@@ -16,14 +17,14 @@ export interface CreateLocationArgs {
   readonly provider: BackupStorageProvider
   readonly bucket: string
   readonly prefix: Option.Option<string>
-  readonly config: Option.Option<Iterable<readonly [string, string]>>
+  readonly config: Readonly<Record<string, string>>
   readonly accessMode: AccessMode
 }
 
 /** The BackupStorageLocation `ark backup-location create` submits; a prefix loses its outer slashes. */
 export const backupStorageLocationResource = (args: CreateLocationArgs): BackupStorageLocation => {
   const prefix = Option.getOrElse(args.prefix, () => "").replace(/^\/+|\/+$/g, "")
-  const config = Option.match(args.config, { onNone: () => ({}), onSome: (map) => Object.fromEntries(map) })
+  const config = args.config
   return {
     apiVersion,
     kind: "BackupStorageLocation",
@@ -37,8 +38,18 @@ export const backupStorageLocationResource = (args: CreateLocationArgs): BackupS
   }
 }
 
-export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(function*(args: CreateLocationArgs) {
+/** The flags as given: `--config` values still `k=v[,k=v]`. */
+export interface CreateLocationFlags extends Omit<CreateLocationArgs, "config"> {
+  readonly config: ReadonlyArray<string>
+}
+
+export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(function*(flags: CreateLocationFlags) {
   const kube = yield* KubeClient
+  const config = yield* Either.flatMap(
+    parseConfig(flags.config),
+    (parsed) => checkBackupStorageConfig(flags.provider, parsed)
+  )
+  const args: CreateLocationArgs = { ...flags, config }
   yield* checkResourceName("backup storage location", args.name)
   if (args.bucket.trim() === "") {
     return yield* new CliError({

@@ -1,6 +1,7 @@
 import { Command, Options } from "@effect/cli"
 
 import { install } from "../../install/install.ts"
+import { configOption } from "../locationConfig.ts"
 import { connection } from "../options.ts"
 import { clusterLayer } from "../wiring.ts"
 
@@ -33,10 +34,7 @@ export const installCommand = Command.make(
       Options.optional
     ),
     prefix: Options.text("prefix").pipe(Options.withDescription("a key prefix inside the bucket"), Options.optional),
-    config: Options.text("config").pipe(
-      Options.withDescription("location settings as k=v[,k=v], e.g. region=us-east-1,s3ForcePathStyle=true"),
-      Options.repeated
-    ),
+    config: configOption("location settings as k=v[,k=v], e.g. region=us-east-1,s3ForcePathStyle=true"),
     secretFile: Options.file("secret-file").pipe(
       Options.withDescription("an AWS shared-credentials file to store as the Secret cloud-credentials (key cloud)"),
       Options.optional

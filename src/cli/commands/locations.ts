@@ -1,14 +1,12 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { createBackupLocation, getBackupLocations } from "../backup/location.ts"
+import { configOption } from "../locationConfig.ts"
 import { connection, output } from "../options.ts"
 import { createSnapshotLocation, getSnapshotLocations } from "../snapshots/location.ts"
 import { withCluster } from "../wiring.ts"
 
-const config = Options.keyValueMap("config").pipe(
-  Options.withDescription("provider settings as key=value, e.g. region=us-east-1"),
-  Options.optional
-)
+const config = configOption("provider settings as k=v[,k=v], e.g. region=us-east-1,s3ForcePathStyle=true")
 
 const backupLocationCreate = Command.make(
   "create",

@@ -1,6 +1,6 @@
 // `ark snapshot-location create|get`: VolumeSnapshotLocations, as `ark backup-location` does
 // BackupStorageLocations.
-import { Console, Effect, Option, Schema, Stream } from "effect"
+import { Console, Effect, Either, Option, Schema, Stream } from "effect"
 
 import type { KubeObject } from "../../../services/KubeClient.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
@@ -14,6 +14,7 @@ import { volumeSnapshotLocationsGvr } from "../../volumes/locations.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { checkResourceName } from "../backup/spec.ts"
 import { CliError } from "../errors.ts"
+import { checkConfigKeys, parseConfig, volumeSnapshotConfigKeys } from "../locationConfig.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument, renderTable } from "../render.ts"
 
@@ -21,11 +22,11 @@ export interface CreateSnapshotLocationArgs {
   readonly name: string
   readonly namespace: string
   readonly provider: VolumeSnapshotProvider
-  readonly config: Option.Option<Iterable<readonly [string, string]>>
+  readonly config: Readonly<Record<string, string>>
 }
 
 export const volumeSnapshotLocationResource = (args: CreateSnapshotLocationArgs): VolumeSnapshotLocation => {
-  const config = Option.match(args.config, { onNone: () => ({}), onSome: (map) => Object.fromEntries(map) })
+  const config = args.config
   return {
     apiVersion,
     kind: "VolumeSnapshotLocation",
@@ -35,8 +36,13 @@ export const volumeSnapshotLocationResource = (args: CreateSnapshotLocationArgs)
 }
 
 export const createSnapshotLocation = Effect.fn("Cli.snapshotLocationCreate")(
-  function*(args: CreateSnapshotLocationArgs) {
+  function*(flags: Omit<CreateSnapshotLocationArgs, "config"> & { readonly config: ReadonlyArray<string> }) {
     const kube = yield* KubeClient
+    const config = yield* Either.flatMap(
+      parseConfig(flags.config),
+      (parsed) => checkConfigKeys(flags.provider, volumeSnapshotConfigKeys[flags.provider], parsed)
+    )
+    const args: CreateSnapshotLocationArgs = { ...flags, config }
     yield* checkResourceName("volume snapshot location", args.name)
     const location = volumeSnapshotLocationResource(args)
     if (args.provider === "local" && (location.spec.config?.["path"] ?? "") === "") {

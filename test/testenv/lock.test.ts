@@ -130,6 +130,29 @@ describe("cold-build lock", () => {
     90_000
   )
 
+  it("a long build says which component it builds and for how long, until it is done", async () => {
+    const lines: Array<string> = []
+    let sawProgress!: () => void
+    const progress = new Promise<void>((resolve) => (sawProgress = resolve))
+    const say = (msg: string): void => {
+      lines.push(msg)
+      if (lines.filter((l) => l.startsWith("building slow (") && l.includes("elapsed")).length >= 2) sawProgress()
+    }
+    const build = async (c: Buildable, binDir: string): Promise<undefined> => {
+      if (c.name === "slow") await progress // finishes only once it has been reported twice
+      writeArtifact(binDir, c.name, "ok")
+      return undefined
+    }
+    await buildMissing(dir, [fake("quick"), fake("slow")], build, { log: say, lock: fast, progressEveryMs: 20 })
+    const reports = lines.filter((l) => l.startsWith("building slow (") && l.includes("elapsed"))
+    expect(reports.length).toBeGreaterThanOrEqual(2)
+    for (const line of reports) {
+      expect(line).toMatch(/^building slow \(2 of 2\): (\d+s|\d+m\d\ds) elapsed, ~1 min expected$/)
+    }
+    const built = lines.findIndex((l) => l.startsWith("built slow"))
+    expect(built).toBeGreaterThan(lines.indexOf(reports.at(-1) ?? ""))
+  })
+
   it("a lock whose owner pid has exited is taken over", async () => {
     const gone = node("")
     expect((await gone.exited).code).toBe(0)

@@ -200,6 +200,25 @@ export const serviceAccountAction: Action = (object) => {
   return kept.length === 0 ? rest as KubeObject : { ...rest, secrets: kept } as KubeObject
 }
 
+/** The labels the Job controller puts on a Job's pod template, naming the old Job's uid. */
+export const jobControllerUidLabels = ["controller-uid", "batch.kubernetes.io/controller-uid"] as const
+
+/**
+ * A Job's generated selector and its pod template's controller-uid labels name the old Job's uid:
+ * the API server rejects them ("selector not auto-generated") and generates new ones. A selector
+ * the user chose (`manualSelector: true`) is theirs, kept.
+ */
+export const jobAction: Action = (object) =>
+  withSpec(object, (spec) => {
+    if (spec["manualSelector"] === true) return
+    delete spec["selector"]
+    const template = spec["template"]
+    if (!isRecord(template) || !isRecord(template["metadata"]) || !isRecord(template["metadata"]["labels"])) return
+    const labels: JsonRecord = { ...template["metadata"]["labels"] }
+    for (const key of jobControllerUidLabels) delete labels[key]
+    spec["template"] = { ...template, metadata: { ...template["metadata"], labels } }
+  })
+
 const namespaceNameLabel = "kubernetes.io/metadata.name"
 
 /** A Namespace is restored under its mapped name; the server keeps its name label equal to the name. */
@@ -222,6 +241,7 @@ export const kindActions: Readonly<Record<string, ReadonlyArray<Action>>> = {
   persistentvolumes: [persistentVolumeAction],
   serviceaccounts: [serviceAccountAction],
   namespaces: [namespaceAction],
+  "jobs.batch": [jobAction],
   "rolebindings.rbac.authorization.k8s.io": [bindingSubjectsAction],
   "clusterrolebindings.rbac.authorization.k8s.io": [bindingSubjectsAction]
 }

@@ -226,6 +226,63 @@ const transformCases: ReadonlyArray<TransformCase> = [
     after: object("v1", "ServiceAccount", { name: "build", namespace: "x", labels: arkLabels }, {
       secrets: [{ name: "registry" }]
     })
+  },
+  {
+    rule: "Job: the generated selector and the template's controller-uid labels go; job-name labels stay",
+    resource: "jobs.batch",
+    before: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      spec: {
+        selector: { matchLabels: { "batch.kubernetes.io/controller-uid": "u-1" } },
+        template: {
+          metadata: {
+            labels: {
+              "controller-uid": "u-1",
+              "batch.kubernetes.io/controller-uid": "u-1",
+              "job-name": "j",
+              "batch.kubernetes.io/job-name": "j",
+              app: "a"
+            }
+          },
+          spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] }
+        }
+      }
+    }),
+    after: object("batch/v1", "Job", { name: "j", namespace: "x", labels: arkLabels }, {
+      spec: {
+        template: {
+          metadata: { labels: { "job-name": "j", "batch.kubernetes.io/job-name": "j", app: "a" } },
+          spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] }
+        }
+      }
+    })
+  },
+  {
+    rule: "Job: a manual selector and its template labels are the user's, kept",
+    resource: "jobs.batch",
+    before: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      spec: {
+        manualSelector: true,
+        selector: { matchLabels: { "controller-uid": "mine" } },
+        template: { metadata: { labels: { "controller-uid": "mine" } }, spec: { containers: [] } }
+      }
+    }),
+    after: object("batch/v1", "Job", { name: "j", namespace: "x", labels: arkLabels }, {
+      spec: {
+        manualSelector: true,
+        selector: { matchLabels: { "controller-uid": "mine" } },
+        template: { metadata: { labels: { "controller-uid": "mine" } }, spec: { containers: [] } }
+      }
+    })
+  },
+  {
+    rule: "Job: a template without labels loses only the selector",
+    resource: "jobs.batch",
+    before: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      spec: { selector: { matchLabels: { "controller-uid": "u-1" } }, template: { spec: { containers: [] } } }
+    }),
+    after: object("batch/v1", "Job", { name: "j", namespace: "x", labels: arkLabels }, {
+      spec: { template: { spec: { containers: [] } } }
+    })
   }
 ]
 

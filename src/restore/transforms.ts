@@ -3,7 +3,8 @@
 // is created; `comparable` is the same clearing with no mapping and no labels, so a live object and
 // a transformed one compare equal exactly when the restore would not change anything.
 import type { KubeObject, ObjectMeta } from "../../services/KubeClient.ts"
-import { backupNameLabel, restoreNameLabel } from "../api/index.ts"
+import type { NameMarkers } from "../api/index.ts"
+import { backupNameLabel, nameMarkers, restoreNameLabel, withMarkers } from "../api/index.ts"
 import type { JsonRecord } from "../kube/json.ts"
 import { isRecord } from "../kube/json.ts"
 
@@ -78,25 +79,32 @@ export const mapObjectNamespace: Action = (object, context) => {
   return target === namespace ? object : withMeta(object, (metadata) => void (metadata.namespace = target))
 }
 
-export const addRestoreLabels: Action = (object, context) =>
-  withMeta(object, (metadata) => {
-    metadata.labels = {
-      ...metadata.labels,
-      [restoreNameLabel]: context.restoreName,
-      [backupNameLabel]: context.backupName
-    }
-  })
+/** The restore-name and backup-name labels, and the full names as annotations when they do not fit a label. */
+export const restoreMarkers = (context: RestoreContext): NameMarkers =>
+  nameMarkers({ [restoreNameLabel]: context.restoreName, [backupNameLabel]: context.backupName })
 
+export const addRestoreLabels: Action = (object, context) => ({
+  ...object,
+  metadata: withMarkers(object.metadata, restoreMarkers(context))
+})
+
+const arkKeys = [restoreNameLabel, backupNameLabel] as const
+
+const without = (record: Readonly<Record<string, string>> | undefined) => {
+  if (record === undefined || !arkKeys.some((key) => Object.hasOwn(record, key))) return record
+  const rest = { ...record }
+  for (const key of arkKeys) delete rest[key]
+  return rest
+}
+
+/** Without Ark's restore labels and the annotations that go with long names. */
 export const removeRestoreLabels = (object: KubeObject): KubeObject => {
-  const labels = object.metadata.labels
-  if (labels === undefined || (!Object.hasOwn(labels, restoreNameLabel) && !Object.hasOwn(labels, backupNameLabel))) {
-    return object
-  }
+  const labels = without(object.metadata.labels)
+  const annotations = without(object.metadata.annotations)
+  if (labels === object.metadata.labels && annotations === object.metadata.annotations) return object
   return withMeta(object, (metadata) => {
-    const rest = { ...labels }
-    delete rest[restoreNameLabel]
-    delete rest[backupNameLabel]
-    metadata.labels = rest
+    if (labels !== undefined) metadata.labels = labels
+    if (annotations !== undefined) metadata.annotations = annotations
   })
 }
 

@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
-import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
+import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
 import { skipReason } from "../../src/restore/skips.ts"
 import type { RestoreContext } from "../../src/restore/transforms.ts"
@@ -438,6 +438,25 @@ describe("restore transforms (SPEC 5.4)", () => {
     assert.deepStrictEqual(diffLines(comparable("configmaps", changed), comparable("configmaps", mine)), [
       "data.k: \"w\" → \"v\""
     ])
+  })
+
+  it("long restore and backup names: label values that fit, full names as annotations; comparable ignores both", () => {
+    const long: RestoreContext = { restoreName: "r".repeat(100), backupName: "b".repeat(96), namespaceMapping: {} }
+    const before = object("v1", "ConfigMap", { name: "c", namespace: "x", annotations: { note: "n" } }, {
+      data: { k: "v" }
+    })
+    const restored = transformItem("configmaps", before, long)
+    assert.deepStrictEqual(restored.metadata, {
+      name: "c",
+      namespace: "x",
+      labels: {
+        [restoreNameLabel]: nameLabelValue(long.restoreName),
+        [backupNameLabel]: nameLabelValue(long.backupName)
+      },
+      annotations: { note: "n", [restoreNameLabel]: long.restoreName, [backupNameLabel]: long.backupName }
+    })
+    for (const value of Object.values(restored.metadata.labels ?? {})) assert.isAtMost(value.length, 63)
+    assert.deepStrictEqual(comparable("configmaps", restored), comparable("configmaps", before))
   })
 
   it("diffLines: label keys quoted, missing values shown, long values cut, at most 10 lines", () => {

@@ -8,7 +8,7 @@ import { Chunk, Effect, Exit, Layer, Option, Ref, Scope, Stream, TestClock } fro
 import * as MemoryKube from "../../layers/kube/Memory.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
-import { scheduleLabels } from "../../src/schedule/backup.ts"
+import { scheduleMarkers, withMarkers } from "../../src/api/index.ts"
 import * as ScheduleController from "../../src/server/controllers/schedule.ts"
 import { backups, gvr, installArk, serverNamespace, statusOf } from "./fixtures.ts"
 
@@ -342,7 +342,7 @@ describe("schedule controller", () => {
       yield* kube.create(backups, {
         apiVersion: "ark.heptio.com/v1",
         kind: "Backup",
-        metadata: { name: "hourly-20240501000000", namespace: serverNamespace, labels: scheduleLabels("hourly") },
+        metadata: withMarkers({ name: "hourly-20240501000000", namespace: serverNamespace }, scheduleMarkers("hourly")),
         spec: template
       })
       yield* advanceTo("2024-05-01T00:20:00Z")

@@ -208,6 +208,31 @@ export const serviceAccountAction: Action = (object) => {
   return kept.length === 0 ? rest as KubeObject : { ...rest, secrets: kept } as KubeObject
 }
 
+export const serviceAccountTokenType = "kubernetes.io/service-account-token"
+export const serviceAccountUidAnnotation = "kubernetes.io/service-account.uid"
+/** What the token controller writes into a ServiceAccount token Secret. */
+export const serviceAccountTokenKeys = ["token", "ca.crt", "namespace"] as const
+
+/**
+ * A ServiceAccount token Secret names the old account's uid, which the token controller takes for
+ * a deleted account (it deletes the Secret); without it, and without the old token, the controller
+ * fills the Secret in for the restored account.
+ */
+export const serviceAccountTokenAction: Action = (object) => {
+  if (object["type"] !== serviceAccountTokenType) return object
+  const data = isRecord(object["data"]) ? { ...object["data"] } : undefined
+  for (const key of serviceAccountTokenKeys) if (data !== undefined) delete data[key]
+  const { data: _data, ...rest } = object
+  const withoutToken = (data === undefined || Object.keys(data).length === 0 ? rest : { ...rest, data }) as KubeObject
+  const annotations = object.metadata.annotations
+  if (annotations === undefined || !Object.hasOwn(annotations, serviceAccountUidAnnotation)) return withoutToken
+  return withMeta(withoutToken, (metadata) => {
+    const kept = { ...annotations }
+    delete kept[serviceAccountUidAnnotation]
+    metadata.annotations = kept
+  })
+}
+
 /** The labels the Job controller puts on a Job's pod template, naming the old Job's uid. */
 export const jobControllerUidLabels = ["controller-uid", "batch.kubernetes.io/controller-uid"] as const
 
@@ -250,6 +275,7 @@ export const kindActions: Readonly<Record<string, ReadonlyArray<Action>>> = {
   serviceaccounts: [serviceAccountAction],
   namespaces: [namespaceAction],
   "jobs.batch": [jobAction],
+  secrets: [serviceAccountTokenAction],
   "rolebindings.rbac.authorization.k8s.io": [bindingSubjectsAction],
   "clusterrolebindings.rbac.authorization.k8s.io": [bindingSubjectsAction]
 }

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Option, Stream } from "effect"
 import * as tar from "tar-stream"
 
-import type { GroupVersionResource, KubeClient } from "../../services/KubeClient.ts"
+import type { GroupVersionResource, KubeClient, KubeObject } from "../../services/KubeClient.ts"
 import { KubeForbidden } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../../src/api/backup.ts"
@@ -132,6 +132,39 @@ describe("runRestore", () => {
       }
       const restoredWidget = objects.get(objectKey("widgets.example.com", "shop", "w1"))!
       assert.deepStrictEqual(restoredWidget.metadata.labels, { [restoreNameLabel]: "r1", [backupNameLabel]: "b1" })
+    }))
+
+  it.effect("a ServiceAccount's token Secret is restored after the account, without the old uid and token", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const account: KubeObject = {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "builder", namespace: "shop" }
+      }
+      const token: KubeObject = {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: {
+          name: "builder-token",
+          namespace: "shop",
+          annotations: { "kubernetes.io/service-account.name": "builder", "kubernetes.io/service-account.uid": "old" }
+        },
+        type: "kubernetes.io/service-account-token",
+        data: { token: "dA==", "ca.crt": "Yw==", namespace: "c2hvcA==" }
+      }
+      yield* world.source.control.seed([namespace("shop"), token, account, secret("shop", "plain")])
+      const backup = yield* completedBackup(world)
+      const run = yield* restoreInto(world.target, world, makeRestore({}), backup)
+      assert.strictEqual(run.restore.status?.phase, "Completed")
+      const objects = yield* dump(world.target)
+      const revision = (key: string) => Number(objects.get(key)?.metadata.resourceVersion ?? Number.NaN)
+      const plain = revision(objectKey("secrets", "shop", "plain"))
+      const sa = revision(objectKey("serviceaccounts", "shop", "builder"))
+      const restoredToken = objects.get(objectKey("secrets", "shop", "builder-token"))!
+      assert.isTrue(plain < sa && sa < Number(restoredToken.metadata.resourceVersion), `${plain} ${sa}`)
+      assert.deepStrictEqual(restoredToken.metadata.annotations, { "kubernetes.io/service-account.name": "builder" })
+      assert.isUndefined(restoredToken["data"])
     }))
 
   it.effect("namespace mapping: abc→def and 123→456 in one restore; a target namespace missing from the backup is created", () =>

@@ -228,6 +228,24 @@ const transformCases: ReadonlyArray<TransformCase> = [
     })
   },
   {
+    rule: "ServiceAccount token Secret: the old account's uid and the controller's token, CA and namespace go",
+    resource: "secrets",
+    before: object("v1", "Secret", {
+      name: "builder-token",
+      namespace: "x",
+      annotations: { "kubernetes.io/service-account.name": "builder", "kubernetes.io/service-account.uid": "u-0" }
+    }, {
+      type: "kubernetes.io/service-account-token",
+      data: { token: "dA==", "ca.crt": "Yw==", namespace: "eA==", extra: "ZQ==" }
+    }),
+    after: object("v1", "Secret", {
+      name: "builder-token",
+      namespace: "x",
+      annotations: { "kubernetes.io/service-account.name": "builder" },
+      labels: arkLabels
+    }, { type: "kubernetes.io/service-account-token", data: { extra: "ZQ==" } })
+  },
+  {
     rule: "Job: the generated selector and the template's controller-uid labels go; job-name labels stay",
     resource: "jobs.batch",
     before: object("batch/v1", "Job", { name: "j", namespace: "x" }, {

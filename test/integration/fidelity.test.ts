@@ -22,6 +22,7 @@ import {
 } from "../../src/api/index.ts"
 import { newDeleteBackupRequest } from "../../src/deletion/requests.ts"
 import { waitFor } from "../support/wait.ts"
+import { widgetCrd } from "./backupFixtures.ts"
 import { liveKube } from "./live.ts"
 import type { ServerProcess } from "./serverProcess.ts"
 import {
@@ -186,27 +187,7 @@ const handMade = (f: Fixture): ReadonlyArray<KubeObject> => {
       metadata: meta("builder-token", { annotations: { "kubernetes.io/service-account.name": "builder" } }),
       type: "kubernetes.io/service-account-token"
     },
-    {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: `widgets.${f.crdGroup}`, labels: pick },
-      spec: {
-        group: f.crdGroup,
-        scope: "Namespaced",
-        names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
-        versions: [{
-          name: "v1",
-          served: true,
-          storage: true,
-          schema: {
-            openAPIV3Schema: {
-              type: "object",
-              properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } }
-            }
-          }
-        }]
-      }
-    },
+    { ...widgetCrd(f.crdGroup), metadata: { name: `widgets.${f.crdGroup}`, labels: pick } },
     {
       apiVersion: `${f.crdGroup}/v1`,
       kind: "Widget",

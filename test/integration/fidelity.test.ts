@@ -35,6 +35,7 @@ import {
   sharedMinio,
   statusOf,
   waitForGone,
+  waitForImport,
   waitForObject
 } from "./serverProcess.ts"
 
@@ -743,13 +744,7 @@ describe("restore fidelity through ark server", () => {
           yield* serverNamespace(serverNs, s3)
           yield* cleanupAfterwards(f)
           const server = yield* arkServer(yield* kubeconfigOf(2), serverNs, ["--restore-only"])
-          yield* waitForObject(
-            arkGvr.backups,
-            backupName,
-            serverNs,
-            "imported by sync",
-            (b) => statusOf(b)["phase"] === "Completed"
-          ).pipe(Effect.tapError(() => Effect.sync(() => console.error(server.output()))))
+          yield* waitForImport(backupName, serverNs, server)
           yield* runToCompletion(arkGvr.restores, arkObject("Restore", "arrive", serverNs, { backupName }), server)
           yield* compareRestored(f, originals, "arrive", backupName)
         }).pipe(Effect.provide(two))

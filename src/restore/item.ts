@@ -119,9 +119,11 @@ const reconcileExisting = Effect.fn("Restore.reconcileExisting")(
     const diff = diffLines(have, want)
     if (diff.length === 0) return { _tag: "Unchanged" } satisfies ItemOutcome
     if (env.policy === "none") return { _tag: "Differs", diff } satisfies ItemOutcome
-    const body = mergePatchBetween(have, want)
-    const metadata = isRecord(body["metadata"]) ? body["metadata"] : {}
-    const patch = { ...body, metadata: withMarkers(metadata, restoreMarkers(env.context)) }
+    // Against the live object without Ark's labels, so the patch always sets this restore's.
+    const patch = mergePatchBetween(have, {
+      ...want,
+      metadata: withMarkers(want.metadata, restoreMarkers(env.context))
+    })
     const patched = yield* kube.patch(target.gvr, target.name, { type: "merge", body: patch }, target.namespace).pipe(
       Effect.either
     )

@@ -10,7 +10,7 @@ import type { GroupVersionResource, KubeClient, KubeObject } from "../../service
 import { KubeForbidden } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../../src/api/backup.ts"
-import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
+import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
 import { validateRestore } from "../../src/restore/run.ts"
 import {
@@ -245,6 +245,33 @@ describe("runRestore", () => {
       )
       assert.strictEqual(again.counts.unchanged, 3)
       assert.strictEqual(yield* world.target.control.currentRevision, revision)
+    }))
+
+  it.effect("policy update under a long restore name: the full name is annotated, and annotations the backup lacks go", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      yield* world.source.control.seed([configMap("app", "diff", {}, { k: "backup" })])
+      const backup = yield* completedBackup(world)
+      const live = configMap("app", "diff", {}, { k: "live" })
+      yield* world.target.control.seed([{
+        ...live,
+        metadata: { ...live.metadata, annotations: { note: "live only" } }
+      }])
+      const name = "r".repeat(100)
+      const update = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ includedNamespaces: ["app"], existingResourcePolicy: "update" }, name),
+        backup
+      )
+      assert.strictEqual(update.counts.updated, 1)
+      const patched = yield* world.target.client.get(CONFIGMAPS, "diff", "app")
+      assert.deepStrictEqual(patched["data"], { k: "backup" })
+      assert.deepStrictEqual(patched.metadata.annotations, { [restoreNameLabel]: name })
+      assert.deepStrictEqual(patched.metadata.labels, {
+        [restoreNameLabel]: nameLabelValue(name),
+        [backupNameLabel]: "b1"
+      })
     }))
 
   it.effect("dry run on a partly-present namespace: create, unchanged, conflict with a diff, skip — and writes nothing", () =>

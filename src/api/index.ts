@@ -10,19 +10,11 @@ export * from "./backup.ts"
 export * from "./common.ts"
 export * from "./duration.ts"
 export * from "./errors.ts"
+export * from "./labels.ts"
 export * from "./locations.ts"
 export * from "./requests.ts"
 export * from "./restore.ts"
 export * from "./schedule.ts"
-
-/** Put on every restored object. */
-export const restoreNameLabel = "ark.heptio.com/restore-name"
-/** Put on every restored object, and on the restores and files of a backup. */
-export const backupNameLabel = "ark.heptio.com/backup-name"
-/** Put on every backup a schedule creates. */
-export const scheduleNameLabel = "ark.heptio.com/schedule-name"
-/** The schedule label of Ark 0.x, still written for compatibility. */
-export const legacyScheduleNameLabel = "ark-schedule"
 
 /** A column of `kubectl get` (apiextensions.k8s.io/v1 CustomResourceColumnDefinition). */
 export interface PrinterColumn {

@@ -4,30 +4,12 @@ import { Effect, Stream } from "effect"
 
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
-import { apiVersion, backupNameLabel, group, kinds, version } from "../api/index.ts"
+import { apiVersion, backupNameLabel, group, kinds, nameMarkers, version, withMarkers } from "../api/index.ts"
 
 export const deleteBackupRequestsGvr: GroupVersionResource = {
   group,
   version,
   resource: kinds.DeleteBackupRequest.plural
-}
-
-const LABEL_VALUE_MAX = 63
-
-/**
- * The backup's name as a label value. Backup names may be longer than a label value allows; a long
- * one keeps its first characters and gains a hash of the whole, so distinct names stay distinct.
- */
-export const backupLabelValue = (backupName: string): string => {
-  if (backupName.length <= LABEL_VALUE_MAX) return backupName
-  // FNV-1a: a stable, dependency-free hash; not a security boundary.
-  let hash = 0x811c9dc5
-  for (let i = 0; i < backupName.length; i++) {
-    hash ^= backupName.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193) >>> 0
-  }
-  const suffix = hash.toString(16).padStart(8, "0")
-  return `${backupName.slice(0, LABEL_VALUE_MAX - suffix.length - 1).replace(/[^A-Za-z0-9]+$/, "")}-${suffix}`
 }
 
 /** The longest generateName prefix the API server keeps whole (it adds five characters). */
@@ -37,11 +19,10 @@ const GENERATE_NAME_MAX = 58
 export const newDeleteBackupRequest = (backupName: string, namespace: string): KubeObject => ({
   apiVersion,
   kind: kinds.DeleteBackupRequest.kind,
-  metadata: {
-    generateName: `${backupName.slice(0, GENERATE_NAME_MAX - 1).replace(/[^a-z0-9]+$/, "")}-`,
-    namespace,
-    labels: { [backupNameLabel]: backupLabelValue(backupName) }
-  },
+  metadata: withMarkers(
+    { generateName: `${backupName.slice(0, GENERATE_NAME_MAX - 1).replace(/[^a-z0-9]+$/, "")}-`, namespace },
+    nameMarkers({ [backupNameLabel]: backupName })
+  ),
   spec: { backupName }
 })
 

@@ -6,7 +6,7 @@ import { Data, Duration, Effect, Either, Schedule } from "effect"
 
 import type { Discovery, GroupVersionResource, KubeError, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
-import { backupNameLabel, restoreNameLabel } from "../api/index.ts"
+import { withMarkers } from "../api/index.ts"
 import type { ExistingResourcePolicy } from "../api/restore.ts"
 import { parseGroupResource } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
@@ -15,7 +15,7 @@ import { isRecord } from "../kube/json.ts"
 import { diffLines, mergePatchBetween } from "./compare.ts"
 import type { PlannedItem } from "./plan.ts"
 import type { RestoreContext } from "./transforms.ts"
-import { comparable, targetNamespace, transformItem } from "./transforms.ts"
+import { comparable, restoreMarkers, targetNamespace, transformItem } from "./transforms.ts"
 import type { PersistentVolumeRestorer } from "./volumes.ts"
 
 export type ItemOutcome =
@@ -95,10 +95,7 @@ export const ensureNamespace = Effect.fn("Restore.ensureNamespace")(function*(en
   const plain: KubeObject = {
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: {
-      name: namespace,
-      labels: { [restoreNameLabel]: env.context.restoreName, [backupNameLabel]: env.context.backupName }
-    }
+    metadata: withMarkers({ name: namespace }, restoreMarkers(env.context))
   }
   yield* kube.get(NAMESPACES, namespace).pipe(
     Effect.catchTag(
@@ -122,16 +119,11 @@ const reconcileExisting = Effect.fn("Restore.reconcileExisting")(
     const diff = diffLines(have, want)
     if (diff.length === 0) return { _tag: "Unchanged" } satisfies ItemOutcome
     if (env.policy === "none") return { _tag: "Differs", diff } satisfies ItemOutcome
-    const body = mergePatchBetween(have, want)
-    const metadata = isRecord(body["metadata"]) ? body["metadata"] : {}
-    const labels = isRecord(metadata["labels"]) ? metadata["labels"] : {}
-    const patch = {
-      ...body,
-      metadata: {
-        ...metadata,
-        labels: { ...labels, [restoreNameLabel]: env.context.restoreName, [backupNameLabel]: env.context.backupName }
-      }
-    }
+    // Against the live object without Ark's labels, so the patch always sets this restore's.
+    const patch = mergePatchBetween(have, {
+      ...want,
+      metadata: withMarkers(want.metadata, restoreMarkers(env.context))
+    })
     const patched = yield* kube.patch(target.gvr, target.name, { type: "merge", body: patch }, target.namespace).pipe(
       Effect.either
     )

@@ -13,6 +13,7 @@ import { includeObject, makeRelated, recordIncluded } from "../backup/select.ts"
 import type { RestoreSelection } from "./filters.ts"
 import { resourceIncluded } from "./filters.ts"
 import { controllerOf, skipReason } from "./skips.ts"
+import { serviceAccountTokenType } from "./transforms.ts"
 
 /** The restore order: CRDs first, then these, then everything else. */
 export const restorePriorities: ReadonlyArray<string> = [
@@ -36,6 +37,15 @@ export const restorePriority = (groupResourceName: string): number => {
   const index = restorePriorities.indexOf(groupResourceName)
   return index < 0 ? lastLevel : index
 }
+
+/**
+ * The level an object is restored at. A ServiceAccount's token Secret waits for the account: the
+ * token controller deletes a token Secret whose account does not exist.
+ */
+export const restoreLevel = (groupResourceName: string, object: KubeObject): number =>
+  groupResourceName === "secrets" && object["type"] === serviceAccountTokenType
+    ? restorePriority("serviceaccounts") + 1
+    : restorePriority(groupResourceName)
 
 export interface PlannedItem {
   readonly path: string
@@ -165,7 +175,7 @@ const indexEntry = (state: PassState, selection: RestoreSelection, entry: Archiv
     namespace: location.namespace,
     name: location.name,
     kind: object.kind,
-    level: restorePriority(location.groupResource),
+    level: restoreLevel(location.groupResource, object),
     uid: object.metadata.uid,
     controllerUid: controllerOf(object)?.uid,
     labels: namespaced ? undefined : object.metadata.labels ?? {},

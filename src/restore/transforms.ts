@@ -3,7 +3,8 @@
 // is created; `comparable` is the same clearing with no mapping and no labels, so a live object and
 // a transformed one compare equal exactly when the restore would not change anything.
 import type { KubeObject, ObjectMeta } from "../../services/KubeClient.ts"
-import { backupNameLabel, restoreNameLabel } from "../api/index.ts"
+import type { NameMarkers } from "../api/index.ts"
+import { backupNameLabel, nameMarkers, restoreNameLabel, withMarkers } from "../api/index.ts"
 import type { JsonRecord } from "../kube/json.ts"
 import { isRecord } from "../kube/json.ts"
 
@@ -78,25 +79,32 @@ export const mapObjectNamespace: Action = (object, context) => {
   return target === namespace ? object : withMeta(object, (metadata) => void (metadata.namespace = target))
 }
 
-export const addRestoreLabels: Action = (object, context) =>
-  withMeta(object, (metadata) => {
-    metadata.labels = {
-      ...metadata.labels,
-      [restoreNameLabel]: context.restoreName,
-      [backupNameLabel]: context.backupName
-    }
-  })
+/** The restore-name and backup-name labels, and the full names as annotations when they do not fit a label. */
+export const restoreMarkers = (context: RestoreContext): NameMarkers =>
+  nameMarkers({ [restoreNameLabel]: context.restoreName, [backupNameLabel]: context.backupName })
 
+export const addRestoreLabels: Action = (object, context) => ({
+  ...object,
+  metadata: withMarkers(object.metadata, restoreMarkers(context))
+})
+
+const arkKeys = [restoreNameLabel, backupNameLabel] as const
+
+const without = (record: Readonly<Record<string, string>> | undefined) => {
+  if (record === undefined || !arkKeys.some((key) => Object.hasOwn(record, key))) return record
+  const rest = { ...record }
+  for (const key of arkKeys) delete rest[key]
+  return rest
+}
+
+/** Without Ark's restore labels and the annotations that go with long names. */
 export const removeRestoreLabels = (object: KubeObject): KubeObject => {
-  const labels = object.metadata.labels
-  if (labels === undefined || (!Object.hasOwn(labels, restoreNameLabel) && !Object.hasOwn(labels, backupNameLabel))) {
-    return object
-  }
+  const labels = without(object.metadata.labels)
+  const annotations = without(object.metadata.annotations)
+  if (labels === object.metadata.labels && annotations === object.metadata.annotations) return object
   return withMeta(object, (metadata) => {
-    const rest = { ...labels }
-    delete rest[restoreNameLabel]
-    delete rest[backupNameLabel]
-    metadata.labels = rest
+    if (labels !== undefined) metadata.labels = labels
+    if (annotations !== undefined) metadata.annotations = annotations
   })
 }
 
@@ -200,6 +208,50 @@ export const serviceAccountAction: Action = (object) => {
   return kept.length === 0 ? rest as KubeObject : { ...rest, secrets: kept } as KubeObject
 }
 
+export const serviceAccountTokenType = "kubernetes.io/service-account-token"
+export const serviceAccountUidAnnotation = "kubernetes.io/service-account.uid"
+/** What the token controller writes into a ServiceAccount token Secret. */
+export const serviceAccountTokenKeys = ["token", "ca.crt", "namespace"] as const
+
+/**
+ * A ServiceAccount token Secret names the old account's uid, which the token controller takes for
+ * a deleted account (it deletes the Secret); without it, and without the old token, the controller
+ * fills the Secret in for the restored account.
+ */
+export const serviceAccountTokenAction: Action = (object) => {
+  if (object["type"] !== serviceAccountTokenType) return object
+  const data = isRecord(object["data"]) ? { ...object["data"] } : undefined
+  for (const key of serviceAccountTokenKeys) if (data !== undefined) delete data[key]
+  const { data: _data, ...rest } = object
+  const withoutToken = (data === undefined || Object.keys(data).length === 0 ? rest : { ...rest, data }) as KubeObject
+  const annotations = object.metadata.annotations
+  if (annotations === undefined || !Object.hasOwn(annotations, serviceAccountUidAnnotation)) return withoutToken
+  return withMeta(withoutToken, (metadata) => {
+    const kept = { ...annotations }
+    delete kept[serviceAccountUidAnnotation]
+    metadata.annotations = kept
+  })
+}
+
+/** The labels the Job controller puts on a Job's pod template, naming the old Job's uid. */
+export const jobControllerUidLabels = ["controller-uid", "batch.kubernetes.io/controller-uid"] as const
+
+/**
+ * A Job's generated selector and its pod template's controller-uid labels name the old Job's uid:
+ * the API server rejects them ("selector not auto-generated") and generates new ones. A selector
+ * the user chose (`manualSelector: true`) is theirs, kept.
+ */
+export const jobAction: Action = (object) =>
+  withSpec(object, (spec) => {
+    if (spec["manualSelector"] === true) return
+    delete spec["selector"]
+    const template = spec["template"]
+    if (!isRecord(template) || !isRecord(template["metadata"]) || !isRecord(template["metadata"]["labels"])) return
+    const labels: JsonRecord = { ...template["metadata"]["labels"] }
+    for (const key of jobControllerUidLabels) delete labels[key]
+    spec["template"] = { ...template, metadata: { ...template["metadata"], labels } }
+  })
+
 const namespaceNameLabel = "kubernetes.io/metadata.name"
 
 /** A Namespace is restored under its mapped name; the server keeps its name label equal to the name. */
@@ -222,6 +274,8 @@ export const kindActions: Readonly<Record<string, ReadonlyArray<Action>>> = {
   persistentvolumes: [persistentVolumeAction],
   serviceaccounts: [serviceAccountAction],
   namespaces: [namespaceAction],
+  "jobs.batch": [jobAction],
+  secrets: [serviceAccountTokenAction],
   "rolebindings.rbac.authorization.k8s.io": [bindingSubjectsAction],
   "clusterrolebindings.rbac.authorization.k8s.io": [bindingSubjectsAction]
 }

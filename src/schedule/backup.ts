@@ -4,7 +4,7 @@
 import { DateTime } from "effect"
 
 import type { Backup, Schedule } from "../api/index.ts"
-import { apiVersion, legacyScheduleNameLabel, scheduleNameLabel } from "../api/index.ts"
+import { apiVersion, scheduleMarkers, withMarkers } from "../api/index.ts"
 
 /** `YYYYMMDDhhmmss` of an instant, in UTC. */
 export const nameTimestamp = (millis: number): string =>
@@ -31,19 +31,13 @@ export const tickOfScheduledBackup = (schedule: string, backupName: string): num
   return nameTimestamp(millis) === backupName.slice(schedule.length + 1) ? millis : undefined
 }
 
-/** Both labels: Ark's, and Ark 0.x's so older tooling still finds a schedule's backups. */
-export const scheduleLabels = (schedule: string): Readonly<Record<string, string>> => ({
-  [scheduleNameLabel]: schedule,
-  [legacyScheduleNameLabel]: schedule
-})
-
 /** The Backup `schedule` creates at `millis`, in the server namespace. */
 export const scheduledBackup = (schedule: Schedule, namespace: string, millis: number): Backup => {
   const name = schedule.metadata.name ?? ""
   return {
     apiVersion,
     kind: "Backup",
-    metadata: { name: scheduledBackupName(name, millis), namespace, labels: scheduleLabels(name) },
+    metadata: withMarkers({ name: scheduledBackupName(name, millis), namespace }, scheduleMarkers(name)),
     spec: schedule.spec.template
   }
 }

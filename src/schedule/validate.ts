@@ -5,7 +5,7 @@ import { Either, Schema } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { Schedule } from "../api/index.ts"
-import { formatDecodeError, Schedule as ScheduleSchema, scheduleNameLabel } from "../api/index.ts"
+import { formatDecodeError, Schedule as ScheduleSchema } from "../api/index.ts"
 import { makeFilters } from "../backup/select.ts"
 import type { Cron } from "./cron.ts"
 import { parseSchedule } from "./cron.ts"
@@ -26,8 +26,8 @@ const rawCron = (object: KubeObject): unknown => {
   return typeof spec === "object" && spec !== null ? (spec as Record<string, unknown>)["schedule"] : undefined
 }
 
-/** Label values are at most 63 characters, and every backup is labelled with its schedule's name. */
-export const maxScheduleNameLength = 63
+/** Its backups are named `<schedule>-<YYYYMMDDhhmmss>`, and a name holds at most 253 characters. */
+export const maxScheduleNameLength = 253 - "-YYYYMMDDhhmmss".length
 
 /** The decoded Schedule and its cron, or every problem found. */
 export const validateSchedule = (object: KubeObject): Either.Either<ValidSchedule, ReadonlyArray<string>> => {
@@ -40,7 +40,7 @@ export const validateSchedule = (object: KubeObject): Either.Either<ValidSchedul
   const name = object.metadata.name ?? ""
   if (name.length > maxScheduleNameLength) {
     problems.push(
-      `metadata.name: at most ${maxScheduleNameLength} characters, the longest value the ${scheduleNameLabel} label of its backups can hold`
+      `metadata.name: at most ${maxScheduleNameLength} characters, so that its backups' names <schedule>-<YYYYMMDDhhmmss> stay within 253`
     )
   }
   const decoded = decode(object)

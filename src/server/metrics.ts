@@ -8,7 +8,7 @@ import { Clock, Effect, Exit, Metric, MetricBoundaries, Ref, Stream } from "effe
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup, Restore } from "../api/index.ts"
-import { scheduleNameLabel } from "../api/index.ts"
+import { nameOf, scheduleNameLabel } from "../api/index.ts"
 
 const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
 
@@ -62,7 +62,7 @@ export const restoreMetrics = runMetrics("restore", "items restored by finished 
 const bySchedule = (schedule: string) => <T, I, O>(metric: Metric.Metric<T, I, O>) =>
   Metric.tagged(metric, "schedule", schedule)
 
-export const backupSchedule = (backup: KubeObject): string => backup.metadata.labels?.[scheduleNameLabel] ?? ""
+export const backupSchedule = (backup: KubeObject): string => nameOf(backup, scheduleNameLabel) ?? ""
 
 export const restoreSchedule = (restore: KubeObject): string => {
   const spec = restore["spec"]

@@ -6,7 +6,7 @@ import { Data, Effect, Either, Schema, Stream } from "effect"
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import type { Backup, StorageIdentity } from "../api/index.ts"
-import { Backup as BackupSchema, formatDecodeError } from "../api/index.ts"
+import { Backup as BackupSchema, formatDecodeError, nameMarkers, withMarkers } from "../api/index.ts"
 import { backupKeys } from "../archive/layout.ts"
 import {
   encodeStorageIdentity,
@@ -114,17 +114,17 @@ export const importedResource = (
         resource: {
           apiVersion: encoded.apiVersion,
           kind: encoded.kind,
-          metadata: {
+          metadata: withMarkers({
             ...metadata,
             name,
             namespace,
-            labels: { ...encoded.metadata.labels, [storageLocationLabel]: location },
+            labels: { ...encoded.metadata.labels },
             annotations: {
               ...annotations,
               [importedBackupAnnotation]: "true",
               ...(identity === undefined ? {} : { [storageIdentityAnnotation]: encodeStorageIdentity(identity) })
             }
-          },
+          }, nameMarkers({ [storageLocationLabel]: location })),
           spec: { ...encoded.spec, storageLocation: location }
         },
         status: encoded.status ?? {}

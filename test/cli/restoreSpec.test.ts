@@ -81,6 +81,13 @@ describe("the restore's name", () => {
     assert.strictEqual(defaultRestoreName("b", zoned), "b-20241231235959")
   })
 
+  it("cuts a long backup name so the default stays within 253 characters", () => {
+    const time = DateTime.unsafeMake("2024-05-01T09:08:07.654Z")
+    const long = defaultRestoreName(`${"a".repeat(237)}.${"b".repeat(15)}`, time)
+    assert.strictEqual(long, `${"a".repeat(237)}-20240501090807`)
+    assert.lengthOf(long, 252)
+  })
+
   it("a given name is kept when valid and refused when not", () => {
     const time = DateTime.unsafeMake(0)
     const source = { _tag: "Backup", name: "nightly" } as const
@@ -102,6 +109,10 @@ describe("restore spec from flags", () => {
       namespace: "heptio-ark",
       labels: { "ark.heptio.com/backup-name": "nightly" }
     })
+    const long = "b".repeat(100)
+    const labelled = restoreResource("r", "heptio-ark", { ...spec, backupName: long }).metadata
+    assert.deepStrictEqual(labelled.annotations, { "ark.heptio.com/backup-name": long })
+    assert.lengthOf(labelled.labels?.["ark.heptio.com/backup-name"] ?? "", 63)
   })
 
   it("carries every flag into the spec", () => {

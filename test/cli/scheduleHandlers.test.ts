@@ -118,8 +118,8 @@ describe("ark schedule create", () => {
         assert.include(ttl.message, "invalid --ttl \"30d\"")
         const name = yield* cliFailure(run(harness, createSchedule(createArgs({ name: "Nightly_Backup" }))))
         assert.include(name.message, "invalid schedule name \"Nightly_Backup\"")
-        const long = yield* cliFailure(run(harness, createSchedule(createArgs({ name: "n".repeat(64) }))))
-        assert.include(long.message, "at most 63 characters")
+        const long = yield* cliFailure(run(harness, createSchedule(createArgs({ name: "n".repeat(239) }))))
+        assert.include(long.message, "at most 238 characters")
         const location = yield* cliFailure(
           run(harness, createSchedule(createArgs({ storageLocation: Option.some("nowhere") })))
         )

@@ -105,5 +105,6 @@ describe("a garbage-collection pass", () => {
       assert.match(label, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
       assert.isTrue(label.startsWith("a".repeat(50)))
       assert.isAtMost((request!.metadata.name ?? "").length, 63)
+      assert.strictEqual(request!.metadata.annotations?.[backupNameLabel], name)
     }).pipe(Effect.provide(MemoryKube.layer)))
 })

@@ -228,7 +228,8 @@ const persistentVolume = (name: string, run: string): KubeObject => ({
   }
 })
 
-const widgetCrd = (group: string): KubeObject => ({
+/** A CRD of namespaced Widgets in `group`, any spec accepted. */
+export const widgetCrd = (group: string): KubeObject => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
   metadata: { name: `widgets.${group}`, labels: labels() },

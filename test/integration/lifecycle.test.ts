@@ -26,6 +26,7 @@ import {
   sharedMinio,
   statusOf,
   waitForGone,
+  waitForImport,
   waitForObject
 } from "./serverProcess.ts"
 import { boundClaim } from "./volumeFixtures.ts"
@@ -269,15 +270,7 @@ describe("schedules, expiry, sync and migration through ark server", () => {
           const kube = yield* KubeClient
           yield* serverNamespace(namespace, s3)
           const server = yield* arkServer(yield* kubeconfigOf(2), namespace, ["--restore-only"])
-          const imported = yield* waitForObject(
-            arkGvr.backups,
-            "move",
-            namespace,
-            "imported by sync",
-            (b) => statusOf(b)["phase"] === "Completed"
-          ).pipe(
-            Effect.tapError(() => Effect.sync(() => console.error(server.output())))
-          )
+          const imported = yield* waitForImport("move", namespace, server)
           assert.strictEqual(statusOf(imported)["resourceVersion"], statusOf(source)["resourceVersion"])
           // The stored spec, with the defaults the source server applied when it decoded it.
           assert.deepInclude(imported["spec"] as object, source["spec"] as object)

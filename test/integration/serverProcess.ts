@@ -152,6 +152,12 @@ export const waitForObject = (
       "120 seconds"
     ))
 
+/** Waits until sync has imported the backup with its stored status (Completed); prints the server's output if not. */
+export const waitForImport = (name: string, namespace: string, server: ServerProcess) =>
+  waitForObject(arkGvr.backups, name, namespace, "imported by sync", (b) => statusOf(b)["phase"] === "Completed").pipe(
+    Effect.tapError(() => Effect.sync(() => console.error(server.output())))
+  )
+
 /** Waits (up to two minutes) until the object is gone. */
 export const waitForGone = (resource: GroupVersionResource, name: string, namespace: string) =>
   Effect.flatMap(KubeClient, (kube) =>

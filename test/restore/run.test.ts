@@ -6,11 +6,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Option, Stream } from "effect"
 import * as tar from "tar-stream"
 
-import type { GroupVersionResource, KubeClient } from "../../services/KubeClient.ts"
+import type { GroupVersionResource, KubeClient, KubeObject } from "../../services/KubeClient.ts"
 import { KubeForbidden } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup } from "../../src/api/backup.ts"
-import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
+import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
 import { defaultMaxEntryBytes } from "../../src/archive/reader.ts"
 import { validateRestore } from "../../src/restore/run.ts"
@@ -135,6 +135,39 @@ describe("runRestore", () => {
       assert.deepStrictEqual(restoredWidget.metadata.labels, { [restoreNameLabel]: "r1", [backupNameLabel]: "b1" })
     }))
 
+  it.effect("a ServiceAccount's token Secret is restored after the account, without the old uid and token", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const account: KubeObject = {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "builder", namespace: "shop" }
+      }
+      const token: KubeObject = {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: {
+          name: "builder-token",
+          namespace: "shop",
+          annotations: { "kubernetes.io/service-account.name": "builder", "kubernetes.io/service-account.uid": "old" }
+        },
+        type: "kubernetes.io/service-account-token",
+        data: { token: "dA==", "ca.crt": "Yw==", namespace: "c2hvcA==" }
+      }
+      yield* world.source.control.seed([namespace("shop"), token, account, secret("shop", "plain")])
+      const backup = yield* completedBackup(world)
+      const run = yield* restoreInto(world.target, world, makeRestore({}), backup)
+      assert.strictEqual(run.restore.status?.phase, "Completed")
+      const objects = yield* dump(world.target)
+      const revision = (key: string) => Number(objects.get(key)?.metadata.resourceVersion ?? Number.NaN)
+      const plain = revision(objectKey("secrets", "shop", "plain"))
+      const sa = revision(objectKey("serviceaccounts", "shop", "builder"))
+      const restoredToken = objects.get(objectKey("secrets", "shop", "builder-token"))!
+      assert.isTrue(plain < sa && sa < Number(restoredToken.metadata.resourceVersion), `${plain} ${sa}`)
+      assert.deepStrictEqual(restoredToken.metadata.annotations, { "kubernetes.io/service-account.name": "builder" })
+      assert.isUndefined(restoredToken["data"])
+    }))
+
   it.effect("namespace mapping: abc→def and 123→456 in one restore; a target namespace missing from the backup is created", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld
@@ -213,6 +246,33 @@ describe("runRestore", () => {
       )
       assert.strictEqual(again.counts.unchanged, 3)
       assert.strictEqual(yield* world.target.control.currentRevision, revision)
+    }))
+
+  it.effect("policy update under a long restore name: the full name is annotated, and annotations the backup lacks go", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      yield* world.source.control.seed([configMap("app", "diff", {}, { k: "backup" })])
+      const backup = yield* completedBackup(world)
+      const live = configMap("app", "diff", {}, { k: "live" })
+      yield* world.target.control.seed([{
+        ...live,
+        metadata: { ...live.metadata, annotations: { note: "live only" } }
+      }])
+      const name = "r".repeat(100)
+      const update = yield* restoreInto(
+        world.target,
+        world,
+        makeRestore({ includedNamespaces: ["app"], existingResourcePolicy: "update" }, name),
+        backup
+      )
+      assert.strictEqual(update.counts.updated, 1)
+      const patched = yield* world.target.client.get(CONFIGMAPS, "diff", "app")
+      assert.deepStrictEqual(patched["data"], { k: "backup" })
+      assert.deepStrictEqual(patched.metadata.annotations, { [restoreNameLabel]: name })
+      assert.deepStrictEqual(patched.metadata.labels, {
+        [restoreNameLabel]: nameLabelValue(name),
+        [backupNameLabel]: "b1"
+      })
     }))
 
   it.effect("dry run on a partly-present namespace: create, unchanged, conflict with a diff, skip — and writes nothing", () =>

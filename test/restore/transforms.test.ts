@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
-import { backupNameLabel, restoreNameLabel } from "../../src/api/index.ts"
+import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
 import { skipReason } from "../../src/restore/skips.ts"
 import type { RestoreContext } from "../../src/restore/transforms.ts"
@@ -226,6 +226,81 @@ const transformCases: ReadonlyArray<TransformCase> = [
     after: object("v1", "ServiceAccount", { name: "build", namespace: "x", labels: arkLabels }, {
       secrets: [{ name: "registry" }]
     })
+  },
+  {
+    rule: "ServiceAccount token Secret: the old account's uid and the controller's token, CA and namespace go",
+    resource: "secrets",
+    before: object("v1", "Secret", {
+      name: "builder-token",
+      namespace: "x",
+      annotations: { "kubernetes.io/service-account.name": "builder", "kubernetes.io/service-account.uid": "u-0" }
+    }, {
+      type: "kubernetes.io/service-account-token",
+      data: { token: "dA==", "ca.crt": "Yw==", namespace: "eA==", extra: "ZQ==" }
+    }),
+    after: object("v1", "Secret", {
+      name: "builder-token",
+      namespace: "x",
+      annotations: { "kubernetes.io/service-account.name": "builder" },
+      labels: arkLabels
+    }, { type: "kubernetes.io/service-account-token", data: { extra: "ZQ==" } })
+  },
+  {
+    rule: "Job: the generated selector and the template's controller-uid labels go; job-name labels stay",
+    resource: "jobs.batch",
+    before: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      spec: {
+        selector: { matchLabels: { "batch.kubernetes.io/controller-uid": "u-1" } },
+        template: {
+          metadata: {
+            labels: {
+              "controller-uid": "u-1",
+              "batch.kubernetes.io/controller-uid": "u-1",
+              "job-name": "j",
+              "batch.kubernetes.io/job-name": "j",
+              app: "a"
+            }
+          },
+          spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] }
+        }
+      }
+    }),
+    after: object("batch/v1", "Job", { name: "j", namespace: "x", labels: arkLabels }, {
+      spec: {
+        template: {
+          metadata: { labels: { "job-name": "j", "batch.kubernetes.io/job-name": "j", app: "a" } },
+          spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] }
+        }
+      }
+    })
+  },
+  {
+    rule: "Job: a manual selector and its template labels are the user's, kept",
+    resource: "jobs.batch",
+    before: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      spec: {
+        manualSelector: true,
+        selector: { matchLabels: { "controller-uid": "mine" } },
+        template: { metadata: { labels: { "controller-uid": "mine" } }, spec: { containers: [] } }
+      }
+    }),
+    after: object("batch/v1", "Job", { name: "j", namespace: "x", labels: arkLabels }, {
+      spec: {
+        manualSelector: true,
+        selector: { matchLabels: { "controller-uid": "mine" } },
+        template: { metadata: { labels: { "controller-uid": "mine" } }, spec: { containers: [] } }
+      }
+    })
+  },
+  {
+    rule: "Job: a template without labels loses only the selector",
+    resource: "jobs.batch",
+    before: object("batch/v1", "Job", { name: "j", namespace: "x" }, {
+      spec: { selector: { matchLabels: { "controller-uid": "u-1" } }, template: { spec: { containers: [] } } }
+    }),
+    after: object("batch/v1", "Job", { name: "j", namespace: "x", labels: arkLabels }, {
+      spec: { template: { spec: { containers: [] } } }
+    })
   }
 ]
 
@@ -381,6 +456,25 @@ describe("restore transforms", () => {
     assert.deepStrictEqual(diffLines(comparable("configmaps", changed), comparable("configmaps", mine)), [
       "data.k: \"w\" → \"v\""
     ])
+  })
+
+  it("long restore and backup names: label values that fit, full names as annotations; comparable ignores both", () => {
+    const long: RestoreContext = { restoreName: "r".repeat(100), backupName: "b".repeat(96), namespaceMapping: {} }
+    const before = object("v1", "ConfigMap", { name: "c", namespace: "x", annotations: { note: "n" } }, {
+      data: { k: "v" }
+    })
+    const restored = transformItem("configmaps", before, long)
+    assert.deepStrictEqual(restored.metadata, {
+      name: "c",
+      namespace: "x",
+      labels: {
+        [restoreNameLabel]: nameLabelValue(long.restoreName),
+        [backupNameLabel]: nameLabelValue(long.backupName)
+      },
+      annotations: { note: "n", [restoreNameLabel]: long.restoreName, [backupNameLabel]: long.backupName }
+    })
+    for (const value of Object.values(restored.metadata.labels ?? {})) assert.isAtMost(value.length, 63)
+    assert.deepStrictEqual(comparable("configmaps", restored), comparable("configmaps", before))
   })
 
   it("diffLines: label keys quoted, missing values shown, long values cut, at most 10 lines", () => {

@@ -89,9 +89,13 @@ describe("validateSchedule", () => {
       selectorLines.join("\n")
     )
 
-    const long = validateSchedule(scheduleObject({ schedule: "@daily", template: {} }, "x".repeat(64)))
+    // Its backups are named <schedule>-<YYYYMMDDhhmmss>: 238 characters leave them valid names.
     assert.isTrue(
-      Either.isLeft(long) && long.left.some((line) => line.startsWith("metadata.name: at most 63 characters"))
+      Either.isRight(validateSchedule(scheduleObject({ schedule: "@daily", template: {} }, "x".repeat(238))))
+    )
+    const long = validateSchedule(scheduleObject({ schedule: "@daily", template: {} }, "x".repeat(239)))
+    assert.isTrue(
+      Either.isLeft(long) && long.left.some((line) => line.startsWith("metadata.name: at most 238 characters"))
     )
   })
 })

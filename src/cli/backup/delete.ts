@@ -5,8 +5,8 @@ import { Console, Effect } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { Backup } from "../../api/index.ts"
-import { backupNameLabel } from "../../api/index.ts"
-import { backupLabelValue, deleteBackupRequestsGvr, newDeleteBackupRequest } from "../../deletion/requests.ts"
+import { backupNameLabel, nameSelector } from "../../api/index.ts"
+import { deleteBackupRequestsGvr, newDeleteBackupRequest } from "../../deletion/requests.ts"
 import { restoresOf } from "../../deletion/restores.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
@@ -79,9 +79,7 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
       }").`,
       `The Ark server deletes ${plan.join(", ")}.`,
       `It shows as Deleting until it is gone: ark backup get ${args.name}; problems are in the request's status: ` +
-      `kubectl -n ${args.namespace} get deletebackuprequests -l ${backupNameLabel}=${
-        backupLabelValue(args.name)
-      } -o yaml`
+      `kubectl -n ${args.namespace} get deletebackuprequests -l ${nameSelector(backupNameLabel, args.name)} -o yaml`
     ].join("\n")
   )
 })

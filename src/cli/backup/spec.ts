@@ -3,7 +3,7 @@
 import { Either, Option, Schema } from "effect"
 
 import type { Backup, LabelSelector, Schedule } from "../../api/index.ts"
-import { apiVersion, BackupSpec, legacyScheduleNameLabel, parseGoDuration, scheduleNameLabel } from "../../api/index.ts"
+import { apiVersion, BackupSpec, parseGoDuration, scheduleMarkers, withMarkers } from "../../api/index.ts"
 import type { Requirement } from "../../kube/labelSelector.ts"
 import { parseLabelSelector } from "../../kube/labelSelector.ts"
 import { CliError } from "../errors.ts"
@@ -190,9 +190,6 @@ export const backupResource = (
 
 /** `--from-schedule`: the schedule's template, labelled as the schedule's own backups are. */
 export const backupFromSchedule = (name: string, namespace: string, schedule: Schedule): Backup => {
-  const scheduleName = schedule.metadata.name ?? ""
-  return backupResource(name, namespace, schedule.spec.template, {
-    [scheduleNameLabel]: scheduleName,
-    [legacyScheduleNameLabel]: scheduleName
-  })
+  const backup = backupResource(name, namespace, schedule.spec.template)
+  return { ...backup, metadata: withMarkers(backup.metadata, scheduleMarkers(schedule.metadata.name ?? "")) }
 }

@@ -3,7 +3,7 @@
 import { DateTime, Either, Option, Schema } from "effect"
 
 import type { ExistingResourcePolicy, LabelSelector, Restore } from "../../api/index.ts"
-import { apiVersion, backupNameLabel, RestoreSpec } from "../../api/index.ts"
+import { apiVersion, backupNameLabel, nameMarkers, RestoreSpec, withMarkers } from "../../api/index.ts"
 import { namespaceMappingCollisions } from "../../restore/mapping.ts"
 import { checkResourceName, toLabelSelector } from "../backup/spec.ts"
 import { CliError } from "../errors.ts"
@@ -107,8 +107,9 @@ export const parseNamespaceMappings = (
 export const nameTimestamp = (now: DateTime.DateTime): string =>
   DateTime.formatIso(DateTime.toUtc(now)).replace(/\.[0-9]+Z$|Z$/, "").replace(/[-:T]/g, "")
 
-/** The default restore name: `<backup>-<YYYYMMDDhhmmss>`. */
-export const defaultRestoreName = (source: string, now: DateTime.DateTime): string => `${source}-${nameTimestamp(now)}`
+/** The default restore name: `<backup>-<YYYYMMDDhhmmss>`, the backup's name cut so that it stays within 253 characters. */
+export const defaultRestoreName = (source: string, now: DateTime.DateTime): string =>
+  `${source.slice(0, 253 - "-YYYYMMDDhhmmss".length).replace(/[^a-z0-9]+$/, "")}-${nameTimestamp(now)}`
 
 /** The restore's name as given, else the default; either must be a valid resource name. */
 export const restoreName = (given: Option.Option<string>, source: RestoreSource, now: DateTime.DateTime) => {
@@ -165,13 +166,8 @@ export const restoreSpecFromFlags = (flags: RestoreFlags): Either.Either<Restore
 export const restoreResource = (name: string, namespace: string, spec: RestoreSpec): Restore => ({
   apiVersion,
   kind: "Restore",
-  metadata: {
-    name,
-    namespace,
-    // A label value holds at most 63 characters; longer backup names go unlabelled.
-    ...(spec.backupName === undefined || spec.backupName.length > 63
-      ? {}
-      : { labels: { [backupNameLabel]: spec.backupName } })
-  },
+  metadata: spec.backupName === undefined
+    ? { name, namespace }
+    : withMarkers({ name, namespace }, nameMarkers({ [backupNameLabel]: spec.backupName })),
   spec
 })

@@ -3,7 +3,7 @@ import { Effect, Either, Schema, Stream } from "effect"
 
 import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
-import { Backup, formatDecodeError, Schedule, scheduleNameLabel } from "../../api/index.ts"
+import { Backup, formatDecodeError, nameSelector, namesIt, Schedule, scheduleNameLabel } from "../../api/index.ts"
 import { backupsGvr, kubeFailure, schedulesGvr } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
 
@@ -45,15 +45,17 @@ export const listSchedules = (namespace: string) =>
 
 /** The backups a schedule made (by its label), newest first; ones that do not decode are left out. */
 export const scheduleBackups = (schedule: string, namespace: string) =>
-  listAll(backupsGvr, namespace, `the backups of schedule "${schedule}"`, `${scheduleNameLabel}=${schedule}`).pipe(
-    Effect.map((objects) =>
-      objects
-        .flatMap((object) =>
-          Either.getOrElse(Either.map(Schema.decodeUnknownEither(Backup)(object), (backup) => [backup]), () => [])
-        )
-        .sort((a, b) =>
-          (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") ||
-          (b.metadata.name ?? "").localeCompare(a.metadata.name ?? "")
-        )
+  listAll(backupsGvr, namespace, `the backups of schedule "${schedule}"`, nameSelector(scheduleNameLabel, schedule))
+    .pipe(
+      Effect.map((objects) =>
+        objects
+          .filter((object) => namesIt(object, scheduleNameLabel, schedule))
+          .flatMap((object) =>
+            Either.getOrElse(Either.map(Schema.decodeUnknownEither(Backup)(object), (backup) => [backup]), () => [])
+          )
+          .sort((a, b) =>
+            (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") ||
+            (b.metadata.name ?? "").localeCompare(a.metadata.name ?? "")
+          )
+      )
     )
-  )

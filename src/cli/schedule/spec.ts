@@ -13,8 +13,8 @@ import { CliError } from "../errors.ts"
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
 /**
- * A name the API server accepts that can also label the schedule's backups: a DNS subdomain of at
- * most 63 characters (a label value's limit).
+ * A name the API server accepts that also leaves room for its backups' names: a DNS subdomain of at
+ * most 238 characters (`<schedule>-<YYYYMMDDhhmmss>` is at most 253).
  */
 export const checkScheduleName = (name: string): Either.Either<string, CliError> =>
   name.length <= maxScheduleNameLength && dnsSubdomain.test(name)

@@ -10,17 +10,10 @@ import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
 import type { KubeObject } from "../../../services/KubeClient.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
-import { backupNameLabel } from "../../api/index.ts"
+import { backupNameLabel, nameMarkers, namesIt, withMarkers } from "../../api/index.ts"
 import type { DeletionResult } from "../../deletion/backup.ts"
 import { deleteBackup } from "../../deletion/backup.ts"
-import {
-  backupLabelValue,
-  deleteBackupRequestsGvr,
-  isProcessed,
-  phaseOf,
-  requestedBackup,
-  requestsFor
-} from "../../deletion/requests.ts"
+import { deleteBackupRequestsGvr, isProcessed, phaseOf, requestedBackup, requestsFor } from "../../deletion/requests.ts"
 import { createdAt, pruneRequests } from "../requestPruning.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -101,11 +94,10 @@ export const make = (config: BackupDeletionControllerConfig) =>
           yield* patchStatus(name, { phase: "Processed", errors: ["spec.backupName: the request names no backup"] })
           return
         }
-        const label = backupLabelValue(backupName)
-        if (request.metadata.labels?.[backupNameLabel] !== label) {
+        if (!namesIt(request, backupNameLabel, backupName)) {
           yield* kube.patch(deleteBackupRequestsGvr, name, {
             type: "merge",
-            body: { metadata: { labels: { [backupNameLabel]: label } } }
+            body: { metadata: withMarkers({}, nameMarkers({ [backupNameLabel]: backupName })) }
           }, namespace)
         }
         if (phaseOf(request) !== "InProgress") yield* patchStatus(name, { phase: "InProgress" })

@@ -8,7 +8,16 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import type { ObjectStore } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup } from "../../api/index.ts"
-import { Backup as BackupSchema, formatDecodeError, group, kinds, scheduleNameLabel, version } from "../../api/index.ts"
+import {
+  Backup as BackupSchema,
+  formatDecodeError,
+  group,
+  kinds,
+  nameSelector,
+  namesIt,
+  scheduleNameLabel,
+  version
+} from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
 import { decodeLocation, getLocation, listLocations } from "../../locations/resolve.ts"
 
@@ -105,10 +114,11 @@ export const latestScheduledBackup = Effect.fn("Restore.latestScheduledBackup")(
   function*(schedule: string, namespace: string) {
     const kube = yield* KubeClient
     const pages = yield* Stream.runCollect(
-      kube.listPages(backupsGvr, { namespace, labelSelector: `${scheduleNameLabel}=${schedule}`, limit: 500 })
+      kube.listPages(backupsGvr, { namespace, labelSelector: nameSelector(scheduleNameLabel, schedule), limit: 500 })
     )
     const completed = [...pages]
       .flatMap((page) => page.items)
+      .filter((object) => namesIt(object, scheduleNameLabel, schedule))
       .flatMap((object) => Either.getOrElse(Either.map(decodeBackup(object), (backup) => [backup]), () => []))
       .filter((backup) => backup.status?.phase === "Completed")
     const newest = (backup: Backup) => backup.status?.completionTimestamp ?? backup.metadata.creationTimestamp ?? ""

@@ -18,7 +18,16 @@ import {
 import type { GroupVersionResource, KubeObject } from "../../../services/KubeClient.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { Schedule } from "../../api/index.ts"
-import { Backup, group, kinds, scheduleNameLabel, toTimestamp, version } from "../../api/index.ts"
+import {
+  Backup,
+  group,
+  kinds,
+  nameSelector,
+  namesIt,
+  scheduleNameLabel,
+  toTimestamp,
+  version
+} from "../../api/index.ts"
 import { deepEqual } from "../../kube/json.ts"
 import { scheduledBackup, tickOfScheduledBackup } from "../../schedule/backup.ts"
 import { nextRun } from "../../schedule/cron.ts"
@@ -85,10 +94,11 @@ export const make = (config: ScheduleControllerConfig) =>
      */
     const newestScheduledTick = (name: string, createdAt: Option.Option<number>) =>
       Stream.runCollect(
-        kube.listPages(backupsGvr, { namespace, labelSelector: `${scheduleNameLabel}=${name}`, limit: 500 })
+        kube.listPages(backupsGvr, { namespace, labelSelector: nameSelector(scheduleNameLabel, name), limit: 500 })
       ).pipe(
         Effect.map((pages) => {
-          const ticks = [...pages].flatMap((page) => page.items).flatMap((backup) => {
+          const items = [...pages].flatMap((page) => page.items)
+          const ticks = items.filter((backup) => namesIt(backup, scheduleNameLabel, name)).flatMap((backup) => {
             const tick = tickOfScheduledBackup(name, backup.metadata.name ?? "")
             return tick === undefined || tick < Option.getOrElse(createdAt, () => -Infinity) ? [] : [tick]
           })

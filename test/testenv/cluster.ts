@@ -163,6 +163,10 @@ export const startCluster = async (
     `--cluster-signing-cert-file=${pki.caCert}`,
     `--cluster-signing-key-file=${pki.caKey}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    // kwok renews the fake nodes' leases from this machine; on a loaded 2-core machine a renewal
+    // can come a minute late, and a node taken for NotReady makes its pods not Ready (seen in CI).
+    "--node-monitor-grace-period=10m",
+    "--node-startup-grace-period=10m",
     "--leader-elect=false",
     "--profiling=false"
   ])

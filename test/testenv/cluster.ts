@@ -163,10 +163,11 @@ export const startCluster = async (
     `--cluster-signing-cert-file=${pki.caCert}`,
     `--cluster-signing-key-file=${pki.caKey}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
-    // kwok renews the fake nodes' leases from this machine; on a loaded 2-core machine a renewal
-    // can come a minute late, and a node taken for NotReady makes its pods not Ready (seen in CI).
-    "--node-monitor-grace-period=10m",
-    "--node-startup-grace-period=10m",
+    // A fake node taken for NotReady loses its pods' Ready condition for good (kwok re-initialises
+    // the node, not the pods). kwok renews node leases (below); these leave room for a renewal that
+    // comes late on a loaded 2-core machine.
+    "--node-monitor-grace-period=5m",
+    "--node-startup-grace-period=5m",
     "--leader-elect=false",
     "--profiling=false"
   ])
@@ -186,6 +187,9 @@ export const startCluster = async (
     `--kubeconfig=${kubeconfig}`,
     `--config=${kwokConfig}`,
     "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+    // Without leases kwok reports a node's status only every 10 min, so the node controller takes
+    // the nodes for gone after its grace period (NodeNotReady events, then pods not Ready).
+    "--node-lease-duration-seconds=40",
     "--node-ip=127.0.0.1",
     `--node-port=${kwokPort}`,
     `--server-address=127.0.0.1:${kwokPort}`,

@@ -1,6 +1,6 @@
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { KubeConfig } from "@kubernetes/client-node"
-import { Data, Duration, Effect, Layer, Option, Stream } from "effect"
+import { Data, Duration, Effect, FiberRef, Layer, Option, Stream } from "effect"
 
 import type {
   ApiResource,
@@ -16,7 +16,7 @@ import type {
   WatchOptions,
   WriteOptions
 } from "../../services/KubeClient.ts"
-import { KubeClient, KubeInvalid, KubeUnavailable } from "../../services/KubeClient.ts"
+import { KubeClient, KubeInvalid, KubeUnavailable, throttleObserver } from "../../services/KubeClient.ts"
 import type { RequestContext } from "./live/errors.ts"
 import { statusError, transportError } from "./live/errors.ts"
 import type { KubeRequest, Transport } from "./live/http.ts"
@@ -149,6 +149,12 @@ const asObject = (context: RequestContext) => (body: unknown): Effect.Effect<Kub
       new KubeUnavailable({ resource: context.resource, message: "the API server answered without an object" })
     )
 
+/** Each 429 goes to the sending fiber's throttleObserver before it is retried. */
+const reportThrottled = (error: KubeError): Effect.Effect<void> =>
+  error._tag === "KubeUnavailable" && error.status === 429
+    ? Effect.flatMap(FiberRef.get(throttleObserver), (observe) => observe(error.retryAfter))
+    : Effect.void
+
 /** The KubeClient over an already loaded KubeConfig. */
 export const makeFromKubeConfig = (
   kc: KubeConfig,
@@ -167,10 +173,17 @@ export const makeFromKubeConfig = (
     const retries = config.readRetries ?? 5
 
     const read = (request: Omit<KubeRequest, "method">, context: RequestContext, readRetries = retries) =>
-      transport.json({ ...request, method: "GET" }, context).pipe(Effect.retry(readRetry(readRetries)))
+      transport.json({ ...request, method: "GET" }, context).pipe(
+        Effect.tapError(reportThrottled),
+        Effect.retry(readRetry(readRetries))
+      )
 
     const write = (request: KubeRequest, context: RequestContext) =>
-      transport.json(request, context).pipe(Effect.retry(writeRetry(retries)), Effect.flatMap(asObject(context)))
+      transport.json(request, context).pipe(
+        Effect.tapError(reportThrottled),
+        Effect.retry(writeRetry(retries)),
+        Effect.flatMap(asObject(context))
+      )
 
     const discover: Effect.Effect<Discovery, KubeError> = Effect.gen(function*() {
       const core = yield* read({ path: "/api/v1" }, { resource: "discovery", name: "v1" })

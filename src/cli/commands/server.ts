@@ -82,7 +82,7 @@ export const serverCommand = Command.make(
     ),
     clientQps: Options.float("client-qps").pipe(
       Options.withDescription(
-        "cap API server requests at this steady rate per second; unset (the default): no client-side cap, the API server's Priority and Fairness limits and restores adapt to its 429s"
+        "cap API server requests at this steady rate per second; unset (the default): no client-side cap, the API server's Priority and Fairness limits them and a restore adapts its concurrency to the server's 429s"
       ),
       Options.optional
     ),

@@ -135,9 +135,9 @@ export type KubeError =
   | KubeUnavailable
 
 /**
- * Told, in the fiber that sent the request, of each 429 Too Many Requests the client absorbs by
- * retrying, with the server's Retry-After if any: a caller pacing its own requests (the restore's
- * window) sets it with `Effect.locally`, since the retry hides the throttling from its result.
+ * Told, in the fiber that sent the request, of each 429 Too Many Requests the API server answers,
+ * with its Retry-After if any. The client retries 429s itself, so a caller pacing its own requests
+ * (the restore's window) cannot see them in results: it sets this with `Effect.locally`.
  */
 export const throttleObserver: FiberRef.FiberRef<(retryAfter: Duration.Duration | undefined) => Effect.Effect<void>> =
   FiberRef.unsafeMake((_retryAfter: Duration.Duration | undefined) => Effect.void)

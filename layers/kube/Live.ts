@@ -1,6 +1,6 @@
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import type { KubeConfig } from "@kubernetes/client-node"
-import { Duration, Effect, Layer, Option, Stream } from "effect"
+import { Duration, Effect, FiberRef, Layer, Option, Stream } from "effect"
 
 import type {
   ApiResource,
@@ -16,7 +16,7 @@ import type {
   WatchOptions,
   WriteOptions
 } from "../../services/KubeClient.ts"
-import { KubeClient, KubeInvalid, KubeUnavailable } from "../../services/KubeClient.ts"
+import { KubeClient, KubeInvalid, KubeUnavailable, throttleObserver } from "../../services/KubeClient.ts"
 import type { ClusterAccess } from "./live/access.ts"
 import { fromKubeConfig } from "./live/access.ts"
 import type { RequestContext } from "./live/errors.ts"
@@ -123,6 +123,12 @@ const asObject = (context: RequestContext) => (body: unknown): Effect.Effect<Kub
 
 export { KubeConfigError, loadKubeConfig } from "./live/kubeconfig.ts"
 
+/** Each 429 goes to the sending fiber's throttleObserver before it is retried. */
+const reportThrottled = (error: KubeError): Effect.Effect<void> =>
+  error._tag === "KubeUnavailable" && error.status === 429
+    ? Effect.flatMap(FiberRef.get(throttleObserver), (observe) => observe(error.retryAfter))
+    : Effect.void
+
 /** The KubeClient over a client-node KubeConfig the caller already loaded. */
 export const makeFromKubeConfig = (
   kc: KubeConfig,
@@ -149,10 +155,17 @@ export const makeFromAccess = (
     const retries = config.readRetries ?? 5
 
     const read = (request: Omit<KubeRequest, "method">, context: RequestContext, readRetries = retries) =>
-      transport.json({ ...request, method: "GET" }, context).pipe(Effect.retry(readRetry(readRetries)))
+      transport.json({ ...request, method: "GET" }, context).pipe(
+        Effect.tapError(reportThrottled),
+        Effect.retry(readRetry(readRetries))
+      )
 
     const write = (request: KubeRequest, context: RequestContext) =>
-      transport.json(request, context).pipe(Effect.retry(writeRetry(retries)), Effect.flatMap(asObject(context)))
+      transport.json(request, context).pipe(
+        Effect.tapError(reportThrottled),
+        Effect.retry(writeRetry(retries)),
+        Effect.flatMap(asObject(context))
+      )
 
     const discover: Effect.Effect<Discovery, KubeError> = Effect.gen(function*() {
       const core = yield* read({ path: "/api/v1" }, { resource: "discovery", name: "v1" })

@@ -332,3 +332,37 @@ export const make = (config: KubeLiveConfig = {}): Effect.Effect<KubeClient.Shap
 
 export const layer = (config: KubeLiveConfig = {}): Layer.Layer<KubeClient, KubeConfigError> =>
   Layer.effect(KubeClient, make(config))
+
+/**
+ * A KubeClient that reads the kubeconfig at its first request, so a command checks its own flags
+ * before a missing or broken kubeconfig is reported (as that request's error). The server uses
+ * `layer`, which fails at start.
+ */
+export const layerOnFirstUse = (config: KubeLiveConfig = {}): Layer.Layer<KubeClient> =>
+  Layer.effect(
+    KubeClient,
+    Effect.map(
+      Effect.cached(
+        make(config).pipe(
+          Effect.mapError((error) => new KubeUnavailable({ resource: "kubeconfig", message: error.message }))
+        )
+      ),
+      (client): KubeClient.Shape => {
+        const call = <A>(f: (kube: KubeClient.Shape) => Effect.Effect<A, KubeError>) => Effect.flatMap(client, f)
+        const stream = <A>(f: (kube: KubeClient.Shape) => Stream.Stream<A, KubeError>) =>
+          Stream.unwrap(Effect.map(client, f))
+        return {
+          discover: call((kube) => kube.discover),
+          listPages: (...args) => stream((kube) => kube.listPages(...args)),
+          get: (...args) => call((kube) => kube.get(...args)),
+          create: (...args) => call((kube) => kube.create(...args)),
+          update: (...args) => call((kube) => kube.update(...args)),
+          updateStatus: (...args) => call((kube) => kube.updateStatus(...args)),
+          patch: (...args) => call((kube) => kube.patch(...args)),
+          patchStatus: (...args) => call((kube) => kube.patchStatus(...args)),
+          delete: (...args) => call((kube) => kube.delete(...args)),
+          watch: (...args) => stream((kube) => kube.watch(...args))
+        }
+      }
+    )
+  )

@@ -6,7 +6,6 @@ import { Layer, Option } from "effect"
 import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
 import * as KubeLive from "../../layers/kube/Live.ts"
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
-import { CliError } from "./errors.ts"
 
 /** The parsed `connection` flags of `options.ts`. */
 export interface Connection {
@@ -14,12 +13,9 @@ export interface Connection {
 }
 
 export const clusterLayer = (connection: Connection) => {
-  const kube = KubeLive.layer(
+  // Read at the first request: a command reports bad flags before a missing kubeconfig.
+  const kube = KubeLive.layerOnFirstUse(
     Option.match(connection.kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
-  ).pipe(
-    Layer.mapError((error) =>
-      new CliError({ message: error.message, hint: "pass --kubeconfig FILE or set $KUBECONFIG" })
-    )
   )
   return Layer.provideMerge(Layer.merge(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer), kube)
 }

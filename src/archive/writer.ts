@@ -18,9 +18,17 @@ export interface ArchiveItem {
 export interface ArchiveWriteOptions {
   /** The modification time stamped on every entry, in epoch milliseconds (the backup's start). */
   readonly mtimeMillis?: number
-  /** zlib level 0–9; the default 6 as gzip(1). */
+  /** zlib level 0–9; default `defaultCompressionLevel`. */
   readonly compressionLevel?: number
 }
+
+/**
+ * zlib's fast deflate (levels 1–3) against its lazy one (4–9): on a cluster's JSON, level 3 takes
+ * about 40% of level 6's CPU for an archive about 30% larger (measured: 599 real objects, 2.1 ms
+ * and 78 KiB against 5.6 ms and 60 KiB; 10k bench ConfigMaps and Secrets, 17 ms against 49 ms).
+ * A backup is CPU-bound next to the API server it reads, and storage is cheaper than that time.
+ */
+export const defaultCompressionLevel = 3
 
 /** Entries handed to tar-stream before waiting for it to drain: bounds what sits in its queue. */
 const BATCH = 64
@@ -111,7 +119,7 @@ export const writeArchive = <E>(
       (pack) => Effect.sync(() => pack.destroy())
     )
     const gzip = zlib.createGzip({
-      level: options.compressionLevel ?? zlib.constants.Z_DEFAULT_COMPRESSION,
+      level: options.compressionLevel ?? defaultCompressionLevel,
       chunkSize: 64 * 1024
     })
     pipeCoalesced(pack, gzip)

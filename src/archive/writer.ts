@@ -1,14 +1,15 @@
-// Stream<ArchiveItem> → the bytes of a tar.gz, with backpressure end to end: tar-stream packs
-// entries only as fast as gzip and the consumer (an upload) drain them, so only a few pages of
-// objects are ever in memory.
+// Stream<ArchiveItem> → the bytes of a tar.gz, with backpressure end to end: entries go into gzip
+// only as fast as gzip and the consumer (an upload) drain it, so only a few pages of objects are
+// ever in memory.
 import * as zlib from "node:zlib"
 
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Chunk, Effect, Either, Fiber, Stream } from "effect"
-import * as tar from "tar-stream"
+import type { Chunk } from "effect"
+import { Effect, Either, Fiber, Stream } from "effect"
 
 import { ArchiveWriteError } from "./errors.ts"
 import { formatVersion, parseEntryPath, versionEntryPath } from "./layout.ts"
+import { BLOCK, endOfArchive, fileHeader, padding } from "./tarHeader.ts"
 
 export interface ArchiveItem {
   readonly path: string
@@ -30,78 +31,51 @@ export interface ArchiveWriteOptions {
  */
 export const defaultCompressionLevel = 3
 
-/** Entries handed to tar-stream before waiting for it to drain: bounds what sits in its queue. */
-const BATCH = 64
-
 const encoder = new TextEncoder()
 
 const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
-/** Queues a batch of entries and resumes once tar-stream has pushed the last one downstream. */
-const packBatch = (pack: tar.Pack, items: ReadonlyArray<ArchiveItem>, mtime: Date) =>
-  Effect.async<void, ArchiveWriteError>((resume) => {
-    let settled = false
-    const settle = (result: Effect.Effect<void, ArchiveWriteError>) => {
-      if (settled) return
-      settled = true
-      resume(result)
-    }
-    items.forEach((item, index) => {
-      if (settled) return
-      const checked = parseEntryPath(item.path)
-      if (Either.isLeft(checked)) {
-        settle(Effect.fail(new ArchiveWriteError({ entry: item.path, reason: checked.left.reason })))
-        return
-      }
-      const body = Buffer.from(item.data.buffer, item.data.byteOffset, item.data.byteLength)
-      try {
-        pack.entry({ name: item.path, size: body.byteLength, mtime, mode: 0o644 }, body, (error) => {
-          if (error != null) {
-            settle(Effect.fail(new ArchiveWriteError({ entry: item.path, reason: reasonOf(error), cause: error })))
-          } else if (index === items.length - 1) settle(Effect.void)
-        })
-      } catch (cause) {
-        settle(Effect.fail(new ArchiveWriteError({ entry: item.path, reason: reasonOf(cause), cause })))
-      }
-    })
-  })
+const zeros = new Uint8Array(BLOCK)
 
-/** Bytes handed to gzip at once: tar-stream pushes 512-byte headers, and one zlib call per piece is slow. */
+/** Bytes handed to gzip at once: one zlib call per 512-byte header is slow. */
 const GZIP_INPUT_BYTES = 64 * 1024
 
-/** Like `pack.pipe(gzip)`, with backpressure, but coalescing tar-stream's small pushes. */
-const pipeCoalesced = (pack: tar.Pack, gzip: zlib.Gzip) => {
-  let parts: Array<Uint8Array> = []
-  let length = 0
-  const flush = (): boolean => {
-    if (length === 0) return true
-    const ready = gzip.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, length))
-    parts = []
-    length = 0
-    return ready
-  }
-  pack.on("data", (part) => {
-    if (!(part instanceof Uint8Array)) return
-    parts.push(part)
-    length += part.length
-    if (length >= GZIP_INPUT_BYTES && !flush()) {
-      pack.pause()
-      gzip.once("drain", () => pack.resume())
-    }
+/** Writes to gzip, resuming once it has room again: the backpressure from the upload to the items. */
+const writeGzip = (gzip: zlib.Gzip, bytes: Uint8Array) =>
+  Effect.async<void>((resume) => {
+    if (gzip.write(bytes)) resume(Effect.void)
+    else gzip.once("drain", () => resume(Effect.void))
   })
-  pack.on("end", () => {
-    flush()
-    gzip.end()
-  })
-  pack.on("error", (error) => gzip.destroy(error))
-}
 
-const packChunk = (pack: tar.Pack, chunk: Chunk.Chunk<ArchiveItem>, mtime: Date) =>
+/** A chunk of items as tar entries, handed to gzip in pieces of about GZIP_INPUT_BYTES. */
+const writeEntries = (gzip: zlib.Gzip, chunk: Chunk.Chunk<ArchiveItem>, mtimeSeconds: number) =>
   Effect.gen(function*() {
-    const items = Chunk.toReadonlyArray(chunk)
-    for (let start = 0; start < items.length; start += BATCH) {
-      yield* packBatch(pack, items.slice(start, start + BATCH), mtime)
+    let parts: Array<Uint8Array> = []
+    let length = 0
+    const add = (part: Uint8Array) => {
+      parts.push(part)
+      length += part.length
     }
+    const flush = Effect.suspend(() => {
+      if (length === 0) return Effect.void
+      const bytes = Buffer.concat(parts, length)
+      parts = []
+      length = 0
+      return writeGzip(gzip, bytes)
+    })
+    for (const item of chunk) {
+      const header = Either.flatMap(
+        Either.mapLeft(parseEntryPath(item.path), (error) => error.reason),
+        () => fileHeader(item.path, item.data.byteLength, mtimeSeconds)
+      )
+      if (Either.isLeft(header)) return yield* new ArchiveWriteError({ entry: item.path, reason: header.left })
+      add(header.right)
+      add(item.data)
+      const pad = padding(item.data.byteLength)
+      if (pad > 0) add(zeros.subarray(0, pad))
+      if (length >= GZIP_INPUT_BYTES) yield* flush
+    }
+    yield* flush
   })
 
 /**
@@ -113,20 +87,18 @@ export const writeArchive = <E>(
   options: ArchiveWriteOptions = {}
 ): Stream.Stream<Uint8Array, E | ArchiveWriteError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const mtime = new Date(options.mtimeMillis ?? 0)
-    const pack = yield* Effect.acquireRelease(
-      Effect.sync(() => tar.pack()),
-      (pack) => Effect.sync(() => pack.destroy())
+    const mtimeSeconds = Math.floor((options.mtimeMillis ?? 0) / 1000)
+    const gzip = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        zlib.createGzip({ level: options.compressionLevel ?? defaultCompressionLevel, chunkSize: 64 * 1024 })
+      ),
+      (gzip) => Effect.sync(() => gzip.destroy())
     )
-    const gzip = zlib.createGzip({
-      level: options.compressionLevel ?? defaultCompressionLevel,
-      chunkSize: 64 * 1024
-    })
-    pipeCoalesced(pack, gzip)
     const version: ArchiveItem = { path: versionEntryPath, data: encoder.encode(formatVersion) }
     const producer = yield* Stream.concat(Stream.make(version), items).pipe(
-      Stream.runForEachChunk((chunk) => packChunk(pack, chunk, mtime)),
-      Effect.zipRight(Effect.sync(() => pack.finalize())),
+      Stream.runForEachChunk((chunk) => writeEntries(gzip, chunk, mtimeSeconds)),
+      Effect.zipRight(writeGzip(gzip, endOfArchive)),
+      Effect.zipRight(Effect.sync(() => void gzip.end())),
       Effect.forkScoped
     )
     const compressed = NodeStream.fromReadable<ArchiveWriteError, Uint8Array>(

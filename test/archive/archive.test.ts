@@ -137,6 +137,21 @@ describe("storage layout", () => {
 })
 
 describe("archive writer and reader", () => {
+  it.effect("writes any path: ustar name and prefix, a pax path when neither fits, UTF-8, bodies of every padding", () =>
+    Effect.gen(function*() {
+      const items = [
+        item(`resources/configmaps/namespaces/${"n".repeat(63)}/${"x".repeat(90)}.json`, "{}"),
+        item(`resources/widgets.example.com/cluster/${"y".repeat(253)}.json`, "z".repeat(512)),
+        item("resources/configmaps/namespaces/default/ümlaut.json", "z".repeat(513)),
+        item("resources/configmaps/namespaces/default/empty.json", "")
+      ]
+      const entries = yield* readAll(concat(yield* Stream.runCollect(writeArchive(Stream.fromIterable(items)))))
+      assert.deepStrictEqual(
+        entries.slice(1).map((entry) => [entry.path, decoder.decode(entry.data)]),
+        items.map((i) => [i.path, decoder.decode(i.data)])
+      )
+    }))
+
   it.effect("round-trips items after a metadata/version entry of 1.0.0", () =>
     Effect.gen(function*() {
       const items = [

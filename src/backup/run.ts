@@ -3,7 +3,7 @@
 // snapshots → upload the snapshot records, log, resource list and results → commit
 // `ark-backup.json` last. Snapshots of a backup that does not commit are deleted again. Returns
 // the Backup with its final status and never fails: every failure becomes a phase.
-import { Clock, Data, DateTime, Duration, Effect, Either, Option, Stream } from "effect"
+import { Clock, Data, DateTime, Duration, Effect, Either, Fiber, Option, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -180,11 +180,11 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       )
     )
 
-  // Discovery and the look for a committed backup of this name are independent round trips.
-  const [planned, exists] = yield* Effect.all([
-    planBackup(backup, deps.storageLocations).pipe(Effect.either),
-    store.exists(keys.metadata).pipe(Effect.either)
-  ], { concurrency: 2 })
+  // The look for a committed backup of this name overlaps discovery: independent round trips.
+  // A backup that fails validation does not wait for storage.
+  const looking = yield* Effect.fork(store.exists(keys.metadata).pipe(Effect.either))
+  const planned = yield* planBackup(backup, deps.storageLocations).pipe(Effect.either)
+  if (Either.isLeft(planned) || Either.isLeft(planned.right)) yield* Fiber.interrupt(looking)
   if (Either.isLeft(planned)) return yield* failed(planned.left.reason)
   if (Either.isLeft(planned.right)) {
     return withStatus(backup, { phase: "FailedValidation", validationErrors: planned.right.left })
@@ -192,6 +192,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const plan = planned.right.right
 
   // Nothing under a committed backup is ever rewritten (nor cleaned up below).
+  const exists = yield* Fiber.join(looking)
   if (Either.isLeft(exists)) return yield* failed(`storage unavailable: ${exists.left.message}`)
   if (exists.right) return yield* failed(`backup ${name} already exists in the storage location`)
 

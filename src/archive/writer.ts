@@ -9,11 +9,12 @@ import { Effect, Either, Fiber, Stream } from "effect"
 
 import { ArchiveWriteError } from "./errors.ts"
 import { formatVersion, parseEntryPath, versionEntryPath } from "./layout.ts"
-import { BLOCK, endOfArchive, fileHeader, padding } from "./tarHeader.ts"
+import { endOfArchive, fileHeader, padding } from "./tarHeader.ts"
 
 export interface ArchiveItem {
   readonly path: string
-  readonly data: Uint8Array
+  /** Bytes, or text written as UTF-8 (JSON is encoded once, straight into gzip's input). */
+  readonly data: Uint8Array | string
 }
 
 export interface ArchiveWriteOptions {
@@ -35,8 +36,6 @@ const encoder = new TextEncoder()
 
 const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
-const zeros = new Uint8Array(BLOCK)
-
 /** Bytes handed to gzip at once: one zlib call per 512-byte header is slow. */
 const GZIP_INPUT_BYTES = 64 * 1024
 
@@ -47,35 +46,42 @@ const writeGzip = (gzip: zlib.Gzip, bytes: Uint8Array) =>
     else gzip.once("drain", () => resume(Effect.void))
   })
 
-/** A chunk of items as tar entries, handed to gzip in pieces of about GZIP_INPUT_BYTES. */
+const byteLength = (data: ArchiveItem["data"]): number =>
+  typeof data === "string" ? Buffer.byteLength(data) : data.byteLength
+
+/**
+ * A chunk of items as tar entries, copied into buffers of about GZIP_INPUT_BYTES that go to gzip
+ * whole; text is encoded straight into them. A buffer is never reused: gzip holds it until read.
+ */
 const writeEntries = (gzip: zlib.Gzip, chunk: Chunk.Chunk<ArchiveItem>, mtimeSeconds: number) =>
   Effect.gen(function*() {
-    let parts: Array<Uint8Array> = []
-    let length = 0
-    const add = (part: Uint8Array) => {
-      parts.push(part)
-      length += part.length
-    }
-    const flush = Effect.suspend(() => {
-      if (length === 0) return Effect.void
-      const bytes = Buffer.concat(parts, length)
-      parts = []
-      length = 0
-      return writeGzip(gzip, bytes)
-    })
+    let buffer = Buffer.allocUnsafe(GZIP_INPUT_BYTES)
+    let used = 0
+    const flush = (room: number) =>
+      Effect.suspend(() => {
+        const full = buffer.subarray(0, used)
+        buffer = Buffer.allocUnsafe(Math.max(GZIP_INPUT_BYTES, room))
+        used = 0
+        return full.length === 0 ? Effect.void : writeGzip(gzip, full)
+      })
     for (const item of chunk) {
+      const size = byteLength(item.data)
       const header = Either.flatMap(
         Either.mapLeft(parseEntryPath(item.path), (error) => error.reason),
-        () => fileHeader(item.path, item.data.byteLength, mtimeSeconds)
+        () => fileHeader(item.path, size, mtimeSeconds)
       )
       if (Either.isLeft(header)) return yield* new ArchiveWriteError({ entry: item.path, reason: header.left })
-      add(header.right)
-      add(item.data)
-      const pad = padding(item.data.byteLength)
-      if (pad > 0) add(zeros.subarray(0, pad))
-      if (length >= GZIP_INPUT_BYTES) yield* flush
+      const pad = padding(size)
+      const entryBytes = header.right.length + size + pad
+      if (used + entryBytes > buffer.length) yield* flush(entryBytes)
+      used += header.right.copy(buffer, used)
+      if (typeof item.data === "string") buffer.write(item.data, used, size, "utf8")
+      else buffer.set(item.data, used)
+      used += size
+      buffer.fill(0, used, used + pad)
+      used += pad
     }
-    yield* flush
+    yield* flush(0)
   })
 
 /**

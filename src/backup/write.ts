@@ -66,15 +66,13 @@ interface AttemptState {
   readonly inventory: VolumeInventory
 }
 
-const encoder = new TextEncoder()
-
 export const toArchiveItem = (item: SelectedItem): ArchiveItem => ({
   path: resourceEntryPath(
     groupResource(item.resource),
     item.resource.namespaced ? item.object.metadata.namespace : undefined,
     item.object.metadata.name ?? ""
   ),
-  data: encoder.encode(JSON.stringify(item.object))
+  data: JSON.stringify(item.object)
 })
 
 const listEntry = (state: AttemptState, item: SelectedItem) => {

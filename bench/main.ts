@@ -1,6 +1,6 @@
 // `npm run bench -- <name> [--sizes a,b] [--node-options="..."]`: brings a test environment up (or
 // reuses ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one
-// run. --node-options are V8/Node flags for the measuring process (e.g. a heap cap).
+// run (`fixed`: the fixed cost of a small backup, step by step). --node-options are V8/Node flags for the measuring process (e.g. a heap cap).
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -11,13 +11,14 @@ import { Effect } from "effect"
 
 import { down, readEnv, up } from "../test/testenv/env.ts"
 import { benchBackup } from "./backup.ts"
+import { benchFixedCost } from "./fixedCost.ts"
 import { benchRestore } from "./restore.ts"
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { sizes: { type: "string" }, "node-options": { type: "string" } }
 })
-const benchmarks = { backup: benchBackup, restore: benchRestore } as const
+const benchmarks = { backup: benchBackup, fixed: benchFixedCost, restore: benchRestore } as const
 const name = positionals[0] ?? ""
 if (!(name in benchmarks)) {
   console.error(
@@ -27,7 +28,7 @@ if (!(name in benchmarks)) {
   )
   process.exit(2)
 }
-const defaultSizes = { backup: "10000,100000", restore: "10000" } as const
+const defaultSizes = { backup: "10000,100000", fixed: "10", restore: "10000" } as const
 const sizes = (values.sizes ?? defaultSizes[name as keyof typeof defaultSizes]).split(",").map(Number)
 const nodeOptions = (values["node-options"] ?? "").split(" ").filter((flag) => flag !== "")
 

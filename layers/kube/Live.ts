@@ -168,8 +168,11 @@ export const makeFromAccess = (
       )
 
     const discover: Effect.Effect<Discovery, KubeError> = Effect.gen(function*() {
-      const core = yield* read({ path: "/api/v1" }, { resource: "discovery", name: "v1" })
-      const groups = yield* read({ path: "/apis" }, { resource: "discovery", name: "apis" })
+      // Independent round trips, so at once: discovery is part of every backup's fixed cost.
+      const [core, groups] = yield* Effect.all([
+        read({ path: "/api/v1" }, { resource: "discovery", name: "v1" }),
+        read({ path: "/apis" }, { resource: "discovery", name: "apis" })
+      ], { concurrency: 2 })
       // One unavailable aggregated API (metrics.k8s.io, say) must not sink discovery.
       const perGroup = yield* Effect.forEach(
         preferredGroupVersions(groups),

@@ -31,10 +31,7 @@ export interface ReadOptions {
   readonly onInexact: (target: ListTarget, reason: string) => Effect.Effect<void>
 }
 
-/**
- * The objects of one list target at `revision`. Pages are prefetched one ahead so the next request
- * overlaps writing the current page; memory holds at most a few pages.
- */
+/** The objects of one list target at `revision`, one chunk per page (backup/readAhead.ts reads ahead). */
 export const readAtRevision = (
   target: ListTarget,
   revision: string,
@@ -67,8 +64,5 @@ export const readAtRevision = (
           : Stream.fail(error)
       )
     )
-    return exact.pipe(
-      Stream.buffer({ capacity: 1 }),
-      Stream.mapConcat((page) => page.items)
-    )
+    return exact.pipe(Stream.mapConcat((page) => page.items))
   }))

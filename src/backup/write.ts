@@ -15,6 +15,7 @@ import type { Consistency } from "./cut.ts"
 import { currentRevision, readAtRevision } from "./cut.ts"
 import type { BackupLog, BackupResults } from "./log.ts"
 import { makeBackupResults } from "./log.ts"
+import { concatReadAhead } from "./readAhead.ts"
 import type { Filters, ListTarget, Related } from "./select.ts"
 import { includeObject, makeRelated, recordIncluded } from "./select.ts"
 
@@ -65,15 +66,13 @@ interface AttemptState {
   readonly inventory: VolumeInventory
 }
 
-const encoder = new TextEncoder()
-
 export const toArchiveItem = (item: SelectedItem): ArchiveItem => ({
   path: resourceEntryPath(
     groupResource(item.resource),
     item.resource.namespaced ? item.object.metadata.namespace : undefined,
     item.object.metadata.name ?? ""
   ),
-  data: encoder.encode(JSON.stringify(item.object))
+  data: JSON.stringify(item.object)
 })
 
 const listEntry = (state: AttemptState, item: SelectedItem) => {
@@ -113,24 +112,34 @@ const selectPage = (context: WriteContext, state: AttemptState, target: ListTarg
     return Chunk.unsafeFromArray(selected)
   })
 
+const whereOf = (target: ListTarget) => {
+  const resource = groupResource(target.resource)
+  return target.namespace === undefined ? { resource } : { resource, namespace: target.namespace }
+}
+
+/** One target's objects at `revision`, or at the newest where the server cannot read exactly. */
+const readTarget = (context: WriteContext, state: AttemptState, revision: string, target: ListTarget) =>
+  readAtRevision(target, revision, {
+    pageSize: context.pageSize,
+    onInexact: (_, reason) =>
+      Effect.suspend(() => {
+        state.consistency = "BestEffort"
+        const warning = `not readable at revision ${revision}, read at the newest instead: ${reason}`
+        state.results.add("warnings", warning, whereOf(target))
+        return context.log.write("warning", warning, whereOf(target))
+      })
+  })
+
 /** One target's selected items. A failed list is an error of this backup, except 410 Gone, which ends the attempt. */
 const targetItems = (
   context: WriteContext,
   state: AttemptState,
-  revision: string,
-  target: ListTarget
-): Stream.Stream<SelectedItem, KubeGone, KubeClient> =>
+  target: ListTarget,
+  objects: Stream.Stream<KubeObject, KubeError>
+): Stream.Stream<SelectedItem, KubeGone> =>
   Stream.suspend(() => {
-    const resource = groupResource(target.resource)
-    const where = target.namespace === undefined ? { resource } : { resource, namespace: target.namespace }
+    const where = whereOf(target)
     const before = state.itemsBackedUp
-    const onInexact = (_: ListTarget, reason: string) =>
-      Effect.suspend(() => {
-        state.consistency = "BestEffort"
-        const warning = `not readable at revision ${revision}, read at the newest instead: ${reason}`
-        state.results.add("warnings", warning, where)
-        return context.log.write("warning", warning, where)
-      })
     const listFailed = (error: KubeError) =>
       Effect.suspend(() => {
         state.results.add("errors", `list failed: ${error.message}`, where)
@@ -140,12 +149,18 @@ const targetItems = (
       const count = state.itemsBackedUp - before
       return count === 0 ? Effect.void : context.log.write("info", `backed up ${count} items`, where)
     })
-    return readAtRevision(target, revision, { pageSize: context.pageSize, onInexact }).pipe(
-      Stream.mapChunksEffect((objects) => selectPage(context, state, target, objects)),
+    return objects.pipe(
+      Stream.mapChunksEffect((page) => selectPage(context, state, target, page)),
       Stream.catchAll((error) => error._tag === "KubeGone" ? Stream.fail(error) : Stream.execute(listFailed(error))),
       Stream.concat(Stream.execute(summary))
     )
   })
+
+/**
+ * Lists started before the current one is written, and pages each list holds ahead: a backup
+ * holds at most (4 + 2) × (1 + 1) = 12 pages of objects at once, whatever its size.
+ */
+const readAhead = { sources: 4, chunks: 1 } as const
 
 /** Every selected item of the cut at `revision`, target after target, in the order of `listTargets`. */
 export const selectedItems = (
@@ -153,7 +168,12 @@ export const selectedItems = (
   state: AttemptState,
   revision: string
 ): Stream.Stream<SelectedItem, KubeGone, KubeClient> =>
-  Stream.fromIterable(context.targets).pipe(Stream.flatMap((target) => targetItems(context, state, revision, target)))
+  concatReadAhead(
+    context.targets,
+    (target) => readTarget(context, state, revision, target),
+    (target, objects) => targetItems(context, state, target, objects),
+    readAhead
+  )
 
 /**
  * Reads the cluster at one new revision and uploads the tarball as it is produced. Fails with

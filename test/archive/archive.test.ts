@@ -13,7 +13,10 @@ import { writeArchive } from "../../src/archive/writer.ts"
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-const item = (path: string, text: string): ArchiveItem => ({ path, data: encoder.encode(text) })
+const item = (path: string, text: string): ArchiveItem & { readonly data: Uint8Array } => ({
+  path,
+  data: encoder.encode(text)
+})
 
 const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => Buffer.concat(Chunk.toReadonlyArray(chunks))
 
@@ -137,6 +140,27 @@ describe("storage layout", () => {
 })
 
 describe("archive writer and reader", () => {
+  it.effect("writes any path (ustar name and prefix, a pax path when neither fits, UTF-8), bytes or text, of any padding", () =>
+    Effect.gen(function*() {
+      const items = [
+        item(`resources/configmaps/namespaces/${"n".repeat(63)}/${"x".repeat(90)}.json`, "{}"),
+        item(`resources/widgets.example.com/cluster/${"y".repeat(253)}.json`, "z".repeat(512)),
+        item("resources/configmaps/namespaces/default/ümlaut.json", "z".repeat(513)),
+        item("resources/configmaps/namespaces/default/empty.json", "")
+      ]
+      // Text is encoded as UTF-8 by the writer, multi-byte characters included.
+      const text: ArchiveItem = {
+        path: "resources/configmaps/namespaces/default/text.json",
+        data: `{"a":"ü€${"z".repeat(70_000)}"}`
+      }
+      const archive = writeArchive(Stream.fromIterable<ArchiveItem>([...items, text]))
+      const entries = yield* readAll(concat(yield* Stream.runCollect(archive)))
+      assert.deepStrictEqual(
+        entries.slice(1).map((entry) => [entry.path, decoder.decode(entry.data)]),
+        [...items.map((i) => [i.path, decoder.decode(i.data)]), [text.path, text.data]]
+      )
+    }))
+
   it.effect("round-trips items after a metadata/version entry of 1.0.0", () =>
     Effect.gen(function*() {
       const items = [

@@ -6,7 +6,7 @@
 // Backup and restore times are the server's own `ark_{backup,restore}_duration_seconds` (the
 // histogram's sum grows by each run's start-to-final-phase time, in milliseconds): the status
 // timestamps have a resolution of one second.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -262,6 +262,14 @@ const measureSize = (size: number, kubeconfig: string) =>
 
     const server = yield* arkServer(kubeconfig, names.server, [], [])
     if (server.pid === undefined) return yield* new BenchFailed({ message: "ark server did not start" })
+    // Kept after the run (the server's JSON log), to see what it did when a rate looks wrong.
+    const serverLog = join(tmpdir(), `ark-bench-scale-${run}-server.log`)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        writeFileSync(serverLog, server.output())
+        console.error(`[scale] the server's log: ${serverLog}`)
+      })
+    )
     const running = whileRunning(server)
     const rss = yield* rssSampler(server.pid)
     const url = yield* serverReady(server, names.server).pipe(running)
@@ -298,7 +306,7 @@ const measureSize = (size: number, kubeconfig: string) =>
     const toFilesystem = yield* backup(filesystemLocation)
     const toS3 = yield* backup(s3Location)
     yield* untilQuiet
-    const rawSecond = yield* rss.during("raw list", timed(rawList(names.source)))
+    const rawSecond = yield* rss.during("raw list again", timed(rawList(names.source)))
     const raw = rawFirst.seconds < rawSecond.seconds ? rawFirst : rawSecond
     yield* log(`raw list: ${raw.value} objects in ${raw.seconds.toFixed(2)} s (faster of two)`)
 

@@ -6,7 +6,7 @@
 // Backup and restore times are the server's own `ark_{backup,restore}_duration_seconds` (the
 // histogram's sum grows by each run's start-to-final-phase time, in milliseconds): the status
 // timestamps have a resolution of one second.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -16,6 +16,7 @@ import * as KubeLive from "../layers/kube/Live.ts"
 import type { KubeObject } from "../services/KubeClient.ts"
 import { KubeClient } from "../services/KubeClient.ts"
 import { apiVersion } from "../src/api/index.ts"
+import { restoreKeys } from "../src/archive/layout.ts"
 import { defaultConcurrency } from "../src/restore/run.ts"
 import type { ServerProcess } from "../test/integration/serverProcess.ts"
 import {
@@ -39,6 +40,7 @@ class BenchFailed extends Data.TaggedError("BenchFailed")<{ readonly message: st
 
 const filesystemLocation = "filesystem"
 const s3Location = "default"
+const restoreName = "bench-restore"
 
 /** How long one phase may take: generous for a loaded 2-core machine, finite for a hung one. */
 const phaseDeadline = (size: number) => Duration.seconds(300 + size / 100)
@@ -243,6 +245,15 @@ const measureSize = (size: number, kubeconfig: string) =>
         yield* log(`deleting ${Object.values(names).join(", ")}`)
         yield* deleteNamespaces(Object.values(names), Duration.seconds(600 + (3 * size) / 200))
         yield* emptyPrefix(s3)
+        // The restore's own log (per item, with timestamps) outlives the filesystem location.
+        const restoreLog = readdirSync(root, { recursive: true, encoding: "utf8" }).find((path) =>
+          path.endsWith(restoreKeys(restoreName).logs.split("/").at(-1) ?? "")
+        )
+        if (restoreLog !== undefined) {
+          const kept = join(tmpdir(), `ark-bench-scale-${run}-restore-log.gz`)
+          copyFileSync(join(root, restoreLog), kept)
+          yield* log(`the restore's log: ${kept}`)
+        }
         rmSync(root, { recursive: true, force: true })
       }).pipe(
         Effect.catchAll((error) => log(`cleanup after ${size}: ${String(error)}`)),
@@ -328,7 +339,6 @@ const measureSize = (size: number, kubeconfig: string) =>
     yield* log(`plain creates: ${plain.value} objects in ${plain.seconds.toFixed(2)} s`)
 
     yield* untilQuiet
-    const restoreName = "bench-restore"
     const restored = yield* rss.during(
       "restore",
       serverRun(url, "ark_restore_duration_seconds", arkGvr.restores, {

@@ -42,8 +42,11 @@ const filesystemLocation = "filesystem"
 const s3Location = "default"
 const restoreName = "bench-restore"
 
-/** How long one phase may take: generous for a loaded 2-core machine, finite for a hung one. */
-const phaseDeadline = (size: number) => Duration.seconds(300 + size / 100)
+/**
+ * How long one phase may take: generous for a loaded 2-core machine (25 objects/s, half the
+ * server's default --client-qps, which bounds a restore), finite for a hung one.
+ */
+const phaseDeadline = (size: number) => Duration.seconds(600 + size / 25)
 
 const log = (message: string) => Effect.sync(() => console.error(`[scale] ${message}`))
 

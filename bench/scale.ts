@@ -198,10 +198,16 @@ const serverRun = (
     return { seconds, wallSeconds, progress, done }
   })
 
-const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+/** Times `effect`, failing it after `deadline`. */
+const timed = <A, E, R>(what: string, deadline: Duration.Duration, effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const start = performance.now()
-    const value = yield* effect
+    const value = yield* effect.pipe(
+      Effect.timeoutFail({
+        duration: deadline,
+        onTimeout: () => new BenchFailed({ message: `${what} took longer than ${Duration.format(deadline)}` })
+      })
+    )
     return { value, seconds: (performance.now() - start) / 1000 }
   })
 
@@ -242,26 +248,37 @@ const measureSize = (size: number, kubeconfig: string) =>
     const root = mkdtempSync(join(tmpdir(), "ark-bench-scale-"))
     const s3 = yield* sharedMinio(`bench-scale-${run}`)
     const deadline = phaseDeadline(size)
-    // Released last (after the server is stopped), on success, failure or interrupt alike.
+    // Released last (after the server is stopped), on success, failure or interrupt alike; each
+    // step is tried even when one before it failed.
+    const attempt = <E, R>(what: string, effect: Effect.Effect<void, E, R>) =>
+      effect.pipe(
+        Effect.catchAll((error) => log(`cleanup after ${size}: ${what}: ${String(error)}`)),
+        Effect.catchAllDefect((defect) => log(`cleanup after ${size}: ${what}: ${String(defect)}`))
+      )
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* log(`deleting ${Object.values(names).join(", ")}`)
-        yield* deleteNamespaces(Object.values(names), Duration.seconds(600 + (3 * size) / 200))
-        yield* emptyPrefix(s3)
-        // The restore's own log (per item, with timestamps) outlives the filesystem location.
-        const restoreLog = readdirSync(root, { recursive: true, encoding: "utf8" }).find((path) =>
-          path.endsWith(restoreKeys(restoreName).logs.split("/").at(-1) ?? "")
+        yield* attempt(
+          "namespaces",
+          deleteNamespaces(Object.values(names), Duration.seconds(600 + (3 * size) / 200))
         )
-        if (restoreLog !== undefined) {
-          const kept = join(tmpdir(), `ark-bench-scale-${run}-restore-log.gz`)
-          copyFileSync(join(root, restoreLog), kept)
-          yield* log(`the restore's log: ${kept}`)
-        }
-        rmSync(root, { recursive: true, force: true })
-      }).pipe(
-        Effect.catchAll((error) => log(`cleanup after ${size}: ${String(error)}`)),
-        Effect.catchAllDefect((defect) => log(`cleanup after ${size}: ${String(defect)}`))
-      )
+        yield* attempt("MinIO", emptyPrefix(s3))
+        yield* attempt(
+          "the filesystem location",
+          Effect.gen(function*() {
+            // The restore's own log (per item, with timestamps) outlives the location.
+            const restoreLog = readdirSync(root, { recursive: true, encoding: "utf8" }).find((path) =>
+              path.endsWith(restoreKeys(restoreName).logs.split("/").at(-1) ?? "")
+            )
+            if (restoreLog !== undefined) {
+              const kept = join(tmpdir(), `ark-bench-scale-${run}-restore-log.gz`)
+              copyFileSync(join(root, restoreLog), kept)
+              yield* log(`the restore's log: ${kept}`)
+            }
+            rmSync(root, { recursive: true, force: true })
+          })
+        )
+      })
     )
 
     yield* untilQuiet
@@ -291,7 +308,7 @@ const measureSize = (size: number, kubeconfig: string) =>
     yield* log(`server ${server.pid} ready at ${url}; idle RSS ${(yield* rss.peak("idle before")).toFixed(0)} MiB`)
 
     yield* untilQuiet
-    const rawFirst = yield* rss.during("raw list", timed(rawList(names.source)))
+    const rawFirst = yield* rss.during("raw list", timed("the raw list", deadline, rawList(names.source)))
     const backup = (location: string) =>
       Effect.gen(function*() {
         yield* untilQuiet
@@ -320,7 +337,7 @@ const measureSize = (size: number, kubeconfig: string) =>
     const toFilesystem = yield* backup(filesystemLocation)
     const toS3 = yield* backup(s3Location)
     yield* untilQuiet
-    const rawSecond = yield* rss.during("raw list again", timed(rawList(names.source)))
+    const rawSecond = yield* rss.during("raw list again", timed("the raw list", deadline, rawList(names.source)))
     const raw = rawFirst.seconds < rawSecond.seconds ? rawFirst : rawSecond
     yield* log(`raw list: ${raw.value} objects in ${raw.seconds.toFixed(2)} s (faster of two)`)
 
@@ -328,6 +345,8 @@ const measureSize = (size: number, kubeconfig: string) =>
     const plain = yield* rss.during(
       "plain creates",
       timed(
+        "the plain creates",
+        deadline,
         Effect.gen(function*() {
           yield* kube.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: names.plain } })
           const objects = seedObjects(names.plain, size)
@@ -386,8 +405,12 @@ const measureSize = (size: number, kubeconfig: string) =>
 
 export const benchScale = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
-    if (nodeOptions.length > 0) {
-      return yield* new BenchFailed({ message: "scale runs `ark server` with the shipped defaults: no --node-options" })
+    // The server inherits this process's environment: a NODE_OPTIONS would change what is measured.
+    const inherited = yield* Config.string("NODE_OPTIONS").pipe(Config.withDefault(""))
+    if (nodeOptions.length > 0 || inherited.trim() !== "") {
+      return yield* new BenchFailed({
+        message: "scale runs `ark server` with the shipped defaults: no --node-options, no NODE_OPTIONS"
+      })
     }
     const kubeconfig = yield* Config.string("KUBECONFIG")
     const rows: Array<ScaleRow> = []

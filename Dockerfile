@@ -1,22 +1,24 @@
 # syntax=docker/dockerfile:1
-# Ark's image: the `ark` CLI, whose `ark server` the Deployment in manifests/ runs. Node 24 strips
-# TypeScript types itself, so the sources run as they are; the build stage only installs the
-# production dependencies and checks that every module loads.
+# Ark's image: the `ark` CLI, whose `ark server` the Deployment in manifests/ runs. The build stage
+# bundles the CLI (scripts/bundle.ts: less memory and a faster start than stripping the TypeScript
+# at each start), keeps only the production dependencies, and checks that the command loads.
 #   docker build -t ark:$(node -p 'require("./package.json").version') .
 ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts: none of the runtime dependencies needs one.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# No install scripts: esbuild's platform binary comes as an optional dependency.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY bin ./bin
+COPY scripts ./scripts
 COPY services ./services
 COPY layers ./layers
 COPY src ./src
 COPY manifests ./manifests
-# Loads the whole command tree: a syntax Node cannot strip fails the build, not the pod.
-RUN node src/cli/main.ts version
+RUN node scripts/bundle.ts && npm prune --omit=dev --no-audit --no-fund
+# Loads the whole command tree from the bundle: a broken build fails here, not in the pod.
+RUN node bin/ark.mjs version
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
@@ -29,5 +31,5 @@ COPY --from=build --chown=root:root /app /app
 # The image's `node` user, by number so Kubernetes can check runAsNonRoot.
 USER 1000:1000
 EXPOSE 8085
-ENTRYPOINT ["node", "src/cli/main.ts"]
+ENTRYPOINT ["node", "bin/ark.mjs"]
 CMD ["server"]

@@ -16,7 +16,7 @@ import { ObjectStore } from "../services/ObjectStore.ts"
 import { Backup, Restore } from "../src/api/index.ts"
 import { backupKeys, resourceEntryPath } from "../src/archive/layout.ts"
 import { writeArchive } from "../src/archive/writer.ts"
-import { defaultConcurrency, runRestore } from "../src/restore/run.ts"
+import { defaultConcurrency, executeRestore } from "../src/restore/run.ts"
 
 const count = Number(process.argv[2] ?? "10000")
 const run = `${process.pid}`
@@ -114,13 +114,14 @@ const arkRestore = (backup: Backup, target: string) =>
       metadata: { name: `bench-${run}`, namespace: "heptio-ark" },
       spec: { backupName: backup.metadata.name, namespaceMapping: { [source]: target } }
     })
-    const result = yield* runRestore(restore, Option.some(backup), { concurrency: defaultConcurrency })
+    // Its own default: the concurrency window adapts to the server from 16.
+    const { restore: result, window } = yield* executeRestore(restore, Option.some(backup))
     if (result.status?.phase !== "Completed") {
       return yield* Effect.dieMessage(
         `restore ended ${result.status?.phase}: ${result.status?.failureReason ?? JSON.stringify(result.status)}`
       )
     }
-    return result.status.progress?.itemsRestored ?? 0
+    return { items: result.status.progress?.itemsRestored ?? 0, window }
   })
 
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -142,8 +143,9 @@ const program = Effect.gen(function*() {
     return {
       objects: count,
       plainCreatesPerSecond: count / baseline,
-      restorePerSecond: ark.value / ark.seconds,
-      itemsRestored: ark.value
+      restorePerSecond: ark.value.items / ark.seconds,
+      itemsRestored: ark.value.items,
+      restoreConcurrency: ark.value.window
     }
   }).pipe(
     Effect.provide(FilesystemStore.layer({ root })),

@@ -12,6 +12,8 @@ interface Measurement {
   readonly plainCreatesPerSecond: number
   readonly restorePerSecond: number
   readonly itemsRestored: number
+  /** The restore's concurrency window when it ended. */
+  readonly restoreConcurrency?: { readonly size: number; readonly peak: number; readonly throttled: number }
 }
 
 const measure = (size: number, nodeOptions: ReadonlyArray<string>): Measurement => {
@@ -34,11 +36,14 @@ export const benchRestore = (sizes: ReadonlyArray<number>, nodeOptions: Readonly
           String(m.objects).padStart(7),
           m.plainCreatesPerSecond.toFixed(0).padStart(15),
           m.restorePerSecond.toFixed(0).padStart(9),
-          (m.restorePerSecond / m.plainCreatesPerSecond).toFixed(2).padStart(13)
+          (m.restorePerSecond / m.plainCreatesPerSecond).toFixed(2).padStart(13),
+          m.restoreConcurrency === undefined
+            ? ""
+            : `${m.restoreConcurrency.size} (peak ${m.restoreConcurrency.peak}, ${m.restoreConcurrency.throttled} 429s)`
         ].join("  ")
       )
     }
-    console.log("objects  plain creates/s  restore/s  restore÷plain")
+    console.log("objects  plain creates/s  restore/s  restore÷plain  restore concurrency at the end")
     for (const row of rows) console.log(row)
     console.log("target: restore ≥ 0.7 × plain concurrent creates")
   })

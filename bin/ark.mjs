@@ -1,16 +1,54 @@
 #!/usr/bin/env node
-// The `ark` bin. Ark's sources are TypeScript run by Node's own type stripping (Node >= 22.19);
-// under an older Node it re-runs itself through scripts/with-node, which provisions Node 24.
+// The `ark` bin. It runs the bundle in dist/cli (scripts/bundle.ts; `npm run build`, and every npm
+// script, build it) when it is newer than the sources, and the TypeScript sources themselves
+// otherwise (Node >= 22.19 strips their types), so an edited tree never runs stale code. Under an
+// older Node it re-runs itself through scripts/with-node, which provisions Node 24.
 import { spawnSync } from "node:child_process"
+import { existsSync, readdirSync, statSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
-const main = new URL("../src/cli/main.ts", import.meta.url)
+const root = new URL("../", import.meta.url)
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
 
-if (major > 22 || (major === 22 && minor >= 19)) {
-  await import(main.href)
-} else {
-  const withNode = fileURLToPath(new URL("../scripts/with-node", import.meta.url))
+/** The newest modification time of the sources the bundle is built from. */
+const newestSource = () => {
+  let newest = statSync(new URL("package.json", root)).mtimeMs
+  for (const dir of ["src", "layers", "services"]) {
+    const base = new URL(`${dir}/`, root)
+    for (const file of readdirSync(base, { recursive: true })) {
+      if (String(file).endsWith(".ts")) newest = Math.max(newest, statSync(new URL(String(file), base)).mtimeMs)
+    }
+  }
+  return newest
+}
+
+const bundle = new URL("dist/cli/main.js", root)
+const main = existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource()
+  ? bundle
+  : new URL("src/cli/main.ts", root)
+
+/**
+ * `ark server` bounds V8's young generation. By default V8 grows each semi-space to 16–32 MiB and
+ * keeps it: most of an idle server's RSS, and half the peak of a backup of pages of 500 objects,
+ * whose garbage dies young anyway. Node reads heap flags only at start, so the process replaces
+ * itself (execve keeps the PID that a supervisor or a benchmark watches). A flag the user set wins.
+ */
+const serverHeapFlags = ["--max-semi-space-size=2"]
+const heapFlagsSet = (process.env["NODE_OPTIONS"] ?? "").includes("semi-space") ||
+  process.execArgv.some((flag) => flag.includes("semi-space"))
+
+if (major < 22 || (major === 22 && minor < 19)) {
+  const withNode = fileURLToPath(new URL("scripts/with-node", root))
   const run = spawnSync(withNode, ["node", fileURLToPath(main), ...process.argv.slice(2)], { stdio: "inherit" })
   process.exit(run.status ?? 1)
+} else if (process.argv[2] === "server" && !heapFlagsSet && typeof process.execve === "function") {
+  process.execve(process.execPath, [
+    process.execPath,
+    ...process.execArgv,
+    ...serverHeapFlags,
+    fileURLToPath(main),
+    ...process.argv.slice(2)
+  ])
+} else {
+  await import(main.href)
 }

@@ -1,5 +1,5 @@
-import type { Duration, Effect, Stream } from "effect"
-import { Context, Data } from "effect"
+import type { Duration, Stream } from "effect"
+import { Context, Data, Effect, FiberRef } from "effect"
 
 /** A resource type as the API server names it: `deployments` in `apps/v1`. The core group is "". */
 export interface GroupVersionResource {
@@ -133,6 +133,14 @@ export type KubeError =
   | KubeInvalid
   | KubeForbidden
   | KubeUnavailable
+
+/**
+ * Told, in the fiber that sent the request, of each 429 Too Many Requests the API server answers,
+ * with its Retry-After if any. The client retries 429s itself, so a caller pacing its own requests
+ * (the restore's window) cannot see them in results: it sets this with `Effect.locally`.
+ */
+export const throttleObserver: FiberRef.FiberRef<(retryAfter: Duration.Duration | undefined) => Effect.Effect<void>> =
+  FiberRef.unsafeMake((_retryAfter: Duration.Duration | undefined) => Effect.void)
 
 /** The Kubernetes API: discovery, reads at a revision, writes, and watches. */
 export class KubeClient extends Context.Tag("ark/KubeClient")<KubeClient, KubeClient.Shape>() {}

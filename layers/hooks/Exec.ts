@@ -1,17 +1,16 @@
 // The live HookRunner: pods/exec through the API server (a websocket, via client-node's Exec),
-// collecting stdout and stderr and reading the exit code from the final V1Status.
+// collecting stdout and stderr and reading the exit code from the final V1Status. client-node is
+// imported at the first exec: most servers never run a hook, and it costs ~60 MiB loaded.
 import { PassThrough, Writable } from "node:stream"
 
 import type { KubeConfig, V1Pod, V1Status } from "@kubernetes/client-node"
-import { CoreV1Api, Exec } from "@kubernetes/client-node"
-import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js"
 import type { Duration } from "effect"
 import { Data, Deferred, Effect, Either, Exit, Layer, Option } from "effect"
 
 import type { ExecResult, ExecTarget } from "../../services/HookRunner.ts"
 import { HookExecError, HookRunner, HookTimeout } from "../../services/HookRunner.ts"
-import type { KubeConfigError, KubeLiveConfig } from "../kube/Live.ts"
-import { loadKubeConfig } from "../kube/Live.ts"
+import type { KubeConfigSource } from "../kube/live/kubeconfig.ts"
+import { loadKubeConfig } from "../kube/live/kubeconfig.ts"
 
 /** Hooks print status lines, not data: each stream keeps at most this much. */
 export const MAX_OUTPUT_BYTES = 64 * 1024
@@ -94,7 +93,18 @@ export const explainPod = (target: ExecTarget, pod: V1Pod): Option.Option<string
   return Option.none()
 }
 
-export const makeFromKubeConfig = (kc: KubeConfig): HookRunner.Shape => {
+/** What the runner uses of client-node, imported when first needed. */
+const loadClientNode = Effect.promise(async () => {
+  const { CoreV1Api, Exec } = await import("@kubernetes/client-node")
+  const { WebSocketHandler } = await import("@kubernetes/client-node/dist/web-socket-handler.js")
+  return { CoreV1Api, Exec, WebSocketHandler }
+})
+type ClientNode = Effect.Effect.Success<typeof loadClientNode>
+
+export const makeFromKubeConfig = (
+  kc: KubeConfig,
+  { CoreV1Api, Exec, WebSocketHandler }: ClientNode
+): HookRunner.Shape => {
   const core = kc.makeApiClient(CoreV1Api)
 
   /** Turns a failed connection into the most useful message: what is wrong with the pod, if anything. */
@@ -197,8 +207,17 @@ export const makeFromKubeConfig = (kc: KubeConfig): HookRunner.Shape => {
   return { exec }
 }
 
-export const make = (config: KubeLiveConfig = {}): Effect.Effect<HookRunner.Shape, KubeConfigError> =>
-  loadKubeConfig(config).pipe(Effect.map((kc) => makeFromKubeConfig(kc)))
+/** The runner; the kubeconfig and client-node are loaded at the first exec, once. */
+export const make = (config: KubeConfigSource = {}): Effect.Effect<HookRunner.Shape> =>
+  Effect.map(
+    Effect.cached(Effect.zipWith(loadKubeConfig(config), loadClientNode, makeFromKubeConfig)),
+    (runner): HookRunner.Shape => ({
+      exec: (target, command, timeout) =>
+        runner.pipe(
+          Effect.mapError((error) => new HookExecError({ ...target, message: error.message, cause: error })),
+          Effect.flatMap((loaded) => loaded.exec(target, command, timeout))
+        )
+    })
+  )
 
-export const layer = (config: KubeLiveConfig = {}): Layer.Layer<HookRunner, KubeConfigError> =>
-  Layer.effect(HookRunner, make(config))
+export const layer = (config: KubeConfigSource = {}): Layer.Layer<HookRunner> => Layer.effect(HookRunner, make(config))

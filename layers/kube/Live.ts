@@ -1,6 +1,6 @@
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { KubeConfig } from "@kubernetes/client-node"
-import { Data, Duration, Effect, Layer, Option, Stream } from "effect"
+import type { KubeConfig } from "@kubernetes/client-node"
+import { Duration, Effect, FiberRef, Layer, Option, Stream } from "effect"
 
 import type {
   ApiResource,
@@ -16,23 +16,22 @@ import type {
   WatchOptions,
   WriteOptions
 } from "../../services/KubeClient.ts"
-import { KubeClient, KubeInvalid, KubeUnavailable } from "../../services/KubeClient.ts"
+import { KubeClient, KubeInvalid, KubeUnavailable, throttleObserver } from "../../services/KubeClient.ts"
+import type { ClusterAccess } from "./live/access.ts"
+import { fromKubeConfig } from "./live/access.ts"
 import type { RequestContext } from "./live/errors.ts"
 import { statusError, transportError } from "./live/errors.ts"
 import type { KubeRequest, Transport } from "./live/http.ts"
 import { makeTransport, parseBody, responseRetryAfter } from "./live/http.ts"
+import type { KubeConfigSource } from "./live/kubeconfig.ts"
+import { KubeConfigError, loadClusterAccess } from "./live/kubeconfig.ts"
 import { groupResource, listQuery, resourcePath, watchQuery, writeQuery } from "./live/paths.ts"
 import type { RateLimit } from "./live/rateLimit.ts"
 import { makeRateLimiter } from "./live/rateLimit.ts"
 import { readRetry, writeRetry } from "./live/retry.ts"
 import { isKubeObject, parseWatchLine } from "./live/watch.ts"
 
-export interface KubeLiveConfig {
-  /** Unset: $KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
-  readonly kubeconfigPath?: string
-  readonly context?: string
-  /** Use the pod's service account even when a kubeconfig is around. */
-  readonly inCluster?: boolean
+export interface KubeLiveConfig extends KubeConfigSource {
   /** Deadline of one non-watch request. Default 60s. */
   readonly requestTimeout?: Duration.DurationInput
   /** Retries of a read on throttling or server errors. Default 5. */
@@ -40,33 +39,6 @@ export interface KubeLiveConfig {
   /** Client-side request rate limit (`--client-qps`, `--client-burst`). Default none. */
   readonly rateLimit?: RateLimit
 }
-
-export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{
-  readonly message: string
-  readonly cause?: unknown
-}> {}
-
-export const loadKubeConfig = (config: KubeLiveConfig): Effect.Effect<KubeConfig, KubeConfigError> =>
-  Effect.try({
-    try: () => {
-      const kc = new KubeConfig()
-      if (config.inCluster === true) kc.loadFromCluster()
-      else if (config.kubeconfigPath !== undefined) kc.loadFromFile(config.kubeconfigPath)
-      else kc.loadFromDefault()
-      if (config.context !== undefined) {
-        if (kc.getContextObject(config.context) === null) {
-          throw new Error(`context ${config.context} not found in the kubeconfig`)
-        }
-        kc.setCurrentContext(config.context)
-      }
-      return kc
-    },
-    catch: (cause) =>
-      new KubeConfigError({
-        message: `cannot load kubeconfig: ${cause instanceof Error ? cause.message : String(cause)}`,
-        cause
-      })
-  })
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
@@ -149,28 +121,51 @@ const asObject = (context: RequestContext) => (body: unknown): Effect.Effect<Kub
       new KubeUnavailable({ resource: context.resource, message: "the API server answered without an object" })
     )
 
-/** The KubeClient over an already loaded KubeConfig. */
+export { KubeConfigError, loadKubeConfig } from "./live/kubeconfig.ts"
+
+/** Each 429 goes to the sending fiber's throttleObserver before it is retried. */
+const reportThrottled = (error: KubeError): Effect.Effect<void> =>
+  error._tag === "KubeUnavailable" && error.status === 429
+    ? Effect.flatMap(FiberRef.get(throttleObserver), (observe) => observe(error.retryAfter))
+    : Effect.void
+
+/** The KubeClient over a client-node KubeConfig the caller already loaded. */
 export const makeFromKubeConfig = (
   kc: KubeConfig,
   config: KubeLiveConfig = {}
-): Effect.Effect<KubeClient.Shape, KubeConfigError> =>
+): Effect.Effect<KubeClient.Shape, KubeConfigError> => {
+  const cluster = kc.getCurrentCluster()
+  return cluster === null
+    ? Effect.fail(new KubeConfigError({ message: "the kubeconfig has no current cluster" }))
+    : makeFromAccess(fromKubeConfig(kc, cluster.server), config)
+}
+
+/** The KubeClient over the cluster's address and credentials. */
+export const makeFromAccess = (
+  access: ClusterAccess,
+  config: KubeLiveConfig = {}
+): Effect.Effect<KubeClient.Shape> =>
   Effect.gen(function*() {
-    const cluster = kc.getCurrentCluster()
-    if (cluster === null) return yield* new KubeConfigError({ message: "the kubeconfig has no current cluster" })
     const throttle = config.rateLimit === undefined ? Effect.void : yield* makeRateLimiter(config.rateLimit)
     const transport: Transport = makeTransport(
-      kc,
-      cluster.server,
+      access,
       Duration.decode(config.requestTimeout ?? "60 seconds"),
       throttle
     )
     const retries = config.readRetries ?? 5
 
     const read = (request: Omit<KubeRequest, "method">, context: RequestContext, readRetries = retries) =>
-      transport.json({ ...request, method: "GET" }, context).pipe(Effect.retry(readRetry(readRetries)))
+      transport.json({ ...request, method: "GET" }, context).pipe(
+        Effect.tapError(reportThrottled),
+        Effect.retry(readRetry(readRetries))
+      )
 
     const write = (request: KubeRequest, context: RequestContext) =>
-      transport.json(request, context).pipe(Effect.retry(writeRetry(retries)), Effect.flatMap(asObject(context)))
+      transport.json(request, context).pipe(
+        Effect.tapError(reportThrottled),
+        Effect.retry(writeRetry(retries)),
+        Effect.flatMap(asObject(context))
+      )
 
     const discover: Effect.Effect<Discovery, KubeError> = Effect.gen(function*() {
       const core = yield* read({ path: "/api/v1" }, { resource: "discovery", name: "v1" })
@@ -333,7 +328,7 @@ export const makeFromKubeConfig = (
   })
 
 export const make = (config: KubeLiveConfig = {}): Effect.Effect<KubeClient.Shape, KubeConfigError> =>
-  loadKubeConfig(config).pipe(Effect.flatMap((kc) => makeFromKubeConfig(kc, config)))
+  loadClusterAccess(config).pipe(Effect.flatMap((access) => makeFromAccess(access, config)))
 
 export const layer = (config: KubeLiveConfig = {}): Layer.Layer<KubeClient, KubeConfigError> =>
   Layer.effect(KubeClient, make(config))

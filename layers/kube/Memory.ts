@@ -2,7 +2,7 @@
 // history for exact reads at a revision, compaction, pagination, watches, CRD-driven discovery.
 // It mirrors kube-apiserver 1.34 wherever Ark can observe the difference; the places where it
 // deliberately does less are listed in layers/kube/memory/README.md.
-import { Clock, Context, Effect, Either, Layer, Option, Queue, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Either, FiberRef, Layer, Option, Queue, Stream } from "effect"
 
 import type {
   DeleteOptions,
@@ -15,7 +15,7 @@ import type {
   WatchOptions,
   WriteOptions
 } from "../../services/KubeClient.ts"
-import { KubeClient, KubeInvalid, KubeNotFound } from "../../services/KubeClient.ts"
+import { KubeClient, KubeInvalid, KubeNotFound, throttleObserver } from "../../services/KubeClient.ts"
 import { getObject, listPage, startWatch } from "./memory/reads.ts"
 import { byApiVersionKind, discovery } from "./memory/registry.ts"
 import type { Result } from "./memory/state.ts"
@@ -43,6 +43,12 @@ export interface MemoryKubeControl {
   readonly compact: (revision?: string) => Effect.Effect<void, KubeInvalid>
   /** The next call of `verb` fails with `error` (queued: call twice to fail twice). A list fails per page. */
   readonly failNext: (verb: KubeVerb, error: KubeError) => Effect.Effect<void>
+  /**
+   * The next call of `verb` meets a 429, handled as the live client does: the sending fiber's
+   * throttleObserver is told, the call waits `retryAfter` (default 250ms, the live first backoff)
+   * and then goes through. Queued like failNext.
+   */
+  readonly throttleNext: (verb: KubeVerb, retryAfter?: Duration.Duration) => Effect.Effect<void>
   /** Discovery reports this group version as failed, like an unavailable aggregated API. */
   readonly failDiscovery: (groupVersion: string, message: string) => Effect.Effect<void>
   /** Creates objects, resolving each resource from apiVersion and kind, and any missing namespace. */
@@ -69,14 +75,25 @@ export const make: Effect.Effect<{ readonly client: KubeClient.Shape; readonly c
     function*() {
       const state = makeState()
       const faults = new Map<KubeVerb, Array<KubeError>>()
+      const throttles = new Map<KubeVerb, Array<Duration.Duration | undefined>>()
 
       // The verbs are untraced on purpose: a span costs more than the whole verb, and property
       // tests run thousands of them.
-      const fault = (verb: KubeVerb): Effect.Effect<void, KubeError> =>
+      const throttle = (verb: KubeVerb): Effect.Effect<void> =>
         Effect.suspend(() => {
+          const queued = throttles.get(verb)
+          if (queued === undefined || queued.length === 0) return Effect.void
+          const retryAfter = queued.shift()
+          return FiberRef.get(throttleObserver).pipe(
+            Effect.flatMap((observe) => observe(retryAfter)),
+            Effect.zipRight(Effect.sleep(retryAfter ?? Duration.millis(250)))
+          )
+        })
+      const fault = (verb: KubeVerb): Effect.Effect<void, KubeError> =>
+        throttle(verb).pipe(Effect.zipRight(Effect.suspend(() => {
           const error = faults.get(verb)?.shift()
           return error === undefined ? Effect.void : Effect.fail(error)
-        })
+        })))
 
       const discover = fault("discover").pipe(
         Effect.zipRight(Effect.sync(() => discovery(state.registry)))
@@ -209,6 +226,12 @@ export const make: Effect.Effect<{ readonly client: KubeClient.Shape; readonly c
             const queued = faults.get(verb) ?? []
             queued.push(error)
             faults.set(verb, queued)
+          }),
+        throttleNext: (verb, retryAfter) =>
+          Effect.sync(() => {
+            const queued = throttles.get(verb) ?? []
+            queued.push(retryAfter)
+            throttles.set(verb, queued)
           }),
         failDiscovery: (groupVersion, message) =>
           Effect.sync(() => void state.registry.failedGroups.set(groupVersion, message)),

@@ -10,7 +10,7 @@ import type { ObjectStore } from "../../services/ObjectStore.ts"
 import type { StorageLocation } from "../../services/ObjectStoreProvider.ts"
 import { LocationError, ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import * as FilesystemObjectStore from "./Filesystem.ts"
-import * as S3ObjectStore from "./S3.ts"
+import type * as S3ObjectStore from "./S3.ts"
 
 /** Velero's convention: used when a location names no credential, if it exists. */
 export const defaultCredential = { name: "cloud-credentials", key: "cloud" } as const
@@ -185,8 +185,10 @@ export const make = Effect.gen(function*() {
         ...(forcePathStyle === undefined ? {} : { s3ForcePathStyle: forcePathStyle === "true" }),
         ...Option.match(credential.credentials, { onNone: () => ({}), onSome: (credentials) => ({ credentials }) })
       }
+      // The AWS SDK is imported with the first S3 location: a filesystem-only server never loads it.
+      const S3 = yield* Effect.promise(() => import("./S3.ts"))
       // Clients live as long as the provider: a backup may still be using one after the location changes.
-      return yield* S3ObjectStore.make(settings).pipe(Scope.extend(scope))
+      return yield* S3.make(settings).pipe(Scope.extend(scope))
     }
   )
 

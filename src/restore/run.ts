@@ -30,6 +30,8 @@ import { contextOf, failedBecause, forEachPlannedEntry, planFromBackup, prepareR
 import type { RestoreContext } from "./transforms.ts"
 import type { RestoreVolumeServices } from "./volumes.ts"
 import { persistentVolumeRestorer } from "./volumes.ts"
+import type { ConcurrencyWindow, WindowLimits, WindowStats } from "./window.ts"
+import { defaultWindowLimits, makeWindow } from "./window.ts"
 
 export type { DryRunEntry } from "./dryRun.ts"
 export { dryRunRestore } from "./dryRun.ts"
@@ -41,14 +43,23 @@ export interface RestoreDeps {
   readonly onProgress?: (
     progress: { readonly totalItems: number; readonly itemsRestored: number }
   ) => Effect.Effect<void>
-  /** Items of one priority level created at once (default 16). */
+  /**
+   * Items of one priority level restored at once at most (default 128); how many are is an AIMD
+   * window starting at 16 (or this, when lower) that adapts to the API server (window.ts).
+   */
   readonly concurrency?: number
   readonly logLineLimit?: number
   /** Block stores for PVs restored from snapshots; the server provides them. */
   readonly volumes?: RestoreVolumeServices
 }
 
-export const defaultConcurrency = 16
+/** What a plain client of the same API server would use at once: the bench's baseline. */
+export const defaultConcurrency = defaultWindowLimits.initial
+
+const windowLimits = (deps: RestoreDeps): WindowLimits =>
+  deps.concurrency === undefined
+    ? defaultWindowLimits
+    : { initial: Math.min(defaultWindowLimits.initial, deps.concurrency), max: deps.concurrency }
 
 /** What happened to the backup's items; `skipped` counts selected items that are not restored. */
 export interface RestoreCounts {
@@ -64,6 +75,8 @@ export interface RestoreCounts {
 export interface RestoreRun {
   readonly restore: Restore
   readonly counts: RestoreCounts
+  /** Where the concurrency window ended: what the API server let the restore run at. Unset when nothing ran. */
+  readonly window?: WindowStats
 }
 
 const timestamp = (millis: number) => toTimestamp(DateTime.unsafeMake(millis))
@@ -75,6 +88,8 @@ const withStatus = (restore: Restore, status: RestoreStatus): Restore => ({
 
 interface RunState {
   readonly counts: { -readonly [K in keyof RestoreCounts]: number }
+  readonly window: ConcurrencyWindow
+  readonly windowLimits: WindowLimits
   readonly log: RestoreLog
   readonly results: BackupResults
   totalItems: number
@@ -139,7 +154,7 @@ const recordOutcome = (
     }
   })
 
-/** One level: a streaming pass over the tarball restoring that level's entries, `concurrency` at a time. */
+/** One level: a streaming pass over the tarball restoring that level's entries, as many at once as the window allows. */
 const restoreLevel = (
   env: ItemEnv,
   state: RunState,
@@ -150,10 +165,10 @@ const restoreLevel = (
   Effect.gen(function*() {
     const existing: Array<PlannedItem> = []
     yield* forEachPlannedEntry(backupName, items, {
-      concurrency: deps.concurrency ?? defaultConcurrency,
+      concurrency: state.windowLimits.max,
       unordered: true
     }, (item, entry) =>
-      restoreItem(env, item, entry).pipe(
+      state.window.run(restoreItem(env, item, entry)).pipe(
         Effect.tap((
           outcome
         ) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() => void existing.push(item)))),
@@ -267,8 +282,11 @@ export const executeRestore = Effect.fn("Restore.run")(
       discovery: { current: discovery },
       namespaces: new Set()
     }
+    const limits = windowLimits(deps)
     const state: RunState = {
       counts: { ...noCounts },
+      window: yield* makeWindow(limits),
+      windowLimits: limits,
       log,
       results: makeBackupResults(),
       totalItems: 0,
@@ -307,6 +325,11 @@ export const executeRestore = Effect.fn("Restore.run")(
       "info",
       `restore ${name} ${phase}: ${created} created, ${unchanged} unchanged, ${updated} updated, ${differs} left as they differ, ${skipped} skipped, ${failed} failed`
     )
+    const window = yield* state.window.stats
+    yield* log.write(
+      "info",
+      `concurrency settled at ${window.size} items at once (peak ${window.peak}, at most ${limits.max}; ${window.throttled} requests throttled by the API server)`
+    )
     const uploaded = yield* uploadResults(name, state).pipe(Effect.either)
     const completedMillis = yield* Clock.currentTimeMillis
     const final = withStatus(restore, {
@@ -319,7 +342,7 @@ export const executeRestore = Effect.fn("Restore.run")(
       errors,
       ...(failureReason === undefined ? {} : { failureReason })
     })
-    return { restore: final, counts: { ...state.counts } } satisfies RestoreRun
+    return { restore: final, counts: { ...state.counts }, window } satisfies RestoreRun
   }
 )
 

@@ -1,17 +1,17 @@
 // The server's HTTP endpoint on --metrics-address: /healthz (the process runs), /readyz (the
 // controllers are up, see readiness.ts) and /metrics (Prometheus text, see metrics.ts).
+import type { IncomingMessage, ServerResponse } from "node:http"
 import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 
-import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServer from "@effect/platform/HttpServer"
-import type { ServeError } from "@effect/platform/HttpServerError"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Data, Effect, Either, Layer, Metric } from "effect"
+import { Data, Effect, Either, Layer, Metric, Runtime } from "effect"
 
 import { registerSeries } from "./metrics.ts"
 import { contentType, renderPrometheus } from "./prometheus.ts"
 import { Readiness } from "./readiness.ts"
+
+/** The address cannot be listened on (taken, not local, not permitted). */
+export class ServeError extends Data.TaggedError("ServeError")<{ readonly message: string; readonly cause: unknown }> {}
 
 export class InvalidMetricsAddress extends Data.TaggedError("InvalidMetricsAddress")<{
   readonly address: string
@@ -45,45 +45,67 @@ export const parseMetricsAddress = (address: string): Either.Either<ListenAddres
   return Either.right(host === "" ? { port } : { host, port })
 }
 
-const formatAddress = (address: HttpServer.Address) =>
-  address._tag === "UnixAddress"
-    ? address.path
-    : address.hostname.includes(":")
-    ? `[${address.hostname}]:${address.port}`
-    : `${address.hostname}:${address.port}`
+const formatAddress = (address: AddressInfo) =>
+  address.address.includes(":") ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`
 
-const text = (body: string, status = 200) => Effect.succeed(HttpServerResponse.text(body, { status }))
+const reply = (response: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8") => {
+  response.writeHead(status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body) })
+  response.end(body)
+}
 
-const router = HttpRouter.empty.pipe(
-  HttpRouter.get("/healthz", text("ok")),
-  HttpRouter.get(
-    "/readyz",
-    Effect.flatMap(Readiness, (readiness) => readiness.isReady).pipe(
-      Effect.flatMap((ready) => (ready ? text("ok") : text("not ready", 503)))
-    )
-  ),
-  HttpRouter.get(
-    "/metrics",
-    Effect.map(Metric.snapshot, (pairs) => HttpServerResponse.text(renderPrometheus(pairs), { contentType }))
-  )
-)
-
-/** Tests find the port of ":0" in this line: `{"message":"serving metrics",...,"annotations":{"address":"127.0.0.1:41234"}}`. */
-const logAddress = HttpServer.addressWith((address) =>
-  Effect.logInfo("serving metrics").pipe(Effect.annotateLogs({ address: formatAddress(address) }))
-)
+/** Three read-only pages: node:http serves them without a router (@effect/platform's costs ~30 MiB loaded). */
+const handler = (readiness: Readiness.Shape) => (request: IncomingMessage) =>
+  Effect.gen(function*() {
+    const path = (request.url ?? "/").split("?")[0]
+    if (request.method !== "GET" && request.method !== "HEAD") return [405, "method not allowed"] as const
+    switch (path) {
+      case "/healthz":
+        return [200, "ok"] as const
+      case "/readyz":
+        return (yield* readiness.isReady) ? [200, "ok"] as const : [503, "not ready"] as const
+      case "/metrics":
+        return [200, renderPrometheus(yield* Metric.snapshot), contentType] as const
+      default:
+        return [404, "not found"] as const
+    }
+  })
 
 /**
  * Serves /healthz, /readyz and /metrics on `address` for as long as the layer lives; anything else
  * is 404. Fails to build when the address is malformed or cannot be listened on.
  */
 export const httpLayer = (address: string): Layer.Layer<never, ServeError | InvalidMetricsAddress, Readiness> =>
-  Layer.unwrapEffect(
+  Layer.scopedDiscard(
     Effect.gen(function*() {
       const listen = yield* parseMetricsAddress(address)
       yield* registerSeries
-      return Layer.merge(HttpServer.serve(router), Layer.effectDiscard(logAddress)).pipe(
-        Layer.provide(NodeHttpServer.layer(() => createServer(), listen))
+      const handle = handler(yield* Readiness)
+      const runtime = yield* Effect.runtime<never>()
+      const server = createServer((request, response) => {
+        Runtime.runPromise(runtime, handle(request)).then(
+          ([status, body, type]) => reply(response, status, request.method === "HEAD" ? "" : body, type),
+          () => reply(response, 500, "internal error")
+        )
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void, ServeError>((resume) => {
+          const failed = (cause: Error) =>
+            resume(Effect.fail(new ServeError({ message: `cannot listen on ${address}: ${cause.message}`, cause })))
+          server.once("error", failed)
+          server.listen(listen.port, listen.host, () => {
+            server.off("error", failed)
+            resume(Effect.void)
+          })
+        }),
+        () =>
+          Effect.async<void>((resume) => {
+            server.close(() => resume(Effect.void))
+            server.closeAllConnections()
+          })
+      )
+      // Tests find the port of ":0" in this line: `{"message":"serving metrics",...,"annotations":{"address":"127.0.0.1:41234"}}`.
+      yield* Effect.logInfo("serving metrics").pipe(
+        Effect.annotateLogs({ address: formatAddress(server.address() as AddressInfo) })
       )
     })
   )

@@ -7,8 +7,9 @@ import { Clock, Effect, Exit, Metric, MetricBoundaries, Ref, Stream } from "effe
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
-import type { Backup, Restore } from "../api/index.ts"
+import type { Backup } from "../api/index.ts"
 import { nameOf, scheduleNameLabel } from "../api/index.ts"
+import type { RestoreRun } from "../restore/run.ts"
 
 const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
 
@@ -57,7 +58,13 @@ export const backupMetrics = {
   })
 }
 
-export const restoreMetrics = runMetrics("restore", "items restored by finished restores")
+export const restoreMetrics = {
+  ...runMetrics("restore", "items restored by finished restores"),
+  /** The only other series without `schedule`. */
+  concurrency: Metric.gauge("ark_restore_concurrency", {
+    description: "items the last finished restore had in flight at once when it ended (its AIMD window)"
+  })
+}
 
 const bySchedule = (schedule: string) => <T, I, O>(metric: Metric.Metric<T, I, O>) =>
   Metric.tagged(metric, "schedule", schedule)
@@ -96,9 +103,10 @@ interface Finished {
  * and the counter of its phase. A run that fails or is interrupted instead counts as Failed, as the
  * resource is then marked.
  */
-const observeRun = <A extends Finished>(
+const observeRun = <A>(
   metrics: RunMetrics,
   schedule: string,
+  statusOf: (result: A) => Finished["status"],
   finished: (result: A, tag: ReturnType<typeof bySchedule>) => Effect.Effect<void>
 ) =>
 <E, R>(run: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
@@ -107,7 +115,7 @@ const observeRun = <A extends Finished>(
     Effect.gen(function*() {
       const seconds = ((yield* Clock.currentTimeMillis) - startMillis) / 1000
       yield* Metric.update(tag(metrics.duration), seconds)
-      const outcome = outcomeOf(metrics, Exit.isSuccess(exit) ? exit.value.status?.phase : "Failed")
+      const outcome = outcomeOf(metrics, Exit.isSuccess(exit) ? statusOf(exit.value)?.phase : "Failed")
       if (outcome !== undefined) yield* Metric.increment(tag(outcome))
       if (Exit.isSuccess(exit)) yield* finished(exit.value, tag)
     })
@@ -123,7 +131,7 @@ const observeRun = <A extends Finished>(
 
 /** Wraps a backup's run; `tarballBytes` is read once it ended Completed or PartiallyFailed. */
 export const observeBackup = (schedule: string, tarballBytes: Effect.Effect<number>) =>
-  observeRun(backupMetrics, schedule, (backup: Backup, tag) =>
+  observeRun(backupMetrics, schedule, (backup: Backup) => backup.status, (backup, tag) =>
     Effect.gen(function*() {
       const phase = backup.status?.phase
       yield* Metric.incrementBy(tag(backupMetrics.items), backup.status?.progress?.itemsBackedUp ?? 0)
@@ -139,8 +147,11 @@ export const observeRestore = (schedule: string) =>
   observeRun(
     restoreMetrics,
     schedule,
-    (restore: Restore, tag) =>
-      Metric.incrementBy(tag(restoreMetrics.items), restore.status?.progress?.itemsRestored ?? 0)
+    (run: RestoreRun) => run.restore.status,
+    ({ restore, window }, tag) =>
+      Metric.incrementBy(tag(restoreMetrics.items), restore.status?.progress?.itemsRestored ?? 0).pipe(
+        Effect.zipRight(window === undefined ? Effect.void : Metric.set(restoreMetrics.concurrency, window.size))
+      )
   )
 
 /** A Backup that failed validation before it ran: no attempt, only this. */

@@ -20,7 +20,7 @@ import { waitFor } from "../support/wait.ts"
 import { applyCrds, ensureNamespace, namespaceGvr } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 const backupsGvr = { group: "ark.heptio.com", version: "v1", resource: "backups" }
 const locationsGvr = { group: "ark.heptio.com", version: "v1", resource: "backupstoragelocations" }
 

@@ -16,7 +16,7 @@ import { waitFor } from "../support/wait.ts"
 import { applyCrds, ensureNamespace, namespaceGvr } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 
-const mainTs = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+const mainTs = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 const secrets: GroupVersionResource = { group: "", version: "v1", resource: "secrets" }
 const configMaps: GroupVersionResource = { group: "", version: "v1", resource: "configmaps" }
 const services: GroupVersionResource = { group: "", version: "v1", resource: "services" }

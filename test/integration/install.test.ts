@@ -20,7 +20,7 @@ import { liveKube } from "./live.ts"
 import { arkGvr, arkServer, sharedMinio, statusOf, waitForObject } from "./serverProcess.ts"
 
 const manifests = fileURLToPath(new URL("../../manifests", import.meta.url))
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 
 const environment = Effect.all({ kubeconfig: Config.string("KUBECONFIG"), bin: Config.string("ARK_TEST_BIN") }).pipe(
   Effect.orDieWith((error) =>

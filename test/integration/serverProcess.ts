@@ -14,7 +14,7 @@ import { waitFor } from "../support/wait.ts"
 import { gvr } from "./backupFixtures.ts"
 import { applyCrds, ensureNamespace } from "./crdsApply.ts"
 
-const mainTs = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+const mainTs = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 
 export const ark = (plural: string): GroupVersionResource => ({ group, version, resource: plural })
 export const arkGvr = {

@@ -364,6 +364,15 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
       assert.strictEqual(items, (statusOf(backup)["progress"] as { itemsBackedUp?: number } | undefined)?.itemsBackedUp)
       assert.isAbove(value(`ark_backup_bytes_total{schedule=""}`) ?? 0, 0)
       assert.isAbove(value(`ark_restore_items_total{schedule=""}`) ?? 0, 0)
+      // Where the restore's concurrency window ended: set before the status that says it finished.
+      assert.isAtLeast(value("ark_restore_concurrency") ?? 0, 1, metrics.body)
+      yield* waitFor(
+        "the server's log line with the restore's settled concurrency",
+        Effect.sync(() =>
+          Option.fromNullable(server.output().match(/restore finished: Completed, concurrency settled at \d+/))
+        ),
+        "30 seconds"
+      ).pipe(showing(server))
       assert.include(metrics.body, "# TYPE ark_backup_duration_seconds histogram")
     }).pipe(Effect.scoped, Effect.provide(liveKube())), 300_000)
 

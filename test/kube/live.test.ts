@@ -13,7 +13,7 @@ import { listQuery, resourcePath, watchQuery, writeQuery } from "../../layers/ku
 import { readRetry, writeRetry } from "../../layers/kube/live/retry.ts"
 import { parseWatchLine } from "../../layers/kube/live/watch.ts"
 import type { KubeClient, KubeError } from "../../services/KubeClient.ts"
-import { KubeUnavailable } from "../../services/KubeClient.ts"
+import { KubeUnavailable, throttleObserver } from "../../services/KubeClient.ts"
 
 const deployments = { group: "apps", version: "v1", resource: "deployments" }
 const pods = { group: "", version: "v1", resource: "pods" }
@@ -475,6 +475,28 @@ describe("Kube Live over HTTP", () => {
         assert.strictEqual(object.metadata.name, "web")
         assert.strictEqual(requests.length, 2)
       }))
+  })
+
+  it.live("tells the sending fiber's throttleObserver of each 429 it retries, and of nothing else", () => {
+    let served = 0
+    return withFakeServer((req, res) => {
+      if (req.method === "POST" && served++ === 0) {
+        sendJson(res, 429, { kind: "Status", code: 429, reason: "TooManyRequests", message: "slow down" })
+      } else if (req.method === "POST") {
+        sendJson(res, 201, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "ns" } })
+      } else sendJson(res, 500, { kind: "Status", code: 500, message: "broken" })
+    }, ({ client }) =>
+      Effect.gen(function*() {
+        const told: Array<Duration.Duration | undefined> = []
+        const observe = (retryAfter: Duration.Duration | undefined) => Effect.sync(() => void told.push(retryAfter))
+        const web = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "ns" } }
+        const created = yield* Effect.locally(client.create(deployments, web), throttleObserver, observe)
+        assert.strictEqual(created.metadata.name, "web")
+        assert.deepStrictEqual(told, [undefined])
+        // A 500 is retried as a read but is no throttling.
+        yield* Effect.locally(Effect.either(client.get(deployments, "web", "ns")), throttleObserver, observe)
+        assert.deepStrictEqual(told, [undefined])
+      }), { readRetries: 1 })
   })
 
   it.live("reads the kubeconfig's credentials once per 10 seconds, not once per request", () => {

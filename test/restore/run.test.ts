@@ -3,7 +3,7 @@
 import * as zlib from "node:zlib"
 
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Option, Stream } from "effect"
+import { Duration, Effect, Either, Option, Stream } from "effect"
 import * as tar from "tar-stream"
 
 import type { GroupVersionResource, KubeClient, KubeObject } from "../../services/KubeClient.ts"
@@ -337,6 +337,25 @@ describe("runRestore", () => {
       assert.strictEqual(run.counts.created, 1)
       const log = yield* readGzipText(restoreKeys("r1").logs).pipe(Effect.provideService(ObjectStore, world.store))
       assert.match(log, /"level":"error","msg":"configmaps is forbidden"/)
+    }))
+
+  // Live clock: the fake waits out each 1 ms Retry-After as the live client would.
+  it.live("429s met on the way restore everything: the window halves and the log says where it settled", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      const names = Array.from({ length: 60 }, (_, i) => `c${i}`)
+      yield* world.source.control.seed(names.map((name) => configMap("app", name)))
+      const backup = yield* completedBackup(world, { includedNamespaces: ["app"] })
+      for (let i = 0; i < 5; i++) yield* world.target.control.throttleNext("create", Duration.millis(1))
+      const run = yield* restoreInto(world.target, world, makeRestore({}), backup)
+      assert.strictEqual(run.restore.status?.phase, "Completed")
+      assert.strictEqual(run.counts.created, 61)
+      assert.strictEqual(run.window?.throttled, 5)
+      assert.isBelow(run.window?.size ?? 16, 16)
+      const restored = yield* dump(world.target)
+      for (const name of names) assert.isTrue(restored.has(objectKey("configmaps", "app", name)), name)
+      const log = yield* readGzipText(restoreKeys("r1").logs).pipe(Effect.provideService(ObjectStore, world.store))
+      assert.match(log, /"msg":"concurrency settled at \d+ items at once \(peak 16, at most 128; 5 requests throttled/)
     }))
 
   it.effect("logs and results are uploaded as gzip; progress reaches the total", () =>

@@ -207,13 +207,20 @@ describe("recording a run", () => {
       assert.strictEqual(sampleOf(after, "ark_backup_in_progress"), sampleOf(before, "ark_backup_in_progress"))
     }))
 
-  it.effect("a restore's items come from progress.itemsRestored", () =>
+  it.effect("a restore's items come from progress.itemsRestored, its concurrency from its window", () =>
     Effect.gen(function*() {
       const restore = { status: { phase: "Completed", progress: { totalItems: 4, itemsRestored: 4 } } }
-      yield* Effect.succeed(restore as unknown as Restore).pipe(observeRestore("unit-restore"))
+      const counts = { created: 4, unchanged: 0, updated: 0, differs: 0, skipped: 0, failed: 0 }
+      yield* Effect.succeed({
+        restore: restore as unknown as Restore,
+        counts,
+        window: { size: 24, peak: 30, throttled: 2 }
+      })
+        .pipe(observeRestore("unit-restore"))
       const text = yield* scrape
       assert.strictEqual(sampleOf(text, "ark_restore_success_total{schedule=\"unit-restore\"}"), 1)
       assert.strictEqual(sampleOf(text, "ark_restore_items_total{schedule=\"unit-restore\"}"), 4)
+      assert.strictEqual(sampleOf(text, "ark_restore_concurrency"), 24)
     }))
 
   it.effect("the byte count is the last complete upload of the tarball key only", () =>

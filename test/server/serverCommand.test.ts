@@ -21,9 +21,16 @@ describe("ark server flags", () => {
     const qps = ark("server", "--client-qps", "0")
     expect(qps.status).not.toBe(0)
     expect(qps.stderr).toContain("--client-qps must be a number above 0, got 0")
-    const burst = ark("server", "--client-burst", "0")
+    const burst = ark("server", "--client-qps", "50", "--client-burst", "0")
     expect(burst.status).not.toBe(0)
     expect(burst.stderr).toContain("--client-burst must be a whole number of at least 1")
+  })
+
+  it("rejects --client-burst without --client-qps, with a hint", () => {
+    const { status, stderr } = ark("server", "--client-burst", "100")
+    expect(status).not.toBe(0)
+    expect(stderr).toContain("--client-burst needs --client-qps")
+    expect(stderr).toContain("hint: pass --client-qps too")
   })
 
   it("documents its flags", () => {

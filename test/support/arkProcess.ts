@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 
 /** A start-up takes seconds, but far longer on a loaded 2-core CI machine; a hang still ends. */
 const deadlineMillis = 120_000

@@ -3,11 +3,11 @@ import * as http from "node:http"
 import * as https from "node:https"
 
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import type { KubeConfig } from "@kubernetes/client-node"
 import type { Scope } from "effect"
 import { Clock, Duration, Effect } from "effect"
 
 import type { KubeError, KubeUnavailable } from "../../../services/KubeClient.ts"
+import type { ClusterAccess } from "./access.ts"
 import type { RequestContext } from "./errors.ts"
 import { statusError, transportError } from "./errors.ts"
 
@@ -55,14 +55,13 @@ const tlsIdentity = (options: https.RequestOptions): string =>
     .join("\u0000")
 
 /**
- * client-node builds a new Agent on every `applyToHTTPSOptions`, which costs a TLS handshake per
- * request. Keep one keep-alive agent per TLS identity (rotated client certificates get a new one).
- * Proxied clusters keep client-node's own agents.
+ * One keep-alive agent per TLS identity, so requests do not pay a TLS handshake each (rotated client
+ * certificates get a new one). Proxied clusters keep the agents their loader built.
  */
-const makeAgentCache = (kc: KubeConfig) => {
+const makeAgentCache = (access: ClusterAccess) => {
   const agents = new Map<string, https.Agent>()
   return (options: https.RequestOptions) => {
-    if (kc.getCurrentCluster()?.proxyUrl !== undefined || !(options.agent instanceof https.Agent)) return
+    if (access.proxied || !access.server.startsWith("https:")) return
     const identity = tlsIdentity(options)
     let agent = agents.get(identity)
     if (agent === undefined) {
@@ -81,37 +80,35 @@ const makeAgentCache = (kc: KubeConfig) => {
   }
 }
 
-/** How long the KubeConfig's TLS material and credentials are reused before they are read again. */
+/** How long TLS material and credentials are reused before they are read again. */
 const CREDENTIALS_REFRESH_MILLIS = 10_000
 
 /**
- * client-node reads certificate, key and token files again on every `applyToHTTPSOptions` (three
- * file reads per request with a file-based kubeconfig). Apply it at most every few seconds: rotated
- * service-account tokens and certificates are still picked up, and exec plugins cache their own.
+ * Reading certificate, key and token files for every request costs three file reads each. Read them
+ * at most every few seconds: rotated service-account tokens and certificates are still picked up,
+ * and exec plugins cache their own.
  */
-const makeCredentialsCache = (kc: KubeConfig, shareAgent: (options: https.RequestOptions) => void) => {
+const makeCredentialsCache = (access: ClusterAccess, shareAgent: (options: https.RequestOptions) => void) => {
   let cached: { readonly at: number; readonly options: https.RequestOptions } | undefined
   return Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     if (cached !== undefined && now - cached.at < CREDENTIALS_REFRESH_MILLIS) return cached.options
-    const options: https.RequestOptions = { headers: {} }
-    yield* Effect.tryPromise({ try: () => kc.applyToHTTPSOptions(options), catch: (cause) => cause })
+    const options = yield* Effect.tryPromise({ try: () => access.credentials(), catch: (cause) => cause })
     shareAgent(options)
     cached = { at: now, options }
     return options
   })
 }
 
-/** HTTP to the API server with the KubeConfig's TLS and credentials (client certs, tokens, exec plugins). */
+/** HTTP to the API server with the cluster's TLS and credentials (client certs, tokens, exec plugins). */
 export const makeTransport = (
-  kc: KubeConfig,
-  server: string,
+  access: ClusterAccess,
   requestTimeout: Duration.Duration,
   /** Waits for the client-side rate limit, if any; every request and watch opens through it. */
   throttle: Effect.Effect<void> = Effect.void
 ): Transport => {
-  const base = server.replace(/\/+$/, "")
-  const credentials = makeCredentialsCache(kc, makeAgentCache(kc))
+  const base = access.server.replace(/\/+$/, "")
+  const credentials = makeCredentialsCache(access, makeAgentCache(access))
 
   const open = (request: KubeRequest, context: RequestContext) =>
     Effect.gen(function*() {

@@ -3,6 +3,7 @@ import { Duration, Effect, Either, Option } from "effect"
 
 import { parseGoDuration } from "../../api/duration.ts"
 import { parseMetricsAddress } from "../../server/http.ts"
+import type { ServerOptions } from "../../server/main.ts"
 import { runServer } from "../../server/main.ts"
 import { CliError } from "../errors.ts"
 import { connection } from "../options.ts"
@@ -27,6 +28,32 @@ const atLeastOne = (flag: string, value: number): Effect.Effect<number, CliError
   Number.isInteger(value) && value >= 1
     ? Effect.succeed(value)
     : Effect.fail(new CliError({ message: `--${flag} must be a whole number of at least 1, got ${value}` }))
+
+/**
+ * The opt-in client-side token bucket: none unless --client-qps is given; its burst defaults to
+ * twice the rate, as client-go's 5/10.
+ */
+const rateLimitOf = (
+  qps: Option.Option<number>,
+  burst: Option.Option<number>
+): Effect.Effect<Option.Option<NonNullable<ServerOptions["clientRateLimit"]>>, CliError> =>
+  Effect.gen(function*() {
+    if (Option.isNone(qps)) {
+      if (Option.isNone(burst)) return Option.none()
+      return yield* new CliError({
+        message: "--client-burst needs --client-qps",
+        hint: "pass --client-qps too (a burst only shapes a steady rate), or neither for no client-side cap"
+      })
+    }
+    if (!(qps.value > 0) || !Number.isFinite(qps.value)) {
+      return yield* new CliError({ message: `--client-qps must be a number above 0, got ${qps.value}` })
+    }
+    const allowed = yield* Option.match(burst, {
+      onNone: () => Effect.succeed(Math.max(1, Math.ceil(2 * qps.value))),
+      onSome: (value) => atLeastOne("client-burst", value)
+    })
+    return Option.some({ qps: qps.value, burst: allowed })
+  })
 
 export const serverCommand = Command.make(
   "server",
@@ -54,12 +81,16 @@ export const serverCommand = Command.make(
       Options.withDefault(2)
     ),
     clientQps: Options.float("client-qps").pipe(
-      Options.withDescription("steady API server requests per second"),
-      Options.withDefault(50)
+      Options.withDescription(
+        "cap API server requests at this steady rate per second; unset (the default): no client-side cap, the API server's Priority and Fairness limits them and a restore adapts its concurrency to the server's 429s"
+      ),
+      Options.optional
     ),
     clientBurst: Options.integer("client-burst").pipe(
-      Options.withDescription("API server requests allowed at once above --client-qps"),
-      Options.withDefault(100)
+      Options.withDescription(
+        "requests allowed at once above --client-qps; only with --client-qps, default twice it (client-go's ratio), since a burst means nothing without a steady rate"
+      ),
+      Options.optional
     )
   },
   (flags) =>
@@ -76,10 +107,7 @@ export const serverCommand = Command.make(
       })
       const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
       const restoreConcurrency = yield* atLeastOne("restore-concurrency", flags.restoreConcurrency)
-      const clientBurst = yield* atLeastOne("client-burst", flags.clientBurst)
-      if (!(flags.clientQps > 0) || !Number.isFinite(flags.clientQps)) {
-        return yield* new CliError({ message: `--client-qps must be a number above 0, got ${flags.clientQps}` })
-      }
+      const clientRateLimit = yield* rateLimitOf(flags.clientQps, flags.clientBurst)
       return yield* runServer({
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,
@@ -93,7 +121,7 @@ export const serverCommand = Command.make(
         metricsAddress: flags.metricsAddress,
         logFormat: flags.logFormat,
         logLevel: flags.logLevel,
-        clientRateLimit: { qps: flags.clientQps, burst: clientBurst }
+        ...Option.match(clientRateLimit, { onNone: () => ({}), onSome: (limit) => ({ clientRateLimit: limit }) })
       }).pipe(
         Effect.mapError((error) => {
           switch (error._tag) {

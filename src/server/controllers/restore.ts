@@ -11,7 +11,7 @@ import { ObjectStore } from "../../../services/ObjectStore.ts"
 import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, Restore, RestoreStatus } from "../../api/index.ts"
 import { formatDecodeError, group, kinds, Restore as RestoreSchema, toTimestamp, version } from "../../api/index.ts"
-import { runRestore, validateRestore } from "../../restore/run.ts"
+import { executeRestore, validateRestore } from "../../restore/run.ts"
 import { observeRestore, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
@@ -157,7 +157,7 @@ export const make = (config: RestoreControllerConfig) =>
           progressInterval
         ).pipe(
           Effect.flatMap((report) =>
-            runRestore(restore, prepared.backup, {
+            executeRestore(restore, prepared.backup, {
               ...Option.match(blockStores, {
                 onNone: () => ({}),
                 onSome: (provider) => ({ volumes: { blockStores: provider } })
@@ -175,8 +175,11 @@ export const make = (config: RestoreControllerConfig) =>
         ),
         observeRestore(restoreSchedule(object))
       )
-      yield* patchStatus(name, finished.status ?? {})
-      yield* Effect.logInfo(`restore finished: ${finished.status?.phase ?? "unknown"}`)
+      yield* patchStatus(name, finished.restore.status ?? {})
+      const window = finished.window === undefined
+        ? ""
+        : `, concurrency settled at ${finished.window.size} (peak ${finished.window.peak}, ${finished.window.throttled} requests throttled)`
+      yield* Effect.logInfo(`restore finished: ${finished.restore.status?.phase ?? "unknown"}${window}`)
     })
 
     /** A Restore in phase New: validate it, then run it under a concurrency permit. */

@@ -1,0 +1,53 @@
+// What `ark server` and `ark version` load before they do anything: client-node (~60 MiB) and the
+// AWS SDKs are imported only when a hook runs or an S3/EBS location is opened, and the HTTP
+// endpoint does without @effect/platform's router and server.
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+import { assert, describe, it } from "vitest"
+
+const root = fileURLToPath(new URL("../../", import.meta.url))
+
+/** The modules of npm packages ("package path") a fresh Node process loads while importing `entry`. */
+const modulesLoadedBy = (entry: string, args: ReadonlyArray<string> = []): ReadonlyArray<string> => {
+  const script = `
+    import { registerHooks } from "node:module"
+    const seen = new Set()
+    registerHooks({ load(url, context, next) {
+      const match = /node_modules\\/((@[^/]+\\/)?[^/]+)\\/(.*)/.exec(url)
+      if (match) seen.add(match[1] + " " + match[3])
+      return next(url, context)
+    } })
+    process.argv.splice(2, process.argv.length, ...${JSON.stringify(args)})
+    process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...seen]) + "\\n"))
+    await import(${JSON.stringify(new URL(entry, `file://${root}`).href)})
+  `
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 120_000
+  })
+  const line = run.stderr.split("\n").find((l) => l.startsWith("LOADED "))
+  assert.isDefined(line, `no module list; stderr: ${run.stderr}`)
+  return JSON.parse(line!.slice("LOADED ".length)) as Array<string>
+}
+
+const packagesOf = (modules: ReadonlyArray<string>) => [...new Set(modules.map((module) => module.split(" ")[0]))]
+
+const heavy = ["@kubernetes/client-node", "@aws-sdk/client-s3", "@aws-sdk/client-ec2", "@aws-sdk/lib-storage"]
+
+describe("start-up modules", () => {
+  it("the server's modules load neither client-node nor the AWS SDKs nor @effect/platform's HTTP server", () => {
+    const modules = modulesLoadedBy("src/server/main.ts")
+    const loaded = packagesOf(modules)
+    assert.include(loaded, "effect")
+    for (const name of heavy) assert.notInclude(loaded, name)
+    assert.deepStrictEqual(modules.filter((module) => /Http(Server|Router)/.test(module)), [])
+  })
+
+  it("`ark version` loads neither client-node nor the AWS SDKs", () => {
+    const loaded = packagesOf(modulesLoadedBy("src/cli/main.ts", ["version"]))
+    assert.include(loaded, "@effect/cli")
+    for (const name of heavy) assert.notInclude(loaded, name)
+  })
+})

@@ -33,7 +33,7 @@ import {
 import { waitFor } from "../test/support/wait.ts"
 import { untilQuiet } from "./quiet.ts"
 import type { ScaleRow } from "./scaleReport.ts"
-import { formatScaleTable, histogramTotals } from "./scaleReport.ts"
+import { formatScaleTable, histogramTotals, settledConcurrency } from "./scaleReport.ts"
 import { namespaces, rawList, seed, seedObjects } from "./seed.ts"
 
 class BenchFailed extends Data.TaggedError("BenchFailed")<{ readonly message: string }> {}
@@ -377,12 +377,8 @@ const measureSize = (size: number, kubeconfig: string) =>
     )
     yield* rss.during("idle after", Effect.sleep("2 seconds"))
 
-    // Another change may have the server log the restore concurrency it settled on; shown if so.
     const finishedLine = logged(server, "restore finished", true).find((entry) =>
       String(entry.annotations?.["resource"] ?? "").endsWith(`/${restoreName}`)
-    ) ?? logged(server, "restore finished", true).at(-1)
-    const concurrencyKey = Object.keys(finishedLine?.annotations ?? {}).find((key) =>
-      /concurrency/i.test(key)
     )
     const row: ScaleRow = {
       objects: raw.value,
@@ -393,9 +389,7 @@ const measureSize = (size: number, kubeconfig: string) =>
       restorePerSecond: itemsRestored / restored.seconds,
       peakRssMiB: yield* rss.peak(),
       idleRssMiB: { before: yield* rss.peak("idle before"), after: yield* rss.peak("idle after") },
-      restoreConcurrency: concurrencyKey === undefined
-        ? undefined
-        : JSON.stringify(finishedLine?.annotations?.[concurrencyKey])
+      restoreConcurrency: finishedLine === undefined ? undefined : settledConcurrency(finishedLine)
     }
     for (const [phase, peak] of yield* rss.peaks) {
       yield* log(`server RSS peak during ${phase}: ${peak.toFixed(0)} MiB`)

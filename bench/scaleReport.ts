@@ -1,5 +1,6 @@
 // The pure parts of `npm run bench -- scale`: reading the server's duration histograms from its
-// /metrics page, and the one table the benchmark prints.
+// /metrics page and its log, and the one table the benchmark prints.
+import type { LogEntry } from "../test/integration/serverProcess.ts"
 
 /** The sum and count of a histogram over all its series (`<name>_sum{...} v`, `<name>_count{...} v`). */
 export const histogramTotals = (page: string, name: string): { readonly sum: number; readonly count: number } => {
@@ -13,6 +14,17 @@ export const histogramTotals = (page: string, name: string): { readonly sum: num
     if (match[1] === `${name}_count`) count += value
   }
   return { sum, count }
+}
+
+/**
+ * The restore concurrency the server settled on, from its "restore finished" line: the message
+ * ("…, concurrency settled at 24 (peak 32, 3 requests throttled)") or an annotation named so.
+ */
+export const settledConcurrency = (entry: LogEntry): string | undefined => {
+  const said = /concurrency settled at (\d+) \(peak (\d+)/.exec(String(entry.message))
+  if (said !== null) return `${said[1]} (peak ${said[2]})`
+  const key = Object.keys(entry.annotations ?? {}).find((name) => /concurrency/i.test(name))
+  return key === undefined ? undefined : JSON.stringify(entry.annotations?.[key])
 }
 
 export interface ScaleRow {

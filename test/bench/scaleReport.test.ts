@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 
-import { formatScaleTable, histogramTotals } from "../../bench/scaleReport.ts"
+import { formatScaleTable, histogramTotals, settledConcurrency } from "../../bench/scaleReport.ts"
 
 const page = `# HELP ark_backup_duration_seconds how long backups ran, start to final phase
 # TYPE ark_backup_duration_seconds histogram
@@ -59,5 +59,21 @@ describe("bench scale report", () => {
     assert.include(lines[0], "restore concurrency")
     assert.strictEqual(lines[1]?.trim().split(/\s+/).at(-1), "-")
     assert.strictEqual(lines[2]?.trim().split(/\s+/).at(-1), "48")
+  })
+})
+
+describe("the restore concurrency a server logged", () => {
+  it("is read from the finished line's message, or an annotation, or is absent", () => {
+    assert.strictEqual(
+      settledConcurrency({
+        message: "restore finished: Completed, concurrency settled at 24 (peak 32, 3 requests throttled)"
+      }),
+      "24 (peak 32)"
+    )
+    assert.strictEqual(
+      settledConcurrency({ message: "restore finished: Completed", annotations: { concurrency: 12 } }),
+      "12"
+    )
+    assert.isUndefined(settledConcurrency({ message: "restore finished: Completed", annotations: { resource: "a/b" } }))
   })
 })

@@ -1,5 +1,5 @@
 // `npm run bench -- scale [--sizes 10000,100000,300000]`: the real `ark server` as its own process
-// (shipped defaults, no Node flags) against each size of namespace. Per size, in one run: a raw
+// (bin/ark.mjs as shipped, no Node flags of ours) against each size of namespace. Per size, in one run: a raw
 // paginated list from this process, the server's backup of the same namespace to a filesystem
 // location and to MinIO, plain concurrent creates of the seeded objects from this process, and the
 // server's restore of the backup into another namespace; the server's RSS is sampled throughout.
@@ -43,8 +43,8 @@ const s3Location = "default"
 const restoreName = "bench-restore"
 
 /**
- * How long one phase may take: generous for a loaded 2-core machine (25 objects/s, half the
- * server's default --client-qps, which bounds a restore), finite for a hung one.
+ * How long one phase may take: generous for a loaded 2-core machine (25 objects/s, half of what a
+ * server held to `--client-qps 50` restores), finite for a hung one.
  */
 const phaseDeadline = (size: number) => Duration.seconds(600 + size / 25)
 

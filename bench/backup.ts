@@ -4,93 +4,11 @@
 import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
-import { Config, Effect, Layer, Option, Stream } from "effect"
+import { Config, Effect, Layer } from "effect"
 
 import * as KubeLive from "../layers/kube/Live.ts"
-import type { GroupVersionResource, KubeObject } from "../services/KubeClient.ts"
-import { KubeClient } from "../services/KubeClient.ts"
-import { waitFor } from "../test/support/wait.ts"
 import { untilQuiet } from "./quiet.ts"
-
-const namespaces: GroupVersionResource = { group: "", version: "v1", resource: "namespaces" }
-const configMaps: GroupVersionResource = { group: "", version: "v1", resource: "configmaps" }
-const secrets: GroupVersionResource = { group: "", version: "v1", resource: "secrets" }
-const deployments: GroupVersionResource = { group: "apps", version: "v1", resource: "deployments" }
-const pods: GroupVersionResource = { group: "", version: "v1", resource: "pods" }
-
-const kib = "x".repeat(1000)
-const replicas = 2
-
-const configMap = (namespace: string, index: number): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name: `cm-${index}`, namespace, labels: { bench: "ark" } },
-  data: { payload: kib }
-})
-
-const secret = (namespace: string, index: number): KubeObject => ({
-  apiVersion: "v1",
-  kind: "Secret",
-  metadata: { name: `secret-${index}`, namespace, labels: { bench: "ark" } },
-  data: { payload: Buffer.from(kib.slice(0, 750)).toString("base64") }
-})
-
-const deployment = (namespace: string, index: number): KubeObject => ({
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name: `web-${index}`, namespace },
-  spec: {
-    replicas,
-    selector: { matchLabels: { app: `web-${index}` } },
-    template: {
-      metadata: { labels: { app: `web-${index}` } },
-      spec: { containers: [{ name: "web", image: "nginx:1.27" }] }
-    }
-  }
-})
-
-const countOf = (gvr: GroupVersionResource, namespace: string) =>
-  Effect.flatMap(
-    KubeClient,
-    (kube) =>
-      kube.listPages(gvr, { namespace, limit: 500 }).pipe(Stream.runFold(0, (count, page) => count + page.items.length))
-  )
-
-/** Fills `bench-<size>` with `size` objects: 1% of them Deployments with their ReplicaSets and pods. */
-const seed = (size: number) =>
-  Effect.gen(function*() {
-    const kube = yield* KubeClient
-    const namespace = `bench-${size}`
-    const deploymentCount = Math.max(1, Math.round(size / 100 / (2 + replicas)))
-    const plain = size - deploymentCount * (2 + replicas)
-    const present = yield* countOf(configMaps, namespace).pipe(Effect.orElseSucceed(() => 0))
-    if (present >= Math.ceil(plain / 2)) return namespace // seeded by an earlier run on this environment
-    yield* kube.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }).pipe(
-      Effect.catchTag("KubeAlreadyExists", () => Effect.void)
-    )
-    const objects = [
-      ...Array.from({ length: deploymentCount }, (_, index) => [deployments, deployment(namespace, index)] as const),
-      ...Array.from({ length: Math.ceil(plain / 2) }, (_, index) => [configMaps, configMap(namespace, index)] as const),
-      ...Array.from({ length: Math.floor(plain / 2) }, (_, index) => [secrets, secret(namespace, index)] as const)
-    ]
-    const start = performance.now()
-    yield* Effect.forEach(
-      objects,
-      ([gvr, object]) => kube.create(gvr, object).pipe(Effect.catchTag("KubeAlreadyExists", () => Effect.void)),
-      { concurrency: 64, discard: true }
-    )
-    console.error(
-      `seeded ${objects.length} objects into ${namespace} in ${((performance.now() - start) / 1000).toFixed(1)}s`
-    )
-    yield* waitFor(
-      `${deploymentCount * replicas} pods in ${namespace}`,
-      countOf(pods, namespace).pipe(
-        Effect.map((count) => (count >= deploymentCount * replicas ? Option.some(count) : Option.none()))
-      ),
-      "5 minutes"
-    )
-    return namespace
-  })
+import { seed } from "./seed.ts"
 
 interface Measurement {
   readonly objects: number
@@ -118,7 +36,8 @@ export const benchBackup = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyA
   Effect.gen(function*() {
     const rows: Array<string> = []
     for (const size of sizes) {
-      const namespace = yield* seed(size)
+      // Kept between runs on one environment: seeding 100k objects takes minutes.
+      const namespace = yield* seed(`bench-${size}`, size)
       yield* untilQuiet
       const m = measure(namespace, nodeOptions)
       rows.push(

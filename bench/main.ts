@@ -13,12 +13,13 @@ import { down, readEnv, up } from "../test/testenv/env.ts"
 import { benchBackup } from "./backup.ts"
 import { benchFixedCost } from "./fixedCost.ts"
 import { benchRestore } from "./restore.ts"
+import { benchScale } from "./scale.ts"
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { sizes: { type: "string" }, "node-options": { type: "string" } }
 })
-const benchmarks = { backup: benchBackup, fixed: benchFixedCost, restore: benchRestore } as const
+const benchmarks = { backup: benchBackup, fixed: benchFixedCost, restore: benchRestore, scale: benchScale } as const
 const name = positionals[0] ?? ""
 if (!(name in benchmarks)) {
   console.error(
@@ -28,7 +29,12 @@ if (!(name in benchmarks)) {
   )
   process.exit(2)
 }
-const defaultSizes = { backup: "10000,100000", fixed: "10", restore: "10000" } as const
+const defaultSizes = {
+  backup: "10000,100000",
+  fixed: "10",
+  restore: "10000",
+  scale: "10000,100000,300000"
+} as const
 const sizes = (values.sizes ?? defaultSizes[name as keyof typeof defaultSizes]).split(",").map(Number)
 const nodeOptions = (values["node-options"] ?? "").split(" ").filter((flag) => flag !== "")
 

@@ -6,16 +6,15 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Config, Effect, Fiber, Layer, Redacted, Ref, Schedule, Schema, Stream } from "effect"
+import { Config, Effect, Fiber, Layer, Redacted, Ref, Schedule, Schema } from "effect"
 
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
 import * as S3Store from "../layers/objectstore/S3.ts"
-import { KubeClient } from "../services/KubeClient.ts"
 import { Backup } from "../src/api/index.ts"
 import { runBackup } from "../src/backup/run.ts"
+import { pageSize, rawList } from "./seed.ts"
 
-const pageSize = 500
 const rssMiB = () => process.memoryUsage.rss() / 1024 / 1024
 
 /** Runs `effect`, timing it and sampling the process's RSS every 20 ms to find the phase's peak. */
@@ -30,23 +29,6 @@ const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     const seconds = (performance.now() - start) / 1000
     yield* Fiber.interrupt(sampler)
     return { value, seconds, peakRssMiB: Math.max(yield* Ref.get(peak), rssMiB()) }
-  })
-
-/** Every object of the namespace's listable kinds, paginated as Ark reads them, and nothing else. */
-const rawList = (namespace: string) =>
-  Effect.gen(function*() {
-    const kube = yield* KubeClient
-    const { resources } = yield* kube.discover
-    const kinds = resources.filter(
-      (resource) => resource.namespaced && resource.verbs.includes("list") && resource.resource !== "events"
-    )
-    let items = 0
-    for (const gvr of kinds) {
-      items += yield* kube.listPages(gvr, { namespace, limit: pageSize }).pipe(
-        Stream.runFold(0, (count, page) => count + page.items.length)
-      )
-    }
-    return items
   })
 
 const backupOnce = (namespace: string, name: string) =>

@@ -100,8 +100,16 @@ export interface ServerProcess {
 /** Fast periods, so tests wait seconds rather than minutes for a pass. */
 export const fastPeriods = ["--backup-sync-period", "2s", "--gc-sync-period", "2s", "--schedule-sync-period", "2s"]
 
-/** `ark server` on a cluster; SIGTERM'd (and awaited) when the scope closes. */
-export const arkServer = (kubeconfig: string, namespace: string, flags: ReadonlyArray<string> = []) =>
+/**
+ * `ark server` on a cluster; SIGTERM'd (and awaited) when the scope closes. `periods` are the
+ * controllers' periods: fast for tests, `[]` for the shipped defaults (a benchmark).
+ */
+export const arkServer = (
+  kubeconfig: string,
+  namespace: string,
+  flags: ReadonlyArray<string> = [],
+  periods: ReadonlyArray<string> = fastPeriods
+) =>
   Effect.acquireRelease(
     Effect.sync((): ServerProcess => {
       const child = spawn(process.execPath, [
@@ -115,7 +123,7 @@ export const arkServer = (kubeconfig: string, namespace: string, flags: Readonly
         "json",
         "--metrics-address",
         "127.0.0.1:0",
-        ...fastPeriods,
+        ...periods,
         ...flags
       ], { stdio: ["ignore", "pipe", "pipe"] })
       const output: Array<string> = []
@@ -124,11 +132,19 @@ export const arkServer = (kubeconfig: string, namespace: string, flags: Readonly
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
       return { output: () => output.join(""), exited, kill: (signal) => child.kill(signal), pid: child.pid }
     }),
+    // A server that has not exited a minute after SIGTERM is killed: a hung shutdown never hangs the caller.
     (server) =>
       Effect.promise(() => {
         server.kill("SIGTERM")
         return server.exited
-      })
+      }).pipe(
+        Effect.timeout("60 seconds"),
+        Effect.catchTag("TimeoutException", () =>
+          Effect.promise(() => {
+            server.kill("SIGKILL")
+            return server.exited
+          }))
+      )
   )
 
 export const statusOf = (object: KubeObject): Record<string, unknown> =>

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8"
+
 import { Command, Options } from "@effect/cli"
 import { Duration, Effect, Either, Option } from "effect"
 
@@ -55,6 +57,19 @@ const rateLimitOf = (
     return Option.some({ qps: qps.value, burst: allowed })
   })
 
+/**
+ * A restore's items die young but, many in flight at once, survive a scavenge or two and are
+ * promoted; with its default growth V8 lets such garbage pile up to 2–3 times the live heap before
+ * a full collection (a 10k-object restore peaked at ~380 MiB). Growing the old generation by at
+ * most half its live size keeps the peak near 250 MiB for ~7% of the restore's rate. Unlike the
+ * young generation's size (bin/ark.mjs), V8 reads this flag whenever it sets the next limit.
+ */
+const boundOldGeneration = () => {
+  if (!process.execArgv.concat(process.env["NODE_OPTIONS"] ?? "").join(" ").includes("heap-growing-percent")) {
+    setFlagsFromString("--heap-growing-percent=50")
+  }
+}
+
 export const serverCommand = Command.make(
   "server",
   {
@@ -108,6 +123,7 @@ export const serverCommand = Command.make(
       const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
       const restoreConcurrency = yield* atLeastOne("restore-concurrency", flags.restoreConcurrency)
       const clientRateLimit = yield* rateLimitOf(flags.clientQps, flags.clientBurst)
+      yield* Effect.sync(boundOldGeneration)
       return yield* runServer({
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,

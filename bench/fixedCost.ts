@@ -6,16 +6,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import type { Context, Exit } from "effect"
-import { Config, Effect, Layer, Option, Redacted, Schema, Stream, Tracer } from "effect"
+import { Config, Effect, Layer, Option, Schema, Stream, Tracer } from "effect"
 
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
-import * as S3Store from "../layers/objectstore/S3.ts"
 import type { GroupVersionResource } from "../services/KubeClient.ts"
 import { KubeClient } from "../services/KubeClient.ts"
 import type { ObjectStore } from "../services/ObjectStore.ts"
 import { Backup } from "../src/api/index.ts"
 import { runBackup } from "../src/backup/run.ts"
+import { minioStore } from "./minio.ts"
 
 interface Recorded {
   readonly name: string
@@ -160,21 +160,7 @@ const measureTo = (label: string, store: Layer.Layer<ObjectStore>) =>
     console.log(`to ${label}: ${totals.map((ms) => ms.toFixed(0)).join(", ")} ms; the last run:\n${report}`)
   })
 
-const s3Layer = Layer.unwrapEffect(
-  Effect.gen(function*() {
-    return S3Store.layer({
-      bucket: yield* Config.string("ARK_TEST_S3_BUCKET"),
-      prefix: `bench-fixed-${process.pid}`,
-      s3Url: yield* Config.string("ARK_TEST_S3_URL"),
-      s3ForcePathStyle: true,
-      region: yield* Config.string("AWS_REGION"),
-      credentials: {
-        accessKeyId: yield* Config.string("AWS_ACCESS_KEY_ID"),
-        secretAccessKey: Redacted.make(yield* Config.string("AWS_SECRET_ACCESS_KEY"))
-      }
-    })
-  }).pipe(Effect.orDie)
-)
+const s3Layer = minioStore(`bench-fixed-${process.pid}`)
 
 export const benchFixedCost = (_sizes: ReadonlyArray<number>) =>
   Effect.gen(function*() {

@@ -6,13 +6,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Config, Effect, Fiber, Layer, Redacted, Ref, Schedule, Schema } from "effect"
+import { Config, Effect, Fiber, Layer, Ref, Schedule, Schema } from "effect"
 
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
-import * as S3Store from "../layers/objectstore/S3.ts"
 import { Backup } from "../src/api/index.ts"
 import { runBackup } from "../src/backup/run.ts"
+import { minioStore } from "./minio.ts"
 import { pageSize, rawList } from "./seed.ts"
 
 const rssMiB = () => process.memoryUsage.rss() / 1024 / 1024
@@ -48,21 +48,7 @@ const backupOnce = (namespace: string, name: string) =>
     return result.status.progress?.itemsBackedUp ?? 0
   })
 
-const s3Layer = Layer.unwrapEffect(
-  Effect.gen(function*() {
-    return S3Store.layer({
-      bucket: yield* Config.string("ARK_TEST_S3_BUCKET"),
-      prefix: `bench-${process.pid}`,
-      s3Url: yield* Config.string("ARK_TEST_S3_URL"),
-      s3ForcePathStyle: true,
-      region: yield* Config.string("AWS_REGION"),
-      credentials: {
-        accessKeyId: yield* Config.string("AWS_ACCESS_KEY_ID"),
-        secretAccessKey: Redacted.make(yield* Config.string("AWS_SECRET_ACCESS_KEY"))
-      }
-    })
-  }).pipe(Effect.orDie)
-)
+const s3Layer = minioStore(`bench-${process.pid}`)
 
 const program = Effect.gen(function*() {
   const namespace = process.argv[2] ?? ""

@@ -11,6 +11,7 @@ import { Effect } from "effect"
 
 import { down, readEnv, up } from "../test/testenv/env.ts"
 import { benchBackup } from "./backup.ts"
+import { benchCli } from "./cli.ts"
 import { benchFixedCost } from "./fixedCost.ts"
 import { benchRestore } from "./restore.ts"
 import { benchScale } from "./scale.ts"
@@ -19,7 +20,13 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { sizes: { type: "string" }, "node-options": { type: "string" } }
 })
-const benchmarks = { backup: benchBackup, fixed: benchFixedCost, restore: benchRestore, scale: benchScale } as const
+const benchmarks = {
+  backup: benchBackup,
+  cli: benchCli,
+  fixed: benchFixedCost,
+  restore: benchRestore,
+  scale: benchScale
+} as const
 const name = positionals[0] ?? ""
 if (!(name in benchmarks)) {
   console.error(
@@ -31,6 +38,7 @@ if (!(name in benchmarks)) {
 }
 const defaultSizes = {
   backup: "10000,100000",
+  cli: "0",
   fixed: "10",
   restore: "10000",
   scale: "10000,100000,300000"

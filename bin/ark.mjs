@@ -10,17 +10,24 @@ import { fileURLToPath } from "node:url"
 const root = new URL("../", import.meta.url)
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
 
-/** The newest modification time of the sources the bundle is built from. */
-const newestSource = () => {
-  let newest = statSync(new URL("package.json", root)).mtimeMs
-  for (const dir of ["src", "layers", "services"]) {
-    const base = new URL(`${dir}/`, root)
-    for (const file of readdirSync(base, { recursive: true })) {
-      if (String(file).endsWith(".ts")) newest = Math.max(newest, statSync(new URL(String(file), base)).mtimeMs)
-    }
+/** The newest modification time of the TypeScript files below `dir`. */
+const newestIn = (dir) => {
+  let newest = 0
+  // By hand: readdirSync's own `recursive` costs ~9 MiB of RSS, as much as the rest of `ark version`.
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`
+    if (entry.isDirectory()) newest = Math.max(newest, newestIn(path))
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path).mtimeMs)
   }
   return newest
 }
+
+/** The newest modification time of the sources the bundle is built from. */
+const newestSource = () =>
+  Math.max(
+    statSync(new URL("package.json", root)).mtimeMs,
+    ...["src", "layers", "services"].map((dir) => newestIn(fileURLToPath(new URL(dir, root))))
+  )
 
 const bundle = new URL("dist/cli/main.js", root)
 const main = existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource()

@@ -37,8 +37,9 @@ const main = existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource()
 /**
  * `ark server` bounds V8's young generation. By default V8 grows each semi-space to 16–32 MiB (64
  * MiB and more of RSS for garbage that dies young anyway); 4 MiB keeps an idle server near 118 MiB
- * (2 MiB: 113, 8 MiB: 125) and costs backups and restores little. Node reads heap sizes only at start, so the process replaces itself (execve keeps the
- * PID that a supervisor or a benchmark watches). A flag the user set wins. The old generation's
+ * (2 MiB: 113, 8 MiB: 125), and larger ones did not make restores measurably faster on a loaded
+ * 2-core machine. Node reads heap sizes only at start, so the process replaces itself (execve keeps
+ * the PID that a supervisor or a benchmark watches). A flag the user set wins. The old generation's
  * growth is set by the server command itself (src/cli/commands/server.ts).
  */
 const serverHeapFlags = ["--max-semi-space-size=4"]

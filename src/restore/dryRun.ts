@@ -1,7 +1,7 @@
 // `ark restore create --dry-run`: for every object the filters select, what the restore would do
 // with it — create, leave alone (exists, identical), conflict (exists, differs; with a short diff)
 // or skip (with why). Reads only: discovery and gets, never a write.
-import { Effect, Either, Option, Order, Stream } from "effect"
+import { Effect, Either, Option, Order } from "effect"
 
 import type { Discovery } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -131,12 +131,13 @@ const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepare
   for (let level = crdLevel; level <= lastLevel; level++) {
     const items = levels.get(level)
     if (items === undefined) continue
-    const previewed = yield* forEachPlannedEntry(
-      prepared.backup.metadata.name ?? "",
-      items,
-      { concurrency: 16 },
-      (item, entry) => previewItem(env, item, entry)
-    ).pipe(Stream.runCollect)
+    // `f` is called in archive order: each preview takes the next place, whenever it finishes.
+    const previewed: Array<DryRunEntry> = []
+    yield* forEachPlannedEntry(prepared.backup.metadata.name ?? "", items, { concurrency: 16 }, (item, entry) => {
+      const place = previewed.length
+      previewed.length += 1
+      return previewItem(env, item, entry).pipe(Effect.map((preview) => void (previewed[place] = preview)))
+    })
     planned.push(...previewed)
   }
   return [...planned, ...entries.sort(byTarget)]

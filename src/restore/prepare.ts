@@ -1,6 +1,6 @@
 // What the restore and its dry run share: discovery, validation, the plan from one pass over the
 // tarball, and re-reading the tarball's entries level by level.
-import { Data, Effect, Either, Option, Stream } from "effect"
+import { Data, Effect, Either, FiberSet, Option, Stream } from "effect"
 
 import type { Discovery } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -53,31 +53,43 @@ export const backupEntries = (backupName: string) =>
 export const inFlightEntryBytes = 16 * 1024 * 1024
 
 /**
- * A level's pass: each planned item's entry through `f`, `options.concurrency` at a time. Items are looked up
- * and claimed in archive order before any work starts, so an entry that appears again (the tarball
- * changed since the plan) is never handed out twice.
+ * A level's pass: each planned item's entry through `f`, `options.concurrency` at a time, until all
+ * are done; the first failure interrupts the rest. Items are looked up and claimed in archive order
+ * before any work starts, so an entry that appears again (the tarball changed since the plan) is
+ * never handed out twice, and `f` is called in archive order.
+ *
+ * Each item runs in a fiber of its own, forked once a slot and its bytes are free: measured on
+ * 20k entries, a Stream.mapEffect with concurrency 16 cost ~300 µs of CPU per entry (the whole
+ * restore ran at ~1k items/s on the in-memory layers), forking costs a few.
  */
-export const forEachPlannedEntry = <A, E, R>(
+export const forEachPlannedEntry = <E, R>(
   backupName: string,
   items: ReadonlyArray<PlannedItem>,
-  options: { readonly concurrency: number; readonly unordered?: boolean },
-  f: (item: PlannedItem, entry: ArchiveEntry) => Effect.Effect<A, E, R>
+  options: { readonly concurrency: number },
+  f: (item: PlannedItem, entry: ArchiveEntry) => Effect.Effect<void, E, R>
 ) =>
-  Stream.unwrap(Effect.gen(function*() {
+  Effect.scoped(Effect.gen(function*() {
     const byPath = new Map(items.map((item) => [item.path, item]))
     const budget = yield* Effect.makeSemaphore(inFlightEntryBytes)
+    const slots = yield* Effect.makeSemaphore(Math.max(1, options.concurrency))
+    const running = yield* FiberSet.make<void, E>()
     const cost = (entry: ArchiveEntry) => Math.min(Math.max(entry.data.length, 1), inFlightEntryBytes)
-    return backupEntries(backupName).pipe(
-      Stream.filterMap((entry) => {
+    const forkAll = backupEntries(backupName).pipe(
+      Stream.runForEach((entry) => {
         const item = byPath.get(entry.path)
-        if (item === undefined) return Option.none()
+        if (item === undefined) return Effect.void
         byPath.delete(entry.path)
-        return Option.some([item, entry] as const)
+        const release = Effect.zipRight(budget.release(cost(entry)), slots.release(1))
+        // Taken in archive order before the work is forked, so entries waiting for their turn count too.
+        return budget.take(cost(entry)).pipe(
+          Effect.zipRight(slots.take(1)),
+          Effect.zipRight(FiberSet.run(running, f(item, entry).pipe(Effect.ensuring(release))))
+        )
       }),
-      // Taken in archive order before the work is started, so entries waiting for their turn count too.
-      Stream.tap(([, entry]) => budget.take(cost(entry))),
-      Stream.mapEffect(([item, entry]) => f(item, entry).pipe(Effect.ensuring(budget.release(cost(entry)))), options)
+      Effect.zipRight(FiberSet.awaitEmpty(running))
     )
+    // The first failed item ends the pass: `join` fails with it, and leaving the scope interrupts the rest.
+    yield* Effect.raceFirst(forkAll, FiberSet.join(running))
   }))
 
 /** Discovery, validation and the plan: what the dry run and the restore share. Left: every validation problem. */

@@ -164,16 +164,17 @@ const restoreLevel = (
 ) =>
   Effect.gen(function*() {
     const existing: Array<PlannedItem> = []
-    yield* forEachPlannedEntry(backupName, items, {
-      concurrency: state.windowLimits.max,
-      unordered: true
-    }, (item, entry) =>
+    yield* forEachPlannedEntry(backupName, items, { concurrency: state.windowLimits.max }, (item, entry) =>
       state.window.run(restoreItem(env, item, entry)).pipe(
         Effect.tap((
           outcome
-        ) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() => void existing.push(item)))),
-        Effect.flatMap((outcome) => recordOutcome(state, env.context, deps, item, outcome))
-      )).pipe(Stream.runDrain)
+        ) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() =>
+          void existing.push(item)
+        ))),
+        Effect.flatMap((outcome) =>
+          recordOutcome(state, env.context, deps, item, outcome)
+        )
+      ))
     return existing
   }).pipe(Effect.withSpan("Restore.level", { attributes: { items: items.length } }))
 

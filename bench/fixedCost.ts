@@ -6,15 +6,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import type { Context, Exit } from "effect"
-import { Config, Effect, Layer, Option, Schema, Stream, Tracer } from "effect"
+import { Config, Effect, Layer, Option, Stream, Tracer } from "effect"
 
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
 import type { GroupVersionResource } from "../services/KubeClient.ts"
 import { KubeClient } from "../services/KubeClient.ts"
 import type { ObjectStore } from "../services/ObjectStore.ts"
-import { Backup } from "../src/api/index.ts"
-import { runBackup } from "../src/backup/run.ts"
+import { backupOnce } from "./backupOnce.ts"
 import { minioStore } from "./minio.ts"
 
 interface Recorded {
@@ -99,20 +98,6 @@ const countingKube = (pages: { count: number }) =>
     }))
   )
 
-const backupOnce = (name: string) =>
-  Effect.gen(function*() {
-    const backup = Schema.decodeUnknownSync(Backup)({
-      apiVersion: "ark.heptio.com/v1",
-      kind: "Backup",
-      metadata: { name, namespace: "heptio-ark" },
-      spec: { includedNamespaces: [namespace], snapshotVolumes: false }
-    })
-    const result = yield* runBackup(backup, { storageLocations: ["default"] })
-    if (result.status?.phase !== "Completed") {
-      return yield* Effect.dieMessage(`backup ${name} ended ${result.status?.phase}: ${result.status?.failureReason}`)
-    }
-  })
-
 const millis = (from: bigint, to: bigint | undefined) => Number((to ?? from) - from) / 1e6
 
 /** The steps of the last Backup.run: its direct children and their children, in start order. */
@@ -150,7 +135,7 @@ const measureTo = (label: string, store: Layer.Layer<ObjectStore>) =>
       const spans: Array<Recorded> = []
       const pages = { count: 0 }
       const start = performance.now()
-      yield* backupOnce(`fixed-${label}-${process.pid}-${index}`).pipe(
+      yield* backupOnce(namespace, `fixed-${label}-${process.pid}-${index}`).pipe(
         Effect.provide(Layer.merge(store, countingKube(pages))),
         Effect.withTracer(recordingTracer(spans))
       )

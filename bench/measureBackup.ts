@@ -6,14 +6,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Config, Effect, Fiber, Layer, Ref, Schedule, Schema } from "effect"
+import { Config, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
-import { Backup } from "../src/api/index.ts"
-import { runBackup } from "../src/backup/run.ts"
+import { backupOnce } from "./backupOnce.ts"
 import { minioStore } from "./minio.ts"
-import { pageSize, rawList } from "./seed.ts"
+import { rawList } from "./seed.ts"
 
 const rssMiB = () => process.memoryUsage.rss() / 1024 / 1024
 
@@ -29,23 +28,6 @@ const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     const seconds = (performance.now() - start) / 1000
     yield* Fiber.interrupt(sampler)
     return { value, seconds, peakRssMiB: Math.max(yield* Ref.get(peak), rssMiB()) }
-  })
-
-const backupOnce = (namespace: string, name: string) =>
-  Effect.gen(function*() {
-    const backup = Schema.decodeUnknownSync(Backup)({
-      apiVersion: "ark.heptio.com/v1",
-      kind: "Backup",
-      metadata: { name, namespace: "heptio-ark" },
-      spec: { includedNamespaces: [namespace], snapshotVolumes: false }
-    })
-    const result = yield* runBackup(backup, { storageLocations: ["default"], pageSize })
-    if (result.status?.phase !== "Completed") {
-      return yield* Effect.dieMessage(
-        `backup ${name} ended ${result.status?.phase}: ${result.status?.failureReason ?? ""}`
-      )
-    }
-    return result.status.progress?.itemsBackedUp ?? 0
   })
 
 const s3Layer = minioStore(`bench-${process.pid}`)

@@ -8,10 +8,11 @@
 // main.js is replaced last, by a rename.
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 
 import { build } from "esbuild"
 
-const root = new URL("..", import.meta.url).pathname
+const root = fileURLToPath(new URL("..", import.meta.url))
 const out = join(root, "dist", "cli")
 mkdirSync(out, { recursive: true })
 const staging = mkdtempSync(join(root, "dist", ".cli-"))

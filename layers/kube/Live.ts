@@ -31,6 +31,8 @@ import { makeRateLimiter } from "./live/rateLimit.ts"
 import { readRetry, writeRetry } from "./live/retry.ts"
 import { isKubeObject, parseWatchLine } from "./live/watch.ts"
 
+export { KubeConfigError, loadKubeConfig } from "./live/kubeconfig.ts"
+
 export interface KubeLiveConfig extends KubeConfigSource {
   /** Deadline of one non-watch request. Default 60s. */
   readonly requestTimeout?: Duration.DurationInput
@@ -120,8 +122,6 @@ const asObject = (context: RequestContext) => (body: unknown): Effect.Effect<Kub
     : Effect.fail(
       new KubeUnavailable({ resource: context.resource, message: "the API server answered without an object" })
     )
-
-export { KubeConfigError, loadKubeConfig } from "./live/kubeconfig.ts"
 
 /** Each 429 goes to the sending fiber's throttleObserver before it is retried. */
 const reportThrottled = (error: KubeError): Effect.Effect<void> =>

@@ -60,16 +60,6 @@ const countingKube = (counts: Counts) =>
               if (!page.items.some((object) => object.metadata.namespace === "big")) return
               counts.handedOut++
               const held = counts.handedOut - Math.floor(counts.stored / pageSize)
-              if (held > counts.maxHeld) {
-                const g = globalThis as any
-                console.log(
-                  `held ${held} handed ${
-                    counts.handedOut * 5
-                  } sel ${g.dbgSel} ser ${g.dbgSer} packed ${g.dbgPacked} gzIn ${
-                    Math.round(g.dbgGz / 16000)
-                  } stored ${counts.stored}`
-                )
-              }
               counts.maxHeld = Math.max(counts.maxHeld, held)
             })
           )
@@ -137,7 +127,6 @@ const slowStore = (counts: Counts) =>
 const backUpPages = (pagesPerKind: number) =>
   Effect.gen(function*() {
     const counts: Counts = { handedOut: 0, stored: 0, maxHeld: 0 }
-    Object.assign(globalThis, { dbgSel: 0, dbgSer: 0, dbgPacked: 0, dbgGz: 0 })
     const objects = [
       ...objectsOf("ConfigMap", pagesPerKind * pageSize),
       ...objectsOf("Secret", pagesPerKind * pageSize)

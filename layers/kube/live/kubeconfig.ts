@@ -143,13 +143,13 @@ const fromFiles = (files: ReadonlyArray<string>, contextName: string | undefined
   const token = str(userFields["token"])
   const tokenFile = material(userFields, "tokenFile", userFile)
   const username = str(userFields["username"])
-  const basic = `Basic ${Buffer.from(`${username}:${str(userFields["password"]) ?? ""}`).toString("base64")}`
+  const basic = () => `Basic ${Buffer.from(`${username}:${str(userFields["password"]) ?? ""}`).toString("base64")}`
   const authorization = token !== undefined
     ? () => `Bearer ${token}`
     : tokenFile !== undefined
     ? () => `Bearer ${tokenFile().toString("utf8").trim()}`
     : username !== undefined
-    ? () => basic
+    ? basic
     : undefined
   const tls = {
     ca: material(cluster.fields, "certificate-authority", cluster.file),

@@ -2,13 +2,14 @@
 // the README cannot drift from the CLI. No cluster is needed: the home holds a kubeconfig with no
 // context, so a command that parses its flags and then reaches for the cluster fails with exactly
 // that error, while a typo in a flag, a removed command or a bad value fails before it.
-import { describe, expect, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
+
+import { describe, expect, it } from "@effect/vitest"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
 const bin = join(root, "bin/ark.mjs")

@@ -4,6 +4,7 @@ import { createBackup } from "../backup/create.ts"
 import { deleteBackup } from "../backup/delete.ts"
 import { backupLogs, downloadBackup } from "../backup/files.ts"
 import { describeBackupCommand, getBackups } from "../backup/read.ts"
+import { verifyBackups } from "../backup/verify.ts"
 import { backupSpec, confirm, connection, output, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
@@ -77,7 +78,22 @@ const remove = Command.make(
   withCluster
 )
 
+const verify = Command.make(
+  "verify",
+  {
+    name: Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"), Args.optional),
+    all: Options.boolean("all").pipe(Options.withDescription("verify every finished backup")),
+    ...connection
+  },
+  (args) => verifyBackups(args)
+).pipe(
+  Command.withDescription(
+    "Read a backup back from storage and check every file's size and SHA-256, every tarball entry and the item count; exits non-zero when anything differs"
+  ),
+  withCluster
+)
+
 export const backupCommand = Command.make("backup").pipe(
   Command.withDescription("Work with backups"),
-  Command.withSubcommands([create, get, describe, logs, download, remove])
+  Command.withSubcommands([create, get, describe, logs, download, verify, remove])
 )

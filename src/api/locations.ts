@@ -24,7 +24,14 @@ export const BackupStorageLocationSpec = Schema.Struct({
   credential: optional(SecretKeySelector).annotations({
     description: "A Secret key in the server namespace holding an AWS shared-credentials file."
   }),
-  accessMode: withDefault(AccessMode, () => "ReadWrite" as const)
+  accessMode: withDefault(AccessMode, () => "ReadWrite" as const),
+  signingKey: optional(SecretKeySelector).annotations({
+    description: "A Secret key holding an Ed25519 private key (PEM): the server signs each backup's ark-backup.json."
+  }),
+  verificationKey: optional(SecretKeySelector).annotations({
+    description:
+      "A Secret key holding an Ed25519 public key (PEM): backups without a valid signature and intact files are neither imported nor restored."
+  })
 })
 export type BackupStorageLocationSpec = typeof BackupStorageLocationSpec.Type
 

@@ -3,6 +3,8 @@
 // snapshots → upload the snapshot records, log, resource list and results → commit
 // `ark-backup.json` last. Snapshots of a backup that does not commit are deleted again. Returns
 // the Backup with its final status and never fails: every failure becomes a phase.
+import type { KeyObject } from "node:crypto"
+
 import { Clock, Data, DateTime, Duration, Effect, Either, Fiber, Option, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -16,6 +18,7 @@ import type { BackupKeys } from "../archive/layout.ts"
 import { backupKeys, formatVersion } from "../archive/layout.ts"
 import { hasHooks, podHooks } from "../hooks/select.ts"
 import { recordingStore } from "../integrity/digest.ts"
+import { signatureKeyOf, signBytes } from "../integrity/signature.ts"
 import type { SnapshotStore } from "../volumes/locations.ts"
 import { openSnapshotLocations } from "../volumes/locations.ts"
 import type { VolumeSnapshotRecord } from "../volumes/records.ts"
@@ -46,6 +49,8 @@ export interface BackupDeps {
    * and no volume is snapshotted (unit tests of the object pipeline, restore-only tooling).
    */
   readonly volumes?: VolumeServices
+  /** The location's Ed25519 signing key: ark-backup.json is signed with it. */
+  readonly signingKey?: KeyObject
 }
 
 export const defaultMaxAttempts = 3
@@ -153,16 +158,38 @@ export const uploadSidecars = Effect.fn("Backup.uploadSidecars")(
   }
 )
 
-/** Writes `ark-backup.json`: from here on the backup exists for sync and restore. */
-export const commitBackup = Effect.fn("Backup.commit")(function*(keys: BackupKeys, backup: Backup) {
-  const store = yield* ObjectStore
-  yield* store.put(keys.metadata, Stream.make(new TextEncoder().encode(JSON.stringify(backup))))
-})
+/**
+ * Writes `ark-backup.json`: from here on the backup exists for sync and restore. With a signing
+ * key, its signature goes first, so a committed backup of a signing location is never unsigned.
+ */
+export const commitBackup = Effect.fn("Backup.commit")(
+  function*(keys: BackupKeys, backup: Backup, signingKey?: KeyObject) {
+    const store = yield* ObjectStore
+    const bytes = new TextEncoder().encode(JSON.stringify(backup))
+    if (signingKey !== undefined) {
+      yield* store.put(
+        signatureKeyOf(keys.metadata),
+        Stream.make(new TextEncoder().encode(signBytes(signingKey, bytes)))
+      )
+    }
+    yield* store.put(keys.metadata, Stream.make(bytes))
+  }
+)
 
 /** Removes whatever an uncommitted backup left; best effort, the files are invisible anyway. */
 export const cleanupUncommitted = Effect.fn("Backup.cleanup")(function*(keys: BackupKeys) {
   const store = yield* ObjectStore
-  for (const key of [keys.metadata, keys.tarball, keys.resourceList, keys.results, keys.logs, keys.volumeSnapshots]) {
+  for (
+    const key of [
+      keys.metadata,
+      signatureKeyOf(keys.metadata),
+      keys.tarball,
+      keys.resourceList,
+      keys.results,
+      keys.logs,
+      keys.volumeSnapshots
+    ]
+  ) {
     yield* store.delete(key).pipe(Effect.ignore)
   }
 })
@@ -279,7 +306,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
     }
     yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
     const committed = withStatus(final, { files: yield* recording.files })
-    yield* commitBackup(keys, committed).pipe(
+    yield* commitBackup(keys, committed, deps.signingKey).pipe(
       Effect.provideService(ObjectStore, store),
       Effect.mapError(failedBecause("committing the backup failed"))
     )

@@ -1,6 +1,8 @@
 // Reads a backup back from storage and says exactly what differs from what it recorded at commit:
 // each file's presence, size and SHA-256, files nobody listed, every tarball entry parsed, and the
 // item count. One read of each file; the tarball is hashed and parsed in the same pass.
+import type { KeyObject } from "node:crypto"
+
 import { Effect, Either, Option, Ref, Schema, Stream } from "effect"
 
 import type { ObjectStore } from "../../services/ObjectStore.ts"
@@ -10,6 +12,7 @@ import { backupKeys } from "../archive/layout.ts"
 import { readArchive } from "../archive/reader.ts"
 import type { Digest } from "./digest.ts"
 import { digesting, digestOf } from "./digest.ts"
+import { signatureKeyOf, signatureMatches } from "./signature.ts"
 
 export interface VerifyReport {
   readonly backup: string
@@ -57,12 +60,28 @@ const compare = (file: StoredFile, digest: Digest | undefined): ReadonlyArray<st
       ...(digest.sha256 === file.sha256 ? [] : [`${file.name}: SHA-256 ${digest.sha256}, recorded ${file.sha256}`])
     ]
 
-/**
- * Verifies backup `name` in `store`. `expectedItems`, when given, is the item count the cluster's
- * Backup resource reports, checked as well as the one stored at commit.
- */
-export const verifyBackup = (store: ObjectStore.Shape, name: string, expectedItems?: number) =>
+export interface VerifyOptions {
+  /** The item count the cluster's Backup resource reports, checked as well as the one stored at commit. */
+  readonly expectedItems?: number | undefined
+  /** The location's Ed25519 public key: ark-backup.json must carry a valid signature by it. */
+  readonly verificationKey?: KeyObject | undefined
+}
+
+/** The signature problem of ark-backup.json, if any. */
+const signatureProblem = (store: ObjectStore.Shape, metadataKey: string, text: string, key: KeyObject) =>
+  readText(store, signatureKeyOf(metadataKey)).pipe(
+    Effect.map((signature) =>
+      signatureMatches(key, new TextEncoder().encode(text), signature)
+        ? []
+        : ["ark-backup.json: its signature does not match the location's verification key"]
+    ),
+    Effect.catchTag("ObjectNotFound", () => Effect.succeed(["ark-backup.json is not signed"]))
+  )
+
+/** Verifies backup `name` in `store` against what its ark-backup.json recorded (and signed). */
+export const verifyBackup = (store: ObjectStore.Shape, name: string, options: VerifyOptions = {}) =>
   Effect.gen(function*() {
+    const { expectedItems, verificationKey } = options
     const keys = backupKeys(name)
     const report = (problems: ReadonlyArray<string>, filesChecked = 0, items?: number): VerifyReport => ({
       backup: name,
@@ -77,6 +96,11 @@ export const verifyBackup = (store: ObjectStore.Shape, name: string, expectedIte
           ? `ark-backup.json is missing: the backup is not committed in this location`
           : `ark-backup.json: ${text.left.message}`
       ])
+    }
+    // An unsigned or forged ark-backup.json is not trusted for anything else it says.
+    if (verificationKey !== undefined) {
+      const unsigned = yield* signatureProblem(store, keys.metadata, text.right, verificationKey)
+      if (unsigned.length > 0) return report(unsigned)
     }
     const stored = decodeStored(text.right)
     if (Either.isLeft(stored)) return report([`ark-backup.json is not a Backup: ${stored.left.message}`])
@@ -106,7 +130,9 @@ export const verifyBackup = (store: ObjectStore.Shape, name: string, expectedIte
       problems.push(`${name}.tar.gz is not listed in ark-backup.json`)
     }
 
-    const listed = new Set(files.map((file) => `${keys.dir}${file.name}`).concat(keys.metadata))
+    const listed = new Set(
+      files.map((file) => `${keys.dir}${file.name}`).concat(keys.metadata, signatureKeyOf(keys.metadata))
+    )
     const present = yield* store.list(keys.dir)
     for (const object of present.objects) {
       if (!listed.has(object.key)) {

@@ -1,6 +1,8 @@
 // Importing a committed backup: its stored Backup becomes a resource of this cluster (migration).
 // Created first (the API server ignores status on create), then its stored status is written; a
 // pass cut between the two leaves a phase-less import that the next pass finishes.
+import type { KeyObject } from "node:crypto"
+
 import { Data, Effect, Either, Schema, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -8,6 +10,7 @@ import type { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../servic
 import type { Backup, StorageIdentity } from "../api/index.ts"
 import { Backup as BackupSchema, formatDecodeError, nameMarkers, withMarkers } from "../api/index.ts"
 import { backupKeys } from "../archive/layout.ts"
+import { verifyBackup } from "../integrity/verify.ts"
 import {
   encodeStorageIdentity,
   importedBackupAnnotation,
@@ -31,13 +34,21 @@ const encodeBackup = Schema.encodeEither(BackupSchema)
 /** Only finished backups are ever committed; anything else in a committed file is not Ark's doing. */
 const importablePhases: ReadonlyArray<string> = ["Completed", "PartiallyFailed"]
 
-/** The stored Backup of `name`, checked to be a finished backup of that very name. */
+/**
+ * The stored Backup of `name`, checked to be a finished backup of that very name; with a
+ * verification key, also signed by it and with every file as recorded.
+ */
 export const readStoredBackup = (
   store: ObjectStore.Shape,
-  name: string
+  name: string,
+  verificationKey?: KeyObject
 ): Effect.Effect<Backup, StoredBackupRejected | ObjectNotFound | ObjectStoreError> =>
   Effect.gen(function*() {
     const key = backupKeys(name).metadata
+    if (verificationKey !== undefined) {
+      const { problems } = yield* verifyBackup(store, name, { verificationKey })
+      if (problems.length > 0) return yield* new StoredBackupRejected({ key, reason: problems.join("; ") })
+    }
     const text = yield* store.get(key).pipe(Stream.decodeText(), Stream.mkString)
     const decoded = decodeStored(text)
     if (Either.isLeft(decoded)) {

@@ -11,6 +11,7 @@ import type { ObjectNotFound, ObjectStoreError } from "../../services/ObjectStor
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import type { BackupStorageLocation } from "../api/index.ts"
 import { toTimestamp } from "../api/index.ts"
+import { readLocationKeys } from "../integrity/signature.ts"
 import { sameIdentity, storageIdentityOf } from "../locations/marker.ts"
 import { backupStorageLocationsGvr } from "../locations/resolve.ts"
 import { backupsGvr, listClusterBackups, toClusterBackup } from "./cluster.ts"
@@ -84,8 +85,11 @@ export const syncLocation = Effect.fn("Sync.location")(function*(location: Backu
   const plan = planSync({ location: locationName, locationPhase: location.status?.phase, cluster, contents, current })
   if (plan.pruneBlocked !== undefined) yield* Effect.logWarning(`not pruning Backups: ${plan.pruneBlocked}`)
 
+  // A location with a verification key imports only backups whose signature and files check out;
+  // a key that cannot be read imports nothing.
+  const keys = yield* readLocationKeys(kube, location).pipe(Effect.mapError(failed("cannot read its keys")))
   const stored = (name: string) =>
-    readStoredBackup(store, name).pipe(
+    readStoredBackup(store, name, Option.getOrUndefined(keys.verification)).pipe(
       Effect.flatMap((backup) => importedResource(backup, locationName, namespace, current))
     )
 

@@ -28,7 +28,7 @@ const twoBackups = Effect.gen(function*() {
 })
 
 const verify = (expectedItems?: number) =>
-  ObjectStore.pipe(Effect.flatMap((store) => verifyBackup(store, "b1", expectedItems)))
+  ObjectStore.pipe(Effect.flatMap((store) => verifyBackup(store, "b1", { expectedItems })))
 
 describe("verifyBackup", () => {
   it.effect("an intact backup: every file checked, its items counted, nothing differs", () =>

@@ -36,7 +36,7 @@ export const verifyBackups = Effect.fn("Cli.backupVerify")(function*(args: Verif
   for (const backup of committed) {
     const name = backup.metadata.name ?? ""
     const { store } = yield* locationOf(backup, args.namespace)
-    const report = yield* verifyBackup(store, name, backup.status?.progress?.itemsBackedUp).pipe(
+    const report = yield* verifyBackup(store, name, { expectedItems: backup.status?.progress?.itemsBackedUp }).pipe(
       Effect.mapError(storageFailure(`cannot verify backup "${name}"`, backup.spec.storageLocation))
     )
     if (report.problems.length === 0) {

@@ -1,6 +1,8 @@
 // The backup controller: every new Backup in the server namespace is validated, then run by the
 // backup pipeline (src/backup) in its own supervised fiber, under the --backup-concurrency limit.
 // Status flow: New → FailedValidation, or New → InProgress → Completed | PartiallyFailed | Failed.
+import type { KeyObject } from "node:crypto"
+
 import { DateTime, Duration, Effect, Layer, Option } from "effect"
 
 import { BlockStoreProvider } from "../../../services/BlockStoreProvider.ts"
@@ -77,7 +79,8 @@ export const make = (config: BackupControllerConfig) =>
       object: KubeObject,
       backup: Backup,
       store: ObjectStore.Shape,
-      storageLocations: ReadonlyArray<string>
+      storageLocations: ReadonlyArray<string>,
+      signingKey: Option.Option<KeyObject>
     ) {
       const name = object.metadata.name ?? ""
       const startTimestamp = yield* now
@@ -105,7 +108,12 @@ export const make = (config: BackupControllerConfig) =>
           progressInterval
         ).pipe(
           Effect.flatMap((onProgress) =>
-            runBackup(startedBackup, { storageLocations, onProgress, ...(volumes === undefined ? {} : { volumes }) })
+            runBackup(startedBackup, {
+              storageLocations,
+              onProgress,
+              ...(volumes === undefined ? {} : { volumes }),
+              ...Option.match(signingKey, { onNone: () => ({}), onSome: (key) => ({ signingKey: key }) })
+            })
           )
         )
       ).pipe(
@@ -137,13 +145,13 @@ export const make = (config: BackupControllerConfig) =>
         if (Option.isNone(validated)) {
           return
         }
-        const { backup, store, storageLocations } = validated.value
+        const { backup, signingKey, store, storageLocations } = validated.value
         yield* context.limited(
           // Re-read under the permit: the Backup may have changed (or gone) while it waited.
           kube.get(backupsGvr, name, namespace).pipe(
             Effect.flatMap((current) =>
               current.metadata.uid === uid && isNew(current)
-                ? run(current, backup, store, storageLocations)
+                ? run(current, backup, store, storageLocations, signingKey)
                 : Effect.void
             )
           )

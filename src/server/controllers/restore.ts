@@ -11,6 +11,7 @@ import { ObjectStore } from "../../../services/ObjectStore.ts"
 import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, Restore, RestoreStatus } from "../../api/index.ts"
 import { formatDecodeError, group, kinds, Restore as RestoreSchema, toTimestamp, version } from "../../api/index.ts"
+import { verifyBackup } from "../../integrity/verify.ts"
 import { executeRestore, validateRestore } from "../../restore/run.ts"
 import { observeRestore, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
@@ -114,6 +115,15 @@ export const make = (config: RestoreControllerConfig) =>
       // validateRestore names a missing backup; this only narrows the types.
       if (Option.isNone(found)) return invalid(`backup "${resolved.value}" not found`)
       if (Either.isLeft(found.value.store)) return invalid(found.value.store.left)
+      // A location that verifies: the backup is read back whole, and used only if signed and intact.
+      if (Option.isSome(found.value.verificationKey)) {
+        const { problems } = yield* verifyBackup(found.value.store.right, resolved.value, {
+          verificationKey: found.value.verificationKey.value
+        })
+        if (problems.length > 0) {
+          return invalid(`backup "${resolved.value}" failed verification: ${problems.join("; ")}`)
+        }
+      }
       return ready({ restore: withBackup, backupName: resolved.value, backup, store: found.value.store.right })
     })
 

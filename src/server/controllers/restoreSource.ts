@@ -1,13 +1,15 @@
 // The backup a Restore reads and the store that holds its files: the Backup resource in the server
 // namespace, else a committed backup (`ark-backup.json`) in one of the storage locations. The sync
 // controller imports those as resources; a restore (a migration target) does not wait for it.
+import type { KeyObject } from "node:crypto"
+
 import { Data, Effect, Either, Option, Schema, Stream } from "effect"
 
 import type { GroupVersionResource } from "../../../services/KubeClient.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { ObjectStore } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
-import type { Backup } from "../../api/index.ts"
+import type { Backup, BackupStorageLocation } from "../../api/index.ts"
 import {
   Backup as BackupSchema,
   formatDecodeError,
@@ -19,6 +21,7 @@ import {
   version
 } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
+import { readLocationKeys } from "../../integrity/signature.ts"
 import { decodeLocation, getLocation, listLocations } from "../../locations/resolve.ts"
 
 const backupsGvr: GroupVersionResource = { group, version, resource: kinds.Backup.plural }
@@ -38,6 +41,8 @@ export interface FoundBackup {
   readonly foundIn: "cluster" | { readonly location: string }
   /** The store holding the backup's files, or why it cannot be opened. */
   readonly store: Either.Either<ObjectStore.Shape, string>
+  /** The location's verification key: the backup must be signed by it and intact. */
+  readonly verificationKey: Option.Option<KeyObject>
 }
 
 /** Phases a restore may read from: finished backups only. */
@@ -57,11 +62,24 @@ const storeOfLocation = (locationName: string, backupName: string, namespace: st
         ? Either.left(`backup "${backupName}" is stored in location "${locationName}": ${error.message}`)
         : Either.left(`cannot read backup storage location "${locationName}": ${error.message}`)
     }
-    return yield* provider.forLocation(location.right).pipe(
-      Effect.map((store) => Either.right(store)),
-      Effect.catchAll((error) =>
-        Effect.succeed(Either.left(`backup storage location "${locationName}" cannot be opened: ${error.message}`))
-      )
+    return yield* openWithKeys(location.right)
+  })
+
+/** The location's store and verification key; a key that cannot be read makes the store unusable. */
+const openWithKeys = (location: BackupStorageLocation) =>
+  Effect.gen(function*() {
+    const provider = yield* ObjectStoreProvider
+    const kube = yield* KubeClient
+    const name = location.metadata.name ?? ""
+    return yield* provider.forLocation(location).pipe(
+      Effect.mapError((error) => `backup storage location "${name}" cannot be opened: ${error.message}`),
+      Effect.zip(
+        readLocationKeys(kube, location).pipe(
+          Effect.mapError((error) => `backup storage location "${name}": its verification key: ${error.message}`)
+        )
+      ),
+      Effect.map(([store, keys]) => Either.right({ store, verificationKey: keys.verification })),
+      Effect.catchAll((reason) => Effect.succeed(Either.left(reason)))
     )
   })
 
@@ -80,7 +98,13 @@ const findInStorage = (name: string, namespace: string) =>
         if (!(yield* store.exists(key))) return Option.none<FoundBackup>()
         const text = yield* store.get(key).pipe(Stream.decodeText(), Stream.mkString)
         const backup = yield* Schema.decodeUnknown(Schema.parseJson(BackupSchema))(text)
-        return Option.some<FoundBackup>({ backup, foundIn: { location: locationName }, store: Either.right(store) })
+        const opened = yield* openWithKeys(location.right)
+        return Option.some<FoundBackup>({
+          backup,
+          foundIn: { location: locationName },
+          store: Either.map(opened, ({ store }) => store),
+          verificationKey: Either.match(opened, { onLeft: () => Option.none(), onRight: (o) => o.verificationKey })
+        })
       }).pipe(
         Effect.catchAll((error) =>
           Effect.logWarning(`cannot look for backup ${name} in storage location ${locationName}: ${error.message}`)
@@ -105,8 +129,13 @@ export const findBackup = Effect.fn("Restore.findBackup")(function*(name: string
   const decoded = decodeBackup(object.value)
   if (Either.isLeft(decoded)) return yield* new BackupUnreadable({ name, problems: formatDecodeError(decoded.left) })
   const backup = decoded.right
-  const store = yield* storeOfLocation(backup.spec.storageLocation, name, namespace)
-  return Option.some<FoundBackup>({ backup, foundIn: "cluster", store })
+  const opened = yield* storeOfLocation(backup.spec.storageLocation, name, namespace)
+  return Option.some<FoundBackup>({
+    backup,
+    foundIn: "cluster",
+    store: Either.map(opened, ({ store }) => store),
+    verificationKey: Either.match(opened, { onLeft: () => Option.none(), onRight: (o) => o.verificationKey })
+  })
 })
 
 /** The newest Completed backup a schedule made (by completion, then creation time), by name. */

@@ -1,0 +1,226 @@
+// Backups you can prove, on the real cluster and MinIO: a server that signs, one that requires
+// signatures and one that does not, sharing one bucket prefix. `ark backup verify` (the real entry
+// point) names a tampered file; a verifying server neither imports a planted backup nor restores a
+// tampered one, and writes nothing for it.
+import { execFile } from "node:child_process"
+import { generateKeyPairSync, randomUUID } from "node:crypto"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
+
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Option, Stream } from "effect"
+
+import { KubeClient } from "../../services/KubeClient.ts"
+import { apiVersion } from "../../src/api/index.ts"
+import { backupKeys } from "../../src/archive/layout.ts"
+import { signatureKeyOf } from "../../src/integrity/signature.ts"
+import { waitFor } from "../support/wait.ts"
+import { liveKube } from "./live.ts"
+import {
+  arkGvr,
+  arkServer,
+  kubeconfigOf,
+  listAll,
+  logged,
+  putStoredBackup,
+  serverNamespace,
+  sharedMinio,
+  statusOf,
+  storeAt
+} from "./serverProcess.ts"
+
+const run = randomUUID().slice(0, 8)
+const deadline = "120 seconds"
+const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
+const secrets = { group: "", version: "v1", resource: "secrets" }
+const configMaps = { group: "", version: "v1", resource: "configmaps" }
+const namespaces = { group: "", version: "v1", resource: "namespaces" }
+
+const { privateKey, publicKey } = generateKeyPairSync("ed25519")
+const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString()
+
+/** The real `ark` entry point against the test cluster; never fails, the exit status is the result. */
+const arkCli = (namespace: string, kubeconfig: string, ...args: ReadonlyArray<string>) =>
+  Effect.promise(() =>
+    promisify(execFile)(process.execPath, [main, ...args, "-n", namespace, "--kubeconfig", kubeconfig], {
+      timeout: 120_000,
+      encoding: "utf8"
+    }).then(
+      ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        status: error.code ?? -1,
+        stdout: error.stdout ?? "",
+        stderr: error.stderr ?? ""
+      })
+    )
+  )
+
+/** A server namespace whose location "default" names these keys (a Secret holding both PEMs). */
+const keyedNamespace = (
+  namespace: string,
+  s3: Effect.Effect.Success<ReturnType<typeof sharedMinio>>,
+  keys: { readonly signing: boolean; readonly verification: boolean }
+) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClient
+    yield* serverNamespace(namespace, s3)
+    yield* kube.create(secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "backup-keys", namespace },
+      stringData: { private: privatePem, public: publicPem }
+    })
+    yield* kube.patch(arkGvr.locations, "default", {
+      type: "merge",
+      body: {
+        spec: {
+          ...(keys.signing ? { signingKey: { name: "backup-keys", key: "private" } } : {}),
+          ...(keys.verification ? { verificationKey: { name: "backup-keys", key: "public" } } : {})
+        }
+      }
+    }, namespace)
+  })
+
+const bytesAt = (s3: Effect.Effect.Success<ReturnType<typeof sharedMinio>>, key: string) =>
+  storeAt(s3).pipe(
+    Effect.flatMap((store) => Stream.runCollect(store.get(key))),
+    Effect.map((chunks) => Buffer.concat(Chunk.toArray(chunks)))
+  )
+
+const putBytes = (s3: Effect.Effect.Success<ReturnType<typeof sharedMinio>>, key: string, bytes: Uint8Array) =>
+  storeAt(s3).pipe(Effect.flatMap((store) => store.put(key, Stream.make(bytes))))
+
+const phaseOf = (resource: typeof arkGvr.backups, name: string, namespace: string) =>
+  KubeClient.pipe(
+    Effect.flatMap((kube) => kube.get(resource, name, namespace)),
+    Effect.map((object) => Option.fromNullable(statusOf(object)["phase"] as string | undefined)),
+    Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none<string>()))
+  )
+
+const waitPhase = (resource: typeof arkGvr.backups, name: string, namespace: string, phases: ReadonlyArray<string>) =>
+  waitFor(
+    `${resource.resource} ${name} in ${phases.join(" or ")}`,
+    phaseOf(resource, name, namespace).pipe(Effect.map(Option.filter((phase) => phases.includes(phase)))),
+    deadline
+  )
+
+describe("signed, verified backups", () => {
+  it.live(
+    "signed backups verify; a planted one is imported only where signatures are not required; tampered ones are named and never restored",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const kubeconfig = yield* kubeconfigOf(1)
+        const s3 = yield* sharedMinio(`ark-it-integrity-${run}`)
+        const signer = `ark-it-sign-${run}`
+        const verifier = `ark-it-verify-${run}`
+        const app = `ark-it-signed-app-${run}`
+        yield* keyedNamespace(signer, s3, { signing: true, verification: false })
+        yield* keyedNamespace(verifier, s3, { signing: false, verification: true })
+        yield* Effect.acquireRelease(
+          kube.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: app } }),
+          () => kube.delete(namespaces, app).pipe(Effect.ignore)
+        )
+        yield* kube.create(configMaps, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "settings", namespace: app },
+          data: { mode: "prod" }
+        })
+        const signing = yield* arkServer(kubeconfig, signer)
+        const show = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+          effect.pipe(Effect.tapError(() => Effect.sync(() => console.log(signing.output()))))
+
+        // One signed backup per way of tampering, and one left intact.
+        const names = ["intact", "flipped", "truncated", "swapped"].map((what) => `${what}-${run}`)
+        for (const name of names) {
+          yield* kube.create(arkGvr.backups, {
+            apiVersion,
+            kind: "Backup",
+            metadata: { name, namespace: signer },
+            spec: { includedNamespaces: [app], storageLocation: "default", ttl: "1h" }
+          })
+          yield* show(waitPhase(arkGvr.backups, name, signer, ["Completed"]))
+        }
+        const [intact, flipped, truncated, swapped] = names as [string, string, string, string]
+        const stored = yield* storeAt(s3)
+        assert.isTrue(yield* stored.exists(signatureKeyOf(backupKeys(intact).metadata)))
+
+        // A backup planted by someone who can write to the bucket but holds no signing key.
+        const planted = `planted-${run}`
+        yield* putStoredBackup(s3, signer, planted, Stream.make(yield* bytesAt(s3, backupKeys(intact).tarball)))
+
+        const clean = yield* arkCli(signer, kubeconfig, "backup", "verify", intact)
+        assert.strictEqual(clean.status, 0, clean.stderr)
+        assert.include(clean.stdout, `${intact}: verified`)
+
+        const tarball = (name: string) => backupKeys(name).tarball
+        const flippedBytes = yield* bytesAt(s3, tarball(flipped))
+        flippedBytes[flippedBytes.length >> 1] = flippedBytes[flippedBytes.length >> 1]! ^ 0x01
+        yield* putBytes(s3, tarball(flipped), flippedBytes)
+        const truncatedBytes = yield* bytesAt(s3, tarball(truncated))
+        yield* putBytes(s3, tarball(truncated), truncatedBytes.subarray(0, truncatedBytes.length - 100))
+        yield* putBytes(s3, tarball(swapped), yield* bytesAt(s3, tarball(intact)))
+        for (const name of [flipped, truncated, swapped]) {
+          const result = yield* arkCli(signer, kubeconfig, "backup", "verify", name)
+          assert.notStrictEqual(result.status, 0, result.stdout)
+          assert.include(result.stdout, `${name}: FAILED verification`)
+          assert.include(result.stdout, `${name}.tar.gz: SHA-256`)
+        }
+
+        // The signing server does not require signatures: it imports the planted backup.
+        yield* show(waitPhase(arkGvr.backups, planted, signer, ["Completed"]))
+
+        // The verifying server imports the signed backups and refuses the planted one, saying why.
+        const verifying = yield* arkServer(kubeconfig, verifier)
+        yield* waitPhase(arkGvr.backups, intact, verifier, ["Completed"]).pipe(
+          Effect.tapError(() => Effect.sync(() => console.log(verifying.output())))
+        )
+        yield* waitFor(
+          "the verifying server to log why it left the planted backup alone",
+          Effect.sync(() =>
+            Option.fromNullable(
+              logged(verifying, `backup ${planted} left alone`, true).find((entry) =>
+                String(entry.message).includes("ark-backup.json is not signed")
+              )
+            )
+          ),
+          deadline
+        )
+        const imported = (yield* listAll(arkGvr.backups, verifier)).map((item) => item.metadata.name)
+        assert.notInclude(imported, planted)
+        assert.include(imported, intact)
+
+        // Restores in the verifying namespace (which did not import the tampered backups, so each
+        // is read from storage): they fail before anything is created; the intact one restores.
+        for (const name of [flipped, truncated, swapped, intact]) {
+          const target = `${app}-${name.split("-")[0]}`
+          yield* kube.create(arkGvr.restores, {
+            apiVersion,
+            kind: "Restore",
+            metadata: { name: `restore-${name}`, namespace: verifier },
+            spec: { backupName: name, namespaceMapping: { [app]: target } }
+          })
+        }
+        for (const name of [flipped, truncated, swapped]) {
+          const phase = yield* waitPhase(arkGvr.restores, `restore-${name}`, verifier, ["FailedValidation", "Failed"])
+          assert.strictEqual(phase, "FailedValidation")
+          const status = statusOf(yield* kube.get(arkGvr.restores, `restore-${name}`, verifier))
+          assert.include(String(status["validationErrors"]), `failed verification`)
+          assert.include(String(status["validationErrors"]), `${name}.tar.gz`)
+          const target = `${app}-${name.split("-")[0]}`
+          const exists = yield* kube.get(namespaces, target).pipe(
+            Effect.as(true),
+            Effect.catchTag("KubeNotFound", () => Effect.succeed(false))
+          )
+          assert.isFalse(exists, `${target} was created by a restore of a tampered backup`)
+        }
+        yield* waitPhase(arkGvr.restores, `restore-${intact}`, verifier, ["Completed"])
+        const restored = yield* kube.get(configMaps, "settings", `${app}-intact`)
+        assert.deepStrictEqual(restored["data"], { mode: "prod" })
+        yield* kube.delete(namespaces, `${app}-intact`).pipe(Effect.ignore)
+      }).pipe(Effect.scoped, Effect.provide(liveKube())),
+    600_000
+  )
+})

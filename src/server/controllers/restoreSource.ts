@@ -54,7 +54,6 @@ const decodeBackup = Schema.decodeUnknownEither(BackupSchema)
 /** The store of the backup's own storage location, or one line saying why there is none. */
 const storeOfLocation = (locationName: string, backupName: string, namespace: string) =>
   Effect.gen(function*() {
-    const provider = yield* ObjectStoreProvider
     const location = yield* getLocation(namespace, locationName).pipe(Effect.either)
     if (Either.isLeft(location)) {
       const error = location.left

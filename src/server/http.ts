@@ -1,14 +1,17 @@
 // The server's HTTP endpoint on --metrics-address: /healthz (the process runs), /readyz (the
-// controllers are up, see readiness.ts) and /metrics (Prometheus text, see metrics.ts).
+// controllers are up, see readiness.ts) and /metrics (Prometheus text: Ark's metrics, see
+// metrics.ts, and the process's, see runtimeMetrics.ts).
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 
-import { Data, Effect, Either, Layer, Metric, Runtime } from "effect"
+import { Data, Effect, Either, Layer, Runtime } from "effect"
 
-import { registerSeries } from "./metrics.ts"
-import { contentType, renderPrometheus } from "./prometheus.ts"
+import { arkSnapshot, registerSeries } from "./metrics.ts"
+import type { MetricFamily } from "./prometheus.ts"
+import { contentType, familiesOf, renderFamilies } from "./prometheus.ts"
 import { Readiness } from "./readiness.ts"
+import { runtimeMetrics } from "./runtimeMetrics.ts"
 
 /** The address cannot be listened on (taken, not local, not permitted). */
 export class ServeError extends Data.TaggedError("ServeError")<{ readonly message: string; readonly cause: unknown }> {}
@@ -54,21 +57,22 @@ const reply = (response: ServerResponse, status: number, body: string, type = "t
 }
 
 /** Three read-only pages: node:http serves them without a router (@effect/platform's costs ~30 MiB loaded). */
-const handler = (readiness: Readiness.Shape) => (request: IncomingMessage) =>
-  Effect.gen(function*() {
-    const path = (request.url ?? "/").split("?")[0]
-    if (request.method !== "GET" && request.method !== "HEAD") return [405, "method not allowed"] as const
-    switch (path) {
-      case "/healthz":
-        return [200, "ok"] as const
-      case "/readyz":
-        return (yield* readiness.isReady) ? [200, "ok"] as const : [503, "not ready"] as const
-      case "/metrics":
-        return [200, renderPrometheus(yield* Metric.snapshot), contentType] as const
-      default:
-        return [404, "not found"] as const
-    }
-  })
+const handler =
+  (readiness: Readiness.Shape, runtime: Effect.Effect<ReadonlyArray<MetricFamily>>) => (request: IncomingMessage) =>
+    Effect.gen(function*() {
+      const path = (request.url ?? "/").split("?")[0]
+      if (request.method !== "GET" && request.method !== "HEAD") return [405, "method not allowed"] as const
+      switch (path) {
+        case "/healthz":
+          return [200, "ok"] as const
+        case "/readyz":
+          return (yield* readiness.isReady) ? [200, "ok"] as const : [503, "not ready"] as const
+        case "/metrics":
+          return [200, renderFamilies([...familiesOf(yield* arkSnapshot), ...yield* runtime]), contentType] as const
+        default:
+          return [404, "not found"] as const
+      }
+    })
 
 /**
  * Serves /healthz, /readyz and /metrics on `address` for as long as the layer lives; anything else
@@ -79,7 +83,7 @@ export const httpLayer = (address: string): Layer.Layer<never, ServeError | Inva
     Effect.gen(function*() {
       const listen = yield* parseMetricsAddress(address)
       yield* registerSeries
-      const handle = handler(yield* Readiness)
+      const handle = handler(yield* Readiness, yield* runtimeMetrics)
       const runtime = yield* Effect.runtime<never>()
       const server = createServer((request, response) => {
         Runtime.runPromise(runtime, handle(request)).then(

@@ -1,17 +1,28 @@
-// Ark's metrics (docs/design.md, "Server guarantees"), defined once for the process: Effect's
-// metric registry is global, so the controllers record into these series and /metrics renders them
-// (src/server/prometheus.ts).
-// As in Velero, every backup and restore series carries `schedule`: the backup's
+// Ark's metrics (docs/design.md, "Server guarantees"; the README maps Velero's names to these),
+// defined once for the process: Effect's metric registry is global, so the controllers record into
+// these series and /metrics renders the `ark_` ones (src/server/prometheus.ts).
+// As in Velero, every backup, restore, deletion and snapshot series carries `schedule`: the backup's
 // `ark.heptio.com/schedule-name` label, the restore's spec.scheduleName, "" when made by hand.
 import { Clock, Effect, Exit, Metric, MetricBoundaries, Ref, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ObjectStore } from "../../services/ObjectStore.ts"
-import type { Backup } from "../api/index.ts"
+import type { Backup, LocationPhase } from "../api/index.ts"
 import { nameOf, scheduleNameLabel } from "../api/index.ts"
+import type { DeletionResult } from "../deletion/backup.ts"
 import type { RestoreRun } from "../restore/run.ts"
 
+/** Only these are exported: Effect's own (`effect_fiber_*`, when runtime metrics are on) are not. */
+const metricPrefix = "ark_"
+
+/** Ark's series in the process's registry, and nothing else recorded there. */
+export const arkSnapshot = Effect.map(
+  Metric.snapshot,
+  (pairs) => pairs.filter((pair) => pair.metricKey.name.startsWith(metricPrefix))
+)
+
 const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
+const gauge = (name: string, description: string) => Metric.gauge(name, { description })
 
 /** From a small namespace (well under a second) to a whole cluster (hours). */
 const durationBoundaries = MetricBoundaries.fromIterable([
@@ -44,8 +55,9 @@ const runMetrics = (kind: "backup" | "restore", items: string) => ({
     `how long ${kind}s ran, start to final phase`
   ),
   items: counter(`ark_${kind}_items_total`, items),
-  /** The only series without `schedule`. */
-  inProgress: Metric.gauge(`ark_${kind}_in_progress`, { description: `${kind}s running now` })
+  /** The series without `schedule`. */
+  inProgress: gauge(`ark_${kind}_in_progress`, `${kind}s running now`),
+  existing: gauge(`ark_${kind}s`, `${kind}s in the server namespace now`)
 })
 
 type RunMetrics = ReturnType<typeof runMetrics>
@@ -53,17 +65,57 @@ type RunMetrics = ReturnType<typeof runMetrics>
 export const backupMetrics = {
   ...runMetrics("backup", "items written to the tarballs of finished backups"),
   bytes: counter("ark_backup_bytes_total", "bytes of the tarballs of Completed and PartiallyFailed backups"),
-  lastSuccessfulTimestamp: Metric.gauge("ark_backup_last_successful_timestamp", {
-    description: "when the last Completed backup finished, in seconds since the epoch"
-  })
+  tarballSize: gauge(
+    "ark_backup_tarball_size_bytes",
+    "size of the tarball of the last Completed or PartiallyFailed backup, in bytes"
+  ),
+  lastSuccessfulTimestamp: gauge(
+    "ark_backup_last_successful_timestamp",
+    "when the last Completed backup finished, in seconds since the epoch"
+  ),
+  lastStatus: gauge(
+    "ark_backup_last_status",
+    "1 when the last backup ended Completed, 0 when it ended PartiallyFailed, Failed or FailedValidation"
+  ),
+  lastItems: gauge("ark_backup_last_items", "items written to the tarball of the last finished backup"),
+  lastErrors: gauge("ark_backup_last_errors", "errors the last finished backup reported"),
+  warnings: counter("ark_backup_warning_total", "backups that finished with at least one warning")
 }
+
+export const deletionMetrics = {
+  attempts: counter(
+    "ark_backup_deletion_attempt_total",
+    "attempts at deleting a backup that exists (each retry of an unfinished deletion counts)"
+  ),
+  successes: counter(
+    "ark_backup_deletion_success_total",
+    "deletion attempts that removed the backup's files, snapshots, restores and resource"
+  ),
+  failures: counter("ark_backup_deletion_failure_total", "deletion attempts refused or left unfinished")
+}
+
+export const volumeSnapshotMetrics = {
+  attempts: counter("ark_volume_snapshot_attempt_total", "volume snapshots finished backups attempted"),
+  successes: counter("ark_volume_snapshot_success_total", "volume snapshots finished backups completed"),
+  failures: counter(
+    "ark_volume_snapshot_failure_total",
+    "volume snapshots finished backups attempted and did not complete"
+  )
+}
+
+/** Labelled `backup_location_name`, as in Velero. */
+export const locationAvailable = gauge(
+  "ark_backup_location_available",
+  "1 when the last check of the backup storage location reached it, 0 when it did not"
+)
 
 export const restoreMetrics = {
   ...runMetrics("restore", "items restored by finished restores"),
-  /** The only other series without `schedule`. */
-  concurrency: Metric.gauge("ark_restore_concurrency", {
-    description: "items the last finished restore had in flight at once when it ended (its AIMD window)"
-  })
+  /** Another series without `schedule`. */
+  concurrency: gauge(
+    "ark_restore_concurrency",
+    "items the last finished restore had in flight at once when it ended (its AIMD window)"
+  )
 }
 
 const bySchedule = (schedule: string) => <T, I, O>(metric: Metric.Metric<T, I, O>) =>
@@ -98,6 +150,8 @@ interface Finished {
   readonly status?: { readonly phase?: string | undefined } | undefined
 }
 
+type Tag = ReturnType<typeof bySchedule>
+
 /**
  * One run, start to final phase: an attempt, one more in progress while it runs, then its duration
  * and the counter of its phase. A run that fails or is interrupted instead counts as Failed, as the
@@ -107,16 +161,19 @@ const observeRun = <A>(
   metrics: RunMetrics,
   schedule: string,
   statusOf: (result: A) => Finished["status"],
-  finished: (result: A, tag: ReturnType<typeof bySchedule>) => Effect.Effect<void>
+  finished: (result: A, tag: Tag) => Effect.Effect<void>,
+  ended: (phase: string | undefined, tag: Tag) => Effect.Effect<void> = () => Effect.void
 ) =>
 <E, R>(run: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
   const tag = bySchedule(schedule)
-  const ended = (startMillis: number) => (exit: Exit.Exit<A, E>) =>
+  const record = (startMillis: number) => (exit: Exit.Exit<A, E>) =>
     Effect.gen(function*() {
       const seconds = ((yield* Clock.currentTimeMillis) - startMillis) / 1000
       yield* Metric.update(tag(metrics.duration), seconds)
-      const outcome = outcomeOf(metrics, Exit.isSuccess(exit) ? statusOf(exit.value)?.phase : "Failed")
+      const phase = Exit.isSuccess(exit) ? statusOf(exit.value)?.phase : "Failed"
+      const outcome = outcomeOf(metrics, phase)
       if (outcome !== undefined) yield* Metric.increment(tag(outcome))
+      yield* ended(phase, tag)
       if (Exit.isSuccess(exit)) yield* finished(exit.value, tag)
     })
   return Effect.acquireUseRelease(
@@ -124,24 +181,40 @@ const observeRun = <A>(
       Effect.zipRight(Metric.increment(metrics.inProgress)),
       Effect.zipRight(Clock.currentTimeMillis)
     ),
-    (startMillis) => run.pipe(Effect.onExit(ended(startMillis))),
+    (startMillis) => run.pipe(Effect.onExit(record(startMillis))),
     () => Metric.incrementBy(metrics.inProgress, -1)
   )
 }
+
+/** Velero's `backup_last_status`: only a Completed backup is a success. */
+const setLastStatus = (phase: string | undefined, tag: Tag) =>
+  Metric.set(tag(backupMetrics.lastStatus), phase === "Completed" ? 1 : 0)
 
 /** Wraps a backup's run; `tarballBytes` is read once it ended Completed or PartiallyFailed. */
 export const observeBackup = (schedule: string, tarballBytes: Effect.Effect<number>) =>
   observeRun(backupMetrics, schedule, (backup: Backup) => backup.status, (backup, tag) =>
     Effect.gen(function*() {
-      const phase = backup.status?.phase
-      yield* Metric.incrementBy(tag(backupMetrics.items), backup.status?.progress?.itemsBackedUp ?? 0)
+      const status = backup.status
+      const phase = status?.phase
+      const items = status?.progress?.itemsBackedUp ?? 0
+      yield* Metric.incrementBy(tag(backupMetrics.items), items)
+      yield* Metric.set(tag(backupMetrics.lastItems), items)
+      yield* Metric.set(tag(backupMetrics.lastErrors), status?.errors ?? 0)
+      if ((status?.warnings ?? 0) > 0) yield* Metric.increment(tag(backupMetrics.warnings))
+      const attempted = status?.volumeSnapshotsAttempted ?? 0
+      const completed = status?.volumeSnapshotsCompleted ?? 0
+      yield* Metric.incrementBy(tag(volumeSnapshotMetrics.attempts), attempted)
+      yield* Metric.incrementBy(tag(volumeSnapshotMetrics.successes), completed)
+      yield* Metric.incrementBy(tag(volumeSnapshotMetrics.failures), Math.max(0, attempted - completed))
       if (phase === "Completed" || phase === "PartiallyFailed") {
-        yield* Metric.incrementBy(tag(backupMetrics.bytes), yield* tarballBytes)
+        const bytes = yield* tarballBytes
+        yield* Metric.incrementBy(tag(backupMetrics.bytes), bytes)
+        yield* Metric.set(tag(backupMetrics.tarballSize), bytes)
       }
       if (phase === "Completed") {
         yield* Metric.set(tag(backupMetrics.lastSuccessfulTimestamp), (yield* Clock.currentTimeMillis) / 1000)
       }
-    }))
+    }), setLastStatus)
 
 export const observeRestore = (schedule: string) =>
   observeRun(
@@ -154,9 +227,29 @@ export const observeRestore = (schedule: string) =>
       )
   )
 
-/** A Backup that failed validation before it ran: no attempt, only this. */
+/** A Backup that failed validation before it ran: no attempt, only this and its last status. */
 export const backupValidationFailed = (schedule: string) =>
-  Metric.increment(bySchedule(schedule)(backupMetrics.validationFailures))
+  Metric.increment(bySchedule(schedule)(backupMetrics.validationFailures)).pipe(
+    Effect.zipRight(setLastStatus("FailedValidation", bySchedule(schedule)))
+  )
+
+/**
+ * One attempt of a DeleteBackupRequest: a backup that was not there is no attempt; a refusal (in
+ * progress, its location missing or ReadOnly) or an unfinished deletion is a failure.
+ */
+export const recordDeletion = (schedule: string, result: DeletionResult) => {
+  if (result._tag === "NotFound") return Effect.void
+  const tag = bySchedule(schedule)
+  return Metric.increment(tag(deletionMetrics.attempts)).pipe(
+    Effect.zipRight(
+      Metric.increment(tag(result._tag === "Deleted" ? deletionMetrics.successes : deletionMetrics.failures))
+    )
+  )
+}
+
+/** The outcome of a location's check, as the phase written to its status. */
+export const recordLocationPhase = (location: string, phase: LocationPhase) =>
+  Metric.set(Metric.tagged(locationAvailable, "backup_location_name", location), phase === "Available" ? 1 : 0)
 
 export const restoreValidationFailed = (schedule: string) =>
   Metric.increment(bySchedule(schedule)(restoreMetrics.validationFailures))
@@ -201,5 +294,18 @@ export const registerSeries: Effect.Effect<void> = Effect.gen(function*() {
     yield* Metric.value(manual(metrics.duration))
     yield* Metric.value(metrics.inProgress)
   }
-  yield* Metric.value(manual(backupMetrics.bytes))
+  for (
+    const metric of [
+      backupMetrics.bytes,
+      backupMetrics.warnings,
+      deletionMetrics.attempts,
+      deletionMetrics.successes,
+      deletionMetrics.failures,
+      volumeSnapshotMetrics.attempts,
+      volumeSnapshotMetrics.successes,
+      volumeSnapshotMetrics.failures
+    ]
+  ) {
+    yield* Metric.value(manual(metric))
+  }
 })

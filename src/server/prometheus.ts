@@ -1,17 +1,21 @@
-// Effect's metric snapshot → the Prometheus text exposition format 0.0.4, what /metrics serves.
+// Metric families → the Prometheus text exposition format 0.0.4, what /metrics serves. Families come
+// from Effect's metric snapshot (Ark's own metrics) or are built at scrape time (runtimeMetrics.ts).
 // https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
 import type { MetricPair } from "effect"
 import { MetricState, Option } from "effect"
 
 export const contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-type MetricType = "counter" | "gauge" | "histogram" | "summary"
+export type MetricType = "counter" | "gauge" | "histogram" | "summary"
 
-interface Family {
+export type Label = readonly [string, string]
+
+export interface MetricFamily {
+  readonly name: string
   readonly type: MetricType
-  readonly help: Option.Option<string>
-  /** Label set → the lines of that series; sorted by label set when rendered. */
-  readonly series: Array<readonly [string, ReadonlyArray<string>]>
+  readonly help: string | undefined
+  /** Label set → the sample lines of that series; sorted by label set when rendered. */
+  readonly series: ReadonlyArray<readonly [string, ReadonlyArray<string>]>
 }
 
 /** Names are `[a-zA-Z_:][a-zA-Z0-9_:]*`; anything else becomes `_`. */
@@ -29,8 +33,6 @@ export const formatValue = (value: number | bigint): string => {
   return String(value)
 }
 
-type Label = readonly [string, string]
-
 const byKey = <A>([a]: readonly [string, A], [b]: readonly [string, A]) => (a < b ? -1 : a > b ? 1 : 0)
 
 const labelSet = (labels: ReadonlyArray<Label>) =>
@@ -40,6 +42,22 @@ const labelSet = (labels: ReadonlyArray<Label>) =>
 
 const sample = (name: string, labels: ReadonlyArray<Label>, value: number | bigint) =>
   `${name}${labelSet(labels)} ${formatValue(value)}`
+
+/**
+ * A family of one-line series (a counter or a gauge) from its values. Names are written as given:
+ * these families are built in code, not from user input.
+ */
+export const simpleFamily = (
+  name: string,
+  type: "counter" | "gauge",
+  help: string,
+  values: ReadonlyArray<readonly [ReadonlyArray<Label>, number]>
+): MetricFamily => ({
+  name,
+  type,
+  help,
+  series: values.map(([labels, value]) => [labelSet(labels), [sample(name, labels, value)]])
+})
 
 /** One series' type and sample lines, or undefined for a state this format has no type for. */
 const render = (
@@ -82,27 +100,42 @@ const render = (
   return undefined
 }
 
-/**
- * The exposition text of a snapshot: one HELP/TYPE block per metric name, families and series in a
- * stable order. A name seen again with another type is dropped (Prometheus would reject the page).
- */
-export const renderPrometheus = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): string => {
-  const families = new Map<string, Family>()
+interface Growing extends MetricFamily {
+  readonly series: Array<readonly [string, ReadonlyArray<string>]>
+}
+
+/** The families of a snapshot: the series of one name together; a name seen again with another type is dropped. */
+export const familiesOf = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): ReadonlyArray<MetricFamily> => {
+  const families = new Map<string, Growing>()
   for (const pair of pairs) {
     const name = metricName(pair.metricKey.name)
     const labels = pair.metricKey.tags.map((tag): Label => [tag.key, tag.value])
     const rendered = render(name, labels, pair.metricState)
     if (rendered === undefined) continue
-    const family = families.get(name) ?? { type: rendered.type, help: pair.metricKey.description, series: [] }
+    const family: Growing = families.get(name) ??
+      { name, type: rendered.type, help: Option.getOrUndefined(pair.metricKey.description), series: [] }
     if (family.type !== rendered.type) continue
     families.set(name, family)
     family.series.push([labelSet(labels), rendered.lines])
   }
+  return [...families.values()]
+}
+
+/**
+ * The exposition text: one HELP/TYPE block per family, families and series in a stable order. A
+ * name seen again is dropped (Prometheus would reject the page).
+ */
+export const renderFamilies = (families: ReadonlyArray<MetricFamily>): string => {
+  const byName = new Map<string, MetricFamily>()
+  for (const family of families) if (!byName.has(family.name)) byName.set(family.name, family)
   const lines: Array<string> = []
-  for (const [name, family] of [...families].sort(byKey)) {
-    if (Option.isSome(family.help)) lines.push(`# HELP ${name} ${escapeHelp(family.help.value)}`)
+  for (const [name, family] of [...byName].sort(byKey)) {
+    if (family.help !== undefined) lines.push(`# HELP ${name} ${escapeHelp(family.help)}`)
     lines.push(`# TYPE ${name} ${family.type}`)
     for (const [, seriesLines] of [...family.series].sort(byKey)) lines.push(...seriesLines)
   }
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`
 }
+
+export const renderPrometheus = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): string =>
+  renderFamilies(familiesOf(pairs))

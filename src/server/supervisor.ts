@@ -5,7 +5,7 @@
 // takes it (`changed`) or is reconciled again with it when its work ends, as controller-runtime's
 // work queue requeues a key that changed while it was being processed.
 import type { Scope } from "effect"
-import { Cause, Effect, FiberMap, Option } from "effect"
+import { Cause, Effect, FiberMap, Metric, Option } from "effect"
 
 import type { GroupVersionResource, KubeClient, KubeObject } from "../../services/KubeClient.ts"
 import type { InformerOptions, ResourceEvent } from "./informer.ts"
@@ -39,6 +39,8 @@ export interface ResourceController<E, F, R> {
   /** Records an unexpected failure or defect in the object's status. Its own failures are only logged. */
   readonly onFailure: (object: KubeObject, cause: Cause.Cause<E>) => Effect.Effect<void, F, R>
   readonly retry?: InformerOptions["retry"]
+  /** Set to how many objects of the kind the namespace holds, after every list and event. */
+  readonly population?: Metric.Metric.Gauge<number>
 }
 
 /** One line for status.failureReason: the failure's message, or the defect's. */
@@ -169,7 +171,23 @@ export const supervise = <E, F, R>(
         return FiberMap.remove(fibers, uid)
       })
 
-    const handle = (event: ResourceEvent): Effect.Effect<void, never, R> => {
+    // The uids the namespace holds, kept only to count them.
+    const present = new Set<string>()
+    const count = (event: ResourceEvent) =>
+      Effect.suspend(() => {
+        const { population } = controller
+        if (population === undefined) return Effect.void
+        if (event._tag === "Listed") {
+          present.clear()
+          for (const object of event.objects) if (object.metadata.uid !== undefined) present.add(object.metadata.uid)
+        } else if (event.object.metadata.uid !== undefined) {
+          if (event._tag === "Upserted") present.add(event.object.metadata.uid)
+          else present.delete(event.object.metadata.uid)
+        }
+        return Metric.set(population, present.size)
+      })
+
+    const dispatch = (event: ResourceEvent): Effect.Effect<void, never, R> => {
       switch (event._tag) {
         case "Listed": {
           const present = new Set(event.objects.flatMap((object) => object.metadata.uid ?? []))
@@ -185,6 +203,8 @@ export const supervise = <E, F, R>(
           return event.object.metadata.uid === undefined ? Effect.void : stop(event.object.metadata.uid)
       }
     }
+
+    const handle = (event: ResourceEvent) => count(event).pipe(Effect.zipRight(dispatch(event)))
 
     return yield* runInformer(
       {

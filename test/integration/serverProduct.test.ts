@@ -1,11 +1,12 @@
 // Issue 8 through real `ark server` processes on the real cluster and MinIO: a kill -9 in the middle
 // of a backup and the restart that cleans it up, two replicas on one Lease (one leads, the other
-// takes over when it stops), /healthz /readyz /metrics after a backup and a restore, and a SIGTERM
+// takes over when it stops), /healthz /readyz /metrics after a backup, a restore and a deletion, and a SIGTERM
 // in the middle of a backup that exits cleanly.
 //
 // A backup is held mid-way by a pre hook that sleeps: hooks run after the tarball is uploaded and
 // before anything else, so while it sleeps the tarball is in MinIO and nothing is committed.
 import { randomUUID } from "node:crypto"
+import { readFileSync } from "node:fs"
 
 import { assert, describe, it } from "@effect/vitest"
 import type { Duration } from "effect"
@@ -15,9 +16,11 @@ import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion } from "../../src/api/index.ts"
 import { backupKeys } from "../../src/archive/layout.ts"
+import { newDeleteBackupRequest } from "../../src/deletion/requests.ts"
 import { interruptedByRestart, interruptedByShutdown } from "../../src/server/controllers/backup.ts"
 import { leasesGvr } from "../../src/server/leader.ts"
 import { leaseName } from "../../src/server/main.ts"
+import { parseExposition, valueOf } from "../support/exposition.ts"
 import { DeadlineExceeded, waitFor } from "../support/wait.ts"
 import { gvr } from "./backupFixtures.ts"
 import { liveKube } from "./live.ts"
@@ -290,91 +293,157 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
     300_000
   )
 
-  it.live("/healthz, /readyz and /metrics count a backup and a restore", () =>
-    Effect.gen(function*() {
-      const kube = yield* KubeClient
-      const namespace = `ark-it-prod-metrics-srv-${run}`
-      const app = `ark-it-prod-metrics-app-${run}`
-      const copy = `${app}-copy`
-      yield* serverNamespace(namespace, yield* sharedMinio(`ark-it-prod-metrics-${run}`))
-      yield* appNamespace(app, false)
-      yield* Effect.addFinalizer(() => kube.delete(gvr.namespaces, copy).pipe(Effect.ignore))
-      const server = yield* arkServer(yield* kubeconfigOf(1), namespace)
-      const url = yield* metricsUrl(server).pipe(showing(server))
+  it.live(
+    "/healthz, /readyz and /metrics count a backup, a restore and a deletion, and show the process",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const namespace = `ark-it-prod-metrics-srv-${run}`
+        const app = `ark-it-prod-metrics-app-${run}`
+        const copy = `${app}-copy`
+        yield* serverNamespace(namespace, yield* sharedMinio(`ark-it-prod-metrics-${run}`))
+        yield* appNamespace(app, false)
+        yield* Effect.addFinalizer(() => kube.delete(gvr.namespaces, copy).pipe(Effect.ignore))
+        const server = yield* arkServer(yield* kubeconfigOf(1), namespace)
+        const url = yield* metricsUrl(server).pipe(showing(server))
 
-      const health = yield* get(`${url}/healthz`)
-      assert.strictEqual(health.status, 200)
-      yield* waitFor(
-        "/readyz 200",
-        get(`${url}/readyz`).pipe(
-          Effect.map((response) => (response.status === 200 ? Option.some(response) : Option.none()))
-        ),
-        "60 seconds"
-      ).pipe(showing(server))
-      assert.strictEqual((yield* get(`${url}/nope`)).status, 404)
+        const health = yield* get(`${url}/healthz`)
+        assert.strictEqual(health.status, 200)
+        yield* waitFor(
+          "/readyz 200",
+          get(`${url}/readyz`).pipe(
+            Effect.map((response) => (response.status === 200 ? Option.some(response) : Option.none()))
+          ),
+          "60 seconds"
+        ).pipe(showing(server))
+        assert.strictEqual((yield* get(`${url}/nope`)).status, 404)
 
-      yield* createBackup("counted", namespace, { includedNamespaces: [app], ttl: "1h" })
-      const backup = yield* waitFinished("counted", namespace).pipe(showing(server))
-      assert.strictEqual(statusOf(backup)["phase"], "Completed", JSON.stringify(statusOf(backup)))
-      yield* kube.create(arkGvr.restores, {
-        apiVersion,
-        kind: "Restore",
-        metadata: { name: "counted-restore", namespace },
-        spec: {
-          backupName: "counted",
-          namespaceMapping: { [app]: copy },
-          labelSelector: { matchLabels: { "ark-it/app": "settings" } }
-        }
-      })
-      const restore = yield* waitForObject(arkGvr.restores, "counted-restore", namespace, "finished", finished).pipe(
-        showing(server)
-      )
-      assert.strictEqual(statusOf(restore)["phase"], "Completed", JSON.stringify(statusOf(restore)))
-      assert.deepStrictEqual((yield* kube.get(gvr.configMaps, "settings-1", copy))["data"], { i: "1" })
+        yield* createBackup("counted", namespace, { includedNamespaces: [app], ttl: "1h" })
+        const backup = yield* waitFinished("counted", namespace).pipe(showing(server))
+        assert.strictEqual(statusOf(backup)["phase"], "Completed", JSON.stringify(statusOf(backup)))
+        yield* kube.create(arkGvr.restores, {
+          apiVersion,
+          kind: "Restore",
+          metadata: { name: "counted-restore", namespace },
+          spec: {
+            backupName: "counted",
+            namespaceMapping: { [app]: copy },
+            labelSelector: { matchLabels: { "ark-it/app": "settings" } }
+          }
+        })
+        const restore = yield* waitForObject(arkGvr.restores, "counted-restore", namespace, "finished", finished).pipe(
+          showing(server)
+        )
+        assert.strictEqual(statusOf(restore)["phase"], "Completed", JSON.stringify(statusOf(restore)))
+        assert.deepStrictEqual((yield* kube.get(gvr.configMaps, "settings-1", copy))["data"], { i: "1" })
 
-      const metrics = yield* get(`${url}/metrics`)
-      assert.strictEqual(metrics.status, 200)
-      assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/)
-      const value = (series: string) => sample(metrics.body, series)
-      // This process ran one backup and one restore, both by hand (schedule "").
-      assert.deepStrictEqual(
-        {
-          attempts: value(`ark_backup_attempt_total{schedule=""}`),
-          successes: value(`ark_backup_success_total{schedule=""}`),
-          failures: value(`ark_backup_failure_total{schedule=""}`),
-          durations: value(`ark_backup_duration_seconds_count{schedule=""}`),
-          inProgress: value("ark_backup_in_progress"),
-          restoreAttempts: value(`ark_restore_attempt_total{schedule=""}`),
-          restoreSuccesses: value(`ark_restore_success_total{schedule=""}`)
-        },
-        {
-          attempts: 1,
-          successes: 1,
-          failures: 0,
-          durations: 1,
-          inProgress: 0,
-          restoreAttempts: 1,
-          restoreSuccesses: 1
-        },
-        metrics.body
-      )
-      // The namespace's three ConfigMaps at least, and as many as the backup reported.
-      const items = value(`ark_backup_items_total{schedule=""}`) ?? 0
-      assert.isAtLeast(items, 3)
-      assert.strictEqual(items, (statusOf(backup)["progress"] as { itemsBackedUp?: number } | undefined)?.itemsBackedUp)
-      assert.isAbove(value(`ark_backup_bytes_total{schedule=""}`) ?? 0, 0)
-      assert.isAbove(value(`ark_restore_items_total{schedule=""}`) ?? 0, 0)
-      // Where the restore's concurrency window ended: set before the status that says it finished.
-      assert.isAtLeast(value("ark_restore_concurrency") ?? 0, 1, metrics.body)
-      yield* waitFor(
-        "the server's log line with the restore's settled concurrency",
-        Effect.sync(() =>
-          Option.fromNullable(server.output().match(/restore finished: Completed, concurrency settled at \d+/))
-        ),
-        "30 seconds"
-      ).pipe(showing(server))
-      assert.include(metrics.body, "# TYPE ark_backup_duration_seconds histogram")
-    }).pipe(Effect.scoped, Effect.provide(liveKube())), 300_000)
+        const metrics = yield* get(`${url}/metrics`)
+        assert.strictEqual(metrics.status, 200)
+        assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/)
+        const value = (series: string) => sample(metrics.body, series)
+        // This process ran one backup and one restore, both by hand (schedule "").
+        assert.deepStrictEqual(
+          {
+            attempts: value(`ark_backup_attempt_total{schedule=""}`),
+            successes: value(`ark_backup_success_total{schedule=""}`),
+            failures: value(`ark_backup_failure_total{schedule=""}`),
+            durations: value(`ark_backup_duration_seconds_count{schedule=""}`),
+            inProgress: value("ark_backup_in_progress"),
+            restoreAttempts: value(`ark_restore_attempt_total{schedule=""}`),
+            restoreSuccesses: value(`ark_restore_success_total{schedule=""}`)
+          },
+          {
+            attempts: 1,
+            successes: 1,
+            failures: 0,
+            durations: 1,
+            inProgress: 0,
+            restoreAttempts: 1,
+            restoreSuccesses: 1
+          },
+          metrics.body
+        )
+        // The namespace's three ConfigMaps at least, and as many as the backup reported.
+        const items = value(`ark_backup_items_total{schedule=""}`) ?? 0
+        assert.isAtLeast(items, 3)
+        assert.strictEqual(
+          items,
+          (statusOf(backup)["progress"] as { itemsBackedUp?: number } | undefined)?.itemsBackedUp
+        )
+        assert.isAbove(value(`ark_backup_bytes_total{schedule=""}`) ?? 0, 0)
+        assert.isAbove(value(`ark_restore_items_total{schedule=""}`) ?? 0, 0)
+        // Where the restore's concurrency window ended: set before the status that says it finished.
+        assert.isAtLeast(value("ark_restore_concurrency") ?? 0, 1, metrics.body)
+        yield* waitFor(
+          "the server's log line with the restore's settled concurrency",
+          Effect.sync(() =>
+            Option.fromNullable(server.output().match(/restore finished: Completed, concurrency settled at \d+/))
+          ),
+          "30 seconds"
+        ).pipe(showing(server))
+        assert.include(metrics.body, "# TYPE ark_backup_duration_seconds histogram")
+
+        // Deleting the backup (its restore goes with it), as `ark backup delete` asks for it.
+        const request = yield* kube.create(arkGvr.deleteBackupRequests, newDeleteBackupRequest("counted", namespace))
+        yield* waitForObject(
+          arkGvr.deleteBackupRequests,
+          request.metadata.name ?? "",
+          namespace,
+          "Processed",
+          (object) => statusOf(object)["phase"] === "Processed"
+        ).pipe(showing(server))
+        // The population gauges follow the watch; the counters were set before the request was Processed.
+        const page = yield* waitFor(
+          "ark_backups and ark_restores 0",
+          get(`${url}/metrics`).pipe(Effect.map((response) => {
+            const families = parseExposition(response.body)
+            return valueOf(families, "ark_backups") === 0 && valueOf(families, "ark_restores") === 0
+              ? Option.some(families)
+              : Option.none()
+          })),
+          "60 seconds"
+        ).pipe(showing(server))
+        const manual = (name: string) => valueOf(page, name, { schedule: "" })
+        assert.deepStrictEqual(
+          {
+            deletionAttempts: manual("ark_backup_deletion_attempt_total"),
+            deletionSuccesses: manual("ark_backup_deletion_success_total"),
+            deletionFailures: manual("ark_backup_deletion_failure_total"),
+            lastStatus: manual("ark_backup_last_status"),
+            lastItems: manual("ark_backup_last_items"),
+            lastErrors: manual("ark_backup_last_errors"),
+            warnings: manual("ark_backup_warning_total"),
+            tarballSize: manual("ark_backup_tarball_size_bytes"),
+            snapshots: manual("ark_volume_snapshot_attempt_total"),
+            locationAvailable: valueOf(page, "ark_backup_location_available", { backup_location_name: "default" })
+          },
+          {
+            deletionAttempts: 1,
+            deletionSuccesses: 1,
+            deletionFailures: 0,
+            lastStatus: 1,
+            lastItems: items,
+            lastErrors: 0,
+            warnings: 0,
+            tarballSize: value(`ark_backup_bytes_total{schedule=""}`),
+            snapshots: 0,
+            locationAvailable: 1
+          }
+        )
+        // The server's own process: its RSS as /proc says, a start before this scrape, CPU spent.
+        const procRss = Number(/^VmRSS:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1]) *
+          1024
+        const rss = valueOf(page, "process_resident_memory_bytes") ?? 0
+        assert.isAbove(rss, procRss / 2)
+        assert.isBelow(rss, procRss * 2)
+        assert.isAtMost(valueOf(page, "process_start_time_seconds") ?? Infinity, Date.now() / 1000)
+        assert.isAbove(valueOf(page, "process_cpu_seconds_total") ?? 0, 0)
+        assert.isAbove(valueOf(page, "nodejs_heap_size_used_bytes") ?? 0, 0)
+        assert.isDefined(valueOf(page, "nodejs_eventloop_lag_p99_seconds"))
+        assert.deepStrictEqual([...page.keys()].filter((name) => !/^(ark|process|nodejs)_/.test(name)), [])
+      }).pipe(Effect.scoped, Effect.provide(liveKube())),
+    300_000
+  )
 
   it.live(
     "SIGTERM mid-backup: the server exits 0 and the backup is Failed, uncommitted, its files removed",

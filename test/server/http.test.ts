@@ -1,10 +1,12 @@
 // The server's HTTP endpoint over real loopback HTTP: health, readiness before and after the signal,
-// the metrics page and its content type, 404 elsewhere, and --metrics-address parsing.
+// the metrics page (valid exposition, the process and Node runtime metrics moving, none of Effect's
+// own) and its content type, 404 elsewhere, and --metrics-address parsing.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Logger, Metric, Option } from "effect"
+import { Effect, Either, Layer, Logger, Metric, Option, RuntimeFlags } from "effect"
 
 import { httpLayer, parseMetricsAddress } from "../../src/server/http.ts"
 import * as Readiness from "../../src/server/readiness.ts"
+import { parseExposition, valueOf } from "../support/exposition.ts"
 import { waitFor } from "../support/wait.ts"
 
 /** What the JSON logger printed, line by line. */
@@ -72,6 +74,69 @@ describe("server HTTP endpoint", () => {
       assert.strictEqual((yield* get(`${base}/nothing-here`)).status, 404)
       assert.strictEqual((yield* get(`${base}/`)).status, 404)
     }).pipe(Effect.provide(Readiness.layer)))
+
+  it.scopedLive(
+    "/metrics is a valid page with the process and Node runtime metrics, which move, and no effect_fiber_*",
+    () =>
+      Effect.gen(function*() {
+        const base = yield* serve
+        // Effect's fiber metrics exist in the process once runtime metrics are on for some fibers.
+        yield* Effect.fork(Effect.void).pipe(Effect.provide(RuntimeFlags.enableRuntimeMetrics))
+        const effects = (yield* Metric.snapshot).filter((pair) => pair.metricKey.name.startsWith("effect_fiber_"))
+        assert.isAbove(effects.length, 0)
+
+        const scrape = get(`${base}/metrics`).pipe(Effect.map((response) => parseExposition(response.body)))
+        const first = yield* scrape
+        assert.notInclude([...first.keys()].join(" "), "effect_")
+        const gauge = (name: string) => {
+          assert.strictEqual(first.get(name)?.type, "gauge", name)
+          return valueOf(first, name) ?? Number.NaN
+        }
+        const cpu = (page: typeof first) => valueOf(page, "process_cpu_seconds_total") ?? Number.NaN
+        assert.strictEqual(first.get("process_cpu_seconds_total")?.type, "counter")
+        assert.closeTo(
+          cpu(first),
+          (valueOf(first, "process_cpu_user_seconds_total") ?? 0) +
+            (valueOf(first, "process_cpu_system_seconds_total") ?? 0),
+          1e-6
+        )
+        // The same process, read a moment apart.
+        const rss = gauge("process_resident_memory_bytes")
+        assert.isAbove(rss, process.memoryUsage.rss() / 2)
+        assert.isBelow(rss, process.memoryUsage.rss() * 2)
+        const now = Date.now() / 1000
+        assert.isAtMost(gauge("process_start_time_seconds"), now + 1)
+        assert.isAtLeast(gauge("process_start_time_seconds"), now - process.uptime() - 5)
+        assert.isAtMost(gauge("nodejs_heap_size_used_bytes"), gauge("nodejs_heap_size_total_bytes"))
+        assert.isAbove(gauge("nodejs_external_memory_bytes"), 0)
+        assert.isAtLeast(gauge("nodejs_eventloop_lag_seconds"), 0)
+        assert.isAtLeast(gauge("nodejs_eventloop_lag_p99_seconds"), gauge("nodejs_eventloop_lag_p50_seconds"))
+        assert.isAbove(gauge("process_open_fds"), 0)
+        assert.isAtMost(gauge("process_open_fds"), gauge("process_max_fds"))
+        assert.isAbove(gauge("process_virtual_memory_bytes"), rss)
+        assert.isAbove(first.get("nodejs_active_resources")?.samples.length ?? 0, 0)
+        const [major, minor, patch] = process.versions.node.split(".")
+        assert.strictEqual(
+          valueOf(
+            first,
+            "nodejs_version_info",
+            { version: process.version, major, minor, patch } as Record<string, string>
+          ),
+          1
+        )
+
+        // Hold the event loop for 200 ms, and until this process has burnt 200 ms of CPU: both must show.
+        const burnt = process.cpuUsage()
+        const held = performance.now()
+        const spent = () => process.cpuUsage(burnt).user + process.cpuUsage(burnt).system
+        while (spent() < 200_000 || performance.now() - held < 200) {
+          // busy on purpose
+        }
+        const second = yield* scrape
+        assert.isAtLeast(cpu(second) - cpu(first), 0.2)
+        assert.isAtLeast(valueOf(second, "nodejs_eventloop_lag_max_seconds") ?? 0, 0.15)
+      }).pipe(Effect.provide(Readiness.layer))
+  )
 
   it.scopedLive("an address already in use fails the layer with a ServeError", () =>
     Effect.gen(function*() {

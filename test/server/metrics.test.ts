@@ -28,9 +28,15 @@ import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStoreError } from "../../services/ObjectStore.ts"
 import type { Backup, Restore } from "../../src/api/index.ts"
+import { newDeleteBackupRequest } from "../../src/deletion/requests.ts"
+import * as BackupDeletionController from "../../src/server/controllers/backupDeletion.ts"
+import * as LocationController from "../../src/server/controllers/locations.ts"
 import { controllers } from "../../src/server/main.ts"
-import { countUploadedBytes, observeBackup, observeRestore } from "../../src/server/metrics.ts"
-import { renderPrometheus } from "../../src/server/prometheus.ts"
+import { arkSnapshot, countUploadedBytes, observeBackup, observeRestore } from "../../src/server/metrics.ts"
+import { familiesOf, renderFamilies, renderPrometheus } from "../../src/server/prometheus.ts"
+import { deletionLayer, installLocation, seedBackup } from "../gc/fixtures.ts"
+import { parseExposition, valueOf } from "../support/exposition.ts"
+import { waitFor } from "../support/wait.ts"
 import {
   backup,
   backups,
@@ -53,13 +59,13 @@ const sampleOf = (text: string, series: string): number => {
   return line === undefined ? 0 : Number(line.slice(series.length + 1))
 }
 
-const completedBackup = (items: number, phase = "Completed") =>
+const completedBackup = (items: number, phase = "Completed", status: Record<string, number> = {}) =>
   ({
     apiVersion: "ark.heptio.com/v1",
     kind: "Backup",
     metadata: { name: "b" },
     spec: {},
-    status: { phase, progress: { totalItems: items, itemsBackedUp: items } }
+    status: { phase, progress: { totalItems: items, itemsBackedUp: items }, ...status }
   }) as unknown as Backup
 
 describe("Prometheus exposition", () => {
@@ -115,6 +121,31 @@ describe("Prometheus exposition", () => {
       ].join("\n")
     )
     assert.strictEqual(renderPrometheus([]), "")
+  })
+
+  it("the test reader of the format rejects what Prometheus would reject or misread", () => {
+    const valid = "# HELP a_total runs\n# TYPE a_total counter\na_total{schedule=\"\"} 1\n"
+    assert.strictEqual(valueOf(parseExposition(valid), "a_total", { schedule: "" }), 1)
+    const histogram = (buckets: string) => `# TYPE h histogram\n${buckets}h_sum 3\nh_count 2\n`
+    assert.strictEqual(
+      valueOf(parseExposition(histogram("h_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\n")), "h_count"),
+      2
+    )
+    const broken: Record<string, string> = {
+      "a counter without _total": "# TYPE runs counter\nruns 1\n",
+      "a gauge with _total": "# TYPE backups_total gauge\nbackups_total 1\n",
+      "a series twice": "# TYPE a_total counter\na_total 1\na_total 2\n",
+      "a sample outside its block": "# TYPE a_total counter\nb_total 1\n",
+      "TYPE after samples": "# TYPE a_total counter\na_total 1\n# TYPE a_total counter\n",
+      "a bad label": "# TYPE a_total counter\na_total{1x=\"\"} 1\n",
+      "no +Inf bucket": histogram("h_bucket{le=\"1\"} 2\n"),
+      "+Inf is not the count": histogram("h_bucket{le=\"+Inf\"} 1\n"),
+      "buckets not cumulative": histogram("h_bucket{le=\"1\"} 2\nh_bucket{le=\"5\"} 1\nh_bucket{le=\"+Inf\"} 2\n"),
+      "no final newline": "# TYPE a_total counter\na_total 1"
+    }
+    for (const [what, page] of Object.entries(broken)) {
+      assert.throws(() => parseExposition(page), undefined, undefined, what)
+    }
   })
 
   it("renders summaries with quantiles, and NaN for a quantile with no data", () => {
@@ -177,6 +208,53 @@ describe("recording a run", () => {
       // TestClock started at 0 and moved 90 seconds.
       assert.strictEqual(sampleOf(after, series("ark_backup_last_successful_timestamp")), 90)
       assert.include(after, "# TYPE ark_backup_last_successful_timestamp gauge\n")
+      assert.strictEqual(sampleOf(after, series("ark_backup_last_status")), 1)
+      assert.strictEqual(sampleOf(after, series("ark_backup_tarball_size_bytes")), 1234)
+      assert.strictEqual(sampleOf(after, series("ark_backup_last_items")), 7)
+      assert.strictEqual(sampleOf(after, series("ark_backup_last_errors")), 0)
+      assert.strictEqual(sampleOf(after, series("ark_backup_warning_total")), 0)
+    }))
+
+  it.effect("a backup's warnings, errors and volume snapshots; the last backup of a schedule sets its gauges", () =>
+    Effect.gen(function*() {
+      const schedule = "unit-snapshots"
+      const series = (name: string) => `${name}{schedule="${schedule}"}`
+      yield* Effect.succeed(
+        completedBackup(5, "PartiallyFailed", {
+          warnings: 2,
+          errors: 3,
+          volumeSnapshotsAttempted: 3,
+          volumeSnapshotsCompleted: 2
+        })
+      ).pipe(observeBackup(schedule, Effect.succeed(300)))
+      const partial = yield* scrape
+      assert.strictEqual(sampleOf(partial, series("ark_backup_warning_total")), 1)
+      assert.strictEqual(sampleOf(partial, series("ark_backup_last_errors")), 3)
+      assert.strictEqual(sampleOf(partial, series("ark_backup_last_status")), 0)
+      assert.strictEqual(sampleOf(partial, series("ark_backup_tarball_size_bytes")), 300)
+      assert.strictEqual(sampleOf(partial, series("ark_volume_snapshot_attempt_total")), 3)
+      assert.strictEqual(sampleOf(partial, series("ark_volume_snapshot_success_total")), 2)
+      assert.strictEqual(sampleOf(partial, series("ark_volume_snapshot_failure_total")), 1)
+
+      yield* Effect.succeed(
+        completedBackup(4, "Completed", { volumeSnapshotsAttempted: 1, volumeSnapshotsCompleted: 1 })
+      )
+        .pipe(observeBackup(schedule, Effect.succeed(200)))
+      const completed = yield* scrape
+      assert.strictEqual(sampleOf(completed, series("ark_backup_warning_total")), 1)
+      assert.strictEqual(sampleOf(completed, series("ark_backup_last_errors")), 0)
+      assert.strictEqual(sampleOf(completed, series("ark_backup_last_items")), 4)
+      assert.strictEqual(sampleOf(completed, series("ark_backup_last_status")), 1)
+      assert.strictEqual(sampleOf(completed, series("ark_backup_tarball_size_bytes")), 200)
+      assert.strictEqual(sampleOf(completed, series("ark_backup_bytes_total")), 500)
+      assert.strictEqual(sampleOf(completed, series("ark_volume_snapshot_attempt_total")), 4)
+      assert.strictEqual(sampleOf(completed, series("ark_volume_snapshot_failure_total")), 1)
+
+      // A run that fails outright leaves the tarball size of the last one that finished.
+      yield* Effect.fail("boom").pipe(observeBackup(schedule, Effect.succeed(1)), Effect.flip)
+      const failed = yield* scrape
+      assert.strictEqual(sampleOf(failed, series("ark_backup_last_status")), 0)
+      assert.strictEqual(sampleOf(failed, series("ark_backup_tarball_size_bytes")), 200)
     }))
 
   it.effect("a run that fails or is interrupted counts as Failed and leaves nothing in progress; PartiallyFailed has no last success", () =>
@@ -204,6 +282,8 @@ describe("recording a run", () => {
       assert.strictEqual(sampleOf(after, "ark_backup_partial_failure_total{schedule=\"unit-partial\"}"), 1)
       assert.strictEqual(sampleOf(after, "ark_backup_bytes_total{schedule=\"unit-partial\"}"), 50)
       assert.notInclude(after, "ark_backup_last_successful_timestamp{schedule=\"unit-partial\"}")
+      assert.strictEqual(sampleOf(after, "ark_backup_last_status{schedule=\"unit-failed\"}"), 0)
+      assert.include(after, "ark_backup_last_status{schedule=\"unit-interrupted\"} 0\n")
       assert.strictEqual(sampleOf(after, "ark_backup_in_progress"), sampleOf(before, "ark_backup_in_progress"))
     }))
 
@@ -247,6 +327,20 @@ describe("recording a run", () => {
 })
 
 const restores = gvr("restores")
+const deleteRequests = gvr("deletebackuprequests")
+
+/** Waits until the population gauges say how many Backups and Restores exist. */
+const populations = (backupCount: number, restoreCount: number) =>
+  waitFor(
+    `ark_backups ${backupCount} and ark_restores ${restoreCount}`,
+    Effect.map(scrape, (text) =>
+      Option.some(text).pipe(
+        Option.filter(() =>
+          sampleOf(text, "ark_backups") === backupCount && sampleOf(text, "ark_restores") === restoreCount
+        )
+      )),
+    "60 seconds"
+  )
 
 const restoreOf = (name: string, spec: Record<string, unknown>): KubeObject => ({
   apiVersion: "ark.heptio.com/v1",
@@ -347,6 +441,85 @@ describe("controller metrics", () => {
         assert.strictEqual(delta("ark_restore_validation_failure_total{schedule=\"\"}"), 1)
         assert.strictEqual(delta("ark_restore_attempt_total{schedule=\"\"}"), 0)
         assert.strictEqual(sampleOf(text, "ark_restore_in_progress"), 0)
+
+        assert.strictEqual(nightly("ark_backup_last_status"), 1)
+        assert.strictEqual(nightly("ark_backup_tarball_size_bytes"), tarball?.size)
+        assert.strictEqual(nightly("ark_backup_last_items"), items)
+        assert.strictEqual(nightly("ark_backup_last_errors"), 0)
+        assert.strictEqual(sampleOf(text, "ark_backup_last_status{schedule=\"metrics-taken\"}"), 0)
+        // The only hand-made backup here failed validation.
+        assert.include(text, "ark_backup_last_status{schedule=\"\"} 0\n")
+        assert.strictEqual(sampleOf(text, "ark_backup_location_available{backup_location_name=\"default\"}"), 1)
+        yield* populations(3, 2)
+
+        // Deleting the scheduled backup: one attempt, one success; its restore goes with it.
+        const request = yield* kube.create(deleteRequests, newDeleteBackupRequest("nightly-1", serverNamespace))
+        yield* waitForPhase(deleteRequests, request.metadata.name ?? "", "Processed")
+        const deleted = yield* scrape
+        assert.strictEqual(sampleOf(deleted, "ark_backup_deletion_attempt_total{schedule=\"metrics-nightly\"}"), 1)
+        assert.strictEqual(sampleOf(deleted, "ark_backup_deletion_success_total{schedule=\"metrics-nightly\"}"), 1)
+        assert.strictEqual(sampleOf(deleted, "ark_backup_deletion_failure_total{schedule=\"metrics-nightly\"}"), 0)
+        yield* populations(2, 1)
+
+        // Everything on the page together is what Prometheus accepts.
+        const page = parseExposition(renderFamilies(familiesOf(yield* arkSnapshot)))
+        assert.strictEqual(page.get("ark_backup_deletion_attempt_total")?.type, "counter")
+        assert.strictEqual(page.get("ark_backup_duration_seconds")?.type, "histogram")
+        assert.strictEqual(valueOf(page, "ark_backups"), 2)
       }).pipe(Effect.provide(memoryLayer))
   )
+})
+
+describe("deletion and location metrics", () => {
+  it.scopedLive("a refused deletion counts an attempt and a failure; a request for a missing backup counts nothing", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      yield* installArk
+      yield* installLocation("archive", "ReadOnly")
+      yield* seedBackup("kept", { location: "archive" })
+      yield* kube.patch(backups, "kept", {
+        type: "merge",
+        body: { metadata: { labels: { "ark.heptio.com/schedule-name": "metrics-readonly" } } }
+      }, serverNamespace)
+      const before = yield* scrape
+      yield* Layer.build(BackupDeletionController.layer({ namespace: serverNamespace }))
+
+      for (const backupName of ["kept", "ghost"]) {
+        const request = yield* kube.create(deleteRequests, newDeleteBackupRequest(backupName, serverNamespace))
+        yield* waitForPhase(deleteRequests, request.metadata.name ?? "", "Processed")
+      }
+      const after = yield* scrape
+      const readOnly = (name: string) => sampleOf(after, `${name}{schedule="metrics-readonly"}`)
+      assert.strictEqual(readOnly("ark_backup_deletion_attempt_total"), 1)
+      assert.strictEqual(readOnly("ark_backup_deletion_failure_total"), 1)
+      assert.strictEqual(readOnly("ark_backup_deletion_success_total"), 0)
+      const manual = "ark_backup_deletion_attempt_total{schedule=\"\"}"
+      assert.strictEqual(sampleOf(after, manual), sampleOf(before, manual))
+    }).pipe(Effect.provide(deletionLayer)))
+
+  it.scopedLive("a location's availability follows its checks: 1 reachable, 0 not, 1 again once it is back", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      const stores = yield* MemoryObjectStores
+      yield* installArk
+      yield* kube.create(locations, location("near", { objectStorage: { bucket: "near" } }))
+      yield* kube.create(locations, location("far", { objectStorage: { bucket: "far" } }))
+      yield* stores.unreachable("far", "connection refused")
+      yield* Layer.build(LocationController.layer({ namespace: serverNamespace, validationPeriod: "200 millis" }))
+
+      const shows = (what: string, ...lines: ReadonlyArray<string>) =>
+        waitFor(
+          what,
+          Effect.map(
+            scrape,
+            (text) => Option.some(text).pipe(Option.filter(() => lines.every((l) => text.includes(l))))
+          ),
+          "60 seconds"
+        )
+      const availability = (name: string, value: number) =>
+        `ark_backup_location_available{backup_location_name="${name}"} ${value}\n`
+      yield* shows("near available, far not", availability("near", 1), availability("far", 0))
+      yield* stores.reachable("far")
+      yield* shows("far available again", availability("far", 1))
+    }).pipe(Effect.provide(memoryLayer)))
 })

@@ -18,7 +18,7 @@ import { runBackup } from "../../backup/run.ts"
 import type { VolumeServices } from "../../backup/volumes.ts"
 import type { BackupProgress } from "../../backup/write.ts"
 import { isImportedBackup } from "../../sync/markers.ts"
-import { backupSchedule, backupValidationFailed, countUploadedBytes, observeBackup } from "../metrics.ts"
+import { backupMetrics, backupSchedule, backupValidationFailed, countUploadedBytes, observeBackup } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -185,7 +185,8 @@ export const make = (config: BackupControllerConfig) =>
       namespace,
       concurrency: config.concurrency,
       reconcile,
-      onFailure: (object, cause) => markFailed(object.metadata.name ?? "", failureReason(cause))
+      onFailure: (object, cause) => markFailed(object.metadata.name ?? "", failureReason(cause)),
+      population: backupMetrics.existing
     })
   })
 

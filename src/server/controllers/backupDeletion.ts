@@ -14,9 +14,11 @@ import { backupNameLabel, nameMarkers, namesIt, withMarkers } from "../../api/in
 import type { DeletionResult } from "../../deletion/backup.ts"
 import { deleteBackup } from "../../deletion/backup.ts"
 import { deleteBackupRequestsGvr, isProcessed, phaseOf, requestedBackup, requestsFor } from "../../deletion/requests.ts"
+import { backupSchedule, recordDeletion } from "../metrics.ts"
 import { createdAt, pruneRequests } from "../requestPruning.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
+import { backupsGvr } from "./backup.ts"
 
 export interface BackupDeletionControllerConfig {
   readonly namespace: string
@@ -60,10 +62,18 @@ export const make = (config: BackupDeletionControllerConfig) =>
     const patchStatus = (name: string, status: Record<string, unknown>) =>
       kube.patchStatus(deleteBackupRequestsGvr, name, { type: "merge", body: { status } }, namespace)
 
-    const deleteOnce = (backupName: string) =>
+    const deleteOnce = (backupName: string, schedule: string) =>
       deleteBackup(backupName, namespace, blockStores).pipe(
+        Effect.tap((result) => recordDeletion(schedule, result)),
         Effect.provideService(KubeClient, kube),
         Effect.provideService(ObjectStoreProvider, objectStores)
+      )
+
+    /** For the metrics: the schedule of the backup, "" when it has none or is gone. */
+    const scheduleOf = (backupName: string) =>
+      kube.get(backupsGvr, backupName, namespace).pipe(
+        Effect.map((backup) => backupSchedule(backup)),
+        Effect.orElseSucceed(() => "")
       )
 
     /** Deletes the other requests for the backup: whatever they asked for is settled. */
@@ -104,8 +114,9 @@ export const make = (config: BackupDeletionControllerConfig) =>
         yield* Effect.logInfo(`deleting backup ${backupName}`)
 
         const lock = yield* lockOf(backupName)
+        const schedule = yield* scheduleOf(backupName)
         const attempt = Effect.gen(function*() {
-          const result: DeletionResult = yield* context.limited(lock.withPermits(1)(deleteOnce(backupName)))
+          const result: DeletionResult = yield* context.limited(lock.withPermits(1)(deleteOnce(backupName, schedule)))
           if (result._tag !== "Incomplete") return result
           yield* patchStatus(name, { phase: "InProgress", errors: result.errors })
           yield* Effect.logWarning(

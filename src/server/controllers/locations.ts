@@ -9,6 +9,7 @@ import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.
 import { toTimestamp } from "../../api/index.ts"
 import { backupStorageLocationsGvr, decodeLocation, listLocations } from "../../locations/resolve.ts"
 import { validateLocation } from "../../locations/validate.ts"
+import { recordLocationPhase } from "../metrics.ts"
 import { failureReason, supervise } from "../supervisor.ts"
 
 export interface LocationControllerConfig {
@@ -23,6 +24,7 @@ const markUnavailable = (object: KubeObject, message: string) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const now = yield* DateTime.now
+    yield* recordLocationPhase(object.metadata.name ?? "", "Unavailable")
     yield* kube.patchStatus(
       backupStorageLocationsGvr,
       object.metadata.name ?? "",
@@ -34,7 +36,10 @@ const markUnavailable = (object: KubeObject, message: string) =>
 /** Checks one stored location; one that does not decode is Unavailable with the decode problems. */
 const validateObject = (object: KubeObject) =>
   Either.match(decodeLocation(object), {
-    onRight: (location) => validateLocation(location).pipe(Effect.asVoid),
+    onRight: (location) =>
+      validateLocation(location).pipe(
+        Effect.flatMap((check) => recordLocationPhase(object.metadata.name ?? "", check.phase))
+      ),
     onLeft: (invalid) => markUnavailable(object, invalid.message)
   }).pipe(
     Effect.tap(() => Effect.logDebug(`validated backup storage location ${object.metadata.name ?? ""}`)),

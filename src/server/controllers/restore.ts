@@ -13,7 +13,7 @@ import type { Backup, Restore, RestoreStatus } from "../../api/index.ts"
 import { formatDecodeError, group, kinds, Restore as RestoreSchema, toTimestamp, version } from "../../api/index.ts"
 import { verifyBackup } from "../../integrity/verify.ts"
 import { executeRestore, validateRestore } from "../../restore/run.ts"
-import { observeRestore, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
+import { observeRestore, restoreMetrics, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { failureReason, supervise } from "../supervisor.ts"
@@ -239,7 +239,8 @@ export const make = (config: RestoreControllerConfig) =>
       namespace,
       concurrency: config.concurrency,
       reconcile,
-      onFailure: (object, cause) => markFailed(object.metadata.name ?? "", failureReason(cause))
+      onFailure: (object, cause) => markFailed(object.metadata.name ?? "", failureReason(cause)),
+      population: restoreMetrics.existing
     })
   })
 

@@ -19,7 +19,10 @@ const backupLocationCreate = Command.make(
     bucket: Options.text("bucket").pipe(Options.withDescription("the bucket (a directory, for filesystem)")),
     prefix: Options.text("prefix").pipe(Options.withDescription("a key prefix inside the bucket"), Options.optional),
     config,
-    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(Options.withDefault("ReadWrite"))
+    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(
+      Options.withDescription("ReadOnly: restore from it and sync its backups, but never write to it"),
+      Options.withDefault("ReadWrite")
+    )
   },
   (args) => createBackupLocation(args)
 ).pipe(Command.withDescription("Add a place where backups are stored"), withCluster)

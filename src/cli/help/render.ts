@@ -56,14 +56,18 @@ const flagText = (flag: FlagInfo) =>
     onSome: (value) => `${flag.description} (default ${value})`
   })
 
-const helpFlag: FlagInfo = {
-  name: "--help",
-  aliases: ["-h"],
+const switchFlag = (name: string, aliases: ReadonlyArray<string>, description: string): FlagInfo => ({
+  name,
+  aliases,
   value: Option.none(),
   choices: [],
-  description: "show this help",
+  description,
   defaultValue: Option.none()
-}
+})
+
+// Answered before the declared flags (route.ts, and @effect/cli for --version).
+const helpFlag = switchFlag("--help", ["-h"], "show this help")
+const versionFlag = switchFlag("--version", [], "print Ark's version")
 
 /** Every runnable command below `command`, with the words that name it. */
 const leaves = (command: CommandInfo, prefix: ReadonlyArray<string>): ReadonlyArray<readonly [string, CommandInfo]> =>
@@ -85,7 +89,8 @@ export const renderHelp = (path: ReadonlyArray<CommandInfo>): string => {
       : command.subcommands.map((child) => [child.name, child.description] as const)
     sections.push(["Usage:", `  ${words} COMMAND`])
     sections.push(["Commands:", ...table(rows)])
-    sections.push(["Flags:", ...table([[flagTerm(helpFlag), helpFlag.description]])])
+    const flags = path.length === 1 ? [helpFlag, versionFlag] : [helpFlag]
+    sections.push(["Flags:", ...table(flags.map((flag) => [flagTerm(flag), flag.description]))])
     sections.push([`Run "${words} COMMAND --help" for a command's arguments and flags.`])
   } else {
     const args = command.args.map((arg) => (arg.optional ? `[${arg.name}]` : arg.name))

@@ -4,9 +4,7 @@ import { Command, Options } from "@effect/cli"
 import { Duration, Effect, Either, FiberRef, LogLevel, Option } from "effect"
 
 import { parseGoDuration } from "../../api/duration.ts"
-import { parseMetricsAddress } from "../../server/http.ts"
 import type { LogLevelName, ServerOptions } from "../../server/main.ts"
-import { runServer } from "../../server/main.ts"
 import { CliError } from "../errors.ts"
 import { connection, duration } from "../options.ts"
 
@@ -141,6 +139,10 @@ export const serverCommand = Command.make(
       const backupSyncPeriod = yield* positiveDuration("backup-sync-period", flags.backupSyncPeriod)
       const gcPeriod = yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
       const scheduleSyncPeriod = yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
+      // Loaded here, not at `ark`'s start (src/cli/lazy.ts).
+      const [{ parseMetricsAddress }, { runServer }] = yield* Effect.promise(() =>
+        Promise.all([import("../../server/http.ts"), import("../../server/main.ts")])
+      )
       yield* Either.match(parseMetricsAddress(flags.metricsAddress), {
         onLeft: (error) =>
           Effect.fail(

@@ -27,7 +27,9 @@ const termsOf = (help: string, section: string): ReadonlyArray<{ term: string; t
 // The command tree as `ark --help` lists it: every runnable command, and the groups above them.
 const rootHelp = ark("--help").stdout
 const commands = termsOf(rootHelp, "Commands").map(({ term }) => term)
-const groups = [...new Set(commands.filter((command) => command.includes(" ")).map((command) => command.split(" ")[0]!))]
+const groups = [
+  ...new Set(commands.filter((command) => command.includes(" ")).map((command) => command.split(" ")[0]!))
+]
 
 // What @effect/cli says of a flag whose own description is missing.
 const placeholders = [/user-defined piece of text/i, /^A file\.?$/, /^One of the following/i, /^An integer/i]
@@ -48,8 +50,10 @@ describe("ark help", () => {
   it("enums show their values and defaults", () => {
     const { status, stdout } = ark("server", "--help")
     expect(status).toBe(0)
-    expect(stdout).toMatch(/--log-level debug\|info\|warning\|error\s+the least severe log messages to write \(default info\)/)
-    expect(stdout).toMatch(/--backup-sync-period DURATION +.*\(default 1m\)/)
+    expect(stdout).toMatch(
+      /--log-level debug\|info\|warning\|error\s+the least severe log messages to write \(default info\)/
+    )
+    expect(stdout).toMatch(/--gc-sync-period DURATION +how often to look for expired backups \(default 1h\)/)
   })
 
   it("the root lists every command, and a group without a subcommand shows its own", () => {
@@ -61,22 +65,25 @@ describe("ark help", () => {
     )
   })
 
-  it.each(["", ...groups, ...commands])("help of \"ark %s\" is plain, fits 100 columns, describes every flag", async (command) => {
-    const words = command.split(" ").filter((word) => word.length > 0)
-    const { status, stdout } = await arkAsync(...words, "--help")
-    expect(status).toBe(0)
-    expect(stdout).toContain(`  ${["ark", ...words].join(" ")}`)
-    expect(stdout).not.toContain("\u001b[")
-    for (const line of stdout.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100)
-    const flags = termsOf(stdout, "Flags")
-    expect(flags.map(({ term }) => term)).toContain("-h, --help")
-    for (const { term, text } of flags) {
-      expect(text, term).not.toBe("")
-      for (const placeholder of placeholders) expect(text, term).not.toMatch(placeholder)
+  it.each(["", ...groups, ...commands])(
+    "help of \"ark %s\" is plain, fits 100 columns, describes every flag",
+    async (command) => {
+      const words = command.split(" ").filter((word) => word.length > 0)
+      const { status, stdout } = await arkAsync(...words, "--help")
+      expect(status).toBe(0)
+      expect(stdout).toContain(`  ${["ark", ...words].join(" ")}`)
+      expect(stdout).not.toContain("\u001b[")
+      for (const line of stdout.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100)
+      const flags = termsOf(stdout, "Flags")
+      expect(flags.map(({ term }) => term)).toContain("-h, --help")
+      for (const { term, text } of flags) {
+        expect(text, term).not.toBe("")
+        for (const placeholder of placeholders) expect(text, term).not.toMatch(placeholder)
+      }
+      for (const builtIn of ["--wizard", "--completions"]) expect(stdout).not.toContain(builtIn)
+      if (words[0] !== "server") expect(stdout).not.toContain("--log-level")
     }
-    for (const builtIn of ["--wizard", "--completions"]) expect(stdout).not.toContain(builtIn)
-    if (words[0] !== "server") expect(stdout).not.toContain("--log-level")
-  })
+  )
 })
 
 describe("ark did you mean", () => {
@@ -157,7 +164,11 @@ const firstServerLine = (...flags: ReadonlyArray<string>) =>
   })
 
 describe("ark server --log-level", () => {
-  it.each([[["--log-level", "warning"]], [["--log-level=warning", "--restore-only"]], [["--restore-only", "--log-level", "warning"]]])(
+  it.each([[["--log-level", "warning"]], [["--log-level=warning", "--restore-only"]], [[
+    "--restore-only",
+    "--log-level",
+    "warning"
+  ]]])(
     "%j holds back info messages wherever the flag stands",
     async (flags) => {
       const line = await firstServerLine(...flags)

@@ -35,11 +35,16 @@ export const arkWithoutCluster = (...args: ReadonlyArray<string>) => {
  */
 export const arkAsync = (...args: ReadonlyArray<string>) =>
   new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(process.execPath, [main, ...args], { encoding: "utf8", timeout: deadlineMillis }, (error, stdout, stderr) => {
-      if (error !== null && (error.killed || typeof error.code !== "number")) {
-        reject(new Error(`ark ${args.join(" ")} did not finish (${error.message}): ${stderr}`))
-      } else {
-        resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr })
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { encoding: "utf8", timeout: deadlineMillis },
+      (error, stdout, stderr) => {
+        if (error !== null && (error.killed || typeof error.code !== "number")) {
+          reject(new Error(`ark ${args.join(" ")} did not finish (${error.message}): ${stderr}`))
+        } else {
+          resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr })
+        }
       }
-    })
+    )
   })

@@ -40,7 +40,11 @@ const describe = Command.make(
   (args) => lazily(() => import("../backup/read.ts"), (m) => m.describeBackupCommand(args))
 ).pipe(Command.withDescription("Show a backup's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, (args) => lazily(() => import("../backup/files.ts"), (m) => m.backupLogs(args))).pipe(
+const logs = Command.make(
+  "logs",
+  { name, ...connection },
+  (args) => lazily(() => import("../backup/files.ts"), (m) => m.backupLogs(args))
+).pipe(
   Command.withDescription("Print a backup's log (JSON lines) from object storage"),
   withCluster
 )

@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
-import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
 import { lazily } from "../lazy.ts"
+import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the restore's name"))
@@ -55,7 +55,11 @@ const describe = Command.make(
   (args) => lazily(() => import("../restore/read.ts"), (m) => m.describeRestoreCommand(args))
 ).pipe(Command.withDescription("Show a restore's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, (args) => lazily(() => import("../restore/files.ts"), (m) => m.restoreLogs(args))).pipe(
+const logs = Command.make(
+  "logs",
+  { name, ...connection },
+  (args) => lazily(() => import("../restore/files.ts"), (m) => m.restoreLogs(args))
+).pipe(
   Command.withDescription("Print a restore's log (JSON lines) from object storage"),
   withCluster
 )

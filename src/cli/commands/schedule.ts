@@ -27,7 +27,11 @@ const get = Command.make(
   (args) => lazily(() => import("../schedule/read.ts"), (m) => m.getSchedules(args))
 ).pipe(Command.withDescription("List schedules, or show one"), withCluster)
 
-const describe = Command.make("describe", { name, ...connection }, (args) => lazily(() => import("../schedule/read.ts"), (m) => m.describeScheduleCommand(args))).pipe(
+const describe = Command.make(
+  "describe",
+  { name, ...connection },
+  (args) => lazily(() => import("../schedule/read.ts"), (m) => m.describeScheduleCommand(args))
+).pipe(
   Command.withDescription("Show a schedule, its backup template, and its last and next backup"),
   withCluster
 )
@@ -42,12 +46,20 @@ const remove = Command.make(
   (args) => lazily(() => import("../schedule/delete.ts"), (m) => m.deleteSchedule(args))
 ).pipe(Command.withDescription("Delete a schedule (its backups stay until they expire)"), withCluster)
 
-const pause = Command.make("pause", { name, ...connection }, (args) => lazily(() => import("../schedule/pause.ts"), (m) => m.pauseSchedule(args))).pipe(
+const pause = Command.make(
+  "pause",
+  { name, ...connection },
+  (args) => lazily(() => import("../schedule/pause.ts"), (m) => m.pauseSchedule(args))
+).pipe(
   Command.withDescription("Stop creating backups from a schedule"),
   withCluster
 )
 
-const unpause = Command.make("unpause", { name, ...connection }, (args) => lazily(() => import("../schedule/pause.ts"), (m) => m.unpauseSchedule(args))).pipe(
+const unpause = Command.make(
+  "unpause",
+  { name, ...connection },
+  (args) => lazily(() => import("../schedule/pause.ts"), (m) => m.unpauseSchedule(args))
+).pipe(
   Command.withDescription("Resume a paused schedule"),
   withCluster
 )

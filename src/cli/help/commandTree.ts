@@ -169,7 +169,11 @@ const argsOf = (node: ArgsNode, optional: boolean): ReadonlyArray<ArgInfo> => {
     case "Empty":
       return []
     case "Single":
-      return [{ name: Option.getOrElse(node.pseudoName, () => node.name), optional, description: docText(node.description) }]
+      return [{
+        name: Option.getOrElse(node.pseudoName, () => node.name),
+        optional,
+        description: docText(node.description)
+      }]
     case "Map":
     case "WithFallbackConfig":
     case "Variadic":

@@ -27,7 +27,7 @@ const wrap = (text: string, width: number): ReadonlyArray<string> => {
 const table = (rows: ReadonlyArray<readonly [string, string]>): ReadonlyArray<string> => {
   const indent = "  "
   const widest = Math.max(0, ...rows.map(([term]) => term.length))
-  const termWidth = Math.min(widest, 34)
+  const termWidth = Math.min(widest, 36)
   const textColumn = indent.length + termWidth + 3
   const lines: Array<string> = []
   for (const [term, text] of rows) {

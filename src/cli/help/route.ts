@@ -25,7 +25,9 @@ const distance = (a: string, b: string): number => {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1
       let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1)
+      }
       rows[i]![j] = best
     }
   }
@@ -45,39 +47,27 @@ const isHelp = (token: string) => token === "--help" || token === "-h"
 
 const words = (path: ReadonlyArray<CommandInfo>) => path.map((command) => command.name).join(" ")
 
-const suggestion = (typed: string, known: ReadonlyArray<string>, fallback: string) =>
-  Option.match(closest(typed, known), {
-    onNone: () => fallback,
-    onSome: (word) => `did you mean "${word}"? ${fallback}`
-  })
-
-const unknownCommand = (path: ReadonlyArray<CommandInfo>, token: string): Route => {
+/** A word the command at the end of `path` does not know: a command or a flag, with a suggestion. */
+const unknown = (
+  kind: "command" | "flag",
+  path: ReadonlyArray<CommandInfo>,
+  typed: string,
+  known: ReadonlyArray<string>
+): Route => {
   const here = words(path)
+  const lists = `("${here} --help" lists its ${kind === "command" ? "commands" : "flags"})`
   return {
     _tag: "Mistake",
     path,
-    message: `unknown command "${token}" for "${here}"`,
-    hint: suggestion(
-      token,
-      path[path.length - 1]!.subcommands.map((child) => child.name),
-      `("${here} --help" lists its commands)`
-    )
+    message: `unknown ${kind} "${typed}" for "${here}"`,
+    hint: Option.match(closest(typed, known), {
+      onNone: () => lists,
+      onSome: (word) => `did you mean "${word}"? ${lists}`
+    })
   }
 }
 
-const unknownFlag = (path: ReadonlyArray<CommandInfo>, flag: string, known: ReadonlyArray<FlagInfo>): Route => {
-  const here = words(path)
-  return {
-    _tag: "Mistake",
-    path,
-    message: `unknown flag "${flag}" for "${here}"`,
-    hint: suggestion(
-      flag,
-      known.flatMap((info) => [info.name, ...info.aliases]),
-      `("${here} --help" lists its flags)`
-    )
-  }
-}
+const flagNames = (flags: ReadonlyArray<FlagInfo>) => flags.flatMap((flag) => [flag.name, ...flag.aliases])
 
 /** Checks a leaf command's flags: each one declared, each choice among its values. */
 const checkFlags = (path: ReadonlyArray<CommandInfo>, tokens: ReadonlyArray<string>): Route => {
@@ -94,7 +84,7 @@ const checkFlags = (path: ReadonlyArray<CommandInfo>, tokens: ReadonlyArray<stri
       // Clustered switches such as -wy are @effect/cli's to unpick when each letter is declared.
       const letters = /^-[^-]{2,}$/.test(name) ? [...name.slice(1)].map((letter) => `-${letter}`) : []
       if (letters.length > 0 && letters.every((letter) => byName.has(letter))) continue
-      return unknownFlag(path, name, flags)
+      return unknown("flag", path, name, flagNames(flags))
     }
     if (Option.isNone(flag.value)) continue
     const value = inline ?? tokens[++i]
@@ -124,9 +114,9 @@ export const route = (root: CommandInfo, args: ReadonlyArray<string>): Route => 
     // A group does nothing itself: without a subcommand, say what it holds.
     if (token === undefined || isHelp(token)) return { _tag: "Help", path }
     if (command === root && token === "--version") return run
-    if (token.startsWith("-")) return unknownFlag(path, splitAt(token)[0], [])
+    if (token.startsWith("-")) return unknown("flag", path, splitAt(token)[0], [])
     const child = command.subcommands.find((candidate) => candidate.name === token)
-    if (child === undefined) return unknownCommand(path, token)
+    if (child === undefined) return unknown("command", path, token, command.subcommands.map((sub) => sub.name))
     path.push(child)
     command = child
   }

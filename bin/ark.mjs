@@ -62,7 +62,7 @@ if (major < 22 || (major === 22 && minor < 19)) {
     ...serverHeapFlags,
     fileURLToPath(main),
     ...process.argv.slice(2)
-  ])
+  ], process.env) // Node 24.9's execve passes an empty environment when none is given.
 } else {
   await import(main.href)
 }

@@ -92,6 +92,14 @@ export const BackupProgress = Schema.Struct({
   itemsBackedUp: optional(Count)
 })
 
+/** One file of a backup in storage, named relative to the backup's folder, as it was written. */
+export const StoredFile = Schema.Struct({
+  name: Schema.String,
+  size: Count,
+  sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/))
+})
+export type StoredFile = typeof StoredFile.Type
+
 export const BackupStatus = Schema.Struct({
   phase: optional(BackupPhase),
   validationErrors: optional(Schema.Array(Schema.String)),
@@ -110,7 +118,10 @@ export const BackupStatus = Schema.Struct({
     description: "Exact when every listed resource was read at resourceVersion, else BestEffort."
   }),
   formatVersion: optional(Schema.String),
-  failureReason: optional(Schema.String)
+  failureReason: optional(Schema.String),
+  files: optional(Schema.Array(StoredFile)).annotations({
+    description: "Every file the backup wrote before ark-backup.json, with its size and SHA-256."
+  })
 })
 export type BackupStatus = typeof BackupStatus.Type
 

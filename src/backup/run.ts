@@ -15,6 +15,7 @@ import { gzipText } from "../archive/gzip.ts"
 import type { BackupKeys } from "../archive/layout.ts"
 import { backupKeys, formatVersion } from "../archive/layout.ts"
 import { hasHooks, podHooks } from "../hooks/select.ts"
+import { recordingStore } from "../integrity/digest.ts"
 import type { SnapshotStore } from "../volumes/locations.ts"
 import { openSnapshotLocations } from "../volumes/locations.ts"
 import type { VolumeSnapshotRecord } from "../volumes/records.ts"
@@ -225,6 +226,8 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const records: Array<VolumeSnapshotRecord> = []
 
   const log = makeBackupLog(name, deps.logLineLimit)
+  // Every file is hashed as it uploads; ark-backup.json, written last, lists them all.
+  const recording = yield* recordingStore(store, keys.dir)
   const written = yield* Effect.gen(function*() {
     yield* log.write("info", `backup ${name} started`)
     for (const warning of plan.warnings) yield* log.write("warning", warning)
@@ -275,9 +278,14 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       )
     }
     yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
-    yield* commitBackup(keys, final).pipe(Effect.mapError(failedBecause("committing the backup failed")))
-    return final
+    const committed = withStatus(final, { files: yield* recording.files })
+    yield* commitBackup(keys, committed).pipe(
+      Effect.provideService(ObjectStore, store),
+      Effect.mapError(failedBecause("committing the backup failed"))
+    )
+    return committed
   }).pipe(
+    Effect.provideService(ObjectStore, recording.store),
     // Bounded, so a shutdown stays prompt when storage is slow; whatever is left is uncommitted, so invisible.
     Effect.onError(() =>
       cleanupUncommitted(keys).pipe(

@@ -78,7 +78,22 @@ const remove = Command.make(
   withCluster
 )
 
+const verify = Command.make(
+  "verify",
+  {
+    name: Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"), Args.optional),
+    all: Options.boolean("all").pipe(Options.withDescription("verify every finished backup")),
+    ...connection
+  },
+  (args) => lazily(() => import("../backup/verify.ts"), (m) => m.verifyBackups(args))
+).pipe(
+  Command.withDescription(
+    "Read a backup back from storage and check every file's size and SHA-256, every tarball entry and the item count; exits non-zero when anything differs"
+  ),
+  withCluster
+)
+
 export const backupCommand = Command.make("backup").pipe(
   Command.withDescription("Work with backups"),
-  Command.withSubcommands([create, get, describe, logs, download, remove])
+  Command.withSubcommands([create, get, describe, logs, download, verify, remove])
 )

@@ -1,0 +1,56 @@
+// `ark backup verify NAME|--all`: reads each backup back from its storage location and checks it
+// against the digests its ark-backup.json recorded (src/integrity/verify.ts).
+import { Console, Effect, Option } from "effect"
+
+import { verifyBackup } from "../../integrity/verify.ts"
+import { CliError } from "../errors.ts"
+import { getBackup, listBackups } from "./kube.ts"
+import { locationOf, storageFailure } from "./storage.ts"
+
+export interface VerifyArgs {
+  readonly name: Option.Option<string>
+  readonly all: boolean
+  readonly namespace: string
+}
+
+export const verifyBackups = Effect.fn("Cli.backupVerify")(function*(args: VerifyArgs) {
+  if (Option.isSome(args.name) === args.all) {
+    return yield* new CliError({
+      message: args.all ? "give a backup's name or --all, not both" : "which backup? give its name, or --all",
+      hint: "ark backup verify NAME, or ark backup verify --all"
+    })
+  }
+  const backups = Option.isSome(args.name)
+    ? [(yield* getBackup(args.name.value, args.namespace)).decoded]
+    : (yield* listBackups(args.namespace)).map(({ decoded }) => decoded)
+  const committed = backups.filter((backup) => ["Completed", "PartiallyFailed"].includes(backup.status?.phase ?? ""))
+  if (Option.isSome(args.name) && committed.length === 0) {
+    return yield* new CliError({
+      message: `backup "${args.name.value}" is ${
+        backups[0]?.status?.phase ?? "New"
+      }: only a finished backup has files to verify`,
+      hint: `ark backup describe ${args.name.value}`
+    })
+  }
+  let failed = 0
+  for (const backup of committed) {
+    const name = backup.metadata.name ?? ""
+    const { store } = yield* locationOf(backup, args.namespace)
+    const report = yield* verifyBackup(store, name, backup.status?.progress?.itemsBackedUp).pipe(
+      Effect.mapError(storageFailure(`cannot verify backup "${name}"`, backup.spec.storageLocation))
+    )
+    if (report.problems.length === 0) {
+      yield* Console.log(`${name}: verified, ${report.filesChecked} files and ${report.items ?? 0} items intact`)
+    } else {
+      failed++
+      yield* Console.log(`${name}: FAILED verification`)
+      for (const problem of report.problems) yield* Console.log(`  ${problem}`)
+    }
+  }
+  if (failed > 0) {
+    return yield* new CliError({
+      message: `${failed} of ${committed.length} backups failed verification`,
+      hint: "a backup that fails verification should not be restored; see the lines above for what differs"
+    })
+  }
+})

@@ -4,6 +4,7 @@ import { Option } from "effect"
 /** A comma-separated list flag such as `--include-namespaces a,b`; empty when absent. */
 export const csv = (name: string, description: string) =>
   Options.text(name).pipe(
+    Options.withPseudoName("LIST"),
     Options.withDescription(description),
     Options.optional,
     Options.map((value) =>
@@ -21,6 +22,10 @@ export const triState = (name: string, description: string) =>
     Options.optional,
     Options.map((value) => Option.map(value, (text) => text === "true"))
   )
+
+/** A Go duration flag such as `--ttl 72h`, typed DURATION in help; checked where it is used. */
+export const duration = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName("DURATION"), Options.withDescription(description))
 
 /** Where to find the cluster and Ark's server namespace; every command that talks to the cluster takes them. */
 export const connection = {
@@ -48,9 +53,9 @@ export const wait = Options.boolean("wait").pipe(
 
 /** The resource filters shared by backups, schedules and restores. */
 export const resourceFilters = {
-  includeNamespaces: csv("include-namespaces", "namespaces to include (default: all, '*')"),
+  includeNamespaces: csv("include-namespaces", "namespaces to include (default '*', all)"),
   excludeNamespaces: csv("exclude-namespaces", "namespaces to exclude"),
-  includeResources: csv("include-resources", "resources to include, e.g. pods,deployments.apps (default: all, '*')"),
+  includeResources: csv("include-resources", "resources to include, e.g. pods,deployments.apps (default '*', all)"),
   excludeResources: csv("exclude-resources", "resources to exclude"),
   selector: Options.text("selector").pipe(
     Options.withAlias("l"),
@@ -67,12 +72,9 @@ export const resourceFilters = {
 export const backupSpec = {
   ...resourceFilters,
   snapshotVolumes: triState("snapshot-volumes", "take snapshots of persistent volumes (default true)"),
-  ttl: Options.text("ttl").pipe(
-    Options.withDescription("how long to keep the backup, as a duration such as 72h or 1h30m (default 720h)"),
-    Options.optional
-  ),
+  ttl: duration("ttl", "how long to keep the backup, e.g. 72h or 1h30m (default 720h)").pipe(Options.optional),
   storageLocation: Options.text("storage-location").pipe(
-    Options.withDescription("the BackupStorageLocation to write to (default: 'default')"),
+    Options.withDescription("the BackupStorageLocation to write to (default: the one named default)"),
     Options.optional
   ),
   volumeSnapshotLocations: csv("volume-snapshot-locations", "the VolumeSnapshotLocations to snapshot volumes with")

@@ -1,24 +1,32 @@
 // The one place the CLI's commands get their live services: a KubeClient from --kubeconfig (else
 // $KUBECONFIG, ~/.kube/config) and the providers that open storage and snapshot locations with it.
 import { Command } from "@effect/cli"
-import { Layer, Option } from "effect"
-
-import * as BlockStoreProviderLive from "../../layers/blockstore/Provider.ts"
-import * as KubeLive from "../../layers/kube/Live.ts"
-import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
+import { Effect, Layer, Option } from "effect"
 
 /** The parsed `connection` flags of `options.ts`. */
 export interface Connection {
   readonly kubeconfig: Option.Option<string>
 }
 
-export const clusterLayer = (connection: Connection) => {
-  // Read at the first request: a command reports bad flags before a missing kubeconfig.
-  const kube = KubeLive.layerOnFirstUse(
-    Option.match(connection.kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
+/** Loaded when a command runs, not when `ark` starts (src/cli/lazy.ts). */
+const loadLayers = Effect.promise(() =>
+  Promise.all([
+    import("../../layers/kube/Live.ts"),
+    import("../../layers/objectstore/Provider.ts"),
+    import("../../layers/blockstore/Provider.ts")
+  ])
+)
+
+export const clusterLayer = (connection: Connection) =>
+  Layer.unwrapEffect(
+    Effect.map(loadLayers, ([KubeLive, ObjectStoreProviderLive, BlockStoreProviderLive]) => {
+      // Read at the first request: a command reports bad flags before a missing kubeconfig.
+      const kube = KubeLive.layerOnFirstUse(
+        Option.match(connection.kubeconfig, { onNone: () => ({}), onSome: (kubeconfigPath) => ({ kubeconfigPath }) })
+      )
+      return Layer.provideMerge(Layer.merge(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer), kube)
+    })
   )
-  return Layer.provideMerge(Layer.merge(ObjectStoreProviderLive.layer, BlockStoreProviderLive.layer), kube)
-}
 
 /** Gives a command's handler the live cluster services named by its own --kubeconfig flag. */
 export const withCluster = <Name extends string, R, E, A extends Connection>(command: Command.Command<Name, R, E, A>) =>

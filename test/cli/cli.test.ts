@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ark, arkWithoutCluster } from "../support/arkProcess.ts"
 
 describe("ark CLI", () => {
-  it("--help shows the whole command tree", () => {
+  it("--help lists every command", () => {
     const { status, stdout } = ark("--help")
     expect(status).toBe(0)
     const paths = [
@@ -33,18 +33,7 @@ describe("ark CLI", () => {
       "version",
       "completion"
     ]
-    for (const path of paths) expect(stdout, path).toMatch(new RegExp(`^\\s*- ${path}( |$)`, "m"))
-    for (
-      const flag of [
-        "--include-namespaces",
-        "--namespace-mappings",
-        "--existing-resource-policy",
-        "--restore-only",
-        "--schedule"
-      ]
-    ) {
-      expect(stdout, flag).toContain(flag)
-    }
+    for (const path of paths) expect(stdout, path).toMatch(new RegExp(`^  ${path}( |$)`, "m"))
   })
 
   it("version prints the package version", () => {

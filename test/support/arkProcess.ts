@@ -1,5 +1,5 @@
 // The real `ark` entry point in a child process, as a user runs it.
-import { spawnSync } from "node:child_process"
+import { execFile, spawnSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -28,3 +28,23 @@ export const arkWithoutCluster = (...args: ReadonlyArray<string>) => {
   const { KUBECONFIG: _kubeconfig, ...env } = process.env
   return arkWithEnv({ ...env, HOME: mkdtempSync(join(tmpdir(), "ark-home-")) }, ...args)
 }
+
+/**
+ * `ark` without blocking the test's event loop while it runs: for tests that spawn many, where a
+ * worker blocked for minutes on a loaded machine misses vitest's own heartbeats.
+ */
+export const arkAsync = (...args: ReadonlyArray<string>) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { encoding: "utf8", timeout: deadlineMillis },
+      (error, stdout, stderr) => {
+        if (error !== null && (error.killed || typeof error.code !== "number")) {
+          reject(new Error(`ark ${args.join(" ")} did not finish (${error.message}): ${stderr}`))
+        } else {
+          resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr })
+        }
+      }
+    )
+  })

@@ -1,10 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 
-import { createBackup } from "../backup/create.ts"
-import { deleteBackup } from "../backup/delete.ts"
-import { backupLogs, downloadBackup } from "../backup/files.ts"
-import { describeBackupCommand, getBackups } from "../backup/read.ts"
-import { verifyBackups } from "../backup/verify.ts"
+import { lazily } from "../lazy.ts"
 import { backupSpec, confirm, connection, output, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
@@ -22,7 +18,7 @@ const create = Command.make(
     ),
     wait
   },
-  (args) => createBackup(args)
+  (args) => lazily(() => import("../backup/create.ts"), (m) => m.createBackup(args))
 ).pipe(
   Command.withDescription("Back up the cluster's objects (and snapshot its volumes) to object storage"),
   withCluster
@@ -31,7 +27,7 @@ const create = Command.make(
 const get = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  (args) => getBackups(args)
+  (args) => lazily(() => import("../backup/read.ts"), (m) => m.getBackups(args))
 ).pipe(Command.withDescription("List backups, or show one"), withCluster)
 
 const describe = Command.make(
@@ -41,10 +37,14 @@ const describe = Command.make(
     ...connection,
     details: Options.boolean("details").pipe(Options.withDescription("also list every backed-up object"))
   },
-  (args) => describeBackupCommand(args)
+  (args) => lazily(() => import("../backup/read.ts"), (m) => m.describeBackupCommand(args))
 ).pipe(Command.withDescription("Show a backup's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, (args) => backupLogs(args)).pipe(
+const logs = Command.make(
+  "logs",
+  { name, ...connection },
+  (args) => lazily(() => import("../backup/files.ts"), (m) => m.backupLogs(args))
+).pipe(
   Command.withDescription("Print a backup's log (JSON lines) from object storage"),
   withCluster
 )
@@ -60,7 +60,7 @@ const download = Command.make(
       Options.optional
     )
   },
-  (args) => downloadBackup(args)
+  (args) => lazily(() => import("../backup/files.ts"), (m) => m.downloadBackup(args))
 ).pipe(Command.withDescription("Download a backup's tarball"), withCluster)
 
 const remove = Command.make(
@@ -70,7 +70,7 @@ const remove = Command.make(
     ...connection,
     confirm
   },
-  (args) => deleteBackup(args)
+  (args) => lazily(() => import("../backup/delete.ts"), (m) => m.deleteBackup(args))
 ).pipe(
   Command.withDescription(
     "Delete a backup (through a DeleteBackupRequest the server processes): its files, volume snapshots, restores, then the resource"
@@ -85,7 +85,7 @@ const verify = Command.make(
     all: Options.boolean("all").pipe(Options.withDescription("verify every finished backup")),
     ...connection
   },
-  (args) => verifyBackups(args)
+  (args) => lazily(() => import("../backup/verify.ts"), (m) => m.verifyBackups(args))
 ).pipe(
   Command.withDescription(
     "Read a backup back from storage and check every file's size and SHA-256, every tarball entry and the item count; exits non-zero when anything differs"

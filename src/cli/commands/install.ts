@@ -1,6 +1,6 @@
 import { Command, Options } from "@effect/cli"
 
-import { install } from "../../install/install.ts"
+import { lazily } from "../lazy.ts"
 import { configOption } from "../locationConfig.ts"
 import { connection } from "../options.ts"
 import { clusterLayer } from "../wiring.ts"
@@ -40,5 +40,5 @@ export const installCommand = Command.make(
       Options.optional
     )
   },
-  (args) => install(args, clusterLayer(args))
+  (args) => lazily(() => import("../../install/install.ts"), (m) => m.install(args, clusterLayer(args)))
 ).pipe(Command.withDescription("Install Ark's CRDs, RBAC and server Deployment into the cluster"))

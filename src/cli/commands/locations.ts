@@ -1,9 +1,8 @@
 import { Args, Command, Options } from "@effect/cli"
 
-import { createBackupLocation, getBackupLocations } from "../backup/location.ts"
+import { lazily } from "../lazy.ts"
 import { configOption } from "../locationConfig.ts"
 import { connection, output } from "../options.ts"
-import { createSnapshotLocation, getSnapshotLocations } from "../snapshots/location.ts"
 import { withCluster } from "../wiring.ts"
 
 const config = configOption("provider settings as k=v[,k=v], e.g. region=us-east-1,s3ForcePathStyle=true")
@@ -19,15 +18,18 @@ const backupLocationCreate = Command.make(
     bucket: Options.text("bucket").pipe(Options.withDescription("the bucket (a directory, for filesystem)")),
     prefix: Options.text("prefix").pipe(Options.withDescription("a key prefix inside the bucket"), Options.optional),
     config,
-    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(Options.withDefault("ReadWrite"))
+    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(
+      Options.withDescription("ReadOnly: restore from it and sync its backups, but never write to it"),
+      Options.withDefault("ReadWrite")
+    )
   },
-  (args) => createBackupLocation(args)
+  (args) => lazily(() => import("../backup/location.ts"), (m) => m.createBackupLocation(args))
 ).pipe(Command.withDescription("Add a place where backups are stored"), withCluster)
 
 const backupLocationGet = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  (args) => getBackupLocations(args)
+  (args) => lazily(() => import("../backup/location.ts"), (m) => m.getBackupLocations(args))
 ).pipe(Command.withDescription("List backup storage locations and whether they are available"), withCluster)
 
 export const backupLocationCommand = Command.make("backup-location").pipe(
@@ -45,13 +47,13 @@ const snapshotLocationCreate = Command.make(
     ),
     config
   },
-  (args) => createSnapshotLocation(args)
+  (args) => lazily(() => import("../snapshots/location.ts"), (m) => m.createSnapshotLocation(args))
 ).pipe(Command.withDescription("Add a place where volume snapshots are taken"), withCluster)
 
 const snapshotLocationGet = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  (args) => getSnapshotLocations(args)
+  (args) => lazily(() => import("../snapshots/location.ts"), (m) => m.getSnapshotLocations(args))
 ).pipe(Command.withDescription("List volume snapshot locations"), withCluster)
 
 export const snapshotLocationCommand = Command.make("snapshot-location").pipe(

@@ -1,10 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
+import { lazily } from "../lazy.ts"
 import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
-import { createRestore } from "../restore/create.ts"
-import { deleteRestore } from "../restore/delete.ts"
-import { restoreLogs } from "../restore/files.ts"
-import { describeRestoreCommand, getRestores } from "../restore/read.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the restore's name"))
@@ -37,13 +34,13 @@ const create = Command.make(
     ),
     wait
   },
-  (args) => createRestore(args)
+  (args) => lazily(() => import("../restore/create.ts"), (m) => m.createRestore(args))
 ).pipe(Command.withDescription("Restore objects and volumes from a backup"), withCluster)
 
 const get = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  (args) => getRestores(args)
+  (args) => lazily(() => import("../restore/read.ts"), (m) => m.getRestores(args))
 ).pipe(Command.withDescription("List restores, or show one"), withCluster)
 
 const describe = Command.make(
@@ -55,10 +52,14 @@ const describe = Command.make(
       Options.withDescription("also show the restore's warnings and errors in full")
     )
   },
-  (args) => describeRestoreCommand(args)
+  (args) => lazily(() => import("../restore/read.ts"), (m) => m.describeRestoreCommand(args))
 ).pipe(Command.withDescription("Show a restore's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, (args) => restoreLogs(args)).pipe(
+const logs = Command.make(
+  "logs",
+  { name, ...connection },
+  (args) => lazily(() => import("../restore/files.ts"), (m) => m.restoreLogs(args))
+).pipe(
   Command.withDescription("Print a restore's log (JSON lines) from object storage"),
   withCluster
 )
@@ -70,7 +71,7 @@ const remove = Command.make(
     ...connection,
     confirm
   },
-  (args) => deleteRestore(args)
+  (args) => lazily(() => import("../restore/delete.ts"), (m) => m.deleteRestore(args))
 ).pipe(
   Command.withDescription("Delete a restore and its files in object storage (the restored objects stay)"),
   withCluster

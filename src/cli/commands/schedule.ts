@@ -1,10 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
+import { lazily } from "../lazy.ts"
 import { backupSpec, confirm, connection, output } from "../options.ts"
-import { createSchedule } from "../schedule/create.ts"
-import { deleteSchedule } from "../schedule/delete.ts"
-import { pauseSchedule, unpauseSchedule } from "../schedule/pause.ts"
-import { describeScheduleCommand, getSchedules } from "../schedule/read.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the schedule's name"))
@@ -21,16 +18,20 @@ const create = Command.make(
     ),
     ...backupSpec
   },
-  (args) => createSchedule(args)
+  (args) => lazily(() => import("../schedule/create.ts"), (m) => m.createSchedule(args))
 ).pipe(Command.withDescription("Back up on a schedule; the first backup runs at once"), withCluster)
 
 const get = Command.make(
   "get",
   { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
-  (args) => getSchedules(args)
+  (args) => lazily(() => import("../schedule/read.ts"), (m) => m.getSchedules(args))
 ).pipe(Command.withDescription("List schedules, or show one"), withCluster)
 
-const describe = Command.make("describe", { name, ...connection }, (args) => describeScheduleCommand(args)).pipe(
+const describe = Command.make(
+  "describe",
+  { name, ...connection },
+  (args) => lazily(() => import("../schedule/read.ts"), (m) => m.describeScheduleCommand(args))
+).pipe(
   Command.withDescription("Show a schedule, its backup template, and its last and next backup"),
   withCluster
 )
@@ -42,15 +43,23 @@ const remove = Command.make(
     ...connection,
     confirm
   },
-  (args) => deleteSchedule(args)
+  (args) => lazily(() => import("../schedule/delete.ts"), (m) => m.deleteSchedule(args))
 ).pipe(Command.withDescription("Delete a schedule (its backups stay until they expire)"), withCluster)
 
-const pause = Command.make("pause", { name, ...connection }, (args) => pauseSchedule(args)).pipe(
+const pause = Command.make(
+  "pause",
+  { name, ...connection },
+  (args) => lazily(() => import("../schedule/pause.ts"), (m) => m.pauseSchedule(args))
+).pipe(
   Command.withDescription("Stop creating backups from a schedule"),
   withCluster
 )
 
-const unpause = Command.make("unpause", { name, ...connection }, (args) => unpauseSchedule(args)).pipe(
+const unpause = Command.make(
+  "unpause",
+  { name, ...connection },
+  (args) => lazily(() => import("../schedule/pause.ts"), (m) => m.unpauseSchedule(args))
+).pipe(
   Command.withDescription("Resume a paused schedule"),
   withCluster
 )

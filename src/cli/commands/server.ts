@@ -1,17 +1,15 @@
 import { setFlagsFromString } from "node:v8"
 
 import { Command, Options } from "@effect/cli"
-import { Duration, Effect, Either, Option } from "effect"
+import { Duration, Effect, Either, FiberRef, LogLevel, Option } from "effect"
 
 import { parseGoDuration } from "../../api/duration.ts"
-import { parseMetricsAddress } from "../../server/http.ts"
-import type { ServerOptions } from "../../server/main.ts"
-import { runServer } from "../../server/main.ts"
+import type { LogLevelName, ServerOptions } from "../../server/main.ts"
 import { CliError } from "../errors.ts"
-import { connection } from "../options.ts"
+import { connection, duration } from "../options.ts"
 
 const period = (name: string, fallback: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.withDefault(fallback))
+  duration(name, description).pipe(Options.withDefault(fallback))
 
 /** A Go duration flag (`1m`, `30s`, `1h30m`), positive. */
 const positiveDuration = (flag: string, text: string): Effect.Effect<Duration.Duration, CliError> =>
@@ -70,6 +68,24 @@ const boundOldGeneration = () => {
   }
 }
 
+/**
+ * The --log-level @effect/cli took for itself. When --log-level comes before the command's other
+ * flags, @effect/cli treats it as its own built-in: it drops it and runs the command under that
+ * minimum level, leaving this flag at its default; so a default `info` is read from there instead
+ * (src/cli/help/route.ts has already held the value to this flag's choices).
+ */
+const requestedLogLevel = FiberRef.get(FiberRef.currentMinimumLogLevel).pipe(
+  Effect.map((level): LogLevelName =>
+    LogLevel.lessThanEqual(level, LogLevel.Debug)
+      ? "debug"
+      : level._tag === "Warning"
+      ? "warning"
+      : LogLevel.greaterThanEqual(level, LogLevel.Error)
+      ? "error"
+      : "info"
+  )
+)
+
 export const serverCommand = Command.make(
   "server",
   {
@@ -84,9 +100,19 @@ export const serverCommand = Command.make(
     ),
     gcSyncPeriod: period("gc-sync-period", "1h", "how often to look for expired backups"),
     scheduleSyncPeriod: period("schedule-sync-period", "1m", "how often to re-check schedules"),
-    metricsAddress: period("metrics-address", ":8085", "where to serve /metrics, /healthz and /readyz"),
-    logLevel: Options.choice("log-level", ["debug", "info", "warning", "error"]).pipe(Options.withDefault("info")),
-    logFormat: Options.choice("log-format", ["json", "text"]).pipe(Options.withDefault("json")),
+    metricsAddress: Options.text("metrics-address").pipe(
+      Options.withPseudoName("ADDRESS"),
+      Options.withDescription("where to serve /metrics, /healthz and /readyz: HOST:PORT or :PORT"),
+      Options.withDefault(":8085")
+    ),
+    logLevel: Options.choice("log-level", ["debug", "info", "warning", "error"]).pipe(
+      Options.withDescription("the least severe log messages to write"),
+      Options.withDefault("info")
+    ),
+    logFormat: Options.choice("log-format", ["json", "text"]).pipe(
+      Options.withDescription("json (one object per line) or text (logfmt)"),
+      Options.withDefault("json")
+    ),
     backupConcurrency: Options.integer("backup-concurrency").pipe(
       Options.withDescription("backups that run at once; more wait in phase New"),
       Options.withDefault(2)
@@ -113,6 +139,10 @@ export const serverCommand = Command.make(
       const backupSyncPeriod = yield* positiveDuration("backup-sync-period", flags.backupSyncPeriod)
       const gcPeriod = yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
       const scheduleSyncPeriod = yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
+      // Loaded here, not at `ark`'s start (src/cli/lazy.ts).
+      const [{ parseMetricsAddress }, { runServer }] = yield* Effect.promise(() =>
+        Promise.all([import("../../server/http.ts"), import("../../server/main.ts")])
+      )
       yield* Either.match(parseMetricsAddress(flags.metricsAddress), {
         onLeft: (error) =>
           Effect.fail(
@@ -123,6 +153,7 @@ export const serverCommand = Command.make(
       const backupConcurrency = yield* atLeastOne("backup-concurrency", flags.backupConcurrency)
       const restoreConcurrency = yield* atLeastOne("restore-concurrency", flags.restoreConcurrency)
       const clientRateLimit = yield* rateLimitOf(flags.clientQps, flags.clientBurst)
+      const logLevel = flags.logLevel === "info" ? yield* requestedLogLevel : flags.logLevel
       yield* Effect.sync(boundOldGeneration)
       return yield* runServer({
         kubeconfig: flags.kubeconfig,
@@ -136,7 +167,7 @@ export const serverCommand = Command.make(
         scheduleSyncPeriod,
         metricsAddress: flags.metricsAddress,
         logFormat: flags.logFormat,
-        logLevel: flags.logLevel,
+        logLevel,
         ...Option.match(clientRateLimit, { onNone: () => ({}), onSome: (limit) => ({ clientRateLimit: limit }) })
       }).pipe(
         Effect.mapError((error) => {

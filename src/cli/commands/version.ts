@@ -2,7 +2,7 @@ import { Command } from "@effect/cli"
 import { Console } from "effect"
 
 import packageJson from "../../../package.json" with { type: "json" }
-import { group, version as apiVersion } from "../../api/index.ts"
+import { group, version as apiVersion } from "../../api/common.ts"
 
 export const arkVersion = packageJson.version
 

@@ -3,9 +3,10 @@
 // node:https with keep-alive, Ark's live KubeClient.create, and Ark's restore of them from a backup
 // tarball. CPU, not wall time: the machine is shared, and the restore is CPU-bound next to the API
 // server on a small one. Prints one JSON line for bench/transport.ts.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
-import { mkdtempSync, rmSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -24,6 +25,8 @@ import { writeArchive } from "../src/archive/writer.ts"
 import { defaultConcurrency, executeRestore } from "../src/restore/run.ts"
 
 const count = Number(process.argv[2] ?? "2000")
+/** Set: each measured phase's V8 CPU profile is written there as <phase>.cpuprofile. */
+const profileDir = process.argv[3]
 /** Objects each way creates first, so the JIT has settled before anything is measured. */
 const warmup = Math.min(500, Math.max(100, Math.floor(count / 5)))
 const run = `${process.pid}`
@@ -38,12 +41,31 @@ const configMap = (namespace: string, index: number): KubeObject => ({
   data: { payload }
 })
 
+/** Profiles `effect` into profileDir/<phase>.cpuprofile when a directory was given. */
+const profiled = <A, E, R>(phase: string, effect: Effect.Effect<A, E, R>) =>
+  profileDir === undefined ? effect : Effect.acquireUseRelease(
+    Effect.promise(async () => {
+      const session = new Session()
+      session.connect()
+      await session.post("Profiler.enable")
+      await session.post("Profiler.start")
+      return session
+    }),
+    () => effect,
+    (session) =>
+      Effect.promise(async () => {
+        const { profile } = await session.post("Profiler.stop")
+        writeFileSync(join(profileDir, `${phase}.cpuprofile`), JSON.stringify(profile))
+        session.disconnect()
+      })
+  )
+
 /** CPU milliseconds (user + system, all threads) `effect` costs this process, and its wall seconds. */
-const cpuOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+const cpuOf = <A, E, R>(phase: string, effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const cpu = process.cpuUsage()
     const start = performance.now()
-    const value = yield* effect
+    const value = yield* profiled(phase, effect)
     const used = process.cpuUsage(cpu)
     return { value, cpuMillis: (used.user + used.system) / 1000, seconds: (performance.now() - start) / 1000 }
   })
@@ -172,9 +194,9 @@ const program = Effect.gen(function*() {
     yield* plainCreates(names.warmPlain, warmup)
     yield* arkCreates(names.warmArk, warmup)
     yield* arkRestore(warmBackup, source, names.warmRestore)
-    const plain = yield* cpuOf(plainCreates(names.plain, count))
-    const ark = yield* cpuOf(arkCreates(names.ark, count))
-    const restored = yield* cpuOf(arkRestore(backup, source, names.restore))
+    const plain = yield* cpuOf("plain", plainCreates(names.plain, count))
+    const ark = yield* cpuOf("create", arkCreates(names.ark, count))
+    const restored = yield* cpuOf("restore", arkRestore(backup, source, names.restore))
     if (restored.value !== count) return yield* Effect.dieMessage(`restored ${restored.value} of ${count}`)
     const perItem = (m: { readonly cpuMillis: number }) => m.cpuMillis / count
     return {

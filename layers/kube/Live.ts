@@ -35,7 +35,7 @@ import { isKubeObject, parseWatchLine } from "./live/watch.ts"
 export { KubeConfigError, loadKubeConfig } from "./live/kubeconfig.ts"
 
 export interface KubeLiveConfig extends KubeConfigSource {
-  /** Deadline of one non-watch request. Default 60s. */
+  /** How long a non-watch request may go without a byte from the API server. Default 60s. */
   readonly requestTimeout?: Duration.DurationInput
   /** Retries of a read on throttling or server errors. Default 5. */
   readonly readRetries?: number

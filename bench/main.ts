@@ -1,6 +1,6 @@
 // `npm run bench -- <name> [--sizes a,b] [--node-options="..."]`: brings a test environment up (or
 // reuses ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one
-// run (`fixed`: the fixed cost of a small backup, step by step). --node-options are V8/Node flags for the measuring process (e.g. a heap cap).
+// run (`fixed`: the fixed cost of a small backup, step by step; `transport`: CPU per created object). --node-options are V8/Node flags for the measuring process (e.g. a heap cap).
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -15,6 +15,7 @@ import { benchCli } from "./cli.ts"
 import { benchFixedCost } from "./fixedCost.ts"
 import { benchRestore } from "./restore.ts"
 import { benchScale } from "./scale.ts"
+import { benchTransport } from "./transport.ts"
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -25,7 +26,8 @@ const benchmarks = {
   cli: benchCli,
   fixed: benchFixedCost,
   restore: benchRestore,
-  scale: benchScale
+  scale: benchScale,
+  transport: benchTransport
 } as const
 const name = positionals[0] ?? ""
 if (!(name in benchmarks)) {
@@ -41,7 +43,8 @@ const defaultSizes = {
   cli: "0",
   fixed: "10",
   restore: "10000",
-  scale: "10000,100000,300000"
+  scale: "10000,100000,300000",
+  transport: "2000"
 } as const
 const sizes = (values.sizes ?? defaultSizes[name as keyof typeof defaultSizes]).split(",").map(Number)
 const nodeOptions = (values["node-options"] ?? "").split(" ").filter((flag) => flag !== "")

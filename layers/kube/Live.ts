@@ -1,5 +1,6 @@
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import type { KubeConfig } from "@kubernetes/client-node"
+import type { Schedule } from "effect"
 import { Duration, Effect, FiberRef, Layer, Option, Stream } from "effect"
 
 import type {
@@ -34,7 +35,7 @@ import { isKubeObject, parseWatchLine } from "./live/watch.ts"
 export { KubeConfigError, loadKubeConfig } from "./live/kubeconfig.ts"
 
 export interface KubeLiveConfig extends KubeConfigSource {
-  /** Deadline of one non-watch request. Default 60s. */
+  /** How long a non-watch request may go without a byte from the API server. Default 60s. */
   readonly requestTimeout?: Duration.DurationInput
   /** Retries of a read on throttling or server errors. Default 5. */
   readonly readRetries?: number
@@ -129,6 +130,26 @@ const reportThrottled = (error: KubeError): Effect.Effect<void> =>
     ? Effect.flatMap(FiberRef.get(throttleObserver), (observe) => observe(error.retryAfter))
     : Effect.void
 
+/**
+ * `request` under the retry `policy`, each 429 reported first. The policy's driver is built only
+ * once a request failed: Effect.retry builds it up front, a cost every successful request paid.
+ */
+const retried = <A>(
+  request: Effect.Effect<A, KubeError>,
+  policy: Schedule.Schedule<unknown, KubeError>
+): Effect.Effect<A, KubeError> => {
+  const attempt = Effect.tapError(request, reportThrottled)
+  return Effect.catchAll(attempt, (first) => {
+    let failedOnce = false
+    const again = Effect.suspend(() => {
+      if (failedOnce) return attempt
+      failedOnce = true
+      return Effect.fail(first)
+    })
+    return Effect.retry(again, policy)
+  })
+}
+
 /** The KubeClient over a client-node KubeConfig the caller already loaded. */
 export const makeFromKubeConfig = (
   kc: KubeConfig,
@@ -154,18 +175,17 @@ export const makeFromAccess = (
     )
     const retries = config.readRetries ?? 5
 
+    const readPolicy = readRetry(retries)
+    const writePolicy = writeRetry(retries)
+
     const read = (request: Omit<KubeRequest, "method">, context: RequestContext, readRetries = retries) =>
-      transport.json({ ...request, method: "GET" }, context).pipe(
-        Effect.tapError(reportThrottled),
-        Effect.retry(readRetry(readRetries))
+      retried(
+        transport.json({ ...request, method: "GET" }, context),
+        readRetries === retries ? readPolicy : readRetry(readRetries)
       )
 
     const write = (request: KubeRequest, context: RequestContext) =>
-      transport.json(request, context).pipe(
-        Effect.tapError(reportThrottled),
-        Effect.retry(writeRetry(retries)),
-        Effect.flatMap(asObject(context))
-      )
+      retried(transport.json(request, context), writePolicy).pipe(Effect.flatMap(asObject(context)))
 
     const discover: Effect.Effect<Discovery, KubeError> = Effect.gen(function*() {
       // Independent round trips, so at once: discovery is part of every backup's fixed cost.
@@ -270,7 +290,7 @@ export const makeFromAccess = (
           }
         },
         { resource: groupResource(gvr), name }
-      ).pipe(Effect.retry(writeRetry(retries)), Effect.asVoid)
+      ).pipe(Effect.retry(writePolicy), Effect.asVoid)
 
     const watch = (gvr: GroupVersionResource, options: WatchOptions = {}): Stream.Stream<WatchEvent, KubeError> => {
       const context = { resource: groupResource(gvr) }

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto"
 import { Effect, Ref, Stream } from "effect"
 
 import type { ObjectStore } from "../../services/ObjectStore.ts"
+import { ObjectStoreError } from "../../services/ObjectStore.ts"
 import type { StoredFile } from "../api/backup.ts"
 
 export interface Digest {
@@ -67,3 +68,40 @@ export const recordingStore = (store: ObjectStore.Shape, dir: string) =>
     )
     return { store: recorded, files }
   })
+
+/**
+ * A store whose reads of the files in `files` (named relative to `dir`) fail at their end when
+ * the bytes are not the ones recorded: a consumer that acts only after a complete first pass (the
+ * restore's plan) never acts on a changed file.
+ */
+export const checkingStore = (store: ObjectStore.Shape, dir: string, files: ReadonlyArray<StoredFile>) => {
+  const expected = new Map(files.map((file) => [`${dir}${file.name}`, file]))
+  const checked: ObjectStore.Shape = {
+    ...store,
+    get: (key) => {
+      const file = expected.get(key)
+      if (file === undefined) return store.get(key)
+      return Stream.suspend(() => {
+        let actual: Digest = { size: 0, sha256: "" }
+        const check = Effect.suspend(() =>
+          actual.size === file.size && actual.sha256 === file.sha256
+            ? Effect.void
+            : Effect.fail(
+              new ObjectStoreError({
+                operation: "get",
+                key,
+                retryable: false,
+                message:
+                  `${file.name} is not the file the backup wrote: ${actual.size} bytes with SHA-256 ${actual.sha256}, ` +
+                  `recorded ${file.size} bytes with SHA-256 ${file.sha256}`
+              })
+            )
+        )
+        return digesting(store.get(key), (digest) => Effect.sync(() => void (actual = digest))).pipe(
+          Stream.concat(Stream.execute(check))
+        )
+      })
+    }
+  }
+  return checked
+}

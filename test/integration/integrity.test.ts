@@ -144,6 +144,9 @@ describe("signed, verified backups", () => {
           yield* show(waitPhase(arkGvr.backups, name, signer, ["Completed"]))
         }
         const [intact, flipped, truncated, swapped] = names as [string, string, string, string]
+        // The cluster's Backup carries the digests the restores check against.
+        const files = statusOf(yield* kube.get(arkGvr.backups, swapped, signer))["files"] as Array<{ name: string }>
+        assert.include(files.map((file) => file.name), `${swapped}.tar.gz`)
         const stored = yield* storeAt(s3)
         assert.isTrue(yield* stored.exists(signatureKeyOf(backupKeys(intact).metadata)))
 
@@ -210,6 +213,37 @@ describe("signed, verified backups", () => {
           assert.include(String(status["validationErrors"]), `failed verification`)
           assert.include(String(status["validationErrors"]), `${name}.tar.gz`)
           const target = `${app}-${name.split("-")[0]}`
+          const exists = yield* kube.get(namespaces, target).pipe(
+            Effect.as(true),
+            Effect.catchTag("KubeNotFound", () => Effect.succeed(false))
+          )
+          assert.isFalse(exists, `${target} was created by a restore of a tampered backup`)
+        }
+        // Where no signature is required, a restore still checks the tarball against the digests
+        // the Backup recorded, in its first pass, and creates nothing from a changed one.
+        for (const name of [flipped, truncated, swapped]) {
+          const target = `${app}-plain-${name.split("-")[0]}`
+          yield* kube.create(arkGvr.restores, {
+            apiVersion,
+            kind: "Restore",
+            metadata: { name: `plain-restore-${name}`, namespace: signer },
+            spec: { backupName: name, namespaceMapping: { [app]: target } }
+          })
+          const phase = yield* waitPhase(arkGvr.restores, `plain-restore-${name}`, signer, [
+            "Failed",
+            "FailedValidation",
+            "Completed",
+            "PartiallyFailed"
+          ])
+          const status = statusOf(yield* kube.get(arkGvr.restores, `plain-restore-${name}`, signer))
+          assert.strictEqual(phase, "Failed", `${name}: ${JSON.stringify(status)}`)
+          // A flipped byte or a cut usually breaks the gzip stream first; a valid swapped tarball only its digest.
+          assert.match(
+            String(status["failureReason"]),
+            name === swapped
+              ? /tar\.gz is not the file the backup wrote/
+              : /unreadable archive|is not the file the backup wrote/
+          )
           const exists = yield* kube.get(namespaces, target).pipe(
             Effect.as(true),
             Effect.catchTag("KubeNotFound", () => Effect.succeed(false))

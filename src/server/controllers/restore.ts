@@ -11,6 +11,8 @@ import { ObjectStore } from "../../../services/ObjectStore.ts"
 import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, Restore, RestoreStatus } from "../../api/index.ts"
 import { formatDecodeError, group, kinds, Restore as RestoreSchema, toTimestamp, version } from "../../api/index.ts"
+import { backupKeys } from "../../archive/layout.ts"
+import { checkingStore } from "../../integrity/digest.ts"
 import { verifyBackup } from "../../integrity/verify.ts"
 import { executeRestore, validateRestore } from "../../restore/run.ts"
 import { observeRestore, restoreMetrics, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
@@ -178,7 +180,16 @@ export const make = (config: RestoreControllerConfig) =>
           )
         )
       ).pipe(
-        Effect.provideService(ObjectStore, prepared.store),
+        // The plan's pass over the tarball checks it against the digests the backup recorded, so a
+        // changed file fails the restore before anything is created.
+        Effect.provideService(
+          ObjectStore,
+          checkingStore(
+            prepared.store,
+            backupKeys(prepared.backupName).dir,
+            Option.match(prepared.backup, { onNone: () => [], onSome: (backup) => backup.status?.files ?? [] })
+          )
+        ),
         Effect.provideService(KubeClient, kube),
         Effect.onInterrupt(() =>
           markFailed(name, interruptedByShutdown).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore)

@@ -358,7 +358,7 @@ describe("ark restore get, describe, logs, delete", () => {
         assert.include(detailed, "  Cluster:\n    persistentvolumes pv-1: no snapshot")
 
         harness.stdout.length = 0
-        yield* run(harness, restoreLogs({ name: "nightly-restore", namespace: serverNamespace }))
+        yield* run(harness, restoreLogs({ name: "nightly-restore", namespace: serverNamespace, output: "json" }))
         assert.deepStrictEqual(harness.stdout, ["{\"msg\":\"restore started\"}", "{\"msg\":\"done\"}"])
       })
     ))

@@ -4,7 +4,7 @@ import { createBackup } from "../backup/create.ts"
 import { deleteBackup } from "../backup/delete.ts"
 import { backupLogs, downloadBackup } from "../backup/files.ts"
 import { describeBackupCommand, getBackups } from "../backup/read.ts"
-import { backupSpec, confirm, connection, output, wait } from "../options.ts"
+import { backupSpec, confirm, connection, logOutput, outputFlags, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
@@ -29,7 +29,7 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => getBackups(args)
 ).pipe(Command.withDescription("List backups, or show one"), withCluster)
 
@@ -43,8 +43,8 @@ const describe = Command.make(
   (args) => describeBackupCommand(args)
 ).pipe(Command.withDescription("Show a backup's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, (args) => backupLogs(args)).pipe(
-  Command.withDescription("Print a backup's log (JSON lines) from object storage"),
+const logs = Command.make("logs", { name, ...connection, output: logOutput }, (args) => backupLogs(args)).pipe(
+  Command.withDescription("Print a backup's log from object storage (text, or -o json for JSON lines)"),
   withCluster
 )
 

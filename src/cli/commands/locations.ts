@@ -2,7 +2,7 @@ import { Args, Command, Options } from "@effect/cli"
 
 import { createBackupLocation, getBackupLocations } from "../backup/location.ts"
 import { configOption } from "../locationConfig.ts"
-import { connection, output } from "../options.ts"
+import { connection, outputFlags } from "../options.ts"
 import { createSnapshotLocation, getSnapshotLocations } from "../snapshots/location.ts"
 import { withCluster } from "../wiring.ts"
 
@@ -26,7 +26,7 @@ const backupLocationCreate = Command.make(
 
 const backupLocationGet = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => getBackupLocations(args)
 ).pipe(Command.withDescription("List backup storage locations and whether they are available"), withCluster)
 
@@ -50,7 +50,7 @@ const snapshotLocationCreate = Command.make(
 
 const snapshotLocationGet = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => getSnapshotLocations(args)
 ).pipe(Command.withDescription("List volume snapshot locations"), withCluster)
 

@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 
-import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
+import { confirm, connection, csv, logOutput, outputFlags, resourceFilters, triState, wait } from "../options.ts"
 import { createRestore } from "../restore/create.ts"
 import { deleteRestore } from "../restore/delete.ts"
 import { restoreLogs } from "../restore/files.ts"
@@ -42,7 +42,7 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => getRestores(args)
 ).pipe(Command.withDescription("List restores, or show one"), withCluster)
 
@@ -58,8 +58,8 @@ const describe = Command.make(
   (args) => describeRestoreCommand(args)
 ).pipe(Command.withDescription("Show a restore's spec, status, warnings and errors"), withCluster)
 
-const logs = Command.make("logs", { name, ...connection }, (args) => restoreLogs(args)).pipe(
-  Command.withDescription("Print a restore's log (JSON lines) from object storage"),
+const logs = Command.make("logs", { name, ...connection, output: logOutput }, (args) => restoreLogs(args)).pipe(
+  Command.withDescription("Print a restore's log from object storage (text, or -o json for JSON lines)"),
   withCluster
 )
 

@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 
-import { backupSpec, confirm, connection, output } from "../options.ts"
+import { backupSpec, confirm, connection, outputFlags } from "../options.ts"
 import { createSchedule } from "../schedule/create.ts"
 import { deleteSchedule } from "../schedule/delete.ts"
 import { pauseSchedule, unpauseSchedule } from "../schedule/pause.ts"
@@ -26,7 +26,7 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => getSchedules(args)
 ).pipe(Command.withDescription("List schedules, or show one"), withCluster)
 

@@ -14,6 +14,8 @@ export interface GetArgs {
   readonly name: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
+  /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
+  readonly showManagedFields?: boolean
 }
 
 export const getRestores = Effect.fn("Cli.restoreGet")(function*(args: GetArgs) {
@@ -22,7 +24,12 @@ export const getRestores = Effect.fn("Cli.restoreGet")(function*(args: GetArgs) 
     onSome: (name) => Effect.map(getRestore(name, args.namespace), (restore) => [restore])
   })
   if (args.output !== "table") {
-    return yield* Console.log(renderDocument(args.output, found.map(({ raw }) => raw), Option.isSome(args.name)))
+    return yield* Console.log(renderDocument(
+        args.output,
+        found.map(({ raw }) => raw),
+        Option.isSome(args.name),
+        args.showManagedFields === true
+      ))
   }
   if (found.length === 0) return yield* Console.log(`No restores found in namespace ${args.namespace}.`)
   yield* Console.log(restoreTable(found.map(({ decoded }) => decoded)))

@@ -37,5 +37,4 @@ export const textLogLine = (line: string): string => {
   return fields.length === 0 ? head.trimEnd() : `${head}  ${fields.join(" ")}`
 }
 
-export const formatLogLine = (format: LogFormat, line: string): string =>
-  format === "json" ? line : textLogLine(line)
+export const formatLogLine = (format: LogFormat, line: string): string => format === "json" ? line : textLogLine(line)

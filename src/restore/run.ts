@@ -350,7 +350,10 @@ export const executeRestore = Effect.fn("Restore.run")(
     )
     const itemsStored = yield* state.outcomes.close.pipe(Effect.either)
     if (Either.isLeft(itemsStored)) {
-      yield* log.write("warning", `the list of items and their outcomes could not be stored: ${itemsStored.left.message}`)
+      yield* log.write(
+        "warning",
+        `the list of items and their outcomes could not be stored: ${itemsStored.left.message}`
+      )
     }
     const uploaded = yield* uploadResults(name, state).pipe(Effect.either)
     const completedMillis = yield* Clock.currentTimeMillis

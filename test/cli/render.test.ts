@@ -118,7 +118,10 @@ describe("backup views", () => {
       progressLine(backup({ status: { phase: "InProgress", progress: { itemsBackedUp: 10 } } })),
       "items backed up: 10 (total not known yet)"
     )
-    assert.strictEqual(progressLine(backup({ status: { phase: "InProgress" } })), "items backed up: 0 (total not known yet)")
+    assert.strictEqual(
+      progressLine(backup({ status: { phase: "InProgress" } })),
+      "items backed up: 0 (total not known yet)"
+    )
     assert.isFalse(isFinished("InProgress"))
     assert.isFalse(isFinished(undefined))
     assert.isTrue(isFinished("PartiallyFailed"))

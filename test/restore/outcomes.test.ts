@@ -21,10 +21,22 @@ describe("restore item outcomes", () => {
         Effect.provideService(ObjectStore, store)
       )
       // More lines than the upload queues: recording waits for the upload, never for the end.
-      for (let i = 0; i < 3000; i++) yield* outcomes.record({ outcome: "created", resource: "configmaps", name: `c${i}` })
-      yield* outcomes.record({ outcome: "skipped", resource: "pods", name: "p", reason: "pod has finished (phase Succeeded)" })
+      for (let i = 0; i < 3000; i++) {
+        yield* outcomes.record({ outcome: "created", resource: "configmaps", name: `c${i}` })
+      }
+      yield* outcomes.record({
+        outcome: "skipped",
+        resource: "pods",
+        name: "p",
+        reason: "pod has finished (phase Succeeded)"
+      })
       for (const name of ["a", "b"]) {
-        yield* outcomes.record({ outcome: "skipped", resource: "pods", name, reason: `owned by a restored ReplicaSet: ${name}` })
+        yield* outcomes.record({
+          outcome: "skipped",
+          resource: "pods",
+          name,
+          reason: `owned by a restored ReplicaSet: ${name}`
+        })
       }
       yield* outcomes.record({ outcome: "failed", resource: "secrets", name: "s", reason: "forbidden" })
       for (let i = 0; i <= maxSkipReasons; i++) {
@@ -40,13 +52,17 @@ describe("restore item outcomes", () => {
           skipped: 3 + maxSkipReasons + 1,
           failed: 1,
           // Past the cap (two reasons, then 18 of the 21 others), the rest count together.
-          skippedReasons: [{ reason: otherSkipReasons, count: 3 }, { reason: "owned by a restored ReplicaSet", count: 2 }]
+          skippedReasons: [{ reason: otherSkipReasons, count: 3 }, {
+            reason: "owned by a restored ReplicaSet",
+            count: 2
+          }]
         }
       )
       assert.strictEqual(summary.skippedReasons?.length, maxSkipReasons + 1)
       yield* outcomes.close
-      const lines = (yield* readGzipText("restores/r/restore-r-items.gz").pipe(Effect.provideService(ObjectStore, store)))
-        .trim().split("\n").map((line) => JSON.parse(line))
+      const lines =
+        (yield* readGzipText("restores/r/restore-r-items.gz").pipe(Effect.provideService(ObjectStore, store)))
+          .trim().split("\n").map((line) => JSON.parse(line))
       assert.strictEqual(lines.length, 3000 + 3 + 1 + maxSkipReasons + 1)
       assert.deepStrictEqual(lines[3001], {
         outcome: "skipped",
@@ -70,7 +86,9 @@ describe("restore item outcomes", () => {
           )
       }
       const outcomes = yield* openItemOutcomes("items.gz").pipe(Effect.provideService(ObjectStore, failing))
-      for (let i = 0; i < 5000; i++) yield* outcomes.record({ outcome: "created", resource: "configmaps", name: `c${i}` })
+      for (let i = 0; i < 5000; i++) {
+        yield* outcomes.record({ outcome: "created", resource: "configmaps", name: `c${i}` })
+      }
       const closed = yield* Effect.either(outcomes.close)
       assert.isTrue(Either.isLeft(closed))
       assert.strictEqual(outcomes.summary().created, 5000)

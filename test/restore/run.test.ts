@@ -408,7 +408,10 @@ describe("runRestore", () => {
         name: "web-5d8f",
         reason: "owned by a restored Deployment: web"
       })
-      assert.strictEqual(byName.get("pods/web-5d8f-b")?.reason, "owned by a ReplicaSet its own owner recreates: web-5d8f")
+      assert.strictEqual(
+        byName.get("pods/web-5d8f-b")?.reason,
+        "owned by a ReplicaSet its own owner recreates: web-5d8f"
+      )
     }))
 
   it.effect("logs and results are uploaded as gzip; progress reaches the total", () =>

@@ -117,11 +117,11 @@ export const getBackupLocations = Effect.fn("Cli.backupLocationGet")(function*(a
   })
   if (args.output !== "table") {
     return yield* Console.log(renderDocument(
-        args.output,
-        found.map(({ raw }) => raw),
-        Option.isSome(args.name),
-        args.showManagedFields === true
-      ))
+      args.output,
+      found.map(({ raw }) => raw),
+      Option.isSome(args.name),
+      args.showManagedFields === true
+    ))
   }
   if (found.length === 0) {
     return yield* Console.log(`No backup storage locations found in namespace ${args.namespace}.`)

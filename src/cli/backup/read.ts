@@ -23,11 +23,11 @@ export const getBackups = Effect.fn("Cli.backupGet")(function*(args: GetArgs) {
   })
   if (args.output !== "table") {
     return yield* Console.log(renderDocument(
-        args.output,
-        found.map(({ raw }) => raw),
-        Option.isSome(args.name),
-        args.showManagedFields === true
-      ))
+      args.output,
+      found.map(({ raw }) => raw),
+      Option.isSome(args.name),
+      args.showManagedFields === true
+    ))
   }
   if (found.length === 0) return yield* Console.log(`No backups found in namespace ${args.namespace}.`)
   const now = yield* DateTime.now

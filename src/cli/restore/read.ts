@@ -27,11 +27,11 @@ export const getRestores = Effect.fn("Cli.restoreGet")(function*(args: GetArgs) 
   })
   if (args.output !== "table") {
     return yield* Console.log(renderDocument(
-        args.output,
-        found.map(({ raw }) => raw),
-        Option.isSome(args.name),
-        args.showManagedFields === true
-      ))
+      args.output,
+      found.map(({ raw }) => raw),
+      Option.isSome(args.name),
+      args.showManagedFields === true
+    ))
   }
   if (found.length === 0) return yield* Console.log(`No restores found in namespace ${args.namespace}.`)
   yield* Console.log(restoreTable(found.map(({ decoded }) => decoded)))

@@ -21,11 +21,11 @@ export const getSchedules = Effect.fn("Cli.scheduleGet")(function*(args: GetArgs
   })
   if (args.output !== "table") {
     return yield* Console.log(renderDocument(
-        args.output,
-        found.map(({ raw }) => raw),
-        Option.isSome(args.name),
-        args.showManagedFields === true
-      ))
+      args.output,
+      found.map(({ raw }) => raw),
+      Option.isSome(args.name),
+      args.showManagedFields === true
+    ))
   }
   if (found.length === 0) return yield* Console.log(`No schedules found in namespace ${args.namespace}.`)
   yield* Console.log(scheduleTable(found.map(({ decoded }) => decoded), yield* DateTime.now))

@@ -52,12 +52,32 @@ export const RestoreProgress = Schema.Struct({
   itemsRestored: optional(Count)
 })
 
+/** How many skipped items share one reason. */
+export const RestoreSkipReason = Schema.Struct({
+  reason: Schema.String,
+  count: Count
+})
+
+/** What happened to each item the restore selected; written when the restore ends. */
+export const RestoreOutcomes = Schema.Struct({
+  created: optional(Count),
+  updated: optional(Count),
+  unchanged: optional(Count).annotations({ description: "Already there and equal to the backup." }),
+  skipped: optional(Count),
+  failed: optional(Count),
+  skippedReasons: optional(Schema.Array(RestoreSkipReason)).annotations({
+    description: "Skipped items grouped by why, most frequent first."
+  })
+})
+export type RestoreOutcomes = typeof RestoreOutcomes.Type
+
 export const RestoreStatus = Schema.Struct({
   phase: optional(RestorePhase),
   validationErrors: optional(Schema.Array(Schema.String)),
   startTimestamp: optional(Timestamp),
   completionTimestamp: optional(Timestamp),
   progress: optional(RestoreProgress),
+  outcomes: optional(RestoreOutcomes),
   warnings: optional(Count),
   errors: optional(Count),
   failureReason: optional(Schema.String)

@@ -39,11 +39,18 @@ export interface RestoreKeys {
   readonly dir: string
   readonly logs: string
   readonly results: string
+  /** Every selected item and what happened to it, JSON lines. */
+  readonly items: string
 }
 
 export const restoreKeys = (restore: string): RestoreKeys => {
   const dir = `restores/${restore}/`
-  return { dir, logs: `${dir}restore-${restore}-logs.gz`, results: `${dir}restore-${restore}-results.gz` }
+  return {
+    dir,
+    logs: `${dir}restore-${restore}-logs.gz`,
+    results: `${dir}restore-${restore}-results.gz`,
+    items: `${dir}restore-${restore}-items.gz`
+  }
 }
 
 /** `pods`, `deployments.apps`, `widgets.example.com`: the plural, then `.<group>` outside the core group. */

@@ -19,8 +19,9 @@ import { concatReadAhead } from "./readAhead.ts"
 import type { Filters, ListTarget, Related } from "./select.ts"
 import { includeObject, makeRelated, recordIncluded } from "./select.ts"
 
+/** `totalItems` is unset while lists are still being read: the total is known only at their end. */
 export interface BackupProgress {
-  readonly totalItems: number
+  readonly totalItems?: number
   readonly itemsBackedUp: number
 }
 
@@ -108,7 +109,7 @@ const selectPage = (context: WriteContext, state: AttemptState, target: ListTarg
       selected.push(item)
     }
     state.itemsBackedUp += selected.length
-    yield* context.onProgress({ totalItems: state.itemsBackedUp, itemsBackedUp: state.itemsBackedUp })
+    yield* context.onProgress({ itemsBackedUp: state.itemsBackedUp })
     return Chunk.unsafeFromArray(selected)
   })
 
@@ -194,12 +195,13 @@ export const writeTarball = Effect.fn("Backup.writeTarball")(function*(context: 
   }
   for (const warning of context.warnings) state.results.add("warnings", warning)
   yield* context.log.write("info", `reading the cluster at revision ${revision}`)
-  yield* context.onProgress({ totalItems: 0, itemsBackedUp: 0 })
+  yield* context.onProgress({ itemsBackedUp: 0 })
   const items = selectedItems(context, state, revision).pipe(
     Stream.map((item) => toArchiveItem(item)),
     Stream.provideService(KubeClient, kube)
   )
   yield* store.put(context.tarballKey, writeArchive(items, { mtimeMillis: context.startMillis }))
+  yield* context.onProgress({ totalItems: state.itemsBackedUp, itemsBackedUp: state.itemsBackedUp })
   const attempt: Attempt = {
     revision,
     consistency: state.consistency,

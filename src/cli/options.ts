@@ -46,6 +46,21 @@ export const output = Options.choice("output", ["table", "json", "yaml"]).pipe(
   Options.withDefault("table")
 )
 
+/** `-o` and `--show-managed-fields` of every `get`. */
+export const outputFlags = {
+  output,
+  showManagedFields: Options.boolean("show-managed-fields").pipe(
+    Options.withDescription("keep metadata.managedFields in -o json|yaml output")
+  )
+}
+
+/** `-o` of `backup logs` and `restore logs`. */
+export const logOutput = Options.choice("output", ["text", "json"]).pipe(
+  Options.withAlias("o"),
+  Options.withDescription("text (time, level, message, key=value fields) or json (the stored JSON lines)"),
+  Options.withDefault("text")
+)
+
 export const wait = Options.boolean("wait").pipe(
   Options.withAlias("w"),
   Options.withDescription("wait for the operation to finish, showing progress; exit non-zero unless it completes")

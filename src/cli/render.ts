@@ -16,16 +16,27 @@ export const renderTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<
   return [line(headers), ...rows.map((row) => line(row))].join("\n")
 }
 
+/** The object without `metadata.managedFields`, the API server's bookkeeping of who wrote which field. */
+export const withoutManagedFields = (object: unknown): unknown => {
+  if (typeof object !== "object" || object === null || !("metadata" in object)) return object
+  const metadata = object.metadata
+  if (typeof metadata !== "object" || metadata === null || !("managedFields" in metadata)) return object
+  const { managedFields: _managedFields, ...rest } = metadata
+  return { ...object, metadata: rest }
+}
+
 /**
  * One object as itself, several as a `v1 List` (what `kubectl get -o yaml` prints), so the output
- * can be fed back to `kubectl apply`.
+ * can be fed back to `kubectl apply`. `managedFields` are left out unless asked for, as kubectl does.
  */
 export const renderDocument = (
   format: "json" | "yaml",
   objects: ReadonlyArray<unknown>,
-  single: boolean
+  single: boolean,
+  showManagedFields = false
 ): string => {
-  const document = single && objects.length === 1 ? objects[0] : { apiVersion: "v1", kind: "List", items: objects }
+  const shown = showManagedFields ? objects : objects.map((object) => withoutManagedFields(object))
+  const document = single && shown.length === 1 ? shown[0] : { apiVersion: "v1", kind: "List", items: shown }
   return format === "json" ? JSON.stringify(document, null, 2) : toYaml(document).trimEnd()
 }
 

@@ -33,7 +33,7 @@ export interface DryRunEntry {
   readonly namespace?: string
   readonly name: string
   readonly action: "create" | "unchanged" | "conflict" | "skip"
-  /** For skip (e.g. "owned by restored Deployment web") and conflict. */
+  /** For skip (e.g. "owned by a restored Deployment: web") and conflict. */
   readonly reason?: string
   /** For conflict: short lines like "spec.replicas: 3 → 2". */
   readonly diff?: ReadonlyArray<string>

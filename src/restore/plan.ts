@@ -223,8 +223,8 @@ const skipOwned = (items: ReadonlyArray<PlannedItem>): void => {
     const owner = ownerOf(item)
     if (owner === undefined) continue
     item.skip = owner.selected && !recreatedByOwner(owner, 0)
-      ? `owned by restored ${owner.kind} ${owner.name}`
-      : `owned by ${owner.kind} ${owner.name}, which its own owner recreates`
+      ? `owned by a restored ${owner.kind}: ${owner.name}`
+      : `owned by a ${owner.kind} its own owner recreates: ${owner.name}`
   }
 }
 

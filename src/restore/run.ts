@@ -24,6 +24,8 @@ import type { ItemEnv, ItemOutcome } from "./item.ts"
 import { restoreItem, targetName, waitEstablished } from "./item.ts"
 import type { RestoreLog } from "./log.ts"
 import { makeRestoreLog } from "./log.ts"
+import type { ItemOutcomes } from "./outcomes.ts"
+import { openItemOutcomes } from "./outcomes.ts"
 import type { PlannedItem, RestorePlan } from "./plan.ts"
 import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
 import { contextOf, failedBecause, forEachPlannedEntry, planFromBackup, prepareRestore } from "./prepare.ts"
@@ -92,6 +94,7 @@ interface RunState {
   readonly windowLimits: WindowLimits
   readonly log: RestoreLog
   readonly results: BackupResults
+  readonly outcomes: ItemOutcomes
   totalItems: number
   itemsRestored: number
 }
@@ -102,6 +105,9 @@ const whereOf = (context: RestoreContext, item: PlannedItem): Where => {
     ? { resource: item.groupResource, name: target.name }
     : { resource: item.groupResource, namespace: target.namespace, name: target.name }
 }
+
+/** Why an existing object that differs is left alone, in the outcomes. */
+export const differsReason = "exists and differs from the backup, left as is (existing-resource-policy none)"
 
 const recordOutcome = (
   state: RunState,
@@ -115,18 +121,22 @@ const recordOutcome = (
     switch (outcome._tag) {
       case "Created":
         state.counts.created += 1
+        yield* state.outcomes.record({ outcome: "created", ...where })
         yield* state.log.write("info", outcome.note === undefined ? "restored" : `restored; ${outcome.note}`, where)
         break
       case "Skipped":
         state.counts.skipped += 1
+        yield* state.outcomes.record({ outcome: "skipped", ...where, reason: outcome.reason })
         yield* state.log.write("info", `skipped: ${outcome.reason}`, where)
         break
       case "Unchanged":
         state.counts.unchanged += 1
+        yield* state.outcomes.record({ outcome: "unchanged", ...where })
         yield* state.log.write("info", "already exists and matches the backup", where)
         break
       case "Updated":
         state.counts.updated += 1
+        yield* state.outcomes.record({ outcome: "updated", ...where, reason: outcome.diff.join("; ") })
         yield* state.log.write(
           "info",
           `existed and differed; updated to the backup's state (${outcome.diff.join("; ")})`,
@@ -135,6 +145,9 @@ const recordOutcome = (
         break
       case "Differs": {
         state.counts.differs += 1
+        // Skipped, in the outcomes: the item is left as the cluster has it.
+        const reason = `${differsReason}: ${outcome.diff.join("; ")}`
+        yield* state.outcomes.record({ outcome: "skipped", ...where, reason })
         const message = `exists and differs from the backup; left as is (existingResourcePolicy none): ${
           outcome.diff.join("; ")
         }`
@@ -144,6 +157,7 @@ const recordOutcome = (
       }
       case "Failed":
         state.counts.failed += 1
+        yield* state.outcomes.record({ outcome: "failed", ...where, reason: outcome.message })
         state.results.add("errors", outcome.message, where)
         yield* state.log.write("error", outcome.message, where)
         break
@@ -209,12 +223,14 @@ const logPlan = Effect.fn("Restore.logPlan")(function*(state: RunState, context:
       }
       : {}
     state.counts.failed += 1
+    yield* state.outcomes.record({ outcome: "failed", ...where, reason: `cannot be restored: ${invalid.reason}` })
     state.results.add("errors", `cannot be restored: ${invalid.reason}`, where)
     yield* state.log.write("error", `entry ${invalid.path} cannot be restored: ${invalid.reason}`, where)
   }
   for (const item of plan.items) {
     if (!item.selected || item.skip === undefined) continue
     state.counts.skipped += 1
+    yield* state.outcomes.record({ outcome: "skipped", ...whereOf(context, item), reason: item.skip })
     yield* state.log.write("info", `skipped: ${item.skip}`, whereOf(context, item))
   }
 })
@@ -290,6 +306,7 @@ export const executeRestore = Effect.fn("Restore.run")(
       windowLimits: limits,
       log,
       results: makeBackupResults(),
+      outcomes: yield* openItemOutcomes(restoreKeys(name).items),
       totalItems: 0,
       itemsRestored: 0
     }
@@ -331,6 +348,13 @@ export const executeRestore = Effect.fn("Restore.run")(
       "info",
       `concurrency settled at ${window.size} items at once (peak ${window.peak}, at most ${limits.max}; ${window.throttled} requests throttled by the API server)`
     )
+    const itemsStored = yield* state.outcomes.close.pipe(Effect.either)
+    if (Either.isLeft(itemsStored)) {
+      yield* log.write(
+        "warning",
+        `the list of items and their outcomes could not be stored: ${itemsStored.left.message}`
+      )
+    }
     const uploaded = yield* uploadResults(name, state).pipe(Effect.either)
     const completedMillis = yield* Clock.currentTimeMillis
     const final = withStatus(restore, {
@@ -338,8 +362,9 @@ export const executeRestore = Effect.fn("Restore.run")(
       phase,
       completionTimestamp: timestamp(completedMillis),
       progress: { totalItems: state.totalItems, itemsRestored: state.itemsRestored },
+      outcomes: state.outcomes.summary(),
       // The restore itself is done; a log that could not be stored is one more warning.
-      warnings: warnings + (Either.isLeft(uploaded) ? 1 : 0),
+      warnings: warnings + (Either.isLeft(uploaded) ? 1 : 0) + (Either.isLeft(itemsStored) ? 1 : 0),
       errors,
       ...(failureReason === undefined ? {} : { failureReason })
     })

@@ -42,11 +42,15 @@ export const finishedJobCondition = (object: KubeObject): string | undefined => 
 /** The endpoints controller writes Endpoints for every Service with a selector; the restored Service gets fresh ones. */
 const endpointsControllerLabel = "endpoints.kubernetes.io/managed-by"
 
-/** Why this object is skipped on its own account, or undefined. Ownership is decided over the whole backup (plan.ts). */
+/**
+ * Why this object is skipped on its own account, or undefined. Ownership is decided over the whole
+ * backup (plan.ts). A reason reads `<why>` or `<why>: <which object or value>`: a restore's status
+ * counts skips by `<why>` (outcomes.ts).
+ */
 export const skipReason = (groupResource: string, object: KubeObject): string | undefined => {
   if (neverRestored.has(groupResource)) return `${groupResource} are never restored`
   if (groupResource === "pods") {
-    if (isMirrorPod(object)) return "mirror pod: the kubelet recreates it from its static manifest"
+    if (isMirrorPod(object)) return "mirror pod, which the kubelet recreates from its static manifest"
     const phase = finishedPodPhase(object)
     if (phase !== undefined) return `pod has finished (phase ${phase})`
   }

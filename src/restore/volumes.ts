@@ -48,7 +48,7 @@ export const persistentVolumeRestorer = (
         return {
           _tag: "Skip",
           reason:
-            `its volume was snapshotted (${record.snapshotId}) and restorePVs is false, so it is not restored on its old volume`
+            `its volume was snapshotted and restorePVs is false, so it is not restored on its old volume: snapshot ${record.snapshotId}`
         } satisfies PersistentVolumeDecision
       }
       const kube = yield* KubeClient

@@ -4,7 +4,8 @@ import type { Duration, Scope } from "effect"
 import { Effect, Option, Ref, Schedule } from "effect"
 
 export interface Progress {
-  readonly totalItems: number
+  /** Unset while the total is not known yet. */
+  readonly totalItems?: number
   readonly itemsBackedUp: number
 }
 

@@ -52,7 +52,8 @@ describe("storage layout", () => {
     assert.deepStrictEqual(restoreKeys("r1"), {
       dir: "restores/r1/",
       logs: "restores/r1/restore-r1-logs.gz",
-      results: "restores/r1/restore-r1-results.gz"
+      results: "restores/r1/restore-r1-results.gz",
+      items: "restores/r1/restore-r1-items.gz"
     })
   })
 

@@ -234,6 +234,28 @@ describe("runBackup", () => {
       assert.include(log, "starting over at a new revision")
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("progress gives a total only once every list is read", () =>
+    Effect.gen(function*() {
+      const control = yield* MemoryKube.MemoryKube
+      yield* control.seed(Array.from({ length: 25 }, (_, i) => configMap("app", `cm-${i}`)))
+      const reports: Array<BackupProgress> = []
+      const backup = yield* runBackup(makeBackup({ includedNamespaces: ["app"], includedResources: ["configmaps"] }), {
+        ...deps,
+        pageSize: 10,
+        onProgress: (progress) => Effect.sync(() => void reports.push(progress))
+      })
+      assert.strictEqual(backup.status?.phase, "Completed")
+      const last = reports.at(-1)
+      assert.deepStrictEqual(last, { totalItems: 25, itemsBackedUp: 25 })
+      const during = reports.slice(0, -1)
+      assert.isAbove(during.length, 2, "counts while the lists are read")
+      assert.isTrue(during.every((report) => report.totalItems === undefined), JSON.stringify(during))
+      assert.deepStrictEqual(
+        during.map((report) => report.itemsBackedUp),
+        [...during.map((report) => report.itemsBackedUp)].sort((a, b) => a - b)
+      )
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("fails after the revision is compacted on every attempt, leaving nothing", () =>
     Effect.gen(function*() {
       const control = yield* MemoryKube.MemoryKube

@@ -337,18 +337,24 @@ describe("ark backup get and describe", () => {
 })
 
 describe("ark backup logs and download", () => {
-  it.effect("logs prints the JSON lines of backups/<name>/<name>-logs.gz", () =>
+  it.effect("logs prints backups/<name>/<name>-logs.gz as text, or its JSON lines unchanged with -o json", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
         const lines = [
-          "{\"level\":\"info\",\"msg\":\"backing up\"}",
-          "{\"level\":\"info\",\"msg\":\"done\",\"items\":3}"
+          "{\"time\":\"2026-12-03T13:00:00.000Z\",\"level\":\"info\",\"msg\":\"backing up\",\"backup\":\"nightly\"}",
+          "{\"time\":\"2026-12-03T13:00:01.000Z\",\"level\":\"warning\",\"msg\":\"list failed: no\",\"backup\":\"nightly\",\"resource\":\"pods\",\"namespace\":\"web\"}"
         ]
         yield* putObject(harness.store, "backups/nightly/nightly-logs.gz", gzip(`${lines.join("\n")}\n`))
         harness.stdout.length = 0
-        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace }))
+        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text" }))
+        assert.deepStrictEqual(harness.stdout, [
+          "2026-12-03T13:00:00.000Z info    backing up",
+          "2026-12-03T13:00:01.000Z warning list failed: no  resource=pods namespace=web"
+        ])
+        harness.stdout.length = 0
+        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "json" }))
         assert.deepStrictEqual(harness.stdout, lines)
       })))
 
@@ -357,7 +363,9 @@ describe("ark backup logs and download", () => {
       Effect.gen(function*() {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
-        const error = yield* cliFailure(run(harness, backupLogs({ name: "nightly", namespace: serverNamespace })))
+        const error = yield* cliFailure(
+          run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text" }))
+        )
         assert.strictEqual(error.message, "backup \"nightly\" has no logs in storage location \"default\"")
         assert.include(error.hint ?? "", "its phase is New")
       })))

@@ -49,6 +49,21 @@ describe("render", () => {
     assert.deepStrictEqual(JSON.parse(renderDocument("json", [], false)), { apiVersion: "v1", kind: "List", items: [] })
   })
 
+  it("leaves managedFields out of JSON and YAML unless asked for", () => {
+    const written = {
+      kind: "Backup",
+      metadata: { name: "a", managedFields: [{ manager: "ark", operation: "Update" }] },
+      spec: {}
+    }
+    assert.strictEqual(renderDocument("yaml", [written], true), "kind: Backup\nmetadata:\n  name: a\nspec: {}")
+    assert.deepStrictEqual(JSON.parse(renderDocument("json", [written, written], false)).items, [
+      { kind: "Backup", metadata: { name: "a" }, spec: {} },
+      { kind: "Backup", metadata: { name: "a" }, spec: {} }
+    ])
+    assert.deepStrictEqual(JSON.parse(renderDocument("json", [written], true, true)), written)
+    assert.include(renderDocument("yaml", [written], true, true), "manager: ark")
+  })
+
   it("formats times and durations as Velero does", () => {
     assert.strictEqual(formatTime("2024-05-01T08:09:10Z"), "2024-05-01 08:09:10 +0000 UTC")
     assert.strictEqual(formatTime(undefined), "<n/a>")
@@ -99,7 +114,14 @@ describe("backup views", () => {
       progressLine(backup({ status: { phase: "InProgress", progress: { totalItems: 500, itemsBackedUp: 120 } } })),
       "items backed up: 120/500"
     )
-    assert.strictEqual(progressLine(backup({ status: { phase: "InProgress" } })), "items backed up: 0/?")
+    assert.strictEqual(
+      progressLine(backup({ status: { phase: "InProgress", progress: { itemsBackedUp: 10 } } })),
+      "items backed up: 10 (total not known yet)"
+    )
+    assert.strictEqual(
+      progressLine(backup({ status: { phase: "InProgress" } })),
+      "items backed up: 0 (total not known yet)"
+    )
     assert.isFalse(isFinished("InProgress"))
     assert.isFalse(isFinished(undefined))
     assert.isTrue(isFinished("PartiallyFailed"))

@@ -253,7 +253,7 @@ describe("ark restore create --wait", () => {
         assert.strictEqual(harness.stdout[1], "phase New: waiting for the Ark server to start the restore")
         assert.match(
           harness.stdout.at(-1) ?? "",
-          /^Restore "nightly-restore" Completed \([0-9]+ items, 0 warnings, 0 errors\)$/
+          /^Restore "nightly-restore" Completed \([1-9][0-9]* created, 0 updated, 0 unchanged, 0 skipped, 0 failed; 0 warnings, 0 errors\)$/
         )
         const copy = yield* harness.kube.get(configMapsGvr, "config-1", "shop-copy")
         assert.strictEqual(copy.metadata.labels?.["ark.heptio.com/restore-name"], "nightly-restore")
@@ -312,7 +312,7 @@ describe("ark restore get, describe, logs, delete", () => {
       })
     ))
 
-  it.effect("describe shows the spec and status; --details the results file; logs prints the log", () =>
+  it.effect("describe shows the spec, status and outcomes; --details the results and every item; logs prints the log", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
         yield* seedBackup(harness)
@@ -321,8 +321,40 @@ describe("ark restore get, describe, logs, delete", () => {
           phase: "PartiallyFailed",
           warnings: 1,
           errors: 1,
-          progress: { totalItems: 4, itemsRestored: 3 }
+          progress: { totalItems: 4, itemsRestored: 3 },
+          outcomes: {
+            created: 1,
+            updated: 0,
+            unchanged: 0,
+            skipped: 2,
+            failed: 1,
+            skippedReasons: [{ reason: "owned by a restored Deployment", count: 2 }]
+          }
         })
+        yield* putObject(
+          harness.store,
+          "restores/nightly-restore/restore-nightly-restore-items.gz",
+          gzip(
+            [
+              { outcome: "created", resource: "configmaps", namespace: "shop-copy", name: "config-0" },
+              {
+                outcome: "skipped",
+                resource: "replicasets.apps",
+                namespace: "shop-copy",
+                name: "web-1",
+                reason: "owned by a restored Deployment: web"
+              },
+              {
+                outcome: "skipped",
+                resource: "replicasets.apps",
+                namespace: "shop-copy",
+                name: "web-2",
+                reason: "owned by a restored Deployment: web"
+              },
+              { outcome: "failed", resource: "persistentvolumes", name: "pv-1", reason: "no snapshot" }
+            ].map((item) => `${JSON.stringify(item)}\n`).join("")
+          )
+        )
         yield* putObject(
           harness.store,
           "restores/nightly-restore/restore-nightly-restore-results.gz",
@@ -346,6 +378,10 @@ describe("ark restore get, describe, logs, delete", () => {
         assert.include(plain, "Backup:  nightly")
         assert.include(plain, "Namespace mappings:  shop=shop-copy")
         assert.include(plain, "Items restored:  3 of 4")
+        assert.include(
+          plain,
+          "Outcomes:        1 created, 0 updated, 0 unchanged, 2 skipped, 1 failed\n  skipped 2: owned by a restored Deployment"
+        )
         assert.include(plain, "Results:  <use --details")
 
         harness.stdout.length = 0
@@ -356,9 +392,27 @@ describe("ark restore get, describe, logs, delete", () => {
         const detailed = harness.stdout.join("\n")
         assert.include(detailed, "    shop-copy:\n      configmaps shop-copy/config-1: exists and differs")
         assert.include(detailed, "  Cluster:\n    persistentvolumes pv-1: no snapshot")
+        assert.include(
+          detailed,
+          [
+            "Items (4):",
+            "  Created (1):",
+            "    RESOURCE            NAMESPACE   NAME",
+            "    configmaps          shop-copy   config-0",
+            "",
+            "  Skipped (2):",
+            "    RESOURCE            NAMESPACE   NAME       REASON",
+            "    replicasets.apps    shop-copy   web-1      owned by a restored Deployment: web",
+            "    replicasets.apps    shop-copy   web-2      owned by a restored Deployment: web",
+            "",
+            "  Failed (1):",
+            "    RESOURCE            NAMESPACE   NAME       REASON",
+            "    persistentvolumes   <cluster>   pv-1       no snapshot"
+          ].join("\n")
+        )
 
         harness.stdout.length = 0
-        yield* run(harness, restoreLogs({ name: "nightly-restore", namespace: serverNamespace }))
+        yield* run(harness, restoreLogs({ name: "nightly-restore", namespace: serverNamespace, output: "json" }))
         assert.deepStrictEqual(harness.stdout, ["{\"msg\":\"restore started\"}", "{\"msg\":\"done\"}"])
       })
     ))

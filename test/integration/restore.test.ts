@@ -498,7 +498,7 @@ describe("restore on a real cluster and MinIO", () => {
         const conflict = byKey.get(key("configmaps", modified))
         assert.deepStrictEqual(conflict?.diff, [`data.mode: "debug" → "prod"`])
         const replicaSet = entries.find((entry) => entry.resource === "replicasets.apps")
-        assert.strictEqual(replicaSet?.reason, `owned by restored Deployment ${app.deployment}`)
+        assert.strictEqual(replicaSet?.reason, `owned by a restored Deployment: ${app.deployment}`)
         // Still nothing: the deleted objects were not brought back.
         assert.isFalse(yield* exists(gvr.configMaps, deletedConfigMap, target))
         assert.isFalse(yield* exists(gvr.secrets, app.secret, target))

@@ -65,15 +65,15 @@ describe("Kube Live: URLs", () => {
     assert.deepStrictEqual(Object.fromEntries(listQuery({})), { limit: "500" })
   })
 
-  it("watches with bookmarks from a revision, and dry-runs writes with dryRun=All", () => {
+  it("watches with bookmarks from a revision; writes name Ark as field manager and dry-run with dryRun=All", () => {
     assert.deepStrictEqual(Object.fromEntries(watchQuery({ resourceVersion: "77", labelSelector: "a=b" })), {
       watch: "true",
       allowWatchBookmarks: "true",
       resourceVersion: "77",
       labelSelector: "a=b"
     })
-    assert.strictEqual(writeQuery({ dryRun: true }).toString(), "dryRun=All")
-    assert.strictEqual(writeQuery({}).toString(), "")
+    assert.strictEqual(writeQuery({ dryRun: true }).toString(), "fieldManager=ark&dryRun=All")
+    assert.strictEqual(writeQuery({}).toString(), "fieldManager=ark")
   })
 })
 
@@ -579,10 +579,14 @@ describe("Kube Live over HTTP", () => {
         const error = yield* Effect.flip(client.delete(deployments, "web", "ns", { propagationPolicy: "Foreground" }))
         assert.strictEqual(error._tag, "KubeNotFound")
         assert.deepStrictEqual(requests.map((r) => [r.method, r.url, r.headers["content-type"]]), [
-          ["POST", "/apis/apps/v1/namespaces/ns/deployments?dryRun=All", "application/json"],
-          ["PUT", "/apis/apps/v1/namespaces/ns/deployments/web", "application/json"],
-          ["PATCH", "/apis/apps/v1/namespaces/ns/deployments/web", "application/merge-patch+json"],
-          ["PATCH", "/apis/apps/v1/namespaces/ns/deployments/web/status", "application/json-patch+json"],
+          ["POST", "/apis/apps/v1/namespaces/ns/deployments?fieldManager=ark&dryRun=All", "application/json"],
+          ["PUT", "/apis/apps/v1/namespaces/ns/deployments/web?fieldManager=ark", "application/json"],
+          ["PATCH", "/apis/apps/v1/namespaces/ns/deployments/web?fieldManager=ark", "application/merge-patch+json"],
+          [
+            "PATCH",
+            "/apis/apps/v1/namespaces/ns/deployments/web/status?fieldManager=ark",
+            "application/json-patch+json"
+          ],
           ["DELETE", "/apis/apps/v1/namespaces/ns/deployments/web", "application/json"]
         ])
         assert.deepStrictEqual(JSON.parse(requests[4]?.body ?? ""), {

@@ -13,7 +13,7 @@ import type { Backup } from "../../src/api/backup.ts"
 import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { backupKeys, restoreKeys } from "../../src/archive/layout.ts"
 import { defaultMaxEntryBytes } from "../../src/archive/reader.ts"
-import { validateRestore } from "../../src/restore/run.ts"
+import { differsReason, validateRestore } from "../../src/restore/run.ts"
 import {
   configMap,
   deployment,
@@ -75,8 +75,8 @@ describe("runRestore", () => {
       const reasons = new Map(
         entries.filter((entry) => entry.action === "skip").map((entry) => [entry.name, entry.reason])
       )
-      assert.strictEqual(reasons.get("web-5d8f"), "owned by restored Deployment web")
-      assert.strictEqual(reasons.get("web-5d8f-a"), "owned by ReplicaSet web-5d8f, which its own owner recreates")
+      assert.strictEqual(reasons.get("web-5d8f"), "owned by a restored Deployment: web")
+      assert.strictEqual(reasons.get("web-5d8f-a"), "owned by a ReplicaSet its own owner recreates: web-5d8f")
     }))
 
   it.effect("pods whose ReplicaSet is not in the backup are restored", () =>
@@ -358,6 +358,62 @@ describe("runRestore", () => {
       assert.match(log, /"msg":"concurrency settled at \d+ items at once \(peak 16, at most 128; 5 requests throttled/)
     }))
 
+  it.effect("the status counts every selected item by outcome, skips grouped by why; the items file names each", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      yield* seedDeployment(world, "app")
+      yield* world.source.control.seed([
+        configMap("app", "same", {}, { k: "v" }),
+        configMap("app", "diff", {}, { k: "backup" }),
+        configMap("app", "new", {}, { k: "v" })
+      ])
+      const backup = yield* completedBackup(world)
+      yield* world.target.control.seed([
+        configMap("app", "same", {}, { k: "v" }),
+        configMap("app", "diff", {}, { k: "live" })
+      ])
+      const run = yield* restoreInto(world.target, world, makeRestore({ includedNamespaces: ["app"] }), backup)
+      assert.strictEqual(run.restore.status?.phase, "Completed")
+      assert.deepStrictEqual(run.restore.status?.outcomes, {
+        created: 2,
+        updated: 0,
+        unchanged: 2,
+        skipped: 4,
+        failed: 0,
+        skippedReasons: [
+          { reason: "owned by a ReplicaSet its own owner recreates", count: 2 },
+          { reason: differsReason, count: 1 },
+          { reason: "owned by a restored Deployment", count: 1 }
+        ]
+      })
+      const items = (yield* readGzipText(restoreKeys("r1").items).pipe(Effect.provideService(ObjectStore, world.store)))
+        .trim().split("\n").map((line) => JSON.parse(line))
+      const byName = new Map(items.map((item) => [`${item.resource}/${item.name}`, item]))
+      assert.strictEqual(items.length, 8, JSON.stringify(items))
+      assert.deepStrictEqual(byName.get("configmaps/new"), {
+        outcome: "created",
+        resource: "configmaps",
+        namespace: "app",
+        name: "new"
+      })
+      assert.strictEqual(byName.get("deployments.apps/web")?.outcome, "created")
+      assert.strictEqual(byName.get("configmaps/same")?.outcome, "unchanged")
+      assert.strictEqual(byName.get("namespaces/app")?.outcome, "unchanged")
+      assert.strictEqual(byName.get("configmaps/diff")?.outcome, "skipped")
+      assert.match(byName.get("configmaps/diff")?.reason, /^exists and differs.*: data\.k: "live" → "backup"$/)
+      assert.deepStrictEqual(byName.get("replicasets.apps/web-5d8f"), {
+        outcome: "skipped",
+        resource: "replicasets.apps",
+        namespace: "app",
+        name: "web-5d8f",
+        reason: "owned by a restored Deployment: web"
+      })
+      assert.strictEqual(
+        byName.get("pods/web-5d8f-b")?.reason,
+        "owned by a ReplicaSet its own owner recreates: web-5d8f"
+      )
+    }))
+
   it.effect("logs and results are uploaded as gzip; progress reaches the total", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld
@@ -425,8 +481,10 @@ describe("runRestore on broken archives", () => {
       const keys = (yield* world.store.list("")).objects.map((object) => object.key).sort()
       assert.deepStrictEqual(
         keys,
-        [backupKeys("bad").tarball, restoreKeys("r1").logs, restoreKeys("r1").results].sort()
+        [backupKeys("bad").tarball, restoreKeys("r1").logs, restoreKeys("r1").results, restoreKeys("r1").items].sort()
       )
+      const items = yield* readGzipText(restoreKeys("r1").items).pipe(Effect.provideService(ObjectStore, world.store))
+      assert.strictEqual(items, "", "no item was decided")
     }))
 
   it.effect("a corrupt gzip fails the restore and creates nothing", () =>

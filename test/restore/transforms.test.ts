@@ -341,7 +341,7 @@ const skipCases: ReadonlyArray<SkipCase> = [
     rule: "mirror pods",
     resource: "pods",
     object: object("v1", "Pod", { name: "p", namespace: "x", annotations: { "kubernetes.io/config.mirror": "abc" } }),
-    reason: "mirror pod: the kubelet recreates it from its static manifest"
+    reason: "mirror pod, which the kubelet recreates from its static manifest"
   },
   {
     rule: "succeeded pods",

@@ -1,9 +1,11 @@
 // The real `ark` entry point in a child process, as a user runs it.
-import { execFile, spawnSync } from "node:child_process"
+import { execFile, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+
+import { Data, Effect } from "effect"
 
 const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 
@@ -48,3 +50,31 @@ export const arkAsync = (...args: ReadonlyArray<string>) =>
       }
     )
   })
+
+export class ArkRunFailed extends Data.TaggedError("ArkRunFailed")<{ readonly message: string }> {}
+
+/**
+ * `ark ARGS` as an Effect that does not block the event loop, so a server child process the test
+ * also runs keeps being read while the command (a `--wait`, say) runs.
+ */
+export const arkRun = (...args: ReadonlyArray<string>) =>
+  Effect.async<{ readonly status: number | null; readonly stdout: string; readonly stderr: string }, ArkRunFailed>(
+    (resume) => {
+      const child = spawn(process.execPath, [main, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: deadlineMillis * 2
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
+      child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
+      child.on("error", (cause) => resume(Effect.fail(new ArkRunFailed({ message: String(cause) }))))
+      child.on("close", (status, signal) =>
+        resume(
+          signal === null
+            ? Effect.succeed({ status, stdout, stderr })
+            : Effect.fail(new ArkRunFailed({ message: `ark ${args.join(" ")} killed by ${signal}: ${stderr}` }))
+        ))
+      return Effect.sync(() => void child.kill())
+    }
+  )

@@ -60,8 +60,12 @@ export const watchQuery = (options: WatchOptions): URLSearchParams => {
   return query
 }
 
+/** Ark's name in `metadata.managedFields`: otherwise the API server records its writes as `unknown`. */
+export const fieldManager = "ark"
+
+/** Query of a create, update or patch: every write carries Ark's field manager. */
 export const writeQuery = (options: WriteOptions | undefined): URLSearchParams => {
-  const query = new URLSearchParams()
+  const query = new URLSearchParams({ fieldManager })
   if (options?.dryRun === true) query.set("dryRun", "All")
   return query
 }

@@ -6,6 +6,8 @@ import { Console, Effect, Option, Stream } from "effect"
 import type { Backup } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
 import { CliError } from "../errors.ts"
+import type { LogsArgs } from "../logText.ts"
+import { formatLogLine } from "../logText.ts"
 import { getBackup } from "./kube.ts"
 import { gunzipLines, locationOf, storageFailure } from "./storage.ts"
 
@@ -25,11 +27,11 @@ const notStored = (backup: Backup, what: string) =>
     } (ark backup describe ${backup.metadata.name ?? ""})`
   })
 
-export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: NamedArgs) {
+export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: LogsArgs) {
   const { decoded: backup } = yield* getBackup(args.name, args.namespace)
   const { store } = yield* locationOf(backup, args.namespace)
   yield* gunzipLines(store, backupKeys(args.name).logs).pipe(
-    Stream.runForEach((line) => Console.log(line)),
+    Stream.runForEach((line) => Console.log(formatLogLine(args.output, line))),
     Effect.mapError((error) =>
       error._tag === "ObjectNotFound"
         ? notStored(backup, "logs")

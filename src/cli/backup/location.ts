@@ -106,6 +106,8 @@ export interface GetLocationArgs {
   readonly name: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
+  /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
+  readonly showManagedFields?: boolean
 }
 
 export const getBackupLocations = Effect.fn("Cli.backupLocationGet")(function*(args: GetLocationArgs) {
@@ -114,7 +116,12 @@ export const getBackupLocations = Effect.fn("Cli.backupLocationGet")(function*(a
     onSome: (name) => Effect.map(getBackupStorageLocation(name, args.namespace), (location) => [location])
   })
   if (args.output !== "table") {
-    return yield* Console.log(renderDocument(args.output, found.map(({ raw }) => raw), Option.isSome(args.name)))
+    return yield* Console.log(renderDocument(
+      args.output,
+      found.map(({ raw }) => raw),
+      Option.isSome(args.name),
+      args.showManagedFields === true
+    ))
   }
   if (found.length === 0) {
     return yield* Console.log(`No backup storage locations found in namespace ${args.namespace}.`)

@@ -12,6 +12,8 @@ export interface GetArgs {
   readonly name: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
+  /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
+  readonly showManagedFields?: boolean
 }
 
 export const getBackups = Effect.fn("Cli.backupGet")(function*(args: GetArgs) {
@@ -20,7 +22,12 @@ export const getBackups = Effect.fn("Cli.backupGet")(function*(args: GetArgs) {
     onSome: (name) => Effect.map(getBackup(name, args.namespace), (backup) => [backup])
   })
   if (args.output !== "table") {
-    return yield* Console.log(renderDocument(args.output, found.map(({ raw }) => raw), Option.isSome(args.name)))
+    return yield* Console.log(renderDocument(
+      args.output,
+      found.map(({ raw }) => raw),
+      Option.isSome(args.name),
+      args.showManagedFields === true
+    ))
   }
   if (found.length === 0) return yield* Console.log(`No backups found in namespace ${args.namespace}.`)
   const now = yield* DateTime.now

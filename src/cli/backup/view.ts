@@ -53,7 +53,12 @@ export const progressLine = (backup: Backup): string => {
   if (phase === "New") return "phase New: waiting for the Ark server to start the backup"
   const progress = backup.status?.progress
   const done = progress?.itemsBackedUp ?? 0
-  if (phase === "InProgress") return `items backed up: ${done}/${progress?.totalItems ?? "?"}`
+  // The server sets totalItems only once every list is read: until then the total is not known.
+  if (phase === "InProgress") {
+    return progress?.totalItems === undefined
+      ? `items backed up: ${done} (total not known yet)`
+      : `items backed up: ${done}/${progress.totalItems}`
+  }
   return `phase ${phase}: ${done} items backed up`
 }
 

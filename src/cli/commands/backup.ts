@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
-import { backupSpec, confirm, connection, output, wait } from "../options.ts"
+import { backupSpec, confirm, connection, logOutput, outputFlags, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
@@ -26,7 +26,7 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => lazily(() => import("../backup/read.ts"), (m) => m.getBackups(args))
 ).pipe(Command.withDescription("List backups, or show one"), withCluster)
 
@@ -42,10 +42,10 @@ const describe = Command.make(
 
 const logs = Command.make(
   "logs",
-  { name, ...connection },
+  { name, ...connection, output: logOutput },
   (args) => lazily(() => import("../backup/files.ts"), (m) => m.backupLogs(args))
 ).pipe(
-  Command.withDescription("Print a backup's log (JSON lines) from object storage"),
+  Command.withDescription("Print a backup's log from object storage (text, or -o json for JSON lines)"),
   withCluster
 )
 

@@ -2,7 +2,7 @@ import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
 import { configOption } from "../locationConfig.ts"
-import { connection, output } from "../options.ts"
+import { connection, outputFlags } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const config = configOption("provider settings as k=v[,k=v], e.g. region=us-east-1,s3ForcePathStyle=true")
@@ -28,7 +28,7 @@ const backupLocationCreate = Command.make(
 
 const backupLocationGet = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => lazily(() => import("../backup/location.ts"), (m) => m.getBackupLocations(args))
 ).pipe(Command.withDescription("List backup storage locations and whether they are available"), withCluster)
 
@@ -52,7 +52,7 @@ const snapshotLocationCreate = Command.make(
 
 const snapshotLocationGet = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => lazily(() => import("../snapshots/location.ts"), (m) => m.getSnapshotLocations(args))
 ).pipe(Command.withDescription("List volume snapshot locations"), withCluster)
 

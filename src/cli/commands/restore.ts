@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
-import { confirm, connection, csv, output, resourceFilters, triState, wait } from "../options.ts"
+import { confirm, connection, csv, logOutput, outputFlags, resourceFilters, triState, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the restore's name"))
@@ -39,7 +39,7 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => lazily(() => import("../restore/read.ts"), (m) => m.getRestores(args))
 ).pipe(Command.withDescription("List restores, or show one"), withCluster)
 
@@ -57,10 +57,10 @@ const describe = Command.make(
 
 const logs = Command.make(
   "logs",
-  { name, ...connection },
+  { name, ...connection, output: logOutput },
   (args) => lazily(() => import("../restore/files.ts"), (m) => m.restoreLogs(args))
 ).pipe(
-  Command.withDescription("Print a restore's log (JSON lines) from object storage"),
+  Command.withDescription("Print a restore's log from object storage (text, or -o json for JSON lines)"),
   withCluster
 )
 

@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
-import { backupSpec, confirm, connection, output } from "../options.ts"
+import { backupSpec, confirm, connection, outputFlags } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the schedule's name"))
@@ -23,7 +23,7 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, output },
+  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
   (args) => lazily(() => import("../schedule/read.ts"), (m) => m.getSchedules(args))
 ).pipe(Command.withDescription("List schedules, or show one"), withCluster)
 

@@ -4,6 +4,8 @@ import { Console, Effect, Stream } from "effect"
 import { restoreKeys } from "../../archive/layout.ts"
 import { gunzipLines, storageFailure } from "../backup/storage.ts"
 import { CliError } from "../errors.ts"
+import type { LogsArgs } from "../logText.ts"
+import { formatLogLine } from "../logText.ts"
 import { backupWithStore, getRestore } from "./kube.ts"
 
 export interface NamedArgs {
@@ -11,7 +13,7 @@ export interface NamedArgs {
   readonly namespace: string
 }
 
-export const restoreLogs = Effect.fn("Cli.restoreLogs")(function*(args: NamedArgs) {
+export const restoreLogs = Effect.fn("Cli.restoreLogs")(function*(args: LogsArgs) {
   const { decoded: restore } = yield* getRestore(args.name, args.namespace)
   const backupName = restore.spec.backupName ?? ""
   if (backupName === "") {
@@ -22,7 +24,7 @@ export const restoreLogs = Effect.fn("Cli.restoreLogs")(function*(args: NamedArg
   }
   const { backup, store } = yield* backupWithStore(backupName, args.namespace)
   yield* gunzipLines(store, restoreKeys(args.name).logs).pipe(
-    Stream.runForEach((line) => Console.log(line)),
+    Stream.runForEach((line) => Console.log(formatLogLine(args.output, line))),
     Effect.mapError((error) =>
       error._tag === "ObjectNotFound"
         ? new CliError({

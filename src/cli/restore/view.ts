@@ -2,8 +2,9 @@
 // `--dry-run` plan. Pure.
 import { Either, Option } from "effect"
 
-import type { Restore, RestorePhase } from "../../api/index.ts"
+import type { Restore, RestoreOutcomes, RestorePhase } from "../../api/index.ts"
 import { labelSelectorToString } from "../../kube/labelSelector.ts"
+import type { ItemResult, Outcome } from "../../restore/outcomes.ts"
 import type { DryRunEntry } from "../../restore/run.ts"
 import { formatTime, listOrNone, mapOrNone, renderTable } from "../render.ts"
 
@@ -66,13 +67,31 @@ export const progressLine = (restore: Restore): string => {
   return `phase ${phase}: ${done} items restored`
 }
 
-/** The last line of `--wait`: the phase and the counts that matter for it. */
+/** `3 owned by a restored ReplicaSet; 1 nodes are never restored`. */
+const skippedBecause = (outcomes: RestoreOutcomes): string =>
+  (outcomes.skippedReasons ?? []).map(({ count, reason }) => `${count} ${reason}`).join("; ")
+
+/** `5 created, 0 updated, 2 unchanged, 4 skipped (...), 0 failed`: what happened to every selected item. */
+export const outcomeCounts = (outcomes: RestoreOutcomes, withReasons: boolean): string => {
+  const why = withReasons ? skippedBecause(outcomes) : ""
+  return [
+    `${outcomes.created ?? 0} created`,
+    `${outcomes.updated ?? 0} updated`,
+    `${outcomes.unchanged ?? 0} unchanged`,
+    `${outcomes.skipped ?? 0} skipped${why === "" ? "" : ` (${why})`}`,
+    `${outcomes.failed ?? 0} failed`
+  ].join(", ")
+}
+
+/** The last line of `--wait`: the phase and what happened to the items. */
 export const outcomeLine = (restore: Restore): string => {
   const name = restore.metadata.name ?? ""
   const status = restore.status
-  const counts = `${status?.progress?.itemsRestored ?? 0} items, ${status?.warnings ?? 0} warnings, ${
-    status?.errors ?? 0
-  } errors`
+  const problems = `${status?.warnings ?? 0} warnings, ${status?.errors ?? 0} errors`
+  // A restore finished by a server without outcome counts says only how many items it handled.
+  const counts = status?.outcomes === undefined
+    ? `${status?.progress?.itemsRestored ?? 0} items, ${problems}`
+    : `${outcomeCounts(status.outcomes, true)}; ${problems}`
   const phase = phaseOf(restore)
   switch (phase) {
     case "FailedValidation":
@@ -86,6 +105,12 @@ export const outcomeLine = (restore: Restore): string => {
     default:
       return `Restore "${name}" ${phase} (${counts})`
   }
+}
+
+/** What `--details` reads from storage: the results file and the items file, each or why not. */
+export interface RestoreDetails {
+  readonly results: Either.Either<RestoreResults, string>
+  readonly items: Either.Either<ReadonlyArray<ItemResult>, string>
 }
 
 const clusterScope = (value: boolean | undefined) => (value === undefined ? "auto" : value ? "included" : "excluded")
@@ -123,22 +148,54 @@ const messageLines = (title: string, messages: ResultMessages | undefined): Read
   ]
 }
 
-const resultLines = (details: Option.Option<Either.Either<RestoreResults, string>>): ReadonlyArray<string> =>
+const resultLines = (details: Option.Option<RestoreDetails>): ReadonlyArray<string> =>
   Option.match(details, {
-    onNone: () => ["Results:  <use --details to show the restore's warnings and errors>"],
-    onSome: Either.match({
-      onLeft: (reason) => [`Results:  <not available: ${reason}>`],
-      onRight: (
-        results
-      ) => [...messageLines("Warnings", results.warnings), "", ...messageLines("Errors", results.errors)]
-    })
+    onNone: () => ["Results:  <use --details to show every item, and the restore's warnings and errors>"],
+    onSome: ({ items, results }) => [
+      ...Either.match(results, {
+        onLeft: (reason) => [`Results:  <not available: ${reason}>`],
+        onRight: (
+          results
+        ) => [...messageLines("Warnings", results.warnings), "", ...messageLines("Errors", results.errors)]
+      }),
+      "",
+      ...Either.match(items, {
+        onLeft: (reason) => [`Items:  <not available: ${reason}>`],
+        onRight: (items) => itemLines(items)
+      })
+    ]
   })
 
-/** `ark restore describe`: Velero's layout; the results file only with `--details`. */
-export const describeRestore = (
-  restore: Restore,
-  details: Option.Option<Either.Either<RestoreResults, string>>
-): string => {
+const outcomeSections: ReadonlyArray<{ readonly outcome: Outcome; readonly title: (n: number) => string }> = [
+  { outcome: "created", title: (n) => `Created (${n}):` },
+  { outcome: "updated", title: (n) => `Updated (${n}):` },
+  { outcome: "unchanged", title: (n) => `Unchanged (${n}), already there and identical:` },
+  { outcome: "skipped", title: (n) => `Skipped (${n}):` },
+  { outcome: "failed", title: (n) => `Failed (${n}):` }
+]
+
+/** `--details`: every item the restore selected, by outcome, with why where there is a why. */
+const itemLines = (items: ReadonlyArray<ItemResult>): ReadonlyArray<string> => {
+  if (items.length === 0) return ["Items:  <none>"]
+  const rows = items.map((item) => ({
+    outcome: item.outcome,
+    resource: item.resource ?? "",
+    ...(item.namespace === undefined ? {} : { namespace: item.namespace }),
+    name: item.name ?? "",
+    ...(item.reason === undefined ? {} : { reason: item.reason })
+  }))
+  return [
+    `Items (${items.length}):`,
+    ...itemSections(outcomeSections.map(({ outcome, title }) => ({
+      title,
+      entries: rows.filter((row) => row.outcome === outcome),
+      withReason: outcome !== "created" && outcome !== "unchanged"
+    }))).map((line) => (line === "" ? line : `  ${line}`))
+  ]
+}
+
+/** `ark restore describe`: Velero's layout; the results and items files only with `--details`. */
+export const describeRestore = (restore: Restore, details: Option.Option<RestoreDetails>): string => {
   const { spec, status } = restore
   const mapping = spec.namespaceMapping === undefined
     ? "<none>"
@@ -159,6 +216,10 @@ export const describeRestore = (
     `Completed:  ${formatTime(status?.completionTimestamp)}`,
     "",
     `Items restored:  ${status?.progress?.itemsRestored ?? 0} of ${status?.progress?.totalItems ?? "?"}`,
+    ...(status?.outcomes === undefined ? [] : [
+      `Outcomes:        ${outcomeCounts(status.outcomes, false)}`,
+      ...(status.outcomes.skippedReasons ?? []).map(({ count, reason }) => `  skipped ${count}: ${reason}`)
+    ]),
     `Warnings:        ${status?.warnings ?? 0}`,
     `Errors:          ${status?.errors ?? 0}`,
     "",
@@ -208,34 +269,59 @@ export const dryRunSummary = (entries: ReadonlyArray<DryRunEntry>): string => {
   ].join(", ")
 }
 
+/** A row of an item table: the dry run's entries and a finished restore's items. */
+interface ItemRow {
+  readonly resource: string
+  readonly namespace?: string
+  readonly name: string
+  readonly reason?: string
+  readonly diff?: ReadonlyArray<string>
+}
+
 /**
- * The `--dry-run` plan: one section per action (create / unchanged / conflict / skip) with a row
- * per object, a conflict's diff lines indented under it, then the summary line.
+ * One titled table per non-empty section, a row per object with its diff lines
+ * indented under it, and a blank line after each; the columns line up across sections.
  */
-export const dryRunView = (entries: ReadonlyArray<DryRunEntry>): string => {
-  const cells = (entry: DryRunEntry) => [entry.resource, entry.namespace ?? "<cluster>", entry.name, entry.reason ?? ""]
+const itemSections = (
+  sections: ReadonlyArray<{
+    readonly title: (count: number) => string
+    readonly entries: ReadonlyArray<ItemRow>
+    readonly withReason: boolean
+  }>
+): ReadonlyArray<string> => {
+  const cells = (entry: ItemRow) => [entry.resource, entry.namespace ?? "<cluster>", entry.name, entry.reason ?? ""]
   const headers = ["RESOURCE", "NAMESPACE", "NAME", "REASON"]
-  // One width per column across every section, so the sections line up.
+  const all = sections.flatMap((section) => section.entries)
   const widths = headers.map((header, column) =>
-    Math.max(header.length, ...entries.map((entry) => (cells(entry)[column] ?? "").length))
+    Math.max(header.length, ...all.map((entry) => (cells(entry)[column] ?? "").length))
   )
   const line = (row: ReadonlyArray<string>) =>
     "  " + row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("   ").trimEnd()
-  const sections = actions.flatMap(({ action, title }) => {
-    const group = entries.filter((entry) => entry.action === action)
-    if (group.length === 0) return []
-    const withReason = action === "skip" || action === "conflict"
+  return sections.flatMap(({ entries, title, withReason }) => {
+    if (entries.length === 0) return []
     const head = withReason ? headers : headers.slice(0, 3)
     return [
-      title(group.length),
+      title(entries.length),
       line(head),
-      ...group.flatMap((entry) => [
+      ...entries.flatMap((entry) => [
         line(withReason ? cells(entry) : cells(entry).slice(0, 3)),
         ...(entry.diff ?? []).map((diff) => `      ${diff}`)
       ]),
       ""
     ]
   })
+}
+
+/**
+ * The `--dry-run` plan: one section per action (create / unchanged / conflict / skip) with a row
+ * per object, a conflict's diff lines indented under it, then the summary line.
+ */
+export const dryRunView = (entries: ReadonlyArray<DryRunEntry>): string => {
+  const sections = itemSections(actions.map(({ action, title }) => ({
+    title,
+    entries: entries.filter((entry) => entry.action === action),
+    withReason: action === "skip" || action === "conflict"
+  })))
   return [
     ...(entries.length === 0 ? ["The backup holds nothing this restore selects.", ""] : sections),
     dryRunSummary(entries)

@@ -10,6 +10,8 @@ export interface GetArgs {
   readonly name: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
+  /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
+  readonly showManagedFields?: boolean
 }
 
 export const getSchedules = Effect.fn("Cli.scheduleGet")(function*(args: GetArgs) {
@@ -18,7 +20,12 @@ export const getSchedules = Effect.fn("Cli.scheduleGet")(function*(args: GetArgs
     onSome: (name) => Effect.map(getSchedule(name, args.namespace), (schedule) => [schedule])
   })
   if (args.output !== "table") {
-    return yield* Console.log(renderDocument(args.output, found.map(({ raw }) => raw), Option.isSome(args.name)))
+    return yield* Console.log(renderDocument(
+      args.output,
+      found.map(({ raw }) => raw),
+      Option.isSome(args.name),
+      args.showManagedFields === true
+    ))
   }
   if (found.length === 0) return yield* Console.log(`No schedules found in namespace ${args.namespace}.`)
   yield* Console.log(scheduleTable(found.map(({ decoded }) => decoded), yield* DateTime.now))

@@ -89,6 +89,8 @@ export interface GetSnapshotLocationsArgs {
   readonly name: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
+  /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
+  readonly showManagedFields?: boolean
 }
 
 const decode = (object: KubeObject) =>
@@ -130,7 +132,11 @@ const readLocations = (name: Option.Option<string>, namespace: string) =>
 
 export const getSnapshotLocations = Effect.fn("Cli.snapshotLocationGet")(function*(args: GetSnapshotLocationsArgs) {
   const raw = yield* readLocations(args.name, args.namespace)
-  if (args.output !== "table") return yield* Console.log(renderDocument(args.output, raw, Option.isSome(args.name)))
+  if (args.output !== "table") {
+    return yield* Console.log(
+      renderDocument(args.output, raw, Option.isSome(args.name), args.showManagedFields === true)
+    )
+  }
   if (raw.length === 0) return yield* Console.log(`No volume snapshot locations found in namespace ${args.namespace}.`)
   const decoded = yield* Effect.forEach(raw, (object) => decode(object))
   yield* Console.log(

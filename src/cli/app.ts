@@ -1,6 +1,7 @@
 import { Command } from "@effect/cli"
 
 import { backupCommand } from "./commands/backup.ts"
+import { clientCommand } from "./commands/client.ts"
 import { completionCommand } from "./commands/completion.ts"
 import { installCommand } from "./commands/install.ts"
 import { backupLocationCommand, snapshotLocationCommand } from "./commands/locations.ts"
@@ -17,6 +18,7 @@ const operations = [
   snapshotLocationCommand,
   serverCommand,
   installCommand,
+  clientCommand,
   versionCommand
 ] as const
 

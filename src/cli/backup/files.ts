@@ -6,6 +6,7 @@ import { Console, Effect, Option, Stream } from "effect"
 import type { Backup } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 import { getBackup } from "./kube.ts"
 import { gunzipLines, locationOf, storageFailure } from "./storage.ts"
 
@@ -20,9 +21,9 @@ const notStored = (backup: Backup, what: string) =>
     message: `backup "${
       backup.metadata.name ?? ""
     }" has no ${what} in storage location "${backup.spec.storageLocation}"`,
-    hint: `it is uploaded when the backup finishes; its phase is ${
-      backup.status?.phase ?? "New"
-    } (ark backup describe ${backup.metadata.name ?? ""})`
+    hint: `it is uploaded when the backup finishes; its phase is ${backup.status?.phase ?? "New"} (${
+      arkCommand(backup.metadata.namespace ?? "", `backup describe ${backup.metadata.name ?? ""}`)
+    })`
   })
 
 export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: NamedArgs) {
@@ -33,7 +34,7 @@ export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: NamedArgs)
     Effect.mapError((error) =>
       error._tag === "ObjectNotFound"
         ? notStored(backup, "logs")
-        : storageFailure(`cannot read the logs of backup "${args.name}"`, backup.spec.storageLocation)(error)
+        : storageFailure(`cannot read the logs of backup "${args.name}"`, backup)(error)
     )
   )
 })
@@ -65,7 +66,7 @@ export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: Do
       error._tag === "ObjectNotFound"
         ? notStored(backup, "tarball")
         : error._tag === "ObjectStoreError"
-        ? storageFailure(`cannot read the tarball of backup "${args.name}"`, backup.spec.storageLocation)(error)
+        ? storageFailure(`cannot read the tarball of backup "${args.name}"`, backup)(error)
         : fileFailure(error)
     ),
     Effect.zipRight(fs.rename(partial, target).pipe(Effect.mapError((error) => fileFailure(error)))),

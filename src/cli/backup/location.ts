@@ -6,6 +6,7 @@ import type { AccessMode, BackupStorageLocation, BackupStorageProvider } from ".
 import { apiVersion, BackupStorageLocation as BackupStorageLocationSchema } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
 import { checkBackupStorageConfig, parseConfig } from "../locationConfig.ts"
+import { arkCommand } from "../namespace.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument, renderTable, timeFromNow } from "../render.ts"
 import { backupStorageLocationsGvr, getBackupStorageLocation, kubeFailure, listBackupStorageLocations } from "./kube.ts"
@@ -66,7 +67,7 @@ export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(functi
       error._tag === "KubeAlreadyExists"
         ? new CliError({
           message: `backup storage location "${args.name}" already exists in namespace ${args.namespace}`,
-          hint: `ark backup-location get ${args.name} shows it`
+          hint: `${arkCommand(args.namespace, `backup-location get ${args.name}`)} shows it`
         })
         : kubeFailure(`cannot create backup storage location "${args.name}"`, args.namespace)(error)
     )

@@ -24,7 +24,10 @@ export const BackupStorageLocationSpec = Schema.Struct({
   credential: optional(SecretKeySelector).annotations({
     description: "A Secret key in the server namespace holding an AWS shared-credentials file."
   }),
-  accessMode: withDefault(AccessMode, () => "ReadWrite" as const)
+  accessMode: withDefault(AccessMode, () => "ReadWrite" as const),
+  default: optional(Schema.Boolean).annotations({
+    description: "The location `ark backup create` and `ark schedule create` use when none is named; at most one."
+  })
 })
 export type BackupStorageLocationSpec = typeof BackupStorageLocationSpec.Type
 

@@ -116,7 +116,8 @@ export const storageLocation = (flags: InstallFlags): Either.Either<Option.Optio
       bucket,
       prefix: flags.prefix,
       config,
-      accessMode: "ReadWrite"
+      accessMode: "ReadWrite",
+      default: true
     })
     const encoded = yield* Either.mapLeft(
       Schema.encodeEither(BackupStorageLocation)(location),

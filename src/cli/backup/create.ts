@@ -15,6 +15,7 @@ import {
   requireExisting,
   volumeSnapshotLocationsGvr
 } from "./kube.ts"
+import { markedDefaultLocation } from "./location.ts"
 import type { BackupFlags } from "./spec.ts"
 import { backupFromSchedule, backupResource, backupSpecFromFlags, checkResourceName, givenSpecFlags } from "./spec.ts"
 import { isFinished, outcomeLine, progressLine } from "./view.ts"
@@ -48,9 +49,13 @@ const desiredBackup = (args: CreateArgs) =>
     }
   })
 
-export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: CreateArgs) {
+export const createBackup = Effect.fn("Cli.backupCreate")(function*(given: CreateArgs) {
   const kube = yield* KubeClient
-  yield* checkResourceName("backup", args.name)
+  yield* checkResourceName("backup", given.name)
+  // A backup that names no location goes to the one marked default, if any (a schedule's keeps its own).
+  const args = Option.isNone(given.storageLocation) && Option.isNone(given.fromSchedule)
+    ? { ...given, storageLocation: yield* markedDefaultLocation(given.namespace) }
+    : given
   const backup = yield* desiredBackup(args)
   // Velero's CLI checks the locations the user named; the defaults are the server's to validate.
   if (Option.isSome(args.storageLocation)) {

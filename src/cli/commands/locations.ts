@@ -1,10 +1,15 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { createBackupLocation, getBackupLocations } from "../backup/location.ts"
+import { deleteBackupLocation, deleteSnapshotLocation, setBackupLocation } from "../backup/locationChange.ts"
 import { configOption } from "../locationConfig.ts"
-import { connection, output } from "../options.ts"
+import { confirm, connection, output } from "../options.ts"
 import { createSnapshotLocation, getSnapshotLocations } from "../snapshots/location.ts"
 import { withCluster } from "../wiring.ts"
+
+const markDefault = Options.boolean("default").pipe(
+  Options.withDescription("make it the location backups use when they name none (unmarks the others)")
+)
 
 const config = configOption("provider settings as k=v[,k=v], e.g. region=us-east-1,s3ForcePathStyle=true")
 
@@ -19,10 +24,41 @@ const backupLocationCreate = Command.make(
     bucket: Options.text("bucket").pipe(Options.withDescription("the bucket (a directory, for filesystem)")),
     prefix: Options.text("prefix").pipe(Options.withDescription("a key prefix inside the bucket"), Options.optional),
     config,
-    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(Options.withDefault("ReadWrite"))
+    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(Options.withDefault("ReadWrite")),
+    default: markDefault
   },
   (args) => createBackupLocation(args)
-).pipe(Command.withDescription("Add a place where backups are stored"), withCluster)
+).pipe(
+  Command.withDescription("Add a place where backups are stored, and check at once that its store can be reached"),
+  withCluster
+)
+
+const backupLocationSet = Command.make(
+  "set",
+  {
+    name: Args.text({ name: "NAME" }),
+    ...connection,
+    default: markDefault,
+    config: configOption("provider settings to add or change, as k=v[,k=v]"),
+    credential: Options.text("credential").pipe(
+      Options.withDescription("SECRET=KEY: the Secret key (in the server namespace) holding the credentials"),
+      Options.optional
+    ),
+    accessMode: Options.choice("access-mode", ["ReadWrite", "ReadOnly"]).pipe(Options.optional)
+  },
+  (args) => setBackupLocation(args)
+).pipe(Command.withDescription("Change a backup storage location"), withCluster)
+
+const backupLocationDelete = Command.make(
+  "delete",
+  { name: Args.text({ name: "NAME" }), ...connection, confirm },
+  (args) => deleteBackupLocation(args)
+).pipe(
+  Command.withDescription(
+    "Delete a backup storage location and the Backup resources stored in it; their files stay in object storage"
+  ),
+  withCluster
+)
 
 const backupLocationGet = Command.make(
   "get",
@@ -32,7 +68,7 @@ const backupLocationGet = Command.make(
 
 export const backupLocationCommand = Command.make("backup-location").pipe(
   Command.withDescription("Work with backup storage locations"),
-  Command.withSubcommands([backupLocationCreate, backupLocationGet])
+  Command.withSubcommands([backupLocationCreate, backupLocationSet, backupLocationGet, backupLocationDelete])
 )
 
 const snapshotLocationCreate = Command.make(
@@ -54,7 +90,13 @@ const snapshotLocationGet = Command.make(
   (args) => getSnapshotLocations(args)
 ).pipe(Command.withDescription("List volume snapshot locations"), withCluster)
 
+const snapshotLocationDelete = Command.make(
+  "delete",
+  { name: Args.text({ name: "NAME" }), ...connection, confirm },
+  (args) => deleteSnapshotLocation(args)
+).pipe(Command.withDescription("Delete a volume snapshot location"), withCluster)
+
 export const snapshotLocationCommand = Command.make("snapshot-location").pipe(
   Command.withDescription("Work with volume snapshot locations"),
-  Command.withSubcommands([snapshotLocationCreate, snapshotLocationGet])
+  Command.withSubcommands([snapshotLocationCreate, snapshotLocationGet, snapshotLocationDelete])
 )

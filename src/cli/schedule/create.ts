@@ -4,6 +4,7 @@ import { Console, Effect, Option, Schema } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { Schedule } from "../../api/index.ts"
 import { backupStorageLocationsGvr, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "../backup/kube.ts"
+import { markedDefaultLocation } from "../backup/location.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
 import { schedulesGvr } from "./kube.ts"
@@ -14,8 +15,12 @@ export interface CreateArgs extends ScheduleFlags {
   readonly namespace: string
 }
 
-export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: CreateArgs) {
+export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(given: CreateArgs) {
   const kube = yield* KubeClient
+  // A schedule that names no location keeps the one marked default now, if any, as `backup create` does.
+  const args = Option.isNone(given.storageLocation)
+    ? { ...given, storageLocation: yield* markedDefaultLocation(given.namespace) }
+    : given
   const schedule = yield* scheduleFromFlags(args, args.namespace)
   // As `backup create` does: the locations the user named must exist; the defaults are the server's to check.
   if (Option.isSome(args.storageLocation)) {

@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
 
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Effect, Option, Scope } from "effect"
+import type { Scope } from "effect"
+import { Data, Effect, Option } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -78,7 +79,20 @@ describe("ark backup-location and snapshot-location on a real API server", () =>
           const kube = yield* KubeClient
           const location = (name: string) => kube.get(arkGvr.locations, name, namespace)
           const create = (name: string, config: string, ...flags: ReadonlyArray<string>) =>
-            ark("backup-location", "create", name, "--provider", "aws", "--bucket", bucket, "--prefix", `cli-${run}-${name}`, "--config", config, ...flags)
+            ark(
+              "backup-location",
+              "create",
+              name,
+              "--provider",
+              "aws",
+              "--bucket",
+              bucket,
+              "--prefix",
+              `cli-${run}-${name}`,
+              "--config",
+              config,
+              ...flags
+            )
 
           const reachable = yield* create("minio", s3Config, "--default")
           assert.strictEqual(reachable.status, 0, reachable.stderr)
@@ -87,10 +101,19 @@ describe("ark backup-location and snapshot-location on a real API server", () =>
           assert.strictEqual(specOf(yield* location("minio"))["default"], true)
 
           // Nothing listens on port 1: the location is created, and the command says at once that it cannot be used.
-          const unreachable = yield* create("nowhere", "region=us-east-1,s3Url=http://127.0.0.1:1,s3ForcePathStyle=true")
+          const unreachable = yield* create(
+            "nowhere",
+            "region=us-east-1,s3Url=http://127.0.0.1:1,s3ForcePathStyle=true"
+          )
           assert.strictEqual(unreachable.status, 0, unreachable.stderr)
-          assert.match(unreachable.stderr, /^warning: backup storage location "nowhere" created, but its store cannot be reached: /)
-          assert.include(unreachable.stderr, `hint: fix the location with \`ark backup-location set nowhere --config ... -n ${namespace}\``)
+          assert.match(
+            unreachable.stderr,
+            /^warning: backup storage location "nowhere" created, but its store cannot be reached: /
+          )
+          assert.include(
+            unreachable.stderr,
+            `hint: fix the location with \`ark backup-location set nowhere --config ... -n ${namespace}\``
+          )
           assert.notInclude(unreachable.stdout, "successfully")
           yield* location("nowhere")
 
@@ -108,10 +131,23 @@ describe("ark backup-location and snapshot-location on a real API server", () =>
           assert.strictEqual(specOf(yield* location("second"))["default"], false)
 
           // set --config adds to the settings and is checked as create checks it.
-          const profile = yield* ark("backup-location", "set", "minio", "--config", "profile=backup", "--credential", "cloud-credentials=cloud")
+          const profile = yield* ark(
+            "backup-location",
+            "set",
+            "minio",
+            "--config",
+            "profile=backup",
+            "--credential",
+            "cloud-credentials=cloud"
+          )
           assert.strictEqual(profile.status, 0, profile.stderr)
           const updated = specOf(yield* location("minio"))
-          assert.deepStrictEqual(updated["config"], { region: "us-east-1", s3Url, s3ForcePathStyle: "true", profile: "backup" })
+          assert.deepStrictEqual(updated["config"], {
+            region: "us-east-1",
+            s3Url,
+            s3ForcePathStyle: "true",
+            profile: "backup"
+          })
           assert.deepStrictEqual(updated["credential"], { name: "cloud-credentials", key: "cloud" })
           const badKey = yield* ark("backup-location", "set", "minio", "--config", "regoin=eu-west-1")
           assert.notStrictEqual(badKey.status, 0)
@@ -126,7 +162,10 @@ describe("ark backup-location and snapshot-location on a real API server", () =>
 
           // A backup that names no location goes to the default one.
           assert.strictEqual((yield* ark("backup", "create", "to-default")).status, 0)
-          assert.strictEqual(specOf(yield* kube.get(arkGvr.backups, "to-default", namespace))["storageLocation"], "minio")
+          assert.strictEqual(
+            specOf(yield* kube.get(arkGvr.backups, "to-default", namespace))["storageLocation"],
+            "minio"
+          )
           assert.strictEqual((yield* ark("backup", "create", "to-second", "--storage-location", "second")).status, 0)
 
           // Delete: asks first; with --confirm, the location and the Backup resources stored in it go.
@@ -139,7 +178,10 @@ describe("ark backup-location and snapshot-location on a real API server", () =>
           assert.include(deleted.stdout, "Backup storage location \"second\" deleted.")
           assert.include(deleted.stdout, "Backup \"to-second\" deleted (its files stay in object storage).")
           assert.strictEqual((yield* Effect.flip(location("second")))._tag, "KubeNotFound")
-          assert.strictEqual((yield* Effect.flip(kube.get(arkGvr.backups, "to-second", namespace)))._tag, "KubeNotFound")
+          assert.strictEqual(
+            (yield* Effect.flip(kube.get(arkGvr.backups, "to-second", namespace)))._tag,
+            "KubeNotFound"
+          )
           yield* kube.get(arkGvr.backups, "to-default", namespace)
           const missing = yield* ark("backup-location", "delete", "second", "--confirm")
           assert.include(missing.stderr, "error: backup storage location \"second\" not found")
@@ -147,7 +189,8 @@ describe("ark backup-location and snapshot-location on a real API server", () =>
 
           // Snapshot locations: get and delete.
           assert.strictEqual(
-            (yield* ark("snapshot-location", "create", "local", "--provider", "local", "--config", "path=/tmp/ark")).status,
+            (yield* ark("snapshot-location", "create", "local", "--provider", "local", "--config", "path=/tmp/ark"))
+              .status,
             0
           )
           const vsl = yield* ark("snapshot-location", "delete", "local", "--confirm")

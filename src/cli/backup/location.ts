@@ -4,6 +4,8 @@ import { Console, DateTime, Duration, Effect, Either, Option, Schema } from "eff
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { AccessMode, BackupStorageLocation, BackupStorageProvider } from "../../api/index.ts"
 import { apiVersion, BackupStorageLocation as BackupStorageLocationSchema } from "../../api/index.ts"
+import type { LocationCheck } from "../../locations/validate.ts"
+import { checkLocation } from "../../locations/validate.ts"
 import { CliError } from "../errors.ts"
 import { checkBackupStorageConfig, parseConfig } from "../locationConfig.ts"
 import { arkCommand } from "../namespace.ts"
@@ -11,8 +13,6 @@ import type { OutputFormat } from "../render.ts"
 import { renderDocument, renderTable, timeFromNow } from "../render.ts"
 import { backupStorageLocationsGvr, getBackupStorageLocation, kubeFailure, listBackupStorageLocations } from "./kube.ts"
 import { checkResourceName } from "./spec.ts"
-import type { LocationCheck } from "../../locations/validate.ts"
-import { checkLocation } from "../../locations/validate.ts"
 
 export interface CreateLocationArgs {
   readonly name: string
@@ -81,7 +81,9 @@ export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(functi
   const check = yield* reachability(location)
   if (check.phase === "Available") {
     yield* Console.log(
-      `Backup storage location "${args.name}" created${args.default === true ? " as the default" : ""}; ${check.message}.`
+      `Backup storage location "${args.name}" created${
+        args.default === true ? " as the default" : ""
+      }; ${check.message}.`
     )
   } else {
     yield* Console.error(
@@ -116,8 +118,15 @@ export const unmarkOtherDefaults = (name: string, namespace: string) =>
     )
     for (const { decoded } of others) {
       const other = decoded.metadata.name ?? ""
-      yield* kube.patch(backupStorageLocationsGvr, other, { type: "merge", body: { spec: { default: false } } }, namespace)
-        .pipe(Effect.mapError((error) => kubeFailure(`cannot unmark location "${other}" as the default`, namespace)(error)))
+      yield* kube.patch(
+        backupStorageLocationsGvr,
+        other,
+        { type: "merge", body: { spec: { default: false } } },
+        namespace
+      )
+        .pipe(
+          Effect.mapError((error) => kubeFailure(`cannot unmark location "${other}" as the default`, namespace)(error))
+        )
     }
   })
 

@@ -74,7 +74,9 @@ export const setBackupLocation = Effect.fn("Cli.backupLocationSet")(function*(ar
     ...Option.match(args.accessMode, { onNone: () => ({}), onSome: (accessMode) => ({ accessMode }) })
   }
   yield* kube.patch(backupStorageLocationsGvr, args.name, { type: "merge", body: { spec } }, args.namespace).pipe(
-    Effect.mapError((error) => kubeFailure(`cannot update backup storage location "${args.name}"`, args.namespace)(error))
+    Effect.mapError((error) =>
+      kubeFailure(`cannot update backup storage location "${args.name}"`, args.namespace)(error)
+    )
   )
   if (args.default) yield* unmarkOtherDefaults(args.name, args.namespace)
   yield* Console.log(
@@ -99,13 +101,17 @@ export const deleteBackupLocation = Effect.fn("Cli.backupLocationDelete")(functi
   ).map(({ decoded }) => decoded.metadata.name ?? "")
   if (!args.confirm) {
     const yes = yield* confirmed(
-      `Delete backup storage location "${args.name}" and the ${plural(stored.length, "Backup resource")} stored in it ` +
+      `Delete backup storage location "${args.name}" and the ${
+        plural(stored.length, "Backup resource")
+      } stored in it ` +
         "(their files stay in object storage)?"
     )
     if (!yes) return yield* Console.log("Cancelled: nothing was deleted.")
   }
   yield* kube.delete(backupStorageLocationsGvr, args.name, args.namespace).pipe(
-    Effect.mapError((error) => kubeFailure(`cannot delete backup storage location "${args.name}"`, args.namespace)(error))
+    Effect.mapError((error) =>
+      kubeFailure(`cannot delete backup storage location "${args.name}"`, args.namespace)(error)
+    )
   )
   yield* Console.log(`Backup storage location "${args.name}" deleted.`)
   for (const backup of stored) {

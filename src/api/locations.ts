@@ -31,6 +31,9 @@ export const BackupStorageLocationSpec = Schema.Struct({
   verificationKey: optional(SecretKeySelector).annotations({
     description:
       "A Secret key holding an Ed25519 public key (PEM): backups without a valid signature and intact files are neither imported nor restored."
+  }),
+  default: optional(Schema.Boolean).annotations({
+    description: "The location `ark backup create` and `ark schedule create` use when none is named; at most one."
   })
 })
 export type BackupStorageLocationSpec = typeof BackupStorageLocationSpec.Type

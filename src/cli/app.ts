@@ -2,6 +2,7 @@ import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 
 import { backupCommand } from "./commands/backup.ts"
+import { clientCommand } from "./commands/client.ts"
 import { completionCommand } from "./commands/completion.ts"
 import { installCommand } from "./commands/install.ts"
 import { backupLocationCommand, snapshotLocationCommand } from "./commands/locations.ts"
@@ -22,6 +23,7 @@ const operations = [
   snapshotLocationCommand,
   serverCommand,
   installCommand,
+  clientCommand,
   versionCommand
 ] as const
 

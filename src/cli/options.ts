@@ -1,5 +1,7 @@
-import { Options } from "@effect/cli"
-import { Option } from "effect"
+import { HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Effect, Option } from "effect"
+
+import { resolveNamespace } from "./client/config.ts"
 
 /** A comma-separated list flag such as `--include-namespaces a,b`; empty when absent. */
 export const csv = (name: string, description: string) =>
@@ -35,8 +37,20 @@ export const connection = {
   ),
   namespace: Options.text("namespace").pipe(
     Options.withAlias("n"),
-    Options.withDescription("the namespace Ark's server runs in"),
-    Options.withDefault("heptio-ark")
+    Options.withDescription(
+      "the namespace Ark's server runs in (default: $ARK_NAMESPACE, else `ark client config`'s namespace, else heptio-ark)"
+    ),
+    Options.optional,
+    // Resolved while parsing, so a bad name from any source is refused before the command runs.
+    Options.mapEffect((flag) =>
+      resolveNamespace(flag).pipe(
+        Effect.mapError((error) =>
+          ValidationError.invalidValue(
+            HelpDoc.p(`error: ${error.message}${error.hint === undefined ? "" : `\nhint: ${error.hint}`}`)
+          )
+        )
+      )
+    )
   )
 }
 

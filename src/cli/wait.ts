@@ -6,6 +6,7 @@ import type { GroupVersionResource, KubeObject } from "../../services/KubeClient
 import { KubeClient } from "../../services/KubeClient.ts"
 import { kubeFailure } from "./backup/kube.ts"
 import { CliError } from "./errors.ts"
+import { arkCommand } from "./namespace.ts"
 
 /** What `followUntilFinished` needs to know of the kind it follows. */
 export interface Followed<A extends { readonly metadata: { readonly resourceVersion?: string } }> {
@@ -52,7 +53,7 @@ export const followUntilFinished = <A extends { readonly metadata: { readonly re
 
     const deleted = new CliError({
       message: `${kind} "${name}" was deleted while waiting for it`,
-      hint: `ark ${kind} get lists the ${kind}s`
+      hint: `${arkCommand(namespace, `${kind} get`)} lists the ${kind}s`
     })
 
     // An expired watch (410) is not a failure: the loop below resumes from a fresh get.

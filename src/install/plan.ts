@@ -12,6 +12,7 @@ import { BackupStorageLocation } from "../api/index.ts"
 import { backupStorageLocationResource } from "../cli/backup/location.ts"
 import { CliError } from "../cli/errors.ts"
 import { backupStorageConfigKeys, checkBackupStorageConfig, parseConfig } from "../cli/locationConfig.ts"
+import { checkNamespaceName } from "../cli/namespace.ts"
 import { renderKustomization, setImage, setNamespace } from "./kustomize.ts"
 
 export interface InstallFlags {
@@ -38,17 +39,15 @@ const labels = { component: "ark" }
 const isProvider = (provider: string): provider is BackupStorageProvider =>
   Object.hasOwn(backupStorageConfigKeys, provider)
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-
 export const checkNamespace = (namespace: string): Either.Either<string, CliError> =>
-  namespace.length <= 63 && DNS_LABEL.test(namespace)
-    ? Either.right(namespace)
-    : Either.left(
+  Either.mapLeft(
+    checkNamespaceName(namespace),
+    (problem) =>
       new CliError({
-        message: `invalid namespace "${namespace}": use lowercase letters, digits and '-', at most 63 characters`,
+        message: `invalid namespace "${namespace}": ${problem}`,
         hint: "for example: ark install --namespace heptio-ark"
       })
-    )
+  )
 
 const checkImage = (image: Option.Option<string>): Either.Either<Option.Option<string>, CliError> =>
   Option.match(image, {
@@ -117,7 +116,8 @@ export const storageLocation = (flags: InstallFlags): Either.Either<Option.Optio
       bucket,
       prefix: flags.prefix,
       config,
-      accessMode: "ReadWrite"
+      accessMode: "ReadWrite",
+      default: true
     })
     const encoded = yield* Either.mapLeft(
       Schema.encodeEither(BackupStorageLocation)(location),

@@ -21,6 +21,8 @@ export interface LeaderElectionConfig {
   readonly renewDeadline?: Duration.DurationInput
   /** How often candidates try and leaders renew. Default 2s. */
   readonly retryPeriod?: Duration.DurationInput
+  /** Written on the lease with every renewal, so readers learn about the holder (its version). */
+  readonly annotations?: Readonly<Record<string, string>>
 }
 
 /** The leader could not renew in time, or another replica took the lease. */
@@ -61,7 +63,7 @@ const makeElector = (config: LeaderElectionConfig) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const { leaseDuration, retryPeriod } = settings(config)
-    const { identity, leaseName, namespace } = config
+    const { annotations, identity, leaseName, namespace } = config
     let observed: Option.Option<Observed> = Option.none()
 
     const leaseBody = (now: DateTime.Utc, previous: LeaseSpec, acquiring: boolean) => ({
@@ -85,7 +87,7 @@ const makeElector = (config: LeaderElectionConfig) =>
         return yield* kube.create(leasesGvr, {
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
-          metadata: { name: leaseName, namespace },
+          metadata: { name: leaseName, namespace, ...(annotations === undefined ? {} : { annotations }) },
           spec: leaseBody(now, {}, true)
         }).pipe(
           Effect.tap((created) =>
@@ -113,6 +115,7 @@ const makeElector = (config: LeaderElectionConfig) =>
       if (held && !expired) return false
       return yield* kube.update(leasesGvr, {
         ...lease,
+        metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, ...annotations } },
         spec: { ...spec, ...leaseBody(now, spec, holder !== identity) }
       }).pipe(
         Effect.tap((updated) =>

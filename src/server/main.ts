@@ -15,6 +15,7 @@ import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
 import type { KubeClient } from "../../services/KubeClient.ts"
 import { KubeClient as KubeClientTag } from "../../services/KubeClient.ts"
 import type { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
+import { arkVersion } from "../version.ts"
 import * as BackupController from "./controllers/backup.ts"
 import * as BackupDeletionController from "./controllers/backupDeletion.ts"
 import * as DownloadRequestController from "./controllers/downloadRequest.ts"
@@ -26,6 +27,9 @@ import * as SyncController from "./controllers/sync.ts"
 import { httpLayer } from "./http.ts"
 import { whileLeader } from "./leader.ts"
 import * as Readiness from "./readiness.ts"
+import { leaseName, serverVersionAnnotation } from "./status.ts"
+
+export { leaseName } from "./status.ts"
 
 export type LogFormat = "json" | "text"
 export type LogLevelName = "debug" | "info" | "warning" | "error"
@@ -131,9 +135,6 @@ const becomeReady = (namespace: string) =>
     Effect.zipRight(Readiness.markReady)
   )
 
-/** One Lease per server namespace: replicas of one server elect one leader among themselves. */
-export const leaseName = "ark-server"
-
 /** Runs the server until interrupted. Fails when the live services or the endpoint cannot be built, or leadership is lost. */
 export const runServer = (options: ServerOptions) =>
   Effect.gen(function*() {
@@ -150,7 +151,7 @@ export const runServer = (options: ServerOptions) =>
     yield* becomeReady(options.namespace).pipe(Effect.forkScoped)
     const identity = `${hostname()}_${process.pid}`
     return yield* whileLeader(
-      { namespace: options.namespace, leaseName, identity },
+      { namespace: options.namespace, leaseName, identity, annotations: { [serverVersionAnnotation]: arkVersion } },
       Layer.launch(controllers(options))
     )
   }).pipe(

@@ -579,7 +579,7 @@ describe("ark backup-location", () => {
         yield* run(harness, getBackupLocations({ name: Option.none(), namespace: serverNamespace, output: "table" }))
         assert.match(
           harness.stdout[0] ?? "",
-          /^NAME\s+PROVIDER\s+BUCKET\/PREFIX\s+PHASE\s+LAST VALIDATED\s+ACCESS MODE\s+MESSAGE$/
+          /^NAME\s+DEFAULT\s+PROVIDER\s+BUCKET\/PREFIX\s+PHASE\s+LAST VALIDATED\s+ACCESS MODE\s+MESSAGE$/
         )
         assert.match(harness.stdout[1] ?? "", /^minio\s+aws\s+ark\/cluster-a\s+Unknown\s+<never>\s+ReadWrite$/)
 

@@ -5,6 +5,7 @@ import type { KubeObject } from "../../../services/KubeClient.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { Backup } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 import { followUntilFinished } from "../wait.ts"
 import {
   backupsGvr,
@@ -14,6 +15,7 @@ import {
   requireExisting,
   volumeSnapshotLocationsGvr
 } from "./kube.ts"
+import { markedDefaultLocation } from "./location.ts"
 import type { BackupFlags } from "./spec.ts"
 import { backupFromSchedule, backupResource, backupSpecFromFlags, checkResourceName, givenSpecFlags } from "./spec.ts"
 import { isFinished, outcomeLine, progressLine } from "./view.ts"
@@ -47,9 +49,13 @@ const desiredBackup = (args: CreateArgs) =>
     }
   })
 
-export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: CreateArgs) {
+export const createBackup = Effect.fn("Cli.backupCreate")(function*(given: CreateArgs) {
   const kube = yield* KubeClient
-  yield* checkResourceName("backup", args.name)
+  yield* checkResourceName("backup", given.name)
+  // A backup that names no location goes to the one marked default, if any (a schedule's keeps its own).
+  const args = Option.isNone(given.storageLocation) && Option.isNone(given.fromSchedule)
+    ? { ...given, storageLocation: yield* markedDefaultLocation(given.namespace) }
+    : given
   const backup = yield* desiredBackup(args)
   // Velero's CLI checks the locations the user named; the defaults are the server's to validate.
   if (Option.isSome(args.storageLocation)) {
@@ -66,7 +72,7 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: Create
       error._tag === "KubeAlreadyExists"
         ? new CliError({
           message: `backup "${args.name}" already exists in namespace ${args.namespace}`,
-          hint: `choose another name, or \`ark backup delete ${args.name}\` first`
+          hint: `choose another name, or \`${arkCommand(args.namespace, `backup delete ${args.name}`)}\` first`
         })
         : kubeFailure(`cannot create backup "${args.name}"`, args.namespace)(error)
     )
@@ -74,7 +80,9 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: Create
   if (!args.wait) {
     yield* Console.log(
       `Backup request "${args.name}" submitted successfully.\n` +
-        `Run \`ark backup describe ${args.name}\` or \`ark backup logs ${args.name}\` for more details.`
+        `Run \`${arkCommand(args.namespace, `backup describe ${args.name}`)}\` or \`${
+          arkCommand(args.namespace, `backup logs ${args.name}`)
+        }\` for more details.`
     )
     return
   }
@@ -86,7 +94,9 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: Create
   if (finished.status?.phase !== "Completed") {
     return yield* new CliError({
       message: `backup "${args.name}" ended ${finished.status?.phase ?? "New"}, not Completed`,
-      hint: `\`ark backup describe ${args.name}\` and \`ark backup logs ${args.name}\` show why`
+      hint: `\`${arkCommand(args.namespace, `backup describe ${args.name}`)}\` and \`${
+        arkCommand(args.namespace, `backup logs ${args.name}`)
+      }\` show why`
     })
   }
 })

@@ -10,6 +10,7 @@ import { deleteBackupRequestsGvr, newDeleteBackupRequest } from "../../deletion/
 import { restoresOf } from "../../deletion/restores.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 import { getBackup, getBackupStorageLocation, kubeFailure } from "./kube.ts"
 
 export interface DeleteArgs {
@@ -40,7 +41,7 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
   if (backup.status?.phase === "InProgress") {
     return yield* new CliError({
       message: `backup "${args.name}" is in progress; deleting it now would race the server writing it`,
-      hint: `wait until it finishes: ark backup get ${args.name}`
+      hint: `wait until it finishes: ${arkCommand(args.namespace, `backup get ${args.name}`)}`
     })
   }
   // The server refuses these too; saying so now spares a request that can only fail.
@@ -48,7 +49,7 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
     Effect.mapError((error) =>
       new CliError({
         message: `backup "${args.name}" is stored in location "${locationName}": ${error.message}; nothing is deleted`,
-        hint: error.hint ?? "ark backup-location get lists the locations"
+        hint: error.hint ?? `${arkCommand(args.namespace, "backup-location get")} lists the locations`
       })
     )
   )
@@ -78,7 +79,9 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
         request.metadata.name ?? ""
       }").`,
       `The Ark server deletes ${plan.join(", ")}.`,
-      `It shows as Deleting until it is gone: ark backup get ${args.name}; problems are in the request's status: ` +
+      `It shows as Deleting until it is gone: ${
+        arkCommand(args.namespace, `backup get ${args.name}`)
+      }; problems are in the request's status: ` +
       `kubectl -n ${args.namespace} get deletebackuprequests -l ${nameSelector(backupNameLabel, args.name)} -o yaml`
     ].join("\n")
   )

@@ -8,6 +8,7 @@ import { backupKeys } from "../../archive/layout.ts"
 import { CliError } from "../errors.ts"
 import type { LogsArgs } from "../logText.ts"
 import { formatLogLine } from "../logText.ts"
+import { arkCommand } from "../namespace.ts"
 import { getBackup } from "./kube.ts"
 import { gunzipLines, locationOf, storageFailure } from "./storage.ts"
 
@@ -22,9 +23,9 @@ const notStored = (backup: Backup, what: string) =>
     message: `backup "${
       backup.metadata.name ?? ""
     }" has no ${what} in storage location "${backup.spec.storageLocation}"`,
-    hint: `it is uploaded when the backup finishes; its phase is ${
-      backup.status?.phase ?? "New"
-    } (ark backup describe ${backup.metadata.name ?? ""})`
+    hint: `it is uploaded when the backup finishes; its phase is ${backup.status?.phase ?? "New"} (${
+      arkCommand(backup.metadata.namespace ?? "", `backup describe ${backup.metadata.name ?? ""}`)
+    })`
   })
 
 export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: LogsArgs) {
@@ -35,7 +36,7 @@ export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: LogsArgs) 
     Effect.mapError((error) =>
       error._tag === "ObjectNotFound"
         ? notStored(backup, "logs")
-        : storageFailure(`cannot read the logs of backup "${args.name}"`, backup.spec.storageLocation)(error)
+        : storageFailure(`cannot read the logs of backup "${args.name}"`, backup)(error)
     )
   )
 })
@@ -67,7 +68,7 @@ export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: Do
       error._tag === "ObjectNotFound"
         ? notStored(backup, "tarball")
         : error._tag === "ObjectStoreError"
-        ? storageFailure(`cannot read the tarball of backup "${args.name}"`, backup.spec.storageLocation)(error)
+        ? storageFailure(`cannot read the tarball of backup "${args.name}"`, backup)(error)
         : fileFailure(error)
     ),
     Effect.zipRight(fs.rename(partial, target).pipe(Effect.mapError((error) => fileFailure(error)))),

@@ -7,18 +7,19 @@ import type { GroupVersionResource, KubeError, KubeObject } from "../../../servi
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { Backup, BackupStorageLocation, formatDecodeError, group, Schedule, version } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 
 export const backupsGvr: GroupVersionResource = { group, version, resource: "backups" }
 export const schedulesGvr: GroupVersionResource = { group, version, resource: "schedules" }
 export const backupStorageLocationsGvr: GroupVersionResource = { group, version, resource: "backupstoragelocations" }
 export const volumeSnapshotLocationsGvr: GroupVersionResource = { group, version, resource: "volumesnapshotlocations" }
 
-/** How each resource type is named in messages and in the `ark ... get` that lists it. */
+/** How each resource type is named in messages, and the `ark ... get` that lists it. */
 const names: Record<string, { readonly kind: string; readonly command: string }> = {
-  backups: { kind: "backup", command: "ark backup get" },
-  schedules: { kind: "schedule", command: "ark schedule get" },
-  backupstoragelocations: { kind: "backup storage location", command: "ark backup-location get" },
-  volumesnapshotlocations: { kind: "volume snapshot location", command: "ark snapshot-location get" }
+  backups: { kind: "backup", command: "backup get" },
+  schedules: { kind: "schedule", command: "schedule get" },
+  backupstoragelocations: { kind: "backup storage location", command: "backup-location get" },
+  volumesnapshotlocations: { kind: "volume snapshot location", command: "snapshot-location get" }
 }
 
 /** A 404 about the object itself, not about its type (a CRD that is not installed answers 404 too). */
@@ -27,7 +28,13 @@ const isMissingObject = (error: KubeError, name: string) =>
   !error.message.includes("could not find the requested resource")
 
 const describeType = (gvr: GroupVersionResource) =>
-  names[gvr.resource] ?? { kind: gvr.resource, command: "kubectl get" }
+  names[gvr.resource] ?? { kind: gvr.resource, command: `${gvr.resource} get` }
+
+/** The command that lists the resources of `gvr` in `namespace`. */
+const listCommand = (gvr: GroupVersionResource, namespace: string) => {
+  const known = names[gvr.resource]
+  return known === undefined ? `kubectl -n ${namespace} get ${gvr.resource}` : arkCommand(namespace, known.command)
+}
 
 /** `while <doing>: <what the server said>` plus what to check, for any Kubernetes failure. */
 export const kubeFailure = (doing: string, namespace: string) => (error: KubeError): CliError => {
@@ -73,13 +80,13 @@ const getDecoded =
   <A, I>(gvr: GroupVersionResource, schema: Schema.Schema<A, I>) => (name: string, namespace: string) =>
     Effect.gen(function*() {
       const kube = yield* KubeClient
-      const { command, kind } = describeType(gvr)
+      const { kind } = describeType(gvr)
       const object = yield* kube.get(gvr, name, namespace).pipe(
         Effect.mapError((error) =>
           isMissingObject(error, name)
             ? new CliError({
               message: `${kind} "${name}" not found in namespace ${namespace}`,
-              hint: `${command} lists them`
+              hint: `${listCommand(gvr, namespace)} lists them`
             })
             : kubeFailure(`cannot read ${kind} "${name}"`, namespace)(error)
         )
@@ -113,13 +120,13 @@ export const listBackupStorageLocations = listDecoded(backupStorageLocationsGvr,
 export const requireExisting = (gvr: GroupVersionResource, flag: string) => (name: string, namespace: string) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
-    const { command, kind } = describeType(gvr)
+    const { kind } = describeType(gvr)
     yield* kube.get(gvr, name, namespace).pipe(
       Effect.mapError((error) =>
         isMissingObject(error, name)
           ? new CliError({
             message: `${flag} ${name}: ${kind} "${name}" not found in namespace ${namespace}`,
-            hint: `${command} lists them`
+            hint: `${listCommand(gvr, namespace)} lists them`
           })
           : kubeFailure(`cannot read ${kind} "${name}"`, namespace)(error)
       )

@@ -1,11 +1,14 @@
-// `ark backup-location create|get`.
-import { Console, DateTime, Effect, Either, Option, Schema } from "effect"
+// `ark backup-location create|get`; set and delete are in locationChange.ts.
+import { Console, DateTime, Duration, Effect, Either, Option, Schema } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { AccessMode, BackupStorageLocation, BackupStorageProvider } from "../../api/index.ts"
 import { apiVersion, BackupStorageLocation as BackupStorageLocationSchema } from "../../api/index.ts"
+import type { LocationCheck } from "../../locations/validate.ts"
+import { checkLocation } from "../../locations/validate.ts"
 import { CliError } from "../errors.ts"
 import { checkBackupStorageConfig, parseConfig } from "../locationConfig.ts"
+import { arkCommand } from "../namespace.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument, renderTable, timeFromNow } from "../render.ts"
 import { backupStorageLocationsGvr, getBackupStorageLocation, kubeFailure, listBackupStorageLocations } from "./kube.ts"
@@ -19,6 +22,8 @@ export interface CreateLocationArgs {
   readonly prefix: Option.Option<string>
   readonly config: Readonly<Record<string, string>>
   readonly accessMode: AccessMode
+  /** Mark it the default location (and unmark the others). */
+  readonly default?: boolean
 }
 
 /** The BackupStorageLocation `ark backup-location create` submits; a prefix loses its outer slashes. */
@@ -33,7 +38,8 @@ export const backupStorageLocationResource = (args: CreateLocationArgs): BackupS
       provider: args.provider,
       objectStorage: { bucket: args.bucket, ...(prefix === "" ? {} : { prefix }) },
       ...(Object.keys(config).length > 0 ? { config } : {}),
-      accessMode: args.accessMode
+      accessMode: args.accessMode,
+      ...(args.default === true ? { default: true } : {})
     }
   }
 }
@@ -66,19 +72,75 @@ export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(functi
       error._tag === "KubeAlreadyExists"
         ? new CliError({
           message: `backup storage location "${args.name}" already exists in namespace ${args.namespace}`,
-          hint: `ark backup-location get ${args.name} shows it`
+          hint: `${arkCommand(args.namespace, `backup-location get ${args.name}`)} shows it`
         })
         : kubeFailure(`cannot create backup storage location "${args.name}"`, args.namespace)(error)
     )
   )
-  yield* Console.log(
-    `Backup storage location "${args.name}" configured successfully.\n` +
-      "The Ark server validates it and sets its phase: ark backup-location get"
-  )
+  if (args.default === true) yield* unmarkOtherDefaults(args.name, args.namespace)
+  const check = yield* reachability(location)
+  if (check.phase === "Available") {
+    yield* Console.log(
+      `Backup storage location "${args.name}" created${
+        args.default === true ? " as the default" : ""
+      }; ${check.message}.`
+    )
+  } else {
+    yield* Console.error(
+      `warning: backup storage location "${args.name}" created, but its store cannot be reached: ${check.message}\n` +
+        `hint: fix the location with \`${
+          arkCommand(args.namespace, `backup-location set ${args.name} --config ...`)
+        }\` or delete it; the server keeps it Unavailable until it is reachable`
+    )
+  }
 })
+
+/** The create-time check is the server's (locations/validate.ts), with a deadline a user waits out. */
+const reachabilityDeadline = Duration.seconds(15)
+
+const reachability = (location: BackupStorageLocation) =>
+  checkLocation(location).pipe(
+    Effect.timeout(reachabilityDeadline),
+    Effect.catchAll(() =>
+      Effect.succeed<LocationCheck>({
+        phase: "Unavailable",
+        message: `no answer within ${Duration.format(reachabilityDeadline)}`
+      })
+    )
+  )
+
+/** At most one location is the default: marking one unmarks the others, as Velero does. */
+export const unmarkOtherDefaults = (name: string, namespace: string) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClient
+    const others = (yield* listBackupStorageLocations(namespace)).filter(({ decoded }) =>
+      decoded.spec.default === true && decoded.metadata.name !== name
+    )
+    for (const { decoded } of others) {
+      const other = decoded.metadata.name ?? ""
+      yield* kube.patch(
+        backupStorageLocationsGvr,
+        other,
+        { type: "merge", body: { spec: { default: false } } },
+        namespace
+      )
+        .pipe(
+          Effect.mapError((error) => kubeFailure(`cannot unmark location "${other}" as the default`, namespace)(error))
+        )
+    }
+  })
+
+/** The location marked default, if any: where a backup that names no location goes. */
+export const markedDefaultLocation = (namespace: string) =>
+  Effect.map(
+    listBackupStorageLocations(namespace),
+    (locations) =>
+      Option.fromNullable(locations.find(({ decoded }) => decoded.spec.default === true)?.decoded.metadata.name)
+  )
 
 export const locationTableHeaders = [
   "NAME",
+  "DEFAULT",
   "PROVIDER",
   "BUCKET/PREFIX",
   "PHASE",
@@ -91,6 +153,7 @@ export const locationRow = (location: BackupStorageLocation, now: DateTime.Utc):
   const { bucket, prefix } = location.spec.objectStorage
   return [
     location.metadata.name ?? "",
+    location.spec.default === true ? "true" : "",
     location.spec.provider,
     prefix === undefined || prefix === "" ? bucket : `${bucket}/${prefix}`,
     location.status?.phase ?? "Unknown",

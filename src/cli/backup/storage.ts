@@ -10,6 +10,7 @@ import { ObjectNotFound } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 import { getBackupStorageLocation } from "./kube.ts"
 
 /** The backup's storage location (resource and store); the CLI talks to object storage directly. */
@@ -20,7 +21,7 @@ export const locationOf = (backup: Backup, namespace: string) =>
       Effect.mapError((error) =>
         new CliError({
           message: `backup "${backup.metadata.name ?? ""}" is stored in location "${locationName}": ${error.message}`,
-          hint: error.hint ?? "ark backup-location get lists the locations"
+          hint: error.hint ?? `${arkCommand(namespace, "backup-location get")} lists the locations`
         })
       )
     )
@@ -29,18 +30,20 @@ export const locationOf = (backup: Backup, namespace: string) =>
       Effect.mapError((error) =>
         new CliError({
           message: `cannot open backup storage location "${locationName}": ${error.message}`,
-          hint: `ark backup-location get ${locationName} shows its phase and message`
+          hint: `${arkCommand(namespace, `backup-location get ${locationName}`)} shows its phase and message`
         })
       )
     )
     return { location, store }
   })
 
-/** A storage failure while reading or writing `key`, as one line. */
-export const storageFailure = (doing: string, location: string) => (error: { readonly message: string }) =>
+/** A storage failure while reading or writing the files of `backup`, as one line. */
+export const storageFailure = (doing: string, backup: Backup) => (error: { readonly message: string }) =>
   new CliError({
-    message: `${doing} in storage location "${location}": ${error.message}`,
-    hint: `ark backup-location get ${location} shows whether the location is available`
+    message: `${doing} in storage location "${backup.spec.storageLocation}": ${error.message}`,
+    hint: `${
+      arkCommand(backup.metadata.namespace ?? "", `backup-location get ${backup.spec.storageLocation}`)
+    } shows whether the location is available`
   })
 
 /**

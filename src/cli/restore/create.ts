@@ -10,6 +10,7 @@ import { dryRunRestore } from "../../restore/run.ts"
 import { latestScheduledBackup } from "../../server/controllers/restoreSource.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 import { followUntilFinished } from "../wait.ts"
 import { backupWithStore, requireRestorable, restoresGvr } from "./kube.ts"
 import type { RestoreFlags, RestoreSource } from "./spec.ts"
@@ -44,7 +45,7 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
       error._tag === "KubeAlreadyExists"
         ? new CliError({
           message: `restore "${name}" already exists in namespace ${args.namespace}`,
-          hint: `choose another name, or \`ark restore delete ${name}\` first`
+          hint: `choose another name, or \`${arkCommand(args.namespace, `restore delete ${name}`)}\` first`
         })
         : kubeFailure(`cannot create restore "${name}"`, args.namespace)(error)
     )
@@ -52,7 +53,9 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
   if (!args.wait) {
     yield* Console.log(
       `Restore request "${name}" submitted successfully.\n` +
-        `Run \`ark restore describe ${name}\` or \`ark restore logs ${name}\` for more details.`
+        `Run \`${arkCommand(args.namespace, `restore describe ${name}`)}\` or \`${
+          arkCommand(args.namespace, `restore logs ${name}`)
+        }\` for more details.`
     )
     return
   }
@@ -64,7 +67,9 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
   if (finished.status?.phase !== "Completed") {
     return yield* new CliError({
       message: `restore "${name}" ended ${finished.status?.phase ?? "New"}, not Completed`,
-      hint: `\`ark restore describe ${name} --details\` and \`ark restore logs ${name}\` show why`
+      hint: `\`${arkCommand(args.namespace, `restore describe ${name} --details`)}\` and \`${
+        arkCommand(args.namespace, `restore logs ${name}`)
+      }\` show why`
     })
   }
 })
@@ -80,7 +85,7 @@ const dryRun = Effect.fn("Cli.restoreDryRun")(function*(restore: Restore, source
     Effect.mapError((error) =>
       new CliError({
         message: `cannot plan restore from backup "${backupName}": ${error.reason}`,
-        hint: `ark backup describe ${backupName} shows the backup`
+        hint: `${arkCommand(namespace, `backup describe ${backupName}`)} shows the backup`
       })
     )
   )
@@ -98,7 +103,7 @@ const latestOfSchedule = (schedule: string, namespace: string) =>
         Effect.fail(
           new CliError({
             message: `schedule "${schedule}" has no Completed backup to restore from`,
-            hint: "ark backup get lists the backups"
+            hint: `${arkCommand(namespace, "backup get")} lists the backups`
           })
         ),
       onSome: (name) => Effect.succeed(name)

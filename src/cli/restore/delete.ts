@@ -8,6 +8,7 @@ import { kubeFailure } from "../backup/kube.ts"
 import { storageFailure } from "../backup/storage.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 import { backupWithStore, getRestore, restoresGvr } from "./kube.ts"
 
 export interface DeleteArgs {
@@ -22,7 +23,7 @@ export const deleteRestore = Effect.fn("Cli.restoreDelete")(function*(args: Dele
   if (restore.status?.phase === "InProgress") {
     return yield* new CliError({
       message: `restore "${args.name}" is in progress; deleting it now would race the server writing its files`,
-      hint: `wait until it finishes: ark restore get ${args.name}`
+      hint: `wait until it finishes: ${arkCommand(args.namespace, `restore get ${args.name}`)}`
     })
   }
   if (!args.confirm) {
@@ -34,7 +35,7 @@ export const deleteRestore = Effect.fn("Cli.restoreDelete")(function*(args: Dele
   let files = 0
   if (Either.isRight(source)) {
     const { backup, store } = source.right
-    const failed = storageFailure(`cannot delete the files of restore "${args.name}"`, backup.spec.storageLocation)
+    const failed = storageFailure(`cannot delete the files of restore "${args.name}"`, backup)
     const listing = yield* store.list(restoreKeys(args.name).dir).pipe(Effect.mapError((error) => failed(error)))
     for (const object of listing.objects) {
       yield* store.delete(object.key).pipe(Effect.mapError((error) => failed(error)))

@@ -6,6 +6,7 @@ import { gunzipLines, storageFailure } from "../backup/storage.ts"
 import { CliError } from "../errors.ts"
 import type { LogsArgs } from "../logText.ts"
 import { formatLogLine } from "../logText.ts"
+import { arkCommand } from "../namespace.ts"
 import { backupWithStore, getRestore } from "./kube.ts"
 
 export interface NamedArgs {
@@ -19,7 +20,9 @@ export const restoreLogs = Effect.fn("Cli.restoreLogs")(function*(args: LogsArgs
   if (backupName === "") {
     return yield* new CliError({
       message: `restore "${args.name}" has not resolved its backup yet, so it has no logs`,
-      hint: `its phase is ${restore.status?.phase ?? "New"} (ark restore describe ${args.name})`
+      hint: `its phase is ${restore.status?.phase ?? "New"} (${
+        arkCommand(args.namespace, `restore describe ${args.name}`)
+      })`
     })
   }
   const { backup, store } = yield* backupWithStore(backupName, args.namespace)
@@ -29,11 +32,11 @@ export const restoreLogs = Effect.fn("Cli.restoreLogs")(function*(args: LogsArgs
       error._tag === "ObjectNotFound"
         ? new CliError({
           message: `restore "${args.name}" has no logs in storage location "${backup.spec.storageLocation}"`,
-          hint: `they are uploaded when the restore finishes; its phase is ${
-            restore.status?.phase ?? "New"
-          } (ark restore describe ${args.name})`
+          hint: `they are uploaded when the restore finishes; its phase is ${restore.status?.phase ?? "New"} (${
+            arkCommand(args.namespace, `restore describe ${args.name}`)
+          })`
         })
-        : storageFailure(`cannot read the logs of restore "${args.name}"`, backup.spec.storageLocation)(error)
+        : storageFailure(`cannot read the logs of restore "${args.name}"`, backup)(error)
     )
   )
 })

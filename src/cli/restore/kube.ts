@@ -8,6 +8,7 @@ import { formatDecodeError, group, Restore, version } from "../../api/index.ts"
 import { findBackup, isRestorable } from "../../server/controllers/restoreSource.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 
 export const restoresGvr: GroupVersionResource = { group, version, resource: "restores" }
 
@@ -31,7 +32,7 @@ export const getRestore = (name: string, namespace: string) =>
           !error.message.includes("could not find the requested resource")
           ? new CliError({
             message: `restore "${name}" not found in namespace ${namespace}`,
-            hint: "ark restore get lists them"
+            hint: `${arkCommand(namespace, "restore get")} lists them`
           })
           : kubeFailure(`cannot read restore "${name}"`, namespace)(error)
       )
@@ -65,13 +66,18 @@ export const backupWithStore = (name: string, namespace: string) =>
         Effect.fail(
           new CliError({
             message: `backup "${name}" not found in namespace ${namespace} nor in any backup storage location`,
-            hint: "ark backup get lists the backups"
+            hint: `${arkCommand(namespace, "backup get")} lists the backups`
           })
         ),
       onSome: (found) =>
         Either.match(found.store, {
           onLeft: (problem) =>
-            Effect.fail(new CliError({ message: problem, hint: "ark backup-location get shows the locations" })),
+            Effect.fail(
+              new CliError({
+                message: problem,
+                hint: `${arkCommand(namespace, "backup-location get")} shows the locations`
+              })
+            ),
           onRight: (store) => Effect.succeed({ backup: found.backup, store })
         })
     }))
@@ -86,6 +92,8 @@ export const requireRestorable = (backup: Backup): Effect.Effect<Backup, CliErro
         message: `backup "${backup.metadata.name ?? ""}" is ${
           backup.status?.phase ?? "New"
         }; only Completed or PartiallyFailed backups can be restored`,
-        hint: `ark backup describe ${backup.metadata.name ?? ""} shows why`
+        hint: `${
+          arkCommand(backup.metadata.namespace ?? "", `backup describe ${backup.metadata.name ?? ""}`)
+        } shows why`
       })
     )

@@ -4,7 +4,9 @@ import { Console, Effect, Option, Schema } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { Schedule } from "../../api/index.ts"
 import { backupStorageLocationsGvr, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "../backup/kube.ts"
+import { markedDefaultLocation } from "../backup/location.ts"
 import { CliError } from "../errors.ts"
+import { arkCommand } from "../namespace.ts"
 import { schedulesGvr } from "./kube.ts"
 import type { ScheduleFlags } from "./spec.ts"
 import { scheduleFromFlags } from "./spec.ts"
@@ -13,8 +15,12 @@ export interface CreateArgs extends ScheduleFlags {
   readonly namespace: string
 }
 
-export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: CreateArgs) {
+export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(given: CreateArgs) {
   const kube = yield* KubeClient
+  // A schedule that names no location keeps the one marked default now, if any, as `backup create` does.
+  const args = Option.isNone(given.storageLocation)
+    ? { ...given, storageLocation: yield* markedDefaultLocation(given.namespace) }
+    : given
   const schedule = yield* scheduleFromFlags(args, args.namespace)
   // As `backup create` does: the locations the user named must exist; the defaults are the server's to check.
   if (Option.isSome(args.storageLocation)) {
@@ -34,13 +40,15 @@ export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: Cr
       error._tag === "KubeAlreadyExists"
         ? new CliError({
           message: `schedule "${args.name}" already exists in namespace ${args.namespace}`,
-          hint: `choose another name, or \`ark schedule delete ${args.name}\` first`
+          hint: `choose another name, or \`${arkCommand(args.namespace, `schedule delete ${args.name}`)}\` first`
         })
         : kubeFailure(`cannot create schedule "${args.name}"`, args.namespace)(error)
     )
   )
   yield* Console.log(
     `Schedule "${args.name}" created successfully. Its first backup runs as soon as the Ark server sees it.\n` +
-      `Run \`ark schedule describe ${args.name}\` or \`ark backup get\` to follow it.`
+      `Run \`${arkCommand(args.namespace, `schedule describe ${args.name}`)}\` or \`${
+        arkCommand(args.namespace, "backup get")
+      }\` to follow it.`
   )
 })

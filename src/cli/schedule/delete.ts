@@ -5,6 +5,7 @@ import { Console, Effect } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { confirmed } from "../confirm.ts"
+import { arkCommand } from "../namespace.ts"
 import { getSchedule, schedulesGvr } from "./kube.ts"
 
 export interface DeleteArgs {
@@ -25,6 +26,8 @@ export const deleteSchedule = Effect.fn("Cli.scheduleDelete")(function*(args: De
     Effect.mapError((error) => kubeFailure(`cannot delete schedule "${args.name}"`, args.namespace)(error))
   )
   yield* Console.log(
-    `Schedule "${args.name}" deleted. Its backups stay until they expire (\`ark backup get\` lists them).`
+    `Schedule "${args.name}" deleted. Its backups stay until they expire (\`${
+      arkCommand(args.namespace, "backup get")
+    }\` lists them).`
   )
 })

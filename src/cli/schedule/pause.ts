@@ -4,6 +4,7 @@ import { Console, Effect } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
+import { arkCommand } from "../namespace.ts"
 import { getSchedule, schedulesGvr } from "./kube.ts"
 
 export interface PauseArgs {
@@ -24,7 +25,9 @@ export const setPaused = (paused: boolean) =>
     )
     yield* Console.log(
       paused
-        ? `Schedule "${args.name}" paused: no backups are created from it until \`ark schedule unpause ${args.name}\`.`
+        ? `Schedule "${args.name}" paused: no backups are created from it until \`${
+          arkCommand(args.namespace, `schedule unpause ${args.name}`)
+        }\`.`
         : `Schedule "${args.name}" unpaused: a backup missed while it was paused runs at the server's next look, then it follows its schedule.`
     )
   })

@@ -15,6 +15,7 @@ import { kubeFailure } from "../backup/kube.ts"
 import { checkResourceName } from "../backup/spec.ts"
 import { CliError } from "../errors.ts"
 import { checkConfigKeys, parseConfig, volumeSnapshotConfigKeys } from "../locationConfig.ts"
+import { arkCommand } from "../namespace.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument, renderTable } from "../render.ts"
 
@@ -65,7 +66,7 @@ export const createSnapshotLocation = Effect.fn("Cli.snapshotLocationCreate")(
         error._tag === "KubeAlreadyExists"
           ? new CliError({
             message: `volume snapshot location "${args.name}" already exists in namespace ${args.namespace}`,
-            hint: `ark snapshot-location get ${args.name} shows it`
+            hint: `${arkCommand(args.namespace, `snapshot-location get ${args.name}`)} shows it`
           })
           : kubeFailure(`cannot create volume snapshot location "${args.name}"`, args.namespace)(error)
       )
@@ -114,7 +115,7 @@ const readLocations = (name: Option.Option<string>, namespace: string) =>
           error._tag === "KubeNotFound" && error.name === name.value
             ? new CliError({
               message: `volume snapshot location "${name.value}" not found in namespace ${namespace}`,
-              hint: "ark snapshot-location get lists them"
+              hint: `${arkCommand(namespace, "snapshot-location get")} lists them`
             })
             : kubeFailure(`cannot read volume snapshot location "${name.value}"`, namespace)(error)
         )

@@ -22,6 +22,9 @@ export const triState = (name: string, description: string) =>
     Options.map((value) => Option.map(value, (text) => text === "true"))
   )
 
+/** Ark's server namespace when --namespace is not given. */
+export const defaultNamespace = "heptio-ark"
+
 /** Where to find the cluster and Ark's server namespace; every command that talks to the cluster takes them. */
 export const connection = {
   kubeconfig: Options.file("kubeconfig").pipe(
@@ -31,7 +34,7 @@ export const connection = {
   namespace: Options.text("namespace").pipe(
     Options.withAlias("n"),
     Options.withDescription("the namespace Ark's server runs in"),
-    Options.withDefault("heptio-ark")
+    Options.withDefault(defaultNamespace)
   )
 }
 

@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 
 import { arkWithoutCluster } from "../support/arkProcess.ts"
-import { bashCompletions, fishCompletions, zshCompletions } from "../support/shellCompletion.ts"
+import { bashCompletions, fishCompletions, zshCompletedLine } from "../support/shellCompletion.ts"
 
 /** No kubeconfig anywhere, so a lookup of names has nothing to reach. */
 const { KUBECONFIG: _kubeconfig, ...withoutKubeconfig } = process.env
@@ -49,15 +49,22 @@ describe("bash completion", () => {
 })
 
 describe("zsh completion", () => {
-  it("hands compadd the flags, valued ones without a trailing space, and choice values", async () => {
-    const flags = await zshCompletions("ark backup create --t", { env: noCluster })
-    assert.deepStrictEqual(flags, ["--ttl= -Q -S"])
-    assert.deepStrictEqual(await zshCompletions("ark backup get --output=", { env: noCluster }), [
-      "--output=table -Q",
-      "--output=json -Q",
-      "--output=yaml -Q"
-    ])
-    assert.deepStrictEqual(await zshCompletions("ark backup download x -o ", { env: noCluster }), ["<files>"])
+  it("completes a flag without a trailing space, a choice value after =, and a file, in an interactive zsh", async () => {
+    assert.strictEqual(
+      await zshCompletedLine("ark backup create --tt", { env: noCluster }),
+      "ark backup create --ttl=_END_"
+    )
+    assert.strictEqual(
+      await zshCompletedLine("ark backup get --output=y", { env: noCluster }),
+      "ark backup get --output=yaml _END_"
+    )
+    assert.strictEqual(await zshCompletedLine("ark backup-l", { env: noCluster }), "ark backup-location _END_")
+    const dir = mkdtempSync(join(tmpdir(), "ark-completion-"))
+    writeFileSync(join(dir, "nightly-data.tar.gz"), "")
+    assert.strictEqual(
+      await zshCompletedLine("ark backup download nightly -o nig", { env: noCluster, cwd: dir }),
+      "ark backup download nightly -o nightly-data.tar.gz _END_"
+    )
   })
 })
 

@@ -1,6 +1,6 @@
 // Drives the scripts `ark completion bash|zsh|fish` prints in the real shells, with the real `ark`
 // entry point on PATH (as `npm link` puts it there), and returns what each shell would offer.
-import { execFile, spawnSync } from "node:child_process"
+import { execFile, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { delimiter, dirname, join } from "node:path"
@@ -28,13 +28,15 @@ const shellEnv = (env: NodeJS.ProcessEnv) => ({
   PATH: [binDir(), dirname(process.execPath), env["PATH"] ?? ""].join(delimiter)
 })
 
-/** Fails, naming how to install it, when a shell the tests drive is missing. */
-const requireShell = (shell: string) => {
-  const probe = spawnSync(shell, ["-c", "exit 0"], { encoding: "utf8" })
+/** Fails, naming how to install it, when a program the tests drive is missing. */
+const requireProgram = (program: string, probeArgs: ReadonlyArray<string>, debianPackage: string) => {
+  const probe = spawnSync(program, probeArgs, { encoding: "utf8" })
   if (probe.error !== undefined || probe.status !== 0) {
-    throw new Error(`${shell} is not installed; the completion tests drive it: apt-get install -y ${shell}`)
+    throw new Error(`${program} is not installed; the completion tests drive it: apt-get install -y ${debianPackage}`)
   }
 }
+
+const requireShell = (shell: string) => requireProgram(shell, ["-c", "exit 0"], shell)
 
 /** The lines the shell prints; asynchronous, so a slow run does not block the test runner's worker. */
 export interface ShellOptions {
@@ -96,23 +98,39 @@ export const fishCompletions = (line: string, options: ShellOptions = {}) =>
   ) => lines.map((entry) => entry.split("\t")[0] ?? ""))
 
 /**
- * What zsh's completion function for `ark` hands to `compadd` for `line`. zsh runs `compadd`,
- * `_files` and `compdef` only inside its line editor, so here they print what they were given:
- * `compadd` its options and words, `_files` the word `<files>`.
+ * The line an interactive zsh (on a terminal that `script` provides) shows after the script is
+ * sourced, `line` is typed and TAB pressed once; `_END_` marks where the cursor ended, so a trailing
+ * space shows. The keys that follow the TAB move to the line's start and turn it into a `print`.
  */
-export const zshCompletions = (line: string, options: ShellOptions = {}) => {
-  const words = line.split(/\s+/)
-  const script = [
-    "compdef() { : }",
-    "_files() { print -r -- '<files>' }",
-    "compadd() { local -a opts; while [[ $1 != -- ]]; do opts+=($1); shift; done; shift;" +
-    " for w in \"$@\"; do print -r -- \"$w ${opts[*]}\"; done }",
-    "source <(ark completion zsh)",
-    `words=(${words.map(quote).join(" ")})`,
-    "CURRENT=${#words}",
-    "_ark"
-  ].join("\n")
-  return run("zsh", ["-f", "-c", script], options)
+export const zshCompletedLine = async (line: string, { cwd, env = process.env }: ShellOptions = {}) => {
+  requireShell("zsh")
+  requireProgram("script", ["--version"], "bsdutils")
+  const keys = [
+    "autoload -U compinit; compinit -u -D; source <(ark completion zsh)\n",
+    `${line}\t_END_\x01print -r -- COMPLETED \n`,
+    "exit\n"
+  ].join("")
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn("script", ["-qc", "zsh -f -i", "/dev/null"], {
+      env: shellEnv(env),
+      timeout: deadlineMillis,
+      ...(cwd === undefined ? {} : { cwd })
+    })
+    let stdout = ""
+    child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
+    child.on("error", (error) => reject(error))
+    child.on(
+      "close",
+      (status, signal) =>
+        status === 0
+          ? resolve(stdout)
+          : reject(new Error(`zsh did not finish cleanly (${signal ?? status}): ${stdout}`))
+    )
+    child.stdin.end(keys)
+  })
+  const completed = output.split(/\r?\n/).find((printed) => printed.startsWith("COMPLETED "))
+  if (completed === undefined) throw new Error(`zsh printed no completed line: ${output}`)
+  return completed.slice("COMPLETED ".length)
 }
 
 const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`

@@ -31,6 +31,9 @@ const resources = (namespace: string) =>
     object: { apiVersion, kind, metadata: { name, namespace }, spec }
   }))
 
+/** A dozen completions, each starting `ark`: tens of seconds apiece on a loaded 2-core machine. */
+const completionsTimeout = 900_000
+
 describe("completion of resource names from a real API server", () => {
   it.live("bash, zsh and fish offer the backups, restores, schedules and locations that exist", () => {
     const namespace = `ark-complete-${process.pid}`
@@ -69,5 +72,5 @@ describe("completion of resource names from a real API server", () => {
       Effect.ensuring(KubeClient.pipe(Effect.flatMap((kube) => kube.delete(namespaceGvr, namespace)), Effect.ignore)),
       Effect.provide(liveKube())
     )
-  })
+  }, completionsTimeout)
 })

@@ -8,7 +8,7 @@ import { group, version } from "../../api/index.ts"
 import type { ResourcePlural } from "./candidates.ts"
 
 /** How long a completion may wait for the cluster; a shell blocks while it does. */
-export const lookupDeadline = Duration.seconds(3)
+const lookupDeadline = Duration.seconds(3)
 
 export const resourceNames = (resource: ResourcePlural, namespace: string) =>
   Effect.gen(function*() {

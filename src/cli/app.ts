@@ -27,12 +27,9 @@ const operations = [
   versionCommand
 ] as const
 
-/** The tree without `completion`, which needs the rest of the tree to describe. */
-const withoutCompletion = Command.make("ark").pipe(Command.withSubcommands(operations))
-
 export const ark = Command.make("ark").pipe(
   Command.withDescription("Back up, restore and migrate Kubernetes clusters"),
-  Command.withSubcommands([...operations, completionCommand(withoutCompletion)])
+  Command.withSubcommands([...operations, completionCommand])
 )
 
 const runParsed = Command.run(ark, { name: "ark", version: arkVersion })

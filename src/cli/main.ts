@@ -4,7 +4,9 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Option } from "effect"
 
-import { runArk } from "./app.ts"
+import { ark, runArk } from "./app.ts"
+import { completeWords } from "./commands/completion.ts"
+import { completeCommand } from "./completion/scripts.ts"
 import { CliError } from "./errors.ts"
 
 /** One line and a hint for the user's errors; @effect/cli has already printed its own usage errors. */
@@ -19,7 +21,10 @@ const report = (cause: Cause.Cause<unknown>) =>
         : Console.error(`error: ${String(error)}`)
   })
 
-runArk(process.argv).pipe(
+// The completion scripts' hidden command, outside the tree so that help never shows it.
+const program = process.argv[2] === completeCommand ? completeWords(ark, process.argv.slice(3)) : runArk(process.argv)
+
+program.pipe(
   Effect.tapErrorCause((cause) => report(cause)),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })

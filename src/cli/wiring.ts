@@ -31,3 +31,14 @@ export const clusterLayer = (connection: Connection) =>
 /** Gives a command's handler the live cluster services named by its own --kubeconfig flag. */
 export const withCluster = <Name extends string, R, E, A extends Connection>(command: Command.Command<Name, R, E, A>) =>
   Command.provide(command, (config: A) => clusterLayer(config))
+
+/**
+ * The KubeClient completion lists names with: no retries and a short request deadline, since a
+ * shell waits for it; a missing kubeconfig fails the lookup, which completion turns into no names.
+ */
+export const completionLookupLayer = (kubeconfigPath: string | undefined) =>
+  KubeLive.layer({
+    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+    requestTimeout: "3 seconds",
+    readRetries: 0
+  })

@@ -32,6 +32,8 @@ import {
 
 const createArgs = (overrides: Partial<CreateArgs> = {}): CreateArgs => ({
   ...noBackupFlags,
+  labels: [],
+  annotations: [],
   name: "nightly",
   namespace: serverNamespace,
   fromSchedule: Option.none(),

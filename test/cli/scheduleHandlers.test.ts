@@ -274,6 +274,8 @@ describe("a schedule made by the CLI", () => {
           harness,
           createBackup({
             ...noBackupFlags,
+            labels: [],
+            annotations: [],
             name: "nightly-manual",
             namespace: serverNamespace,
             fromSchedule: Option.some("nightly"),

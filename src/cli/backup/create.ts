@@ -14,11 +14,19 @@ import {
   requireExisting,
   volumeSnapshotLocationsGvr
 } from "./kube.ts"
-import type { BackupFlags } from "./spec.ts"
-import { backupFromSchedule, backupResource, backupSpecFromFlags, checkResourceName, givenSpecFlags } from "./spec.ts"
+import type { BackupFlags, MetadataFlags } from "./spec.ts"
+import {
+  backupFromSchedule,
+  backupResource,
+  backupSpecFromFlags,
+  checkResourceName,
+  givenSpecFlags,
+  metadataFromFlags,
+  withMetadata
+} from "./spec.ts"
 import { isFinished, outcomeLine, progressLine } from "./view.ts"
 
-export interface CreateArgs extends BackupFlags {
+export interface CreateArgs extends BackupFlags, MetadataFlags {
   readonly name: string
   readonly namespace: string
   readonly fromSchedule: Option.Option<string>
@@ -50,7 +58,8 @@ const desiredBackup = (args: CreateArgs) =>
 export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: CreateArgs) {
   const kube = yield* KubeClient
   yield* checkResourceName("backup", args.name)
-  const backup = yield* desiredBackup(args)
+  const metadata = yield* metadataFromFlags(args)
+  const backup = withMetadata(yield* desiredBackup(args), metadata)
   // Velero's CLI checks the locations the user named; the defaults are the server's to validate.
   if (Option.isSome(args.storageLocation)) {
     yield* requireExisting(backupStorageLocationsGvr, "--storage-location")(backup.spec.storageLocation, args.namespace)

@@ -5,6 +5,7 @@ import { deleteBackup } from "../backup/delete.ts"
 import { backupLogs, downloadBackup } from "../backup/files.ts"
 import { describeBackupCommand, getBackups } from "../backup/read.ts"
 import { backupSpec, confirm, connection, output, wait } from "../options.ts"
+import { mapOption } from "../mapFlag.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
@@ -15,6 +16,8 @@ const create = Command.make(
     name,
     ...connection,
     ...backupSpec,
+    labels: mapOption("labels", "labels to put on the Backup itself, k=v[,k=v]"),
+    annotations: mapOption("annotations", "annotations to put on the Backup itself, k=v[,k=v]"),
     fromSchedule: Options.text("from-schedule").pipe(
       Options.withDescription("create the backup from this schedule's template"),
       Options.optional

@@ -21,6 +21,8 @@ const createArgs = (overrides: Partial<CreateArgs> = {}): CreateArgs => ({
   name: "nightly",
   namespace: serverNamespace,
   schedule: "0 */6 * * *",
+  paused: false,
+  skipImmediately: false,
   ...overrides
 })
 

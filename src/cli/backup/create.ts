@@ -14,6 +14,7 @@ import {
   requireExisting,
   volumeSnapshotLocationsGvr
 } from "./kube.ts"
+import { checkResourcesExist } from "./discovery.ts"
 import type { BackupFlags, MetadataFlags } from "./spec.ts"
 import {
   backupFromSchedule,
@@ -67,6 +68,7 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(args: Create
   for (const location of args.volumeSnapshotLocations) {
     yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
   }
+  yield* checkResourcesExist(args, args.namespace)
   const encoded = yield* Schema.encode(Backup)(backup).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode backup "${args.name}": ${error.message}` }))
   )

@@ -4,6 +4,7 @@ import { Console, Effect, Option, Schema } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { Schedule } from "../../api/index.ts"
 import { backupStorageLocationsGvr, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "../backup/kube.ts"
+import { checkResourcesExist } from "../backup/discovery.ts"
 import { CliError } from "../errors.ts"
 import { schedulesGvr } from "./kube.ts"
 import type { ScheduleFlags } from "./spec.ts"
@@ -12,6 +13,13 @@ import { scheduleFromFlags } from "./spec.ts"
 export interface CreateArgs extends ScheduleFlags {
   readonly namespace: string
 }
+
+const firstBackup = (flags: Pick<ScheduleFlags, "paused" | "skipImmediately" | "name">) =>
+  flags.paused
+    ? `It is paused: no backup runs until \`ark schedule unpause ${flags.name}\`.`
+    : flags.skipImmediately
+    ? "Its first backup runs at the schedule's next time after the Ark server sees it."
+    : "Its first backup runs as soon as the Ark server sees it."
 
 export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: CreateArgs) {
   const kube = yield* KubeClient
@@ -26,6 +34,7 @@ export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: Cr
   for (const location of args.volumeSnapshotLocations) {
     yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
   }
+  yield* checkResourcesExist(args, args.namespace)
   const encoded = yield* Schema.encode(Schedule)(schedule).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode schedule "${args.name}": ${error.message}` }))
   )
@@ -40,7 +49,7 @@ export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(args: Cr
     )
   )
   yield* Console.log(
-    `Schedule "${args.name}" created successfully. Its first backup runs as soon as the Ark server sees it.\n` +
+    `Schedule "${args.name}" created successfully. ${firstBackup(args)}\n` +
       `Run \`ark schedule describe ${args.name}\` or \`ark backup get\` to follow it.`
   )
 })

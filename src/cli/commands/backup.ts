@@ -60,7 +60,8 @@ const download = Command.make(
       Options.withAlias("o"),
       Options.withDescription("where to write the tarball (default: ./NAME-data.tar.gz)"),
       Options.optional
-    )
+    ),
+    force: Options.boolean("force").pipe(Options.withDescription("overwrite the output file if it exists"))
   },
   (args) => downloadBackup(args)
 ).pipe(Command.withDescription("Download a backup's tarball"), withCluster)

@@ -380,13 +380,19 @@ describe("ark backup logs and download", () => {
         assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball)
         assert.include(harness.stdout, `Backup nightly has been successfully downloaded to ${target}`)
         const again = yield* cliFailure(
-          run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false }))
+          run(
+            harness,
+            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+          )
         )
         assert.strictEqual(again.message, `${target} already exists; it was left as it is`)
         assert.include(again.hint ?? "", "--force")
         writeFileSync(target, "an older download")
         yield* cliFailure(
-          run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false }))
+          run(
+            harness,
+            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+          )
         )
         assert.strictEqual(readFileSync(target, "utf8"), "an older download", "refused: the file is not touched")
         yield* run(
@@ -415,7 +421,10 @@ describe("ark backup logs and download", () => {
         yield* run(harness, createBackup(createArgs()))
         const target = join(dir, "missing.tar.gz")
         const error = yield* cliFailure(
-          run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false }))
+          run(
+            harness,
+            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+          )
         )
         assert.strictEqual(error.message, "backup \"nightly\" has no tarball in storage location \"default\"")
         assert.isFalse(existsSync(target))

@@ -217,9 +217,10 @@ describe("schedule controller", () => {
       const reset = yield* settle(
         "spec.skipImmediately back to false",
         kube.get(schedules, "later", serverNamespace).pipe(
-          Effect.map((object) => (object["spec"] as Record<string, unknown>)["skipImmediately"] === false
-            ? Option.some(true)
-            : Option.none()
+          Effect.map((object) =>
+            (object["spec"] as Record<string, unknown>)["skipImmediately"] === false
+              ? Option.some(true)
+              : Option.none()
           )
         )
       )

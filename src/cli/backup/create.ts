@@ -6,6 +6,7 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import { Backup } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
 import { followUntilFinished } from "../wait.ts"
+import { checkResourcesExist } from "./discovery.ts"
 import {
   backupsGvr,
   backupStorageLocationsGvr,
@@ -14,7 +15,6 @@ import {
   requireExisting,
   volumeSnapshotLocationsGvr
 } from "./kube.ts"
-import { checkResourcesExist } from "./discovery.ts"
 import type { BackupFlags, MetadataFlags } from "./spec.ts"
 import {
   backupFromSchedule,

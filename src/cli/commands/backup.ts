@@ -4,8 +4,8 @@ import { createBackup } from "../backup/create.ts"
 import { deleteBackup } from "../backup/delete.ts"
 import { backupLogs, downloadBackup } from "../backup/files.ts"
 import { describeBackupCommand, getBackups } from "../backup/read.ts"
-import { backupSpec, confirm, connection, output, wait } from "../options.ts"
 import { mapOption } from "../mapFlag.ts"
+import { backupSpec, confirm, connection, output, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))

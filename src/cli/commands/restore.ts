@@ -29,7 +29,9 @@ const create = Command.make(
     ...resourceFilters,
     restoreVolumes: triState("restore-volumes", "create volumes from the backup's snapshots (default true)"),
     preserveNodePorts: Options.boolean("preserve-nodeports").pipe(
-      Options.withDescription("keep every Service nodePort (default: only ones set by hand are kept, the rest reallocated)")
+      Options.withDescription(
+        "keep every Service nodePort (default: only ones set by hand are kept, the rest reallocated)"
+      )
     ),
     existingResourcePolicy: Options.choice("existing-resource-policy", ["none", "update"]).pipe(
       Options.withDescription("what to do with objects that already exist: none (keep, warn when different) or update"),

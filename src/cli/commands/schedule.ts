@@ -64,9 +64,9 @@ const pause = Command.make("pause", { name, ...connection }, (args) => pauseSche
 
 const unpause = Command.make("unpause", { name, ...connection, skipImmediately }, (args) => unpauseSchedule(args))
   .pipe(
-  Command.withDescription("Resume a paused schedule"),
-  withCluster
-)
+    Command.withDescription("Resume a paused schedule"),
+    withCluster
+  )
 
 export const scheduleCommand = Command.make("schedule").pipe(
   Command.withDescription("Work with scheduled backups"),

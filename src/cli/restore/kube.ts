@@ -76,11 +76,11 @@ export const requireBackup = (name: string, namespace: string) =>
 export const backupWithStore = (name: string, namespace: string) =>
   requireBackup(name, namespace).pipe(
     Effect.flatMap((found) =>
-        Either.match(found.store, {
-          onLeft: (problem) =>
-            Effect.fail(new CliError({ message: problem, hint: "ark backup-location get shows the locations" })),
-          onRight: (store) => Effect.succeed({ backup: found.backup, store })
-        })
+      Either.match(found.store, {
+        onLeft: (problem) =>
+          Effect.fail(new CliError({ message: problem, hint: "ark backup-location get shows the locations" })),
+        onRight: (store) => Effect.succeed({ backup: found.backup, store })
+      })
     )
   )
 

@@ -22,9 +22,10 @@ export const setPaused = (paused: boolean) =>
       return yield* Console.log(`Schedule "${args.name}" is already ${verb}.`)
     }
     const skip = !paused && args.skipImmediately === true ? { skipImmediately: true } : {}
-    yield* kube.patch(schedulesGvr, args.name, { type: "merge", body: { spec: { paused, ...skip } } }, args.namespace).pipe(
-      Effect.mapError((error) => kubeFailure(`cannot update schedule "${args.name}"`, args.namespace)(error))
-    )
+    yield* kube.patch(schedulesGvr, args.name, { type: "merge", body: { spec: { paused, ...skip } } }, args.namespace)
+      .pipe(
+        Effect.mapError((error) => kubeFailure(`cannot update schedule "${args.name}"`, args.namespace)(error))
+      )
     yield* Console.log(
       paused
         ? `Schedule "${args.name}" paused: no backups are created from it until \`ark schedule unpause ${args.name}\`.`

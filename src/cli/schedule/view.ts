@@ -53,7 +53,8 @@ const timeOf = (text: string | undefined) => Option.flatMap(Option.fromNullable(
 const lastRunOrSkip = (schedule: Schedule) => {
   const backup = timeOf(schedule.status?.lastBackup)
   const skip = timeOf(schedule.status?.lastSkipped)
-  return Option.isSome(skip) && Option.match(backup, { onNone: () => true, onSome: (b) => DateTime.lessThan(b, skip.value) })
+  return Option.isSome(skip) &&
+      Option.match(backup, { onNone: () => true, onSome: (b) => DateTime.lessThan(b, skip.value) })
     ? skip
     : backup
 }

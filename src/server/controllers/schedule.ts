@@ -144,7 +144,12 @@ export const make = (config: ScheduleControllerConfig) =>
             const at = toSecond(now)
             skipped = Option.some(at)
             yield* patchStatus(name, { lastSkipped: stamp(at) })
-            yield* kube.patch(schedulesGvr, name, { type: "merge", body: { spec: { skipImmediately: false } } }, namespace)
+            yield* kube.patch(
+              schedulesGvr,
+              name,
+              { type: "merge", body: { spec: { skipImmediately: false } } },
+              namespace
+            )
             yield* Effect.logInfo("skipped the backup due at once (spec.skipImmediately)")
           }
           const recorded = parseTimestamp(schedule.status?.lastBackup)

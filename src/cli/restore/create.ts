@@ -37,16 +37,16 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
   const name = restore.metadata.name ?? ""
   if (args.dryRun) return yield* dryRun(restore, source, args.namespace)
   // The server would only fail the Restore later: a source with nothing to restore is refused now.
-  yield* (source._tag === "Backup"
-    ? requireBackup(source.name, args.namespace)
-    : latestOfSchedule(source.name, args.namespace)).pipe(
-      Effect.mapError((error) =>
-        new CliError({
-          message: `${error.message}; nothing was created`,
-          ...(error.hint === undefined ? {} : { hint: error.hint })
-        })
-      )
-    )
+  const nothingCreated = (error: CliError) =>
+    new CliError({
+      message: `${error.message}; nothing was created`,
+      ...(error.hint === undefined ? {} : { hint: error.hint })
+    })
+  if (source._tag === "Backup") {
+    yield* requireBackup(source.name, args.namespace).pipe(Effect.mapError((error) => nothingCreated(error)))
+  } else {
+    yield* latestOfSchedule(source.name, args.namespace).pipe(Effect.mapError((error) => nothingCreated(error)))
+  }
   const encoded = yield* Schema.encode(Restore)(restore).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode restore "${name}": ${error.message}` }))
   )

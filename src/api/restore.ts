@@ -30,6 +30,10 @@ export const RestoreSpec = Schema.Struct({
   }),
   labelSelector: optional(LabelSelector),
   restorePVs: withDefault(Schema.Boolean, () => true),
+  preserveNodePorts: optional(Schema.Boolean).annotations({
+    description: "Keep every Service nodePort; by default only the ones written down by hand " +
+      "(kubectl's last-applied configuration) are kept and the rest are allocated anew."
+  }),
   includeClusterResources: optional(Schema.Boolean),
   existingResourcePolicy: withDefault(ExistingResourcePolicy, () => "none" as const).annotations({
     description: "none keeps a live object (warning when it differs); update patches it to the backed-up state."

@@ -10,7 +10,11 @@ export const ScheduleSpec = Schema.Struct({
   template: Schema.propertySignature(BackupSpec).annotations({
     description: "The spec of every Backup this schedule creates."
   }),
-  paused: optional(Schema.Boolean)
+  paused: optional(Schema.Boolean),
+  skipImmediately: optional(Schema.Boolean).annotations({
+    description: "Skip the backup that is due at once (on creation, or on unpause) and wait for the next " +
+      "cron time; the server records the skip in status.lastSkipped and sets this back to false."
+  })
 })
 export type ScheduleSpec = typeof ScheduleSpec.Type
 
@@ -20,7 +24,10 @@ export type SchedulePhase = typeof SchedulePhase.Type
 export const ScheduleStatus = Schema.Struct({
   phase: optional(SchedulePhase),
   validationErrors: optional(Schema.Array(Schema.String)),
-  lastBackup: optional(Timestamp).annotations({ description: "When the last backup of this schedule was created." })
+  lastBackup: optional(Timestamp).annotations({ description: "When the last backup of this schedule was created." }),
+  lastSkipped: optional(Timestamp).annotations({
+    description: "When a due backup was last skipped because of spec.skipImmediately."
+  })
 })
 export type ScheduleStatus = typeof ScheduleStatus.Type
 

@@ -1,14 +1,13 @@
 // The `--config k=v[,k=v]` flag of `ark install`, `ark backup-location create` and `ark
 // snapshot-location create`, parsed and checked the same way everywhere, before anything is created.
-import { Options } from "@effect/cli"
 import { Either } from "effect"
 
 import type { BackupStorageProvider, VolumeSnapshotProvider } from "../api/index.ts"
 import { CliError } from "./errors.ts"
+import { mapOption, parseMap } from "./mapFlag.ts"
 
 /** Velero's form: `--config region=us-east-1,s3ForcePathStyle=true`, repeated or not. */
-export const configOption = (description: string) =>
-  Options.text("config").pipe(Options.withDescription(description), Options.repeated)
+export const configOption = (description: string) => mapOption("config", description)
 
 /** The settings each provider reads (layers/objectstore/Provider.ts, layers/blockstore/Provider.ts). */
 export const backupStorageConfigKeys: Record<BackupStorageProvider, ReadonlyArray<string>> = {
@@ -22,27 +21,8 @@ export const volumeSnapshotConfigKeys: Record<VolumeSnapshotProvider, ReadonlyAr
 }
 
 /** Every `--config` value split into one map; an entry that is not key=value, or a key given twice, is refused. */
-export const parseConfig = (
-  values: ReadonlyArray<string>
-): Either.Either<Readonly<Record<string, string>>, CliError> => {
-  const config: Record<string, string> = {}
-  const entries = values.flatMap((value) => value.split(",")).map((part) => part.trim()).filter((part) => part !== "")
-  for (const entry of entries) {
-    const eq = entry.indexOf("=")
-    const key = eq < 0 ? "" : entry.slice(0, eq).trim()
-    if (key === "") {
-      return Either.left(
-        new CliError({
-          message: `--config: "${entry}" is not key=value`,
-          hint: "for example: --config region=us-east-1,s3ForcePathStyle=true"
-        })
-      )
-    }
-    if (Object.hasOwn(config, key)) return Either.left(new CliError({ message: `--config: ${key} is given twice` }))
-    config[key] = entry.slice(eq + 1).trim()
-  }
-  return Either.right(config)
-}
+export const parseConfig = (values: ReadonlyArray<string>): Either.Either<Readonly<Record<string, string>>, CliError> =>
+  parseMap("config", values, "region=us-east-1,s3ForcePathStyle=true")
 
 /** A key the provider does not read is a typo more often than not: refused, naming what it reads. */
 export const checkConfigKeys = (

@@ -82,7 +82,10 @@ const previewItem = Effect.fn("Restore.previewItem")(
     )
     if (Option.isNone(live)) return entryFor(env.context, item, { action: "create" })
     const desired = transformItem(item.groupResource, object.right, env.context)
-    const diff = diffLines(comparable(item.groupResource, live.value), comparable(item.groupResource, desired))
+    const diff = diffLines(
+      comparable(item.groupResource, live.value, env.context),
+      comparable(item.groupResource, desired, env.context)
+    )
     if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged" })
     const reason = env.policy === "update"
       ? "exists and differs: would be updated to the backup's state"

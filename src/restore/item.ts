@@ -114,8 +114,8 @@ const reconcileExisting = Effect.fn("Restore.reconcileExisting")(
     const kube = yield* KubeClient
     const live = yield* kube.get(target.gvr, target.name, target.namespace).pipe(Effect.either)
     if (Either.isLeft(live)) return failed(`exists but cannot be read: ${kubeMessage(live.left)}`)
-    const have = comparable(item.groupResource, live.right)
-    const want = comparable(item.groupResource, desired)
+    const have = comparable(item.groupResource, live.right, env.context)
+    const want = comparable(item.groupResource, desired, env.context)
     const diff = diffLines(have, want)
     if (diff.length === 0) return { _tag: "Unchanged" } satisfies ItemOutcome
     if (env.policy === "none") return { _tag: "Differs", diff } satisfies ItemOutcome

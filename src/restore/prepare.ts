@@ -30,7 +30,8 @@ export const failedBecause = (prefix: string) => (error: { readonly message: str
 export const contextOf = (restore: Restore, backup: Backup): RestoreContext => ({
   restoreName: restore.metadata.name ?? "",
   backupName: backup.metadata.name ?? restore.spec.backupName ?? "",
-  namespaceMapping: restore.spec.namespaceMapping ?? {}
+  namespaceMapping: restore.spec.namespaceMapping ?? {},
+  preserveNodePorts: restore.spec.preserveNodePorts === true
 })
 
 /** The backup's tarball as entries, read again from storage; archive and storage errors name the entry or key. */

@@ -13,6 +13,8 @@ export interface RestoreContext {
   readonly backupName: string
   /** Backed-up namespace → the namespace it is restored into. */
   readonly namespaceMapping: Readonly<Record<string, string>>
+  /** Keep every Service nodePort, auto-assigned ones too (the Restore's preserveNodePorts). */
+  readonly preserveNodePorts?: boolean
 }
 
 export type Action = (object: KubeObject, context: RestoreContext) => KubeObject
@@ -132,14 +134,17 @@ const explicitNodePorts = (object: KubeObject) => {
   return { named, unnamed, healthCheck }
 }
 
-/** ClusterIPs are allocated per cluster (headless `None` is a choice, kept); auto-assigned nodePorts too. */
-export const serviceAction: Action = (object) =>
+/**
+ * ClusterIPs are allocated per cluster (headless `None` is a choice, kept); auto-assigned nodePorts
+ * too, unless the restore preserves nodePorts (then every one is kept, as Velero's preserveNodePorts).
+ */
+export const serviceAction: Action = (object, context) =>
   withSpec(object, (spec) => {
     if (spec["clusterIP"] !== "None") {
       delete spec["clusterIP"]
       delete spec["clusterIPs"]
     }
-    if (spec["type"] === "ExternalName") return
+    if (spec["type"] === "ExternalName" || context.preserveNodePorts === true) return
     const explicit = explicitNodePorts(object)
     if (Array.isArray(spec["ports"])) {
       spec["ports"] = spec["ports"].map((port: unknown) => {
@@ -304,9 +309,16 @@ const identity: RestoreContext = { restoreName: "", backupName: "", namespaceMap
  * server-managed fields, status, owner references, what the actions clear, the apiVersion
  * (served versions of one object) and Ark's labels (they name the restore that made it).
  */
-export const comparable = (groupResource: string, object: KubeObject): KubeObject => {
+export const comparable = (
+  groupResource: string,
+  object: KubeObject,
+  options: Pick<RestoreContext, "preserveNodePorts"> = {}
+): KubeObject => {
   const cleared = removeRestoreLabels(
-    applyAll([dropServerFields, dropOwnerReferences, ...(kindActions[groupResource] ?? [])], object, identity)
+    applyAll([dropServerFields, dropOwnerReferences, ...(kindActions[groupResource] ?? [])], object, {
+      ...identity,
+      ...options
+    })
   )
   const { apiVersion: _apiVersion, ...rest } = cleared
   return withMeta(rest as KubeObject, (metadata) => {

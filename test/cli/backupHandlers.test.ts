@@ -1,5 +1,5 @@
 // The backup and backup-location handlers on the in-memory API server and object store.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -32,6 +32,8 @@ import {
 
 const createArgs = (overrides: Partial<CreateArgs> = {}): CreateArgs => ({
   ...noBackupFlags,
+  labels: [],
+  annotations: [],
   name: "nightly",
   namespace: serverNamespace,
   fromSchedule: Option.none(),
@@ -370,7 +372,7 @@ describe("ark backup logs and download", () => {
         assert.include(error.hint ?? "", "its phase is New")
       })))
 
-  it.effect("download streams the tarball to ./NAME-data.tar.gz or -o, and never overwrites", () =>
+  it.effect("download streams the tarball to ./NAME-data.tar.gz or -o; an existing file only with --force", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         const dir = mkdtempSync(join(tmpdir(), "ark-cli-"))
@@ -381,20 +383,37 @@ describe("ark backup logs and download", () => {
         const target = join(dir, "out.tar.gz")
         yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) })
+          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
         )
         assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball)
         assert.include(harness.stdout, `Backup nightly has been successfully downloaded to ${target}`)
         const again = yield* cliFailure(
-          run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) }))
+          run(
+            harness,
+            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+          )
         )
-        assert.strictEqual(again.message, `${target} already exists`)
+        assert.strictEqual(again.message, `${target} already exists; it was left as it is`)
+        assert.include(again.hint ?? "", "--force")
+        writeFileSync(target, "an older download")
+        yield* cliFailure(
+          run(
+            harness,
+            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+          )
+        )
+        assert.strictEqual(readFileSync(target, "utf8"), "an older download", "refused: the file is not touched")
+        yield* run(
+          harness,
+          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: true })
+        )
+        assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball, "--force overwrites it")
 
         const cwd = process.cwd()
         process.chdir(dir)
         const byDefault = yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.none() })
+          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.none(), force: false })
         ).pipe(
           Effect.ensuring(Effect.sync(() => process.chdir(cwd)))
         )
@@ -410,7 +429,10 @@ describe("ark backup logs and download", () => {
         yield* run(harness, createBackup(createArgs()))
         const target = join(dir, "missing.tar.gz")
         const error = yield* cliFailure(
-          run(harness, downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target) }))
+          run(
+            harness,
+            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+          )
         )
         assert.strictEqual(error.message, "backup \"nightly\" has no tarball in storage location \"default\"")
         assert.isFalse(existsSync(target))

@@ -39,6 +39,13 @@ describe("backupSpecFromFlags", () => {
       excludedResources: ["secrets"]
     }],
     ["selector", { selector: Option.some("app=web") }, { ...defaults, labelSelector: { matchLabels: { app: "web" } } }],
+    ["or-selector: one selector per ' or ' branch", { orSelector: Option.some("app=web or tier in (cache,db)") }, {
+      ...defaults,
+      orLabelSelectors: [
+        { matchLabels: { app: "web" } },
+        { matchExpressions: [{ key: "tier", operator: "In", values: ["cache", "db"] }] }
+      ]
+    }],
     ["cluster resources false, no snapshots", {
       includeClusterResources: Option.some(false),
       snapshotVolumes: Option.some(false)
@@ -71,6 +78,24 @@ describe("backupSpecFromFlags", () => {
       "selectors look like"
     ],
     ["a bad label key", { selector: Option.some("-app=web") }, "invalid label key \"-app\"", "selectors look like"],
+    [
+      "--selector with --or-selector",
+      { selector: Option.some("app=web"), orSelector: Option.some("a=b or c=d") },
+      "--selector and --or-selector cannot be combined",
+      "' or ' branch"
+    ],
+    [
+      "an empty --or-selector branch",
+      { orSelector: Option.some("a=b or ") },
+      "invalid --or-selector \"a=b or \": an empty selector",
+      "separate the selectors with ' or '"
+    ],
+    [
+      "a bad --or-selector branch",
+      { orSelector: Option.some("a=b or c in (d") },
+      "invalid --or-selector \"c in (d\"",
+      "separate the selectors with ' or '"
+    ],
     [
       "a numeric comparison",
       { selector: Option.some("tier>2") },

@@ -66,6 +66,15 @@ const seedBackup = (harness: Harness) =>
     yield* kube.patchStatus(backupsGvr, "nightly", { type: "merge", body: { status: done.status } }, serverNamespace)
   }).pipe(Effect.orDie)
 
+/** A Backup resource named "nightly": `restore create` refuses a backup that does not exist. */
+const backupExists = (harness: Harness) =>
+  harness.kube.create(backupsGvr, {
+    apiVersion: "ark.heptio.com/v1",
+    kind: "Backup",
+    metadata: { name: "nightly", namespace: serverNamespace },
+    spec: { includedNamespaces: ["shop"] }
+  }).pipe(Effect.orDie)
+
 const withHarness = <A, E, R>(body: (harness: Harness) => Effect.Effect<A, E, R>, tty = false) =>
   makeHarness({ tty }).pipe(Effect.flatMap((harness) => body(harness)))
 
@@ -78,6 +87,7 @@ describe("ark restore create", () => {
   it.effect("with defaults: the name <backup>-<YYYYMMDDhhmmss> from the clock, the defaults written out", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
+        yield* backupExists(harness)
         yield* TestClock.setTime(Date.parse("2024-05-01T12:34:56.789Z"))
         yield* run(harness, createRestore(createArgs({ name: Option.none() })))
         const created = yield* getRestore(harness, "nightly-20240501123456")
@@ -94,6 +104,7 @@ describe("ark restore create", () => {
   it.effect("namespace mappings and filters go into the spec", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
+        yield* backupExists(harness)
         yield* run(
           harness,
           createRestore(createArgs({
@@ -139,6 +150,7 @@ describe("ark restore create", () => {
   it.effect("an existing name is refused", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
+        yield* backupExists(harness)
         yield* run(harness, createRestore(createArgs()))
         const again = yield* cliFailure(run(harness, createRestore(createArgs())))
         assert.strictEqual(again.message, `restore "nightly-restore" already exists in namespace ${serverNamespace}`)
@@ -263,6 +275,7 @@ describe("ark restore create --wait", () => {
   it.live("exits non-zero when the restore fails validation, listing the problems", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
+        yield* backupExists(harness)
         yield* Effect.fork(
           Effect.gen(function*() {
             yield* waitFor("the restore to be created", getRestore(harness).pipe(Effect.option))
@@ -283,6 +296,7 @@ describe("ark restore get, describe, logs, delete", () => {
   it.effect("get lists restores as a table, and one as JSON", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
+        yield* backupExists(harness)
         yield* run(harness, createRestore(createArgs({ selector: Option.some("app=web") })))
         yield* setStatus(harness, {
           phase: "Completed",

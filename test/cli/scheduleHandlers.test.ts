@@ -21,6 +21,8 @@ const createArgs = (overrides: Partial<CreateArgs> = {}): CreateArgs => ({
   name: "nightly",
   namespace: serverNamespace,
   schedule: "0 */6 * * *",
+  paused: false,
+  skipImmediately: false,
   ...overrides
 })
 
@@ -274,6 +276,8 @@ describe("a schedule made by the CLI", () => {
           harness,
           createBackup({
             ...noBackupFlags,
+            labels: [],
+            annotations: [],
             name: "nightly-manual",
             namespace: serverNamespace,
             fromSchedule: Option.some("nightly"),

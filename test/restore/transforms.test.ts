@@ -445,6 +445,48 @@ describe("restore transforms", () => {
     }
   })
 
+  it("preserveNodePorts: every nodePort and the healthCheckNodePort are kept; clusterIPs still go", () => {
+    const service = object("v1", "Service", { name: "web", namespace: "abc" }, {
+      spec: {
+        type: "LoadBalancer",
+        clusterIP: "10.0.0.7",
+        clusterIPs: ["10.0.0.7"],
+        healthCheckNodePort: 31000,
+        ports: [{ name: "http", port: 80, nodePort: 30080 }, { port: 81, nodePort: 30081 }]
+      }
+    })
+    const preserved = transformItem("services", service, { ...context, preserveNodePorts: true })
+    assert.deepStrictEqual(
+      preserved["spec"],
+      {
+        type: "LoadBalancer",
+        healthCheckNodePort: 31000,
+        ports: [{ name: "http", port: 80, nodePort: 30080 }, { port: 81, nodePort: 30081 }]
+      }
+    )
+    const byDefault = transformItem("services", service, context)
+    assert.deepStrictEqual(byDefault["spec"], {
+      type: "LoadBalancer",
+      ports: [{ name: "http", port: 80 }, { port: 81 }]
+    })
+    // Compared with preserveNodePorts, a live Service on other nodePorts differs; by default it does not.
+    const live = {
+      ...preserved,
+      spec: {
+        ...(preserved["spec"] as object),
+        ports: [{ name: "http", port: 80, nodePort: 31111 }, { port: 81, nodePort: 30081 }]
+      }
+    }
+    assert.deepStrictEqual(
+      diffLines(
+        comparable("services", live, { preserveNodePorts: true }),
+        comparable("services", preserved, { preserveNodePorts: true })
+      ),
+      ["spec.ports[0].nodePort: 31111 → 30080"]
+    )
+    assert.deepStrictEqual(diffLines(comparable("services", live), comparable("services", preserved)), [])
+  })
+
   it("comparable: ignores the labels of another restore, sees every other difference", () => {
     const mine = transformCases[0]!.after
     const other: KubeObject = {

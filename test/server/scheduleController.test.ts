@@ -204,6 +204,58 @@ describe("schedule controller", () => {
       yield* expectBackups("paused-20240501122000", "paused-20240501122500")
     }).pipe(Effect.provide(MemoryKube.layer)))
 
+  it.scoped("skipImmediately: no backup at creation, the first at the next cron time; the skip is recorded once", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      yield* TestClock.setTime(at("2024-05-01T12:01:30Z"))
+      yield* installArk
+      yield* startController()
+      yield* kube.create(schedules, schedule("later", { schedule: "*/5 * * * *", skipImmediately: true }))
+
+      const status = yield* waitForScheduleStatus("later", "with a skip", (s) => s["lastSkipped"] !== undefined)
+      assert.deepStrictEqual(status, { phase: "Enabled", lastSkipped: "2024-05-01T12:01:30Z" })
+      const reset = yield* settle(
+        "spec.skipImmediately back to false",
+        kube.get(schedules, "later", serverNamespace).pipe(
+          Effect.map((object) =>
+            (object["spec"] as Record<string, unknown>)["skipImmediately"] === false
+              ? Option.some(true)
+              : Option.none()
+          )
+        )
+      )
+      assert.isTrue(reset)
+      yield* expectBackups()
+      yield* asleepUntil("2024-05-01T12:05:00Z")
+      yield* advanceTo("2024-05-01T12:05:00Z")
+      yield* expectBackups("later-20240501120500")
+      assert.strictEqual((yield* scheduleStatus("later"))["lastSkipped"], "2024-05-01T12:01:30Z")
+    }).pipe(Effect.provide(MemoryKube.layer)))
+
+  it.scoped("skipImmediately on a paused schedule is kept for the unpause: the backup due then is skipped", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      yield* TestClock.setTime(at("2024-05-01T12:00:00Z"))
+      yield* installArk
+      yield* startController("10 minutes")
+      yield* kube.create(
+        schedules,
+        schedule("held", { schedule: "*/5 * * * *", paused: true, skipImmediately: true })
+      )
+      yield* waitForScheduleStatus("held", "Enabled", (status) => status["phase"] === "Enabled")
+      yield* asleepUntil("2024-05-01T12:10:00Z")
+      yield* advanceTo("2024-05-01T12:07:00Z")
+      assert.isUndefined((yield* scheduleStatus("held"))["lastSkipped"], "paused: nothing is due, nothing skipped")
+
+      // Unpaused at 12:07: the backup due at once is skipped; the next runs at 12:10.
+      yield* setPaused("held", false)
+      yield* waitForScheduleStatus("held", "with a skip", (s) => s["lastSkipped"] === "2024-05-01T12:07:00Z")
+      yield* expectBackups()
+      yield* asleepUntil("2024-05-01T12:10:00Z")
+      yield* advanceTo("2024-05-01T12:10:00Z")
+      yield* expectBackups("held-20240501121000")
+    }).pipe(Effect.provide(MemoryKube.layer)))
+
   it.scoped("an edit while the schedule's fiber waits takes effect at once: a pause, then a new cron", () =>
     Effect.gen(function*() {
       const kube = yield* KubeClient

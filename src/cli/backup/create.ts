@@ -7,6 +7,7 @@ import { Backup } from "../../api/index.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
 import { followUntilFinished } from "../wait.ts"
+import { checkResourcesExist } from "./discovery.ts"
 import {
   backupsGvr,
   backupStorageLocationsGvr,
@@ -16,11 +17,19 @@ import {
   volumeSnapshotLocationsGvr
 } from "./kube.ts"
 import { markedDefaultLocation } from "./location.ts"
-import type { BackupFlags } from "./spec.ts"
-import { backupFromSchedule, backupResource, backupSpecFromFlags, checkResourceName, givenSpecFlags } from "./spec.ts"
+import type { BackupFlags, MetadataFlags } from "./spec.ts"
+import {
+  backupFromSchedule,
+  backupResource,
+  backupSpecFromFlags,
+  checkResourceName,
+  givenSpecFlags,
+  metadataFromFlags,
+  withMetadata
+} from "./spec.ts"
 import { isFinished, outcomeLine, progressLine } from "./view.ts"
 
-export interface CreateArgs extends BackupFlags {
+export interface CreateArgs extends BackupFlags, MetadataFlags {
   readonly name: string
   readonly namespace: string
   readonly fromSchedule: Option.Option<string>
@@ -56,7 +65,8 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(given: Creat
   const args = Option.isNone(given.storageLocation) && Option.isNone(given.fromSchedule)
     ? { ...given, storageLocation: yield* markedDefaultLocation(given.namespace) }
     : given
-  const backup = yield* desiredBackup(args)
+  const metadata = yield* metadataFromFlags(args)
+  const backup = withMetadata(yield* desiredBackup(args), metadata)
   // Velero's CLI checks the locations the user named; the defaults are the server's to validate.
   if (Option.isSome(args.storageLocation)) {
     yield* requireExisting(backupStorageLocationsGvr, "--storage-location")(backup.spec.storageLocation, args.namespace)
@@ -64,6 +74,7 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(given: Creat
   for (const location of args.volumeSnapshotLocations) {
     yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
   }
+  yield* checkResourcesExist(args, args.namespace)
   const encoded = yield* Schema.encode(Backup)(backup).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode backup "${args.name}": ${error.message}` }))
   )

@@ -43,9 +43,14 @@ export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: LogsArgs) 
 
 export interface DownloadArgs extends NamedArgs {
   readonly output: Option.Option<string>
+  /** Overwrite an existing output file (Velero's --force). */
+  readonly force: boolean
 }
 
-/** Streams the tarball to a `.partial` file renamed on success, so a failed download leaves nothing that looks whole. */
+/**
+ * Streams the tarball to a `.partial` file renamed on success, so a failed download leaves nothing
+ * that looks whole, and an existing file (with --force) is only replaced by a complete one.
+ */
 export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: DownloadArgs) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
@@ -54,10 +59,10 @@ export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: Do
   const fileFailure = (error: { readonly message: string }) =>
     new CliError({ message: `cannot write ${target}: ${error.message}`, hint: "choose another path with -o" })
 
-  if (yield* fs.exists(target).pipe(Effect.mapError((error) => fileFailure(error)))) {
+  if (!args.force && (yield* fs.exists(target).pipe(Effect.mapError((error) => fileFailure(error))))) {
     return yield* new CliError({
-      message: `${target} already exists`,
-      hint: "remove it, or choose another path with -o"
+      message: `${target} already exists; it was left as it is`,
+      hint: "pass --force to overwrite it, or choose another path with -o"
     })
   }
   const { decoded: backup } = yield* getBackup(args.name, args.namespace)

@@ -5,8 +5,9 @@ import { Either, Option, Schema } from "effect"
 import type { Backup, LabelSelector, Schedule } from "../../api/index.ts"
 import { apiVersion, BackupSpec, parseGoDuration, scheduleMarkers, withMarkers } from "../../api/index.ts"
 import type { Requirement } from "../../kube/labelSelector.ts"
-import { parseLabelSelector } from "../../kube/labelSelector.ts"
+import { labelKeyProblem, labelValueProblem, parseLabelSelector } from "../../kube/labelSelector.ts"
 import { CliError } from "../errors.ts"
+import { parseMap } from "../mapFlag.ts"
 
 /** The parsed flags of `options.backupSpec`; shared with `schedule create`. */
 export interface BackupFlags {
@@ -15,6 +16,7 @@ export interface BackupFlags {
   readonly includeResources: ReadonlyArray<string>
   readonly excludeResources: ReadonlyArray<string>
   readonly selector: Option.Option<string>
+  readonly orSelector: Option.Option<string>
   readonly includeClusterResources: Option.Option<boolean>
   readonly snapshotVolumes: Option.Option<boolean>
   readonly ttl: Option.Option<string>
@@ -28,6 +30,7 @@ export const noBackupFlags: BackupFlags = {
   includeResources: [],
   excludeResources: [],
   selector: Option.none(),
+  orSelector: Option.none(),
   includeClusterResources: Option.none(),
   snapshotVolumes: Option.none(),
   ttl: Option.none(),
@@ -53,8 +56,8 @@ export const checkResourceName = (kind: string, name: string): Either.Either<str
  * The string selector as a metav1.LabelSelector, as `metav1.ParseToLabelSelector` does, except that
  * `k!=v` becomes `NotIn [v]` (same meaning) instead of an error. `>`/`<` have no metav1 form.
  */
-export const toLabelSelector = (text: string): Either.Either<LabelSelector, CliError> =>
-  Either.mapLeft(parseLabelSelector(text), (error) => selectorError(text, error.message)).pipe(
+export const toLabelSelector = (text: string, flag = "--selector"): Either.Either<LabelSelector, CliError> =>
+  Either.mapLeft(parseLabelSelector(text), (error) => selectorError(flag, text, error.message)).pipe(
     Either.flatMap((requirements) => {
       const matchLabels: Record<string, string> = {}
       const matchExpressions: Array<
@@ -65,6 +68,7 @@ export const toLabelSelector = (text: string): Either.Either<LabelSelector, CliE
         if (expression === undefined) {
           return Either.left(
             selectorError(
+              flag,
               text,
               `'${requirement.operator === "gt" ? ">" : "<"}' is not supported in a backup's label selector`
             )
@@ -107,11 +111,23 @@ const toExpression = (requirement: Requirement) => {
   }
 }
 
-const selectorError = (text: string, problem: string) =>
+const selectorError = (flag: string, text: string, problem: string) =>
   new CliError({
-    message: `invalid --selector "${text}": ${problem}`,
-    hint: "selectors look like app=web,tier!=cache or 'env in (prod,staging)'"
+    message: `invalid ${flag} "${text}": ${problem}`,
+    hint: flag === "--or-selector"
+      ? "separate the selectors with ' or ', as in 'app=web or tier in (cache,db)'"
+      : "selectors look like app=web,tier!=cache or 'env in (prod,staging)'"
   })
+
+/** Velero's `--or-selector 'a=b or c=d'`: an object is taken when any of the selectors matches it. */
+export const toOrLabelSelectors = (text: string): Either.Either<ReadonlyArray<LabelSelector>, CliError> =>
+  Either.all(
+    text.split(" or ").map((part) =>
+      part.trim() === ""
+        ? Either.left(selectorError("--or-selector", text, "an empty selector between ' or 's would match everything"))
+        : toLabelSelector(part.trim(), "--or-selector")
+    )
+  )
 
 const ttlError = (text: string) =>
   new CliError({
@@ -131,9 +147,21 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
       onSome: (text) =>
         Option.isSome(parseGoDuration(text)) ? Either.right(Option.some(text)) : Either.left(ttlError(text))
     })
+    if (Option.isSome(flags.selector) && Option.isSome(flags.orSelector)) {
+      return yield* Either.left(
+        new CliError({
+          message: "--selector and --or-selector cannot be combined: give one or the other",
+          hint: "put the --selector's requirements into each ' or ' branch of --or-selector"
+        })
+      )
+    }
     const labelSelector = yield* Option.match(flags.selector, {
       onNone: () => Either.right(Option.none<LabelSelector>()),
       onSome: (text) => Either.map(toLabelSelector(text), (selector) => Option.some(selector))
+    })
+    const orLabelSelectors = yield* Option.match(flags.orSelector, {
+      onNone: () => Either.right(Option.none<ReadonlyArray<LabelSelector>>()),
+      onSome: (text) => Either.map(toOrLabelSelectors(text), (selectors) => Option.some(selectors))
     })
     const fields = {
       ...nonEmpty("includedNamespaces", flags.includeNamespaces),
@@ -141,6 +169,7 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
       ...nonEmpty("includedResources", flags.includeResources),
       ...nonEmpty("excludedResources", flags.excludeResources),
       ...present("labelSelector", labelSelector),
+      ...present("orLabelSelectors", orLabelSelectors),
       ...present("includeClusterResources", flags.includeClusterResources),
       ...present("snapshotVolumes", flags.snapshotVolumes),
       ...present("ttl", ttl),
@@ -168,6 +197,7 @@ export const givenSpecFlags = (flags: BackupFlags): ReadonlyArray<string> =>
     ["--include-resources", flags.includeResources.length > 0],
     ["--exclude-resources", flags.excludeResources.length > 0],
     ["--selector", Option.isSome(flags.selector)],
+    ["--or-selector", Option.isSome(flags.orSelector)],
     ["--include-cluster-resources", Option.isSome(flags.includeClusterResources)],
     ["--snapshot-volumes", Option.isSome(flags.snapshotVolumes)],
     ["--ttl", Option.isSome(flags.ttl)],
@@ -192,4 +222,50 @@ export const backupResource = (
 export const backupFromSchedule = (name: string, namespace: string, schedule: Schedule): Backup => {
   const backup = backupResource(name, namespace, schedule.spec.template)
   return { ...backup, metadata: withMarkers(backup.metadata, scheduleMarkers(schedule.metadata.name ?? "")) }
+}
+
+/** `--labels` and `--annotations`: metadata of the Backup resource itself, as Velero puts them. */
+export interface MetadataFlags {
+  readonly labels: ReadonlyArray<string>
+  readonly annotations: ReadonlyArray<string>
+}
+
+export interface Metadata {
+  readonly labels: Readonly<Record<string, string>>
+  readonly annotations: Readonly<Record<string, string>>
+}
+
+const metadataError = (flag: string, problem: string) =>
+  new CliError({ message: `--${flag}: ${problem}`, hint: `for example: --${flag} team=shop,tier=web` })
+
+/** The flags' labels and annotations, with the keys (and label values) the API server would refuse refused now. */
+export const metadataFromFlags = (flags: MetadataFlags): Either.Either<Metadata, CliError> =>
+  Either.gen(function*() {
+    const labels = yield* parseMap("labels", flags.labels, "team=shop,tier=web")
+    const annotations = yield* parseMap("annotations", flags.annotations, "owner=alice,ticket=OPS-12")
+    for (const [key, value] of Object.entries(labels)) {
+      const problem = labelKeyProblem(key) ?? labelValueProblem(value)
+      if (problem !== undefined) return yield* Either.left(metadataError("labels", problem))
+    }
+    for (const key of Object.keys(annotations)) {
+      const problem = labelKeyProblem(key)
+      if (problem !== undefined) {
+        return yield* Either.left(metadataError("annotations", problem.replace("label key", "annotation key")))
+      }
+    }
+    return { labels, annotations }
+  })
+
+/** The Backup with these labels and annotations added to its own (Ark's markers win on a clash). */
+export const withMetadata = (backup: Backup, metadata: Metadata): Backup => {
+  const labels = { ...metadata.labels, ...backup.metadata.labels }
+  const annotations = { ...metadata.annotations, ...backup.metadata.annotations }
+  return {
+    ...backup,
+    metadata: {
+      ...backup.metadata,
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {})
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
+import { mapOption } from "../mapFlag.ts"
 import { backupSpec, confirm, connection, logOutput, outputFlags, wait } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
@@ -12,6 +13,8 @@ const create = Command.make(
     name,
     ...connection,
     ...backupSpec,
+    labels: mapOption("labels", "labels to put on the Backup itself, k=v[,k=v]"),
+    annotations: mapOption("annotations", "annotations to put on the Backup itself, k=v[,k=v]"),
     fromSchedule: Options.text("from-schedule").pipe(
       Options.withDescription("create the backup from this schedule's template"),
       Options.optional
@@ -58,7 +61,8 @@ const download = Command.make(
       Options.withAlias("o"),
       Options.withDescription("where to write the tarball (default: ./NAME-data.tar.gz)"),
       Options.optional
-    )
+    ),
+    force: Options.boolean("force").pipe(Options.withDescription("overwrite the output file if it exists"))
   },
   (args) => lazily(() => import("../backup/files.ts"), (m) => m.downloadBackup(args))
 ).pipe(Command.withDescription("Download a backup's tarball"), withCluster)

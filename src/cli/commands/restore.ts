@@ -25,6 +25,11 @@ const create = Command.make(
     namespaceMappings: csv("namespace-mappings", "restore namespaces under new names: old:new,old2:new2"),
     ...resourceFilters,
     restoreVolumes: triState("restore-volumes", "create volumes from the backup's snapshots (default true)"),
+    preserveNodePorts: Options.boolean("preserve-nodeports").pipe(
+      Options.withDescription(
+        "keep every Service nodePort (default: only ones set by hand are kept, the rest reallocated)"
+      )
+    ),
     existingResourcePolicy: Options.choice("existing-resource-policy", ["none", "update"]).pipe(
       Options.withDescription("what to do with objects that already exist: none (keep, warn when different) or update"),
       Options.withDefault("none")

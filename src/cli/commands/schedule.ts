@@ -4,6 +4,11 @@ import { lazily } from "../lazy.ts"
 import { backupSpec, confirm, connection, outputFlags } from "../options.ts"
 import { withCluster } from "../wiring.ts"
 
+/** Velero's --skip-immediately: the backup due at once is skipped; the first runs at the next cron time. */
+const skipImmediately = Options.boolean("skip-immediately").pipe(
+  Options.withDescription("skip the backup that would run at once; the first runs at the schedule's next time")
+)
+
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the schedule's name"))
 
 const create = Command.make(
@@ -16,10 +21,17 @@ const create = Command.make(
         "when to back up, in UTC: a cron expression (\"0 */6 * * *\"), @hourly/@daily/@weekly/@monthly/@yearly, or \"@every 6h\""
       )
     ),
-    ...backupSpec
+    ...backupSpec,
+    paused: Options.boolean("paused").pipe(
+      Options.withDescription("create the schedule paused: no backups until `ark schedule unpause`")
+    ),
+    skipImmediately
   },
   (args) => lazily(() => import("../schedule/create.ts"), (m) => m.createSchedule(args))
-).pipe(Command.withDescription("Back up on a schedule; the first backup runs at once"), withCluster)
+).pipe(
+  Command.withDescription("Back up on a schedule; the first backup runs at once (unless --skip-immediately)"),
+  withCluster
+)
 
 const get = Command.make(
   "get",
@@ -57,7 +69,7 @@ const pause = Command.make(
 
 const unpause = Command.make(
   "unpause",
-  { name, ...connection },
+  { name, ...connection, skipImmediately },
   (args) => lazily(() => import("../schedule/pause.ts"), (m) => m.unpauseSchedule(args))
 ).pipe(
   Command.withDescription("Resume a paused schedule"),

@@ -12,7 +12,7 @@ import { kubeFailure } from "../backup/kube.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
 import { followUntilFinished } from "../wait.ts"
-import { backupWithStore, requireRestorable, restoresGvr } from "./kube.ts"
+import { backupWithStore, requireBackup, requireRestorable, restoresGvr } from "./kube.ts"
 import type { RestoreFlags, RestoreSource } from "./spec.ts"
 import { restoreName, restoreResource, restoreSource, restoreSpecFromFlags } from "./spec.ts"
 import { dryRunView, isFinished, outcomeLine, progressLine } from "./view.ts"
@@ -37,6 +37,17 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
   const { restore, source } = yield* desiredRestore(args)
   const name = restore.metadata.name ?? ""
   if (args.dryRun) return yield* dryRun(restore, source, args.namespace)
+  // The server would only fail the Restore later: a source with nothing to restore is refused now.
+  const nothingCreated = (error: CliError) =>
+    new CliError({
+      message: `${error.message}; nothing was created`,
+      ...(error.hint === undefined ? {} : { hint: error.hint })
+    })
+  if (source._tag === "Backup") {
+    yield* requireBackup(source.name, args.namespace).pipe(Effect.mapError((error) => nothingCreated(error)))
+  } else {
+    yield* latestOfSchedule(source.name, args.namespace).pipe(Effect.mapError((error) => nothingCreated(error)))
+  }
   const encoded = yield* Schema.encode(Restore)(restore).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode restore "${name}": ${error.message}` }))
   )

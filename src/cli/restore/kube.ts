@@ -53,8 +53,8 @@ export const listRestores = (namespace: string) =>
     return yield* Effect.forEach(objects, (raw) => decodeRestore(raw).pipe(Effect.map((decoded) => ({ raw, decoded }))))
   })
 
-/** The backup `name` and the store of its files: from the cluster, else from a storage location. */
-export const backupWithStore = (name: string, namespace: string) =>
+/** The backup `name` as the server finds it for a restore: in the cluster, else in a storage location. */
+export const requireBackup = (name: string, namespace: string) =>
   findBackup(name, namespace).pipe(
     Effect.mapError((error) =>
       error._tag === "BackupUnreadable"
@@ -69,18 +69,22 @@ export const backupWithStore = (name: string, namespace: string) =>
             hint: `${arkCommand(namespace, "backup get")} lists the backups`
           })
         ),
-      onSome: (found) =>
-        Either.match(found.store, {
-          onLeft: (problem) =>
-            Effect.fail(
-              new CliError({
-                message: problem,
-                hint: `${arkCommand(namespace, "backup-location get")} shows the locations`
-              })
-            ),
-          onRight: (store) => Effect.succeed({ backup: found.backup, store })
-        })
+      onSome: (found) => Effect.succeed(found)
     }))
+  )
+
+/** The backup `name` and the store of its files: from the cluster, else from a storage location. */
+export const backupWithStore = (name: string, namespace: string) =>
+  requireBackup(name, namespace).pipe(
+    Effect.flatMap((found) =>
+      Either.match(found.store, {
+        onLeft: (problem) =>
+          Effect.fail(
+            new CliError({ message: problem, hint: `${arkCommand(namespace, "backup-location get")} shows the locations` })
+          ),
+        onRight: (store) => Effect.succeed({ backup: found.backup, store })
+      })
+    )
   )
 
 /** A restore can only read a Completed or PartiallyFailed backup. */

@@ -20,6 +20,8 @@ export interface RestoreFlags {
   readonly selector: Option.Option<string>
   readonly includeClusterResources: Option.Option<boolean>
   readonly restoreVolumes: Option.Option<boolean>
+  /** Keep every Service nodePort, auto-assigned ones too (Velero's --preserve-nodeports). */
+  readonly preserveNodePorts: boolean
   readonly existingResourcePolicy: ExistingResourcePolicy
 }
 
@@ -34,6 +36,7 @@ export const noRestoreFlags: RestoreFlags = {
   selector: Option.none(),
   includeClusterResources: Option.none(),
   restoreVolumes: Option.none(),
+  preserveNodePorts: false,
   existingResourcePolicy: "none"
 }
 
@@ -154,6 +157,7 @@ export const restoreSpecFromFlags = (flags: RestoreFlags): Either.Either<Restore
       ...present("labelSelector", labelSelector),
       ...present("includeClusterResources", flags.includeClusterResources),
       ...present("restorePVs", flags.restoreVolumes),
+      ...(flags.preserveNodePorts ? { preserveNodePorts: true } : {}),
       existingResourcePolicy: flags.existingResourcePolicy
     }
     return yield* Either.mapLeft(

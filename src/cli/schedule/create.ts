@@ -3,6 +3,7 @@ import { Console, Effect, Option, Schema } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { Schedule } from "../../api/index.ts"
+import { checkResourcesExist } from "../backup/discovery.ts"
 import { backupStorageLocationsGvr, kubeFailure, requireExisting, volumeSnapshotLocationsGvr } from "../backup/kube.ts"
 import { markedDefaultLocation } from "../backup/location.ts"
 import { CliError } from "../errors.ts"
@@ -14,6 +15,13 @@ import { scheduleFromFlags } from "./spec.ts"
 export interface CreateArgs extends ScheduleFlags {
   readonly namespace: string
 }
+
+const firstBackup = (flags: Pick<ScheduleFlags, "paused" | "skipImmediately" | "name">, namespace: string) =>
+  flags.paused
+    ? `It is paused: no backup runs until \`${arkCommand(namespace, `schedule unpause ${flags.name}`)}\`.`
+    : flags.skipImmediately
+    ? "Its first backup runs at the schedule's next time after the Ark server sees it."
+    : "Its first backup runs as soon as the Ark server sees it."
 
 export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(given: CreateArgs) {
   const kube = yield* KubeClient
@@ -32,6 +40,7 @@ export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(given: C
   for (const location of args.volumeSnapshotLocations) {
     yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
   }
+  yield* checkResourcesExist(args, args.namespace)
   const encoded = yield* Schema.encode(Schedule)(schedule).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode schedule "${args.name}": ${error.message}` }))
   )
@@ -46,7 +55,7 @@ export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(given: C
     )
   )
   yield* Console.log(
-    `Schedule "${args.name}" created successfully. Its first backup runs as soon as the Ark server sees it.\n` +
+    `Schedule "${args.name}" created successfully. ${firstBackup(args, args.namespace)}\n` +
       `Run \`${arkCommand(args.namespace, `schedule describe ${args.name}`)}\` or \`${
         arkCommand(args.namespace, "backup get")
       }\` to follow it.`

@@ -10,6 +10,8 @@ import { getSchedule, schedulesGvr } from "./kube.ts"
 export interface PauseArgs {
   readonly name: string
   readonly namespace: string
+  /** Unpause only: skip the backup that is due at once (Velero's skipImmediately). */
+  readonly skipImmediately?: boolean
 }
 
 export const setPaused = (paused: boolean) =>
@@ -20,14 +22,18 @@ export const setPaused = (paused: boolean) =>
     if ((schedule.spec.paused === true) === paused) {
       return yield* Console.log(`Schedule "${args.name}" is already ${verb}.`)
     }
-    yield* kube.patch(schedulesGvr, args.name, { type: "merge", body: { spec: { paused } } }, args.namespace).pipe(
-      Effect.mapError((error) => kubeFailure(`cannot update schedule "${args.name}"`, args.namespace)(error))
-    )
+    const skip = !paused && args.skipImmediately === true ? { skipImmediately: true } : {}
+    yield* kube.patch(schedulesGvr, args.name, { type: "merge", body: { spec: { paused, ...skip } } }, args.namespace)
+      .pipe(
+        Effect.mapError((error) => kubeFailure(`cannot update schedule "${args.name}"`, args.namespace)(error))
+      )
     yield* Console.log(
       paused
         ? `Schedule "${args.name}" paused: no backups are created from it until \`${
           arkCommand(args.namespace, `schedule unpause ${args.name}`)
         }\`.`
+        : args.skipImmediately === true
+        ? `Schedule "${args.name}" unpaused: a backup missed while it was paused is skipped; the next runs at its schedule's next time.`
         : `Schedule "${args.name}" unpaused: a backup missed while it was paused runs at the server's next look, then it follows its schedule.`
     )
   })

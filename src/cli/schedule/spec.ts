@@ -42,6 +42,10 @@ export const checkCron = (text: string): Either.Either<string, CliError> =>
 export interface ScheduleFlags extends BackupFlags {
   readonly name: string
   readonly schedule: string
+  /** Created paused: no backup until `ark schedule unpause`. */
+  readonly paused: boolean
+  /** Velero's skipImmediately: no backup at creation (or unpause), the first at the next cron time. */
+  readonly skipImmediately: boolean
 }
 
 /** The Schedule `ark schedule create` submits: the cron and the backup template of the flags. */
@@ -50,5 +54,15 @@ export const scheduleFromFlags = (flags: ScheduleFlags, namespace: string): Eith
     const name = yield* checkScheduleName(flags.name)
     const schedule = yield* checkCron(flags.schedule)
     const template: BackupSpec = yield* backupSpecFromFlags(flags)
-    return { apiVersion, kind: "Schedule" as const, metadata: { name, namespace }, spec: { schedule, template } }
+    return {
+      apiVersion,
+      kind: "Schedule" as const,
+      metadata: { name, namespace },
+      spec: {
+        schedule,
+        template,
+        ...(flags.paused ? { paused: true } : {}),
+        ...(flags.skipImmediately ? { skipImmediately: true } : {})
+      }
+    }
   })

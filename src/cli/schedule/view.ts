@@ -47,6 +47,18 @@ export const scheduleRow = (schedule: Schedule, now: DateTime.Utc): ReadonlyArra
 export const scheduleTable = (schedules: ReadonlyArray<Schedule>, now: DateTime.Utc): string =>
   renderTable(scheduleTableHeaders, schedules.map((schedule) => scheduleRow(schedule, now)))
 
+const timeOf = (text: string | undefined) => Option.flatMap(Option.fromNullable(text), (value) => DateTime.make(value))
+
+/** The later of the last backup and the last skip (skipImmediately): the next run is the cron's next time after it. */
+const lastRunOrSkip = (schedule: Schedule) => {
+  const backup = timeOf(schedule.status?.lastBackup)
+  const skip = timeOf(schedule.status?.lastSkipped)
+  return Option.isSome(skip) &&
+      Option.match(backup, { onNone: () => true, onSome: (b) => DateTime.lessThan(b, skip.value) })
+    ? skip
+    : backup
+}
+
 /** When the server will create the next backup, as far as the resource tells. */
 export const nextBackupText = (schedule: Schedule, now: DateTime.Utc): string => {
   if (phaseOf(schedule) === "FailedValidation") return "<none: the schedule failed validation>"
@@ -54,8 +66,11 @@ export const nextBackupText = (schedule: Schedule, now: DateTime.Utc): string =>
   return Either.match(parseSchedule(schedule.spec.schedule), {
     onLeft: (reason) => `<none: invalid schedule: ${reason}>`,
     onRight: (cron) =>
-      Option.match(Option.flatMap(Option.fromNullable(schedule.status?.lastBackup), (text) => DateTime.make(text)), {
-        onNone: () => "as soon as the Ark server sees the schedule",
+      Option.match(lastRunOrSkip(schedule), {
+        onNone: () =>
+          schedule.spec.skipImmediately === true
+            ? "at the schedule's first time after the Ark server sees it"
+            : "as soon as the Ark server sees the schedule",
         onSome: (last) => {
           const next = toTimestamp(DateTime.unsafeMake(nextRun(cron, DateTime.toEpochMillis(last))))
           return `${formatTime(next)} (${timeFromNow(next, now)})`

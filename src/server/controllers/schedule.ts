@@ -138,6 +138,20 @@ export const make = (config: ScheduleControllerConfig) =>
           if (schedule.spec.paused === true) return Option.some(syncPeriod)
 
           const now = yield* Clock.currentTimeMillis
+          // Velero's skipImmediately: the backup due now is skipped once, recorded in status.lastSkipped.
+          let skipped = parseTimestamp(schedule.status?.lastSkipped)
+          if (schedule.spec.skipImmediately === true) {
+            const at = toSecond(now)
+            skipped = Option.some(at)
+            yield* patchStatus(name, { lastSkipped: stamp(at) })
+            yield* kube.patch(
+              schedulesGvr,
+              name,
+              { type: "merge", body: { spec: { skipImmediately: false } } },
+              namespace
+            )
+            yield* Effect.logInfo("skipped the backup due at once (spec.skipImmediately)")
+          }
           const recorded = parseTimestamp(schedule.status?.lastBackup)
           if (!lookedForUnrecorded) {
             created = yield* newestScheduledTick(
@@ -149,7 +163,10 @@ export const make = (config: ScheduleControllerConfig) =>
           // A backup this fiber made that status.lastBackup does not show yet (its patch failed).
           const unrecorded = Option.filter(created, (tick) => Option.getOrElse(recorded, () => -Infinity) < tick)
           if (Option.isSome(unrecorded)) yield* patchStatus(name, { lastBackup: stamp(unrecorded.value) })
-          const last = Option.orElse(unrecorded, () => recorded)
+          const lastBackup = Option.orElse(unrecorded, () => recorded)
+          const last = Option.isSome(skipped) && Option.getOrElse(lastBackup, () => -Infinity) < skipped.value
+            ? skipped
+            : lastBackup
           // The first backup runs at once; after downtime, one catch-up backup, not one per missed tick.
           let due = Option.match(last, { onNone: () => now, onSome: (millis) => nextRun(cron, millis) })
           if (due <= now) {

@@ -22,7 +22,9 @@ const report = (cause: Cause.Cause<unknown>) =>
   })
 
 // The completion scripts' hidden command, outside the tree so that help never shows it.
-const program = process.argv[2] === completeCommand ? completeWords(ark, process.argv.slice(3)) : runArk(process.argv)
+const program: Effect.Effect<void, unknown, NodeContext.NodeContext> = process.argv[2] === completeCommand
+  ? completeWords(ark, process.argv.slice(3))
+  : runArk(process.argv)
 
 program.pipe(
   Effect.tapErrorCause((cause) => report(cause)),

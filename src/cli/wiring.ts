@@ -37,8 +37,11 @@ export const withCluster = <Name extends string, R, E, A extends Connection>(com
  * shell waits for it; a missing kubeconfig fails the lookup, which completion turns into no names.
  */
 export const completionLookupLayer = (kubeconfigPath: string | undefined) =>
-  KubeLive.layer({
-    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
-    requestTimeout: "3 seconds",
-    readRetries: 0
-  })
+  Layer.unwrapEffect(
+    Effect.map(Effect.promise(() => import("../../layers/kube/Live.ts")), (KubeLive) =>
+      KubeLive.layer({
+        ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+        requestTimeout: "3 seconds",
+        readRetries: 0
+      }))
+  )

@@ -6,7 +6,6 @@ import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
 
 import { assert, describe, it } from "@effect/vitest"
-import type { Scope } from "effect"
 import { Data, Effect, Option } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -250,7 +249,7 @@ describe("ark version with a running server", () => {
         assert.strictEqual(line, `server ${arkVersion} (namespace ${namespace})`)
         const clientOnly = yield* arkWith({}, "version", "--client-only", "-n", namespace)
         assert.notInclude(clientOnly.stdout, "server")
-      }).pipe(Effect.scoped, Effect.provide(liveKube())) as Effect.Effect<void, unknown, Scope.Scope | never>,
+      }).pipe(Effect.scoped, Effect.provide(liveKube())),
     300_000
   )
 })

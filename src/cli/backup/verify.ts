@@ -37,7 +37,7 @@ export const verifyBackups = Effect.fn("Cli.backupVerify")(function*(args: Verif
     const name = backup.metadata.name ?? ""
     const { store } = yield* locationOf(backup, args.namespace)
     const report = yield* verifyBackup(store, name, { expectedItems: backup.status?.progress?.itemsBackedUp }).pipe(
-      Effect.mapError(storageFailure(`cannot verify backup "${name}"`, backup.spec.storageLocation))
+      Effect.mapError(storageFailure(`cannot verify backup "${name}"`, backup))
     )
     if (report.problems.length === 0) {
       yield* Console.log(`${name}: verified, ${report.filesChecked} files and ${report.items ?? 0} items intact`)

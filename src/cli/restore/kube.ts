@@ -80,7 +80,10 @@ export const backupWithStore = (name: string, namespace: string) =>
       Either.match(found.store, {
         onLeft: (problem) =>
           Effect.fail(
-            new CliError({ message: problem, hint: `${arkCommand(namespace, "backup-location get")} shows the locations` })
+            new CliError({
+              message: problem,
+              hint: `${arkCommand(namespace, "backup-location get")} shows the locations`
+            })
           ),
         onRight: (store) => Effect.succeed({ backup: found.backup, store })
       })

@@ -121,7 +121,9 @@ export const make = (config: RestoreControllerConfig) =>
       if (Option.isSome(found.value.verificationKey)) {
         const { problems } = yield* verifyBackup(found.value.store.right, resolved.value, {
           verificationKey: found.value.verificationKey.value
-        })
+        }).pipe(
+          Effect.catchAll((error) => Effect.succeed({ problems: [`the location cannot be read: ${error.message}`] }))
+        )
         if (problems.length > 0) {
           return invalid(`backup "${resolved.value}" failed verification: ${problems.join("; ")}`)
         }

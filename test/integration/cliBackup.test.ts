@@ -1,59 +1,30 @@
 // `ark backup …` and `ark backup-location …` as a user runs them: the real entry point in a child
 // process, against the test environment's API server. No Ark server runs here, so backups stay
 // New unless the test plays the controller; processing is covered by the server's own tests.
-import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
 
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Effect, Option, Schema, Stream } from "effect"
+import { Effect, Option, Schema, Stream } from "effect"
 
 import * as ObjectStoreProviderLive from "../../layers/objectstore/Provider.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { backupNameLabel, BackupStorageLocation } from "../../src/api/index.ts"
 import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
+import { arkRun } from "../support/arkProcess.ts"
 import { waitFor } from "../support/wait.ts"
 import { applyCrds, ensureNamespace, namespaceGvr } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 
-const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 const backupsGvr = { group: "ark.heptio.com", version: "v1", resource: "backups" }
 const locationsGvr = { group: "ark.heptio.com", version: "v1", resource: "backupstoragelocations" }
 
-class ArkExit extends Data.TaggedError("ArkExit")<{ readonly message: string }> {}
-
-interface Run {
-  readonly status: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** `ark ARGS --namespace <namespace> --kubeconfig $KUBECONFIG`, run to its end without blocking the test's fibers. */
 const arkIn = (namespace: string) => (...args: ReadonlyArray<string>) =>
-  Effect.async<Run, ArkExit>((resume) => {
-    const kubeconfig = process.env["KUBECONFIG"] ?? ""
-    const child = spawn(process.execPath, [main, ...args, "--namespace", namespace, "--kubeconfig", kubeconfig], {
-      stdio: ["ignore", "pipe", "pipe"],
-      // Seconds as a rule, much longer on a loaded 2-core machine; a hang still ends.
-      timeout: 120_000
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
-    child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
-    child.on("error", (cause) => resume(Effect.fail(new ArkExit({ message: String(cause) }))))
-    child.on("close", (status, signal) =>
-      resume(
-        signal === null
-          ? Effect.succeed({ status, stdout, stderr })
-          : Effect.fail(new ArkExit({ message: `ark ${args.join(" ")} killed by ${signal}: ${stderr}` }))
-      ))
-    return Effect.sync(() => void child.kill())
-  })
+  arkRun(...args, "--namespace", namespace, "--kubeconfig", process.env["KUBECONFIG"] ?? "")
 
 /** Each test gets its own server namespace: a deleted one stays Terminating for a while. */
 const inNamespace = <A, E>(suffix: string, body: (namespace: string) => Effect.Effect<A, E, KubeClient>) => {

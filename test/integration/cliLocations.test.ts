@@ -1,54 +1,25 @@
 // `ark backup-location set|delete|--default`, the reachability check at create, `-n` in hints,
 // $ARK_NAMESPACE, and `ark version` with a running server's version: the real entry point in a
 // child process against the test environment's API server and MinIO.
-import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { fileURLToPath } from "node:url"
 
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { arkVersion } from "../../src/version.ts"
+import { arkRunWithEnv } from "../support/arkProcess.ts"
 import { waitFor } from "../support/wait.ts"
 import { applyCrds, ensureNamespace, namespaceGvr } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
 import { arkGvr, arkServer, kubeconfigOf, serverNamespace, sharedMinio } from "./serverProcess.ts"
 
-const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 const run = randomUUID().slice(0, 8)
-
-class ArkExit extends Data.TaggedError("ArkExit")<{ readonly message: string }> {}
-
-interface Run {
-  readonly status: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
 
 /** `ark ARGS --kubeconfig $KUBECONFIG` with `env` added, run to its end without blocking the test's fibers. */
 const arkWith = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>) =>
-  Effect.async<Run, ArkExit>((resume) => {
-    const kubeconfig = process.env["KUBECONFIG"] ?? ""
-    const child = spawn(process.execPath, [main, ...args, "--kubeconfig", kubeconfig], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...env },
-      timeout: 120_000
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
-    child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
-    child.on("error", (cause) => resume(Effect.fail(new ArkExit({ message: String(cause) }))))
-    child.on("close", (status, signal) =>
-      resume(
-        signal === null
-          ? Effect.succeed({ status, stdout, stderr })
-          : Effect.fail(new ArkExit({ message: `ark ${args.join(" ")} killed by ${signal}: ${stderr}` }))
-      ))
-    return Effect.sync(() => void child.kill())
-  })
+  arkRunWithEnv({ ...process.env, ...env }, ...args, "--kubeconfig", process.env["KUBECONFIG"] ?? "")
 
 const inNamespace = <A, E>(namespace: string, body: Effect.Effect<A, E, KubeClient>) =>
   Effect.gen(function*() {

@@ -6,12 +6,13 @@ import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
 
 import { assert, describe, it } from "@effect/vitest"
-import { Config, Data, Effect, Option, Redacted, Stream } from "effect"
+import { Config, Effect, Option, Redacted, Stream } from "effect"
 
 import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import type { GroupVersionResource, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion } from "../../src/api/index.ts"
+import { arkRun } from "../support/arkProcess.ts"
 import { waitFor } from "../support/wait.ts"
 import { applyCrds, ensureNamespace, namespaceGvr } from "./crdsApply.ts"
 import { liveKube } from "./live.ts"
@@ -41,38 +42,9 @@ const env = Effect.gen(function*() {
   }
 }).pipe(Effect.orDieWith((error) => new Error(`the restore integration test needs the test environment: ${error}`)))
 
-class ArkExit extends Data.TaggedError("ArkExit")<{ readonly message: string }> {}
-
 /** `ark ARGS --namespace <server namespace> --kubeconfig K`, run to its end without blocking the test's fibers. */
 const ark = (kubeconfig: string, ...args: ReadonlyArray<string>) =>
-  Effect.async<{ readonly status: number | null; readonly stdout: string; readonly stderr: string }, ArkExit>(
-    (resume) => {
-      const child = spawn(process.execPath, [
-        mainTs,
-        ...args,
-        "--namespace",
-        serverNamespace,
-        "--kubeconfig",
-        kubeconfig
-      ], {
-        stdio: ["ignore", "pipe", "pipe"],
-        // Long enough for a `--wait` on a loaded 2-core machine; a hang still ends.
-        timeout: 180_000
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
-      child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
-      child.on("error", (cause) => resume(Effect.fail(new ArkExit({ message: String(cause) }))))
-      child.on("close", (status, signal) =>
-        resume(
-          signal === null
-            ? Effect.succeed({ status, stdout, stderr })
-            : Effect.fail(new ArkExit({ message: `ark ${args.join(" ")} killed by ${signal}: ${stderr}` }))
-        ))
-      return Effect.sync(() => void child.kill())
-    }
-  )
+  arkRun(...args, "--namespace", serverNamespace, "--kubeconfig", kubeconfig)
 
 /** `ark server` as a child process; stopped with SIGTERM when the scope closes. */
 const startServer = (kubeconfig: string) =>

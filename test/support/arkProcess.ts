@@ -55,13 +55,16 @@ export class ArkRunFailed extends Data.TaggedError("ArkRunFailed")<{ readonly me
 
 /**
  * `ark ARGS` as an Effect that does not block the event loop, so a server child process the test
- * also runs keeps being read while the command (a `--wait`, say) runs.
+ * also runs keeps being read while the command (a `--wait`, say) runs. `env` replaces the
+ * environment when given.
  */
-export const arkRun = (...args: ReadonlyArray<string>) =>
+export const arkRunWithEnv = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>) =>
   Effect.async<{ readonly status: number | null; readonly stdout: string; readonly stderr: string }, ArkRunFailed>(
     (resume) => {
       const child = spawn(process.execPath, [main, ...args], {
         stdio: ["ignore", "pipe", "pipe"],
+        env,
+        // Long enough for a `--wait` on a loaded 2-core machine; a hang still ends.
         timeout: deadlineMillis * 2
       })
       let stdout = ""
@@ -78,3 +81,5 @@ export const arkRun = (...args: ReadonlyArray<string>) =>
       return Effect.sync(() => void child.kill())
     }
   )
+
+export const arkRun = (...args: ReadonlyArray<string>) => arkRunWithEnv(process.env, ...args)

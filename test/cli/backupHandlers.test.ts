@@ -9,7 +9,7 @@ import { Effect, Fiber, Option, Stream } from "effect"
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { CreateArgs } from "../../src/cli/backup/create.ts"
 import { createBackup } from "../../src/cli/backup/create.ts"
-import { deleteBackup } from "../../src/cli/backup/delete.ts"
+import { deleteBackup, deleteBackups } from "../../src/cli/backup/delete.ts"
 import { backupLogs, downloadBackup } from "../../src/cli/backup/files.ts"
 import { createBackupLocation, getBackupLocations } from "../../src/cli/backup/location.ts"
 import { describeBackupCommand, getBackups } from "../../src/cli/backup/read.ts"
@@ -273,19 +273,28 @@ describe("ark backup get and describe", () => {
         yield* run(harness, createBackup(createArgs({ name: "a-one" })))
         yield* setStatus(harness, { phase: "Completed" }, "a-one")
         harness.stdout.length = 0
-        yield* run(harness, getBackups({ name: Option.none(), namespace: serverNamespace, output: "table" }))
+        yield* run(
+          harness,
+          getBackups({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" })
+        )
         assert.match(harness.stdout[0] ?? "", /^NAME\s+STATUS\s+CREATED\s+EXPIRES\s+STORAGE LOCATION\s+SELECTOR$/)
         assert.match(harness.stdout[1] ?? "", /^a-one\s+Completed\s+\S+ \S+ \+0000 UTC\s+\S+\s+default\s+<none>$/)
         assert.match(harness.stdout[2] ?? "", /^b-two\s+New\s+.*\s+default\s+app=web$/)
 
         harness.stdout.length = 0
-        yield* run(harness, getBackups({ name: Option.some("a-one"), namespace: serverNamespace, output: "yaml" }))
+        yield* run(
+          harness,
+          getBackups({ names: ["a-one"], selector: Option.none(), namespace: serverNamespace, output: "yaml" })
+        )
         assert.strictEqual(harness.stdout[0], "apiVersion: ark.heptio.com/v1")
         assert.include(harness.stdout, "kind: Backup")
         assert.include(harness.stdout, "  phase: Completed")
 
         harness.stdout.length = 0
-        yield* run(harness, getBackups({ name: Option.none(), namespace: serverNamespace, output: "json" }))
+        yield* run(
+          harness,
+          getBackups({ names: [], selector: Option.none(), namespace: serverNamespace, output: "json" })
+        )
         const list = JSON.parse(harness.stdout.join("\n")) as {
           kind: string
           items: Array<{ metadata: { name: string } }>
@@ -298,12 +307,18 @@ describe("ark backup get and describe", () => {
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         const error = yield* cliFailure(
-          run(harness, getBackups({ name: Option.some("x"), namespace: serverNamespace, output: "table" }))
+          run(
+            harness,
+            getBackups({ names: ["x"], selector: Option.none(), namespace: serverNamespace, output: "table" })
+          )
         )
         assert.strictEqual(error.message, "backup \"x\" not found in namespace heptio-ark")
         assert.strictEqual(error.hint, "ark backup get lists them")
         const empty = yield* makeHarness()
-        yield* run(empty, getBackups({ name: Option.none(), namespace: serverNamespace, output: "table" }))
+        yield* run(
+          empty,
+          getBackups({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" })
+        )
         assert.deepStrictEqual(empty.stdout, ["No backups found in namespace heptio-ark."])
       })))
 
@@ -707,5 +722,92 @@ describe("ark backup-location", () => {
         )
         assert.strictEqual(unknown.message, `backup storage location "s3" not found in namespace ${serverNamespace}`)
         assert.strictEqual(unknown.hint, "ark backup-location get lists them")
+      })))
+})
+
+describe("ark backup get and delete of several: names, -l, --all", () => {
+  const seedThree = (harness: Harness) =>
+    Effect.gen(function*() {
+      yield* harness.kube.create(locationsGvr, location("default"))
+      for (const [name, team] of [["a", "shop"], ["b", "shop"], ["c", "web"]] as const) {
+        yield* run(harness, createBackup(createArgs({ name, labels: [`team=${team}`] })))
+        yield* setStatus(harness, { phase: "Completed" }, name)
+      }
+      harness.stdout.length = 0
+    })
+  const rows = (harness: Harness) => harness.stdout.slice(1).map((line) => line.split(/\s+/)[0])
+
+  it.effect("get takes several names in the order given, or -l, not both", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* seedThree(harness)
+        yield* run(
+          harness,
+          getBackups({ names: ["c", "a"], selector: Option.none(), namespace: serverNamespace, output: "table" })
+        )
+        assert.deepStrictEqual(rows(harness), ["c", "a"])
+        harness.stdout.length = 0
+        yield* run(
+          harness,
+          getBackups({ names: [], selector: Option.some("team=shop"), namespace: serverNamespace, output: "table" })
+        )
+        assert.deepStrictEqual(rows(harness), ["a", "b"])
+        const both = yield* cliFailure(
+          run(
+            harness,
+            getBackups({
+              names: ["a"],
+              selector: Option.some("team=shop"),
+              namespace: serverNamespace,
+              output: "table"
+            })
+          )
+        )
+        assert.include(both.message, "only one of them")
+        const bad = yield* cliFailure(
+          run(
+            harness,
+            getBackups({
+              names: [],
+              selector: Option.some("team in shop"),
+              namespace: serverNamespace,
+              output: "table"
+            })
+          )
+        )
+        assert.match(bad.message, /^-l team in shop: /)
+      })))
+
+  it.effect("delete -l files a request for each match; --all for every one; nothing selected is refused", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* seedThree(harness)
+        const requested = deleteRequests(harness).pipe(
+          Effect.map((items) => items.map((item) => (item["spec"] as { backupName: string }).backupName).sort())
+        )
+        const none = yield* cliFailure(
+          run(
+            harness,
+            deleteBackups({ names: [], selector: Option.none(), all: false, namespace: serverNamespace, confirm: true })
+          )
+        )
+        assert.strictEqual(none.message, "which backups? give their names, -l SELECTOR or --all")
+        assert.deepStrictEqual(yield* requested, [])
+        yield* run(
+          harness,
+          deleteBackups({
+            names: [],
+            selector: Option.some("team=shop"),
+            all: false,
+            namespace: serverNamespace,
+            confirm: true
+          })
+        )
+        assert.deepStrictEqual(yield* requested, ["a", "b"])
+        yield* run(
+          harness,
+          deleteBackups({ names: [], selector: Option.none(), all: true, namespace: serverNamespace, confirm: true })
+        )
+        assert.deepStrictEqual(yield* requested, ["a", "a", "b", "b", "c"])
       })))
 })

@@ -11,7 +11,9 @@ import { restoresOf } from "../../deletion/restores.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
-import { getBackup, getBackupStorageLocation, kubeFailure } from "./kube.ts"
+import type { Selection } from "../selection.ts"
+import { selectedResources } from "../selection.ts"
+import { getBackup, getBackupStorageLocation, kubeFailure, listBackups } from "./kube.ts"
 
 export interface DeleteArgs {
   readonly name: string
@@ -85,4 +87,21 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
       `kubectl -n ${args.namespace} get deletebackuprequests -l ${nameSelector(backupNameLabel, args.name)} -o yaml`
     ].join("\n")
   )
+})
+
+export interface DeleteBackupsArgs extends Selection {
+  readonly namespace: string
+  readonly confirm: boolean
+}
+
+/** `ark backup delete NAME... | -l SELECTOR | --all`: each selected backup, one after another. */
+export const deleteBackups = Effect.fn("Cli.backupDeleteSelected")(function*(args: DeleteBackupsArgs) {
+  const selected = yield* selectedResources("backup", args, {
+    get: (name) => getBackup(name, args.namespace),
+    list: listBackups(args.namespace)
+  }, true)
+  if (selected.length === 0) return yield* Console.log("No backups match: nothing was deleted.")
+  for (const { raw } of selected) {
+    yield* deleteBackup({ name: raw.metadata.name ?? "", namespace: args.namespace, confirm: args.confirm })
+  }
 })

@@ -4,12 +4,14 @@ import { Console, DateTime, Effect, Either, Option } from "effect"
 import { backupKeys } from "../../archive/layout.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument } from "../render.ts"
+import { selectedResources } from "../selection.ts"
 import { getBackup, listBackups } from "./kube.ts"
 import { locationOf, readResourceList } from "./storage.ts"
 import { backupTable, describeBackup } from "./view.ts"
 
 export interface GetArgs {
-  readonly name: Option.Option<string>
+  readonly names: ReadonlyArray<string>
+  readonly selector: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
   /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
@@ -17,15 +19,15 @@ export interface GetArgs {
 }
 
 export const getBackups = Effect.fn("Cli.backupGet")(function*(args: GetArgs) {
-  const found = yield* Option.match(args.name, {
-    onNone: () => listBackups(args.namespace),
-    onSome: (name) => Effect.map(getBackup(name, args.namespace), (backup) => [backup])
+  const found = yield* selectedResources("backup", args, {
+    get: (name) => getBackup(name, args.namespace),
+    list: listBackups(args.namespace)
   })
   if (args.output !== "table") {
     return yield* Console.log(renderDocument(
       args.output,
       found.map(({ raw }) => raw),
-      Option.isSome(args.name),
+      args.names.length === 1,
       args.showManagedFields === true
     ))
   }

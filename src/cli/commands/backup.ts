@@ -3,6 +3,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { lazily } from "../lazy.ts"
 import { mapOption } from "../mapFlag.ts"
 import { backupSpec, confirm, connection, logOutput, outputFlags, wait } from "../options.ts"
+import { allFlag, namesArg, selectorFlag } from "../selection.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
@@ -29,9 +30,9 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
+  { names: namesArg("backup"), selector: selectorFlag, ...connection, ...outputFlags },
   (args) => lazily(() => import("../backup/read.ts"), (m) => m.getBackups(args))
-).pipe(Command.withDescription("List backups, or show one"), withCluster)
+).pipe(Command.withDescription("List backups: all, the ones named, or those -l selects"), withCluster)
 
 const describe = Command.make(
   "describe",
@@ -70,11 +71,13 @@ const download = Command.make(
 const remove = Command.make(
   "delete",
   {
-    name,
+    names: namesArg("backup"),
+    selector: selectorFlag,
+    all: allFlag,
     ...connection,
     confirm
   },
-  (args) => lazily(() => import("../backup/delete.ts"), (m) => m.deleteBackup(args))
+  (args) => lazily(() => import("../backup/delete.ts"), (m) => m.deleteBackups(args))
 ).pipe(
   Command.withDescription(
     "Delete a backup (through a DeleteBackupRequest the server processes): its files, volume snapshots, restores, then the resource"

@@ -2,6 +2,7 @@ import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
 import { confirm, connection, csv, logOutput, outputFlags, resourceFilters, triState, wait } from "../options.ts"
+import { allFlag, namesArg, selectorFlag } from "../selection.ts"
 import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the restore's name"))
@@ -44,9 +45,9 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
+  { names: namesArg("restore"), selector: selectorFlag, ...connection, ...outputFlags },
   (args) => lazily(() => import("../restore/read.ts"), (m) => m.getRestores(args))
-).pipe(Command.withDescription("List restores, or show one"), withCluster)
+).pipe(Command.withDescription("List restores: all, the ones named, or those -l selects"), withCluster)
 
 const describe = Command.make(
   "describe",
@@ -72,11 +73,13 @@ const logs = Command.make(
 const remove = Command.make(
   "delete",
   {
-    name,
+    names: namesArg("restore"),
+    selector: selectorFlag,
+    all: allFlag,
     ...connection,
     confirm
   },
-  (args) => lazily(() => import("../restore/delete.ts"), (m) => m.deleteRestore(args))
+  (args) => lazily(() => import("../restore/delete.ts"), (m) => m.deleteRestores(args))
 ).pipe(
   Command.withDescription("Delete a restore and its files in object storage (the restored objects stay)"),
   withCluster

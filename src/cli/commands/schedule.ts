@@ -2,6 +2,7 @@ import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
 import { backupSpec, confirm, connection, outputFlags } from "../options.ts"
+import { allFlag, namesArg, selectorFlag } from "../selection.ts"
 import { withCluster } from "../wiring.ts"
 
 /** Velero's --skip-immediately: the backup due at once is skipped; the first runs at the next cron time. */
@@ -35,9 +36,9 @@ const create = Command.make(
 
 const get = Command.make(
   "get",
-  { name: Args.text({ name: "NAME" }).pipe(Args.optional), ...connection, ...outputFlags },
+  { names: namesArg("schedule"), selector: selectorFlag, ...connection, ...outputFlags },
   (args) => lazily(() => import("../schedule/read.ts"), (m) => m.getSchedules(args))
-).pipe(Command.withDescription("List schedules, or show one"), withCluster)
+).pipe(Command.withDescription("List schedules: all, the ones named, or those -l selects"), withCluster)
 
 const describe = Command.make(
   "describe",
@@ -51,11 +52,13 @@ const describe = Command.make(
 const remove = Command.make(
   "delete",
   {
-    name,
+    names: namesArg("schedule"),
+    selector: selectorFlag,
+    all: allFlag,
     ...connection,
     confirm
   },
-  (args) => lazily(() => import("../schedule/delete.ts"), (m) => m.deleteSchedule(args))
+  (args) => lazily(() => import("../schedule/delete.ts"), (m) => m.deleteSchedules(args))
 ).pipe(Command.withDescription("Delete a schedule (its backups stay until they expire)"), withCluster)
 
 const pause = Command.make(

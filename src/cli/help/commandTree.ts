@@ -176,8 +176,10 @@ const argsOf = (node: ArgsNode, optional: boolean): ReadonlyArray<ArgInfo> => {
       }]
     case "Map":
     case "WithFallbackConfig":
-    case "Variadic":
       return argsOf(node.args, optional)
+    // `NAME...`: any number, none included.
+    case "Variadic":
+      return argsOf(node.args, true).map((arg) => ({ ...arg, name: `${arg.name}...` }))
     case "WithDefault":
       return argsOf(node.args, true)
     case "Both":

@@ -9,7 +9,9 @@ import { storageFailure } from "../backup/storage.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
-import { backupWithStore, getRestore, restoresGvr } from "./kube.ts"
+import type { Selection } from "../selection.ts"
+import { selectedResources } from "../selection.ts"
+import { backupWithStore, getRestore, listRestores, restoresGvr } from "./kube.ts"
 
 export interface DeleteArgs {
   readonly name: string
@@ -56,4 +58,21 @@ export const deleteRestore = Effect.fn("Cli.restoreDelete")(function*(args: Dele
         `Restore "${args.name}" deleted (the resource only; its files were not found: ${error.message}).`
     })
   )
+})
+
+export interface DeleteRestoresArgs extends Selection {
+  readonly namespace: string
+  readonly confirm: boolean
+}
+
+/** `ark restore delete NAME... | -l SELECTOR | --all`: each selected restore, one after another. */
+export const deleteRestores = Effect.fn("Cli.restoreDeleteSelected")(function*(args: DeleteRestoresArgs) {
+  const selected = yield* selectedResources("restore", args, {
+    get: (name) => getRestore(name, args.namespace),
+    list: listRestores(args.namespace)
+  }, true)
+  if (selected.length === 0) return yield* Console.log("No restores match: nothing was deleted.")
+  for (const { raw } of selected) {
+    yield* deleteRestore({ name: raw.metadata.name ?? "", namespace: args.namespace, confirm: args.confirm })
+  }
 })

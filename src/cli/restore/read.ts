@@ -8,12 +8,14 @@ import type { ItemResult } from "../../restore/outcomes.ts"
 import { gunzipLines } from "../backup/storage.ts"
 import type { OutputFormat } from "../render.ts"
 import { renderDocument } from "../render.ts"
+import { selectedResources } from "../selection.ts"
 import { backupWithStore, getRestore, listRestores } from "./kube.ts"
 import type { RestoreDetails, RestoreResults } from "./view.ts"
 import { describeRestore, restoreTable } from "./view.ts"
 
 export interface GetArgs {
-  readonly name: Option.Option<string>
+  readonly names: ReadonlyArray<string>
+  readonly selector: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
   /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
@@ -21,15 +23,15 @@ export interface GetArgs {
 }
 
 export const getRestores = Effect.fn("Cli.restoreGet")(function*(args: GetArgs) {
-  const found = yield* Option.match(args.name, {
-    onNone: () => listRestores(args.namespace),
-    onSome: (name) => Effect.map(getRestore(name, args.namespace), (restore) => [restore])
+  const found = yield* selectedResources("restore", args, {
+    get: (name) => getRestore(name, args.namespace),
+    list: listRestores(args.namespace)
   })
   if (args.output !== "table") {
     return yield* Console.log(renderDocument(
       args.output,
       found.map(({ raw }) => raw),
-      Option.isSome(args.name),
+      args.names.length === 1,
       args.showManagedFields === true
     ))
   }

@@ -6,7 +6,9 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { confirmed } from "../confirm.ts"
 import { arkCommand } from "../namespace.ts"
-import { getSchedule, schedulesGvr } from "./kube.ts"
+import type { Selection } from "../selection.ts"
+import { selectedResources } from "../selection.ts"
+import { getSchedule, listSchedules, schedulesGvr } from "./kube.ts"
 
 export interface DeleteArgs {
   readonly name: string
@@ -30,4 +32,21 @@ export const deleteSchedule = Effect.fn("Cli.scheduleDelete")(function*(args: De
       arkCommand(args.namespace, "backup get")
     }\` lists them).`
   )
+})
+
+export interface DeleteSchedulesArgs extends Selection {
+  readonly namespace: string
+  readonly confirm: boolean
+}
+
+/** `ark schedule delete NAME... | -l SELECTOR | --all`: each selected schedule, one after another. */
+export const deleteSchedules = Effect.fn("Cli.scheduleDeleteSelected")(function*(args: DeleteSchedulesArgs) {
+  const selected = yield* selectedResources("schedule", args, {
+    get: (name) => getSchedule(name, args.namespace),
+    list: listSchedules(args.namespace)
+  }, true)
+  if (selected.length === 0) return yield* Console.log("No schedules match: nothing was deleted.")
+  for (const { raw } of selected) {
+    yield* deleteSchedule({ name: raw.metadata.name ?? "", namespace: args.namespace, confirm: args.confirm })
+  }
 })

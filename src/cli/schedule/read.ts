@@ -1,13 +1,16 @@
 // `ark schedule get` and `ark schedule describe`.
-import { Console, DateTime, Effect, Option } from "effect"
+import type { Option } from "effect"
+import { Console, DateTime, Effect } from "effect"
 
 import type { OutputFormat } from "../render.ts"
 import { renderDocument } from "../render.ts"
+import { selectedResources } from "../selection.ts"
 import { getSchedule, listSchedules, scheduleBackups } from "./kube.ts"
 import { describeSchedule, scheduleTable } from "./view.ts"
 
 export interface GetArgs {
-  readonly name: Option.Option<string>
+  readonly names: ReadonlyArray<string>
+  readonly selector: Option.Option<string>
   readonly namespace: string
   readonly output: OutputFormat
   /** Keep `metadata.managedFields` in JSON and YAML (default: left out). */
@@ -15,15 +18,15 @@ export interface GetArgs {
 }
 
 export const getSchedules = Effect.fn("Cli.scheduleGet")(function*(args: GetArgs) {
-  const found = yield* Option.match(args.name, {
-    onNone: () => listSchedules(args.namespace),
-    onSome: (name) => Effect.map(getSchedule(name, args.namespace), (schedule) => [schedule])
+  const found = yield* selectedResources("schedule", args, {
+    get: (name) => getSchedule(name, args.namespace),
+    list: listSchedules(args.namespace)
   })
   if (args.output !== "table") {
     return yield* Console.log(renderDocument(
       args.output,
       found.map(({ raw }) => raw),
-      Option.isSome(args.name),
+      args.names.length === 1,
       args.showManagedFields === true
     ))
   }

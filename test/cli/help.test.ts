@@ -41,7 +41,7 @@ describe("ark help", () => {
     expect(stderr).toBe("")
     expect(stdout).toContain("Usage:\n  ark backup create NAME [flags]")
     expect(stdout).toMatch(/^ {6}--ttl DURATION +how long to keep the backup/m)
-    expect(stdout).toMatch(/^ {2}-n, --namespace STRING +the namespace Ark's server runs in \(default heptio-ark\)$/m)
+    expect(stdout).toMatch(/^ {2}-n, --namespace STRING +the namespace Ark's server runs in \(default:$/m)
     expect(stdout).toMatch(/^ {6}--snapshot-volumes true\|false /m)
     expect(stdout).toMatch(/^ {6}--include-namespaces LIST /m)
     for (const noise of ["--wizard", "--completions", "--log-level", "\u001b["]) expect(stdout).not.toContain(noise)

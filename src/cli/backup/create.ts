@@ -61,11 +61,15 @@ const desiredBackup = (args: CreateArgs) =>
 export const createBackup = Effect.fn("Cli.backupCreate")(function*(given: CreateArgs) {
   const kube = yield* KubeClient
   yield* checkResourceName("backup", given.name)
-  // A backup that names no location goes to the one marked default, if any (a schedule's keeps its own).
+  const metadata = yield* metadataFromFlags(given)
+  // A backup that names no location goes to the one marked default, if any (a schedule's keeps its
+  // own). Its flags are checked first: a bad one is refused before the cluster is asked anything.
   const args = Option.isNone(given.storageLocation) && Option.isNone(given.fromSchedule)
-    ? { ...given, storageLocation: yield* markedDefaultLocation(given.namespace) }
+    ? yield* desiredBackup(given).pipe(
+      Effect.zipRight(markedDefaultLocation(given.namespace)),
+      Effect.map((storageLocation) => ({ ...given, storageLocation }))
+    )
     : given
-  const metadata = yield* metadataFromFlags(args)
   const backup = withMetadata(yield* desiredBackup(args), metadata)
   // Velero's CLI checks the locations the user named; the defaults are the server's to validate.
   if (Option.isSome(args.storageLocation)) {

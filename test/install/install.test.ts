@@ -147,7 +147,8 @@ describe("ark install", () => {
         provider: "aws",
         objectStorage: { bucket: "ark-backups", prefix: "cluster-a" },
         config: { region: "eu-west-1", s3ForcePathStyle: "true", s3Url: "http://minio:9000" },
-        accessMode: "ReadWrite"
+        accessMode: "ReadWrite",
+        default: true
       })
       const secret = yield* run.kube.get(
         { group: "", version: "v1", resource: "secrets" },

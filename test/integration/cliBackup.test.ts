@@ -98,7 +98,7 @@ describe("ark backup on a real API server", () => {
           assert.notStrictEqual(missing.status, 0)
           assert.strictEqual(
             missing.stderr,
-            `error: backup "x" not found in namespace ${namespace}\nhint: ark backup get lists them\n`
+            `error: backup "x" not found in namespace ${namespace}\nhint: ark backup get -n ${namespace} lists them\n`
           )
 
           const duplicate = yield* ark("backup", "create", "nightly")
@@ -234,7 +234,7 @@ describe("ark backup on a real API server", () => {
           ]
           for (const [key, bytes] of files) yield* store.put(key, Stream.make(bytes))
 
-          const logs = yield* ark("backup", "logs", "stored")
+          const logs = yield* ark("backup", "logs", "stored", "-o", "json")
           assert.strictEqual(logs.status, 0, logs.stderr)
           assert.strictEqual(logs.stdout, "{\"msg\":\"one\"}\n{\"msg\":\"two\"}\n")
 

@@ -106,7 +106,8 @@ export const zshCompletedLine = async (line: string, { cwd, env = process.env }:
   requireShell("zsh")
   requireProgram("script", ["--version"], "bsdutils")
   const keys = [
-    "autoload -U compinit; compinit -u -D; source <(ark completion zsh)\n",
+    // Emacs keys whatever $EDITOR says (npm's scripts may set it to vi): ^A below is beginning-of-line.
+    "bindkey -e; autoload -U compinit; compinit -u -D; source <(ark completion zsh)\n",
     `${line}\t_END_\x01print -r -- COMPLETED \n`,
     "exit\n"
   ].join("")

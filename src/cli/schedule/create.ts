@@ -25,9 +25,13 @@ const firstBackup = (flags: Pick<ScheduleFlags, "paused" | "skipImmediately" | "
 
 export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(given: CreateArgs) {
   const kube = yield* KubeClient
-  // A schedule that names no location keeps the one marked default now, if any, as `backup create` does.
+  // A schedule that names no location keeps the one marked default now, if any, as `backup create`
+  // does. Its flags are checked first: a bad one is refused before the cluster is asked anything.
   const args = Option.isNone(given.storageLocation)
-    ? { ...given, storageLocation: yield* markedDefaultLocation(given.namespace) }
+    ? yield* scheduleFromFlags(given, given.namespace).pipe(
+      Effect.zipRight(markedDefaultLocation(given.namespace)),
+      Effect.map((storageLocation) => ({ ...given, storageLocation }))
+    )
     : given
   const schedule = yield* scheduleFromFlags(args, args.namespace)
   // As `backup create` does: the locations the user named must exist; the defaults are the server's to check.

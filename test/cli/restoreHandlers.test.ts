@@ -305,7 +305,10 @@ describe("ark restore get, describe, logs, delete", () => {
           warnings: 2,
           errors: 1
         })
-        yield* run(harness, getRestores({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" }))
+        yield* run(
+          harness,
+          getRestores({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" })
+        )
         const [header, row] = harness.stdout.slice(-2)
         assert.match(header ?? "", /^NAME +BACKUP +STATUS +STARTED +COMPLETED +ERRORS +WARNINGS +CREATED +SELECTOR$/)
         assert.match(
@@ -315,12 +318,20 @@ describe("ark restore get, describe, logs, delete", () => {
         harness.stdout.length = 0
         yield* run(
           harness,
-          getRestores({ names: ["nightly-restore"], selector: Option.none(), namespace: serverNamespace, output: "json" })
+          getRestores({
+            names: ["nightly-restore"],
+            selector: Option.none(),
+            namespace: serverNamespace,
+            output: "json"
+          })
         )
         const document = JSON.parse(harness.stdout.join("\n")) as KubeObject
         assert.strictEqual(document.kind, "Restore")
         const missing = yield* cliFailure(
-          run(harness, getRestores({ names: ["nope"], selector: Option.none(), namespace: serverNamespace, output: "table" }))
+          run(
+            harness,
+            getRestores({ names: ["nope"], selector: Option.none(), namespace: serverNamespace, output: "table" })
+          )
         )
         assert.strictEqual(missing.message, `restore "nope" not found in namespace ${serverNamespace}`)
       })

@@ -146,7 +146,10 @@ describe("ark schedule get / describe", () => {
   it.effect("a Velero-style table; -o json and yaml print the resources", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
-        yield* run(harness, getSchedules({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" }))
+        yield* run(
+          harness,
+          getSchedules({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" })
+        )
         assert.deepStrictEqual(harness.stdout, [`No schedules found in namespace ${serverNamespace}.`])
         harness.stdout.length = 0
 
@@ -166,7 +169,10 @@ describe("ark schedule get / describe", () => {
         yield* TestClock.adjust("3 hours")
         harness.stdout.length = 0
 
-        yield* run(harness, getSchedules({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" }))
+        yield* run(
+          harness,
+          getSchedules({ names: [], selector: Option.none(), namespace: serverNamespace, output: "table" })
+        )
         assert.deepStrictEqual(harness.stdout, [
           "NAME      STATUS    CREATED                         SCHEDULE      BACKUP TTL   LAST BACKUP   SELECTOR   PAUSED",
           "nightly   Enabled   2024-05-01 12:00:00 +0000 UTC   0 */6 * * *   720h         3h ago        app=web    false",
@@ -174,16 +180,25 @@ describe("ark schedule get / describe", () => {
         ])
         harness.stdout.length = 0
 
-        yield* run(harness, getSchedules({ names: ["weekly"], selector: Option.none(), namespace: serverNamespace, output: "json" }))
+        yield* run(
+          harness,
+          getSchedules({ names: ["weekly"], selector: Option.none(), namespace: serverNamespace, output: "json" })
+        )
         const printed = JSON.parse(harness.stdout.join("\n"))
         assert.strictEqual(printed.kind, "Schedule")
         assert.strictEqual(printed.spec.schedule, "@weekly")
         harness.stdout.length = 0
-        yield* run(harness, getSchedules({ names: [], selector: Option.none(), namespace: serverNamespace, output: "yaml" }))
+        yield* run(
+          harness,
+          getSchedules({ names: [], selector: Option.none(), namespace: serverNamespace, output: "yaml" })
+        )
         assert.include(harness.stdout, "kind: List")
 
         const missing = yield* cliFailure(
-          run(harness, getSchedules({ names: ["hourly"], selector: Option.none(), namespace: serverNamespace, output: "table" }))
+          run(
+            harness,
+            getSchedules({ names: ["hourly"], selector: Option.none(), namespace: serverNamespace, output: "table" })
+          )
         )
         assert.strictEqual(missing.message, `schedule "hourly" not found in namespace ${serverNamespace}`)
         assert.strictEqual(missing.hint, "ark schedule get lists them")

@@ -254,6 +254,15 @@ describe("signed, verified backups", () => {
         const restored = yield* kube.get(configMaps, "settings", `${app}-intact`)
         assert.deepStrictEqual(restored["data"], { mode: "prod" })
         yield* kube.delete(namespaces, `${app}-intact`).pipe(Effect.ignore)
+
+        // `ark backup verify` in the verifying namespace checks the signature as well.
+        const signedOk = yield* arkCli(verifier, kubeconfig, "backup", "verify", intact)
+        assert.strictEqual(signedOk.status, 0, signedOk.stdout + signedOk.stderr)
+        const forged = new TextEncoder().encode(Buffer.alloc(64, 7).toString("base64"))
+        yield* putBytes(s3, signatureKeyOf(backupKeys(intact).metadata), forged)
+        const unsigned = yield* arkCli(verifier, kubeconfig, "backup", "verify", intact)
+        assert.notStrictEqual(unsigned.status, 0)
+        assert.include(unsigned.stdout, "its signature does not match the location's verification key")
       }).pipe(Effect.scoped, Effect.provide(liveKube())),
     600_000
   )

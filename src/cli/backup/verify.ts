@@ -2,6 +2,8 @@
 // against the digests its ark-backup.json recorded (src/integrity/verify.ts).
 import { Console, Effect, Option } from "effect"
 
+import { KubeClient } from "../../../services/KubeClient.ts"
+import { readLocationKeys } from "../../integrity/signature.ts"
 import { verifyBackup } from "../../integrity/verify.ts"
 import { CliError } from "../errors.ts"
 import { getBackup, listBackups } from "./kube.ts"
@@ -14,6 +16,7 @@ export interface VerifyArgs {
 }
 
 export const verifyBackups = Effect.fn("Cli.backupVerify")(function*(args: VerifyArgs) {
+  const kube = yield* KubeClient
   if (Option.isSome(args.name) === args.all) {
     return yield* new CliError({
       message: args.all ? "give a backup's name or --all, not both" : "which backup? give its name, or --all",
@@ -35,8 +38,20 @@ export const verifyBackups = Effect.fn("Cli.backupVerify")(function*(args: Verif
   let failed = 0
   for (const backup of committed) {
     const name = backup.metadata.name ?? ""
-    const { store } = yield* locationOf(backup, args.namespace)
-    const report = yield* verifyBackup(store, name, { expectedItems: backup.status?.progress?.itemsBackedUp }).pipe(
+    const { location, store } = yield* locationOf(backup, args.namespace)
+    // A location with a verification key: the signature is checked too, as the server would.
+    const keys = yield* readLocationKeys(kube, location).pipe(
+      Effect.mapError((error) =>
+        new CliError({
+          message: `backup storage location "${backup.spec.storageLocation}": ${error.message}`,
+          hint: "the location's verificationKey names a Secret key holding an Ed25519 public key (PEM)"
+        })
+      )
+    )
+    const report = yield* verifyBackup(store, name, {
+      expectedItems: backup.status?.progress?.itemsBackedUp,
+      verificationKey: Option.getOrUndefined(keys.verification)
+    }).pipe(
       Effect.mapError(storageFailure(`cannot verify backup "${name}"`, backup))
     )
     if (report.problems.length === 0) {

@@ -119,6 +119,13 @@ export const BackupStatus = Schema.Struct({
   }),
   formatVersion: optional(Schema.String),
   failureReason: optional(Schema.String),
+  verification: optional(Schema.Struct({
+    phase: Schema.Literal("Verified", "Failed"),
+    time: Timestamp,
+    problems: optional(Schema.Array(Schema.String))
+  })).annotations({
+    description: "The server's read-back of the committed backup (ark server --verify-after-backup)."
+  }),
   files: optional(Schema.Array(StoredFile)).annotations({
     description: "Every file the backup wrote before ark-backup.json, with its size and SHA-256."
   })

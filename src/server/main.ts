@@ -51,6 +51,8 @@ export interface ControllerOptions {
   /** How often each Schedule is re-read (`--schedule-sync-period`); default 1m. */
   readonly scheduleSyncPeriod?: Duration.DurationInput
   readonly progressInterval?: Duration.DurationInput
+  /** Read each committed backup back from storage and record the result in its status. */
+  readonly verifyAfterBackup?: boolean
 }
 
 export interface ServerOptions extends ControllerOptions {
@@ -86,6 +88,7 @@ export const controllers = (
   const backups = BackupController.layer({
     namespace: options.namespace,
     concurrency: options.backupConcurrency,
+    verifyAfterBackup: options.verifyAfterBackup === true,
     ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval })
   })
   const schedules = ScheduleController.layer({

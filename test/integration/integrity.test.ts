@@ -128,7 +128,7 @@ describe("signed, verified backups", () => {
           metadata: { name: "settings", namespace: app },
           data: { mode: "prod" }
         })
-        const signing = yield* arkServer(kubeconfig, signer)
+        const signing = yield* arkServer(kubeconfig, signer, ["--verify-after-backup"])
         const show = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
           effect.pipe(Effect.tapError(() => Effect.sync(() => console.log(signing.output()))))
 
@@ -149,6 +149,17 @@ describe("signed, verified backups", () => {
         assert.include(files.map((file) => file.name), `${swapped}.tar.gz`)
         const stored = yield* storeAt(s3)
         assert.isTrue(yield* stored.exists(signatureKeyOf(backupKeys(intact).metadata)))
+        // --verify-after-backup: the server read each one back and recorded it.
+        const verification = yield* show(waitFor(
+          "the server's read-back of the intact backup",
+          kube.get(arkGvr.backups, intact, signer).pipe(
+            Effect.map((object) =>
+              Option.fromNullable(statusOf(object)["verification"] as { phase: string } | undefined)
+            )
+          ),
+          deadline
+        ))
+        assert.strictEqual(verification.phase, "Verified")
 
         // A backup planted by someone who can write to the bucket but holds no signing key.
         const planted = `planted-${run}`

@@ -93,6 +93,9 @@ export const serverCommand = Command.make(
     restoreOnly: Options.boolean("restore-only").pipe(
       Options.withDescription("run only restores and storage sync: no backups, schedules or garbage collection")
     ),
+    verifyAfterBackup: Options.boolean("verify-after-backup").pipe(
+      Options.withDescription("read each committed backup back from storage and record the result in its status")
+    ),
     backupSyncPeriod: period(
       "backup-sync-period",
       "1m",
@@ -159,6 +162,7 @@ export const serverCommand = Command.make(
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,
         restoreOnly: flags.restoreOnly,
+        verifyAfterBackup: flags.verifyAfterBackup,
         backupConcurrency,
         restoreConcurrency,
         locationValidationPeriod: backupSyncPeriod,

@@ -17,6 +17,7 @@ import { backupKeys } from "../../archive/layout.ts"
 import { runBackup } from "../../backup/run.ts"
 import type { VolumeServices } from "../../backup/volumes.ts"
 import type { BackupProgress } from "../../backup/write.ts"
+import { verifyBackup } from "../../integrity/verify.ts"
 import { isImportedBackup } from "../../sync/markers.ts"
 import { backupMetrics, backupSchedule, backupValidationFailed, countUploadedBytes, observeBackup } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
@@ -33,6 +34,8 @@ export interface BackupControllerConfig {
   readonly concurrency: number
   /** At most one status.progress write per interval while a backup runs. Default 1s. */
   readonly progressInterval?: Duration.DurationInput
+  /** Read each committed backup back and record the result (`--verify-after-backup`). */
+  readonly verifyAfterBackup?: boolean
 }
 
 /** What a server restart finds InProgress was cut short: it can never finish. */
@@ -126,6 +129,23 @@ export const make = (config: BackupControllerConfig) =>
       )
       yield* patchStatus(name, finished.status ?? {})
       yield* Effect.logInfo(`backup finished: ${finished.status?.phase ?? "unknown"}`)
+      const committed = finished.status?.phase === "Completed" || finished.status?.phase === "PartiallyFailed"
+      if (config.verifyAfterBackup === true && committed) {
+        // Through the plain store: the read-back must see storage, not the counting wrapper.
+        const report = yield* verifyBackup(store, name, { expectedItems: finished.status?.progress?.itemsBackedUp })
+          .pipe(
+            Effect.catchAll((error) => Effect.succeed({ problems: [`storage: ${error.message}`] }))
+          )
+        const time = yield* now
+        yield* patchStatus(name, {
+          verification: report.problems.length === 0
+            ? { phase: "Verified", time }
+            : { phase: "Failed", time, problems: report.problems }
+        })
+        yield* report.problems.length === 0
+          ? Effect.logInfo("backup verified: every file read back as recorded")
+          : Effect.logWarning(`backup failed verification: ${report.problems.join("; ")}`)
+      }
     })
 
     /** A Backup in phase New: validate it, then run it under a concurrency permit. */

@@ -1,7 +1,7 @@
 // Which resources a `get` or `delete` acts on, as kubectl and Velero take them: names, or
 // `-l SELECTOR`, or (delete) `--all`. A `get` with none of them lists every one.
 import { Args, Options } from "@effect/cli"
-import { Effect, Either, Option } from "effect"
+import { Console, Effect, Either, Option } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { matchesLabels, parseLabelSelector } from "../kube/labelSelector.ts"
@@ -62,4 +62,27 @@ export const selectedResources = <A extends { readonly raw: KubeObject }, R>(
       })
     }
     return all.filter(({ raw }) => matchesLabels(selector.right, raw.metadata.labels))
+  })
+
+/** The flags of a `delete` that takes a selection. */
+export interface DeleteSelectionArgs extends Selection {
+  readonly namespace: string
+  readonly confirm: boolean
+}
+
+/** A `delete` of a selection: `deleteOne` for each selected name, one after another. */
+export const deleteSelected = <A extends { readonly raw: KubeObject }, R, E, R2>(
+  what: string,
+  args: DeleteSelectionArgs,
+  resources: Parameters<typeof selectedResources<A, R>>[2],
+  deleteOne: (
+    args: { readonly name: string; readonly namespace: string; readonly confirm: boolean }
+  ) => Effect.Effect<void, E, R2>
+) =>
+  Effect.gen(function*() {
+    const selected = yield* selectedResources(what, args, resources, true)
+    if (selected.length === 0) return yield* Console.log(`No ${what}s match: nothing was deleted.`)
+    for (const { raw } of selected) {
+      yield* deleteOne({ name: raw.metadata.name ?? "", namespace: args.namespace, confirm: args.confirm })
+    }
   })

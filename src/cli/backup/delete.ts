@@ -11,8 +11,8 @@ import { restoresOf } from "../../deletion/restores.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
-import type { Selection } from "../selection.ts"
-import { selectedResources } from "../selection.ts"
+import type { DeleteSelectionArgs } from "../selection.ts"
+import { deleteSelected } from "../selection.ts"
 import { getBackup, getBackupStorageLocation, kubeFailure, listBackups } from "./kube.ts"
 
 export interface DeleteArgs {
@@ -89,19 +89,11 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
   )
 })
 
-export interface DeleteBackupsArgs extends Selection {
-  readonly namespace: string
-  readonly confirm: boolean
-}
-
 /** `ark backup delete NAME... | -l SELECTOR | --all`: each selected backup, one after another. */
-export const deleteBackups = Effect.fn("Cli.backupDeleteSelected")(function*(args: DeleteBackupsArgs) {
-  const selected = yield* selectedResources("backup", args, {
-    get: (name) => getBackup(name, args.namespace),
-    list: listBackups(args.namespace)
-  }, true)
-  if (selected.length === 0) return yield* Console.log("No backups match: nothing was deleted.")
-  for (const { raw } of selected) {
-    yield* deleteBackup({ name: raw.metadata.name ?? "", namespace: args.namespace, confirm: args.confirm })
-  }
-})
+export const deleteBackups = (args: DeleteSelectionArgs) =>
+  deleteSelected(
+    "backup",
+    args,
+    { get: (name) => getBackup(name, args.namespace), list: listBackups(args.namespace) },
+    deleteBackup
+  )

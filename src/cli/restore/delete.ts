@@ -9,8 +9,8 @@ import { storageFailure } from "../backup/storage.ts"
 import { confirmed } from "../confirm.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
-import type { Selection } from "../selection.ts"
-import { selectedResources } from "../selection.ts"
+import type { DeleteSelectionArgs } from "../selection.ts"
+import { deleteSelected } from "../selection.ts"
 import { backupWithStore, getRestore, listRestores, restoresGvr } from "./kube.ts"
 
 export interface DeleteArgs {
@@ -60,19 +60,9 @@ export const deleteRestore = Effect.fn("Cli.restoreDelete")(function*(args: Dele
   )
 })
 
-export interface DeleteRestoresArgs extends Selection {
-  readonly namespace: string
-  readonly confirm: boolean
-}
-
 /** `ark restore delete NAME... | -l SELECTOR | --all`: each selected restore, one after another. */
-export const deleteRestores = Effect.fn("Cli.restoreDeleteSelected")(function*(args: DeleteRestoresArgs) {
-  const selected = yield* selectedResources("restore", args, {
+export const deleteRestores = (args: DeleteSelectionArgs) =>
+  deleteSelected("restore", args, {
     get: (name) => getRestore(name, args.namespace),
     list: listRestores(args.namespace)
-  }, true)
-  if (selected.length === 0) return yield* Console.log("No restores match: nothing was deleted.")
-  for (const { raw } of selected) {
-    yield* deleteRestore({ name: raw.metadata.name ?? "", namespace: args.namespace, confirm: args.confirm })
-  }
-})
+  }, deleteRestore)

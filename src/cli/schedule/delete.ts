@@ -6,8 +6,8 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import { kubeFailure } from "../backup/kube.ts"
 import { confirmed } from "../confirm.ts"
 import { arkCommand } from "../namespace.ts"
-import type { Selection } from "../selection.ts"
-import { selectedResources } from "../selection.ts"
+import type { DeleteSelectionArgs } from "../selection.ts"
+import { deleteSelected } from "../selection.ts"
 import { getSchedule, listSchedules, schedulesGvr } from "./kube.ts"
 
 export interface DeleteArgs {
@@ -34,19 +34,9 @@ export const deleteSchedule = Effect.fn("Cli.scheduleDelete")(function*(args: De
   )
 })
 
-export interface DeleteSchedulesArgs extends Selection {
-  readonly namespace: string
-  readonly confirm: boolean
-}
-
 /** `ark schedule delete NAME... | -l SELECTOR | --all`: each selected schedule, one after another. */
-export const deleteSchedules = Effect.fn("Cli.scheduleDeleteSelected")(function*(args: DeleteSchedulesArgs) {
-  const selected = yield* selectedResources("schedule", args, {
+export const deleteSchedules = (args: DeleteSelectionArgs) =>
+  deleteSelected("schedule", args, {
     get: (name) => getSchedule(name, args.namespace),
     list: listSchedules(args.namespace)
-  }, true)
-  if (selected.length === 0) return yield* Console.log("No schedules match: nothing was deleted.")
-  for (const { raw } of selected) {
-    yield* deleteSchedule({ name: raw.metadata.name ?? "", namespace: args.namespace, confirm: args.confirm })
-  }
-})
+  }, deleteSchedule)

@@ -76,7 +76,7 @@ describe("server HTTP endpoint", () => {
     }).pipe(Effect.provide(Readiness.layer)))
 
   it.scopedLive(
-    "/metrics is a valid page with the process and Node runtime metrics, which move, and no effect_fiber_*",
+    "/metrics is a valid page with the process and Node runtime metrics, CPU moving, and no effect_fiber_*",
     () =>
       Effect.gen(function*() {
         const base = yield* serve
@@ -125,16 +125,14 @@ describe("server HTTP endpoint", () => {
           1
         )
 
-        // Hold the event loop for 200 ms, and until this process has burnt 200 ms of CPU: both must show.
+        // Burn 200 ms of CPU: the counter must show it. (Whether the event-loop delay histogram has
+        // sampled a hold by the next scrape depends on its timer's phase, so it is not asserted here.)
         const burnt = process.cpuUsage()
-        const held = performance.now()
-        const spent = () => process.cpuUsage(burnt).user + process.cpuUsage(burnt).system
-        while (spent() < 200_000 || performance.now() - held < 200) {
+        while (process.cpuUsage(burnt).user + process.cpuUsage(burnt).system < 200_000) {
           // busy on purpose
         }
         const second = yield* scrape
         assert.isAtLeast(cpu(second) - cpu(first), 0.2)
-        assert.isAtLeast(valueOf(second, "nodejs_eventloop_lag_max_seconds") ?? 0, 0.15)
       }).pipe(Effect.provide(Readiness.layer))
   )
 

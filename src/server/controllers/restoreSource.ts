@@ -64,23 +64,38 @@ const storeOfLocation = (locationName: string, backupName: string, namespace: st
     return yield* openWithKeys(location.right)
   })
 
-/** The location's store and verification key; a key that cannot be read makes the store unusable. */
-const openWithKeys = (location: BackupStorageLocation) =>
-  Effect.gen(function*() {
-    const provider = yield* ObjectStoreProvider
-    const kube = yield* KubeClient
-    const name = location.metadata.name ?? ""
-    return yield* provider.forLocation(location).pipe(
-      Effect.mapError((error) => `backup storage location "${name}" cannot be opened: ${error.message}`),
-      Effect.zip(
-        readLocationKeys(kube, location).pipe(
-          Effect.mapError((error) => `backup storage location "${name}": its verification key: ${error.message}`)
-        )
-      ),
-      Effect.map(([store, keys]) => Either.right({ store, verificationKey: keys.verification })),
-      Effect.catchAll((reason) => Effect.succeed(Either.left(reason)))
+/** The location's verification key beside its store; a key that cannot be read makes the store unusable. */
+const withKeys = (location: BackupStorageLocation, store: ObjectStore.Shape) =>
+  KubeClient.pipe(
+    Effect.flatMap((kube) => readLocationKeys(kube, location)),
+    Effect.map((keys) => ({ store, verificationKey: keys.verification })),
+    Effect.mapError((error) =>
+      `backup storage location "${location.metadata.name ?? ""}": its verification key: ${error.message}`
     )
-  })
+  )
+
+/** The location's store and verification key, or one line saying why it cannot be used. */
+const openWithKeys = (location: BackupStorageLocation) =>
+  ObjectStoreProvider.pipe(
+    Effect.flatMap((provider) => provider.forLocation(location)),
+    Effect.mapError((error) =>
+      `backup storage location "${location.metadata.name ?? ""}" cannot be opened: ${error.message}`
+    ),
+    Effect.flatMap((store) => withKeys(location, store)),
+    Effect.either
+  )
+
+type Opened = Either.Either<
+  { readonly store: ObjectStore.Shape; readonly verificationKey: Option.Option<KeyObject> },
+  string
+>
+
+const foundBackup = (backup: Backup, foundIn: FoundBackup["foundIn"], opened: Opened): FoundBackup => ({
+  backup,
+  foundIn,
+  store: Either.map(opened, ({ store }) => store),
+  verificationKey: Either.match(opened, { onLeft: () => Option.none(), onRight: (o) => o.verificationKey })
+})
 
 /** A committed backup in any location of the namespace; unreadable locations are skipped (logged). */
 const findInStorage = (name: string, namespace: string) =>
@@ -97,13 +112,9 @@ const findInStorage = (name: string, namespace: string) =>
         if (!(yield* store.exists(key))) return Option.none<FoundBackup>()
         const text = yield* store.get(key).pipe(Stream.decodeText(), Stream.mkString)
         const backup = yield* Schema.decodeUnknown(Schema.parseJson(BackupSchema))(text)
-        const opened = yield* openWithKeys(location.right)
-        return Option.some<FoundBackup>({
-          backup,
-          foundIn: { location: locationName },
-          store: Either.map(opened, ({ store }) => store),
-          verificationKey: Either.match(opened, { onLeft: () => Option.none(), onRight: (o) => o.verificationKey })
-        })
+        // The store just opened serves the restore too; only the location's keys are read.
+        const opened = yield* withKeys(location.right, store).pipe(Effect.either)
+        return Option.some(foundBackup(backup, { location: locationName }, opened))
       }).pipe(
         Effect.catchAll((error) =>
           Effect.logWarning(`cannot look for backup ${name} in storage location ${locationName}: ${error.message}`)
@@ -129,12 +140,7 @@ export const findBackup = Effect.fn("Restore.findBackup")(function*(name: string
   if (Either.isLeft(decoded)) return yield* new BackupUnreadable({ name, problems: formatDecodeError(decoded.left) })
   const backup = decoded.right
   const opened = yield* storeOfLocation(backup.spec.storageLocation, name, namespace)
-  return Option.some<FoundBackup>({
-    backup,
-    foundIn: "cluster",
-    store: Either.map(opened, ({ store }) => store),
-    verificationKey: Either.match(opened, { onLeft: () => Option.none(), onRight: (o) => o.verificationKey })
-  })
+  return Option.some(foundBackup(backup, "cluster", opened))
 })
 
 /** The newest Completed backup a schedule made (by completion, then creation time), by name. */

@@ -32,6 +32,8 @@ import { listTargets, makeFilters } from "./select.ts"
 import { validateBackupSpec } from "./validate.ts"
 import type { VolumeServices } from "./volumes.ts"
 import { deleteTakenSnapshots, runVolumeStep } from "./volumes.ts"
+import type { BackupActions } from "./actions.ts"
+import { backupActions } from "./actions.ts"
 import type { Attempt, BackupProgress, WriteContext } from "./write.ts"
 import { writeTarball } from "./write.ts"
 
@@ -77,15 +79,21 @@ export interface Plan {
   readonly targets: ReadonlyArray<ListTarget>
   /** Group versions discovery could not reach: warnings, not failures. */
   readonly warnings: ReadonlyArray<string>
+  /** The embedding program's item actions, when it registered any. */
+  readonly actions: BackupActions | undefined
 }
 
 /** Discovery, validation and the list plan; Left carries every validation error. */
 export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, storageLocations: ReadonlyArray<string>) {
   const kube = yield* KubeClient
   const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
-  const problems = validateBackupSpec(backup.spec, { resources: discovery.resources, storageLocations })
+  const actions = yield* backupActions
+  const problems = [
+    ...validateBackupSpec(backup.spec, { resources: discovery.resources, storageLocations }),
+    ...(Either.isLeft(actions) ? actions.left : [])
+  ]
   const filters = makeFilters(backup.spec)
-  if (problems.length > 0 || Either.isLeft(filters)) return Either.left(problems)
+  if (problems.length > 0 || Either.isLeft(filters) || Either.isLeft(actions)) return Either.left(problems)
   const { resources } = selectResources(
     backup.spec.includedResources,
     backup.spec.excludedResources,
@@ -94,6 +102,7 @@ export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, sto
   return Either.right<Plan>({
     filters: filters.right,
     targets: listTargets(filters.right, resources),
+    actions: actions.right,
     warnings: discovery.failedGroups.map((group) =>
       `API group ${group.groupVersion} is unavailable and was not backed up: ${group.message}`
     )
@@ -102,6 +111,7 @@ export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, sto
 
 /** The tarball, from scratch at a new revision whenever the current one is compacted mid-way. */
 const writeTarballWithRestarts = (
+  backupName: string,
   keys: BackupKeys,
   plan: Plan,
   log: BackupLog,
@@ -112,7 +122,9 @@ const writeTarballWithRestarts = (
   writeTarball({
     ...(collectVolumes === undefined ? {} : { collectVolumes }),
     tarballKey: keys.tarball,
+    backupName,
     targets: plan.targets,
+    actions: plan.actions,
     filters: plan.filters,
     pageSize: deps.pageSize ?? defaultPageSize,
     startMillis,
@@ -258,7 +270,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const written = yield* Effect.gen(function*() {
     yield* log.write("info", `backup ${name} started`)
     for (const warning of plan.warnings) yield* log.write("warning", warning)
-    const attempt = yield* writeTarballWithRestarts(keys, plan, log, deps, startMillis, collectVolumes)
+    const attempt = yield* writeTarballWithRestarts(name, keys, plan, log, deps, startMillis, collectVolumes)
     if (volumes !== undefined) {
       for (const problem of unavailableLocations) {
         attempt.results.add("errors", problem)

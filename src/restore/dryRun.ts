@@ -9,6 +9,7 @@ import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
 import { parseEntryPath } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
+import type { RestoreActions } from "./actions.ts"
 import { diffLines } from "./compare.ts"
 import { parseEntryObject, resolveTarget, targetName } from "./item.ts"
 import type { PlannedItem } from "./plan.ts"
@@ -23,7 +24,7 @@ import {
   RestoreFailed
 } from "./prepare.ts"
 import type { RestoreContext } from "./transforms.ts"
-import { comparable, transformItem } from "./transforms.ts"
+import { comparable } from "./transforms.ts"
 
 /** What a restore would do, writing nothing: one entry per object in the backup that the filters select. */
 export interface DryRunEntry {
@@ -41,6 +42,7 @@ export interface DryRunEntry {
 
 interface PreviewEnv {
   readonly context: RestoreContext
+  readonly actions: RestoreActions
   readonly discovery: Discovery
   readonly policy: Restore["spec"]["existingResourcePolicy"]
   /** Group-resources whose CRD the restore creates first. */
@@ -80,8 +82,13 @@ const previewItem = Effect.fn("Restore.previewItem")(
       Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none())),
       Effect.mapError(failedBecause(`reading ${item.groupResource} ${target.right.name} failed`))
     )
+    const applied = yield* env.actions.apply(item.groupResource, object.right, env.context)
+    if (applied._tag === "Skipped") return entryFor(env.context, item, { action: "skip", reason: applied.reason })
+    if (applied._tag === "Failed") {
+      return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${applied.message}` })
+    }
     if (Option.isNone(live)) return entryFor(env.context, item, { action: "create" })
-    const desired = transformItem(item.groupResource, object.right, env.context)
+    const desired = applied.item
     const diff = diffLines(
       comparable(item.groupResource, live.value, env.context),
       comparable(item.groupResource, desired, env.context)
@@ -102,11 +109,12 @@ const byTarget = Order.combineAll<DryRunEntry>([
 
 const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepared: Prepared) {
   const context = contextOf(restore, prepared.backup)
-  const plan = yield* planFromBackup(prepared.backup, prepared.selection)
+  const plan = yield* planFromBackup(prepared.backup, prepared.selection, prepared.actions)
   const levels = itemsToRestore(plan)
   const definedByBackup = new Set((levels.get(crdLevel) ?? []).map((crd) => crd.name))
   const env: PreviewEnv = {
     context,
+    actions: prepared.actions,
     discovery: prepared.discovery,
     policy: restore.spec.existingResourcePolicy,
     definedByBackup

@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
-import { skipReason } from "../../src/restore/skips.ts"
+import { defaultRestoreActions } from "../../src/restore/actions.ts"
 import type { RestoreContext } from "../../src/restore/transforms.ts"
 import { comparable, transformItem } from "../../src/restore/transforms.ts"
 
@@ -552,7 +552,7 @@ describe("restore transforms", () => {
 describe("restore skips", () => {
   for (const testCase of skipCases) {
     it(testCase.rule, () => {
-      assert.strictEqual(skipReason(testCase.resource, testCase.object), testCase.reason)
+      assert.strictEqual(defaultRestoreActions.skip(testCase.resource, testCase.object), testCase.reason)
     })
   }
 })

@@ -45,7 +45,9 @@ export const indexActions = <A extends { readonly name: string; readonly applies
   const forResource = (groupResource: string) => {
     let found = byResource.get(groupResource)
     if (found === undefined) {
-      found = matchers.filter((m) => isAll(m.action.appliesTo.resources) || m.action.appliesTo.resources!.includes(groupResource))
+      found = matchers.filter((m) =>
+        isAll(m.action.appliesTo.resources) || m.action.appliesTo.resources!.includes(groupResource)
+      )
       byResource.set(groupResource, found)
     }
     return found

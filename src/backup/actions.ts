@@ -37,7 +37,10 @@ const runnerOf = (index: ActionIndex<BackupItemAction>): BackupActions => ({
         Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect))),
         Effect.flatMap((result): Effect.Effect<BackupApplied> => {
           if (Either.isLeft(result)) {
-            return Effect.succeed({ _tag: "Failed", message: `item action ${action.name} failed: ${failure(result.left)}` })
+            return Effect.succeed({
+              _tag: "Failed",
+              message: `item action ${action.name} failed: ${failure(result.left)}`
+            })
           }
           if (result.right._tag === "Skip") {
             return Effect.succeed({ _tag: "Skipped", reason: `skipped by ${action.name}: ${result.right.reason}` })
@@ -53,7 +56,5 @@ const runnerOf = (index: ActionIndex<BackupItemAction>): BackupActions => ({
 
 /** The registered actions (undefined when there are none); Left: those whose selectors do not parse. */
 export const backupActions = BackupItemActions.pipe(
-  Effect.map((actions) =>
-    actions.length === 0 ? Either.right(undefined) : Either.map(indexActions(actions), runnerOf)
-  )
+  Effect.map((actions) => actions.length === 0 ? Either.right(undefined) : Either.map(indexActions(actions), runnerOf))
 )

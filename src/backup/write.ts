@@ -120,7 +120,10 @@ const throughActions = (
     const pending: Array<SelectedItem> = [first]
     for (let item = pending.shift(); item !== undefined; item = pending.shift()) {
       const resource = groupResource(item.resource)
-      const where = { resource, ...(item.object.metadata.namespace ? { namespace: item.object.metadata.namespace } : {}) }
+      const where = {
+        resource,
+        ...(item.object.metadata.namespace ? { namespace: item.object.metadata.namespace } : {})
+      }
       const path = entryPath(item)
       if (state.written?.has(path)) continue
       const applied = yield* actions.apply(resource, item.object, context.backupName)
@@ -137,7 +140,9 @@ const throughActions = (
       keep(context, state, selected, { resource: item.resource, object: applied.item })
       for (const reference of applied.additionalItems) {
         const target = context.targets.find((t) => groupResource(t.resource) === reference.groupResource)
-        const named = `${reference.groupResource} ${reference.namespace ? `${reference.namespace}/` : ""}${reference.name}`
+        const named = `${reference.groupResource} ${
+          reference.namespace ? `${reference.namespace}/` : ""
+        }${reference.name}`
         const fetched = target === undefined
           ? undefined
           : yield* kube.get(target.resource, reference.name, reference.namespace).pipe(Effect.either)

@@ -10,7 +10,13 @@ import type { ActionIndex } from "../actions/index.ts"
 import { indexActions } from "../actions/index.ts"
 import { kindSkips, neverRestored } from "./skips.ts"
 import type { Action, RestoreContext } from "./transforms.ts"
-import { addRestoreLabels, dropOwnerReferences, dropServerFields, kindActions, mapObjectNamespace } from "./transforms.ts"
+import {
+  addRestoreLabels,
+  dropOwnerReferences,
+  dropServerFields,
+  kindActions,
+  mapObjectNamespace
+} from "./transforms.ts"
 
 const contextOfInput = (input: RestoreItemInput): RestoreContext => ({
   restoreName: input.restoreName,
@@ -95,7 +101,10 @@ const runnerOf = (index: ActionIndex<RestoreItemAction>): RestoreActions => ({
         Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect))),
         Effect.flatMap((result): Effect.Effect<Applied> => {
           if (Either.isLeft(result)) {
-            return Effect.succeed({ _tag: "Failed", message: `item action ${action.name} failed: ${failure(result.left)}` })
+            return Effect.succeed({
+              _tag: "Failed",
+              message: `item action ${action.name} failed: ${failure(result.left)}`
+            })
           }
           return result.right._tag === "Skip"
             ? Effect.succeed({ _tag: "Skipped", reason: `skipped by ${action.name}: ${result.right.reason}` })

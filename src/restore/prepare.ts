@@ -100,7 +100,10 @@ export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Re
   const kube = yield* KubeClient
   const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
   const actions = yield* restoreActions
-  const problems = [...validateRestore(restore, backup, discovery), ...Either.getLeft(actions).pipe(Option.getOrElse(() => []))]
+  const problems = [
+    ...validateRestore(restore, backup, discovery),
+    ...Either.getLeft(actions).pipe(Option.getOrElse(() => []))
+  ]
   const selection = makeRestoreSelection(restore.spec, discovery.resources)
   const prepared: Either.Either<Prepared, ReadonlyArray<string>> =
     problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection) || Either.isLeft(actions)

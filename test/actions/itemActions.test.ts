@@ -22,7 +22,10 @@ const withImage = (object: KubeObject, image: string): KubeObject => {
     ...object,
     spec: {
       ...spec,
-      template: { ...spec.template, spec: { ...spec.template.spec, containers: [{ ...spec.template.spec.containers[0], image }] } }
+      template: {
+        ...spec.template,
+        spec: { ...spec.template.spec, containers: [{ ...spec.template.spec.containers[0], image }] }
+      }
     }
   }
 }
@@ -43,7 +46,10 @@ describe("Ark's default restore actions", () => {
   it("turn objects into what is created exactly as the restore rules do", () =>
     Effect.gen(function*() {
       const objects: ReadonlyArray<[string, KubeObject]> = [
-        ["services", service("shop", "web", { type: "NodePort", ports: [{ name: "http", port: 80, nodePort: 30080 }] })],
+        [
+          "services",
+          service("shop", "web", { type: "NodePort", ports: [{ name: "http", port: 80, nodePort: 30080 }] })
+        ],
         ["pods", { ...pod("shop", "p"), spec: { nodeName: "n1", containers: [] } }],
         ["configmaps", configMap("shop", "c")],
         ["namespaces", namespace("shop")],
@@ -73,7 +79,9 @@ describe("an embedding program's restore actions", () => {
         appliesTo: { resources: ["deployments.apps"], labelSelector: "tier=front" },
         execute: (input) => {
           // Ark's rules ran first: no resourceVersion, already in the mapped namespace.
-          seen.push(`${input.item.metadata.namespace}/${input.item.metadata.name} rv=${input.item.metadata.resourceVersion}`)
+          seen.push(
+            `${input.item.metadata.namespace}/${input.item.metadata.name} rv=${input.item.metadata.resourceVersion}`
+          )
           return mirrorImages.execute!(input)
         }
       }
@@ -86,7 +94,10 @@ describe("an embedding program's restore actions", () => {
       assert.strictEqual(run.restore.status?.phase, "Completed")
       assert.deepStrictEqual(seen, ["shop-copy/web rv=undefined"])
       const objects = yield* dump(world.target)
-      assert.strictEqual(imageOf(objects.get(objectKey("deployments.apps", "shop-copy", "web"))), "mirror.example.com/nginx")
+      assert.strictEqual(
+        imageOf(objects.get(objectKey("deployments.apps", "shop-copy", "web"))),
+        "mirror.example.com/nginx"
+      )
       assert.strictEqual(imageOf(objects.get(objectKey("deployments.apps", "shop-copy", "db"))), "nginx")
     }))
 
@@ -132,7 +143,10 @@ describe("an embedding program's restore actions", () => {
         Effect.provideService(RestoreItemActions, [bad])
       )
       assert.strictEqual(run.restore.status?.phase, "FailedValidation")
-      assert.match(run.restore.status?.validationErrors?.join("\n") ?? "", /item action example\.com\/mirror-images: labelSelector/)
+      assert.match(
+        run.restore.status?.validationErrors?.join("\n") ?? "",
+        /item action example\.com\/mirror-images: labelSelector/
+      )
       assert.deepStrictEqual([...(yield* dump(world.target)).keys()], [...before.keys()])
     }))
 })

@@ -1,9 +1,10 @@
 // Item actions indexed for the per-item lookup: each action's selector is parsed once, when the
 // run starts (a bad label selector fails the run there, naming the action), and the actions that
 // can apply to a group-resource are found with one map read.
-import { Either } from "effect"
+import { Effect, Either } from "effect"
 
 import type { ItemSelector } from "../../services/ItemActions.ts"
+import { ItemActionError } from "../../services/ItemActions.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { Selector } from "../kube/labelSelector.ts"
 import { matchesLabels, parseLabelSelector } from "../kube/labelSelector.ts"
@@ -66,3 +67,31 @@ export const indexActions = <A extends { readonly name: string; readonly applies
     any: (groupResource) => forResource(groupResource).length > 0
   })
 }
+
+/** Why an item's actions stopped it: one skipped it, or one failed. */
+export type Stopped =
+  | { readonly _tag: "Skipped"; readonly reason: string }
+  | { readonly _tag: "Failed"; readonly message: string }
+
+const failure = (error: unknown) =>
+  error instanceof ItemActionError ? error.message : error instanceof Error ? error.message : String(error)
+
+/**
+ * One action on one item. An action is the embedding program's code: its failure, a throw or a
+ * defect fails this item only, with the action's name; its Skip is a reason naming it too.
+ */
+export const runAction = <A extends { readonly _tag: string }>(
+  name: string,
+  execute: () => Effect.Effect<A | { readonly _tag: "Skip"; readonly reason: string }, ItemActionError>
+): Effect.Effect<Either.Either<A, Stopped>> =>
+  Effect.suspend(execute).pipe(
+    Effect.either,
+    Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect))),
+    Effect.map((result): Either.Either<A, Stopped> =>
+      Either.isLeft(result)
+        ? Either.left({ _tag: "Failed", message: `item action ${name} failed: ${failure(result.left)}` })
+        : result.right._tag === "Skip"
+        ? Either.left({ _tag: "Skipped", reason: `skipped by ${name}: ${(result.right as { reason: string }).reason}` })
+        : Either.right(result.right as A)
+    )
+  )

@@ -4,24 +4,20 @@
 import { Effect, Either } from "effect"
 
 import type { BackupItemAction, ItemReference } from "../../services/ItemActions.ts"
-import { BackupItemActions, ItemActionError } from "../../services/ItemActions.ts"
+import { BackupItemActions } from "../../services/ItemActions.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
-import type { ActionIndex } from "../actions/index.ts"
-import { indexActions } from "../actions/index.ts"
+import type { ActionIndex, Stopped } from "../actions/index.ts"
+import { indexActions, runAction } from "../actions/index.ts"
 
 export type BackupApplied =
   | { readonly _tag: "Keep"; readonly item: KubeObject; readonly additionalItems: ReadonlyArray<ItemReference> }
-  | { readonly _tag: "Skipped"; readonly reason: string }
-  | { readonly _tag: "Failed"; readonly message: string }
+  | Stopped
 
 export interface BackupActions {
   /** Whether any action can apply to this group-resource. */
   readonly any: (groupResource: string) => boolean
   readonly apply: (groupResource: string, object: KubeObject, backupName: string) => Effect.Effect<BackupApplied>
 }
-
-const failure = (error: unknown) =>
-  error instanceof ItemActionError ? error.message : error instanceof Error ? error.message : String(error)
 
 const runnerOf = (index: ActionIndex<BackupItemAction>): BackupActions => ({
   any: index.any,
@@ -31,20 +27,9 @@ const runnerOf = (index: ActionIndex<BackupItemAction>): BackupActions => ({
     const step = (at: number, item: KubeObject): Effect.Effect<BackupApplied> => {
       const action = actions[at]
       if (action === undefined) return Effect.succeed({ _tag: "Keep", item, additionalItems: additional })
-      // An action is the embedding program's code: a throw or a defect fails this item only.
-      return Effect.suspend(() => action.execute({ groupResource, item, backupName })).pipe(
-        Effect.either,
-        Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect))),
+      return runAction(action.name, () => action.execute({ groupResource, item, backupName })).pipe(
         Effect.flatMap((result): Effect.Effect<BackupApplied> => {
-          if (Either.isLeft(result)) {
-            return Effect.succeed({
-              _tag: "Failed",
-              message: `item action ${action.name} failed: ${failure(result.left)}`
-            })
-          }
-          if (result.right._tag === "Skip") {
-            return Effect.succeed({ _tag: "Skipped", reason: `skipped by ${action.name}: ${result.right.reason}` })
-          }
+          if (Either.isLeft(result)) return Effect.succeed(result.left)
           additional.push(...(result.right.additionalItems ?? []))
           return step(at + 1, result.right.item)
         })

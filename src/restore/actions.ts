@@ -4,10 +4,10 @@
 import { Effect, Either } from "effect"
 
 import type { RestoreItemAction, RestoreItemInput } from "../../services/ItemActions.ts"
-import { ItemActionError, RestoreItemActions } from "../../services/ItemActions.ts"
+import { RestoreItemActions } from "../../services/ItemActions.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
-import type { ActionIndex } from "../actions/index.ts"
-import { indexActions } from "../actions/index.ts"
+import type { ActionIndex, Stopped } from "../actions/index.ts"
+import { indexActions, runAction } from "../actions/index.ts"
 import { kindSkips, neverRestored } from "./skips.ts"
 import type { Action, RestoreContext } from "./transforms.ts"
 import {
@@ -74,10 +74,7 @@ export const defaultRestoreItemActions: ReadonlyArray<RestoreItemAction> = [
 ]
 
 /** What the actions made of an item. */
-export type Applied =
-  | { readonly _tag: "Restore"; readonly item: KubeObject }
-  | { readonly _tag: "Skipped"; readonly reason: string }
-  | { readonly _tag: "Failed"; readonly message: string }
+export type Applied = { readonly _tag: "Restore"; readonly item: KubeObject } | Stopped
 
 export interface RestoreActions {
   /** The first skip reason of the actions for this backed-up object. */
@@ -85,9 +82,6 @@ export interface RestoreActions {
   /** The object as the restore creates it, with Ark's labels; or why not. */
   readonly apply: (groupResource: string, original: KubeObject, context: RestoreContext) => Effect.Effect<Applied>
 }
-
-const failure = (error: unknown) =>
-  error instanceof ItemActionError ? error.message : error instanceof Error ? error.message : String(error)
 
 const runnerOf = (index: ActionIndex<RestoreItemAction>): RestoreActions => ({
   skip: (groupResource, original) => {
@@ -118,21 +112,10 @@ const runnerOf = (index: ActionIndex<RestoreItemAction>): RestoreActions => ({
       const action = actions[at]
       if (action === undefined) return Effect.succeed({ _tag: "Restore", item: addRestoreLabels(item, context) })
       if (action.execute === undefined) return step(at + 1, item)
-      // An action is the embedding program's code: a throw or a defect fails this item only.
-      return Effect.suspend(() => action.execute!(input(item))).pipe(
-        Effect.either,
-        Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect))),
-        Effect.flatMap((result): Effect.Effect<Applied> => {
-          if (Either.isLeft(result)) {
-            return Effect.succeed({
-              _tag: "Failed",
-              message: `item action ${action.name} failed: ${failure(result.left)}`
-            })
-          }
-          return result.right._tag === "Skip"
-            ? Effect.succeed({ _tag: "Skipped", reason: `skipped by ${action.name}: ${result.right.reason}` })
-            : step(at + 1, result.right.item)
-        })
+      return runAction(action.name, () => action.execute!(input(item))).pipe(
+        Effect.flatMap((result) =>
+          Either.isLeft(result) ? Effect.succeed(result.left) : step(at + 1, result.right.item)
+        )
       )
     }
     return step(0, original)

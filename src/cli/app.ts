@@ -11,7 +11,7 @@ import { scheduleCommand } from "./commands/schedule.ts"
 import { serverCommand } from "./commands/server.ts"
 import { arkVersion, versionCommand } from "./commands/version.ts"
 import { CliError } from "./errors.ts"
-import { commandTree } from "./help/commandTree.ts"
+import { commandTree } from "./commandTree.ts"
 import { renderHelp } from "./help/render.ts"
 import { route } from "./help/route.ts"
 

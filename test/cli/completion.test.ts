@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { ark } from "../../src/cli/app.ts"
 import type { Completion } from "../../src/cli/completion/candidates.ts"
 import { completionOf } from "../../src/cli/completion/candidates.ts"
-import { commandTree } from "../../src/cli/completion/tree.ts"
+import { commandTree } from "../../src/cli/commandTree.ts"
 
 const tree = commandTree(ark)
 

@@ -8,7 +8,7 @@ import { completionOf } from "../completion/candidates.ts"
 import { quietly, resourceNames } from "../completion/names.ts"
 import type { Shell } from "../completion/scripts.ts"
 import { completionScript } from "../completion/scripts.ts"
-import { commandTree } from "../completion/tree.ts"
+import { commandTree } from "../commandTree.ts"
 import { defaultNamespace } from "../namespace.ts"
 import { completionLookupLayer } from "../wiring.ts"
 

@@ -3,7 +3,7 @@
 // here, in the user's words, with a suggestion; everything else runs as declared.
 import { Option } from "effect"
 
-import type { CommandInfo, FlagInfo } from "./commandTree.ts"
+import type { CommandInfo, FlagInfo } from "../commandTree.ts"
 
 export type Route =
   | { readonly _tag: "Run" }

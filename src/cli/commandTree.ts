@@ -34,7 +34,6 @@ export interface ArgInfo {
 /** What a flag takes after it: nothing (a switch), one of its choices, a path, a number or text. */
 export type ValueKind = "switch" | "choice" | "path" | "integer" | "number" | "text"
 
-
 export interface CommandInfo {
   readonly name: string
   readonly description: string

@@ -105,7 +105,8 @@ export const completionOf = (root: CommandInfo, before: ReadonlyArray<string>, t
   let pending: FlagInfo | undefined
   const given = new Set<string>()
   const connection: { kubeconfig?: string; namespace?: string } = {}
-  const flagNamed = (name: string) => [...command.flags, helpFlag].find((flag) => flag.name === name || flag.aliases.includes(name))
+  const flagNamed = (name: string) =>
+    [...command.flags, helpFlag].find((flag) => flag.name === name || flag.aliases.includes(name))
   const remember = (flag: FlagInfo, value: string) => {
     if (flag.name === "--kubeconfig") connection.kubeconfig = value
     if (flag.name === "--namespace") connection.namespace = value

@@ -3,9 +3,10 @@
 import { Either, Option, Schema } from "effect"
 
 import type { Backup, LabelSelector, Schedule } from "../../api/index.ts"
-import { apiVersion, BackupSpec, parseGoDuration, scheduleMarkers, withMarkers } from "../../api/index.ts"
+import { apiVersion, BackupSpec, parseGoDuration } from "../../api/index.ts"
 import type { Requirement } from "../../kube/labelSelector.ts"
 import { labelKeyProblem, labelValueProblem, parseLabelSelector } from "../../kube/labelSelector.ts"
+import { backupOfSchedule } from "../../schedule/backup.ts"
 import { CliError } from "../errors.ts"
 import { parseMap } from "../mapFlag.ts"
 
@@ -218,13 +219,11 @@ export const backupResource = (
   spec
 })
 
-/** `--from-schedule`: the schedule's template, labelled as the schedule's own backups are. */
-export const backupFromSchedule = (name: string, namespace: string, schedule: Schedule): Backup => {
-  const backup = backupResource(name, namespace, schedule.spec.template)
-  return { ...backup, metadata: withMarkers(backup.metadata, scheduleMarkers(schedule.metadata.name ?? "")) }
-}
+/** `--from-schedule`: the schedule's template, labelled and annotated as the schedule's own backups are. */
+export const backupFromSchedule = (name: string, namespace: string, schedule: Schedule): Backup =>
+  backupOfSchedule(schedule, name, namespace)
 
-/** `--labels` and `--annotations`: metadata of the Backup resource itself, as Velero puts them. */
+/** `--labels` and `--annotations`: metadata of the Backup (or Schedule) resource itself, as Velero puts them. */
 export interface MetadataFlags {
   readonly labels: ReadonlyArray<string>
   readonly annotations: ReadonlyArray<string>

@@ -130,6 +130,37 @@ export const toOrLabelSelectors = (text: string): Either.Either<ReadonlyArray<La
     )
   )
 
+/** `-l` and `--or-selector` (of a backup, schedule or restore), which exclude each other. */
+export const selectorsFromFlags = (flags: {
+  readonly selector: Option.Option<string>
+  readonly orSelector: Option.Option<string>
+}): Either.Either<
+  {
+    readonly labelSelector: Option.Option<LabelSelector>
+    readonly orLabelSelectors: Option.Option<ReadonlyArray<LabelSelector>>
+  },
+  CliError
+> =>
+  Either.gen(function*() {
+    if (Option.isSome(flags.selector) && Option.isSome(flags.orSelector)) {
+      return yield* Either.left(
+        new CliError({
+          message: "--selector and --or-selector cannot be combined: give one or the other",
+          hint: "put the --selector's requirements into each ' or ' branch of --or-selector"
+        })
+      )
+    }
+    const labelSelector = yield* Option.match(flags.selector, {
+      onNone: () => Either.right(Option.none<LabelSelector>()),
+      onSome: (text) => Either.map(toLabelSelector(text), (selector) => Option.some(selector))
+    })
+    const orLabelSelectors = yield* Option.match(flags.orSelector, {
+      onNone: () => Either.right(Option.none<ReadonlyArray<LabelSelector>>()),
+      onSome: (text) => Either.map(toOrLabelSelectors(text), (selectors) => Option.some(selectors))
+    })
+    return { labelSelector, orLabelSelectors }
+  })
+
 const ttlError = (text: string) =>
   new CliError({
     message: `invalid --ttl "${text}": expected a Go duration such as 72h, 30m or 1h30m`,
@@ -148,22 +179,7 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
       onSome: (text) =>
         Option.isSome(parseGoDuration(text)) ? Either.right(Option.some(text)) : Either.left(ttlError(text))
     })
-    if (Option.isSome(flags.selector) && Option.isSome(flags.orSelector)) {
-      return yield* Either.left(
-        new CliError({
-          message: "--selector and --or-selector cannot be combined: give one or the other",
-          hint: "put the --selector's requirements into each ' or ' branch of --or-selector"
-        })
-      )
-    }
-    const labelSelector = yield* Option.match(flags.selector, {
-      onNone: () => Either.right(Option.none<LabelSelector>()),
-      onSome: (text) => Either.map(toLabelSelector(text), (selector) => Option.some(selector))
-    })
-    const orLabelSelectors = yield* Option.match(flags.orSelector, {
-      onNone: () => Either.right(Option.none<ReadonlyArray<LabelSelector>>()),
-      onSome: (text) => Either.map(toOrLabelSelectors(text), (selectors) => Option.some(selectors))
-    })
+    const { labelSelector, orLabelSelectors } = yield* selectorsFromFlags(flags)
     const fields = {
       ...nonEmpty("includedNamespaces", flags.includeNamespaces),
       ...nonEmpty("excludedNamespaces", flags.excludeNamespaces),

@@ -18,6 +18,7 @@ import type { BackupKeys } from "../archive/layout.ts"
 import { backupKeys, formatVersion } from "../archive/layout.ts"
 import { hasHooks, podHooks } from "../hooks/select.ts"
 import { recordingStore } from "../integrity/digest.ts"
+import { encryptingStore } from "../integrity/encryption.ts"
 import { signatureKeyOf, signBytes } from "../integrity/signature.ts"
 import type { SnapshotStore } from "../volumes/locations.ts"
 import { openSnapshotLocations } from "../volumes/locations.ts"
@@ -51,6 +52,8 @@ export interface BackupDeps {
   readonly volumes?: VolumeServices
   /** The location's Ed25519 signing key: ark-backup.json is signed with it. */
   readonly signingKey?: KeyObject
+  /** The location's age recipients: every file but ark-backup.json is encrypted for them. */
+  readonly recipients?: ReadonlyArray<string>
 }
 
 export const defaultMaxAttempts = 3
@@ -255,6 +258,10 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const log = makeBackupLog(name, deps.logLineLimit)
   // Every file is hashed as it uploads; ark-backup.json, written last, lists them all.
   const recording = yield* recordingStore(store, keys.dir)
+  // Encrypted before it is hashed: the digests are of the bytes stored, so verify needs no identity.
+  const writing = deps.recipients === undefined
+    ? recording.store
+    : encryptingStore(recording.store, keys, deps.recipients)
   const written = yield* Effect.gen(function*() {
     yield* log.write("info", `backup ${name} started`)
     for (const warning of plan.warnings) yield* log.write("warning", warning)
@@ -290,6 +297,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       errors,
       resourceVersion: attempt.revision,
       consistency: attempt.consistency,
+      ...(deps.recipients === undefined ? {} : { encryption: "age" as const }),
       ...(records.length === 0 ? {} : {
         volumeSnapshotsAttempted: records.length,
         volumeSnapshotsCompleted: records.filter((record) => record.phase === "Completed").length
@@ -312,7 +320,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
     )
     return committed
   }).pipe(
-    Effect.provideService(ObjectStore, recording.store),
+    Effect.provideService(ObjectStore, writing),
     // Bounded, so a shutdown stays prompt when storage is slow; whatever is left is uncommitted, so invisible.
     Effect.onError(() =>
       cleanupUncommitted(keys).pipe(

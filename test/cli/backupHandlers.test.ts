@@ -339,7 +339,15 @@ describe("ark backup get and describe", () => {
           gzip(JSON.stringify({ "v1/ConfigMap": ["shop/settings"] }))
         )
         harness.stdout.length = 0
-        yield* run(harness, describeBackupCommand({ name: "nightly", namespace: serverNamespace, details: true, identityFile: Option.none() }))
+        yield* run(
+          harness,
+          describeBackupCommand({
+            name: "nightly",
+            namespace: serverNamespace,
+            details: true,
+            identityFile: Option.none()
+          })
+        )
         const text = harness.stdout.join("\n")
         assert.include(text, "Phase:  Completed")
         assert.include(text, "Resource version:  42 (consistency: Exact)")
@@ -347,7 +355,15 @@ describe("ark backup get and describe", () => {
         assert.deepStrictEqual(harness.openedLocations, ["default"])
 
         harness.stdout.length = 0
-        yield* run(harness, describeBackupCommand({ name: "nightly", namespace: serverNamespace, details: false, identityFile: Option.none() }))
+        yield* run(
+          harness,
+          describeBackupCommand({
+            name: "nightly",
+            namespace: serverNamespace,
+            details: false,
+            identityFile: Option.none()
+          })
+        )
         assert.include(harness.stdout.join("\n"), "Resource List:  <use --details")
         assert.deepStrictEqual(harness.openedLocations, ["default"], "no storage access without --details")
       })))
@@ -365,13 +381,19 @@ describe("ark backup logs and download", () => {
         ]
         yield* putObject(harness.store, "backups/nightly/nightly-logs.gz", gzip(`${lines.join("\n")}\n`))
         harness.stdout.length = 0
-        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: Option.none() }))
+        yield* run(
+          harness,
+          backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: Option.none() })
+        )
         assert.deepStrictEqual(harness.stdout, [
           "2026-12-03T13:00:00.000Z info    backing up",
           "2026-12-03T13:00:01.000Z warning list failed: no  resource=pods namespace=web"
         ])
         harness.stdout.length = 0
-        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "json", identityFile: Option.none() }))
+        yield* run(
+          harness,
+          backupLogs({ name: "nightly", namespace: serverNamespace, output: "json", identityFile: Option.none() })
+        )
         assert.deepStrictEqual(harness.stdout, lines)
       })))
 
@@ -381,7 +403,10 @@ describe("ark backup logs and download", () => {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
         const error = yield* cliFailure(
-          run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: Option.none() }))
+          run(
+            harness,
+            backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: Option.none() })
+          )
         )
         assert.strictEqual(error.message, "backup \"nightly\" has no logs in storage location \"default\"")
         assert.include(error.hint ?? "", "its phase is New")
@@ -398,14 +423,26 @@ describe("ark backup logs and download", () => {
         const target = join(dir, "out.tar.gz")
         yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false, identityFile: Option.none() })
+          downloadBackup({
+            name: "nightly",
+            namespace: serverNamespace,
+            output: Option.some(target),
+            force: false,
+            identityFile: Option.none()
+          })
         )
         assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball)
         assert.include(harness.stdout, `Backup nightly has been successfully downloaded to ${target}`)
         const again = yield* cliFailure(
           run(
             harness,
-            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false, identityFile: Option.none() })
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: Option.none()
+            })
           )
         )
         assert.strictEqual(again.message, `${target} already exists; it was left as it is`)
@@ -414,13 +451,25 @@ describe("ark backup logs and download", () => {
         yield* cliFailure(
           run(
             harness,
-            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false, identityFile: Option.none() })
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: Option.none()
+            })
           )
         )
         assert.strictEqual(readFileSync(target, "utf8"), "an older download", "refused: the file is not touched")
         yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: true, identityFile: Option.none() })
+          downloadBackup({
+            name: "nightly",
+            namespace: serverNamespace,
+            output: Option.some(target),
+            force: true,
+            identityFile: Option.none()
+          })
         )
         assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball, "--force overwrites it")
 
@@ -428,7 +477,13 @@ describe("ark backup logs and download", () => {
         process.chdir(dir)
         const byDefault = yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.none(), force: false, identityFile: Option.none() })
+          downloadBackup({
+            name: "nightly",
+            namespace: serverNamespace,
+            output: Option.none(),
+            force: false,
+            identityFile: Option.none()
+          })
         ).pipe(
           Effect.ensuring(Effect.sync(() => process.chdir(cwd)))
         )
@@ -446,7 +501,13 @@ describe("ark backup logs and download", () => {
         const error = yield* cliFailure(
           run(
             harness,
-            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false, identityFile: Option.none() })
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: Option.none()
+            })
           )
         )
         assert.strictEqual(error.message, "backup \"nightly\" has no tarball in storage location \"default\"")

@@ -84,7 +84,7 @@ describe("age streams", () => {
         )
       assert.match(yield* failure(sealed, other.identity), /none of the identity's keys is a recipient/)
       const changed = Buffer.from(sealed)
-      changed[changed.length - 10] ^= 1
+      changed[changed.length - 10] = changed[changed.length - 10]! ^ 1
       assert.match(yield* failure(changed, key.identity), /changed or cut short/)
       assert.match(yield* failure(sealed.subarray(0, sealed.length - 100), key.identity), /changed or cut short/)
     }))

@@ -8,7 +8,6 @@ import type { Option } from "effect"
 import { Data, Effect, Either, Schema, Stream } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
-
 import type { ObjectStore } from "../../../services/ObjectStore.ts"
 import { ObjectNotFound } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"

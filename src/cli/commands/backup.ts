@@ -73,7 +73,9 @@ const download = Command.make(
     ),
     force: Options.boolean("force").pipe(Options.withDescription("overwrite the output file if it exists")),
     identityFile: identityFile.pipe(
-      Options.withDescription("an age identity file: the tarball is decrypted (without it, an encrypted backup is saved as stored, NAME-data.tar.gz.age)")
+      Options.withDescription(
+        "an age identity file: the tarball is decrypted (without it, an encrypted backup is saved as stored, NAME-data.tar.gz.age)"
+      )
     )
   },
   (args) => lazily(() => import("../backup/files.ts"), (m) => m.downloadBackup(args))

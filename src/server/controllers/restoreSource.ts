@@ -95,7 +95,10 @@ const openWithKeys = (location: BackupStorageLocation) =>
     Effect.either
   )
 
-type Opened = Either.Either<Omit<FoundBackup, "backup" | "foundIn" | "store"> & { readonly store: ObjectStore.Shape }, string>
+type Opened = Either.Either<
+  Omit<FoundBackup, "backup" | "foundIn" | "store"> & { readonly store: ObjectStore.Shape },
+  string
+>
 
 const foundBackup = (backup: Backup, foundIn: FoundBackup["foundIn"], opened: Opened): FoundBackup => ({
   backup,

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import { assert, describe, it } from "@effect/vitest"
+import { generateX25519Identity, identityToRecipient } from "age-encryption"
 import { Effect, Fiber, Option, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -16,6 +17,7 @@ import { describeBackupCommand, getBackups } from "../../src/cli/backup/read.ts"
 import { noBackupFlags } from "../../src/cli/backup/spec.ts"
 import { restoresGvr } from "../../src/cli/restore/kube.ts"
 import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
+import { encrypting } from "../../src/integrity/age.ts"
 import { waitFor } from "../support/wait.ts"
 import type { Harness, HarnessOptions } from "./harness.ts"
 import {
@@ -513,6 +515,75 @@ describe("ark backup logs and download", () => {
         assert.strictEqual(error.message, "backup \"nightly\" has no tarball in storage location \"default\"")
         assert.isFalse(existsSync(target))
         assert.isFalse(existsSync(`${target}.partial`))
+      })))
+})
+
+describe("ark backup logs and download of an encrypted backup", () => {
+  const sealedBackup = (harness: Harness) =>
+    Effect.gen(function*() {
+      const key = yield* Effect.promise(async () => {
+        const identity = await generateX25519Identity()
+        return { identity, recipient: await identityToRecipient(identity) }
+      })
+      yield* harness.kube.create(locationsGvr, location("default"))
+      yield* run(harness, createBackup(createArgs()))
+      yield* setStatus(harness, { phase: "Completed", encryption: "age" })
+      const seal = (bytes: Uint8Array) =>
+        Stream.runCollect(encrypting([key.recipient], Stream.make(bytes))).pipe(
+          Effect.map((chunks) => new Uint8Array(Buffer.concat([...chunks])))
+        )
+      const line = "{\"time\":\"2026-12-03T13:00:00.000Z\",\"level\":\"info\",\"msg\":\"backing up\"}"
+      yield* putObject(harness.store, "backups/nightly/nightly-logs.gz", yield* seal(gzip(`${line}\n`)))
+      const tarball = new Uint8Array(100_000).map((_, index) => index % 251)
+      const sealed = yield* seal(tarball)
+      yield* putObject(harness.store, "backups/nightly/nightly.tar.gz", sealed)
+      const dir = mkdtempSync(join(tmpdir(), "ark-cli-age-"))
+      const identityFile = join(dir, "key.txt")
+      writeFileSync(identityFile, `# created by age-keygen\n${key.identity}\n`)
+      return { dir, identityFile, tarball, sealed }
+    })
+
+  it.effect("logs need the identity: without one, the reason and --identity-file; with it, the lines", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { dir, identityFile } = yield* sealedBackup(harness)
+        const logs = (file: Option.Option<string>) =>
+          run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: file }))
+        const error = yield* cliFailure(logs(Option.none()))
+        assert.strictEqual(
+          error.message,
+          `backup "nightly" is encrypted with age: backup storage location "default" names no identity Secret (spec.encryption.identitySecret)`
+        )
+        assert.include(error.hint ?? "", "--identity-file")
+        const notKeys = join(dir, "not-keys.txt")
+        writeFileSync(notKeys, "AGE-SECRET-KEY-1SOMETHINGELSE\n")
+        const bad = yield* cliFailure(logs(Option.some(notKeys)))
+        assert.strictEqual(bad.message, `${notKeys}: line 1 is not an age X25519 identity (AGE-SECRET-KEY-1...)`)
+        harness.stdout.length = 0
+        yield* logs(Option.some(identityFile))
+        assert.deepStrictEqual(harness.stdout, ["2026-12-03T13:00:00.000Z info    backing up"])
+      })))
+
+  it.effect("download saves the age file as stored without an identity, the tarball with --identity-file", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { dir, identityFile, sealed, tarball } = yield* sealedBackup(harness)
+        const download = (target: string, file: Option.Option<string>) =>
+          run(
+            harness,
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: file
+            })
+          )
+        yield* download(join(dir, "nightly.tar.gz.age"), Option.none())
+        assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "nightly.tar.gz.age"))), sealed)
+        assert.isTrue(harness.stdout.some((line) => line.includes("age -d -i IDENTITY_FILE")))
+        yield* download(join(dir, "nightly.tar.gz"), Option.some(identityFile))
+        assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "nightly.tar.gz"))), tarball)
       })))
 })
 

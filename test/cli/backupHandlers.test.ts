@@ -559,6 +559,10 @@ describe("ark backup logs and download of an encrypted backup", () => {
         writeFileSync(notKeys, "AGE-SECRET-KEY-1SOMETHINGELSE\n")
         const bad = yield* cliFailure(logs(Option.some(notKeys)))
         assert.strictEqual(bad.message, `${notKeys}: line 1 is not an age X25519 identity (AGE-SECRET-KEY-1...)`)
+        const otherKey = join(dir, "other.txt")
+        writeFileSync(otherKey, `${yield* Effect.promise(() => generateX25519Identity())}\n`)
+        const wrong = yield* cliFailure(logs(Option.some(otherKey)))
+        assert.include(wrong.message, "none of the identity's keys is a recipient of this file", wrong.message)
         harness.stdout.length = 0
         yield* logs(Option.some(identityFile))
         assert.deepStrictEqual(harness.stdout, ["2026-12-03T13:00:00.000Z info    backing up"])

@@ -13,7 +13,7 @@ import { ObjectNotFound } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, BackupStorageLocation } from "../../api/index.ts"
 import { parseIdentities } from "../../integrity/age.ts"
-import { isEncryptedBackup, readableStore, readIdentities } from "../../integrity/encryption.ts"
+import { checkIdentity, isEncryptedBackup, readableStore, readIdentities } from "../../integrity/encryption.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
 import { getBackupStorageLocation } from "./kube.ts"
@@ -63,16 +63,27 @@ const identitiesOf = (location: BackupStorageLocation, identityFile: Option.Opti
     })
   })
 
-/** The store `backup`'s files are read through: decrypting for an encrypted backup (--identity-file). */
+/**
+ * The store `backup`'s files are read through: decrypting for an encrypted backup (--identity-file).
+ * The identity is tried on the tarball first: read through gunzip, a file it cannot open would
+ * only say "unexpected end of file".
+ */
 export const readableStoreOf = (backup: Backup, namespace: string, identityFile: Option.Option<string>) =>
   Effect.gen(function*() {
     const { store, location } = yield* locationOf(backup, namespace)
     if (!isEncryptedBackup(backup)) return store
-    const readable = readableStore(store, backup, yield* identitiesOf(location, identityFile))
-    return yield* Either.match(readable, {
-      onLeft: (why) => Effect.fail(new CliError({ message: why, hint: identityHint })),
+    const identities = yield* identitiesOf(location, identityFile)
+    const failed = (why: string) => new CliError({ message: why, hint: identityHint })
+    const readable = yield* Either.match(readableStore(store, backup, identities), {
+      onLeft: (why) => Effect.fail(failed(why)),
       onRight: (decrypting) => Effect.succeed(decrypting)
     })
+    if (Either.isRight(identities)) {
+      yield* checkIdentity(store, backup.metadata.name ?? "", identities.right).pipe(
+        Effect.mapError((why) => failed(why))
+      )
+    }
+    return readable
   })
 
 /** A storage failure while reading or writing the files of `backup`, as one line. */

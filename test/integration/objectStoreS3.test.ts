@@ -24,20 +24,28 @@ const s3Config = Effect.gen(function*() {
   } satisfies S3ObjectStore.S3ObjectStoreConfig
 })
 
-const s3Layer = (prefix?: string) =>
+const s3Layer = (prefix?: string, locked = false) =>
   Layer.unwrapEffect(
-    s3Config.pipe(
-      Effect.orDieWith((error) =>
-        new Error(
-          `S3 integration tests need ARK_TEST_S3_URL, ARK_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION: ${error}`
-        )
-      ),
-      Effect.map((config) => S3ObjectStore.layer(prefix === undefined ? config : { ...config, prefix }))
-    )
+    (locked
+      ? Effect.zipWith(
+        s3Config,
+        Config.string("ARK_TEST_S3_LOCKED_BUCKET"),
+        (config, bucket) => ({ ...config, bucket, objectLock: true })
+      )
+      : s3Config).pipe(
+        Effect.orDieWith((error) =>
+          new Error(
+            `S3 integration tests need ARK_TEST_S3_URL, ARK_TEST_S3_BUCKET, ARK_TEST_S3_LOCKED_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION: ${error}`
+          )
+        ),
+        Effect.map((config) => S3ObjectStore.layer(prefix === undefined ? config : { ...config, prefix }))
+      )
   )
 
 objectStoreContract("S3", s3Layer())
 objectStoreContract("S3 with a store prefix", s3Layer(`ark-it-${randomUUID()}/cluster-a`))
+// The bucket with Object Lock: retention is honoured, deletes remove every version.
+objectStoreContract("S3 with Object Lock", s3Layer(`ark-it-${randomUUID()}/locked`, true), { retains: true })
 
 const MiB = 1024 * 1024
 /** Just over 64 MiB so the upload takes several multipart parts, with a ragged last chunk. */

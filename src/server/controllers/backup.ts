@@ -14,6 +14,7 @@ import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.
 import type { Backup, BackupStatus } from "../../api/index.ts"
 import { group, kinds, toTimestamp, version } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
+import type { BackupDeps } from "../../backup/run.ts"
 import { runBackup } from "../../backup/run.ts"
 import type { VolumeServices } from "../../backup/volumes.ts"
 import type { BackupProgress } from "../../backup/write.ts"
@@ -83,7 +84,8 @@ export const make = (config: BackupControllerConfig) =>
       backup: Backup,
       store: ObjectStore.Shape,
       storageLocations: ReadonlyArray<string>,
-      signingKey: Option.Option<KeyObject>
+      signingKey: Option.Option<KeyObject>,
+      objectLock: BackupDeps["objectLock"]
     ) {
       const name = object.metadata.name ?? ""
       const startTimestamp = yield* now
@@ -115,7 +117,8 @@ export const make = (config: BackupControllerConfig) =>
               storageLocations,
               onProgress,
               ...(volumes === undefined ? {} : { volumes }),
-              ...Option.match(signingKey, { onNone: () => ({}), onSome: (key) => ({ signingKey: key }) })
+              ...Option.match(signingKey, { onNone: () => ({}), onSome: (key) => ({ signingKey: key }) }),
+              ...(objectLock === undefined ? {} : { objectLock })
             })
           )
         )
@@ -165,13 +168,13 @@ export const make = (config: BackupControllerConfig) =>
         if (Option.isNone(validated)) {
           return
         }
-        const { backup, signingKey, store, storageLocations } = validated.value
+        const { backup, objectLock, signingKey, store, storageLocations } = validated.value
         yield* context.limited(
           // Re-read under the permit: the Backup may have changed (or gone) while it waited.
           kube.get(backupsGvr, name, namespace).pipe(
             Effect.flatMap((current) =>
               current.metadata.uid === uid && isNew(current)
-                ? run(current, backup, store, storageLocations, signingKey)
+                ? run(current, backup, store, storageLocations, signingKey, objectLock)
                 : Effect.void
             )
           )

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Stream } from "effect"
+import { Effect, Fiber, Option, Stream, TestClock } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { CreateArgs } from "../../src/cli/backup/create.ts"
@@ -565,6 +565,32 @@ describe("ark backup delete", () => {
         )
         assert.include(running.message, "backup \"nightly\" is in progress")
         assert.deepStrictEqual(yield* deleteRequests(harness), [])
+      })))
+
+  it.effect("refuses a backup under Object Lock retention until it passes, saying until when", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* seedStoredBackup(harness)
+        yield* TestClock.setTime(Date.parse("2024-05-01T12:00:00Z"))
+        yield* setStatus(harness, {
+          phase: "Completed",
+          retention: { mode: "GOVERNANCE", retainUntil: "2024-05-01T13:00:00Z" }
+        })
+        const retained = yield* cliFailure(
+          run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        )
+        assert.strictEqual(
+          retained.message,
+          "backup \"nightly\" is retained until 2024-05-01T13:00:00Z (S3 Object Lock, mode GOVERNANCE): " +
+            "it cannot be deleted before then; nothing is deleted"
+        )
+        assert.include(retained.hint ?? "", "cannot shorten the retention")
+        assert.deepStrictEqual(yield* deleteRequests(harness), [])
+
+        yield* TestClock.setTime(Date.parse("2024-05-01T13:00:00Z"))
+        yield* run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        assert.lengthOf(yield* deleteRequests(harness), 1)
       })))
 
   it.effect("a missing storage location or backup: refuses, requests nothing", () =>

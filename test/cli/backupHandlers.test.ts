@@ -624,7 +624,8 @@ describe("ark backup-location", () => {
             bucket: "ark",
             prefix: Option.some("/cluster-a/"),
             config: ["region=minio,s3ForcePathStyle=true"],
-            accessMode: "ReadWrite"
+            accessMode: "ReadWrite",
+            objectLock: Option.some("GOVERNANCE")
           })
         )
         assert.deepStrictEqual(submitted(yield* harness.kube.get(locationsGvr, "minio", serverNamespace)), {
@@ -633,7 +634,7 @@ describe("ark backup-location", () => {
           metadata: { name: "minio", namespace: serverNamespace },
           spec: {
             provider: "aws",
-            objectStorage: { bucket: "ark", prefix: "cluster-a" },
+            objectStorage: { bucket: "ark", prefix: "cluster-a", objectLock: { mode: "GOVERNANCE" } },
             config: { region: "minio", s3ForcePathStyle: "true" },
             accessMode: "ReadWrite"
           }
@@ -737,6 +738,17 @@ describe("ark backup-location", () => {
         }
         const badName = yield* cliFailure(run(harness, createBackupLocation({ ...args, name: "MinIO" })))
         assert.include(badName.message, "invalid backup storage location name \"MinIO\"")
+        const locked = yield* cliFailure(
+          run(harness, createBackupLocation({ ...args, objectLock: Option.some("COMPLIANCE" as const) }))
+        )
+        assert.strictEqual(
+          locked.message,
+          "--object-lock needs provider aws (S3 Object Lock): a filesystem location cannot retain files"
+        )
+        assert.strictEqual(
+          (yield* Effect.flip(harness.kube.get(locationsGvr, "minio", serverNamespace)))._tag,
+          "KubeNotFound"
+        )
         yield* run(harness, createBackupLocation(args))
         const duplicate = yield* cliFailure(run(harness, createBackupLocation(args)))
         assert.strictEqual(

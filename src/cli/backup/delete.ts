@@ -62,11 +62,10 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
     })
   }
   const retention = backup.status?.retention
-  const retainedUntil = retention === undefined ? Option.none() : DateTime.make(retention.retainUntil)
-  if (
-    retention !== undefined && Option.isSome(retainedUntil) &&
-    DateTime.greaterThan(retainedUntil.value, yield* DateTime.now)
-  ) {
+  const now = yield* DateTime.now
+  const retained = retention !== undefined &&
+    Option.exists(DateTime.make(retention.retainUntil), (until) => DateTime.greaterThan(until, now))
+  if (retained) {
     return yield* new CliError({
       message:
         `backup "${args.name}" is retained until ${retention.retainUntil} (S3 Object Lock, mode ${retention.mode}): ` +

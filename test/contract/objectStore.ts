@@ -52,7 +52,7 @@ const fetchSigned = (url: string): Effect.Effect<Uint8Array | undefined> =>
   })
 
 /** Deletes `key` again and again until it is gone, within `deadline`: a retention has to pass first. */
-const deleteOnceReleased = (store: ObjectStore.Shape, key: string, deadline: Duration.DurationInput) =>
+export const deleteOnceReleased = (store: ObjectStore.Shape, key: string, deadline: Duration.DurationInput) =>
   store.delete(key).pipe(
     Effect.retry(Schedule.spaced("250 millis")),
     Effect.timeoutFail({ duration: deadline, onTimeout: () => new Error(`${key} still retained after the deadline`) })

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 
-import { GetObjectRetentionCommand, S3Client } from "@aws-sdk/client-s3"
+import { GetObjectRetentionCommand, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
 
@@ -68,8 +68,8 @@ const locationOn = (name: string, namespace: string, s3: S3Target, objectLock: s
   }
 })
 
-/** GetObjectRetention of every key, straight from S3: what MinIO enforces, not what Ark recorded. */
-const retentionsOf = (s3: S3Target, keys: ReadonlyArray<string>) =>
+/** A plain SDK client on `s3`, for what Ark's own store does not show. */
+const withClient = <A>(s3: S3Target, use: (client: S3Client) => Effect.Effect<A>) =>
   Effect.acquireUseRelease(
     Effect.sync(() =>
       new S3Client({
@@ -79,6 +79,25 @@ const retentionsOf = (s3: S3Target, keys: ReadonlyArray<string>) =>
         credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: Redacted.value(s3.secretAccessKey) }
       })
     ),
+    use,
+    (client) => Effect.sync(() => client.destroy())
+  )
+
+/** Every version and delete marker left under `dir`: a versioned bucket keeps what a plain delete hides. */
+const versionsUnder = (s3: S3Target, dir: string) =>
+  withClient(
+    s3,
+    (client) =>
+      Effect.promise(() =>
+        client.send(new ListObjectVersionsCommand({ Bucket: s3.bucket, Prefix: joinKey(s3.prefix, dir) }))
+      )
+        .pipe(Effect.map((page) => [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => v.Key)))
+  )
+
+/** GetObjectRetention of every key, straight from S3: what MinIO enforces, not what Ark recorded. */
+const retentionsOf = (s3: S3Target, keys: ReadonlyArray<string>) =>
+  withClient(
+    s3,
     (client) =>
       Effect.forEach(keys, (key) =>
         Effect.promise(() =>
@@ -217,6 +236,8 @@ describe("backups under S3 Object Lock", () => {
             "60 seconds"
           )
           assert.deepStrictEqual(left, [])
+          // Every version went too, not just hidden behind a delete marker.
+          assert.deepStrictEqual(yield* versionsUnder(backup.s3, backupKeys(backup.name).dir), [])
         }
       }).pipe(Effect.scoped, Effect.provide(liveKube())),
     600_000

@@ -108,11 +108,7 @@ const retentionsOf = (s3: S3Target, keys: ReadonlyArray<string>) =>
             mode: output.Retention?.Mode,
             until: output.Retention?.RetainUntilDate?.toISOString()
           }))
-        )),
-    (client) =>
-      Effect.sync(() =>
-        client.destroy()
-      )
+        ))
   )
 
 describe("backups under S3 Object Lock", () => {

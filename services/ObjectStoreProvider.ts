@@ -19,7 +19,12 @@ export interface StorageLocation {
   }
   readonly spec: {
     readonly provider: string
-    readonly objectStorage: { readonly bucket: string; readonly prefix?: string }
+    readonly objectStorage: {
+      readonly bucket: string
+      readonly prefix?: string
+      /** S3 Object Lock: only a store that can retain files, on a bucket that has it, may be built. */
+      readonly objectLock?: { readonly mode: string }
+    }
     readonly config?: Readonly<Record<string, string>>
     readonly credential?: { readonly name: string; readonly key: string }
   }

@@ -7,6 +7,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type { Duration } from "effect"
 import { Effect, Layer, Option, Random, Sink, Stream } from "effect"
 
+import type { PutOptions } from "../../services/ObjectStore.ts"
 import { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import { groupListing, joinKey } from "./listing.ts"
 
@@ -54,9 +55,17 @@ export const make = (
     const pathOf = (operation: string, key: string) =>
       checkKey(operation, key).pipe(Effect.map((segments) => NodePath.join(base, ...segments)))
 
-    const put = <E>(key: string, body: Stream.Stream<Uint8Array, E>) =>
+    const put = <E>(key: string, body: Stream.Stream<Uint8Array, E>, options?: PutOptions) =>
       Effect.gen(function*() {
         const target = yield* pathOf("put", key)
+        if (options?.retention !== undefined) {
+          return yield* new ObjectStoreError({
+            operation: "put",
+            key,
+            message: "a filesystem store cannot retain objects (S3 Object Lock needs provider aws)",
+            retryable: false
+          })
+        }
         const dir = NodePath.dirname(target)
         const suffix = (yield* Random.nextInt).toString(36).replace("-", "")
         const partial = NodePath.join(dir, `${PARTIAL_MARKER}${NodePath.basename(target)}-${suffix}`)
@@ -92,6 +101,12 @@ export const make = (
           Effect.mapError(storeError("exists", key))
         )
       })
+
+    // Nothing here is ever retained: put refuses retention.
+    const retention = (key: string) =>
+      exists(key).pipe(
+        Effect.flatMap((found) => found ? Effect.succeed(Option.none()) : Effect.fail(new ObjectNotFound({ key })))
+      )
 
     // Walks only the directory that can hold keys with this prefix.
     const list = Effect.fn("FilesystemObjectStore.list")(
@@ -152,7 +167,7 @@ export const make = (
         return pathToFileURL(path).href
       })
 
-    return { put, get, exists, list, delete: remove, signedUrl } satisfies ObjectStore.Shape
+    return { put, get, exists, list, retention, delete: remove, signedUrl } satisfies ObjectStore.Shape
   })
 
 export const layer = (config: FilesystemObjectStoreConfig): Layer.Layer<ObjectStore> =>

@@ -1,7 +1,8 @@
 import type { Chunk, Duration } from "effect"
-import { DateTime, Effect, Layer, Option, Ref, Stream } from "effect"
+import { Clock, DateTime, Effect, Layer, Option, Ref, Stream } from "effect"
 
-import { ObjectNotFound, ObjectStore } from "../../services/ObjectStore.ts"
+import type { PutOptions, Retention } from "../../services/ObjectStore.ts"
+import { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import { groupListing } from "./listing.ts"
 
 export interface MemoryObjectStoreConfig {
@@ -12,6 +13,8 @@ export interface MemoryObjectStoreConfig {
 interface StoredObject {
   readonly bytes: Uint8Array
   readonly lastModified: Date
+  /** Enforced on delete, as S3 Object Lock does. */
+  readonly retention?: Retention
 }
 
 /** Reads are served in chunks of this size so consumers see a multi-chunk stream, as from S3. */
@@ -49,11 +52,16 @@ export const make = (config: MemoryObjectStoreConfig = {}): Effect.Effect<Object
       )
 
     // The object appears only once the whole body has been consumed, like an S3 PUT.
-    const put = <E>(key: string, body: Stream.Stream<Uint8Array, E>) =>
+    // An overwrite replaces the retained object here; S3 keeps the old version, which Ark never relies on.
+    const put = <E>(key: string, body: Stream.Stream<Uint8Array, E>, options?: PutOptions) =>
       Effect.gen(function*() {
         const bytes = concatenate(yield* Stream.runCollect(body))
         const lastModified = DateTime.toDateUtc(yield* DateTime.now)
-        yield* Ref.update(objects, (map) => new Map(map).set(key, { bytes, lastModified }))
+        const retention = options?.retention
+        yield* Ref.update(
+          objects,
+          (map) => new Map(map).set(key, { bytes, lastModified, ...(retention === undefined ? {} : { retention }) })
+        )
       }).pipe(Effect.withSpan("MemoryObjectStore.put"))
 
     const get = (key: string) =>
@@ -72,12 +80,25 @@ export const make = (config: MemoryObjectStoreConfig = {}): Effect.Effect<Object
         )
       )
 
-    const remove = (key: string) =>
-      Ref.update(objects, (map) => {
+    const retention = (key: string) => lookup(key).pipe(Effect.map((object) => Option.fromNullable(object.retention)))
+
+    const remove = Effect.fn("MemoryObjectStore.delete")(function*(key: string) {
+      const now = yield* Clock.currentTimeMillis
+      const held = (yield* Ref.get(objects)).get(key)?.retention
+      if (held !== undefined && held.retainUntil.getTime() > now) {
+        return yield* new ObjectStoreError({
+          operation: "delete",
+          key,
+          message: `${key} is retained until ${held.retainUntil.toISOString()} (Object Lock ${held.mode})`,
+          retryable: false
+        })
+      }
+      yield* Ref.update(objects, (map) => {
         const next = new Map(map)
         next.delete(key)
         return next
       })
+    })
 
     const signedUrl = Effect.fn("MemoryObjectStore.signedUrl")(function*(key: string, expiresIn: Duration.Duration) {
       yield* lookup(key)
@@ -86,7 +107,7 @@ export const make = (config: MemoryObjectStoreConfig = {}): Effect.Effect<Object
       return `memory://${bucket}/${key.split("/").map(encodeURIComponent).join("/")}?expires=${expires}`
     })
 
-    return { put, get, exists, list, delete: remove, signedUrl } satisfies ObjectStore.Shape
+    return { put, get, exists, list, retention, delete: remove, signedUrl } satisfies ObjectStore.Shape
   })
 
 export const layer = (config: MemoryObjectStoreConfig = {}): Layer.Layer<ObjectStore> =>

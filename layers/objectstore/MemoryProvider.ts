@@ -1,12 +1,13 @@
 // An ObjectStoreProvider for tests: one in-memory store per bucket and prefix, whatever the
 // provider, so two fake clusters given the same provider share a bucket (migration tests).
-import { Context, Effect, Layer, Stream } from "effect"
+import { Context, Effect, Layer, Option, Stream } from "effect"
 
 import type { ObjectStore } from "../../services/ObjectStore.ts"
 import { ObjectStoreError } from "../../services/ObjectStore.ts"
 import type { StorageLocation } from "../../services/ObjectStoreProvider.ts"
 import { LocationError, ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import * as MemoryObjectStore from "./Memory.ts"
+import { objectLockRefusal } from "./Provider.ts"
 
 /** Test handle on the buckets behind the provider. */
 export interface MemoryProviderControl {
@@ -35,10 +36,11 @@ const guarded = (store: ObjectStore.Shape, down: () => string | undefined): Obje
         : Effect.fail(new ObjectStoreError({ operation, key, message, retryable: true }))
     })
   return {
-    put: (key, body) => check("put", key).pipe(Effect.zipRight(store.put(key, body))),
+    put: (key, body, options) => check("put", key).pipe(Effect.zipRight(store.put(key, body, options))),
     get: (key) => Stream.unwrap(check("get", key).pipe(Effect.as(store.get(key)))),
     exists: (key) => check("exists", key).pipe(Effect.zipRight(store.exists(key))),
     list: (prefix, options) => check("list", prefix).pipe(Effect.zipRight(store.list(prefix, options))),
+    retention: (key) => check("retention", key).pipe(Effect.zipRight(store.retention(key))),
     delete: (key) => check("delete", key).pipe(Effect.zipRight(store.delete(key))),
     signedUrl: (key, expiresIn) => check("signedUrl", key).pipe(Effect.zipRight(store.signedUrl(key, expiresIn)))
   }
@@ -64,7 +66,8 @@ export const make: Effect.Effect<
   const forLocation = (location: StorageLocation) =>
     Effect.suspend(() => {
       const { bucket, prefix } = location.spec.objectStorage
-      const reason = rejected.get(bucket)
+      // Memory stores retain files as S3 does; only the provider decides whether Object Lock may be asked.
+      const reason = rejected.get(bucket) ?? Option.getOrUndefined(objectLockRefusal(location))
       return reason === undefined
         ? store(bucket, prefix)
         : Effect.fail(new LocationError({ location: location.metadata.name ?? "", message: reason }))

@@ -133,6 +133,14 @@ const knownConfig: Record<string, ReadonlySet<string>> = {
   filesystem: new Set(["path"])
 }
 
+/** Only S3 can retain files: a location of another provider asking for Object Lock is refused. */
+export const objectLockRefusal = (location: StorageLocation): Option.Option<string> =>
+  location.spec.objectStorage.objectLock === undefined || location.spec.provider === "aws"
+    ? Option.none()
+    : Option.some(
+      `objectStorage.objectLock needs provider aws (S3 Object Lock): a ${location.spec.provider} location cannot retain files`
+    )
+
 export const make = Effect.gen(function*() {
   const kube = yield* KubeClient
   const scope = yield* Effect.scope
@@ -183,10 +191,26 @@ export const make = Effect.gen(function*() {
         ...(region === undefined ? {} : { region }),
         ...(s3Url === undefined ? {} : { s3Url }),
         ...(forcePathStyle === undefined ? {} : { s3ForcePathStyle: forcePathStyle === "true" }),
-        ...Option.match(credential.credentials, { onNone: () => ({}), onSome: (credentials) => ({ credentials }) })
+        ...Option.match(credential.credentials, { onNone: () => ({}), onSome: (credentials) => ({ credentials }) }),
+        ...(location.spec.objectStorage.objectLock === undefined ? {} : { objectLock: true })
       }
       // The AWS SDK is imported with the first S3 location: a filesystem-only server never loads it.
       const S3 = yield* Effect.promise(() => import("./S3.ts"))
+      const { bucket, objectLock } = location.spec.objectStorage
+      if (objectLock !== undefined) {
+        const enabled = yield* S3.bucketHasObjectLock(settings).pipe(
+          Effect.mapError((error) =>
+            fail(location, `cannot read the Object Lock configuration: ${error.message}`, error)
+          )
+        )
+        if (!enabled) {
+          return yield* fail(
+            location,
+            `objectStorage.objectLock asks for Object Lock but bucket ${bucket} has it off: ` +
+              "create the bucket with Object Lock enabled, or remove objectStorage.objectLock"
+          )
+        }
+      }
       // Clients live as long as the provider: a backup may still be using one after the location changes.
       return yield* S3.make(settings).pipe(Scope.extend(scope))
     }
@@ -207,6 +231,8 @@ export const make = Effect.gen(function*() {
   const forLocation = (location: StorageLocation): Effect.Effect<ObjectStore.Shape, LocationError> =>
     Effect.gen(function*() {
       yield* checkConfig(location)
+      const refusal = objectLockRefusal(location)
+      if (Option.isSome(refusal)) return yield* fail(location, refusal.value)
       if (location.spec.objectStorage.bucket === "") return yield* fail(location, "objectStorage.bucket is empty")
       const credential = location.spec.provider === "aws"
         ? yield* readCredential(location)

@@ -2,8 +2,10 @@ import type { S3ClientConfig } from "@aws-sdk/client-s3"
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   S3Client
 } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
@@ -12,7 +14,7 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import type { Cause, Scope } from "effect"
 import { Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Stream } from "effect"
 
-import type { ObjectInfo } from "../../services/ObjectStore.ts"
+import type { ObjectInfo, PutOptions, Retention } from "../../services/ObjectStore.ts"
 import { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import { joinKey } from "./listing.ts"
 
@@ -32,6 +34,16 @@ export interface S3ObjectStoreConfig {
   }
   /** Attempts of a retryable read beyond the SDK's own. */
   readonly readRetries?: number
+  /**
+   * The bucket has Object Lock (so versioning): a delete removes every version of the key, which S3
+   * refuses for a version under retention. A plain delete would only hide it behind a delete marker.
+   */
+  readonly objectLock?: boolean
+}
+
+interface VersionMarker {
+  readonly key: string | undefined
+  readonly version: string | undefined
 }
 
 /** Multipart part size and parallel parts: an upload holds at most about partSize × (queueSize + 1) bytes. */
@@ -148,8 +160,9 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
         })
       )
 
-    const put = <E>(key: string, body: Stream.Stream<Uint8Array, E>) =>
+    const put = <E>(key: string, body: Stream.Stream<Uint8Array, E>, options?: PutOptions) =>
       Effect.gen(function*() {
+        const retention = options?.retention
         // The body's own failure must come out as itself, not as a storage error.
         const bodyFailure = yield* Ref.make(Option.none<Cause.Cause<E>>())
         const readable = yield* NodeStream.toReadable(
@@ -157,7 +170,15 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
         )
         const upload = new Upload({
           client,
-          params: { Bucket: bucket, Key: fullKey(key), Body: readable },
+          // Object Lock PUTs need a checksum: the SDK sends x-amz-checksum-crc32 on every part by default.
+          params: {
+            Bucket: bucket,
+            Key: fullKey(key),
+            Body: readable,
+            ...(retention === undefined
+              ? {}
+              : { ObjectLockMode: retention.mode, ObjectLockRetainUntilDate: retention.retainUntil })
+          },
           partSize: PART_SIZE,
           queueSize: QUEUE_SIZE,
           leavePartsOnError: false
@@ -265,13 +286,70 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
       return { objects, prefixes }
     })
 
-    // S3 answers 204 for a missing key, so deletion is idempotent by itself.
-    const remove = (key: string) =>
+    const retention = (key: string) =>
+      head("retention", key).pipe(
+        Effect.map((output) =>
+          output.ObjectLockMode === undefined || output.ObjectLockRetainUntilDate === undefined
+            ? Option.none<Retention>()
+            : Option.some<Retention>({ mode: output.ObjectLockMode, retainUntil: output.ObjectLockRetainUntilDate })
+        )
+      )
+
+    const deleteVersion = (key: string, versionId?: string) =>
       Effect.tryPromise({
         try: (signal) =>
-          client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }), { abortSignal: signal }),
+          client.send(
+            new DeleteObjectCommand({
+              Bucket: bucket,
+              Key: fullKey(key),
+              ...(versionId === undefined ? {} : { VersionId: versionId })
+            }),
+            { abortSignal: signal }
+          ),
         catch: asStoreError("delete", key)
       }).pipe(Effect.asVoid)
+
+    /** Every version and delete marker of exactly this key (a listing by prefix also finds longer keys). */
+    const versionsOf = (key: string) =>
+      Stream.paginateEffect(
+        undefined as VersionMarker | undefined,
+        (marker) =>
+          retryReads(
+            Effect.tryPromise({
+              try: (signal) =>
+                client.send(
+                  new ListObjectVersionsCommand({
+                    Bucket: bucket,
+                    Prefix: fullKey(key),
+                    ...(marker?.key === undefined ? {} : { KeyMarker: marker.key }),
+                    ...(marker?.version === undefined ? {} : { VersionIdMarker: marker.version })
+                  }),
+                  { abortSignal: signal }
+                ),
+              catch: asStoreError("delete", key)
+            })
+          ).pipe(
+            Effect.map((page) => {
+              const ids = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
+                .filter((version) => version.Key === fullKey(key))
+                .flatMap((version) => version.VersionId === undefined ? [] : [version.VersionId])
+              const next: Option.Option<VersionMarker | undefined> = page.IsTruncated === true
+                ? Option.some({ key: page.NextKeyMarker, version: page.NextVersionIdMarker })
+                : Option.none()
+              return [ids, next] as const
+            })
+          )
+      ).pipe(Stream.runCollect, Effect.map((pages) => [...pages].flat()))
+
+    // S3 answers 204 for a missing key, so deletion is idempotent by itself.
+    const remove = (key: string) =>
+      config.objectLock === true
+        ? versionsOf(key).pipe(
+          Effect.flatMap((versions) =>
+            Effect.forEach(versions, (version) => deleteVersion(key, version), { discard: true })
+          )
+        )
+        : deleteVersion(key)
 
     const signedUrl = Effect.fn("S3ObjectStore.signedUrl")(function*(key: string, expiresIn: Duration.Duration) {
       yield* head("signedUrl", key)
@@ -284,7 +362,27 @@ export const make = (config: S3ObjectStoreConfig): Effect.Effect<ObjectStore.Sha
       })
     })
 
-    return { put, get, exists, list, delete: remove, signedUrl } satisfies ObjectStore.Shape
+    return { put, get, exists, list, retention, delete: remove, signedUrl } satisfies ObjectStore.Shape
   })
+
+/** Whether the bucket has Object Lock enabled, from its GetObjectLockConfiguration. */
+export const bucketHasObjectLock = (config: S3ObjectStoreConfig): Effect.Effect<boolean, ObjectStoreError> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => new S3Client(clientConfig(config))),
+    (client) =>
+      Effect.tryPromise({
+        try: (signal) =>
+          client.send(new GetObjectLockConfigurationCommand({ Bucket: config.bucket }), { abortSignal: signal }),
+        catch: (cause) => cause
+      }).pipe(
+        Effect.map((output) => output.ObjectLockConfiguration?.ObjectLockEnabled === "Enabled"),
+        Effect.catchAll((cause) =>
+          field(cause, "name") === "ObjectLockConfigurationNotFoundError"
+            ? Effect.succeed(false)
+            : Effect.fail(asStoreError("objectLock", "")(cause))
+        )
+      ),
+    (client) => Effect.sync(() => client.destroy())
+  )
 
 export const layer = (config: S3ObjectStoreConfig): Layer.Layer<ObjectStore> => Layer.scoped(ObjectStore, make(config))

@@ -11,6 +11,7 @@ import {
   Timestamp,
   withDefault
 } from "./common.ts"
+import { ObjectLockMode } from "./locations.ts"
 
 export const defaultBackupTtl = "720h"
 export const defaultStorageLocation = "default"
@@ -125,6 +126,9 @@ export const BackupStatus = Schema.Struct({
     problems: optional(Schema.Array(Schema.String))
   })).annotations({
     description: "The server's read-back of the committed backup (ark server --verify-after-backup)."
+  }),
+  retention: optional(Schema.Struct({ mode: ObjectLockMode, retainUntil: Timestamp })).annotations({
+    description: "S3 Object Lock on every file of the backup: deleting it is refused until retainUntil."
   }),
   files: optional(Schema.Array(StoredFile)).annotations({
     description: "Every file the backup wrote before ark-backup.json, with its size and SHA-256."

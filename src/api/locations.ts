@@ -8,9 +8,19 @@ export type BackupStorageProvider = typeof BackupStorageProvider.Type
 export const AccessMode = Schema.Literal("ReadWrite", "ReadOnly")
 export type AccessMode = typeof AccessMode.Type
 
+/** GOVERNANCE: users with s3:BypassGovernanceRetention can still delete; COMPLIANCE: nobody can. */
+export const ObjectLockMode = Schema.Literal("GOVERNANCE", "COMPLIANCE")
+export type ObjectLockMode = typeof ObjectLockMode.Type
+
+export const ObjectLock = Schema.Struct({ mode: ObjectLockMode })
+
 export const ObjectStorageLocation = Schema.Struct({
   bucket: Schema.String,
-  prefix: optional(Schema.String)
+  prefix: optional(Schema.String),
+  objectLock: optional(ObjectLock).annotations({
+    description:
+      "S3 Object Lock (provider aws, a bucket created with Object Lock): each file of a backup is retained in this mode until the backup's start plus its ttl; deleting it before then is refused."
+  })
 })
 
 /** An age X25519 recipient: `age1` and 58 bech32 characters, as age-keygen prints. */

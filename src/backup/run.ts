@@ -13,6 +13,7 @@ import { ObjectStore } from "../../services/ObjectStore.ts"
 import type { Backup, BackupStatus } from "../api/backup.ts"
 import { toTimestamp } from "../api/common.ts"
 import { parseGoDuration } from "../api/duration.ts"
+import type { ObjectLockMode } from "../api/locations.ts"
 import { gzipText } from "../archive/gzip.ts"
 import type { BackupKeys } from "../archive/layout.ts"
 import { backupKeys, formatVersion } from "../archive/layout.ts"
@@ -20,6 +21,7 @@ import { hasHooks, podHooks } from "../hooks/select.ts"
 import { recordingStore } from "../integrity/digest.ts"
 import { encryptingStore } from "../integrity/encryption.ts"
 import { signatureKeyOf, signBytes } from "../integrity/signature.ts"
+import { backupRetention, retainingStore } from "../objectlock/retention.ts"
 import type { SnapshotStore } from "../volumes/locations.ts"
 import { openSnapshotLocations } from "../volumes/locations.ts"
 import type { VolumeSnapshotRecord } from "../volumes/records.ts"
@@ -61,6 +63,8 @@ export interface BackupDeps {
    * ark-backup.json lists none. Never set by the server or the CLI.
    */
   readonly digests?: boolean
+  /** The location's S3 Object Lock: every file is retained until the start plus the TTL. */
+  readonly objectLock?: { readonly mode: ObjectLockMode }
 }
 
 export const defaultMaxAttempts = 3
@@ -273,10 +277,16 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const records: Array<VolumeSnapshotRecord> = []
 
   const log = makeBackupLog(name, deps.logLineLimit)
+  const ttl = Option.getOrElse(parseGoDuration(backup.spec.ttl), () => Duration.zero) // validated above
+  const retention = backupRetention(deps.objectLock, startMillis, ttl)
+  const retained = Option.match(retention, {
+    onNone: () => store,
+    onSome: (retention) => retainingStore(store, keys.dir, retention)
+  })
   // Every file is hashed as it uploads; ark-backup.json, written last, lists them all.
-  const recording = yield* recordingStore(store, keys.dir)
+  const recording = yield* recordingStore(retained, keys.dir)
   // Encrypted before it is hashed: the digests are of the bytes stored, so verify needs no identity.
-  const hashed = deps.digests === false ? store : recording.store
+  const hashed = deps.digests === false ? retained : recording.store
   const writing = deps.recipients === undefined ? hashed : encryptingStore(hashed, keys, deps.recipients)
   const written = yield* Effect.gen(function*() {
     yield* log.write("info", `backup ${name} started`)
@@ -301,7 +311,6 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
     }
     const completedMillis = yield* Clock.currentTimeMillis
     const { errors, warnings } = attempt.results.counts()
-    const ttl = Option.getOrElse(parseGoDuration(backup.spec.ttl), () => Duration.zero) // validated above
     const phase = errors > 0 ? "PartiallyFailed" : "Completed"
     const final = withStatus(backup, {
       ...started,
@@ -314,6 +323,12 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       resourceVersion: attempt.revision,
       consistency: attempt.consistency,
       ...(deps.recipients === undefined ? {} : { encryption: "age" as const }),
+      ...Option.match(retention, {
+        onNone: () => ({}),
+        onSome: (retention) => ({
+          retention: { mode: retention.mode, retainUntil: timestamp(retention.retainUntil.getTime()) }
+        })
+      }),
       ...(records.length === 0 ? {} : {
         volumeSnapshotsAttempted: records.length,
         volumeSnapshotsCompleted: records.filter((record) => record.phase === "Completed").length
@@ -331,7 +346,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
     yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
     const committed = deps.digests === false ? final : withStatus(final, { files: yield* recording.files })
     yield* commitBackup(keys, committed, deps.signingKey).pipe(
-      Effect.provideService(ObjectStore, store),
+      Effect.provideService(ObjectStore, retained),
       Effect.mapError(failedBecause("committing the backup failed"))
     )
     return committed

@@ -2,7 +2,7 @@
 // deletion"). The order keeps every intermediate state safe and resumable: mark it Deleting (sync
 // and restores leave it alone), uncommit (ark-backup.json), delete its snapshots (a failure keeps
 // the records that name them), its other files, its restores, and its resource last, so an
-// unfinished deletion is found again.
+// unfinished deletion is found again. Files under S3 Object Lock retention refuse it before any step.
 import { Data, Effect, Either, Option, Schema } from "effect"
 
 import type { BlockStoreProvider } from "../../services/BlockStoreProvider.ts"
@@ -13,6 +13,7 @@ import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { Backup, formatDecodeError, group, kinds, version } from "../api/index.ts"
 import { backupKeys } from "../archive/layout.ts"
 import { getLocation } from "../locations/resolve.ts"
+import { heldFiles, heldReason } from "../objectlock/retention.ts"
 import { deleteBackupSnapshots } from "../volumes/delete.ts"
 import { readSnapshotRecords } from "../volumes/records.ts"
 import { deleteRestore, isRunning, restoresOf } from "./restores.ts"
@@ -127,6 +128,11 @@ const attempt = Effect.fn("Deletion.attempt")(function*(
   const store = yield* provider.forLocation(location).pipe(
     Effect.mapError(failed(`backup storage location "${locationName}" cannot be opened`))
   )
+  // Asked of storage before anything is touched: a retained file would stop the deletion half-way.
+  const held = yield* heldFiles(store, backupKeys(name).dir).pipe(
+    Effect.mapError(failed(`cannot read the retention of the files of backup "${name}"`))
+  )
+  if (Option.isSome(held)) return yield* refuse(heldReason(name, held.value))
 
   if (phase !== "Deleting") {
     // A full update: it conflicts (and the attempt starts over) if the backup changed since it was read.

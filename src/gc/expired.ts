@@ -38,6 +38,21 @@ export const isExpired = (backup: KubeObject, now: DateTime.DateTime): boolean =
   return Option.isSome(time) && DateTime.lessThanOrEqualTo(time.value, now)
 }
 
+/** `status.retention` as the backup recorded it, when it has not passed by `now`. */
+const heldUntil = (backup: KubeObject, now: DateTime.DateTime): Option.Option<{ mode: string; until: string }> => {
+  const status = backup["status"]
+  const retention = typeof status === "object" && status !== null
+    ? (status as Record<string, unknown>)["retention"]
+    : undefined
+  if (typeof retention !== "object" || retention === null) return Option.none()
+  const { mode, retainUntil } = retention as Record<string, unknown>
+  if (typeof mode !== "string" || typeof retainUntil !== "string") return Option.none()
+  return DateTime.make(retainUntil).pipe(
+    Option.filter((until) => DateTime.greaterThan(until, now)),
+    Option.as({ mode, until: retainUntil })
+  )
+}
+
 export interface CollectionPass {
   /** Backups a DeleteBackupRequest was created for in this pass. */
   readonly requested: ReadonlyArray<string>
@@ -73,6 +88,15 @@ export const collectExpiredBackups = Effect.fn("Gc.collectExpiredBackups")(funct
     if (accessModes.get(location) === "ReadOnly") {
       skipped.push({ backup: name, reason: `its storage location "${location}" is ReadOnly` })
       yield* Effect.logInfo(`backup ${name} has expired but its storage location ${location} is ReadOnly: kept`)
+      continue
+    }
+    // An expiration moved before the retention cannot shorten it: a request now would only be refused.
+    const held = heldUntil(backup, now)
+    if (Option.isSome(held)) {
+      const reason =
+        `its files are retained until ${held.value.until} (S3 Object Lock, mode ${held.value.mode}); an earlier expiration cannot shorten that`
+      skipped.push({ backup: name, reason })
+      yield* Effect.logInfo(`backup ${name} has expired but ${reason}: kept`)
       continue
     }
     const created = yield* kube.create(deleteBackupRequestsGvr, newDeleteBackupRequest(name, namespace)).pipe(

@@ -288,14 +288,14 @@ export const restoreValidationFailed = (schedule: string) =>
  */
 export const countUploadedBytes = (store: ObjectStore.Shape, key: string) =>
   Effect.map(Ref.make(0), (uploaded) => {
-    const put: ObjectStore.Shape["put"] = (target, body) =>
-      target !== key ? store.put(target, body) : Effect.suspend(() => {
+    const put: ObjectStore.Shape["put"] = (target, body, options) =>
+      target !== key ? store.put(target, body, options) : Effect.suspend(() => {
         let bytes = 0
         const counted = Stream.map(body, (chunk) => {
           bytes += chunk.byteLength
           return chunk
         })
-        return store.put(target, counted).pipe(Effect.zipRight(Effect.suspend(() => Ref.set(uploaded, bytes))))
+        return store.put(target, counted, options).pipe(Effect.zipRight(Effect.suspend(() => Ref.set(uploaded, bytes))))
       })
     return { store: { ...store, put }, bytes: Ref.get(uploaded) }
   })

@@ -5,7 +5,7 @@ import { join } from "node:path"
 
 import { assert, describe, it } from "@effect/vitest"
 import { generateX25519Identity, identityToRecipient } from "age-encryption"
-import { Effect, Fiber, Option, Stream } from "effect"
+import { Effect, Fiber, Option, Stream, TestClock } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { CreateArgs } from "../../src/cli/backup/create.ts"
@@ -703,6 +703,32 @@ describe("ark backup delete", () => {
         assert.deepStrictEqual(yield* deleteRequests(harness), [])
       })))
 
+  it.effect("refuses a backup under Object Lock retention until it passes, saying until when", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        yield* harness.kube.create(locationsGvr, location("default"))
+        yield* seedStoredBackup(harness)
+        yield* TestClock.setTime(Date.parse("2024-05-01T12:00:00Z"))
+        yield* setStatus(harness, {
+          phase: "Completed",
+          retention: { mode: "GOVERNANCE", retainUntil: "2024-05-01T13:00:00Z" }
+        })
+        const retained = yield* cliFailure(
+          run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        )
+        assert.strictEqual(
+          retained.message,
+          "backup \"nightly\" is retained until 2024-05-01T13:00:00Z (S3 Object Lock, mode GOVERNANCE): " +
+            "it cannot be deleted before then; nothing is deleted"
+        )
+        assert.include(retained.hint ?? "", "cannot shorten the retention")
+        assert.deepStrictEqual(yield* deleteRequests(harness), [])
+
+        yield* TestClock.setTime(Date.parse("2024-05-01T13:00:00Z"))
+        yield* run(harness, deleteBackup({ name: "nightly", namespace: serverNamespace, confirm: true }))
+        assert.lengthOf(yield* deleteRequests(harness), 1)
+      })))
+
   it.effect("a missing storage location or backup: refuses, requests nothing", () =>
     withHarness({}, (harness) =>
       Effect.gen(function*() {
@@ -734,7 +760,8 @@ describe("ark backup-location", () => {
             bucket: "ark",
             prefix: Option.some("/cluster-a/"),
             config: ["region=minio,s3ForcePathStyle=true"],
-            accessMode: "ReadWrite"
+            accessMode: "ReadWrite",
+            objectLock: Option.some("GOVERNANCE")
           })
         )
         assert.deepStrictEqual(submitted(yield* harness.kube.get(locationsGvr, "minio", serverNamespace)), {
@@ -743,7 +770,7 @@ describe("ark backup-location", () => {
           metadata: { name: "minio", namespace: serverNamespace },
           spec: {
             provider: "aws",
-            objectStorage: { bucket: "ark", prefix: "cluster-a" },
+            objectStorage: { bucket: "ark", prefix: "cluster-a", objectLock: { mode: "GOVERNANCE" } },
             config: { region: "minio", s3ForcePathStyle: "true" },
             accessMode: "ReadWrite"
           }
@@ -847,6 +874,17 @@ describe("ark backup-location", () => {
         }
         const badName = yield* cliFailure(run(harness, createBackupLocation({ ...args, name: "MinIO" })))
         assert.include(badName.message, "invalid backup storage location name \"MinIO\"")
+        const locked = yield* cliFailure(
+          run(harness, createBackupLocation({ ...args, objectLock: Option.some("COMPLIANCE" as const) }))
+        )
+        assert.strictEqual(
+          locked.message,
+          "--object-lock needs provider aws (S3 Object Lock): a filesystem location cannot retain files"
+        )
+        assert.strictEqual(
+          (yield* Effect.flip(harness.kube.get(locationsGvr, "minio", serverNamespace)))._tag,
+          "KubeNotFound"
+        )
         yield* run(harness, createBackupLocation(args))
         const duplicate = yield* cliFailure(run(harness, createBackupLocation(args)))
         assert.strictEqual(

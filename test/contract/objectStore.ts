@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url"
 
 import { assert, describe, it } from "@effect/vitest"
 import type { Layer } from "effect"
-import { Chunk, Data, Duration, Effect, Stream } from "effect"
+import { Chunk, Clock, Data, Duration, Effect, Option, Schedule, Stream } from "effect"
 
 import { ObjectStore } from "../../services/ObjectStore.ts"
 
@@ -51,7 +51,23 @@ const fetchSigned = (url: string): Effect.Effect<Uint8Array | undefined> =>
     return undefined
   })
 
-export const objectStoreContract = <E>(name: string, layer: Layer.Layer<ObjectStore, E>): void => {
+/** Deletes `key` again and again until it is gone, within `deadline`: a retention has to pass first. */
+export const deleteOnceReleased = (store: ObjectStore.Shape, key: string, deadline: Duration.DurationInput) =>
+  store.delete(key).pipe(
+    Effect.retry(Schedule.spaced("250 millis")),
+    Effect.timeoutFail({ duration: deadline, onTimeout: () => new Error(`${key} still retained after the deadline`) })
+  )
+
+export interface ContractOptions {
+  /** The store honours `retention` on put (S3 Object Lock); others must refuse it. */
+  readonly retains?: boolean
+}
+
+export const objectStoreContract = <E>(
+  name: string,
+  layer: Layer.Layer<ObjectStore, E>,
+  options: ContractOptions = {}
+): void => {
   describe(`ObjectStore contract: ${name}`, () => {
     // Live clock: real stores retry with real backoff. Each test works under its own key space
     // so runs against a shared bucket never see each other.
@@ -225,5 +241,56 @@ export const objectStoreContract = <E>(name: string, layer: Layer.Layer<ObjectSt
           assert.strictEqual(error._tag, "ObjectNotFound")
         })
       ))
+
+    it.live("an object written without retention has none; a missing key is not found", () =>
+      withStore((store, base) =>
+        Effect.gen(function*() {
+          yield* store.put(`${base}/plain`, text("v"))
+          assert.isTrue(Option.isNone(yield* store.retention(`${base}/plain`)))
+          const error = yield* Effect.flip(store.retention(`${base}/missing`))
+          assert.strictEqual(error._tag, "ObjectNotFound")
+        })
+      ))
+
+    if (options.retains === true) {
+      for (const mode of ["GOVERNANCE", "COMPLIANCE"] as const) {
+        it.live(
+          `a ${mode} retention is recorded and refuses deletion until it passes`,
+          () =>
+            withStore((store, base) =>
+              Effect.gen(function*() {
+                const key = `${base}/backups/b1/b1.tar.gz`
+                const chunks = patternedChunks(6)
+                // Whole seconds: S3 keeps retention dates to the second.
+                const retainUntil = new Date((Math.floor((yield* Clock.currentTimeMillis) / 1000) + 4) * 1000)
+                yield* store.put(key, Stream.fromIterable(chunks), { retention: { mode, retainUntil } })
+                assert.deepStrictEqual(yield* store.retention(key), Option.some({ mode, retainUntil }))
+
+                const refused = yield* Effect.flip(store.delete(key))
+                assert.strictEqual(refused._tag, "ObjectStoreError")
+                assert.isTrue(yield* store.exists(key))
+                assert.deepStrictEqual(yield* readAll(store, key), concatBytes(chunks))
+
+                yield* deleteOnceReleased(store, key, "60 seconds")
+                assert.isFalse(yield* store.exists(key))
+                assert.deepStrictEqual((yield* store.list(`${base}/`)).objects, [])
+              })
+            ),
+          { timeout: 90_000 }
+        )
+      }
+    } else {
+      it.live("a put asking for retention is refused and writes nothing", () =>
+        withStore((store, base) =>
+          Effect.gen(function*() {
+            const key = `${base}/retained`
+            const error = yield* Effect.flip(
+              store.put(key, text("v"), { retention: { mode: "GOVERNANCE", retainUntil: new Date(4_102_444_800_000) } })
+            )
+            assert.strictEqual(error._tag, "ObjectStoreError")
+            assert.isFalse(yield* store.exists(key))
+          })
+        ))
+    }
   })
 }

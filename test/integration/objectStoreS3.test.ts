@@ -2,11 +2,11 @@
 import { createHash, randomUUID } from "node:crypto"
 
 import { assert, describe, it } from "@effect/vitest"
-import { Config, Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { Clock, Config, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 
 import * as S3ObjectStore from "../../layers/objectstore/S3.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
-import { objectStoreContract } from "../contract/objectStore.ts"
+import { deleteOnceReleased, objectStoreContract } from "../contract/objectStore.ts"
 
 /** Fails (never skips) when the environment does not name a server. */
 const s3Config = Effect.gen(function*() {
@@ -24,20 +24,28 @@ const s3Config = Effect.gen(function*() {
   } satisfies S3ObjectStore.S3ObjectStoreConfig
 })
 
-const s3Layer = (prefix?: string) =>
+const s3Layer = (prefix?: string, locked = false) =>
   Layer.unwrapEffect(
-    s3Config.pipe(
-      Effect.orDieWith((error) =>
-        new Error(
-          `S3 integration tests need ARK_TEST_S3_URL, ARK_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION: ${error}`
-        )
-      ),
-      Effect.map((config) => S3ObjectStore.layer(prefix === undefined ? config : { ...config, prefix }))
-    )
+    (locked
+      ? Effect.zipWith(
+        s3Config,
+        Config.string("ARK_TEST_S3_LOCKED_BUCKET"),
+        (config, bucket) => ({ ...config, bucket, objectLock: true })
+      )
+      : s3Config).pipe(
+        Effect.orDieWith((error) =>
+          new Error(
+            `S3 integration tests need ARK_TEST_S3_URL, ARK_TEST_S3_BUCKET, ARK_TEST_S3_LOCKED_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION: ${error}`
+          )
+        ),
+        Effect.map((config) => S3ObjectStore.layer(prefix === undefined ? config : { ...config, prefix }))
+      )
   )
 
 objectStoreContract("S3", s3Layer())
 objectStoreContract("S3 with a store prefix", s3Layer(`ark-it-${randomUUID()}/cluster-a`))
+// The bucket with Object Lock: retention is honoured, deletes remove every version.
+objectStoreContract("S3 with Object Lock", s3Layer(`ark-it-${randomUUID()}/locked`, true), { retains: true })
 
 const MiB = 1024 * 1024
 /** Just over 64 MiB so the upload takes several multipart parts, with a ragged last chunk. */
@@ -108,6 +116,26 @@ describe("S3 ObjectStore at scale", () => {
         yield* store.delete(key)
         assert.isFalse(yield* store.exists(key))
       }).pipe(Effect.provide(s3Layer())),
+    { timeout: 300_000 }
+  )
+
+  it.live(
+    "a multipart upload to the Object Lock bucket carries its retention",
+    () =>
+      Effect.gen(function*() {
+        const store = yield* ObjectStore
+        const key = `ark-it-locked-big-${randomUUID()}/backups/big/big.tar.gz`
+        const retainUntil = new Date((Math.floor((yield* Clock.currentTimeMillis) / 1000) + 5) * 1000)
+        // 20 MiB, three parts: the lock headers go with CreateMultipartUpload, a checksum with each part.
+        yield* store.put(key, Stream.range(1, 20).pipe(Stream.map((i) => bigChunk(i))), {
+          retention: { mode: "GOVERNANCE", retainUntil }
+        })
+        assert.deepStrictEqual(yield* store.retention(key), Option.some({ mode: "GOVERNANCE", retainUntil }))
+        assert.strictEqual((yield* Effect.flip(store.delete(key)))._tag, "ObjectStoreError")
+        assert.deepStrictEqual((yield* store.list(key)).objects.map((o) => o.size), [20 * MiB])
+        yield* deleteOnceReleased(store, key, "60 seconds")
+        assert.isFalse(yield* store.exists(key))
+      }).pipe(Effect.provide(s3Layer(undefined, true))),
     { timeout: 300_000 }
   )
 })

@@ -48,6 +48,16 @@ export const sharedMinio = (prefix: string) =>
     Effect.orDieWith((error) => new Error(`server tests need the test environment's MinIO: ${error}`))
   )
 
+/** The test environment's second MinIO bucket, created with S3 Object Lock, under `prefix`. */
+export const lockedMinio = (prefix: string) =>
+  Effect.zipWith(
+    sharedMinio(prefix),
+    Config.string("ARK_TEST_S3_LOCKED_BUCKET").pipe(
+      Effect.orDieWith((error) => new Error(`Object Lock tests need the test environment's locked bucket: ${error}`))
+    ),
+    (s3, bucket): S3Target => ({ ...s3, bucket })
+  )
+
 export const kubeconfigOf = (cluster: 1 | 2) =>
   Config.string(cluster === 1 ? "KUBECONFIG" : "KUBECONFIG_2").pipe(
     Effect.orDieWith((error) =>

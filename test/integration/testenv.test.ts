@@ -6,6 +6,7 @@ import { promisify } from "node:util"
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2"
 import {
   DeleteObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -131,6 +132,16 @@ describe("test environment", () => {
       const list = await s3.send(new ListObjectsV2Command({ Bucket, Prefix }))
       expect(list.Contents?.map((o) => o.Key)).toEqual([`${Prefix}probe`])
       await s3.send(new DeleteObjectCommand({ Bucket, Key: `${Prefix}probe` }))
+    } finally {
+      s3.destroy()
+    }
+  })
+
+  it("has a second MinIO bucket with Object Lock enabled", async () => {
+    const s3 = new S3Client({ endpoint: env("ARK_TEST_S3_URL"), region: env("AWS_REGION"), forcePathStyle: true })
+    try {
+      const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: env("ARK_TEST_S3_LOCKED_BUCKET") }))
+      expect(lock.ObjectLockConfiguration?.ObjectLockEnabled).toBe("Enabled")
     } finally {
       s3.destroy()
     }

@@ -79,6 +79,7 @@ export const up = async (opts: { readonly dir: string; readonly clusters?: numbe
     Object.assign(vars, {
       ARK_TEST_S3_URL: s3.url,
       ARK_TEST_S3_BUCKET: s3.bucket,
+      ARK_TEST_S3_LOCKED_BUCKET: s3.lockedBucket,
       AWS_ACCESS_KEY_ID: s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       AWS_REGION: "us-east-1",

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3"
+import { CreateBucketCommand, GetObjectLockConfigurationCommand, S3Client } from "@aws-sdk/client-s3"
 
 import { cacheRoot, MOTO_VERSION } from "./build.ts"
 import { fetchUrl } from "./http.ts"
@@ -23,6 +23,8 @@ import {
 export interface S3Info {
   readonly url: string
   readonly bucket: string
+  /** A second bucket created with S3 Object Lock enabled (it is versioned too). */
+  readonly lockedBucket: string
   readonly accessKeyId: string
   readonly secretAccessKey: string
 }
@@ -55,6 +57,7 @@ export const startMinio = async (
   onStart({ name: "minio", pid })
   await waitHealthy("minio", pid, logs, async () => (await fetchUrl(`${url}/minio/health/ready`)).status === 200)
   const bucket = "ark-test"
+  const lockedBucket = "ark-test-locked"
   const s3 = new S3Client({
     endpoint: url,
     region: "us-east-1",
@@ -63,10 +66,16 @@ export const startMinio = async (
   })
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+    // Object Lock can only be enabled when a bucket is created (x-amz-bucket-object-lock-enabled).
+    await s3.send(new CreateBucketCommand({ Bucket: lockedBucket, ObjectLockEnabledForBucket: true }))
+    const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: lockedBucket }))
+    if (lock.ObjectLockConfiguration?.ObjectLockEnabled !== "Enabled") {
+      throw new Error(`MinIO created bucket ${lockedBucket} without Object Lock`)
+    }
   } finally {
     s3.destroy()
   }
-  return { url, bucket, accessKeyId, secretAccessKey }
+  return { url, bucket, lockedBucket, accessKeyId, secretAccessKey }
 }
 
 /**

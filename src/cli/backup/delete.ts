@@ -1,7 +1,7 @@
 // `ark backup delete`: submits a DeleteBackupRequest, the path TTL expiry takes too. The Ark
 // server deletes the backup's files, its volume snapshots, its restores and then its resource
 // (src/deletion). The checks here only turn obvious refusals into an immediate error.
-import { Console, Effect } from "effect"
+import { Console, DateTime, Effect, Option } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { Backup } from "../../api/index.ts"
@@ -59,6 +59,18 @@ export const deleteBackup = Effect.fn("Cli.backupDelete")(function*(args: Delete
     return yield* new CliError({
       message: `backup storage location "${locationName}" is ReadOnly: backup "${args.name}" cannot be deleted from it`,
       hint: "switch the location's accessMode to ReadWrite to delete backups"
+    })
+  }
+  const retention = backup.status?.retention
+  const now = yield* DateTime.now
+  const retained = retention !== undefined &&
+    Option.exists(DateTime.make(retention.retainUntil), (until) => DateTime.greaterThan(until, now))
+  if (retained) {
+    return yield* new CliError({
+      message:
+        `backup "${args.name}" is retained until ${retention.retainUntil} (S3 Object Lock, mode ${retention.mode}): ` +
+        "it cannot be deleted before then; nothing is deleted",
+      hint: "a shorter TTL or expiration cannot shorten the retention; once it passes, expiry deletes the backup"
     })
   }
   const restores = yield* restoresOf(args.name, args.namespace).pipe(

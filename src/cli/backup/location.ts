@@ -2,7 +2,7 @@
 import { Console, DateTime, Duration, Effect, Either, Option, Schema } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
-import type { AccessMode, BackupStorageLocation, BackupStorageProvider } from "../../api/index.ts"
+import type { AccessMode, BackupStorageLocation, BackupStorageProvider, ObjectLockMode } from "../../api/index.ts"
 import { apiVersion, BackupStorageLocation as BackupStorageLocationSchema } from "../../api/index.ts"
 import type { LocationCheck } from "../../locations/validate.ts"
 import { checkLocation } from "../../locations/validate.ts"
@@ -22,6 +22,8 @@ export interface CreateLocationArgs {
   readonly prefix: Option.Option<string>
   readonly config: Readonly<Record<string, string>>
   readonly accessMode: AccessMode
+  /** S3 Object Lock on every backup's files, in this mode. */
+  readonly objectLock?: Option.Option<ObjectLockMode>
   /** Mark it the default location (and unmark the others). */
   readonly default?: boolean
 }
@@ -36,7 +38,14 @@ export const backupStorageLocationResource = (args: CreateLocationArgs): BackupS
     metadata: { name: args.name, namespace: args.namespace },
     spec: {
       provider: args.provider,
-      objectStorage: { bucket: args.bucket, ...(prefix === "" ? {} : { prefix }) },
+      objectStorage: {
+        bucket: args.bucket,
+        ...(prefix === "" ? {} : { prefix }),
+        ...Option.match(args.objectLock ?? Option.none(), {
+          onNone: () => ({}),
+          onSome: (mode) => ({ objectLock: { mode } })
+        })
+      },
       ...(Object.keys(config).length > 0 ? { config } : {}),
       accessMode: args.accessMode,
       ...(args.default === true ? { default: true } : {})
@@ -61,6 +70,12 @@ export const createBackupLocation = Effect.fn("Cli.backupLocationCreate")(functi
     return yield* new CliError({
       message: "--bucket must not be empty",
       hint: "name the bucket (a directory, for filesystem)"
+    })
+  }
+  if (args.provider !== "aws" && Option.isSome(args.objectLock ?? Option.none())) {
+    return yield* new CliError({
+      message: `--object-lock needs provider aws (S3 Object Lock): a ${args.provider} location cannot retain files`,
+      hint: "drop --object-lock, or use an S3 bucket created with Object Lock enabled"
     })
   }
   const location = backupStorageLocationResource(args)

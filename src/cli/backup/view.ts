@@ -136,6 +136,11 @@ export const describeBackup = (
     `Started:     ${formatTime(status?.startTimestamp)}`,
     `Completed:   ${formatTime(status?.completionTimestamp)}`,
     `Expiration:  ${formatTime(expirationOf(backup))} (${timeFromNow(expirationOf(backup), now)})`,
+    ...(status?.retention === undefined ? [] : [
+      `Retained:    ${formatTime(status.retention.retainUntil)} (${
+        timeFromNow(status.retention.retainUntil, now)
+      }; S3 Object Lock, mode ${status.retention.mode})`
+    ]),
     "",
     `Items backed up:   ${status?.progress?.itemsBackedUp ?? 0} of ${status?.progress?.totalItems ?? "?"}`,
     `Resource version:  ${status?.resourceVersion ?? "<n/a>"} (consistency: ${status?.consistency ?? "<n/a>"})`,

@@ -26,6 +26,12 @@ const backupLocationCreate = Command.make(
       Options.withDescription("ReadOnly: restore from it and sync its backups, but never write to it"),
       Options.withDefault("ReadWrite")
     ),
+    objectLock: Options.choice("object-lock", ["GOVERNANCE", "COMPLIANCE"]).pipe(
+      Options.withDescription(
+        "retain each backup's files with S3 Object Lock in this mode until its start plus its TTL (a bucket created with Object Lock)"
+      ),
+      Options.optional
+    ),
     default: markDefault
   },
   (args) => lazily(() => import("../backup/location.ts"), (m) => m.createBackupLocation(args))

@@ -14,6 +14,7 @@ import type { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.
 import type { Backup, BackupStatus } from "../../api/index.ts"
 import { group, kinds, toTimestamp, version } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
+import type { BackupDeps } from "../../backup/run.ts"
 import { runBackup } from "../../backup/run.ts"
 import type { VolumeServices } from "../../backup/volumes.ts"
 import type { BackupProgress } from "../../backup/write.ts"
@@ -84,7 +85,8 @@ export const make = (config: BackupControllerConfig) =>
       store: ObjectStore.Shape,
       storageLocations: ReadonlyArray<string>,
       signingKey: Option.Option<KeyObject>,
-      recipients: Option.Option<ReadonlyArray<string>>
+      recipients: Option.Option<ReadonlyArray<string>>,
+      objectLock: BackupDeps["objectLock"]
     ) {
       const name = object.metadata.name ?? ""
       const startTimestamp = yield* now
@@ -117,7 +119,8 @@ export const make = (config: BackupControllerConfig) =>
               onProgress,
               ...(volumes === undefined ? {} : { volumes }),
               ...Option.match(signingKey, { onNone: () => ({}), onSome: (key) => ({ signingKey: key }) }),
-              ...Option.match(recipients, { onNone: () => ({}), onSome: (keys) => ({ recipients: keys }) })
+              ...Option.match(recipients, { onNone: () => ({}), onSome: (keys) => ({ recipients: keys }) }),
+              ...(objectLock === undefined ? {} : { objectLock })
             })
           )
         )
@@ -167,13 +170,13 @@ export const make = (config: BackupControllerConfig) =>
         if (Option.isNone(validated)) {
           return
         }
-        const { backup, recipients, signingKey, store, storageLocations } = validated.value
+        const { backup, objectLock, recipients, signingKey, store, storageLocations } = validated.value
         yield* context.limited(
           // Re-read under the permit: the Backup may have changed (or gone) while it waited.
           kube.get(backupsGvr, name, namespace).pipe(
             Effect.flatMap((current) =>
               current.metadata.uid === uid && isNew(current)
-                ? run(current, backup, store, storageLocations, signingKey, recipients)
+                ? run(current, backup, store, storageLocations, signingKey, recipients, objectLock)
                 : Effect.void
             )
           )

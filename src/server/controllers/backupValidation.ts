@@ -100,5 +100,6 @@ export const validateBackup = Effect.fn("BackupController.validate")(function*(o
       })
     )
   )
-  return { backup, store, storageLocations, signingKey: keys.signing, recipients }
+  const objectLock = location.location.value.spec.objectStorage.objectLock
+  return { backup, store, storageLocations, signingKey: keys.signing, recipients, objectLock }
 })

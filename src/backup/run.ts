@@ -26,6 +26,7 @@ import { writeSnapshotRecords } from "../volumes/records.ts"
 import { defaultPageSize } from "./cut.ts"
 import type { BackupLog } from "./log.ts"
 import { makeBackupLog } from "./log.ts"
+import { resolveOrders } from "./order.ts"
 import { selectResources } from "./resources.ts"
 import type { Filters, ListTarget } from "./select.ts"
 import { listTargets, makeFilters } from "./select.ts"
@@ -75,6 +76,8 @@ const withStatus = (backup: Backup, status: BackupStatus): Backup => ({
 export interface Plan {
   readonly filters: Filters
   readonly targets: ReadonlyArray<ListTarget>
+  /** orderedResources by group-resource: the objects written first. */
+  readonly orders: ReadonlyMap<string, ReadonlyArray<string>>
   /** Group versions discovery could not reach: warnings, not failures. */
   readonly warnings: ReadonlyArray<string>
 }
@@ -94,6 +97,7 @@ export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, sto
   return Either.right<Plan>({
     filters: filters.right,
     targets: listTargets(filters.right, resources),
+    orders: resolveOrders(backup.spec.orderedResources, discovery.resources).orders,
     warnings: discovery.failedGroups.map((group) =>
       `API group ${group.groupVersion} is unavailable and was not backed up: ${group.message}`
     )
@@ -113,6 +117,7 @@ const writeTarballWithRestarts = (
     ...(collectVolumes === undefined ? {} : { collectVolumes }),
     tarballKey: keys.tarball,
     targets: plan.targets,
+    orders: plan.orders,
     filters: plan.filters,
     pageSize: deps.pageSize ?? defaultPageSize,
     startMillis,

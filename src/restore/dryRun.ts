@@ -3,7 +3,7 @@
 // or skip (with why). Reads only: discovery and gets, never a write.
 import { Effect, Either, Option, Order } from "effect"
 
-import type { Discovery } from "../../services/KubeClient.ts"
+import type { Discovery, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
@@ -37,6 +37,8 @@ export interface DryRunEntry {
   readonly reason?: string
   /** For conflict: short lines like "spec.replicas: 3 → 2". */
   readonly diff?: ReadonlyArray<string>
+  /** What the Restore's resource modifiers change in the object, in the same form. */
+  readonly modified?: ReadonlyArray<string>
 }
 
 interface PreviewEnv {
@@ -50,7 +52,7 @@ interface PreviewEnv {
 const entryFor = (
   context: RestoreContext,
   item: PlannedItem,
-  fields: Pick<DryRunEntry, "action" | "reason" | "diff">
+  fields: Pick<DryRunEntry, "action" | "reason" | "diff" | "modified">
 ): DryRunEntry => {
   const target = targetName(context, item)
   return {
@@ -59,6 +61,15 @@ const entryFor = (
     name: target.name,
     ...fields
   }
+}
+
+/** The resource modifiers' changes: the object restored without them against the one with them. */
+const modifications = (context: RestoreContext, item: PlannedItem, backedUp: KubeObject, desired: KubeObject) => {
+  if (context.resourceModifiers === undefined) return {}
+  const { resourceModifiers: _modifiers, ...plain } = context
+  const unmodified = transformItem(item.groupResource, backedUp, plain)
+  const lines = Either.isRight(unmodified) ? diffLines(unmodified.right, desired, 20) : []
+  return lines.length === 0 ? {} : { modified: lines }
 }
 
 /** What restoring this item would do against the cluster as it is now. */
@@ -75,22 +86,27 @@ const previewItem = Effect.fn("Restore.previewItem")(
         ? entryFor(env.context, item, { action: "create", reason: "its CustomResourceDefinition is restored first" })
         : entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${target.left}` })
     }
+    const transformed = transformItem(item.groupResource, object.right, env.context)
+    if (Either.isLeft(transformed)) {
+      return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${transformed.left}` })
+    }
+    const desired = transformed.right
+    const modified = modifications(env.context, item, object.right, desired)
     const live = yield* kube.get(target.right.gvr, target.right.name, target.right.namespace).pipe(
       Effect.map((object) => Option.some(object)),
       Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none())),
       Effect.mapError(failedBecause(`reading ${item.groupResource} ${target.right.name} failed`))
     )
-    if (Option.isNone(live)) return entryFor(env.context, item, { action: "create" })
-    const desired = transformItem(item.groupResource, object.right, env.context)
+    if (Option.isNone(live)) return entryFor(env.context, item, { action: "create", ...modified })
     const diff = diffLines(
       comparable(item.groupResource, live.value, env.context),
       comparable(item.groupResource, desired, env.context)
     )
-    if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged" })
+    if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged", ...modified })
     const reason = env.policy === "update"
       ? "exists and differs: would be updated to the backup's state"
       : "exists and differs: would be left as is (existingResourcePolicy none)"
-    return entryFor(env.context, item, { action: "conflict", reason, diff })
+    return entryFor(env.context, item, { action: "conflict", reason, diff, ...modified })
   }
 )
 
@@ -101,7 +117,7 @@ const byTarget = Order.combineAll<DryRunEntry>([
 ])
 
 const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepared: Prepared) {
-  const context = contextOf(restore, prepared.backup)
+  const context = contextOf(restore, prepared.backup, prepared.resourceModifiers)
   const plan = yield* planFromBackup(prepared.backup, prepared.selection)
   const levels = itemsToRestore(plan)
   const definedByBackup = new Set((levels.get(crdLevel) ?? []).map((crd) => crd.name))

@@ -142,11 +142,12 @@ export const restoreItem = Effect.fnUntraced(function*(env: ItemEnv, item: Plann
   const object = parseEntryObject(entry)
   if (Either.isLeft(object)) return failed(object.left)
   const transformed = transformItem(item.groupResource, object.right, env.context)
+  if (Either.isLeft(transformed)) return failed(transformed.left)
   const target = resolveTarget(env.discovery.current, env.context, item, object.right)
   if (Either.isLeft(target)) return failed(target.left)
   const decision = item.groupResource === "persistentvolumes" && env.persistentVolumes !== undefined
-    ? yield* env.persistentVolumes.decide(transformed)
-    : { _tag: "Create" as const, object: transformed }
+    ? yield* env.persistentVolumes.decide(transformed.right)
+    : { _tag: "Create" as const, object: transformed.right }
   if (decision._tag === "Skip") return { _tag: "Skipped", reason: decision.reason } satisfies ItemOutcome
   if (decision._tag === "Failed") return failed(decision.message)
   const desired = decision.object

@@ -11,6 +11,8 @@ import { backupKeys } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
 import { readArchive } from "../archive/reader.ts"
 import type { RestoreSelection } from "./filters.ts"
+import { loadResourceModifiers } from "./modifiers/load.ts"
+import type { ResourceModifiers } from "./modifiers/rules.ts"
 import { makeRestoreSelection } from "./filters.ts"
 import type { PlannedItem } from "./plan.ts"
 import { planRestore } from "./plan.ts"
@@ -27,11 +29,16 @@ export class RestoreFailed extends Data.TaggedError("RestoreFailed")<{ readonly 
 export const failedBecause = (prefix: string) => (error: { readonly message: string }) =>
   new RestoreFailed({ reason: `${prefix}: ${error.message}` })
 
-export const contextOf = (restore: Restore, backup: Backup): RestoreContext => ({
+export const contextOf = (
+  restore: Restore,
+  backup: Backup,
+  resourceModifiers: Option.Option<ResourceModifiers> = Option.none()
+): RestoreContext => ({
   restoreName: restore.metadata.name ?? "",
   backupName: backup.metadata.name ?? restore.spec.backupName ?? "",
   namespaceMapping: restore.spec.namespaceMapping ?? {},
-  preserveNodePorts: restore.spec.preserveNodePorts === true
+  preserveNodePorts: restore.spec.preserveNodePorts === true,
+  ...(Option.isSome(resourceModifiers) ? { resourceModifiers: resourceModifiers.value } : {})
 })
 
 /** The backup's tarball as entries, read again from storage; archive and storage errors name the entry or key. */
@@ -97,12 +104,23 @@ export const forEachPlannedEntry = <E, R>(
 export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Restore, backup: Option.Option<Backup>) {
   const kube = yield* KubeClient
   const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
-  const problems = validateRestore(restore, backup, discovery)
+  const modifiers = yield* loadResourceModifiers(restore.spec, restore.metadata.namespace ?? "").pipe(
+    Effect.mapError(failedBecause("reading the resource modifiers failed"))
+  )
+  const problems = [
+    ...validateRestore(restore, backup, discovery),
+    ...Either.match(modifiers, { onLeft: (problems) => problems, onRight: () => [] })
+  ]
   const selection = makeRestoreSelection(restore.spec, discovery.resources)
   const prepared: Either.Either<Prepared, ReadonlyArray<string>> =
-    problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection)
+    problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection) || Either.isLeft(modifiers)
       ? Either.left(problems)
-      : Either.right({ discovery, backup: backup.value, selection: selection.right })
+      : Either.right({
+        discovery,
+        backup: backup.value,
+        selection: selection.right,
+        resourceModifiers: modifiers.right
+      })
   return prepared
 })
 
@@ -110,6 +128,7 @@ export interface Prepared {
   readonly discovery: Discovery
   readonly backup: Backup
   readonly selection: RestoreSelection
+  readonly resourceModifiers: Option.Option<ResourceModifiers>
 }
 
 /** Reads the plan and checks the format version. */

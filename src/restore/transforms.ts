@@ -2,11 +2,15 @@
 // function per rule, applied by group-resource. `transformItem` turns a backed-up object into what
 // is created; `comparable` is the same clearing with no mapping and no labels, so a live object and
 // a transformed one compare equal exactly when the restore would not change anything.
+import { Either } from "effect"
+
 import type { KubeObject, ObjectMeta } from "../../services/KubeClient.ts"
 import type { NameMarkers } from "../api/index.ts"
 import { backupNameLabel, nameMarkers, restoreNameLabel, withMarkers } from "../api/index.ts"
 import type { JsonRecord } from "../kube/json.ts"
 import { isRecord } from "../kube/json.ts"
+import { applyResourceModifiers } from "./modifiers/apply.ts"
+import type { ResourceModifiers } from "./modifiers/rules.ts"
 
 export interface RestoreContext {
   readonly restoreName: string
@@ -15,6 +19,8 @@ export interface RestoreContext {
   readonly namespaceMapping: Readonly<Record<string, string>>
   /** Keep every Service nodePort, auto-assigned ones too (the Restore's preserveNodePorts). */
   readonly preserveNodePorts?: boolean
+  /** The rules of the Restore's resourceModifier ConfigMap. */
+  readonly resourceModifiers?: ResourceModifiers
 }
 
 export type Action = (object: KubeObject, context: RestoreContext) => KubeObject
@@ -288,19 +294,26 @@ export const kindActions: Readonly<Record<string, ReadonlyArray<Action>>> = {
 const applyAll = (actions: ReadonlyArray<Action>, object: KubeObject, context: RestoreContext): KubeObject =>
   actions.reduce((current, action) => action(current, context), object)
 
-/** The object as the restore creates it. */
-export const transformItem = (groupResource: string, object: KubeObject, context: RestoreContext): KubeObject =>
-  applyAll(
-    [
-      dropServerFields,
-      dropOwnerReferences,
-      ...(kindActions[groupResource] ?? []),
-      mapObjectNamespace,
-      addRestoreLabels
-    ],
+/**
+ * The object as the restore creates it: Ark's actions, then the Restore's resource modifiers
+ * (matched on the object still in its backed-up namespace, Velero's order), then the namespace
+ * mapping and Ark's labels. Left: a modifier that cannot apply, the item's error.
+ */
+export const transformItem = (
+  groupResource: string,
+  object: KubeObject,
+  context: RestoreContext
+): Either.Either<KubeObject, string> => {
+  const cleared = applyAll(
+    [dropServerFields, dropOwnerReferences, ...(kindActions[groupResource] ?? [])],
     object,
     context
   )
+  const modified = context.resourceModifiers === undefined
+    ? Either.right(cleared)
+    : Either.map(applyResourceModifiers(context.resourceModifiers, groupResource, cleared), (result) => result.object)
+  return Either.map(modified, (ready) => applyAll([mapObjectNamespace, addRestoreLabels], ready, context))
+}
 
 const identity: RestoreContext = { restoreName: "", backupName: "", namespaceMapping: {} }
 

@@ -1,12 +1,17 @@
 // Every restore transform and skip (docs/design.md, "Restore semantics"), as a table of before → after.
 import { assert, describe, it } from "@effect/vitest"
+import { Either } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
 import { skipReason } from "../../src/restore/skips.ts"
 import type { RestoreContext } from "../../src/restore/transforms.ts"
-import { comparable, transformItem } from "../../src/restore/transforms.ts"
+import { comparable, transformItem as transformOrFail } from "../../src/restore/transforms.ts"
+
+/** Ark's own transforms never fail; only a resource modifier can. */
+const transformItem = (groupResource: string, object: KubeObject, context: RestoreContext): KubeObject =>
+  Either.getOrThrow(transformOrFail(groupResource, object, context))
 
 const context: RestoreContext = { restoreName: "r1", backupName: "b1", namespaceMapping: { abc: "def", "123": "456" } }
 const arkLabels = { [restoreNameLabel]: "r1", [backupNameLabel]: "b1" }

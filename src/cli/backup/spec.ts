@@ -4,6 +4,7 @@ import { Either, Option, Schema } from "effect"
 
 import type { Backup, LabelSelector, Schedule } from "../../api/index.ts"
 import { apiVersion, BackupSpec, parseGoDuration, scheduleMarkers, withMarkers } from "../../api/index.ts"
+import { parseOrderedResources } from "../../backup/order.ts"
 import type { Requirement } from "../../kube/labelSelector.ts"
 import { labelKeyProblem, labelValueProblem, parseLabelSelector } from "../../kube/labelSelector.ts"
 import { CliError } from "../errors.ts"
@@ -22,6 +23,8 @@ export interface BackupFlags {
   readonly ttl: Option.Option<string>
   readonly storageLocation: Option.Option<string>
   readonly volumeSnapshotLocations: ReadonlyArray<string>
+  /** Velero's `resource=ns/name,...;resource=name` */
+  readonly orderedResources: Option.Option<string>
 }
 
 export const noBackupFlags: BackupFlags = {
@@ -35,7 +38,8 @@ export const noBackupFlags: BackupFlags = {
   snapshotVolumes: Option.none(),
   ttl: Option.none(),
   storageLocation: Option.none(),
-  volumeSnapshotLocations: []
+  volumeSnapshotLocations: [],
+  orderedResources: Option.none()
 }
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -163,6 +167,19 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
       onNone: () => Either.right(Option.none<ReadonlyArray<LabelSelector>>()),
       onSome: (text) => Either.map(toOrLabelSelectors(text), (selectors) => Option.some(selectors))
     })
+    const orderedResources = yield* Option.match(flags.orderedResources, {
+      onNone: () => Either.right(Option.none<Readonly<Record<string, string>>>()),
+      onSome: (text) =>
+        Either.mapBoth(parseOrderedResources(text), {
+          onLeft: (problem) =>
+            new CliError({
+              message: `invalid --ordered-resources "${text}": ${problem}`,
+              hint: "give resource=namespace/name,... entries separated by ';' (a name alone for cluster-scoped " +
+                "resources), e.g. --ordered-resources 'pods=ns1/a,ns1/b;persistentvolumes=pv1'"
+            }),
+          onRight: (orders) => Option.some(orders)
+        })
+    })
     const fields = {
       ...nonEmpty("includedNamespaces", flags.includeNamespaces),
       ...nonEmpty("excludedNamespaces", flags.excludeNamespaces),
@@ -174,7 +191,8 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
       ...present("snapshotVolumes", flags.snapshotVolumes),
       ...present("ttl", ttl),
       ...present("storageLocation", flags.storageLocation),
-      ...nonEmpty("volumeSnapshotLocations", flags.volumeSnapshotLocations)
+      ...nonEmpty("volumeSnapshotLocations", flags.volumeSnapshotLocations),
+      ...present("orderedResources", orderedResources)
     }
     // The schema fills the defaults; the checks above already caught what it would reject.
     return yield* Either.mapLeft(
@@ -202,7 +220,8 @@ export const givenSpecFlags = (flags: BackupFlags): ReadonlyArray<string> =>
     ["--snapshot-volumes", Option.isSome(flags.snapshotVolumes)],
     ["--ttl", Option.isSome(flags.ttl)],
     ["--storage-location", Option.isSome(flags.storageLocation)],
-    ["--volume-snapshot-locations", flags.volumeSnapshotLocations.length > 0]
+    ["--volume-snapshot-locations", flags.volumeSnapshotLocations.length > 0],
+    ["--ordered-resources", Option.isSome(flags.orderedResources)]
   ].flatMap(([flag, given]) => (given === true ? [String(flag)] : []))
 
 /** The Backup resource `ark backup create` submits. */

@@ -276,6 +276,8 @@ interface ItemRow {
   readonly name: string
   readonly reason?: string
   readonly diff?: ReadonlyArray<string>
+  /** The dry run's changes by resource modifiers. */
+  readonly modified?: ReadonlyArray<string>
 }
 
 /**
@@ -305,6 +307,8 @@ const itemSections = (
       line(head),
       ...entries.flatMap((entry) => [
         line(withReason ? cells(entry) : cells(entry).slice(0, 3)),
+        ...(entry.modified === undefined ? [] : ["      changed by resource modifiers:"]),
+        ...(entry.modified ?? []).map((change) => `        ${change}`),
         ...(entry.diff ?? []).map((diff) => `      ${diff}`)
       ]),
       ""

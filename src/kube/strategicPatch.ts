@@ -14,9 +14,9 @@
 // Objects outside Kubernetes' own API groups (custom resources) get a plain JSON merge patch.
 import { Either } from "effect"
 
-import { applyMergePatch } from "./patch.ts"
 import type { JsonRecord } from "./json.ts"
 import { deepClone, deepEqual, isRecord } from "./json.ts"
+import { applyMergePatch } from "./patch.ts"
 
 interface FieldMeta {
   /** A list merged element by element, matched on this key. */
@@ -141,7 +141,9 @@ const mergeMap = (original: unknown, patch: JsonRecord, fields: Fields | undefin
   for (const [field, values] of removals) {
     if (!Array.isArray(values)) throw new PatchProblem(`$deleteFromPrimitiveList/${field} must be a list`)
     const current = result[field]
-    if (Array.isArray(current)) result[field] = current.filter((item) => !values.some((value) => deepEqual(value, item)))
+    if (Array.isArray(current)) {
+      result[field] = current.filter((item) => !values.some((value) => deepEqual(value, item)))
+    }
   }
   const retain = patch["$retainKeys"]
   if (retain !== undefined) {

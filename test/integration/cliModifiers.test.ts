@@ -87,7 +87,9 @@ const seed = Effect.gen(function*() {
       selector: { matchLabels: { app: "web" } },
       template: {
         metadata: { labels: { app: "web" } },
-        spec: { containers: [{ name: "web", image: "docker.io/library/nginx:1.27" }, { name: "log", image: "busybox" }] }
+        spec: {
+          containers: [{ name: "web", image: "docker.io/library/nginx:1.27" }, { name: "log", image: "busybox" }]
+        }
       }
     }
   })
@@ -115,7 +117,10 @@ describe("--ordered-resources and --resource-modifier-configmap on a real cluste
 
       const badOrder = yield* ark("backup", "create", "bad-order", "--ordered-resources", "configmaps:c")
       assert.notStrictEqual(badOrder.status, 0)
-      assert.include(badOrder.stderr, "error: invalid --ordered-resources \"configmaps:c\": \"configmaps:c\" is not resource=names")
+      assert.include(
+        badOrder.stderr,
+        "error: invalid --ordered-resources \"configmaps:c\": \"configmaps:c\" is not resource=names"
+      )
 
       const backedUp = yield* ark(
         "backup",

@@ -31,12 +31,15 @@ const deployment: JsonRecord = {
 }
 
 const patched = (object: JsonRecord, patch: unknown) => Either.getOrThrow(applyStrategicMergePatch(object, patch))
-const podSpec = (object: JsonRecord) => (((object["spec"] as JsonRecord)["template"] as JsonRecord)["spec"]) as JsonRecord
+const podSpec = (object: JsonRecord) =>
+  (((object["spec"] as JsonRecord)["template"] as JsonRecord)["spec"]) as JsonRecord
 const templatePatch = (spec: JsonRecord) => ({ spec: { template: { spec } } })
 
 describe("applyStrategicMergePatch", () => {
   it("merges containers by name: one image changes, the other container and the fields not named stay", () => {
-    const result = podSpec(patched(deployment, templatePatch({ containers: [{ name: "app", image: "registry.new/app:1" }] })))
+    const result = podSpec(
+      patched(deployment, templatePatch({ containers: [{ name: "app", image: "registry.new/app:1" }] }))
+    )
     const containers = result["containers"] as Array<JsonRecord>
     assert.deepStrictEqual(containers.map((c) => [c["name"], c["image"]]), [
       ["app", "registry.new/app:1"],
@@ -58,7 +61,10 @@ describe("applyStrategicMergePatch", () => {
       })
     ))
     const app = (result["containers"] as Array<JsonRecord>)[0]!
-    assert.deepStrictEqual(app["env"], [{ name: "A", value: "1" }, { name: "B", value: "two" }, { name: "C", value: "3" }])
+    assert.deepStrictEqual(app["env"], [{ name: "A", value: "1" }, { name: "B", value: "two" }, {
+      name: "C",
+      value: "3"
+    }])
     assert.deepStrictEqual(app["ports"], [{ containerPort: 80, name: "http", protocol: "TCP" }])
     assert.deepStrictEqual(app["volumeMounts"], [{ name: "data", mountPath: "/data", readOnly: true }])
   })
@@ -100,7 +106,12 @@ describe("applyStrategicMergePatch", () => {
       (patched(service, { spec: { ports: [{ port: 80, targetPort: 9090 }] } })["spec"] as JsonRecord)["ports"],
       [{ port: 80, targetPort: 9090 }, { port: 443 }]
     )
-    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "a", image: "x" }] } }
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p" },
+      spec: { containers: [{ name: "a", image: "x" }] }
+    }
     assert.deepStrictEqual(
       (patched(pod, { spec: { containers: [{ name: "b", image: "y" }] } })["spec"] as JsonRecord)["containers"],
       [{ name: "a", image: "x" }, { name: "b", image: "y" }]
@@ -108,7 +119,12 @@ describe("applyStrategicMergePatch", () => {
   })
 
   it("a custom resource gets a plain merge patch: its lists are replaced, directives are plain keys", () => {
-    const widget = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" }, spec: { containers: [{ name: "a" }, { name: "b" }] } }
+    const widget = {
+      apiVersion: "example.com/v1",
+      kind: "Widget",
+      metadata: { name: "w" },
+      spec: { containers: [{ name: "a" }, { name: "b" }] }
+    }
     assert.deepStrictEqual(
       (patched(widget, { spec: { containers: [{ name: "a", image: "x" }] } })["spec"] as JsonRecord)["containers"],
       [{ name: "a", image: "x" }]

@@ -23,28 +23,48 @@ describe("parseResourceModifiers refuses", () => {
       "version \"v2\" is not supported (only v1)",
       "resourceModifierRules must be a non-empty list"
     ]],
-    ["a rule without groupResource", "version: v1\nresourceModifierRules:\n- conditions: {namespaces: [a]}\n  patches: [{operation: remove, path: /a}]", [
-      "resourceModifierRules[0]: conditions.groupResource is required (e.g. deployments.apps, *.apps, *)"
-    ]],
-    ["two kinds of patches", "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: remove, path: /a}]\n  mergePatches: [{patchData: '{}'}]", [
-      "resourceModifierRules[0]: only one of patches, mergePatches, strategicPatches can be given, not patches and mergePatches"
-    ]],
+    [
+      "a rule without groupResource",
+      "version: v1\nresourceModifierRules:\n- conditions: {namespaces: [a]}\n  patches: [{operation: remove, path: /a}]",
+      [
+        "resourceModifierRules[0]: conditions.groupResource is required (e.g. deployments.apps, *.apps, *)"
+      ]
+    ],
+    [
+      "two kinds of patches",
+      "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: remove, path: /a}]\n  mergePatches: [{patchData: '{}'}]",
+      [
+        "resourceModifierRules[0]: only one of patches, mergePatches, strategicPatches can be given, not patches and mergePatches"
+      ]
+    ],
     ["a rule with no patch", "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}", [
       "resourceModifierRules[0]: has no patches, mergePatches or strategicPatches"
     ]],
-    ["an unknown operation, and a bad regex in the next rule", "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: frobnicate, path: /a}]\n- conditions: {groupResource: pods, resourceNameRegex: '(a'}\n  patches: [{operation: remove, path: /a}]", [
-      "resourceModifierRules[0]: patches[0].operation \"frobnicate\" is not one of add, remove, replace, move, copy, test",
-      "resourceModifierRules[1]: conditions.resourceNameRegex \"(a\" is not a valid regular expression: Invalid regular expression: /(a/: Unterminated group"
-    ]],
-    ["a bad pointer, an unknown field, a bad glob", "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: remove, path: a}]\n- conditions: {groupResource: pods, nmespaces: [a]}\n  patches: [{operation: remove, path: /a}]\n- conditions: {groupResource: '{pods'}\n  patches: [{operation: remove, path: /a}]", [
-      "resourceModifierRules[0]: patches[0].path: JSON pointer \"a\" must start with '/'",
-      "resourceModifierRules[1]: conditions: unknown field \"nmespaces\"",
-      "resourceModifierRules[2]: conditions.groupResource: glob \"{pods\" has a '{' without its '}'"
-    ]],
-    ["patchData that is not a map, a value that is a map", "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  mergePatches: [{patchData: '[1]'}]\n- conditions: {groupResource: pods}\n  patches: [{operation: add, path: /a, value: {b: 1}}]", [
-      "resourceModifierRules[0]: mergePatches[0].patchData must be a map (a JSON object)",
-      "resourceModifierRules[1]: patches[0].value must be a string (write JSON objects and lists as a quoted string, e.g. '{\"a\": 1}')"
-    ]]
+    [
+      "an unknown operation, and a bad regex in the next rule",
+      "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: frobnicate, path: /a}]\n- conditions: {groupResource: pods, resourceNameRegex: '(a'}\n  patches: [{operation: remove, path: /a}]",
+      [
+        "resourceModifierRules[0]: patches[0].operation \"frobnicate\" is not one of add, remove, replace, move, copy, test",
+        "resourceModifierRules[1]: conditions.resourceNameRegex \"(a\" is not a valid regular expression: Invalid regular expression: /(a/: Unterminated group"
+      ]
+    ],
+    [
+      "a bad pointer, an unknown field, a bad glob",
+      "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: remove, path: a}]\n- conditions: {groupResource: pods, nmespaces: [a]}\n  patches: [{operation: remove, path: /a}]\n- conditions: {groupResource: '{pods'}\n  patches: [{operation: remove, path: /a}]",
+      [
+        "resourceModifierRules[0]: patches[0].path: JSON pointer \"a\" must start with '/'",
+        "resourceModifierRules[1]: conditions: unknown field \"nmespaces\"",
+        "resourceModifierRules[2]: conditions.groupResource: glob \"{pods\" has a '{' without its '}'"
+      ]
+    ],
+    [
+      "patchData that is not a map, a value that is a map",
+      "version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  mergePatches: [{patchData: '[1]'}]\n- conditions: {groupResource: pods}\n  patches: [{operation: add, path: /a, value: {b: 1}}]",
+      [
+        "resourceModifierRules[0]: mergePatches[0].patchData must be a map (a JSON object)",
+        "resourceModifierRules[1]: patches[0].value must be a string (write JSON objects and lists as a quoted string, e.g. '{\"a\": 1}')"
+      ]
+    ]
   ]
   for (const [what, text, problems] of cases) {
     it(what, () => assert.deepStrictEqual(parseResourceModifiers(text), Either.left(problems)))
@@ -101,7 +121,10 @@ resourceModifierRules:
         "configmaps",
         cm("c", actual)
       ))
-      assert.strictEqual(result.object["data"] !== undefined && "patched" in (result.object["data"] as object), actual === expected)
+      assert.strictEqual(
+        result.object["data"] !== undefined && "patched" in (result.object["data"] as object),
+        actual === expected
+      )
     }
   )
 
@@ -141,14 +164,20 @@ resourceModifierRules:
   patches: [{operation: add, path: /data/patched, value: "one"}]
 `
     const modifiers = rules(text)
-    const context = { restoreName: "r", backupName: "b", namespaceMapping: { shop: "other" }, resourceModifiers: modifiers }
+    const context = {
+      restoreName: "r",
+      backupName: "b",
+      namespaceMapping: { shop: "other" },
+      resourceModifiers: modifiers
+    }
     const web = Either.getOrThrow(transformItem("configmaps", cm("a", "x", { tier: "web" }), context))
     assert.strictEqual(web.metadata.namespace, "other")
     assert.deepStrictEqual(web["data"], { k: "x", patched: "one" })
     const db = Either.getOrThrow(transformItem("configmaps", cm("a", "x", { tier: "db" }), context))
     assert.deepStrictEqual(db["data"], { k: "x" })
     assert.deepStrictEqual(
-      Either.getOrThrow(applyResourceModifiers(modifiers, "deployments.apps", deployment("shop", "d", { tier: "web" }))).rules,
+      Either.getOrThrow(applyResourceModifiers(modifiers, "deployments.apps", deployment("shop", "d", { tier: "web" })))
+        .rules,
       []
     )
   })
@@ -218,9 +247,13 @@ describe("a restore with resource modifiers", () => {
         "shop-2"
       )
       assert.strictEqual((claim["spec"] as Record<string, unknown>)["storageClassName"], "premium")
-      const web = yield* world.target.client.get({ group: "apps", version: "v1", resource: "deployments" }, "web", "shop-2")
+      const web = yield* world.target.client.get(
+        { group: "apps", version: "v1", resource: "deployments" },
+        "web",
+        "shop-2"
+      )
       assert.deepStrictEqual(
-        ((web["spec"] as any).template.spec.containers as Array<unknown>),
+        (web["spec"] as any).template.spec.containers as Array<unknown>,
         [{ name: "main", image: "registry.example/nginx" }]
       )
 

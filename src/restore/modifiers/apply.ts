@@ -32,7 +32,10 @@ const applyPatch = (patch: RulePatch, object: KubeObject): Either.Either<KubeObj
     }
     case "MergePatch":
       return Either.right(
-        patch.patches.reduce<JsonRecord>((current, data) => applyMergePatch(current, data) as JsonRecord, object) as KubeObject
+        patch.patches.reduce<JsonRecord>(
+          (current, data) => applyMergePatch(current, data) as JsonRecord,
+          object
+        ) as KubeObject
       )
     case "StrategicPatch": {
       let current: JsonRecord = object

@@ -85,7 +85,9 @@ class RuleProblem extends Error {}
 const unknownKeys = (record: JsonRecord, known: ReadonlyArray<string>, where: string) => {
   const extra = Object.keys(record).filter((key) => !known.includes(key))
   if (extra.length > 0) {
-    throw new RuleProblem(`${where}unknown field${extra.length > 1 ? "s" : ""} ${extra.map((k) => `"${k}"`).join(", ")}`)
+    throw new RuleProblem(
+      `${where}unknown field${extra.length > 1 ? "s" : ""} ${extra.map((k) => `"${k}"`).join(", ")}`
+    )
   }
 }
 
@@ -103,7 +105,9 @@ const list = (value: unknown, field: string): ReadonlyArray<unknown> => {
 const text = (value: unknown, field: string): string => {
   const scalar = scalarText(value)
   if (scalar === undefined) {
-    throw new RuleProblem(`${field} must be a string (write JSON objects and lists as a quoted string, e.g. '{"a": 1}')`)
+    throw new RuleProblem(
+      `${field} must be a string (write JSON objects and lists as a quoted string, e.g. '{"a": 1}')`
+    )
   }
   return scalar
 }
@@ -124,7 +128,9 @@ const jsonPatchOperation = (value: unknown, field: string): JsonPatchOperation =
   }
   const path = pointer(text(value["path"], `${field}.path`), `${field}.path`)
   const from = value["from"] === undefined ? undefined : pointer(text(value["from"], `${field}.from`), `${field}.from`)
-  if ((op === "move" || op === "copy") && from === undefined) throw new RuleProblem(`${field}.from is required for ${op}`)
+  if ((op === "move" || op === "copy") && from === undefined) {
+    throw new RuleProblem(`${field}.from is required for ${op}`)
+  }
   const operation = { op, path, ...(from === undefined ? {} : { from }) }
   if (op === "remove" || op === "move" || op === "copy") return operation
   return { ...operation, value: get(patchValue(text(value["value"], `${field}.value`)), `${field}.value: `) }
@@ -149,7 +155,11 @@ const rulePatch = (rule: JsonRecord): RulePatch => {
     list(rule[key], key).length > 0
   )
   if (given.length === 0) throw new RuleProblem("has no patches, mergePatches or strategicPatches")
-  if (given.length > 1) throw new RuleProblem(`only one of patches, mergePatches, strategicPatches can be given, not ${given.join(" and ")}`)
+  if (given.length > 1) {
+    throw new RuleProblem(
+      `only one of patches, mergePatches, strategicPatches can be given, not ${given.join(" and ")}`
+    )
+  }
   switch (given[0]!) {
     case "patches":
       return {
@@ -182,7 +192,9 @@ const compileRule = (value: unknown, name: string): ModifierRule => {
     "conditions: "
   )
   const groupResource = text(conditions["groupResource"], "conditions.groupResource")
-  if (groupResource === "") throw new RuleProblem("conditions.groupResource is required (e.g. deployments.apps, *.apps, *)")
+  if (groupResource === "") {
+    throw new RuleProblem("conditions.groupResource is required (e.g. deployments.apps, *.apps, *)")
+  }
   const nameRegex = text(conditions["resourceNameRegex"], "conditions.resourceNameRegex")
   const selector = conditions["labelSelector"]
   const decoded = selector === undefined || selector === null ? undefined : decodeSelector(selector)

@@ -204,6 +204,10 @@ describe("--ordered-resources and --resource-modifier-configmap on a real cluste
         ["log", "busybox"]
       ])
       assert.deepStrictEqual((yield* kube.get(gvr.configMaps, "a", target))["data"], { name: "a" })
+      const described = yield* ark("restore", "describe", "migrated")
+      assert.include(described.stdout, "Resource modifiers:        ConfigMap/migration")
+      const backupDescribed = yield* ark("backup", "describe", "app")
+      assert.include(backupDescribed.stdout, `  configmaps: ${source}/c,${source}/a`)
     }).pipe(
       Effect.ensuring(
         KubeClient.pipe(

@@ -243,6 +243,9 @@ export const describeRestore = (restore: Restore, details: Option.Option<Restore
     "",
     `Restore PVs:               ${spec.restorePVs}`,
     `Existing resource policy:  ${spec.existingResourcePolicy}`,
+    ...(spec.resourceModifier === undefined
+      ? []
+      : [`Resource modifiers:        ${spec.resourceModifier.kind}/${spec.resourceModifier.name}`]),
     "",
     ...resultLines(details)
   ]

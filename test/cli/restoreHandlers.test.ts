@@ -202,6 +202,39 @@ describe("ark restore create", () => {
 })
 
 describe("ark restore create --dry-run", () => {
+  it.effect("--resource-modifier-configmap: under each object, what the rules change", () =>
+    withHarness((harness) =>
+      Effect.gen(function*() {
+        yield* seedBackup(harness)
+        yield* harness.kube.create(configMapsGvr, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "rules", namespace: serverNamespace },
+          data: {
+            "rules.yaml": "version: v1\nresourceModifierRules:\n" +
+              "- conditions: {groupResource: configmaps, resourceNameRegex: '-1$'}\n" +
+              "  mergePatches: [{patchData: '{\"data\": {\"value\": \"patched\"}}'}]\n"
+          }
+        }).pipe(Effect.orDie)
+        yield* run(
+          harness,
+          createRestore(createArgs({
+            dryRun: true,
+            namespaceMappings: ["shop:shop-copy"],
+            resourceModifierConfigmap: Option.some("rules")
+          }))
+        )
+        const out = harness.stdout.join("\n").split("\n")
+        const row = out.findIndex((line) => /^ {2}configmaps +shop-copy +config-1$/.test(line))
+        assert.isAtLeast(row, 0, out.join("\n"))
+        assert.deepStrictEqual(out.slice(row + 1, row + 3), [
+          "      changed by resource modifiers:",
+          "        data.value: \"b\" → \"patched\""
+        ])
+        assert.isFalse(out.some((line) => line.includes("config-0") && line.includes("changed")))
+      })
+    ))
+
   it.effect("on a partly-present namespace: create, unchanged and conflict (with its diff), a summary; nothing written", () =>
     withHarness((harness) =>
       Effect.gen(function*() {

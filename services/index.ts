@@ -2,6 +2,7 @@
 export * from "./BlockStore.ts"
 export * from "./BlockStoreProvider.ts"
 export * from "./HookRunner.ts"
+export * from "./ItemActions.ts"
 export * from "./KubeClient.ts"
 export * from "./ObjectStore.ts"
 export * from "./ObjectStoreProvider.ts"

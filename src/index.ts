@@ -3,6 +3,7 @@
 export * from "./api/index.ts"
 export type { BackupDeps } from "./backup/run.ts"
 export { runBackup } from "./backup/run.ts"
+export { defaultRestoreItemActions } from "./restore/actions.ts"
 export type { RestoreDeps, RestoreRun } from "./restore/run.ts"
 export { executeRestore, runRestore } from "./restore/run.ts"
 export type { ControllerOptions, ServerOptions } from "./server/main.ts"

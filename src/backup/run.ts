@@ -23,6 +23,8 @@ import type { SnapshotStore } from "../volumes/locations.ts"
 import { openSnapshotLocations } from "../volumes/locations.ts"
 import type { VolumeSnapshotRecord } from "../volumes/records.ts"
 import { writeSnapshotRecords } from "../volumes/records.ts"
+import type { BackupActions } from "./actions.ts"
+import { backupActions } from "./actions.ts"
 import { defaultPageSize } from "./cut.ts"
 import type { BackupLog } from "./log.ts"
 import { makeBackupLog } from "./log.ts"
@@ -80,15 +82,21 @@ export interface Plan {
   readonly orders: ReadonlyMap<string, ReadonlyArray<string>>
   /** Group versions discovery could not reach: warnings, not failures. */
   readonly warnings: ReadonlyArray<string>
+  /** The embedding program's item actions, when it registered any. */
+  readonly actions: BackupActions | undefined
 }
 
 /** Discovery, validation and the list plan; Left carries every validation error. */
 export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, storageLocations: ReadonlyArray<string>) {
   const kube = yield* KubeClient
   const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
-  const problems = validateBackupSpec(backup.spec, { resources: discovery.resources, storageLocations })
+  const actions = yield* backupActions
+  const problems = [
+    ...validateBackupSpec(backup.spec, { resources: discovery.resources, storageLocations }),
+    ...(Either.isLeft(actions) ? actions.left : [])
+  ]
   const filters = makeFilters(backup.spec)
-  if (problems.length > 0 || Either.isLeft(filters)) return Either.left(problems)
+  if (problems.length > 0 || Either.isLeft(filters) || Either.isLeft(actions)) return Either.left(problems)
   const { resources } = selectResources(
     backup.spec.includedResources,
     backup.spec.excludedResources,
@@ -98,6 +106,7 @@ export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, sto
     filters: filters.right,
     targets: listTargets(filters.right, resources),
     orders: resolveOrders(backup.spec.orderedResources, discovery.resources).orders,
+    actions: actions.right,
     warnings: discovery.failedGroups.map((group) =>
       `API group ${group.groupVersion} is unavailable and was not backed up: ${group.message}`
     )
@@ -106,6 +115,7 @@ export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, sto
 
 /** The tarball, from scratch at a new revision whenever the current one is compacted mid-way. */
 const writeTarballWithRestarts = (
+  backupName: string,
   keys: BackupKeys,
   plan: Plan,
   log: BackupLog,
@@ -116,8 +126,10 @@ const writeTarballWithRestarts = (
   writeTarball({
     ...(collectVolumes === undefined ? {} : { collectVolumes }),
     tarballKey: keys.tarball,
+    backupName,
     targets: plan.targets,
     orders: plan.orders,
+    actions: plan.actions,
     filters: plan.filters,
     pageSize: deps.pageSize ?? defaultPageSize,
     startMillis,
@@ -263,7 +275,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const written = yield* Effect.gen(function*() {
     yield* log.write("info", `backup ${name} started`)
     for (const warning of plan.warnings) yield* log.write("warning", warning)
-    const attempt = yield* writeTarballWithRestarts(keys, plan, log, deps, startMillis, collectVolumes)
+    const attempt = yield* writeTarballWithRestarts(name, keys, plan, log, deps, startMillis, collectVolumes)
     if (volumes !== undefined) {
       for (const problem of unavailableLocations) {
         attempt.results.add("errors", problem)

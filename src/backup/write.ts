@@ -1,7 +1,7 @@
 // One attempt at the tarball: read the cut, select, stream into tar.gz, upload while listing.
 // Selected pods, PVCs and PVs are noted in the attempt's volume inventory as they pass; hooks and
 // snapshots run from it once the tarball is written (backup/volumes.ts).
-import { Chunk, Effect, Stream } from "effect"
+import { Chunk, Effect, Either, Stream } from "effect"
 
 import type { ApiResource, KubeError, KubeGone, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -11,6 +11,7 @@ import type { ArchiveItem } from "../archive/writer.ts"
 import { writeArchive } from "../archive/writer.ts"
 import type { VolumeInventory } from "../volumes/inventory.ts"
 import { makeInventory, recordItem } from "../volumes/inventory.ts"
+import type { BackupActions } from "./actions.ts"
 import type { Consistency } from "./cut.ts"
 import { currentRevision, readAtRevision } from "./cut.ts"
 import type { BackupLog, BackupResults } from "./log.ts"
@@ -28,6 +29,7 @@ export interface BackupProgress {
 
 export interface WriteContext {
   readonly tarballKey: string
+  readonly backupName: string
   readonly targets: ReadonlyArray<ListTarget>
   /** orderedResources by group-resource: these objects are written first, in this order, within their resource. */
   readonly orders?: ReadonlyMap<string, ReadonlyArray<string>>
@@ -41,6 +43,8 @@ export interface WriteContext {
   readonly onProgress: (progress: BackupProgress) => Effect.Effect<void>
   /** Set when the volume step runs: which pods have hooks (pods with neither hooks nor claims are not kept). */
   readonly collectVolumes?: { readonly hasHooks: (pod: KubeObject) => boolean }
+  /** The embedding program's item actions, when it registered any. */
+  readonly actions: BackupActions | undefined
 }
 
 /** What one complete attempt wrote. */
@@ -68,14 +72,19 @@ interface AttemptState {
   readonly resourceList: Map<string, Array<string>>
   readonly results: BackupResults
   readonly inventory: VolumeInventory
+  /** Entry paths written so far, kept only with item actions: an additional item is written once. */
+  readonly written: Set<string> | undefined
 }
 
-export const toArchiveItem = (item: SelectedItem): ArchiveItem => ({
-  path: resourceEntryPath(
+const entryPath = (item: SelectedItem) =>
+  resourceEntryPath(
     groupResource(item.resource),
     item.resource.namespaced ? item.object.metadata.namespace : undefined,
     item.object.metadata.name ?? ""
-  ),
+  )
+
+export const toArchiveItem = (item: SelectedItem): ArchiveItem => ({
+  path: entryPath(item),
   data: JSON.stringify(item.object)
 })
 
@@ -88,10 +97,75 @@ const listEntry = (state: AttemptState, item: SelectedItem) => {
   else list.push(entry)
 }
 
+/** Notes a chosen item in the attempt's records and the page's output. */
+const keep = (context: WriteContext, state: AttemptState, selected: Array<SelectedItem>, item: SelectedItem) => {
+  recordIncluded(state.related, item.resource, item.object)
+  if (context.collectVolumes !== undefined) {
+    recordItem(state.inventory, item.resource, item.object, context.collectVolumes.hasHooks)
+  }
+  listEntry(state, item)
+  selected.push(item)
+}
+
+/**
+ * Runs the item actions on a chosen object, then fetches the additional items they name (once
+ * each, through their own actions); skips and failures are the backup's log lines and errors.
+ */
+const throughActions = (
+  context: WriteContext,
+  actions: BackupActions,
+  state: AttemptState,
+  selected: Array<SelectedItem>,
+  first: SelectedItem
+) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClient
+    const pending: Array<SelectedItem> = [first]
+    for (let item = pending.shift(); item !== undefined; item = pending.shift()) {
+      const resource = groupResource(item.resource)
+      const where = {
+        resource,
+        ...(item.object.metadata.namespace ? { namespace: item.object.metadata.namespace } : {})
+      }
+      const path = entryPath(item)
+      if (state.written?.has(path)) continue
+      const applied = yield* actions.apply(resource, item.object, context.backupName)
+      if (applied._tag === "Skipped") {
+        yield* context.log.write("info", `${item.object.metadata.name}: ${applied.reason}`, where)
+        continue
+      }
+      if (applied._tag === "Failed") {
+        state.results.add("errors", applied.message, where)
+        yield* context.log.write("error", `${item.object.metadata.name}: ${applied.message}`, where)
+        continue
+      }
+      state.written?.add(path)
+      keep(context, state, selected, { resource: item.resource, object: applied.item })
+      for (const reference of applied.additionalItems) {
+        const target = context.targets.find((t) => groupResource(t.resource) === reference.groupResource)
+        const named = `${reference.groupResource} ${
+          reference.namespace ? `${reference.namespace}/` : ""
+        }${reference.name}`
+        const fetched = target === undefined
+          ? undefined
+          : yield* kube.get(target.resource, reference.name, reference.namespace).pipe(Effect.either)
+        if (fetched !== undefined && Either.isRight(fetched)) {
+          pending.push({ resource: target!.resource, object: fetched.right })
+          continue
+        }
+        const why = fetched === undefined ? "its resource is not in this backup" : fetched.left.message
+        const warning = `additional item ${named} from ${item.object.metadata.name} not backed up: ${why}`
+        state.results.add("warnings", warning, where)
+        yield* context.log.write("warning", warning, where)
+      }
+    }
+  })
+
 /** Keeps what the filters select from one page; items that cannot be stored are errors, not failures. */
 const selectPage = (context: WriteContext, state: AttemptState, target: ListTarget, objects: Chunk.Chunk<KubeObject>) =>
   Effect.gen(function*() {
     const resource = groupResource(target.resource)
+    const actions = context.actions !== undefined && context.actions.any(resource) ? context.actions : undefined
     const selected: Array<SelectedItem> = []
     for (const object of objects) {
       if (!includeObject(context.filters, state.related, target.resource, object)) continue
@@ -104,12 +178,12 @@ const selectPage = (context: WriteContext, state: AttemptState, target: ListTarg
         continue
       }
       const item = { resource: target.resource, object }
-      recordIncluded(state.related, target.resource, object)
-      if (context.collectVolumes !== undefined) {
-        recordItem(state.inventory, target.resource, object, context.collectVolumes.hasHooks)
+      if (actions !== undefined) yield* throughActions(context, actions, state, selected, item)
+      else if (state.written === undefined) keep(context, state, selected, item)
+      else if (!state.written.has(entryPath(item))) {
+        state.written.add(entryPath(item))
+        keep(context, state, selected, item)
       }
-      listEntry(state, item)
-      selected.push(item)
     }
     state.itemsBackedUp += selected.length
     yield* context.onProgress({ itemsBackedUp: state.itemsBackedUp })
@@ -140,7 +214,7 @@ const targetItems = (
   state: AttemptState,
   target: ListTarget,
   objects: Stream.Stream<KubeObject, KubeError>
-): Stream.Stream<SelectedItem, KubeGone> =>
+): Stream.Stream<SelectedItem, KubeGone, KubeClient> =>
   Stream.suspend(() => {
     const where = whereOf(target)
     const before = state.itemsBackedUp
@@ -201,7 +275,7 @@ const orderedItems = (
   state: AttemptState,
   read: Extract<Read, { _tag: "Ordered" }>,
   objects: Stream.Stream<KubeObject, KubeError>
-): Stream.Stream<SelectedItem, KubeGone> => {
+): Stream.Stream<SelectedItem, KubeGone, KubeClient> => {
   const target = read.targets[0]!
   const wanted = new Set(read.names)
   const sorted = objects.pipe(
@@ -266,7 +340,8 @@ export const writeTarball = Effect.fn("Backup.writeTarball")(function*(context: 
     related: makeRelated(),
     resourceList: new Map(),
     results: makeBackupResults(),
-    inventory: makeInventory()
+    inventory: makeInventory(),
+    written: context.actions === undefined ? undefined : new Set()
   }
   for (const warning of context.warnings) state.results.add("warnings", warning)
   yield* context.log.write("info", `reading the cluster at revision ${revision}`)

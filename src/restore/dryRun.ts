@@ -9,6 +9,7 @@ import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
 import { parseEntryPath } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
+import type { RestoreActions } from "./actions.ts"
 import { diffLines } from "./compare.ts"
 import { parseEntryObject, resolveTarget, targetName } from "./item.ts"
 import type { PlannedItem } from "./plan.ts"
@@ -23,7 +24,7 @@ import {
   RestoreFailed
 } from "./prepare.ts"
 import type { RestoreContext } from "./transforms.ts"
-import { comparable, transformItem } from "./transforms.ts"
+import { comparable } from "./transforms.ts"
 
 /** What a restore would do, writing nothing: one entry per object in the backup that the filters select. */
 export interface DryRunEntry {
@@ -43,6 +44,7 @@ export interface DryRunEntry {
 
 interface PreviewEnv {
   readonly context: RestoreContext
+  readonly actions: RestoreActions
   readonly discovery: Discovery
   readonly policy: Restore["spec"]["existingResourcePolicy"]
   /** Group-resources whose CRD the restore creates first. */
@@ -64,12 +66,13 @@ const entryFor = (
 }
 
 /** The resource modifiers' changes: the object restored without them against the one with them. */
-const modifications = (context: RestoreContext, item: PlannedItem, backedUp: KubeObject, desired: KubeObject) => {
-  if (context.resourceModifiers === undefined) return {}
-  const { resourceModifiers: _modifiers, ...plain } = context
-  const unmodified = transformItem(item.groupResource, backedUp, plain)
-  const lines = Either.isRight(unmodified) ? diffLines(unmodified.right, desired, 20) : []
-  return lines.length === 0 ? {} : { modified: lines }
+const modifications = (env: PreviewEnv, item: PlannedItem, backedUp: KubeObject, desired: KubeObject) => {
+  if (env.context.resourceModifiers === undefined) return Effect.succeed({})
+  const { resourceModifiers: _modifiers, ...plain } = env.context
+  return env.actions.apply(item.groupResource, backedUp, plain).pipe(Effect.map((unmodified) => {
+    const lines = unmodified._tag === "Restore" ? diffLines(unmodified.item, desired, 20) : []
+    return lines.length === 0 ? {} : { modified: lines }
+  }))
 }
 
 /** What restoring this item would do against the cluster as it is now. */
@@ -86,17 +89,18 @@ const previewItem = Effect.fn("Restore.previewItem")(
         ? entryFor(env.context, item, { action: "create", reason: "its CustomResourceDefinition is restored first" })
         : entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${target.left}` })
     }
-    const transformed = transformItem(item.groupResource, object.right, env.context)
-    if (Either.isLeft(transformed)) {
-      return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${transformed.left}` })
-    }
-    const desired = transformed.right
-    const modified = modifications(env.context, item, object.right, desired)
     const live = yield* kube.get(target.right.gvr, target.right.name, target.right.namespace).pipe(
       Effect.map((object) => Option.some(object)),
       Effect.catchTag("KubeNotFound", () => Effect.succeed(Option.none())),
       Effect.mapError(failedBecause(`reading ${item.groupResource} ${target.right.name} failed`))
     )
+    const applied = yield* env.actions.apply(item.groupResource, object.right, env.context)
+    if (applied._tag === "Skipped") return entryFor(env.context, item, { action: "skip", reason: applied.reason })
+    if (applied._tag === "Failed") {
+      return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${applied.message}` })
+    }
+    const desired = applied.item
+    const modified = yield* modifications(env, item, object.right, desired)
     if (Option.isNone(live)) return entryFor(env.context, item, { action: "create", ...modified })
     const diff = diffLines(
       comparable(item.groupResource, live.value, env.context),
@@ -118,11 +122,12 @@ const byTarget = Order.combineAll<DryRunEntry>([
 
 const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepared: Prepared) {
   const context = contextOf(restore, prepared.backup, prepared.resourceModifiers)
-  const plan = yield* planFromBackup(prepared.backup, prepared.selection)
+  const plan = yield* planFromBackup(prepared.backup, prepared.selection, prepared.actions)
   const levels = itemsToRestore(plan)
   const definedByBackup = new Set((levels.get(crdLevel) ?? []).map((crd) => crd.name))
   const env: PreviewEnv = {
     context,
+    actions: prepared.actions,
     discovery: prepared.discovery,
     policy: restore.spec.existingResourcePolicy,
     definedByBackup

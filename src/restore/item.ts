@@ -12,10 +12,11 @@ import { parseGroupResource } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
 import { entryJson } from "../archive/reader.ts"
 import { isRecord } from "../kube/json.ts"
+import type { RestoreActions } from "./actions.ts"
 import { diffLines, mergePatchBetween } from "./compare.ts"
 import type { PlannedItem } from "./plan.ts"
 import type { RestoreContext } from "./transforms.ts"
-import { comparable, restoreMarkers, targetNamespace, transformItem } from "./transforms.ts"
+import { comparable, restoreMarkers, targetNamespace } from "./transforms.ts"
 import type { PersistentVolumeRestorer } from "./volumes.ts"
 
 export type ItemOutcome =
@@ -28,6 +29,8 @@ export type ItemOutcome =
 
 export interface ItemEnv {
   readonly context: RestoreContext
+  /** Turn each backed-up object into what is created (actions.ts). */
+  readonly actions: RestoreActions
   readonly policy: ExistingResourcePolicy
   /** Replaced after the CRDs are restored (rediscovery). */
   readonly discovery: { current: Discovery }
@@ -141,13 +144,15 @@ export const restoreItem = Effect.fnUntraced(function*(env: ItemEnv, item: Plann
   const kube = yield* KubeClient
   const object = parseEntryObject(entry)
   if (Either.isLeft(object)) return failed(object.left)
-  const transformed = transformItem(item.groupResource, object.right, env.context)
-  if (Either.isLeft(transformed)) return failed(transformed.left)
   const target = resolveTarget(env.discovery.current, env.context, item, object.right)
   if (Either.isLeft(target)) return failed(target.left)
+  const applied = yield* env.actions.apply(item.groupResource, object.right, env.context)
+  if (applied._tag === "Skipped") return { _tag: "Skipped", reason: applied.reason } satisfies ItemOutcome
+  if (applied._tag === "Failed") return failed(applied.message)
+  const transformed = applied.item
   const decision = item.groupResource === "persistentvolumes" && env.persistentVolumes !== undefined
-    ? yield* env.persistentVolumes.decide(transformed.right)
-    : { _tag: "Create" as const, object: transformed.right }
+    ? yield* env.persistentVolumes.decide(transformed)
+    : { _tag: "Create" as const, object: transformed }
   if (decision._tag === "Skip") return { _tag: "Skipped", reason: decision.reason } satisfies ItemOutcome
   if (decision._tag === "Failed") return failed(decision.message)
   const desired = decision.object

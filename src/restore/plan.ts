@@ -10,9 +10,10 @@ import type { ArchiveEntry } from "../archive/reader.ts"
 import { entryJson } from "../archive/reader.ts"
 import type { Related } from "../backup/select.ts"
 import { includeObject, makeRelated, recordIncluded } from "../backup/select.ts"
+import type { RestoreActions } from "./actions.ts"
 import type { RestoreSelection } from "./filters.ts"
 import { resourceIncluded } from "./filters.ts"
-import { controllerOf, skipReason } from "./skips.ts"
+import { controllerOf } from "./skips.ts"
 import { serviceAccountTokenType } from "./transforms.ts"
 
 /** The restore order: CRDs first, then these, then everything else. */
@@ -127,6 +128,8 @@ interface PassState {
   readonly seen: Set<string>
   readonly duplicates: Set<string>
   formatVersion: string | undefined
+  /** Why an object is skipped on its own account: the item actions' skips. */
+  readonly skip: RestoreActions["skip"]
 }
 
 const decoder = new TextDecoder()
@@ -180,7 +183,7 @@ const indexEntry = (state: PassState, selection: RestoreSelection, entry: Archiv
     controllerUid: controllerOf(object)?.uid,
     labels: namespaced ? undefined : object.metadata.labels ?? {},
     selected,
-    skip: skipReason(location.groupResource, object)
+    skip: state.skip(location.groupResource, object)
   })
 }
 
@@ -229,7 +232,11 @@ const skipOwned = (items: ReadonlyArray<PlannedItem>): void => {
 }
 
 /** One pass over the entries: the plan, or the archive's own error (bad gzip, traversal, truncation). */
-export const planRestore = <E, R>(entries: Stream.Stream<ArchiveEntry, E, R>, selection: RestoreSelection) =>
+export const planRestore = <E, R>(
+  entries: Stream.Stream<ArchiveEntry, E, R>,
+  selection: RestoreSelection,
+  actions: Pick<RestoreActions, "skip">
+) =>
   Effect.gen(function*() {
     const state: PassState = {
       items: [],
@@ -237,7 +244,8 @@ export const planRestore = <E, R>(entries: Stream.Stream<ArchiveEntry, E, R>, se
       related: makeRelated(),
       seen: new Set(),
       duplicates: new Set(),
-      formatVersion: undefined
+      formatVersion: undefined,
+      skip: actions.skip
     }
     yield* Stream.runForEach(entries, (entry) => Effect.sync(() => indexEntry(state, selection, entry)))
     const items = state.duplicates.size === 0

@@ -10,6 +10,8 @@ import type { Restore } from "../api/restore.ts"
 import { backupKeys } from "../archive/layout.ts"
 import type { ArchiveEntry } from "../archive/reader.ts"
 import { readArchive } from "../archive/reader.ts"
+import type { RestoreActions } from "./actions.ts"
+import { restoreActions } from "./actions.ts"
 import type { RestoreSelection } from "./filters.ts"
 import { makeRestoreSelection } from "./filters.ts"
 import { loadResourceModifiers } from "./modifiers/load.ts"
@@ -104,21 +106,25 @@ export const forEachPlannedEntry = <E, R>(
 export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Restore, backup: Option.Option<Backup>) {
   const kube = yield* KubeClient
   const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
+  const actions = yield* restoreActions
   const modifiers = yield* loadResourceModifiers(restore.spec, restore.metadata.namespace ?? "").pipe(
     Effect.mapError(failedBecause("reading the resource modifiers failed"))
   )
   const problems = [
     ...validateRestore(restore, backup, discovery),
-    ...Either.match(modifiers, { onLeft: (problems) => problems, onRight: () => [] })
+    ...Either.getLeft(actions).pipe(Option.getOrElse(() => [])),
+    ...Either.getLeft(modifiers).pipe(Option.getOrElse(() => []))
   ]
   const selection = makeRestoreSelection(restore.spec, discovery.resources)
   const prepared: Either.Either<Prepared, ReadonlyArray<string>> =
-    problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection) || Either.isLeft(modifiers)
+    problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection) || Either.isLeft(actions) ||
+      Either.isLeft(modifiers)
       ? Either.left(problems)
       : Either.right({
         discovery,
         backup: backup.value,
         selection: selection.right,
+        actions: actions.right,
         resourceModifiers: modifiers.right
       })
   return prepared
@@ -129,11 +135,13 @@ export interface Prepared {
   readonly backup: Backup
   readonly selection: RestoreSelection
   readonly resourceModifiers: Option.Option<ResourceModifiers>
+  /** Ark's item actions and the embedding program's. */
+  readonly actions: RestoreActions
 }
 
 /** Reads the plan and checks the format version. */
 export const planFromBackup = Effect.fn("Restore.planFromBackup")(
-  function*(backup: Backup, selection: RestoreSelection) {
+  function*(backup: Backup, selection: RestoreSelection, actions: RestoreActions) {
     const store = yield* ObjectStore
     const tarball = backupKeys(backup.metadata.name ?? "").tarball
     const present = yield* store.exists(tarball).pipe(Effect.mapError(failedBecause("storage unavailable")))
@@ -142,7 +150,7 @@ export const planFromBackup = Effect.fn("Restore.planFromBackup")(
         reason: `the backup's tarball ${tarball} is missing from the storage location`
       })
     }
-    const plan = yield* planRestore(backupEntries(backup.metadata.name ?? ""), selection)
+    const plan = yield* planRestore(backupEntries(backup.metadata.name ?? ""), selection, actions)
     const major = plan.formatVersion?.split(".")[0]
     if (major !== undefined && major !== "1") {
       return yield* new RestoreFailed({

@@ -286,7 +286,7 @@ export const executeRestore = Effect.fn("Restore.run")(
         counts: noCounts
       } satisfies RestoreRun
     }
-    const { discovery, resourceModifiers, selection } = prepared.right.right
+    const { actions, discovery, resourceModifiers, selection } = prepared.right.right
     const backupValue = prepared.right.right.backup
     const backupName = backupValue.metadata.name ?? ""
     const context = contextOf(restore, backupValue, resourceModifiers)
@@ -295,6 +295,7 @@ export const executeRestore = Effect.fn("Restore.run")(
 
     const env: ItemEnv = {
       context,
+      actions,
       policy: restore.spec.existingResourcePolicy,
       discovery: { current: discovery },
       namespaces: new Set()
@@ -323,7 +324,7 @@ export const executeRestore = Effect.fn("Restore.run")(
           restore.metadata.namespace ?? ""
         )
       }
-      const plan = yield* planFromBackup(backupValue, selection)
+      const plan = yield* planFromBackup(backupValue, selection, actions)
       const levels = itemsToRestore(plan)
       let totalItems = 0
       for (const items of levels.values()) totalItems += items.length

@@ -42,26 +42,32 @@ export const finishedJobCondition = (object: KubeObject): string | undefined => 
 /** The endpoints controller writes Endpoints for every Service with a selector; the restored Service gets fresh ones. */
 const endpointsControllerLabel = "endpoints.kubernetes.io/managed-by"
 
+/** Why a pod is not restored: the kubelet or nobody would run it again. */
+export const podSkip = (object: KubeObject): string | undefined => {
+  if (isMirrorPod(object)) return "mirror pod, which the kubelet recreates from its static manifest"
+  const phase = finishedPodPhase(object)
+  return phase === undefined ? undefined : `pod has finished (phase ${phase})`
+}
+
+export const endpointsSkip = (object: KubeObject): string | undefined =>
+  object.metadata.labels?.[endpointsControllerLabel] === "endpoint-controller"
+    ? "endpoints managed by the endpoints controller, which recreates them for the restored Service"
+    : undefined
+
+export const jobSkip = (object: KubeObject): string | undefined => {
+  const condition = finishedJobCondition(object)
+  return condition === undefined ? undefined : `job has finished (${condition})`
+}
+
 /**
- * Why this object is skipped on its own account, or undefined. Ownership is decided over the whole
- * backup (plan.ts). A reason reads `<why>` or `<why>: <which object or value>`: a restore's status
- * counts skips by `<why>` (outcomes.ts).
+ * Why an object is skipped on its own account, by group-resource (Ark's default restore actions
+ * carry these). Ownership is decided over the whole backup (plan.ts). A reason reads `<why>` or
+ * `<why>: <which object or value>`: a restore's status counts skips by `<why>` (outcomes.ts).
  */
-export const skipReason = (groupResource: string, object: KubeObject): string | undefined => {
-  if (neverRestored.has(groupResource)) return `${groupResource} are never restored`
-  if (groupResource === "pods") {
-    if (isMirrorPod(object)) return "mirror pod, which the kubelet recreates from its static manifest"
-    const phase = finishedPodPhase(object)
-    if (phase !== undefined) return `pod has finished (phase ${phase})`
-  }
-  if (groupResource === "endpoints" && object.metadata.labels?.[endpointsControllerLabel] === "endpoint-controller") {
-    return "endpoints managed by the endpoints controller, which recreates them for the restored Service"
-  }
-  if (groupResource === "jobs.batch") {
-    const condition = finishedJobCondition(object)
-    if (condition !== undefined) return `job has finished (${condition})`
-  }
-  return undefined
+export const kindSkips: Readonly<Record<string, (object: KubeObject) => string | undefined>> = {
+  pods: podSkip,
+  endpoints: endpointsSkip,
+  "jobs.batch": jobSkip
 }
 
 /** The owner reference with `controller: true`, if any. */

@@ -2,14 +2,11 @@
 // function per rule, applied by group-resource. `transformItem` turns a backed-up object into what
 // is created; `comparable` is the same clearing with no mapping and no labels, so a live object and
 // a transformed one compare equal exactly when the restore would not change anything.
-import { Either } from "effect"
-
 import type { KubeObject, ObjectMeta } from "../../services/KubeClient.ts"
 import type { NameMarkers } from "../api/index.ts"
 import { backupNameLabel, nameMarkers, restoreNameLabel, withMarkers } from "../api/index.ts"
 import type { JsonRecord } from "../kube/json.ts"
 import { isRecord } from "../kube/json.ts"
-import { applyResourceModifiers } from "./modifiers/apply.ts"
 import type { ResourceModifiers } from "./modifiers/rules.ts"
 
 export interface RestoreContext {
@@ -19,7 +16,7 @@ export interface RestoreContext {
   readonly namespaceMapping: Readonly<Record<string, string>>
   /** Keep every Service nodePort, auto-assigned ones too (the Restore's preserveNodePorts). */
   readonly preserveNodePorts?: boolean
-  /** The rules of the Restore's resourceModifier ConfigMap. */
+  /** The rules of the Restore's resourceModifier ConfigMap (actions.ts applies them last). */
   readonly resourceModifiers?: ResourceModifiers
 }
 
@@ -294,26 +291,19 @@ export const kindActions: Readonly<Record<string, ReadonlyArray<Action>>> = {
 const applyAll = (actions: ReadonlyArray<Action>, object: KubeObject, context: RestoreContext): KubeObject =>
   actions.reduce((current, action) => action(current, context), object)
 
-/**
- * The object as the restore creates it: Ark's actions, then the Restore's resource modifiers
- * (matched on the object still in its backed-up namespace, Velero's order), then the namespace
- * mapping and Ark's labels. Left: a modifier that cannot apply, the item's error.
- */
-export const transformItem = (
-  groupResource: string,
-  object: KubeObject,
-  context: RestoreContext
-): Either.Either<KubeObject, string> => {
-  const cleared = applyAll(
-    [dropServerFields, dropOwnerReferences, ...(kindActions[groupResource] ?? [])],
+/** The object as the restore creates it. */
+export const transformItem = (groupResource: string, object: KubeObject, context: RestoreContext): KubeObject =>
+  applyAll(
+    [
+      dropServerFields,
+      dropOwnerReferences,
+      ...(kindActions[groupResource] ?? []),
+      mapObjectNamespace,
+      addRestoreLabels
+    ],
     object,
     context
   )
-  const modified = context.resourceModifiers === undefined
-    ? Either.right(cleared)
-    : Either.map(applyResourceModifiers(context.resourceModifiers, groupResource, cleared), (result) => result.object)
-  return Either.map(modified, (ready) => applyAll([mapObjectNamespace, addRestoreLabels], ready, context))
-}
 
 const identity: RestoreContext = { restoreName: "", backupName: "", namespaceMapping: {} }
 

@@ -100,32 +100,11 @@ export interface ServerProcess {
 /** Fast periods, so tests wait seconds rather than minutes for a pass. */
 export const fastPeriods = ["--backup-sync-period", "2s", "--gc-sync-period", "2s", "--schedule-sync-period", "2s"]
 
-/**
- * `ark server` on a cluster; SIGTERM'd (and awaited) when the scope closes. `periods` are the
- * controllers' periods: fast for tests, `[]` for the shipped defaults (a benchmark).
- */
-export const arkServer = (
-  kubeconfig: string,
-  namespace: string,
-  flags: ReadonlyArray<string> = [],
-  periods: ReadonlyArray<string> = fastPeriods
-) =>
+/** A server-like Node program (argv after the Node binary); SIGTERM'd (and awaited) when the scope closes. */
+export const nodeServer = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env) =>
   Effect.acquireRelease(
     Effect.sync((): ServerProcess => {
-      const child = spawn(process.execPath, [
-        mainTs,
-        "server",
-        "--kubeconfig",
-        kubeconfig,
-        "--namespace",
-        namespace,
-        "--log-format",
-        "json",
-        "--metrics-address",
-        "127.0.0.1:0",
-        ...periods,
-        ...flags
-      ], { stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env })
       const output: Array<string> = []
       child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
       child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")))
@@ -146,6 +125,31 @@ export const arkServer = (
           }))
       )
   )
+
+/**
+ * `ark server` on a cluster, stopped when the scope closes. `periods` are the controllers'
+ * periods: fast for tests, `[]` for the shipped defaults (a benchmark).
+ */
+export const arkServer = (
+  kubeconfig: string,
+  namespace: string,
+  flags: ReadonlyArray<string> = [],
+  periods: ReadonlyArray<string> = fastPeriods
+) =>
+  nodeServer([
+    mainTs,
+    "server",
+    "--kubeconfig",
+    kubeconfig,
+    "--namespace",
+    namespace,
+    "--log-format",
+    "json",
+    "--metrics-address",
+    "127.0.0.1:0",
+    ...periods,
+    ...flags
+  ])
 
 export const statusOf = (object: KubeObject): Record<string, unknown> =>
   (object["status"] as Record<string, unknown> | undefined) ?? {}

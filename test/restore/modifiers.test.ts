@@ -5,10 +5,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { defaultRestoreActions } from "../../src/restore/actions.ts"
 import { applyResourceModifiers } from "../../src/restore/modifiers/apply.ts"
 import { compileGlob } from "../../src/restore/modifiers/glob.ts"
 import { parseResourceModifiers, patchValue } from "../../src/restore/modifiers/rules.ts"
-import { transformItem } from "../../src/restore/transforms.ts"
 import { configMap, deployment, persistentVolumeClaim } from "../backup/fixtures.ts"
 import { backupSource, dryRunInto, makeRestore, makeWorld, restoreInto } from "./fixtures.ts"
 
@@ -154,8 +154,9 @@ resourceModifierRules:
     }
   )
 
-  it("namespaces are the backed-up ones, label selectors and groupResource globs narrow further", () => {
-    const text = `version: v1
+  it.effect("namespaces are the backed-up ones, label selectors and groupResource globs narrow further", () =>
+    Effect.gen(function*() {
+      const text = `version: v1
 resourceModifierRules:
 - conditions:
     groupResource: "*"
@@ -163,24 +164,35 @@ resourceModifierRules:
     labelSelector: {matchLabels: {tier: web}}
   patches: [{operation: add, path: /data/patched, value: "one"}]
 `
-    const modifiers = rules(text)
-    const context = {
-      restoreName: "r",
-      backupName: "b",
-      namespaceMapping: { shop: "other" },
-      resourceModifiers: modifiers
-    }
-    const web = Either.getOrThrow(transformItem("configmaps", cm("a", "x", { tier: "web" }), context))
-    assert.strictEqual(web.metadata.namespace, "other")
-    assert.deepStrictEqual(web["data"], { k: "x", patched: "one" })
-    const db = Either.getOrThrow(transformItem("configmaps", cm("a", "x", { tier: "db" }), context))
-    assert.deepStrictEqual(db["data"], { k: "x" })
-    assert.deepStrictEqual(
-      Either.getOrThrow(applyResourceModifiers(modifiers, "deployments.apps", deployment("shop", "d", { tier: "web" })))
-        .rules,
-      []
-    )
-  })
+      const modifiers = rules(text)
+      const context = {
+        restoreName: "r",
+        backupName: "b",
+        namespaceMapping: { shop: "other" },
+        resourceModifiers: modifiers
+      }
+      const web = yield* defaultRestoreActions.apply("configmaps", cm("a", "x", { tier: "web" }), context)
+      assert.strictEqual(web._tag, "Restore")
+      if (web._tag !== "Restore") return
+      assert.strictEqual(web.item.metadata.namespace, "other")
+      assert.deepStrictEqual(web.item["data"], { k: "x", patched: "one" })
+      const db = yield* defaultRestoreActions.apply("configmaps", cm("a", "x", { tier: "db" }), context)
+      assert.deepStrictEqual(db._tag === "Restore" ? db.item["data"] : undefined, { k: "x" })
+      const failing = yield* defaultRestoreActions.apply("configmaps", cm("a", "x"), {
+        ...context,
+        resourceModifiers: rules(
+          "version: v1\nresourceModifierRules:\n- conditions: {groupResource: configmaps}\n" +
+            "  patches: [{operation: remove, path: /data/nope}]"
+        )
+      })
+      assert.strictEqual(failing._tag, "Failed")
+      assert.deepStrictEqual(
+        Either.getOrThrow(
+          applyResourceModifiers(modifiers, "deployments.apps", deployment("shop", "d", { tier: "web" }))
+        ).rules,
+        []
+      )
+    }))
 
   it("a patch that cannot apply is the item's error, naming the rule", () => {
     assert.deepStrictEqual(

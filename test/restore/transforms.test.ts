@@ -1,17 +1,12 @@
 // Every restore transform and skip (docs/design.md, "Restore semantics"), as a table of before → after.
 import { assert, describe, it } from "@effect/vitest"
-import { Either } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
 import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
-import { skipReason } from "../../src/restore/skips.ts"
+import { defaultRestoreActions } from "../../src/restore/actions.ts"
 import type { RestoreContext } from "../../src/restore/transforms.ts"
-import { comparable, transformItem as transformOrFail } from "../../src/restore/transforms.ts"
-
-/** Ark's own transforms never fail; only a resource modifier can. */
-const transformItem = (groupResource: string, object: KubeObject, context: RestoreContext): KubeObject =>
-  Either.getOrThrow(transformOrFail(groupResource, object, context))
+import { comparable, transformItem } from "../../src/restore/transforms.ts"
 
 const context: RestoreContext = { restoreName: "r1", backupName: "b1", namespaceMapping: { abc: "def", "123": "456" } }
 const arkLabels = { [restoreNameLabel]: "r1", [backupNameLabel]: "b1" }
@@ -557,7 +552,7 @@ describe("restore transforms", () => {
 describe("restore skips", () => {
   for (const testCase of skipCases) {
     it(testCase.rule, () => {
-      assert.strictEqual(skipReason(testCase.resource, testCase.object), testCase.reason)
+      assert.strictEqual(defaultRestoreActions.skip(testCase.resource, testCase.object), testCase.reason)
     })
   }
 })

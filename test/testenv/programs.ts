@@ -41,7 +41,8 @@ export const setup = (): void => {
   const install = ["install", "-y", "--no-install-recommends", ...packages]
   if (canInstall()) {
     process.stderr.write(`testenv: installing ${packages.join(", ")} from Debian's packages (first run only)\n`)
-    if (!aptGet(install)) aptGet(["update"]) && aptGet(install)
+    // A machine whose package lists are stale or empty needs an update first.
+    if (!aptGet(install) && aptGet(["update"])) aptGet(install)
   }
   const still = missing.filter((p) => !runs(p.command, p.probe))
   if (still.length > 0) {

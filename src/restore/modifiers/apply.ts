@@ -1,7 +1,8 @@
-// Applying resource modifiers to one object, as Velero does: every rule is matched against the
-// object as it came out of Ark's own transforms (still in its backed-up namespace), and the
-// patches of the rules that match apply in order, each to the result of the one before. A JSON
-// Patch whose `test` fails leaves the object as it was, as Velero's does.
+// Applying resource modifiers to one object, as Velero does: after every item action, before
+// Ark's labels, every rule is matched against the object as the actions left it, but with the
+// namespace it was backed up in (Velero's modifiers run before the namespace is remapped), and
+// the patches of the rules that match apply in order, each to the result of the one before. A
+// JSON Patch whose `test` fails leaves the object as it was, as Velero's does.
 import { Either } from "effect"
 
 import type { KubeObject } from "../../../services/KubeClient.ts"
@@ -11,9 +12,16 @@ import { applyJsonPatch, applyMergePatch } from "../../kube/patch.ts"
 import { applyStrategicMergePatch } from "../../kube/strategicPatch.ts"
 import type { ModifierRule, ResourceModifiers, RulePatch } from "./rules.ts"
 
-/** Whether the rule's conditions hold for this object of this group-resource (`deployments.apps`, `pods`). */
-export const ruleMatches = (rule: ModifierRule, groupResource: string, object: KubeObject): boolean => {
-  const namespace = object.metadata.namespace ?? ""
+/**
+ * Whether the rule's conditions hold for this object of this group-resource (`deployments.apps`,
+ * `pods`) backed up in `namespace` (`""` when cluster-scoped).
+ */
+export const ruleMatches = (
+  rule: ModifierRule,
+  groupResource: string,
+  object: KubeObject,
+  namespace: string
+): boolean => {
   if (namespace !== "" && rule.namespaces.length > 0 && !rule.namespaces.some((glob) => glob.test(namespace))) {
     return false
   }
@@ -59,12 +67,13 @@ export interface Modified {
 export const applyResourceModifiers = (
   modifiers: ResourceModifiers,
   groupResource: string,
-  object: KubeObject
+  object: KubeObject,
+  namespace: string = object.metadata.namespace ?? ""
 ): Either.Either<Modified, string> => {
   let current = object
   const rules: Array<string> = []
   for (const rule of modifiers.rules) {
-    if (!ruleMatches(rule, groupResource, object)) continue
+    if (!ruleMatches(rule, groupResource, object, namespace)) continue
     const patched = applyPatch(rule.patch, current)
     if (Either.isLeft(patched)) return Either.left(`resource modifier ${rule.name} cannot be applied: ${patched.left}`)
     if (!isObject(patched.right)) {

@@ -1,6 +1,8 @@
 // `npm run bench -- <name> [--sizes a,b] [--node-options="..."]`: brings a test environment up (or
 // reuses ARK_TESTENV_DIR), runs the named benchmark against it, and prints ratios measured in one
-// run (`fixed`: the fixed cost of a small backup, step by step; `transport`: CPU per created object). --node-options are V8/Node flags for the measuring process (e.g. a heap cap).
+// run (`fixed`: the fixed cost of a small backup, step by step; `transport`: CPU per created object;
+// `integrity`: hashing and age encryption against a plain backup). --node-options are V8/Node flags
+// for the measuring process (e.g. a heap cap).
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -13,6 +15,7 @@ import { down, readEnv, up } from "../test/testenv/env.ts"
 import { benchBackup } from "./backup.ts"
 import { benchCli } from "./cli.ts"
 import { benchFixedCost } from "./fixedCost.ts"
+import { benchIntegrity } from "./integrity.ts"
 import { benchRestore } from "./restore.ts"
 import { benchScale } from "./scale.ts"
 import { benchTransport } from "./transport.ts"
@@ -25,6 +28,7 @@ const benchmarks = {
   backup: benchBackup,
   cli: benchCli,
   fixed: benchFixedCost,
+  integrity: benchIntegrity,
   restore: benchRestore,
   scale: benchScale,
   transport: benchTransport
@@ -42,6 +46,7 @@ const defaultSizes = {
   backup: "10000,100000",
   cli: "0",
   fixed: "10",
+  integrity: "10000",
   restore: "10000",
   scale: "10000,100000,300000",
   transport: "2000"

@@ -6,29 +6,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Config, Effect, Fiber, Layer, Ref, Schedule } from "effect"
+import { Config, Effect, Layer } from "effect"
 
 import * as KubeLive from "../layers/kube/Live.ts"
 import * as FilesystemStore from "../layers/objectstore/Filesystem.ts"
 import { backupOnce } from "./backupOnce.ts"
+import { measured, rssMiB } from "./measured.ts"
 import { minioStore } from "./minio.ts"
 import { rawList } from "./seed.ts"
-
-const rssMiB = () => process.memoryUsage.rss() / 1024 / 1024
-
-/** Runs `effect`, timing it and sampling the process's RSS every 20 ms to find the phase's peak. */
-const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const peak = yield* Ref.make(rssMiB())
-    const sampler = yield* Effect.fork(
-      Effect.repeat(Ref.update(peak, (seen) => Math.max(seen, rssMiB())), Schedule.spaced("20 millis"))
-    )
-    const start = performance.now()
-    const value = yield* effect
-    const seconds = (performance.now() - start) / 1000
-    yield* Fiber.interrupt(sampler)
-    return { value, seconds, peakRssMiB: Math.max(yield* Ref.get(peak), rssMiB()) }
-  })
 
 const s3Layer = minioStore(`bench-${process.pid}`)
 

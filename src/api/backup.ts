@@ -133,6 +133,10 @@ export const BackupStatus = Schema.Struct({
   }),
   files: optional(Schema.Array(StoredFile)).annotations({
     description: "Every file the backup wrote before ark-backup.json, with its size and SHA-256."
+  }),
+  encryption: optional(Schema.Literal("age")).annotations({
+    description:
+      "age: every file but ark-backup.json is encrypted for the location's recipients; files' digests are of the ciphertext."
   })
 })
 export type BackupStatus = typeof BackupStatus.Type

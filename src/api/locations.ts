@@ -13,6 +13,28 @@ export const ObjectStorageLocation = Schema.Struct({
   prefix: optional(Schema.String)
 })
 
+/** An age X25519 recipient: `age1` and 58 bech32 characters, as age-keygen prints. */
+export const AgeRecipient = Schema.String.pipe(
+  Schema.pattern(/^age1[02-9ac-hj-np-z]{58}$/, {
+    identifier: "AgeRecipient",
+    message: () => "expected an age X25519 public key (age1 and 58 more characters, as age-keygen prints)"
+  })
+)
+
+export const AgeEncryption = Schema.Struct({
+  recipients: optional(Schema.Array(AgeRecipient)).annotations({
+    description: "age public keys (age1...): every file of a new backup but ark-backup.json is encrypted for each."
+  }),
+  recipientsSecret: optional(SecretKeySelector).annotations({
+    description: "A Secret key holding more recipients, one a line (an age recipients file)."
+  }),
+  identitySecret: optional(SecretKeySelector).annotations({
+    description:
+      "A Secret key holding age identities (AGE-SECRET-KEY-1..., one a line, as age-keygen writes): restores decrypt with them. Only a restoring cluster needs it."
+  })
+})
+export type AgeEncryption = typeof AgeEncryption.Type
+
 export const BackupStorageLocationSpec = Schema.Struct({
   provider: Schema.propertySignature(BackupStorageProvider).annotations({
     description: "aws: any S3-compatible store; filesystem: a local directory (config.path)."
@@ -31,6 +53,9 @@ export const BackupStorageLocationSpec = Schema.Struct({
   verificationKey: optional(SecretKeySelector).annotations({
     description:
       "A Secret key holding an Ed25519 public key (PEM): backups without a valid signature and intact files are neither imported nor restored."
+  }),
+  encryption: optional(AgeEncryption).annotations({
+    description: "Client-side encryption with age: the server backs up with the public keys only."
   }),
   default: optional(Schema.Boolean).annotations({
     description: "The location `ark backup create` and `ark schedule create` use when none is named; at most one."

@@ -37,6 +37,9 @@ export const RestoreSpec = Schema.Struct({
     description: "Backed-up namespace to the namespace it is restored into."
   }),
   labelSelector: optional(LabelSelector),
+  orLabelSelectors: optional(Schema.Array(LabelSelector)).annotations({
+    description: "Objects matching any of these selectors; mutually exclusive with labelSelector."
+  }),
   restorePVs: withDefault(Schema.Boolean, () => true),
   preserveNodePorts: optional(Schema.Boolean).annotations({
     description: "Keep every Service nodePort; by default only the ones written down by hand " +

@@ -18,6 +18,7 @@ import type { BackupKeys } from "../archive/layout.ts"
 import { backupKeys, formatVersion } from "../archive/layout.ts"
 import { hasHooks, podHooks } from "../hooks/select.ts"
 import { recordingStore } from "../integrity/digest.ts"
+import { encryptingStore } from "../integrity/encryption.ts"
 import { signatureKeyOf, signBytes } from "../integrity/signature.ts"
 import type { SnapshotStore } from "../volumes/locations.ts"
 import { openSnapshotLocations } from "../volumes/locations.ts"
@@ -54,6 +55,13 @@ export interface BackupDeps {
   readonly volumes?: VolumeServices
   /** The location's Ed25519 signing key: ark-backup.json is signed with it. */
   readonly signingKey?: KeyObject
+  /** The location's age recipients: every file but ark-backup.json is encrypted for them. */
+  readonly recipients?: ReadonlyArray<string>
+  /**
+   * For the integrity benchmark only (bench/integrity.ts): false skips hashing the files, so
+   * ark-backup.json lists none. Never set by the server or the CLI.
+   */
+  readonly digests?: boolean
 }
 
 export const defaultMaxAttempts = 3
@@ -272,6 +280,9 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
   const log = makeBackupLog(name, deps.logLineLimit)
   // Every file is hashed as it uploads; ark-backup.json, written last, lists them all.
   const recording = yield* recordingStore(store, keys.dir)
+  // Encrypted before it is hashed: the digests are of the bytes stored, so verify needs no identity.
+  const hashed = deps.digests === false ? store : recording.store
+  const writing = deps.recipients === undefined ? hashed : encryptingStore(hashed, keys, deps.recipients)
   const written = yield* Effect.gen(function*() {
     yield* log.write("info", `backup ${name} started`)
     for (const warning of plan.warnings) yield* log.write("warning", warning)
@@ -307,6 +318,7 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       errors,
       resourceVersion: attempt.revision,
       consistency: attempt.consistency,
+      ...(deps.recipients === undefined ? {} : { encryption: "age" as const }),
       ...(records.length === 0 ? {} : {
         volumeSnapshotsAttempted: records.length,
         volumeSnapshotsCompleted: records.filter((record) => record.phase === "Completed").length
@@ -322,14 +334,14 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       )
     }
     yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
-    const committed = withStatus(final, { files: yield* recording.files })
+    const committed = deps.digests === false ? final : withStatus(final, { files: yield* recording.files })
     yield* commitBackup(keys, committed, deps.signingKey).pipe(
       Effect.provideService(ObjectStore, store),
       Effect.mapError(failedBecause("committing the backup failed"))
     )
     return committed
   }).pipe(
-    Effect.provideService(ObjectStore, recording.store),
+    Effect.provideService(ObjectStore, writing),
     // Bounded, so a shutdown stays prompt when storage is slow; whatever is left is uncommitted, so invisible.
     Effect.onError(() =>
       cleanupUncommitted(keys).pipe(

@@ -1,4 +1,4 @@
-import { Command } from "@effect/cli"
+import { Command, ValidationError } from "@effect/cli"
 import { Console, Effect } from "effect"
 
 import { backupCommand } from "./commands/backup.ts"
@@ -10,10 +10,11 @@ import { restoreCommand } from "./commands/restore.ts"
 import { scheduleCommand } from "./commands/schedule.ts"
 import { serverCommand } from "./commands/server.ts"
 import { arkVersion, versionCommand } from "./commands/version.ts"
+import { commandTree } from "./commandTree.ts"
 import { CliError } from "./errors.ts"
-import { commandTree } from "./help/commandTree.ts"
 import { renderHelp } from "./help/render.ts"
-import { route } from "./help/route.ts"
+import { route, words } from "./help/route.ts"
+import { parseError } from "./parseErrors.ts"
 
 const operations = [
   backupCommand,
@@ -32,7 +33,19 @@ export const ark = Command.make("ark").pipe(
   Command.withSubcommands([...operations, completionCommand])
 )
 
-const runParsed = Command.run(ark, { name: "ark", version: arkVersion })
+/**
+ * Parses and runs `argv` with @effect/cli. The parser prints its own errors (a usage dump) to the
+ * console's `error`, so that is silent until the command's handler runs with the real console, and
+ * a parse error fails as Ark's one line instead.
+ */
+const runParsed = (command: string, argv: ReadonlyArray<string>) =>
+  Effect.flatMap(Effect.console, (console) => {
+    const handled = Command.transformHandler(ark, (effect) => Effect.withConsole(effect, console))
+    return Command.run(handled, { name: "ark", version: arkVersion })(argv).pipe(
+      Effect.withConsole({ ...console, error: () => Effect.void }),
+      Effect.catchIf(ValidationError.isValidationError, (error) => Effect.fail(parseError(command, error)))
+    )
+  })
 
 /**
  * Runs `ark` with the process's argv. Help and mistyped commands or flags are answered from the
@@ -47,6 +60,6 @@ export const runArk = (argv: ReadonlyArray<string>) =>
       case "Mistake":
         return Effect.fail(new CliError({ message: destination.message, hint: destination.hint }))
       case "Run":
-        return runParsed(argv)
+        return runParsed(words(destination.path), argv)
     }
   })

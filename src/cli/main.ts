@@ -9,7 +9,7 @@ import { completeWords } from "./commands/completion.ts"
 import { completeCommand } from "./completion/scripts.ts"
 import { CliError } from "./errors.ts"
 
-/** One line and a hint for the user's errors; @effect/cli has already printed its own usage errors. */
+/** One line and a hint for the user's errors (app.ts turns @effect/cli's parse errors into these). */
 const report = (cause: Cause.Cause<unknown>) =>
   Option.match(Cause.failureOption(cause), {
     onNone: () => (Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))),

@@ -97,13 +97,16 @@ export const resourceFilters = {
   )
 }
 
+/** Velero's --or-selector: objects matching any of several selectors (of backups, schedules and restores). */
+export const orSelector = Options.text("or-selector").pipe(
+  Options.withDescription("only objects matching any of these selectors, e.g. 'app=web or tier=cache' (not with -l)"),
+  Options.optional
+)
+
 /** The flags that describe a backup, shared by `backup create` and `schedule create`. */
 export const backupSpec = {
   ...resourceFilters,
-  orSelector: Options.text("or-selector").pipe(
-    Options.withDescription("only objects matching any of these selectors, e.g. 'app=web or tier=cache' (not with -l)"),
-    Options.optional
-  ),
+  orSelector,
   snapshotVolumes: triState("snapshot-volumes", "take snapshots of persistent volumes (default true)"),
   ttl: duration("ttl", "how long to keep the backup, e.g. 72h or 1h30m (default 720h)").pipe(Options.optional),
   storageLocation: Options.text("storage-location").pipe(

@@ -9,6 +9,8 @@ import { Data, Effect, Option } from "effect"
 
 import type { KubeClient } from "../../services/KubeClient.ts"
 import type { BackupStorageLocation } from "../api/locations.ts"
+import type { SecretRef } from "./secrets.ts"
+import { readSecretText } from "./secrets.ts"
 
 export const signatureKeyOf = (metadataKey: string) => `${metadataKey}.sig`
 
@@ -21,21 +23,8 @@ export interface LocationKeys {
   readonly verification: Option.Option<KeyObject>
 }
 
-const SECRETS = { group: "", version: "v1", resource: "secrets" } as const
-
-const secretText = (kube: KubeClient.Shape, namespace: string, ref: { readonly name: string; readonly key: string }) =>
-  kube.get(SECRETS, ref.name, namespace).pipe(
-    Effect.mapError((error) =>
-      new SigningKeyError({ message: `cannot read Secret ${namespace}/${ref.name}: ${error.message}` })
-    ),
-    Effect.flatMap((secret) => {
-      const data = secret["data"] as Record<string, unknown> | undefined
-      const encoded = data?.[ref.key]
-      return typeof encoded === "string"
-        ? Effect.succeed(Buffer.from(encoded, "base64").toString("utf8"))
-        : Effect.fail(new SigningKeyError({ message: `Secret ${namespace}/${ref.name} has no key ${ref.key}` }))
-    })
-  )
+const secretText = (kube: KubeClient.Shape, namespace: string, ref: SecretRef) =>
+  readSecretText(kube, namespace, ref).pipe(Effect.mapError((error) => new SigningKeyError({ message: error.message })))
 
 const ed25519 = (what: string, ref: { readonly name: string }, parse: () => KeyObject) =>
   Effect.try({

@@ -10,6 +10,7 @@ import type { StoredFile } from "../api/backup.ts"
 import { Backup } from "../api/backup.ts"
 import { backupKeys } from "../archive/layout.ts"
 import { readArchive } from "../archive/reader.ts"
+import { decrypting } from "./age.ts"
 import type { Digest } from "./digest.ts"
 import { digesting, digestOf } from "./digest.ts"
 import { signatureKeyOf, signatureMatches } from "./signature.ts"
@@ -28,13 +29,17 @@ const decodeStored = Schema.decodeUnknownEither(Schema.parseJson(Backup))
 
 const readText = (store: ObjectStore.Shape, key: string) => store.get(key).pipe(Stream.decodeText(), Stream.mkString)
 
-/** Reads the tarball once: its digest, and every entry parsed as JSON; the first unreadable entry is a problem. */
-const readTarball = (store: ObjectStore.Shape, key: string) =>
+/**
+ * Reads the tarball once: its digest, and every entry parsed as JSON; the first unreadable entry is
+ * a problem. An encrypted tarball is parsed only with `identities` (its digest is of the ciphertext).
+ */
+const readTarball = (store: ObjectStore.Shape, key: string, identities: ReadonlyArray<string> | undefined) =>
   Effect.gen(function*() {
     const digest = yield* Ref.make<Digest | undefined>(undefined)
     const problems: Array<string> = []
     let items = 0
-    const read = yield* readArchive(digesting(store.get(key), (done) => Ref.set(digest, done))).pipe(
+    const stored = digesting(store.get(key), (done) => Ref.set(digest, done))
+    const read = yield* readArchive(identities === undefined ? stored : decrypting(identities, stored)).pipe(
       Stream.runForEach((entry) =>
         Effect.sync(() => {
           if (entry.location._tag !== "Resource") return
@@ -65,6 +70,8 @@ export interface VerifyOptions {
   readonly expectedItems?: number | undefined
   /** The location's Ed25519 public key: ark-backup.json must carry a valid signature by it. */
   readonly verificationKey?: KeyObject | undefined
+  /** age identities: an encrypted backup's tarball is decrypted and parsed too, not only hashed. */
+  readonly identities?: ReadonlyArray<string> | undefined
 }
 
 /** The signature problem of ark-backup.json, if any. */
@@ -81,7 +88,7 @@ const signatureProblem = (store: ObjectStore.Shape, metadataKey: string, text: s
 /** Verifies backup `name` in `store` against what its ark-backup.json recorded (and signed). */
 export const verifyBackup = (store: ObjectStore.Shape, name: string, options: VerifyOptions = {}) =>
   Effect.gen(function*() {
-    const { expectedItems, verificationKey } = options
+    const { expectedItems, identities, verificationKey } = options
     const keys = backupKeys(name)
     const report = (problems: ReadonlyArray<string>, filesChecked = 0, items?: number): VerifyReport => ({
       backup: name,
@@ -111,10 +118,12 @@ export const verifyBackup = (store: ObjectStore.Shape, name: string, options: Ve
 
     const problems: Array<string> = []
     let items: number | undefined
+    // Without the identity an encrypted tarball is only hashed, like the other files.
+    const encrypted = stored.right.status?.encryption === "age"
     for (const file of files) {
       const key = `${keys.dir}${file.name}`
-      if (key === keys.tarball) {
-        const tarball = yield* readTarball(store, key)
+      if (key === keys.tarball && (!encrypted || identities !== undefined)) {
+        const tarball = yield* readTarball(store, key, encrypted ? identities : undefined)
         items = tarball.items
         problems.push(...tarball.problems, ...compare(file, tarball.digest))
         continue

@@ -68,6 +68,7 @@ export const makeRestoreSelection = (
       includedNamespaces: spec.includedNamespaces ?? ["*"],
       ...(spec.excludedNamespaces === undefined ? {} : { excludedNamespaces: spec.excludedNamespaces }),
       ...(spec.labelSelector === undefined ? {} : { labelSelector: spec.labelSelector }),
+      ...(spec.orLabelSelectors === undefined ? {} : { orLabelSelectors: spec.orLabelSelectors }),
       ...(spec.includeClusterResources === undefined ? {} : { includeClusterResources: spec.includeClusterResources })
     }),
     (filters) => ({ filters, resources: resourceFilter(spec.includedResources, spec.excludedResources, discovered) })

@@ -70,6 +70,9 @@ export const validateRestore = (
   ) {
     problems.push(`${field}: unknown resource "${name}"`)
   }
+  if (spec.labelSelector !== undefined && (spec.orLabelSelectors ?? []).length > 0) {
+    problems.push("labelSelector and orLabelSelectors are mutually exclusive: set only one")
+  }
   Either.match(makeRestoreSelection(spec, discovery.resources), {
     onLeft: (selectorProblems) => void problems.push(...selectorProblems),
     onRight: () => undefined

@@ -1,6 +1,6 @@
 // The Backup a schedule creates at a tick (docs/design.md, "Names and labels"): named
-// `<schedule>-<YYYYMMDDhhmmss>` (UTC), its spec the schedule's template, labelled with the
-// schedule's name. Pure.
+// `<schedule>-<YYYYMMDDhhmmss>` (UTC), its spec the schedule's template, carrying the schedule's
+// own labels and annotations (as Velero's do) and labelled with the schedule's name. Pure.
 import { DateTime } from "effect"
 
 import type { Backup, Schedule } from "../api/index.ts"
@@ -31,13 +31,28 @@ export const tickOfScheduledBackup = (schedule: string, backupName: string): num
   return nameTimestamp(millis) === backupName.slice(schedule.length + 1) ? millis : undefined
 }
 
-/** The Backup `schedule` creates at `millis`, in the server namespace. */
-export const scheduledBackup = (schedule: Schedule, namespace: string, millis: number): Backup => {
-  const name = schedule.metadata.name ?? ""
+/**
+ * A Backup named `name` of `schedule`: its template, the schedule's labels and annotations (`ark
+ * schedule create --labels/--annotations`), and the schedule's name markers, which win on a clash.
+ */
+export const backupOfSchedule = (schedule: Schedule, name: string, namespace: string): Backup => {
+  const { annotations, labels } = schedule.metadata
   return {
     apiVersion,
     kind: "Backup",
-    metadata: withMarkers({ name: scheduledBackupName(name, millis), namespace }, scheduleMarkers(name)),
+    metadata: withMarkers(
+      {
+        name,
+        namespace,
+        ...(labels === undefined ? {} : { labels }),
+        ...(annotations === undefined ? {} : { annotations })
+      },
+      scheduleMarkers(schedule.metadata.name ?? "")
+    ),
     spec: schedule.spec.template
   }
 }
+
+/** The Backup `schedule` creates at `millis`, in the server namespace. */
+export const scheduledBackup = (schedule: Schedule, namespace: string, millis: number): Backup =>
+  backupOfSchedule(schedule, scheduledBackupName(schedule.metadata.name ?? "", millis), namespace)

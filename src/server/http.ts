@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net"
 
 import { Data, Effect, Either, Layer, Runtime } from "effect"
 
-import { arkSnapshot, registerSeries } from "./metrics.ts"
+import { arkSnapshot, registerSeries, scheduleIntervals } from "./metrics.ts"
 import type { MetricFamily } from "./prometheus.ts"
 import { contentType, familiesOf, renderFamilies } from "./prometheus.ts"
 import { Readiness } from "./readiness.ts"
@@ -68,7 +68,11 @@ const handler =
         case "/readyz":
           return (yield* readiness.isReady) ? [200, "ok"] as const : [503, "not ready"] as const
         case "/metrics":
-          return [200, renderFamilies([...familiesOf(yield* arkSnapshot), ...yield* runtime]), contentType] as const
+          return [
+            200,
+            renderFamilies([...familiesOf(yield* arkSnapshot), yield* scheduleIntervals, ...yield* runtime]),
+            contentType
+          ] as const
         default:
           return [404, "not found"] as const
       }

@@ -11,6 +11,8 @@ import type { Backup, LocationPhase } from "../api/index.ts"
 import { nameOf, scheduleNameLabel } from "../api/index.ts"
 import type { DeletionResult } from "../deletion/backup.ts"
 import type { RestoreRun } from "../restore/run.ts"
+import type { MetricFamily } from "./prometheus.ts"
+import { simpleFamily } from "./prometheus.ts"
 
 /** Only these are exported: Effect's own (`effect_fiber_*`, when runtime metrics are on) are not. */
 const metricPrefix = "ark_"
@@ -250,6 +252,32 @@ export const recordDeletion = (schedule: string, result: DeletionResult) => {
 /** The outcome of a location's check, as the phase written to its status. */
 export const recordLocationPhase = (location: string, phase: LocationPhase) =>
   Metric.set(Metric.tagged(locationAvailable, "backup_location_name", location), phase === "Available" ? 1 : 0)
+
+/**
+ * Velero's schedule_expected_interval_seconds: the time between a schedule's next two runs, for
+ * alerts on a schedule whose last success is older. Kept outside Effect's registry, which cannot
+ * drop a series, so a deleted schedule's series goes with it, as Velero's does. By name, as the
+ * series is; the uid keeps a schedule recreated under the same name from losing its series.
+ */
+const expectedIntervals = new Map<string, { readonly uid: string; readonly seconds: number }>()
+
+export const recordScheduleInterval = (schedule: string, uid: string, seconds: number) =>
+  Effect.sync(() => void expectedIntervals.set(schedule, { uid, seconds }))
+
+export const forgetScheduleInterval = (schedule: string, uid: string) =>
+  Effect.sync(() => {
+    if (expectedIntervals.get(schedule)?.uid === uid) expectedIntervals.delete(schedule)
+  })
+
+/** The interval family at scrape time. */
+export const scheduleIntervals: Effect.Effect<MetricFamily> = Effect.sync(() =>
+  simpleFamily(
+    "ark_schedule_expected_interval_seconds",
+    "gauge",
+    "seconds between the next two backups of a valid schedule",
+    [...expectedIntervals].map(([schedule, { seconds }]) => [[["schedule", schedule]], seconds])
+  )
+)
 
 export const restoreValidationFailed = (schedule: string) =>
   Metric.increment(bySchedule(schedule)(restoreMetrics.validationFailures))

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 import { assert, describe, it } from "@effect/vitest"
+import { generateX25519Identity, identityToRecipient } from "age-encryption"
 import { Effect, Fiber, Option, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
@@ -16,6 +17,7 @@ import { describeBackupCommand, getBackups } from "../../src/cli/backup/read.ts"
 import { noBackupFlags } from "../../src/cli/backup/spec.ts"
 import { restoresGvr } from "../../src/cli/restore/kube.ts"
 import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
+import { encrypting } from "../../src/integrity/age.ts"
 import { waitFor } from "../support/wait.ts"
 import type { Harness, HarnessOptions } from "./harness.ts"
 import {
@@ -339,7 +341,15 @@ describe("ark backup get and describe", () => {
           gzip(JSON.stringify({ "v1/ConfigMap": ["shop/settings"] }))
         )
         harness.stdout.length = 0
-        yield* run(harness, describeBackupCommand({ name: "nightly", namespace: serverNamespace, details: true }))
+        yield* run(
+          harness,
+          describeBackupCommand({
+            name: "nightly",
+            namespace: serverNamespace,
+            details: true,
+            identityFile: Option.none()
+          })
+        )
         const text = harness.stdout.join("\n")
         assert.include(text, "Phase:  Completed")
         assert.include(text, "Resource version:  42 (consistency: Exact)")
@@ -347,7 +357,15 @@ describe("ark backup get and describe", () => {
         assert.deepStrictEqual(harness.openedLocations, ["default"])
 
         harness.stdout.length = 0
-        yield* run(harness, describeBackupCommand({ name: "nightly", namespace: serverNamespace, details: false }))
+        yield* run(
+          harness,
+          describeBackupCommand({
+            name: "nightly",
+            namespace: serverNamespace,
+            details: false,
+            identityFile: Option.none()
+          })
+        )
         assert.include(harness.stdout.join("\n"), "Resource List:  <use --details")
         assert.deepStrictEqual(harness.openedLocations, ["default"], "no storage access without --details")
       })))
@@ -365,13 +383,19 @@ describe("ark backup logs and download", () => {
         ]
         yield* putObject(harness.store, "backups/nightly/nightly-logs.gz", gzip(`${lines.join("\n")}\n`))
         harness.stdout.length = 0
-        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text" }))
+        yield* run(
+          harness,
+          backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: Option.none() })
+        )
         assert.deepStrictEqual(harness.stdout, [
           "2026-12-03T13:00:00.000Z info    backing up",
           "2026-12-03T13:00:01.000Z warning list failed: no  resource=pods namespace=web"
         ])
         harness.stdout.length = 0
-        yield* run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "json" }))
+        yield* run(
+          harness,
+          backupLogs({ name: "nightly", namespace: serverNamespace, output: "json", identityFile: Option.none() })
+        )
         assert.deepStrictEqual(harness.stdout, lines)
       })))
 
@@ -381,7 +405,10 @@ describe("ark backup logs and download", () => {
         yield* harness.kube.create(locationsGvr, location("default"))
         yield* run(harness, createBackup(createArgs()))
         const error = yield* cliFailure(
-          run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text" }))
+          run(
+            harness,
+            backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: Option.none() })
+          )
         )
         assert.strictEqual(error.message, "backup \"nightly\" has no logs in storage location \"default\"")
         assert.include(error.hint ?? "", "its phase is New")
@@ -398,14 +425,26 @@ describe("ark backup logs and download", () => {
         const target = join(dir, "out.tar.gz")
         yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+          downloadBackup({
+            name: "nightly",
+            namespace: serverNamespace,
+            output: Option.some(target),
+            force: false,
+            identityFile: Option.none()
+          })
         )
         assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball)
         assert.include(harness.stdout, `Backup nightly has been successfully downloaded to ${target}`)
         const again = yield* cliFailure(
           run(
             harness,
-            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: Option.none()
+            })
           )
         )
         assert.strictEqual(again.message, `${target} already exists; it was left as it is`)
@@ -414,13 +453,25 @@ describe("ark backup logs and download", () => {
         yield* cliFailure(
           run(
             harness,
-            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: Option.none()
+            })
           )
         )
         assert.strictEqual(readFileSync(target, "utf8"), "an older download", "refused: the file is not touched")
         yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: true })
+          downloadBackup({
+            name: "nightly",
+            namespace: serverNamespace,
+            output: Option.some(target),
+            force: true,
+            identityFile: Option.none()
+          })
         )
         assert.deepStrictEqual(new Uint8Array(readFileSync(target)), tarball, "--force overwrites it")
 
@@ -428,7 +479,13 @@ describe("ark backup logs and download", () => {
         process.chdir(dir)
         const byDefault = yield* run(
           harness,
-          downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.none(), force: false })
+          downloadBackup({
+            name: "nightly",
+            namespace: serverNamespace,
+            output: Option.none(),
+            force: false,
+            identityFile: Option.none()
+          })
         ).pipe(
           Effect.ensuring(Effect.sync(() => process.chdir(cwd)))
         )
@@ -446,12 +503,91 @@ describe("ark backup logs and download", () => {
         const error = yield* cliFailure(
           run(
             harness,
-            downloadBackup({ name: "nightly", namespace: serverNamespace, output: Option.some(target), force: false })
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: Option.none()
+            })
           )
         )
         assert.strictEqual(error.message, "backup \"nightly\" has no tarball in storage location \"default\"")
         assert.isFalse(existsSync(target))
         assert.isFalse(existsSync(`${target}.partial`))
+      })))
+})
+
+describe("ark backup logs and download of an encrypted backup", () => {
+  const sealedBackup = (harness: Harness) =>
+    Effect.gen(function*() {
+      const key = yield* Effect.promise(async () => {
+        const identity = await generateX25519Identity()
+        return { identity, recipient: await identityToRecipient(identity) }
+      })
+      yield* harness.kube.create(locationsGvr, location("default"))
+      yield* run(harness, createBackup(createArgs()))
+      yield* setStatus(harness, { phase: "Completed", encryption: "age" })
+      const seal = (bytes: Uint8Array) =>
+        Stream.runCollect(encrypting([key.recipient], Stream.make(bytes))).pipe(
+          Effect.map((chunks) => new Uint8Array(Buffer.concat([...chunks])))
+        )
+      const line = "{\"time\":\"2026-12-03T13:00:00.000Z\",\"level\":\"info\",\"msg\":\"backing up\"}"
+      yield* putObject(harness.store, "backups/nightly/nightly-logs.gz", yield* seal(gzip(`${line}\n`)))
+      const tarball = new Uint8Array(100_000).map((_, index) => index % 251)
+      const sealed = yield* seal(tarball)
+      yield* putObject(harness.store, "backups/nightly/nightly.tar.gz", sealed)
+      const dir = mkdtempSync(join(tmpdir(), "ark-cli-age-"))
+      const identityFile = join(dir, "key.txt")
+      writeFileSync(identityFile, `# created by age-keygen\n${key.identity}\n`)
+      return { dir, identityFile, tarball, sealed }
+    })
+
+  it.effect("logs need the identity: without one, the reason and --identity-file; with it, the lines", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { dir, identityFile } = yield* sealedBackup(harness)
+        const logs = (file: Option.Option<string>) =>
+          run(harness, backupLogs({ name: "nightly", namespace: serverNamespace, output: "text", identityFile: file }))
+        const error = yield* cliFailure(logs(Option.none()))
+        assert.strictEqual(
+          error.message,
+          `backup "nightly" is encrypted with age: backup storage location "default" names no identity Secret (spec.encryption.identitySecret)`
+        )
+        assert.include(error.hint ?? "", "--identity-file")
+        const notKeys = join(dir, "not-keys.txt")
+        writeFileSync(notKeys, "AGE-SECRET-KEY-1SOMETHINGELSE\n")
+        const bad = yield* cliFailure(logs(Option.some(notKeys)))
+        assert.strictEqual(bad.message, `${notKeys}: line 1 is not an age X25519 identity (AGE-SECRET-KEY-1...)`)
+        const otherKey = join(dir, "other.txt")
+        writeFileSync(otherKey, `${yield* Effect.promise(() => generateX25519Identity())}\n`)
+        const wrong = yield* cliFailure(logs(Option.some(otherKey)))
+        assert.include(wrong.message, "none of the identity's keys is a recipient of this file", wrong.message)
+        harness.stdout.length = 0
+        yield* logs(Option.some(identityFile))
+        assert.deepStrictEqual(harness.stdout, ["2026-12-03T13:00:00.000Z info    backing up"])
+      })))
+
+  it.effect("download saves the age file as stored without an identity, the tarball with --identity-file", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { dir, identityFile, sealed, tarball } = yield* sealedBackup(harness)
+        const download = (target: string, file: Option.Option<string>) =>
+          run(
+            harness,
+            downloadBackup({
+              name: "nightly",
+              namespace: serverNamespace,
+              output: Option.some(target),
+              force: false,
+              identityFile: file
+            })
+          )
+        yield* download(join(dir, "nightly.tar.gz.age"), Option.none())
+        assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "nightly.tar.gz.age"))), sealed)
+        assert.isTrue(harness.stdout.some((line) => line.includes("age -d -i IDENTITY_FILE")))
+        yield* download(join(dir, "nightly.tar.gz"), Option.some(identityFile))
+        assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "nightly.tar.gz"))), tarball)
       })))
 })
 

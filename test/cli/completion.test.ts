@@ -4,9 +4,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 
 import { ark } from "../../src/cli/app.ts"
+import { commandTree } from "../../src/cli/commandTree.ts"
 import type { Completion } from "../../src/cli/completion/candidates.ts"
 import { completionOf } from "../../src/cli/completion/candidates.ts"
-import { commandTree } from "../../src/cli/completion/tree.ts"
 
 const tree = commandTree(ark)
 

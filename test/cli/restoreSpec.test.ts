@@ -162,4 +162,21 @@ describe("restore spec from flags", () => {
     assert.include(error?.message ?? "", "invalid --selector \"app in (\"")
     assert.isDefined(error?.hint)
   })
+
+  it("--or-selector is Velero's OR of selectors, and not combined with -l", () => {
+    const spec = Either.getOrThrow(
+      restoreSpecFromFlags(flags({ orSelector: Option.some("app=web or tier in (cache)") }))
+    )
+    assert.deepStrictEqual(spec.orLabelSelectors, [
+      { matchLabels: { app: "web" } },
+      { matchExpressions: [{ key: "tier", operator: "In", values: ["cache"] }] }
+    ])
+    assert.isUndefined(spec.labelSelector)
+    const both = leftMessage(
+      restoreSpecFromFlags(flags({ selector: Option.some("app=web"), orSelector: Option.some("tier=cache") }))
+    )
+    assert.strictEqual(both?.message, "--selector and --or-selector cannot be combined: give one or the other")
+    const empty = leftMessage(restoreSpecFromFlags(flags({ orSelector: Option.some("app=web or ") })))
+    assert.include(empty?.message ?? "", "invalid --or-selector")
+  })
 })

@@ -23,6 +23,8 @@ const createArgs = (overrides: Partial<CreateArgs> = {}): CreateArgs => ({
   schedule: "0 */6 * * *",
   paused: false,
   skipImmediately: false,
+  labels: [],
+  annotations: [],
   ...overrides
 })
 
@@ -136,6 +138,10 @@ describe("ark schedule create", () => {
           run(harness, createSchedule(createArgs({ orderedResources: Option.some("persistentvolumes=ns/pv") })))
         )
         assert.include(scope.message, "\"ns/pv\" of persistentvolumes must be a name alone")
+        const label = yield* cliFailure(run(harness, createSchedule(createArgs({ labels: ["team"] }))))
+        assert.strictEqual(label.message, "--labels: \"team\" is not key=value")
+        const annotation = yield* cliFailure(run(harness, createSchedule(createArgs({ annotations: ["a b=c"] }))))
+        assert.match(annotation.message, /^--annotations: /)
         assert.isTrue(yield* noSchedules(harness))
         assert.deepStrictEqual(harness.stdout, [])
       })))
@@ -283,13 +289,24 @@ describe("ark schedule pause / unpause / delete", () => {
 
 describe("a schedule made by the CLI", () => {
   it.scoped("is run by the controller, and backup create --from-schedule makes the same kind of backup", () =>
+    // --labels and --annotations go on the Schedule, and every backup of it inherits them (as in Velero).
     withHarness({}, (harness) =>
       Effect.gen(function*() {
         yield* TestClock.setTime(Date.parse("2024-05-01T12:00:00Z"))
         yield* Layer.build(ScheduleController.layer({ namespace: serverNamespace, syncPeriod: "1 minute" })).pipe(
           Effect.provideService(KubeClient, harness.kube)
         )
-        yield* run(harness, createSchedule(createArgs({ includeNamespaces: ["shop"] })))
+        yield* run(
+          harness,
+          createSchedule(createArgs({
+            includeNamespaces: ["shop"],
+            labels: ["team=shop", "tier=web"],
+            annotations: ["owner=alice"]
+          }))
+        )
+        const schedule = yield* getSchedule(harness)
+        assert.deepStrictEqual(schedule.metadata.labels, { team: "shop", tier: "web" })
+        assert.deepStrictEqual(schedule.metadata.annotations, { owner: "alice" })
         let scheduled = Option.none<KubeObject>()
         for (let i = 0; i < 5_000 && Option.isNone(scheduled); i++) {
           scheduled = yield* harness.kube.get(backupsGvr, "nightly-20240501120000", serverNamespace).pipe(Effect.option)
@@ -313,8 +330,12 @@ describe("a schedule made by the CLI", () => {
         assert.deepStrictEqual(manual["spec"], scheduled.value["spec"])
         assert.deepStrictEqual(manual.metadata.labels, scheduled.value.metadata.labels)
         assert.deepStrictEqual(manual.metadata.labels, {
+          team: "shop",
+          tier: "web",
           "ark.heptio.com/schedule-name": "nightly",
           "ark-schedule": "nightly"
         })
+        assert.deepStrictEqual(scheduled.value.metadata.annotations, { owner: "alice" })
+        assert.deepStrictEqual(manual.metadata.annotations, { owner: "alice" })
       })))
 })

@@ -2,7 +2,8 @@
 // real cluster, MinIO and `ark server`: --wait shows n/N only once N is known; a restore's last
 // line counts created / updated / unchanged / skipped (why) / failed; `restore describe --details`
 // lists every item with its outcome; logs are text unless -o json; -o yaml drops managedFields
-// unless --show-managed-fields; what Ark writes is managed by `ark`.
+// unless --show-managed-fields; what Ark writes is managed by `ark`; --or-selector restores only
+// what one of its selectors matches.
 import { randomUUID } from "node:crypto"
 
 import { assert, describe, it } from "@effect/vitest"
@@ -10,6 +11,7 @@ import { Effect, Option } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
+import { restoreNameLabel } from "../../src/api/index.ts"
 import { arkRun } from "../support/arkProcess.ts"
 import { waitFor } from "../support/wait.ts"
 import { gvr } from "./backupFixtures.ts"
@@ -21,11 +23,17 @@ const run = randomUUID().slice(0, 8)
 const namespace = `ark-outcomes-${run}`
 const source = `ark-out-src-${run}`
 const target = `ark-out-dst-${run}`
+const picked = `ark-out-or-${run}`
 
-const configMap = (ns: string, name: string, data: Record<string, string>): KubeObject => ({
+const configMap = (
+  ns: string,
+  name: string,
+  data: Record<string, string>,
+  labels: Record<string, string> = {}
+): KubeObject => ({
   apiVersion: "v1",
   kind: "ConfigMap",
-  metadata: { name, namespace: ns },
+  metadata: { name, namespace: ns, labels },
   data
 })
 
@@ -82,9 +90,10 @@ describe("what ark says about backups and restores", () => {
           arkRun(...args, "--namespace", namespace, "--kubeconfig", kubeconfig)
 
         yield* ensureNamespace(source)
-        for (const name of ["same", "different", "new"]) {
+        for (const name of ["same", "different"]) {
           yield* kube.create(gvr.configMaps, configMap(source, name, { k: "backup" }))
         }
+        yield* kube.create(gvr.configMaps, configMap(source, "new", { k: "backup" }, { tier: "cache" }))
         yield* seedDeployment
 
         const backedUp = yield* ark("backup", "create", "app", "--include-namespaces", source, "--wait")
@@ -173,6 +182,27 @@ describe("what ark says about backups and restores", () => {
         const backupLog = yield* ark("backup", "logs", "app")
         assert.match(backupLog.stdout, /^\S+Z info +backup app started$/m)
 
+        // Velero's --or-selector: objects matching either selector; of the ConfigMaps, only "new".
+        const selected = yield* ark(
+          "restore",
+          "create",
+          "picked",
+          "--from-backup",
+          "app",
+          "--or-selector",
+          "tier=cache or app=nothing",
+          "--namespace-mappings",
+          `${source}:${picked}`,
+          "--wait"
+        )
+        assert.strictEqual(selected.status, 0, selected.stdout + selected.stderr + server.output())
+        const pickedConfigMaps = yield* listAll(gvr.configMaps, picked)
+        assert.deepStrictEqual(
+          pickedConfigMaps.filter((object) => object.metadata.labels?.[restoreNameLabel] === "picked")
+            .map((object) => object.metadata.name),
+          ["new"]
+        )
+
         const yaml = yield* ark("backup", "get", "app", "-o", "yaml")
         assert.strictEqual(yaml.status, 0, yaml.stderr)
         assert.include(yaml.stdout, "name: app")
@@ -191,7 +221,7 @@ describe("what ark says about backups and restores", () => {
       }).pipe(
         Effect.ensuring(
           KubeClient.pipe(Effect.flatMap((kube) =>
-            Effect.forEach([source, target], (ns) => kube.delete(gvr.namespaces, ns).pipe(Effect.ignore), {
+            Effect.forEach([source, target, picked], (ns) => kube.delete(gvr.namespaces, ns).pipe(Effect.ignore), {
               discard: true
             })
           ))

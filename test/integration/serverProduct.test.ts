@@ -294,7 +294,7 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
   )
 
   it.live(
-    "/healthz, /readyz and /metrics count a backup, a restore and a deletion, and show the process",
+    "/healthz, /readyz and /metrics count a backup, a restore and a deletion, a schedule's interval, and the process",
     () =>
       Effect.gen(function*() {
         const kube = yield* KubeClient
@@ -430,6 +430,30 @@ describe("ark server as a product: crashes, replicas, metrics, shutdown", () => 
             locationAvailable: 1
           }
         )
+        // A schedule's expected interval (Velero's schedule_expected_interval_seconds), while it exists.
+        const interval = (present: boolean) =>
+          waitFor(
+            `ark_schedule_expected_interval_seconds of counted-daily ${present ? "6 h" : "gone"}`,
+            get(`${url}/metrics`).pipe(Effect.map((response) => {
+              const seconds = valueOf(
+                parseExposition(response.body),
+                "ark_schedule_expected_interval_seconds",
+                { schedule: "counted-daily" }
+              )
+              return (present ? seconds === 6 * 3600 : seconds === undefined) ? Option.some(true) : Option.none()
+            })),
+            "60 seconds"
+          ).pipe(showing(server))
+        yield* kube.create(arkGvr.schedules, {
+          apiVersion,
+          kind: "Schedule",
+          metadata: { name: "counted-daily", namespace },
+          spec: { schedule: "@every 6h", paused: true, template: { includedNamespaces: [app] } }
+        })
+        yield* interval(true)
+        yield* kube.delete(arkGvr.schedules, "counted-daily", namespace)
+        yield* interval(false)
+
         // The server's own process: its RSS as /proc says, a start before this scrape, CPU spent.
         const procRss = Number(/^VmRSS:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1]) *
           1024

@@ -95,6 +95,31 @@ describe("runRestore", () => {
       assert.isUndefined(restored.metadata.ownerReferences)
     }))
 
+  it.effect("orLabelSelectors restores the objects any selector matches, and only those", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld
+      yield* world.source.control.seed([
+        namespace("app"),
+        configMap("app", "web", { tier: "web" }),
+        configMap("app", "cache", { tier: "cache" }),
+        configMap("app", "db", { tier: "db" }),
+        configMap("app", "plain")
+      ])
+      const backup = yield* completedBackup(world, { includedNamespaces: ["app"] })
+      const restore = makeRestore({
+        orLabelSelectors: [{ matchLabels: { tier: "web" } }, {
+          matchExpressions: [{ key: "tier", operator: "In", values: ["cache"] }]
+        }]
+      })
+      const run = yield* restoreInto(world.target, world, restore, backup)
+      assert.strictEqual(run.restore.status?.phase, "Completed")
+      const restored = [...(yield* dump(world.target)).keys()].filter((key) => key.startsWith("configmaps "))
+      assert.deepStrictEqual(restored.sort(), [
+        objectKey("configmaps", "app", "cache"),
+        objectKey("configmaps", "app", "web")
+      ])
+    }))
+
   it.effect("restores into a cluster that never had the CRD: CRD first, then namespaces, then the priority list, then the rest", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld
@@ -558,6 +583,18 @@ describe("validateRestore", () => {
         "includedResources: unknown resource \"gizmos\"",
         "labelSelector: operator In on \"app\" needs values",
         "namespaceMapping: target namespace \"Not_A_Label\" (for \"abc\") must be a DNS label (lowercase letters, digits and '-', at most 63)"
+      ])
+    }))
+
+  it.effect("labelSelector and orLabelSelectors together are refused", () =>
+    withDiscovery((discovery) => {
+      const restore = makeRestore({
+        labelSelector: { matchLabels: { app: "web" } },
+        orLabelSelectors: [{ matchLabels: { tier: "cache" } }]
+      })
+      const backup = Option.some<Backup>({ ...makeBackup({}, "b1"), status: { phase: "Completed" } })
+      assert.deepStrictEqual(validateRestore(restore, backup, discovery), [
+        "labelSelector and orLabelSelectors are mutually exclusive: set only one"
       ])
     }))
 

@@ -53,6 +53,27 @@ describe("scheduled backups", () => {
       spec: template
     })
   })
+
+  it("inherit the schedule's labels and annotations; the schedule-name labels win", () => {
+    const schedule: Schedule = {
+      apiVersion: "ark.heptio.com/v1",
+      kind: "Schedule",
+      metadata: {
+        name: "nightly",
+        namespace: "heptio-ark",
+        labels: { team: "shop", "ark-schedule": "other" },
+        annotations: { owner: "alice" }
+      },
+      spec: { schedule: "@daily", template }
+    }
+    const backup = scheduledBackup(schedule, "heptio-ark", Date.parse("2024-05-01T00:00:00Z"))
+    assert.deepStrictEqual(backup.metadata.labels, {
+      team: "shop",
+      "ark-schedule": "nightly",
+      "ark.heptio.com/schedule-name": "nightly"
+    })
+    assert.deepStrictEqual(backup.metadata.annotations, { owner: "alice" })
+  })
 })
 
 describe("validateSchedule", () => {

@@ -1,6 +1,6 @@
 // The server's HTTP endpoint over real loopback HTTP: health, readiness before and after the signal,
-// the metrics page (valid exposition, the process and Node runtime metrics moving, none of Effect's
-// own) and its content type, 404 elsewhere, and --metrics-address parsing.
+// the metrics page (valid exposition, the process and Node runtime metrics moving, a held event loop
+// seen, none of Effect's own) and its content type, 404 elsewhere, and --metrics-address parsing.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Layer, Logger, Metric, Option, RuntimeFlags } from "effect"
 
@@ -135,6 +135,28 @@ describe("server HTTP endpoint", () => {
         assert.isAtLeast(cpu(second) - cpu(first), 0.2)
       }).pipe(Effect.provide(Readiness.layer))
   )
+
+  it.scopedLive("a held event loop shows in nodejs_eventloop_lag_max_seconds at least as long as the hold", () =>
+    Effect.gen(function*() {
+      const base = yield* serve
+      const lagMax = get(`${base}/metrics`).pipe(
+        Effect.map((response) => valueOf(parseExposition(response.body), "nodejs_eventloop_lag_max_seconds") ?? 0)
+      )
+      // Block this process's only thread for 250 ms, then scrape. The delay histogram records the
+      // gap between two of its ticks, at the first tick once the loop is free (libuv runs timers
+      // before it reads the scrape). A scrape resets the histogram, and the first tick after a reset
+      // (or after it starts) records nothing: a hold with no tick before it is not seen, so hold
+      // and scrape again, the 200 ms between polls giving the histogram its ticks.
+      const heldThenScraped = Effect.sync(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250)).pipe(
+        Effect.zipRight(lagMax)
+      )
+      const seen = yield* waitFor(
+        "a scrape showing a 250 ms hold",
+        heldThenScraped.pipe(Effect.map((seconds) => (seconds >= 0.25 ? Option.some(seconds) : Option.none()))),
+        "60 seconds"
+      )
+      assert.isAtLeast(seen, 0.25)
+    }).pipe(Effect.provide(Readiness.layer)))
 
   it.scopedLive("an address already in use fails the layer with a ServeError", () =>
     Effect.gen(function*() {

@@ -2,6 +2,7 @@
 // with its objects created, validation names the backup and its phase, backups are found in
 // storage and through schedules, restore-only mode, the concurrency cap, and crash recovery.
 import { assert, describe, it } from "@effect/vitest"
+import { generateX25519Identity, identityToRecipient } from "age-encryption"
 import { Deferred, Effect, Layer, Option, Schema, Stream } from "effect"
 
 import { MemoryObjectStores } from "../../layers/objectstore/MemoryProvider.ts"
@@ -10,6 +11,7 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import { ObjectStore } from "../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { Backup } from "../../src/api/index.ts"
+import type { BackupDeps } from "../../src/backup/run.ts"
 import { runBackup } from "../../src/backup/run.ts"
 import { interruptedByRestart } from "../../src/server/controllers/restore.ts"
 import { controllers } from "../../src/server/main.ts"
@@ -51,7 +53,13 @@ const restore = (name: string, spec: Record<string, unknown>): KubeObject => ({
 })
 
 /** A Completed backup taken by the backup pipeline into `bucket`, and its Backup resource. */
-const takeBackup = (name: string, spec: Record<string, unknown>, bucket = "ark", labels: Record<string, string> = {}) =>
+const takeBackup = (
+  name: string,
+  spec: Record<string, unknown>,
+  bucket = "ark",
+  labels: Record<string, string> = {},
+  options: Partial<BackupDeps> = {}
+) =>
   Effect.gen(function*() {
     const kube = yield* KubeClient
     const stores = yield* MemoryObjectStores
@@ -60,7 +68,7 @@ const takeBackup = (name: string, spec: Record<string, unknown>, bucket = "ark",
       metadata: { name, namespace: serverNamespace, labels }
     })
     const decoded = yield* Schema.decodeUnknown(Backup)(created)
-    const done = yield* runBackup(decoded, { storageLocations: ["default", "gated"] }).pipe(
+    const done = yield* runBackup(decoded, { storageLocations: ["default", "gated"], ...options }).pipe(
       Effect.provideService(ObjectStore, yield* stores.store(bucket))
     )
     assert.strictEqual(done.status?.phase, "Completed", JSON.stringify(done.status))
@@ -78,6 +86,69 @@ const keysIn = (bucket: string) =>
 const labelsOf = (object: KubeObject) => object.metadata.labels ?? {}
 
 describe("restore controller", () => {
+  it.scopedLive(
+    "an encrypted backup restores only with an identity that opens it; without, FailedValidation and nothing created",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const newKey = Effect.promise(async () => {
+          const identity = await generateX25519Identity()
+          return { identity, recipient: await identityToRecipient(identity) }
+        })
+        const [key, other] = [yield* newKey, yield* newKey]
+        yield* installArk
+        yield* seedApp("shop", 2)
+        yield* kube.create(locations, location("default", {}))
+        yield* takeBackup("sealed", { includedNamespaces: ["shop"] }, "ark", {}, { recipients: [key.recipient] })
+        yield* startServer()
+        const attempt = (name: string) =>
+          kube.create(restores, restore(name, { backupName: "sealed", namespaceMapping: { shop: name } })).pipe(
+            Effect.zipRight(waitForPhase(restores, name, ...finished)),
+            Effect.map((done) => statusOf(done))
+          )
+        const refused = (name: string, reason: string) =>
+          Effect.gen(function*() {
+            const status = yield* attempt(name)
+            assert.strictEqual(status["phase"], "FailedValidation", JSON.stringify(status))
+            assert.include(String(status["validationErrors"]), reason)
+            const created = yield* kube.get(configMaps, "config-0", name).pipe(
+              Effect.as(true),
+              Effect.catchTag("KubeNotFound", () => Effect.succeed(false))
+            )
+            assert.isFalse(created)
+          })
+        yield* refused(
+          "no-identity",
+          `backup "sealed" is encrypted with age: backup storage location "default" names no identity Secret`
+        )
+        const identitySecret = (keys: string) =>
+          ({
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "age-identity", namespace: serverNamespace },
+            data: { identity: Buffer.from(keys).toString("base64") }
+          }) satisfies KubeObject
+        const secrets = { group: "", version: "v1", resource: "secrets" }
+        yield* kube.create(secrets, identitySecret(`${other.identity}\n`))
+        yield* kube.patch(locations, "default", {
+          type: "merge",
+          body: { spec: { encryption: { identitySecret: { name: "age-identity", key: "identity" } } } }
+        }, serverNamespace)
+        yield* refused("wrong-identity", "none of the identity's keys is a recipient of this file")
+        yield* kube.update(secrets, identitySecret(`${other.identity}\n${key.identity}\n`))
+        const status = yield* attempt("both-keys")
+        assert.strictEqual(status["phase"], "Completed", JSON.stringify(status))
+        const copy = yield* kube.get(configMaps, "config-1", "both-keys")
+        assert.deepStrictEqual(copy["data"], { index: "1" })
+        // The identity is in no status.
+        for (const name of ["no-identity", "wrong-identity", "both-keys"]) {
+          const text = JSON.stringify(yield* kube.get(restores, name, serverNamespace))
+          assert.notInclude(text, key.identity.slice(16))
+          assert.notInclude(text, other.identity.slice(16))
+        }
+      }).pipe(Effect.provide(memoryLayer))
+  )
+
   it.scopedLive(
     "runs a new Restore to Completed: objects created in the mapped namespace, labelled, files uploaded",
     () =>

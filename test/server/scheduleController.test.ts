@@ -10,6 +10,7 @@ import type { KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { scheduleMarkers, withMarkers } from "../../src/api/index.ts"
 import * as ScheduleController from "../../src/server/controllers/schedule.ts"
+import { scheduleIntervals } from "../../src/server/metrics.ts"
 import { backups, gvr, installArk, serverNamespace, statusOf } from "./fixtures.ts"
 
 const schedules = gvr("schedules")
@@ -382,6 +383,44 @@ describe("schedule controller", () => {
       yield* quiesce
       yield* advanceTo("2024-05-01T13:00:00Z")
       yield* expectBackups("short-lived-20240501120000")
+    }).pipe(Effect.provide(MemoryKube.layer)))
+
+  it.scoped("a valid schedule exports its expected interval (Velero's); a deleted one's series goes", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubeClient
+      // The series as /metrics renders it, read back by schedule.
+      const intervals = Effect.map(
+        scheduleIntervals,
+        (family) =>
+          new Map(family.series.flatMap(([, lines]) =>
+            lines.flatMap((line) => {
+              const match = /\{schedule="([^"]*)"\} (\S+)$/.exec(line)
+              return match === null ? [] : [[match[1]!, Number(match[2])] as const]
+            })
+          ))
+      )
+      yield* TestClock.setTime(at("2024-05-01T12:00:00Z"))
+      yield* installArk
+      yield* startController()
+      yield* kube.create(schedules, schedule("interval-cron", { schedule: "0 */6 * * *" }))
+      yield* kube.create(schedules, schedule("interval-every", { schedule: "@every 90m", paused: true }))
+      const both = yield* settle(
+        "both intervals",
+        Effect.map(
+          intervals,
+          (map) => map.has("interval-cron") && map.has("interval-every") ? Option.some(map) : Option.none()
+        )
+      )
+      assert.strictEqual(both.get("interval-cron"), 6 * 3600)
+      assert.strictEqual(both.get("interval-every"), 90 * 60)
+      yield* asleepUntil("2024-05-01T13:00:00Z")
+      yield* kube.delete(schedules, "interval-cron", serverNamespace)
+      yield* advanceTo("2024-05-01T13:00:00Z")
+      const after = yield* settle(
+        "the deleted schedule's interval gone",
+        Effect.map(intervals, (map) => map.has("interval-cron") ? Option.none() : Option.some(map))
+      )
+      assert.strictEqual(after.get("interval-every"), 90 * 60)
     }).pipe(Effect.provide(MemoryKube.layer)))
 
   // A long name is labelled by its short form: the controller finds the backup by it all the same.

@@ -5,12 +5,13 @@ import { Console, Effect, Option, Stream } from "effect"
 
 import type { Backup } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
+import { isEncryptedBackup } from "../../integrity/encryption.ts"
 import { CliError } from "../errors.ts"
 import type { LogsArgs } from "../logText.ts"
 import { formatLogLine } from "../logText.ts"
 import { arkCommand } from "../namespace.ts"
 import { getBackup } from "./kube.ts"
-import { gunzipLines, locationOf, storageFailure } from "./storage.ts"
+import { gunzipLines, locationOf, readableStoreOf, storageFailure } from "./storage.ts"
 
 export interface NamedArgs {
   readonly name: string
@@ -28,9 +29,14 @@ const notStored = (backup: Backup, what: string) =>
     })`
   })
 
-export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: LogsArgs) {
+/** `--identity-file`: the age identities an encrypted backup is read with. */
+export interface IdentityArgs {
+  readonly identityFile: Option.Option<string>
+}
+
+export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: LogsArgs & IdentityArgs) {
   const { decoded: backup } = yield* getBackup(args.name, args.namespace)
-  const { store } = yield* locationOf(backup, args.namespace)
+  const store = yield* readableStoreOf(backup, args.namespace, args.identityFile)
   yield* gunzipLines(store, backupKeys(args.name).logs).pipe(
     Stream.runForEach((line) => Console.log(formatLogLine(args.output, line))),
     Effect.mapError((error) =>
@@ -41,7 +47,7 @@ export const backupLogs = Effect.fn("Cli.backupLogs")(function*(args: LogsArgs) 
   )
 })
 
-export interface DownloadArgs extends NamedArgs {
+export interface DownloadArgs extends NamedArgs, IdentityArgs {
   readonly output: Option.Option<string>
   /** Overwrite an existing output file (Velero's --force). */
   readonly force: boolean
@@ -49,12 +55,18 @@ export interface DownloadArgs extends NamedArgs {
 
 /**
  * Streams the tarball to a `.partial` file renamed on success, so a failed download leaves nothing
- * that looks whole, and an existing file (with --force) is only replaced by a complete one.
+ * that looks whole, and an existing file (with --force) is only replaced by a complete one. An
+ * encrypted backup is decrypted with --identity-file; without one it is saved as stored, an age
+ * file (`.age`) that `age -d` decrypts anywhere.
  */
 export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: DownloadArgs) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const target = path.resolve(Option.getOrElse(args.output, () => `${args.name}-data.tar.gz`))
+  const { decoded: backup } = yield* getBackup(args.name, args.namespace)
+  const sealed = isEncryptedBackup(backup) && Option.isNone(args.identityFile)
+  const target = path.resolve(
+    Option.getOrElse(args.output, () => `${args.name}-data.tar.gz${sealed ? ".age" : ""}`)
+  )
   const partial = `${target}.partial`
   const fileFailure = (error: { readonly message: string }) =>
     new CliError({ message: `cannot write ${target}: ${error.message}`, hint: "choose another path with -o" })
@@ -65,8 +77,9 @@ export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: Do
       hint: "pass --force to overwrite it, or choose another path with -o"
     })
   }
-  const { decoded: backup } = yield* getBackup(args.name, args.namespace)
-  const { store } = yield* locationOf(backup, args.namespace)
+  const store = sealed
+    ? (yield* locationOf(backup, args.namespace)).store
+    : yield* readableStoreOf(backup, args.namespace, args.identityFile)
   yield* store.get(backupKeys(args.name).tarball).pipe(
     Stream.run(fs.sink(partial)),
     Effect.mapError((error) =>
@@ -80,4 +93,9 @@ export const downloadBackup = Effect.fn("Cli.backupDownload")(function*(args: Do
     Effect.onError(() => fs.remove(partial).pipe(Effect.ignore))
   )
   yield* Console.log(`Backup ${args.name} has been successfully downloaded to ${target}`)
+  if (sealed) {
+    yield* Console.log(
+      `It is encrypted with age: decrypt it with \`age -d -i IDENTITY_FILE ${target}\`, or download it with --identity-file`
+    )
+  }
 })

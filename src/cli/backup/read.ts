@@ -6,7 +6,7 @@ import type { OutputFormat } from "../render.ts"
 import { renderDocument } from "../render.ts"
 import { selectedResources } from "../selection.ts"
 import { getBackup, listBackups } from "./kube.ts"
-import { locationOf, readResourceList } from "./storage.ts"
+import { readableStoreOf, readResourceList } from "./storage.ts"
 import { backupTable, describeBackup } from "./view.ts"
 
 export interface GetArgs {
@@ -40,6 +40,8 @@ export interface DescribeArgs {
   readonly name: string
   readonly namespace: string
   readonly details: boolean
+  /** age identities for an encrypted backup's resource list. */
+  readonly identityFile: Option.Option<string>
 }
 
 export const describeBackupCommand = Effect.fn("Cli.backupDescribe")(function*(args: DescribeArgs) {
@@ -47,8 +49,8 @@ export const describeBackupCommand = Effect.fn("Cli.backupDescribe")(function*(a
   // The resource list is best effort: describe still shows the resource when storage cannot be read.
   const details = args.details
     ? Option.some(
-      yield* locationOf(backup, args.namespace).pipe(
-        Effect.flatMap(({ store }) => readResourceList(store, backupKeys(args.name).resourceList)),
+      yield* readableStoreOf(backup, args.namespace, args.identityFile).pipe(
+        Effect.flatMap((store) => readResourceList(store, backupKeys(args.name).resourceList)),
         Effect.map((list) => Either.right(list)),
         Effect.catchAll((error) =>
           Effect.succeed(Either.left(

@@ -3,10 +3,11 @@
 import { Either, Option, Schema } from "effect"
 
 import type { Backup, LabelSelector, Schedule } from "../../api/index.ts"
-import { apiVersion, BackupSpec, parseGoDuration, scheduleMarkers, withMarkers } from "../../api/index.ts"
+import { apiVersion, BackupSpec, parseGoDuration } from "../../api/index.ts"
 import { parseOrderedResources } from "../../backup/order.ts"
 import type { Requirement } from "../../kube/labelSelector.ts"
 import { labelKeyProblem, labelValueProblem, parseLabelSelector } from "../../kube/labelSelector.ts"
+import { backupOfSchedule } from "../../schedule/backup.ts"
 import { CliError } from "../errors.ts"
 import { parseMap } from "../mapFlag.ts"
 
@@ -133,6 +134,37 @@ export const toOrLabelSelectors = (text: string): Either.Either<ReadonlyArray<La
     )
   )
 
+/** `-l` and `--or-selector` (of a backup, schedule or restore), which exclude each other. */
+export const selectorsFromFlags = (flags: {
+  readonly selector: Option.Option<string>
+  readonly orSelector: Option.Option<string>
+}): Either.Either<
+  {
+    readonly labelSelector: Option.Option<LabelSelector>
+    readonly orLabelSelectors: Option.Option<ReadonlyArray<LabelSelector>>
+  },
+  CliError
+> =>
+  Either.gen(function*() {
+    if (Option.isSome(flags.selector) && Option.isSome(flags.orSelector)) {
+      return yield* Either.left(
+        new CliError({
+          message: "--selector and --or-selector cannot be combined: give one or the other",
+          hint: "put the --selector's requirements into each ' or ' branch of --or-selector"
+        })
+      )
+    }
+    const labelSelector = yield* Option.match(flags.selector, {
+      onNone: () => Either.right(Option.none<LabelSelector>()),
+      onSome: (text) => Either.map(toLabelSelector(text), (selector) => Option.some(selector))
+    })
+    const orLabelSelectors = yield* Option.match(flags.orSelector, {
+      onNone: () => Either.right(Option.none<ReadonlyArray<LabelSelector>>()),
+      onSome: (text) => Either.map(toOrLabelSelectors(text), (selectors) => Option.some(selectors))
+    })
+    return { labelSelector, orLabelSelectors }
+  })
+
 const ttlError = (text: string) =>
   new CliError({
     message: `invalid --ttl "${text}": expected a Go duration such as 72h, 30m or 1h30m`,
@@ -151,22 +183,7 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
       onSome: (text) =>
         Option.isSome(parseGoDuration(text)) ? Either.right(Option.some(text)) : Either.left(ttlError(text))
     })
-    if (Option.isSome(flags.selector) && Option.isSome(flags.orSelector)) {
-      return yield* Either.left(
-        new CliError({
-          message: "--selector and --or-selector cannot be combined: give one or the other",
-          hint: "put the --selector's requirements into each ' or ' branch of --or-selector"
-        })
-      )
-    }
-    const labelSelector = yield* Option.match(flags.selector, {
-      onNone: () => Either.right(Option.none<LabelSelector>()),
-      onSome: (text) => Either.map(toLabelSelector(text), (selector) => Option.some(selector))
-    })
-    const orLabelSelectors = yield* Option.match(flags.orSelector, {
-      onNone: () => Either.right(Option.none<ReadonlyArray<LabelSelector>>()),
-      onSome: (text) => Either.map(toOrLabelSelectors(text), (selectors) => Option.some(selectors))
-    })
+    const { labelSelector, orLabelSelectors } = yield* selectorsFromFlags(flags)
     const orderedResources = yield* Option.match(flags.orderedResources, {
       onNone: () => Either.right(Option.none<Readonly<Record<string, string>>>()),
       onSome: (text) =>
@@ -237,13 +254,11 @@ export const backupResource = (
   spec
 })
 
-/** `--from-schedule`: the schedule's template, labelled as the schedule's own backups are. */
-export const backupFromSchedule = (name: string, namespace: string, schedule: Schedule): Backup => {
-  const backup = backupResource(name, namespace, schedule.spec.template)
-  return { ...backup, metadata: withMarkers(backup.metadata, scheduleMarkers(schedule.metadata.name ?? "")) }
-}
+/** `--from-schedule`: the schedule's template, labelled and annotated as the schedule's own backups are. */
+export const backupFromSchedule = (name: string, namespace: string, schedule: Schedule): Backup =>
+  backupOfSchedule(schedule, name, namespace)
 
-/** `--labels` and `--annotations`: metadata of the Backup resource itself, as Velero puts them. */
+/** `--labels` and `--annotations`: metadata of the Backup (or Schedule) resource itself, as Velero puts them. */
 export interface MetadataFlags {
   readonly labels: ReadonlyArray<string>
   readonly annotations: ReadonlyArray<string>

@@ -2,13 +2,18 @@
 // gzipped logs and resource list (docs/design.md, "Storage layout").
 import * as zlib from "node:zlib"
 
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Data, Effect, Schema, Stream } from "effect"
+import type { Option } from "effect"
+import { Data, Effect, Either, Schema, Stream } from "effect"
 
+import { KubeClient } from "../../../services/KubeClient.ts"
 import type { ObjectStore } from "../../../services/ObjectStore.ts"
 import { ObjectNotFound } from "../../../services/ObjectStore.ts"
 import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
-import type { Backup } from "../../api/index.ts"
+import type { Backup, BackupStorageLocation } from "../../api/index.ts"
+import { parseIdentities } from "../../integrity/age.ts"
+import { checkIdentity, isEncryptedBackup, readableStore, readIdentities } from "../../integrity/encryption.ts"
 import { CliError } from "../errors.ts"
 import { arkCommand } from "../namespace.ts"
 import { getBackupStorageLocation } from "./kube.ts"
@@ -35,6 +40,50 @@ export const locationOf = (backup: Backup, namespace: string) =>
       )
     )
     return { location, store }
+  })
+
+const identityHint =
+  "pass --identity-file FILE: an age identity file (as age-keygen writes) holding a key the backup was encrypted for"
+
+/**
+ * The age identities that read an encrypted backup: `--identity-file`, else the location's identity
+ * Secret, else why there are none. A file that is not an identity file fails at once.
+ */
+const identitiesOf = (location: BackupStorageLocation, identityFile: Option.Option<string>) =>
+  Effect.gen(function*() {
+    if (identityFile._tag === "None") return yield* readIdentities(yield* KubeClient, location)
+    const path = identityFile.value
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(path).pipe(
+      Effect.mapError((error) => new CliError({ message: `cannot read ${path}: ${error.message}`, hint: identityHint }))
+    )
+    return yield* Either.match(parseIdentities(text, path), {
+      onLeft: (error) => Effect.fail(new CliError({ message: error.message, hint: identityHint })),
+      onRight: (identities) => Effect.succeed(Either.right(identities))
+    })
+  })
+
+/**
+ * The store `backup`'s files are read through: decrypting for an encrypted backup (--identity-file).
+ * The identity is tried on the tarball first: read through gunzip, a file it cannot open would
+ * only say "unexpected end of file".
+ */
+export const readableStoreOf = (backup: Backup, namespace: string, identityFile: Option.Option<string>) =>
+  Effect.gen(function*() {
+    const { store, location } = yield* locationOf(backup, namespace)
+    if (!isEncryptedBackup(backup)) return store
+    const identities = yield* identitiesOf(location, identityFile)
+    const failed = (why: string) => new CliError({ message: why, hint: identityHint })
+    const readable = yield* Either.match(readableStore(store, backup, identities), {
+      onLeft: (why) => Effect.fail(failed(why)),
+      onRight: (decrypting) => Effect.succeed(decrypting)
+    })
+    if (Either.isRight(identities)) {
+      yield* checkIdentity(store, backup.metadata.name ?? "", identities.right).pipe(
+        Effect.mapError((why) => failed(why))
+      )
+    }
+    return readable
   })
 
 /** A storage failure while reading or writing the files of `backup`, as one line. */

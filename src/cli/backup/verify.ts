@@ -55,7 +55,11 @@ export const verifyBackups = Effect.fn("Cli.backupVerify")(function*(args: Verif
       Effect.mapError(storageFailure(`cannot verify backup "${name}"`, backup))
     )
     if (report.problems.length === 0) {
-      yield* Console.log(`${name}: verified, ${report.filesChecked} files and ${report.items ?? 0} items intact`)
+      yield* Console.log(
+        report.items === undefined
+          ? `${name}: verified, ${report.filesChecked} files intact (encrypted: their digests, not the tarball's entries)`
+          : `${name}: verified, ${report.filesChecked} files and ${report.items} items intact`
+      )
     } else {
       failed++
       yield* Console.log(`${name}: FAILED verification`)

@@ -16,10 +16,13 @@ const phaseOf = (backup: Backup): BackupPhase => backup.status?.phase ?? "New"
 const selectorText = (selector: LabelSelector): string =>
   Either.getOrElse(labelSelectorToString(selector), () => JSON.stringify(selector)) || "<all>"
 
-/** Velero's SELECTOR column: the label selector, the OR of several, or `<none>`. */
-export const selectorSummary = (backup: Backup): string => {
-  if (backup.spec.labelSelector !== undefined) return selectorText(backup.spec.labelSelector)
-  const anyOf = backup.spec.orLabelSelectors ?? []
+/** Velero's SELECTOR column of a backup, schedule or restore: the label selector, the OR of several, or `<none>`. */
+export const selectorSummary = (spec: {
+  readonly labelSelector?: LabelSelector | undefined
+  readonly orLabelSelectors?: ReadonlyArray<LabelSelector> | undefined
+}): string => {
+  if (spec.labelSelector !== undefined) return selectorText(spec.labelSelector)
+  const anyOf = spec.orLabelSelectors ?? []
   return anyOf.length > 0 ? anyOf.map((selector) => selectorText(selector)).join(" or ") : "<none>"
 }
 
@@ -41,7 +44,7 @@ export const backupRow = (backup: Backup, now: DateTime.Utc): ReadonlyArray<stri
   formatTime(backup.metadata.creationTimestamp),
   timeFromNow(expirationOf(backup), now),
   backup.spec.storageLocation,
-  selectorSummary(backup)
+  selectorSummary(backup.spec)
 ]
 
 export const backupTable = (backups: ReadonlyArray<Backup>, now: DateTime.Utc): string =>
@@ -121,7 +124,7 @@ export const describeBackup = (
     `  Excluded:        ${listOrNone(spec.excludedResources)}`,
     `  Cluster-scoped:  ${clusterScope(spec.includeClusterResources)}`,
     "",
-    `Label selector:  ${selectorSummary(backup)}`,
+    `Label selector:  ${selectorSummary(backup.spec)}`,
     "",
     `Storage Location:           ${spec.storageLocation}`,
     `Volume Snapshot Locations:  ${listOrNone(spec.volumeSnapshotLocations)}`,

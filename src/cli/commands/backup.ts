@@ -8,6 +8,13 @@ import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
 
+const identityFile = Options.file("identity-file").pipe(
+  Options.withDescription(
+    "an age identity file (as age-keygen writes) to read an encrypted backup with (default: the location's identitySecret)"
+  ),
+  Options.optional
+)
+
 const create = Command.make(
   "create",
   {
@@ -39,14 +46,15 @@ const describe = Command.make(
   {
     name,
     ...connection,
-    details: Options.boolean("details").pipe(Options.withDescription("also list every backed-up object"))
+    details: Options.boolean("details").pipe(Options.withDescription("also list every backed-up object")),
+    identityFile
   },
   (args) => lazily(() => import("../backup/read.ts"), (m) => m.describeBackupCommand(args))
 ).pipe(Command.withDescription("Show a backup's spec, status, warnings and errors"), withCluster)
 
 const logs = Command.make(
   "logs",
-  { name, ...connection, output: logOutput },
+  { name, ...connection, output: logOutput, identityFile },
   (args) => lazily(() => import("../backup/files.ts"), (m) => m.backupLogs(args))
 ).pipe(
   Command.withDescription("Print a backup's log from object storage (text, or -o json for JSON lines)"),
@@ -63,7 +71,12 @@ const download = Command.make(
       Options.withDescription("where to write the tarball (default: ./NAME-data.tar.gz)"),
       Options.optional
     ),
-    force: Options.boolean("force").pipe(Options.withDescription("overwrite the output file if it exists"))
+    force: Options.boolean("force").pipe(Options.withDescription("overwrite the output file if it exists")),
+    identityFile: identityFile.pipe(
+      Options.withDescription(
+        "an age identity file: the tarball is decrypted (without it, an encrypted backup is saved as stored, NAME-data.tar.gz.age)"
+      )
+    )
   },
   (args) => lazily(() => import("../backup/files.ts"), (m) => m.downloadBackup(args))
 ).pipe(Command.withDescription("Download a backup's tarball"), withCluster)

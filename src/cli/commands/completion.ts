@@ -4,11 +4,11 @@ import { Args, Command } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 
 import { resolveNamespace } from "../client/config.ts"
+import { commandTree } from "../commandTree.ts"
 import { completionOf } from "../completion/candidates.ts"
 import { quietly, resourceNames } from "../completion/names.ts"
 import type { Shell } from "../completion/scripts.ts"
 import { completionScript } from "../completion/scripts.ts"
-import { commandTree } from "../completion/tree.ts"
 import { defaultNamespace } from "../namespace.ts"
 import { completionLookupLayer } from "../wiring.ts"
 

@@ -1,7 +1,17 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
-import { confirm, connection, csv, logOutput, outputFlags, resourceFilters, triState, wait } from "../options.ts"
+import {
+  confirm,
+  connection,
+  csv,
+  logOutput,
+  orSelector,
+  outputFlags,
+  resourceFilters,
+  triState,
+  wait
+} from "../options.ts"
 import { allFlag, namesArg, selectorFlag } from "../selection.ts"
 import { withCluster } from "../wiring.ts"
 
@@ -25,6 +35,7 @@ const create = Command.make(
     ),
     namespaceMappings: csv("namespace-mappings", "restore namespaces under new names: old:new,old2:new2"),
     ...resourceFilters,
+    orSelector,
     restoreVolumes: triState("restore-volumes", "create volumes from the backup's snapshots (default true)"),
     preserveNodePorts: Options.boolean("preserve-nodeports").pipe(
       Options.withDescription(

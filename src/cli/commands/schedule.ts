@@ -1,6 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 
 import { lazily } from "../lazy.ts"
+import { mapOption } from "../mapFlag.ts"
 import { backupSpec, confirm, connection, outputFlags } from "../options.ts"
 import { allFlag, namesArg, selectorFlag } from "../selection.ts"
 import { withCluster } from "../wiring.ts"
@@ -23,6 +24,11 @@ const create = Command.make(
       )
     ),
     ...backupSpec,
+    labels: mapOption("labels", "labels to put on the Schedule, and on each backup it creates, k=v[,k=v]"),
+    annotations: mapOption(
+      "annotations",
+      "annotations to put on the Schedule, and on each backup it creates, k=v[,k=v]"
+    ),
     paused: Options.boolean("paused").pipe(
       Options.withDescription("create the schedule paused: no backups until `ark schedule unpause`")
     ),

@@ -1,6 +1,8 @@
 // What to offer for the word being typed, from the words before it and Ark's command tree: pure, so
 // every case is a table row in a unit test. Names of resources are left for names.ts to look up.
-import type { CommandSpec, FlagSpec } from "./tree.ts"
+import { Option } from "effect"
+
+import type { CommandInfo, FlagInfo } from "../commandTree.ts"
 
 /** The plural of each of Ark's resources whose names completion offers. */
 export type ResourcePlural =
@@ -47,7 +49,15 @@ const resourceOfFlag: Record<string, ResourcePlural> = {
 }
 
 /** Every command answers `--help` (@effect/cli's own flag, not in the descriptors). */
-const helpFlag: FlagSpec = { names: ["--help", "-h"], value: { _tag: "None" } }
+const helpFlag: FlagInfo = {
+  name: "--help",
+  aliases: ["-h"],
+  value: Option.none(),
+  kind: "switch",
+  choices: [],
+  description: "",
+  defaultValue: Option.none()
+}
 
 const words = (candidates: ReadonlyArray<string>, typed: string): Completion => ({
   _tag: "Words",
@@ -58,13 +68,12 @@ const isFlag = (word: string) => word.startsWith("-") && word !== "-"
 
 /** What a valued flag's value may be, `prefix` written before each candidate. */
 const valueOf = (
-  flag: FlagSpec,
+  flag: FlagInfo,
   value: string,
   prefix: string,
   connection: ConnectionWords
 ): Completion => {
-  const long = flag.names[0] ?? ""
-  const resource = resourceOfFlag[long]
+  const resource = resourceOfFlag[flag.name]
   if (resource !== undefined) {
     const lastComma = value.lastIndexOf(",")
     return {
@@ -75,10 +84,10 @@ const valueOf = (
       connection
     }
   }
-  switch (flag.value._tag) {
-    case "Choice":
-      return words(flag.value.choices.map((choice) => prefix + choice), prefix + value)
-    case "Path":
+  switch (flag.kind) {
+    case "choice":
+      return words(flag.choices.map((choice) => prefix + choice), prefix + value)
+    case "path":
       return prefix === "" ? { _tag: "Files" } : words([], value)
     default:
       return words([], value)
@@ -89,17 +98,18 @@ const valueOf = (
  * The completion of `typed`, the last word, after `before` (the words after `ark`). Flags are
  * offered in their long form, valued ones as `--flag=`, and only those not given yet.
  */
-export const completionOf = (root: CommandSpec, before: ReadonlyArray<string>, typed: string): Completion => {
+export const completionOf = (root: CommandInfo, before: ReadonlyArray<string>, typed: string): Completion => {
   let command = root
   const path: Array<string> = []
   let positionals = 0
-  let pending: FlagSpec | undefined
+  let pending: FlagInfo | undefined
   const given = new Set<string>()
   const connection: { kubeconfig?: string; namespace?: string } = {}
-  const flagNamed = (name: string) => [...command.flags, helpFlag].find((flag) => flag.names.includes(name))
-  const remember = (flag: FlagSpec, value: string) => {
-    if (flag.names[0] === "--kubeconfig") connection.kubeconfig = value
-    if (flag.names[0] === "--namespace") connection.namespace = value
+  const flagNamed = (name: string) =>
+    [...command.flags, helpFlag].find((flag) => flag.name === name || flag.aliases.includes(name))
+  const remember = (flag: FlagInfo, value: string) => {
+    if (flag.name === "--kubeconfig") connection.kubeconfig = value
+    if (flag.name === "--namespace") connection.namespace = value
   }
 
   for (const word of before) {
@@ -112,8 +122,8 @@ export const completionOf = (root: CommandSpec, before: ReadonlyArray<string>, t
       const equals = word.indexOf("=")
       const flag = flagNamed(equals < 0 ? word : word.slice(0, equals))
       if (flag === undefined) continue
-      given.add(flag.names[0] ?? word)
-      if (flag.value._tag === "None") continue
+      given.add(flag.name)
+      if (flag.kind === "switch") continue
       if (equals < 0) pending = flag
       else remember(flag, word.slice(equals + 1))
       continue
@@ -132,13 +142,13 @@ export const completionOf = (root: CommandSpec, before: ReadonlyArray<string>, t
     const equals = typed.indexOf("=")
     if (equals >= 0) {
       const flag = flagNamed(typed.slice(0, equals))
-      return flag === undefined || flag.value._tag === "None"
+      return flag === undefined || flag.kind === "switch"
         ? words([], typed)
         : valueOf(flag, typed.slice(equals + 1), typed.slice(0, equals + 1), connection)
     }
     const offered = [...command.flags, helpFlag]
-      .filter((flag) => !given.has(flag.names[0] ?? ""))
-      .map((flag) => `${flag.names[0]}${flag.value._tag === "None" ? "" : "="}`)
+      .filter((flag) => !given.has(flag.name))
+      .map((flag) => `${flag.name}${flag.kind === "switch" ? "" : "="}`)
     return words(offered, typed)
   }
   if (positionals === 0 && command.subcommands.length > 0) {

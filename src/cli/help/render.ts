@@ -3,7 +3,7 @@
 // columns.
 import { Option } from "effect"
 
-import type { CommandInfo, FlagInfo } from "./commandTree.ts"
+import type { ArgInfo, CommandInfo, FlagInfo } from "../commandTree.ts"
 
 export const helpWidth = 100
 
@@ -50,6 +50,8 @@ const flagTerm = (flag: FlagInfo) => {
   return Option.match(flag.value, { onNone: () => names, onSome: (value) => `${names} ${value}` })
 }
 
+const argTerm = (arg: ArgInfo) => (arg.repeated ? `${arg.name}...` : arg.name)
+
 const flagText = (flag: FlagInfo) =>
   Option.match(flag.defaultValue, {
     onNone: () => flag.description,
@@ -60,6 +62,7 @@ const switchFlag = (name: string, aliases: ReadonlyArray<string>, description: s
   name,
   aliases,
   value: Option.none(),
+  kind: "switch",
   choices: [],
   description,
   defaultValue: Option.none()
@@ -93,11 +96,11 @@ export const renderHelp = (path: ReadonlyArray<CommandInfo>): string => {
     sections.push(["Flags:", ...table(flags.map((flag) => [flagTerm(flag), flag.description]))])
     sections.push([`Run "${words} COMMAND --help" for a command's arguments and flags.`])
   } else {
-    const args = command.args.map((arg) => (arg.optional ? `[${arg.name}]` : arg.name))
+    const args = command.args.map((arg) => (arg.optional ? `[${argTerm(arg)}]` : argTerm(arg)))
     sections.push(["Usage:", `  ${[words, ...args, ...(command.flags.length > 0 ? ["[flags]"] : [])].join(" ")}`])
     const describedArgs = command.args.filter((arg) => arg.description.length > 0)
     if (describedArgs.length > 0) {
-      sections.push(["Arguments:", ...table(describedArgs.map((arg) => [arg.name, arg.description] as const))])
+      sections.push(["Arguments:", ...table(describedArgs.map((arg) => [argTerm(arg), arg.description] as const))])
     }
     sections.push(["Flags:", ...table([...command.flags, helpFlag].map((flag) => [flagTerm(flag), flagText(flag)]))])
   }

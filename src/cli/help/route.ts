@@ -1,12 +1,14 @@
 // Reads the command line against the declared command tree before @effect/cli parses it: a
 // request for help, a mistyped command or flag, or a value outside a flag's choices is answered
-// here, in the user's words, with a suggestion; everything else runs as declared.
+// here, in the user's words, with a suggestion; everything else runs as declared (and what only
+// the parser finds is said in Ark's words by parseErrors.ts).
 import { Option } from "effect"
 
-import type { CommandInfo, FlagInfo } from "./commandTree.ts"
+import type { CommandInfo, FlagInfo } from "../commandTree.ts"
+import { usageHint } from "../parseErrors.ts"
 
 export type Route =
-  | { readonly _tag: "Run" }
+  | { readonly _tag: "Run"; readonly path: ReadonlyArray<CommandInfo> }
   | { readonly _tag: "Help"; readonly path: ReadonlyArray<CommandInfo> }
   | {
     readonly _tag: "Mistake"
@@ -14,8 +16,6 @@ export type Route =
     readonly message: string
     readonly hint: string
   }
-
-const run: Route = { _tag: "Run" }
 
 /** Edit distance between two words (insert, delete, substitute, swap neighbours). */
 const distance = (a: string, b: string): number => {
@@ -45,7 +45,7 @@ export const closest = (typed: string, known: ReadonlyArray<string>): Option.Opt
 
 const isHelp = (token: string) => token === "--help" || token === "-h"
 
-const words = (path: ReadonlyArray<CommandInfo>) => path.map((command) => command.name).join(" ")
+export const words = (path: ReadonlyArray<CommandInfo>) => path.map((command) => command.name).join(" ")
 
 /** A word the command at the end of `path` does not know: a command or a flag, with a suggestion. */
 const unknown = (
@@ -69,15 +69,22 @@ const unknown = (
 
 const flagNames = (flags: ReadonlyArray<FlagInfo>) => flags.flatMap((flag) => [flag.name, ...flag.aliases])
 
-/** Checks a leaf command's flags: each one declared, each choice among its values. */
+/** Checks a leaf command's flags and arguments: each flag declared, each value of the kind it takes. */
 const checkFlags = (path: ReadonlyArray<CommandInfo>, tokens: ReadonlyArray<string>): Route => {
-  const flags = path[path.length - 1]!.flags
+  const { args, flags } = path[path.length - 1]!
+  let positional = 0
   const byName = new Map(flags.flatMap((flag) => [flag.name, ...flag.aliases].map((name) => [name, flag] as const)))
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!
-    if (token === "--") return run
+    if (token === "--") return { _tag: "Run", path }
     if (isHelp(token)) return { _tag: "Help", path }
-    if (!token.startsWith("-") || token === "-" || /^-\d/.test(token)) continue
+    if (!token.startsWith("-") || token === "-" || /^-\d/.test(token)) {
+      const arg = args[positional++]
+      if (arg !== undefined && arg.choices.length > 0 && !arg.choices.includes(token)) {
+        return mistake(path, `invalid value "${token}" for ${arg.name}`, `use one of ${arg.choices.join(", ")}`)
+      }
+      continue
+    }
     const [name = token, inline] = token.startsWith("--") ? splitAt(token) : [token, undefined]
     const flag = byName.get(name)
     if (flag === undefined) {
@@ -88,17 +95,26 @@ const checkFlags = (path: ReadonlyArray<CommandInfo>, tokens: ReadonlyArray<stri
     }
     if (Option.isNone(flag.value)) continue
     const value = inline ?? tokens[++i]
-    if (value !== undefined && flag.choices.length > 0 && !flag.choices.includes(value)) {
-      return {
-        _tag: "Mistake",
-        path,
-        message: `invalid value "${value}" for ${flag.name}`,
-        hint: `use one of ${flag.choices.join(", ")}`
-      }
+    if (value === undefined) continue
+    if (flag.choices.length > 0 && !flag.choices.includes(value)) {
+      return mistake(path, `invalid value "${value}" for ${flag.name}`, `use one of ${flag.choices.join(", ")}`)
+    }
+    if (flag.kind === "integer" && !/^-?\d+$/.test(value)) {
+      return mistake(path, `invalid value "${value}" for ${flag.name}: expected a whole number`, usageHint(words(path)))
+    }
+    if (flag.kind === "number" && !Number.isFinite(Number(value))) {
+      return mistake(path, `invalid value "${value}" for ${flag.name}: expected a number`, usageHint(words(path)))
     }
   }
-  return run
+  return { _tag: "Run", path }
 }
+
+const mistake = (path: ReadonlyArray<CommandInfo>, message: string, hint: string): Route => ({
+  _tag: "Mistake",
+  path,
+  message,
+  hint
+})
 
 const splitAt = (token: string): readonly [string, string | undefined] => {
   const equals = token.indexOf("=")
@@ -113,7 +129,7 @@ export const route = (root: CommandInfo, args: ReadonlyArray<string>): Route => 
     const token = args[i]
     // A group does nothing itself: without a subcommand, say what it holds.
     if (token === undefined || isHelp(token)) return { _tag: "Help", path }
-    if (command === root && token === "--version") return run
+    if (command === root && token === "--version") return { _tag: "Run", path }
     if (token.startsWith("-")) return unknown("flag", path, splitAt(token)[0], [])
     const child = command.subcommands.find((candidate) => candidate.name === token)
     if (child === undefined) return unknown("command", path, token, command.subcommands.map((sub) => sub.name))

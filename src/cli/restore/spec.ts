@@ -2,10 +2,10 @@
 // CliError here, before anything reaches the cluster.
 import { DateTime, Either, Option, Schema } from "effect"
 
-import type { ExistingResourcePolicy, LabelSelector, Restore } from "../../api/index.ts"
+import type { ExistingResourcePolicy, Restore } from "../../api/index.ts"
 import { apiVersion, backupNameLabel, nameMarkers, RestoreSpec, withMarkers } from "../../api/index.ts"
 import { namespaceMappingCollisions } from "../../restore/mapping.ts"
-import { checkResourceName, toLabelSelector } from "../backup/spec.ts"
+import { checkResourceName, selectorsFromFlags } from "../backup/spec.ts"
 import { CliError } from "../errors.ts"
 
 /** The parsed flags of `ark restore create`, apart from its name, connection and --wait/--dry-run. */
@@ -18,6 +18,7 @@ export interface RestoreFlags {
   readonly includeResources: ReadonlyArray<string>
   readonly excludeResources: ReadonlyArray<string>
   readonly selector: Option.Option<string>
+  readonly orSelector: Option.Option<string>
   readonly includeClusterResources: Option.Option<boolean>
   readonly restoreVolumes: Option.Option<boolean>
   /** Keep every Service nodePort, auto-assigned ones too (Velero's --preserve-nodeports). */
@@ -36,6 +37,7 @@ export const noRestoreFlags: RestoreFlags = {
   includeResources: [],
   excludeResources: [],
   selector: Option.none(),
+  orSelector: Option.none(),
   includeClusterResources: Option.none(),
   restoreVolumes: Option.none(),
   preserveNodePorts: false,
@@ -138,18 +140,14 @@ export const restoreSpecFromFlags = (flags: RestoreFlags): Either.Either<Restore
   Either.gen(function*() {
     const source = yield* restoreSource(flags)
     const namespaceMapping = yield* parseNamespaceMappings(flags.namespaceMappings)
-    const labelSelector = yield* Option.match(flags.selector, {
-      onNone: () => Either.right(Option.none<LabelSelector>()),
-      onSome: (text) =>
-        Either.map(
-          Either.mapLeft(toLabelSelector(text), (error) =>
-            new CliError({
-              message: error.message.replace("a backup's", "a restore's"),
-              ...(error.hint === undefined ? {} : { hint: error.hint })
-            })),
-          (selector) => Option.some(selector)
-        )
-    })
+    const { labelSelector, orLabelSelectors } = yield* Either.mapLeft(
+      selectorsFromFlags(flags),
+      (error) =>
+        new CliError({
+          message: error.message.replace("a backup's", "a restore's"),
+          ...(error.hint === undefined ? {} : { hint: error.hint })
+        })
+    )
     const fields = {
       ...(source._tag === "Backup" ? { backupName: source.name } : { scheduleName: source.name }),
       ...nonEmpty("includedNamespaces", flags.includeNamespaces),
@@ -158,6 +156,7 @@ export const restoreSpecFromFlags = (flags: RestoreFlags): Either.Either<Restore
       ...nonEmpty("excludedResources", flags.excludeResources),
       ...(Object.keys(namespaceMapping).length > 0 ? { namespaceMapping } : {}),
       ...present("labelSelector", labelSelector),
+      ...present("orLabelSelectors", orLabelSelectors),
       ...present("includeClusterResources", flags.includeClusterResources),
       ...present("restorePVs", flags.restoreVolumes),
       ...(flags.preserveNodePorts ? { preserveNodePorts: true } : {}),

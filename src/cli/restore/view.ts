@@ -3,9 +3,9 @@
 import { Either, Option } from "effect"
 
 import type { Restore, RestoreOutcomes, RestorePhase } from "../../api/index.ts"
-import { labelSelectorToString } from "../../kube/labelSelector.ts"
 import type { ItemResult, Outcome } from "../../restore/outcomes.ts"
 import type { DryRunEntry } from "../../restore/run.ts"
+import { selectorSummary } from "../backup/view.ts"
 import { formatTime, listOrNone, mapOrNone, renderTable } from "../render.ts"
 
 /** Phases after which a restore changes no more. */
@@ -13,13 +13,6 @@ export const isFinished = (phase: RestorePhase | undefined): boolean =>
   phase !== undefined && phase !== "New" && phase !== "InProgress"
 
 const phaseOf = (restore: Restore): RestorePhase => restore.status?.phase ?? "New"
-
-export const selectorSummary = (restore: Restore): string =>
-  restore.spec.labelSelector === undefined
-    ? "<none>"
-    : Either.getOrElse(labelSelectorToString(restore.spec.labelSelector), () =>
-      JSON.stringify(restore.spec.labelSelector)) ||
-      "<all>"
 
 /** The backup a restore reads, or the schedule whose latest it will read. */
 const sourceOf = (restore: Restore): string =>
@@ -47,7 +40,7 @@ export const restoreRow = (restore: Restore): ReadonlyArray<string> => [
   String(restore.status?.errors ?? 0),
   String(restore.status?.warnings ?? 0),
   formatTime(restore.metadata.creationTimestamp),
-  selectorSummary(restore)
+  selectorSummary(restore.spec)
 ]
 
 export const restoreTable = (restores: ReadonlyArray<Restore>): string =>
@@ -239,7 +232,7 @@ export const describeRestore = (restore: Restore, details: Option.Option<Restore
     "",
     `Namespace mappings:  ${mapping}`,
     "",
-    `Label selector:  ${selectorSummary(restore)}`,
+    `Label selector:  ${selectorSummary(restore.spec)}`,
     "",
     `Restore PVs:               ${spec.restorePVs}`,
     `Existing resource policy:  ${spec.existingResourcePolicy}`,

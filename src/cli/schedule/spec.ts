@@ -6,8 +6,8 @@ import type { BackupSpec, Schedule } from "../../api/index.ts"
 import { apiVersion } from "../../api/index.ts"
 import { parseSchedule } from "../../schedule/cron.ts"
 import { maxScheduleNameLength } from "../../schedule/validate.ts"
-import type { BackupFlags } from "../backup/spec.ts"
-import { backupSpecFromFlags } from "../backup/spec.ts"
+import type { BackupFlags, MetadataFlags } from "../backup/spec.ts"
+import { backupSpecFromFlags, metadataFromFlags } from "../backup/spec.ts"
 import { CliError } from "../errors.ts"
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -39,7 +39,7 @@ export const checkCron = (text: string): Either.Either<string, CliError> =>
     onRight: () => text.trim()
   })
 
-export interface ScheduleFlags extends BackupFlags {
+export interface ScheduleFlags extends BackupFlags, MetadataFlags {
   readonly name: string
   readonly schedule: string
   /** Created paused: no backup until `ark schedule unpause`. */
@@ -48,16 +48,25 @@ export interface ScheduleFlags extends BackupFlags {
   readonly skipImmediately: boolean
 }
 
-/** The Schedule `ark schedule create` submits: the cron and the backup template of the flags. */
+/**
+ * The Schedule `ark schedule create` submits: the cron and the backup template of the flags, and
+ * `--labels`/`--annotations` on the Schedule itself, which its backups inherit (as Velero's do).
+ */
 export const scheduleFromFlags = (flags: ScheduleFlags, namespace: string): Either.Either<Schedule, CliError> =>
   Either.gen(function*() {
     const name = yield* checkScheduleName(flags.name)
     const schedule = yield* checkCron(flags.schedule)
     const template: BackupSpec = yield* backupSpecFromFlags(flags)
+    const { annotations, labels } = yield* metadataFromFlags(flags)
     return {
       apiVersion,
       kind: "Schedule" as const,
-      metadata: { name, namespace },
+      metadata: {
+        name,
+        namespace,
+        ...(Object.keys(labels).length > 0 ? { labels } : {}),
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {})
+      },
       spec: {
         schedule,
         template,

@@ -4,7 +4,6 @@ import { DateTime, Duration, Either, Option } from "effect"
 import type { Backup, Schedule, SchedulePhase } from "../../api/index.ts"
 import { parseGoDuration, toTimestamp } from "../../api/index.ts"
 import { nextRun, parseSchedule } from "../../schedule/cron.ts"
-import { backupResource } from "../backup/spec.ts"
 import { selectorSummary } from "../backup/view.ts"
 import { formatTime, listOrNone, mapOrNone, renderTable, timeFromNow } from "../render.ts"
 
@@ -12,11 +11,7 @@ const phaseOf = (schedule: Schedule): SchedulePhase => schedule.status?.phase ??
 
 const isPaused = (schedule: Schedule) => schedule.spec.paused === true
 
-/** The template as a Backup, to reuse how backups show their selector. */
-const templateSelector = (schedule: Schedule) =>
-  selectorSummary(
-    backupResource(schedule.metadata.name ?? "", schedule.metadata.namespace ?? "", schedule.spec.template)
-  )
+const templateSelector = (schedule: Schedule) => selectorSummary(schedule.spec.template)
 
 /** Velero's LAST BACKUP column: `3h ago`, or `n/a` before the first. */
 const lastBackupAge = (schedule: Schedule, now: DateTime.Utc) =>

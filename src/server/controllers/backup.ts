@@ -83,7 +83,8 @@ export const make = (config: BackupControllerConfig) =>
       backup: Backup,
       store: ObjectStore.Shape,
       storageLocations: ReadonlyArray<string>,
-      signingKey: Option.Option<KeyObject>
+      signingKey: Option.Option<KeyObject>,
+      recipients: Option.Option<ReadonlyArray<string>>
     ) {
       const name = object.metadata.name ?? ""
       const startTimestamp = yield* now
@@ -115,7 +116,8 @@ export const make = (config: BackupControllerConfig) =>
               storageLocations,
               onProgress,
               ...(volumes === undefined ? {} : { volumes }),
-              ...Option.match(signingKey, { onNone: () => ({}), onSome: (key) => ({ signingKey: key }) })
+              ...Option.match(signingKey, { onNone: () => ({}), onSome: (key) => ({ signingKey: key }) }),
+              ...Option.match(recipients, { onNone: () => ({}), onSome: (keys) => ({ recipients: keys }) })
             })
           )
         )
@@ -165,13 +167,13 @@ export const make = (config: BackupControllerConfig) =>
         if (Option.isNone(validated)) {
           return
         }
-        const { backup, signingKey, store, storageLocations } = validated.value
+        const { backup, recipients, signingKey, store, storageLocations } = validated.value
         yield* context.limited(
           // Re-read under the permit: the Backup may have changed (or gone) while it waited.
           kube.get(backupsGvr, name, namespace).pipe(
             Effect.flatMap((current) =>
               current.metadata.uid === uid && isNew(current)
-                ? run(current, backup, store, storageLocations, signingKey)
+                ? run(current, backup, store, storageLocations, signingKey, recipients)
                 : Effect.void
             )
           )

@@ -9,6 +9,7 @@ import { ObjectStoreProvider } from "../../../services/ObjectStoreProvider.ts"
 import type { Backup, BackupStorageLocation } from "../../api/index.ts"
 import { Backup as BackupSchema, formatDecodeError } from "../../api/index.ts"
 import { validateBackupSpec } from "../../backup/validate.ts"
+import { readRecipients } from "../../integrity/encryption.ts"
 import { readLocationKeys } from "../../integrity/signature.ts"
 import { decodeLocation, listLocations } from "../../locations/resolve.ts"
 
@@ -92,5 +93,12 @@ export const validateBackup = Effect.fn("BackupController.validate")(function*(o
       })
     )
   )
-  return { backup, store, storageLocations, signingKey: keys.signing }
+  const recipients = yield* readRecipients(kube, location.location.value).pipe(
+    Effect.mapError((error) =>
+      new ValidationFailed({
+        problems: [`storageLocation: backup storage location "${backup.spec.storageLocation}": ${error.message}`]
+      })
+    )
+  )
+  return { backup, store, storageLocations, signingKey: keys.signing, recipients }
 })

@@ -13,6 +13,7 @@ import type { Backup, Restore, RestoreStatus } from "../../api/index.ts"
 import { formatDecodeError, group, kinds, Restore as RestoreSchema, toTimestamp, version } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
 import { checkingStore } from "../../integrity/digest.ts"
+import { checkIdentity, decryptingStore, isEncryptedBackup } from "../../integrity/encryption.ts"
 import { verifyBackup } from "../../integrity/verify.ts"
 import { loadResourceModifiers } from "../../restore/modifiers/load.ts"
 import { executeRestore, validateRestore } from "../../restore/run.ts"
@@ -57,12 +58,27 @@ interface Prepared {
   readonly backupName: string
   readonly backup: Option.Option<Backup>
   readonly store: ObjectStore.Shape
+  /** The identities an encrypted backup is read with. */
+  readonly identities: Option.Option<ReadonlyArray<string>>
 }
 
 type Preparation = Either.Either<Prepared, ReadonlyArray<string>>
 
 const invalid = (...problems: ReadonlyArray<string>): Preparation => Either.left(problems)
 const ready = (prepared: Prepared): Preparation => Either.right(prepared)
+
+const readingStore = (prepared: Prepared) => {
+  const keys = backupKeys(prepared.backupName)
+  const checked = checkingStore(
+    prepared.store,
+    keys.dir,
+    Option.match(prepared.backup, { onNone: () => [], onSome: (backup) => backup.status?.files ?? [] })
+  )
+  return Option.match(prepared.identities, {
+    onNone: () => checked,
+    onSome: (identities) => decryptingStore(checked, keys, identities)
+  })
+}
 
 export const make = (config: RestoreControllerConfig) =>
   Effect.gen(function*() {
@@ -122,10 +138,21 @@ export const make = (config: RestoreControllerConfig) =>
       // validateRestore names a missing backup; this only narrows the types.
       if (Option.isNone(found)) return invalid(`backup "${resolved.value}" not found`)
       if (Either.isLeft(found.value.store)) return invalid(found.value.store.left)
+      const store = found.value.store.right
+      // An encrypted backup: its identity must open the tarball before the restore is accepted.
+      let identities = Option.none<ReadonlyArray<string>>()
+      if (Option.exists(backup, isEncryptedBackup)) {
+        const held = found.value.identities
+        if (Either.isLeft(held)) return invalid(`backup "${resolved.value}" is encrypted with age: ${held.left}`)
+        const opened = yield* checkIdentity(store, resolved.value, held.right).pipe(Effect.either)
+        if (Either.isLeft(opened)) return invalid(opened.left)
+        identities = Option.some(held.right)
+      }
       // A location that verifies: the backup is read back whole, and used only if signed and intact.
       if (Option.isSome(found.value.verificationKey)) {
-        const { problems } = yield* verifyBackup(found.value.store.right, resolved.value, {
-          verificationKey: found.value.verificationKey.value
+        const { problems } = yield* verifyBackup(store, resolved.value, {
+          verificationKey: found.value.verificationKey.value,
+          identities: Option.getOrUndefined(identities)
         }).pipe(
           Effect.catchAll((error) => Effect.succeed({ problems: [`the location cannot be read: ${error.message}`] }))
         )
@@ -133,7 +160,7 @@ export const make = (config: RestoreControllerConfig) =>
           return invalid(`backup "${resolved.value}" failed verification: ${problems.join("; ")}`)
         }
       }
-      return ready({ restore: withBackup, backupName: resolved.value, backup, store: found.value.store.right })
+      return ready({ restore: withBackup, backupName: resolved.value, backup, store, identities })
     })
 
     const run = Effect.fn("RestoreController.run")(function*(object: KubeObject, prepared: Prepared) {
@@ -188,15 +215,9 @@ export const make = (config: RestoreControllerConfig) =>
         )
       ).pipe(
         // The plan's pass over the tarball checks it against the digests the backup recorded, so a
-        // changed file fails the restore before anything is created.
-        Effect.provideService(
-          ObjectStore,
-          checkingStore(
-            prepared.store,
-            backupKeys(prepared.backupName).dir,
-            Option.match(prepared.backup, { onNone: () => [], onSome: (backup) => backup.status?.files ?? [] })
-          )
-        ),
+        // changed file fails the restore before anything is created; an encrypted one is decrypted
+        // after the check, as the digests are of the bytes stored.
+        Effect.provideService(ObjectStore, readingStore(prepared)),
         Effect.provideService(KubeClient, kube),
         Effect.onInterrupt(() =>
           markFailed(name, interruptedByShutdown).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore)

@@ -21,6 +21,7 @@ import {
   version
 } from "../../api/index.ts"
 import { backupKeys } from "../../archive/layout.ts"
+import { readIdentities } from "../../integrity/encryption.ts"
 import { readLocationKeys } from "../../integrity/signature.ts"
 import { decodeLocation, getLocation, listLocations } from "../../locations/resolve.ts"
 
@@ -43,6 +44,8 @@ export interface FoundBackup {
   readonly store: Either.Either<ObjectStore.Shape, string>
   /** The location's verification key: the backup must be signed by it and intact. */
   readonly verificationKey: Option.Option<KeyObject>
+  /** The location's age identities, or why it has none: an encrypted backup needs them. */
+  readonly identities: Either.Either<ReadonlyArray<string>, string>
 }
 
 /** Phases a restore may read from: finished backups only. */
@@ -64,14 +67,21 @@ const storeOfLocation = (locationName: string, backupName: string, namespace: st
     return yield* openWithKeys(location.right)
   })
 
-/** The location's verification key beside its store; a key that cannot be read makes the store unusable. */
+/**
+ * The location's verification key and identities beside its store; a verification key that cannot
+ * be read makes the store unusable, identities only an encrypted backup.
+ */
 const withKeys = (location: BackupStorageLocation, store: ObjectStore.Shape) =>
   KubeClient.pipe(
-    Effect.flatMap((kube) => readLocationKeys(kube, location)),
-    Effect.map((keys) => ({ store, verificationKey: keys.verification })),
-    Effect.mapError((error) =>
-      `backup storage location "${location.metadata.name ?? ""}": its verification key: ${error.message}`
-    )
+    Effect.flatMap((kube) =>
+      readLocationKeys(kube, location).pipe(
+        Effect.mapError((error) =>
+          `backup storage location "${location.metadata.name ?? ""}": its verification key: ${error.message}`
+        ),
+        Effect.zip(readIdentities(kube, location))
+      )
+    ),
+    Effect.map(([keys, identities]) => ({ store, verificationKey: keys.verification, identities }))
   )
 
 /** The location's store and verification key, or one line saying why it cannot be used. */
@@ -86,7 +96,7 @@ const openWithKeys = (location: BackupStorageLocation) =>
   )
 
 type Opened = Either.Either<
-  { readonly store: ObjectStore.Shape; readonly verificationKey: Option.Option<KeyObject> },
+  Omit<FoundBackup, "backup" | "foundIn" | "store"> & { readonly store: ObjectStore.Shape },
   string
 >
 
@@ -94,7 +104,8 @@ const foundBackup = (backup: Backup, foundIn: FoundBackup["foundIn"], opened: Op
   backup,
   foundIn,
   store: Either.map(opened, ({ store }) => store),
-  verificationKey: Either.match(opened, { onLeft: () => Option.none(), onRight: (o) => o.verificationKey })
+  verificationKey: Either.match(opened, { onLeft: () => Option.none(), onRight: (o) => o.verificationKey }),
+  identities: Either.flatMap(opened, (o) => o.identities)
 })
 
 /** A committed backup in any location of the namespace; unreadable locations are skipped (logged). */

@@ -32,6 +32,7 @@ import { deepEqual } from "../../kube/json.ts"
 import { scheduledBackup, tickOfScheduledBackup } from "../../schedule/backup.ts"
 import { nextRun } from "../../schedule/cron.ts"
 import { validateSchedule } from "../../schedule/validate.ts"
+import { forgetScheduleInterval, recordScheduleInterval } from "../metrics.ts"
 import type { ReconcileContext } from "../supervisor.ts"
 import { supervise } from "../supervisor.ts"
 
@@ -106,7 +107,7 @@ export const make = (config: ScheduleControllerConfig) =>
         })
       )
 
-    /** Runs the Schedule until it is deleted or fails validation. */
+    /** Runs the Schedule until it is deleted or fails validation; exports its expected interval while it runs. */
     const follow = (uid: string, name: string, changed: ReconcileContext["changed"]) =>
       Effect.gen(function*() {
         // The last backup this fiber created, in case recording it in status.lastBackup failed.
@@ -135,9 +136,11 @@ export const make = (config: ScheduleControllerConfig) =>
           if (schedule.status?.phase !== "Enabled" || schedule.status.validationErrors !== undefined) {
             yield* patchStatus(name, { phase: "Enabled", validationErrors: null })
           }
+          const now = yield* Clock.currentTimeMillis
+          const next = nextRun(cron, now)
+          yield* recordScheduleInterval(name, uid, (nextRun(cron, next) - next) / 1000)
           if (schedule.spec.paused === true) return Option.some(syncPeriod)
 
-          const now = yield* Clock.currentTimeMillis
           // Velero's skipImmediately: the backup due now is skipped once, recorded in status.lastSkipped.
           let skipped = parseTimestamp(schedule.status?.lastSkipped)
           if (schedule.spec.skipImmediately === true) {
@@ -193,7 +196,10 @@ export const make = (config: ScheduleControllerConfig) =>
           // An edit wakes the fiber early: it re-reads the Schedule and works out the next run again.
           yield* Effect.race(Effect.sleep(wait.value), changed)
         }
-      })
+      }).pipe(
+        // However the fiber ends (deleted, invalid, interrupted), no backup is expected from it any more.
+        Effect.ensuring(forgetScheduleInterval(name, uid))
+      )
 
     const reconcile = (object: KubeObject, context: ReconcileContext) => {
       const { name, uid } = object.metadata

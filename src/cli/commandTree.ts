@@ -1,6 +1,6 @@
-// What `ark`'s help and its command router know about a command: read from the descriptors that
-// @effect/cli builds from `Command.make`, so a command or flag declared in commands/*.ts is
-// described without being registered anywhere else. @effect/cli (~0.77) types its descriptor
+// What `ark` knows about its commands, for help, the command router and completion alike: read
+// from the descriptors that @effect/cli builds from `Command.make`, so a command or flag declared in
+// commands/*.ts is described and completed without being registered anywhere else. @effect/cli (~0.77) types its descriptor
 // instructions as internal; the shapes below are the fields this module reads, and the help test
 // walks every command so a change in them fails loudly.
 import type { Command, HelpDoc } from "@effect/cli"
@@ -14,16 +14,25 @@ export interface FlagInfo {
   readonly aliases: ReadonlyArray<string>
   /** What follows the flag: DURATION, STRING, `table|json|yaml`; none for a boolean switch. */
   readonly value: Option.Option<string>
+  /** What the value must be, for checking it before parsing and for completing it. */
+  readonly kind: ValueKind
   readonly choices: ReadonlyArray<string>
   readonly description: string
   readonly defaultValue: Option.Option<string>
 }
 
 export interface ArgInfo {
+  /** As in the help: `NAME`, `SHELL`. */
   readonly name: string
   readonly optional: boolean
+  /** `NAME...`: any number may be given. */
+  readonly repeated: boolean
+  readonly choices: ReadonlyArray<string>
   readonly description: string
 }
+
+/** What a flag takes after it: nothing (a switch), one of its choices, a path, a number or text. */
+export type ValueKind = "switch" | "choice" | "path" | "integer" | "number" | "text"
 
 export interface CommandInfo {
   readonly name: string
@@ -61,12 +70,13 @@ type ArgsNode =
     readonly _tag: "Single"
     readonly name: string
     readonly pseudoName: Option.Option<string>
+    readonly primitiveType: Primitive
     readonly description: HelpDoc.HelpDoc
   }
   | { readonly _tag: "Map" | "WithFallbackConfig"; readonly args: ArgsNode }
   | { readonly _tag: "WithDefault"; readonly args: ArgsNode; readonly fallback: unknown }
   | { readonly _tag: "Both"; readonly left: ArgsNode; readonly right: ArgsNode }
-  | { readonly _tag: "Variadic"; readonly args: ArgsNode }
+  | { readonly _tag: "Variadic"; readonly args: ArgsNode; readonly min: Option.Option<number> }
 
 type DescriptorNode =
   | {
@@ -126,6 +136,26 @@ const valueOf = (primitive: Primitive, pseudoName: Option.Option<string>): Optio
   }
 }
 
+const kindOf = (primitive: Primitive): ValueKind => {
+  switch (primitive._tag) {
+    case "Bool":
+      return "switch"
+    case "Choice":
+      return "choice"
+    case "Path":
+      return "path"
+    case "Integer":
+      return "integer"
+    case "Float":
+      return "number"
+    default:
+      return "text"
+  }
+}
+
+const choicesOf = (primitive: Primitive): ReadonlyArray<string> =>
+  primitive._tag === "Choice" ? primitive.alternatives.map(([name]) => name) : []
+
 /** A default worth showing: not an absent Option, not a switch's `false`. */
 const shownDefault = (fallback: unknown): Option.Option<string> =>
   typeof fallback === "string" || typeof fallback === "number" || fallback === true
@@ -141,7 +171,8 @@ const flagsOf = (node: OptionsNode): ReadonlyArray<FlagInfo> => {
         name: node.fullName,
         aliases: node.aliases.map((alias) => (alias.length === 1 ? `-${alias}` : `--${alias}`)),
         value: valueOf(node.primitiveType, node.pseudoName),
-        choices: node.primitiveType._tag === "Choice" ? node.primitiveType.alternatives.map(([name]) => name) : [],
+        kind: kindOf(node.primitiveType),
+        choices: choicesOf(node.primitiveType),
         description: docText(node.description),
         defaultValue: Option.none()
       }]
@@ -172,14 +203,17 @@ const argsOf = (node: ArgsNode, optional: boolean): ReadonlyArray<ArgInfo> => {
       return [{
         name: Option.getOrElse(node.pseudoName, () => node.name),
         optional,
+        repeated: false,
+        choices: choicesOf(node.primitiveType),
         description: docText(node.description)
       }]
     case "Map":
     case "WithFallbackConfig":
       return argsOf(node.args, optional)
-    // `NAME...`: any number, none included.
+    // `NAME...`: any number, none included unless a minimum is declared.
     case "Variadic":
-      return argsOf(node.args, true).map((arg) => ({ ...arg, name: `${arg.name}...` }))
+      return argsOf(node.args, optional || Option.getOrElse(node.min, () => 0) === 0)
+        .map((arg) => ({ ...arg, repeated: true }))
     case "WithDefault":
       return argsOf(node.args, true)
     case "Both":

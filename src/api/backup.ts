@@ -8,6 +8,7 @@ import {
   optional,
   resource,
   ResourceList,
+  StringMap,
   Timestamp,
   withDefault
 } from "./common.ts"
@@ -73,7 +74,11 @@ export const BackupSpec = Schema.Struct({
     description: "The BackupStorageLocation the backup is written to."
   }),
   volumeSnapshotLocations: optional(Schema.Array(Schema.String)),
-  hooks: optional(BackupHooks)
+  hooks: optional(BackupHooks),
+  orderedResources: optional(StringMap).annotations({
+    description: "Velero's orderedResources: a resource name to the objects of it written first, in this order, " +
+      "as comma-separated namespace/name (name alone for cluster-scoped ones)."
+  })
 })
 export type BackupSpec = typeof BackupSpec.Type
 

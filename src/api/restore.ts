@@ -12,6 +12,14 @@ import {
   withDefault
 } from "./common.ts"
 
+/** Velero's TypedLocalObjectReference to the resource modifiers; only kind ConfigMap is served. */
+export const ResourceModifierReference = Schema.Struct({
+  apiGroup: optional(Schema.String),
+  kind: Schema.String,
+  name: Schema.String
+})
+export type ResourceModifierReference = typeof ResourceModifierReference.Type
+
 export const ExistingResourcePolicy = Schema.Literal("none", "update")
 export type ExistingResourcePolicy = typeof ExistingResourcePolicy.Type
 
@@ -40,6 +48,10 @@ export const RestoreSpec = Schema.Struct({
   includeClusterResources: optional(Schema.Boolean),
   existingResourcePolicy: withDefault(ExistingResourcePolicy, () => "none" as const).annotations({
     description: "none keeps a live object (warning when it differs); update patches it to the backed-up state."
+  }),
+  resourceModifier: optional(ResourceModifierReference).annotations({
+    description: "A ConfigMap in the server namespace holding resource modifier rules (Velero's format, version v1) " +
+      "applied to the objects before they are restored."
   })
 })
 export type RestoreSpec = typeof RestoreSpec.Type

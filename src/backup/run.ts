@@ -31,6 +31,7 @@ import { backupActions } from "./actions.ts"
 import { defaultPageSize } from "./cut.ts"
 import type { BackupLog } from "./log.ts"
 import { makeBackupLog } from "./log.ts"
+import { resolveOrders } from "./order.ts"
 import { selectResources } from "./resources.ts"
 import type { Filters, ListTarget } from "./select.ts"
 import { listTargets, makeFilters } from "./select.ts"
@@ -89,6 +90,8 @@ const withStatus = (backup: Backup, status: BackupStatus): Backup => ({
 export interface Plan {
   readonly filters: Filters
   readonly targets: ReadonlyArray<ListTarget>
+  /** orderedResources by group-resource: the objects written first. */
+  readonly orders: ReadonlyMap<string, ReadonlyArray<string>>
   /** Group versions discovery could not reach: warnings, not failures. */
   readonly warnings: ReadonlyArray<string>
   /** The embedding program's item actions, when it registered any. */
@@ -114,6 +117,7 @@ export const planBackup = Effect.fn("Backup.plan")(function*(backup: Backup, sto
   return Either.right<Plan>({
     filters: filters.right,
     targets: listTargets(filters.right, resources),
+    orders: resolveOrders(backup.spec.orderedResources, discovery.resources).orders,
     actions: actions.right,
     warnings: discovery.failedGroups.map((group) =>
       `API group ${group.groupVersion} is unavailable and was not backed up: ${group.message}`
@@ -136,6 +140,7 @@ const writeTarballWithRestarts = (
     tarballKey: keys.tarball,
     backupName,
     targets: plan.targets,
+    orders: plan.orders,
     actions: plan.actions,
     filters: plan.filters,
     pageSize: deps.pageSize ?? defaultPageSize,

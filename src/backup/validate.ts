@@ -4,6 +4,7 @@ import { Either, Option } from "effect"
 import type { ApiResource } from "../../services/KubeClient.ts"
 import type { BackupSpec } from "../api/backup.ts"
 import { parseGoDuration } from "../api/duration.ts"
+import { resolveOrders } from "./order.ts"
 import { selectResources } from "./resources.ts"
 import { makeFilters } from "./select.ts"
 
@@ -43,6 +44,7 @@ export const validateBackupSpec = (spec: BackupSpec, context: ValidationContext)
   ) {
     problems.push(`${field}: unknown resource "${name}"`)
   }
+  problems.push(...resolveOrders(spec.orderedResources, context.resources).problems)
   if (spec.labelSelector !== undefined && (spec.orLabelSelectors ?? []).length > 0) {
     problems.push("labelSelector and orLabelSelectors are mutually exclusive: set only one")
   }

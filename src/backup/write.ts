@@ -16,6 +16,7 @@ import type { Consistency } from "./cut.ts"
 import { currentRevision, readAtRevision } from "./cut.ts"
 import type { BackupLog, BackupResults } from "./log.ts"
 import { makeBackupResults } from "./log.ts"
+import { orderKey } from "./order.ts"
 import { concatReadAhead } from "./readAhead.ts"
 import type { Filters, ListTarget, Related } from "./select.ts"
 import { includeObject, makeRelated, recordIncluded } from "./select.ts"
@@ -30,6 +31,8 @@ export interface WriteContext {
   readonly tarballKey: string
   readonly backupName: string
   readonly targets: ReadonlyArray<ListTarget>
+  /** orderedResources by group-resource: these objects are written first, in this order, within their resource. */
+  readonly orders?: ReadonlyMap<string, ReadonlyArray<string>>
   readonly filters: Filters
   readonly pageSize: number
   /** Stamped on every tar entry. */
@@ -237,6 +240,66 @@ const targetItems = (
  */
 const readAhead = { sources: 4, chunks: 1 } as const
 
+/**
+ * What one read covers: a list target, or the objects an order names, read from every target of
+ * their resource before its lists (a second read at the same revision, so only the named objects
+ * are held, never the whole resource).
+ */
+type Read =
+  | { readonly _tag: "Target"; readonly target: ListTarget; readonly skip?: ReadonlySet<string> }
+  | { readonly _tag: "Ordered"; readonly targets: ReadonlyArray<ListTarget>; readonly names: ReadonlyArray<string> }
+
+const readsOf = (context: WriteContext): ReadonlyArray<Read> => {
+  const reads: Array<Read> = []
+  const started = new Set<string>()
+  for (const target of context.targets) {
+    const resource = groupResource(target.resource)
+    const names = context.orders?.get(resource)
+    if (names === undefined) {
+      reads.push({ _tag: "Target", target })
+      continue
+    }
+    if (!started.has(resource)) {
+      started.add(resource)
+      const targets = context.targets.filter((other) => groupResource(other.resource) === resource)
+      reads.push({ _tag: "Ordered", targets, names })
+    }
+    reads.push({ _tag: "Target", target, skip: new Set(names) })
+  }
+  return reads
+}
+
+/** The named objects in the order's order; names not found are a warning in the log, as Velero's. */
+const orderedItems = (
+  context: WriteContext,
+  state: AttemptState,
+  read: Extract<Read, { _tag: "Ordered" }>,
+  objects: Stream.Stream<KubeObject, KubeError>
+): Stream.Stream<SelectedItem, KubeGone, KubeClient> => {
+  const target = read.targets[0]!
+  const wanted = new Set(read.names)
+  const sorted = objects.pipe(
+    Stream.filter((object) => wanted.has(orderKey(object))),
+    Stream.runCollect,
+    Effect.flatMap((found) =>
+      Effect.gen(function*() {
+        const byKey = new Map(Chunk.toReadonlyArray(found).map((object) => [orderKey(object), object]))
+        const missing = read.names.filter((name) => !byKey.has(name))
+        if (missing.length > 0) {
+          yield* context.log.write("warning", `orderedResources: not found: ${missing.join(", ")}`, {
+            resource: groupResource(target.resource)
+          })
+        }
+        return read.names.flatMap((name) => {
+          const object = byKey.get(name)
+          return object === undefined ? [] : [object]
+        })
+      })
+    )
+  )
+  return targetItems(context, state, { resource: target.resource }, Stream.flattenIterables(Stream.fromEffect(sorted)))
+}
+
 /** Every selected item of the cut at `revision`, target after target, in the order of `listTargets`. */
 export const selectedItems = (
   context: WriteContext,
@@ -244,9 +307,21 @@ export const selectedItems = (
   revision: string
 ): Stream.Stream<SelectedItem, KubeGone, KubeClient> =>
   concatReadAhead(
-    context.targets,
-    (target) => readTarget(context, state, revision, target),
-    (target, objects) => targetItems(context, state, target, objects),
+    readsOf(context),
+    (read) =>
+      read._tag === "Target"
+        ? readTarget(context, state, revision, read.target)
+        : Stream.flatMap(Stream.fromIterable(read.targets), (target) => readTarget(context, state, revision, target)),
+    (read, objects) => {
+      if (read._tag === "Ordered") return orderedItems(context, state, read, objects)
+      const skip = read.skip
+      return targetItems(
+        context,
+        state,
+        read.target,
+        skip === undefined ? objects : objects.pipe(Stream.filter((object) => !skip.has(orderKey(object))))
+      )
+    },
     readAhead
   )
 

@@ -113,7 +113,14 @@ export const backupSpec = {
     Options.withDescription("the BackupStorageLocation to write to (default: the one named default)"),
     Options.optional
   ),
-  volumeSnapshotLocations: csv("volume-snapshot-locations", "the VolumeSnapshotLocations to snapshot volumes with")
+  volumeSnapshotLocations: csv("volume-snapshot-locations", "the VolumeSnapshotLocations to snapshot volumes with"),
+  orderedResources: Options.text("ordered-resources").pipe(
+    Options.withPseudoName("ORDER"),
+    Options.withDescription(
+      "objects written first, in this order, within their resource: 'pods=ns1/a,ns1/b;persistentvolumes=pv1'"
+    ),
+    Options.optional
+  )
 }
 
 /** `--confirm` of every delete: skip the y/N question. */

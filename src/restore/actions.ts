@@ -1,6 +1,7 @@
 // The restore's item actions: Ark's own rules (transforms.ts, skips.ts) as RestoreItemActions,
-// then the embedding program's (services/ItemActions.ts), through one runner. Skips are decided
-// in the plan's pass; changes as each item is restored, before Ark's restore labels go on.
+// then the embedding program's (services/ItemActions.ts), through one runner, then the Restore's
+// resource modifiers (modifiers/). Skips are decided in the plan's pass; changes as each item is
+// restored, before Ark's restore labels go on.
 import { Effect, Either } from "effect"
 
 import type { RestoreItemAction, RestoreItemInput } from "../../services/ItemActions.ts"
@@ -8,6 +9,7 @@ import { RestoreItemActions } from "../../services/ItemActions.ts"
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ActionIndex, Stopped } from "../actions/index.ts"
 import { indexActions, runAction } from "../actions/index.ts"
+import { applyResourceModifiers } from "./modifiers/apply.ts"
 import { kindSkips, neverRestored } from "./skips.ts"
 import type { Action, RestoreContext } from "./transforms.ts"
 import {
@@ -102,6 +104,19 @@ const runnerOf = (index: ActionIndex<RestoreItemAction>): RestoreActions => ({
       namespaceMapping: context.namespaceMapping,
       preserveNodePorts: context.preserveNodePorts === true
     })
+    // The Restore's resource modifiers come after every action and before Ark's labels, as in Velero.
+    const finish = (item: KubeObject): Applied => {
+      if (context.resourceModifiers === undefined) return { _tag: "Restore", item: addRestoreLabels(item, context) }
+      const modified = applyResourceModifiers(
+        context.resourceModifiers,
+        groupResource,
+        item,
+        original.metadata.namespace ?? ""
+      )
+      return Either.isLeft(modified)
+        ? { _tag: "Failed", message: modified.left }
+        : { _tag: "Restore", item: addRestoreLabels(modified.right.object, context) }
+    }
     const step = (from: number, object: KubeObject): Effect.Effect<Applied> => {
       let at = from
       let item = object
@@ -110,7 +125,7 @@ const runnerOf = (index: ActionIndex<RestoreItemAction>): RestoreActions => ({
         at += 1
       }
       const action = actions[at]
-      if (action === undefined) return Effect.succeed({ _tag: "Restore", item: addRestoreLabels(item, context) })
+      if (action === undefined) return Effect.succeed(finish(item))
       if (action.execute === undefined) return step(at + 1, item)
       return runAction(action.name, () => action.execute!(input(item))).pipe(
         Effect.flatMap((result) =>

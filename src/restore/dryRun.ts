@@ -3,7 +3,7 @@
 // or skip (with why). Reads only: discovery and gets, never a write.
 import { Effect, Either, Option, Order } from "effect"
 
-import type { Discovery } from "../../services/KubeClient.ts"
+import type { Discovery, KubeObject } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import type { Backup } from "../api/backup.ts"
 import type { Restore } from "../api/restore.ts"
@@ -38,6 +38,8 @@ export interface DryRunEntry {
   readonly reason?: string
   /** For conflict: short lines like "spec.replicas: 3 → 2". */
   readonly diff?: ReadonlyArray<string>
+  /** What the Restore's resource modifiers change in the object, in the same form. */
+  readonly modified?: ReadonlyArray<string>
 }
 
 interface PreviewEnv {
@@ -52,7 +54,7 @@ interface PreviewEnv {
 const entryFor = (
   context: RestoreContext,
   item: PlannedItem,
-  fields: Pick<DryRunEntry, "action" | "reason" | "diff">
+  fields: Pick<DryRunEntry, "action" | "reason" | "diff" | "modified">
 ): DryRunEntry => {
   const target = targetName(context, item)
   return {
@@ -61,6 +63,16 @@ const entryFor = (
     name: target.name,
     ...fields
   }
+}
+
+/** The resource modifiers' changes: the object restored without them against the one with them. */
+const modifications = (env: PreviewEnv, item: PlannedItem, backedUp: KubeObject, desired: KubeObject) => {
+  if (env.context.resourceModifiers === undefined) return Effect.succeed({})
+  const { resourceModifiers: _modifiers, ...plain } = env.context
+  return env.actions.apply(item.groupResource, backedUp, plain).pipe(Effect.map((unmodified) => {
+    const lines = unmodified._tag === "Restore" ? diffLines(unmodified.item, desired, 20) : []
+    return lines.length === 0 ? {} : { modified: lines }
+  }))
 }
 
 /** What restoring this item would do against the cluster as it is now. */
@@ -87,17 +99,18 @@ const previewItem = Effect.fn("Restore.previewItem")(
     if (applied._tag === "Failed") {
       return entryFor(env.context, item, { action: "skip", reason: `cannot be restored: ${applied.message}` })
     }
-    if (Option.isNone(live)) return entryFor(env.context, item, { action: "create" })
     const desired = applied.item
+    const modified = yield* modifications(env, item, object.right, desired)
+    if (Option.isNone(live)) return entryFor(env.context, item, { action: "create", ...modified })
     const diff = diffLines(
       comparable(item.groupResource, live.value, env.context),
       comparable(item.groupResource, desired, env.context)
     )
-    if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged" })
+    if (diff.length === 0) return entryFor(env.context, item, { action: "unchanged", ...modified })
     const reason = env.policy === "update"
       ? "exists and differs: would be updated to the backup's state"
       : "exists and differs: would be left as is (existingResourcePolicy none)"
-    return entryFor(env.context, item, { action: "conflict", reason, diff })
+    return entryFor(env.context, item, { action: "conflict", reason, diff, ...modified })
   }
 )
 
@@ -108,7 +121,7 @@ const byTarget = Order.combineAll<DryRunEntry>([
 ])
 
 const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepared: Prepared) {
-  const context = contextOf(restore, prepared.backup)
+  const context = contextOf(restore, prepared.backup, prepared.resourceModifiers)
   const plan = yield* planFromBackup(prepared.backup, prepared.selection, prepared.actions)
   const levels = itemsToRestore(plan)
   const definedByBackup = new Set((levels.get(crdLevel) ?? []).map((crd) => crd.name))

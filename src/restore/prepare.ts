@@ -14,6 +14,8 @@ import type { RestoreActions } from "./actions.ts"
 import { restoreActions } from "./actions.ts"
 import type { RestoreSelection } from "./filters.ts"
 import { makeRestoreSelection } from "./filters.ts"
+import { loadResourceModifiers } from "./modifiers/load.ts"
+import type { ResourceModifiers } from "./modifiers/rules.ts"
 import type { PlannedItem } from "./plan.ts"
 import { planRestore } from "./plan.ts"
 import type { RestoreContext } from "./transforms.ts"
@@ -29,11 +31,16 @@ export class RestoreFailed extends Data.TaggedError("RestoreFailed")<{ readonly 
 export const failedBecause = (prefix: string) => (error: { readonly message: string }) =>
   new RestoreFailed({ reason: `${prefix}: ${error.message}` })
 
-export const contextOf = (restore: Restore, backup: Backup): RestoreContext => ({
+export const contextOf = (
+  restore: Restore,
+  backup: Backup,
+  resourceModifiers: Option.Option<ResourceModifiers> = Option.none()
+): RestoreContext => ({
   restoreName: restore.metadata.name ?? "",
   backupName: backup.metadata.name ?? restore.spec.backupName ?? "",
   namespaceMapping: restore.spec.namespaceMapping ?? {},
-  preserveNodePorts: restore.spec.preserveNodePorts === true
+  preserveNodePorts: restore.spec.preserveNodePorts === true,
+  ...(Option.isSome(resourceModifiers) ? { resourceModifiers: resourceModifiers.value } : {})
 })
 
 /** The backup's tarball as entries, read again from storage; archive and storage errors name the entry or key. */
@@ -100,15 +107,26 @@ export const prepareRestore = Effect.fn("Restore.prepare")(function*(restore: Re
   const kube = yield* KubeClient
   const discovery = yield* kube.discover.pipe(Effect.mapError(failedBecause("discovery failed")))
   const actions = yield* restoreActions
+  const modifiers = yield* loadResourceModifiers(restore.spec, restore.metadata.namespace ?? "").pipe(
+    Effect.mapError(failedBecause("reading the resource modifiers failed"))
+  )
   const problems = [
     ...validateRestore(restore, backup, discovery),
-    ...Either.getLeft(actions).pipe(Option.getOrElse(() => []))
+    ...Either.getLeft(actions).pipe(Option.getOrElse(() => [])),
+    ...Either.getLeft(modifiers).pipe(Option.getOrElse(() => []))
   ]
   const selection = makeRestoreSelection(restore.spec, discovery.resources)
   const prepared: Either.Either<Prepared, ReadonlyArray<string>> =
-    problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection) || Either.isLeft(actions)
+    problems.length > 0 || Option.isNone(backup) || Either.isLeft(selection) || Either.isLeft(actions) ||
+      Either.isLeft(modifiers)
       ? Either.left(problems)
-      : Either.right({ discovery, backup: backup.value, selection: selection.right, actions: actions.right })
+      : Either.right({
+        discovery,
+        backup: backup.value,
+        selection: selection.right,
+        actions: actions.right,
+        resourceModifiers: modifiers.right
+      })
   return prepared
 })
 
@@ -116,6 +134,7 @@ export interface Prepared {
   readonly discovery: Discovery
   readonly backup: Backup
   readonly selection: RestoreSelection
+  readonly resourceModifiers: Option.Option<ResourceModifiers>
   /** Ark's item actions and the embedding program's. */
   readonly actions: RestoreActions
 }

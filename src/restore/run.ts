@@ -286,10 +286,10 @@ export const executeRestore = Effect.fn("Restore.run")(
         counts: noCounts
       } satisfies RestoreRun
     }
-    const { actions, discovery, selection } = prepared.right.right
+    const { actions, discovery, resourceModifiers, selection } = prepared.right.right
     const backupValue = prepared.right.right.backup
     const backupName = backupValue.metadata.name ?? ""
-    const context = contextOf(restore, backupValue)
+    const context = contextOf(restore, backupValue, resourceModifiers)
     const log = makeRestoreLog(name, deps.logLineLimit)
     yield* log.write("info", `restore ${name} of backup ${backupName} started`)
 

@@ -7,6 +7,7 @@ import type { NameMarkers } from "../api/index.ts"
 import { backupNameLabel, nameMarkers, restoreNameLabel, withMarkers } from "../api/index.ts"
 import type { JsonRecord } from "../kube/json.ts"
 import { isRecord } from "../kube/json.ts"
+import type { ResourceModifiers } from "./modifiers/rules.ts"
 
 export interface RestoreContext {
   readonly restoreName: string
@@ -15,6 +16,8 @@ export interface RestoreContext {
   readonly namespaceMapping: Readonly<Record<string, string>>
   /** Keep every Service nodePort, auto-assigned ones too (the Restore's preserveNodePorts). */
   readonly preserveNodePorts?: boolean
+  /** The rules of the Restore's resourceModifier ConfigMap (actions.ts applies them last). */
+  readonly resourceModifiers?: ResourceModifiers
 }
 
 export type Action = (object: KubeObject, context: RestoreContext) => KubeObject

@@ -54,7 +54,11 @@ describe("backupSpecFromFlags", () => {
       ttl: Option.some("1h30m"),
       storageLocation: Option.some("minio"),
       volumeSnapshotLocations: ["ebs-east", "ebs-west"]
-    }, { ...defaults, ttl: "1h30m", storageLocation: "minio", volumeSnapshotLocations: ["ebs-east", "ebs-west"] }]
+    }, { ...defaults, ttl: "1h30m", storageLocation: "minio", volumeSnapshotLocations: ["ebs-east", "ebs-west"] }],
+    ["ordered resources", { orderedResources: Option.some("pods=ns1/a,ns1/b;persistentvolumes=pv1") }, {
+      ...defaults,
+      orderedResources: { pods: "ns1/a,ns1/b", persistentvolumes: "pv1" }
+    }]
   ]
   for (const [name, given, expected] of cases) {
     it(name, () => {
@@ -95,6 +99,12 @@ describe("backupSpecFromFlags", () => {
       { orSelector: Option.some("a=b or c in (d") },
       "invalid --or-selector \"c in (d\"",
       "separate the selectors with ' or '"
+    ],
+    [
+      "--ordered-resources without '='",
+      { orderedResources: Option.some("pods:ns1/a") },
+      "invalid --ordered-resources \"pods:ns1/a\": \"pods:ns1/a\" is not resource=names",
+      "e.g. --ordered-resources 'pods=ns1/a,ns1/b;persistentvolumes=pv1'"
     ],
     [
       "a numeric comparison",

@@ -147,6 +147,49 @@ describe("ark restore create", () => {
       })
     ))
 
+  it.effect("--resource-modifier-configmap: a bad rule is refused naming it, nothing created; a good one is referenced", () =>
+    withHarness((harness) =>
+      Effect.gen(function*() {
+        yield* backupExists(harness)
+        const rules = (groupResource: string) => ({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: groupResource === "" ? "bad" : "good", namespace: serverNamespace },
+          data: {
+            "rules.yaml": `version: v1\nresourceModifierRules:\n- conditions: {groupResource: "${groupResource}"}\n` +
+              "  patches: [{operation: add, path: /metadata/labels/x, value: y}]\n"
+          }
+        })
+        yield* harness.kube.create(configMapsGvr, rules("")).pipe(Effect.orDie)
+        yield* harness.kube.create(configMapsGvr, rules("configmaps")).pipe(Effect.orDie)
+        const error = yield* cliFailure(
+          run(harness, createRestore(createArgs({ resourceModifierConfigmap: Option.some("bad") })))
+        )
+        assert.strictEqual(
+          error.message,
+          `invalid --resource-modifier-configmap: resourceModifier: ConfigMap "bad" in namespace ${serverNamespace}: ` +
+            "resourceModifierRules[0]: conditions.groupResource is required (e.g. deployments.apps, *.apps, *); " +
+            "nothing was created"
+        )
+        assert.include(error.hint ?? "", `kubectl -n ${serverNamespace} get configmap bad -o yaml`)
+        assert.strictEqual((yield* Effect.flip(getRestore(harness)))._tag, "KubeNotFound")
+        const missing = yield* cliFailure(
+          run(harness, createRestore(createArgs({ resourceModifierConfigmap: Option.some("ghost") })))
+        )
+        assert.include(missing.message, "ConfigMap \"ghost\" in namespace heptio-ark does not exist")
+        yield* run(harness, createRestore(createArgs({ resourceModifierConfigmap: Option.some("good") })))
+        assert.deepStrictEqual(
+          (yield* getRestore(harness))["spec"],
+          {
+            backupName: "nightly",
+            restorePVs: true,
+            existingResourcePolicy: "none",
+            resourceModifier: { kind: "ConfigMap", name: "good" }
+          }
+        )
+      })
+    ))
+
   it.effect("an existing name is refused", () =>
     withHarness((harness) =>
       Effect.gen(function*() {
@@ -159,6 +202,39 @@ describe("ark restore create", () => {
 })
 
 describe("ark restore create --dry-run", () => {
+  it.effect("--resource-modifier-configmap: under each object, what the rules change", () =>
+    withHarness((harness) =>
+      Effect.gen(function*() {
+        yield* seedBackup(harness)
+        yield* harness.kube.create(configMapsGvr, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "rules", namespace: serverNamespace },
+          data: {
+            "rules.yaml": "version: v1\nresourceModifierRules:\n" +
+              "- conditions: {groupResource: configmaps, resourceNameRegex: '-1$'}\n" +
+              "  mergePatches: [{patchData: '{\"data\": {\"value\": \"patched\"}}'}]\n"
+          }
+        }).pipe(Effect.orDie)
+        yield* run(
+          harness,
+          createRestore(createArgs({
+            dryRun: true,
+            namespaceMappings: ["shop:shop-copy"],
+            resourceModifierConfigmap: Option.some("rules")
+          }))
+        )
+        const out = harness.stdout.join("\n").split("\n")
+        const row = out.findIndex((line) => /^ {2}configmaps +shop-copy +config-1$/.test(line))
+        assert.isAtLeast(row, 0, out.join("\n"))
+        assert.deepStrictEqual(out.slice(row + 1, row + 3), [
+          "      changed by resource modifiers:",
+          "        data.value: \"b\" → \"patched\""
+        ])
+        assert.isFalse(out.some((line) => line.includes("config-0") && line.includes("changed")))
+      })
+    ))
+
   it.effect("on a partly-present namespace: create, unchanged and conflict (with its diff), a summary; nothing written", () =>
     withHarness((harness) =>
       Effect.gen(function*() {

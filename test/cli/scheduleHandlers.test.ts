@@ -79,7 +79,8 @@ describe("ark schedule create", () => {
             includeNamespaces: ["shop"],
             selector: Option.some("app=web"),
             ttl: Option.some("72h"),
-            storageLocation: Option.some("minio")
+            storageLocation: Option.some("minio"),
+            orderedResources: Option.some("pods=shop/db-0,shop/db-1;persistentvolumes=pv-0")
           }))
         )
         const object = yield* getSchedule(harness)
@@ -91,7 +92,8 @@ describe("ark schedule create", () => {
             labelSelector: { matchLabels: { app: "web" } },
             snapshotVolumes: true,
             ttl: "72h",
-            storageLocation: "minio"
+            storageLocation: "minio",
+            orderedResources: { pods: "shop/db-0,shop/db-1", persistentvolumes: "pv-0" }
           }
         })
         assert.isUndefined(object["status"])
@@ -128,6 +130,14 @@ describe("ark schedule create", () => {
           run(harness, createSchedule(createArgs({ storageLocation: Option.some("nowhere") })))
         )
         assert.include(location.message, "--storage-location nowhere: backup storage location \"nowhere\" not found")
+        const order = yield* cliFailure(
+          run(harness, createSchedule(createArgs({ orderedResources: Option.some("pods=shop/db-0;gizmos=a") })))
+        )
+        assert.strictEqual(order.message, "--ordered-resources: unknown resource \"gizmos\"; nothing was created")
+        const scope = yield* cliFailure(
+          run(harness, createSchedule(createArgs({ orderedResources: Option.some("persistentvolumes=ns/pv") })))
+        )
+        assert.include(scope.message, "\"ns/pv\" of persistentvolumes must be a name alone")
         const label = yield* cliFailure(run(harness, createSchedule(createArgs({ labels: ["team"] }))))
         assert.strictEqual(label.message, "--labels: \"team\" is not key=value")
         const annotation = yield* cliFailure(run(harness, createSchedule(createArgs({ annotations: ["a b=c"] }))))

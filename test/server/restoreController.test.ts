@@ -222,6 +222,69 @@ describe("restore controller", () => {
   )
 
   it.scopedLive(
+    "resource modifiers: a bad rule is FailedValidation naming it; good rules patch the restored objects",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        yield* installArk
+        yield* seedApp("shop", 2)
+        yield* kube.create(locations, location("default", {}))
+        yield* takeBackup("nightly", { includedNamespaces: ["shop"] })
+        const rules = (second: string) =>
+          `version: v1
+resourceModifierRules:
+- conditions:
+    groupResource: configmaps
+    resourceNameRegex: "^config-1$"
+    namespaces: [shop]
+  mergePatches:
+  - patchData: '{"data": {"index": "patched"}}'
+- conditions:
+${second}
+  patches:
+  - operation: add
+    path: /metadata/labels/modified
+    value: "yes"
+`
+        for (const [name, second] of [["bad-rules", "    namespaces: [shop]"], ["rules", "    groupResource: \"*\""]]) {
+          yield* kube.create(configMaps, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: name!, namespace: serverNamespace },
+            data: { "modifiers.yaml": rules(second!) }
+          })
+        }
+        yield* startServer()
+        yield* kube.create(
+          restores,
+          restore("refused", { backupName: "nightly", resourceModifier: { kind: "ConfigMap", name: "bad-rules" } })
+        )
+        const refused = statusOf(yield* waitForPhase(restores, "refused", ...finished))
+        assert.strictEqual(refused["phase"], "FailedValidation")
+        assert.deepStrictEqual(refused["validationErrors"], [
+          `resourceModifier: ConfigMap "bad-rules" in namespace ${serverNamespace}: resourceModifierRules[1]: ` +
+          "conditions.groupResource is required (e.g. deployments.apps, *.apps, *)"
+        ])
+        yield* kube.create(
+          restores,
+          restore("modified", {
+            backupName: "nightly",
+            namespaceMapping: { shop: "shop-copy" },
+            resourceModifier: { kind: "ConfigMap", name: "rules" }
+          })
+        )
+        const done = statusOf(yield* waitForPhase(restores, "modified", ...finished))
+        assert.strictEqual(done["phase"], "Completed", JSON.stringify(done))
+        const first = yield* kube.get(configMaps, "config-0", "shop-copy")
+        const second = yield* kube.get(configMaps, "config-1", "shop-copy")
+        assert.deepStrictEqual(first["data"], { index: "0" })
+        assert.deepStrictEqual(second["data"], { index: "patched" })
+        assert.strictEqual(labelsOf(first)["modified"], "yes")
+        assert.strictEqual(labelsOf(second)["modified"], "yes")
+      }).pipe(Effect.provide(memoryLayer))
+  )
+
+  it.scopedLive(
     "a backup that exists only in storage (another cluster's) is found through its ark-backup.json",
     () =>
       Effect.gen(function*() {

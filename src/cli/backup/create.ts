@@ -78,7 +78,7 @@ export const createBackup = Effect.fn("Cli.backupCreate")(function*(given: Creat
   for (const location of args.volumeSnapshotLocations) {
     yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
   }
-  yield* checkResourcesExist(args, args.namespace)
+  yield* checkResourcesExist({ ...args, orderedResources: backup.spec.orderedResources }, args.namespace)
   const encoded = yield* Schema.encode(Backup)(backup).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode backup "${args.name}": ${error.message}` }))
   )

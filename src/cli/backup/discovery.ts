@@ -3,6 +3,7 @@
 import { Effect } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
+import { resolveOrders } from "../../backup/order.ts"
 import { selectResources } from "../../backup/resources.ts"
 import { CliError } from "../errors.ts"
 import { kubeFailure } from "./kube.ts"
@@ -15,15 +16,25 @@ const flagOf = { includedResources: "--include-resources", excludedResources: "-
  * singular, short name or kind, optionally `.<group>`, as the server itself resolves them.
  */
 export const checkResourcesExist = (
-  flags: Pick<BackupFlags, "includeResources" | "excludeResources">,
+  flags: Pick<BackupFlags, "includeResources" | "excludeResources"> & {
+    readonly orderedResources?: Readonly<Record<string, string>> | undefined
+  },
   namespace: string
 ) =>
   Effect.gen(function*() {
-    if (flags.includeResources.length === 0 && flags.excludeResources.length === 0) return
+    const orders = flags.orderedResources
+    if (flags.includeResources.length === 0 && flags.excludeResources.length === 0 && orders === undefined) return
     const kube = yield* KubeClient
     const discovery = yield* kube.discover.pipe(
       Effect.mapError((error) => kubeFailure("cannot list the cluster's resource types", namespace)(error))
     )
+    const [orderProblem] = resolveOrders(orders, discovery.resources).problems
+    if (orderProblem !== undefined) {
+      return yield* new CliError({
+        message: `--ordered-resources: ${orderProblem.replace("orderedResources: ", "")}; nothing was created`,
+        hint: "name each resource as `kubectl api-resources` does, with namespace/name entries for namespaced ones"
+      })
+    }
     const { unknown } = selectResources(flags.includeResources, flags.excludeResources, discovery.resources)
     const first = unknown[0]
     if (first === undefined) return

@@ -4,6 +4,7 @@ import { Either, Option, Schema } from "effect"
 
 import type { Backup, LabelSelector, Schedule } from "../../api/index.ts"
 import { apiVersion, BackupSpec, parseGoDuration } from "../../api/index.ts"
+import { parseOrderedResources } from "../../backup/order.ts"
 import type { Requirement } from "../../kube/labelSelector.ts"
 import { labelKeyProblem, labelValueProblem, parseLabelSelector } from "../../kube/labelSelector.ts"
 import { backupOfSchedule } from "../../schedule/backup.ts"
@@ -23,6 +24,8 @@ export interface BackupFlags {
   readonly ttl: Option.Option<string>
   readonly storageLocation: Option.Option<string>
   readonly volumeSnapshotLocations: ReadonlyArray<string>
+  /** Velero's `resource=ns/name,...;resource=name` */
+  readonly orderedResources: Option.Option<string>
 }
 
 export const noBackupFlags: BackupFlags = {
@@ -36,7 +39,8 @@ export const noBackupFlags: BackupFlags = {
   snapshotVolumes: Option.none(),
   ttl: Option.none(),
   storageLocation: Option.none(),
-  volumeSnapshotLocations: []
+  volumeSnapshotLocations: [],
+  orderedResources: Option.none()
 }
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -180,6 +184,19 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
         Option.isSome(parseGoDuration(text)) ? Either.right(Option.some(text)) : Either.left(ttlError(text))
     })
     const { labelSelector, orLabelSelectors } = yield* selectorsFromFlags(flags)
+    const orderedResources = yield* Option.match(flags.orderedResources, {
+      onNone: () => Either.right(Option.none<Readonly<Record<string, string>>>()),
+      onSome: (text) =>
+        Either.mapBoth(parseOrderedResources(text), {
+          onLeft: (problem) =>
+            new CliError({
+              message: `invalid --ordered-resources "${text}": ${problem}`,
+              hint: "give resource=namespace/name,... entries separated by ';' (a name alone for cluster-scoped " +
+                "resources), e.g. --ordered-resources 'pods=ns1/a,ns1/b;persistentvolumes=pv1'"
+            }),
+          onRight: (orders) => Option.some(orders)
+        })
+    })
     const fields = {
       ...nonEmpty("includedNamespaces", flags.includeNamespaces),
       ...nonEmpty("excludedNamespaces", flags.excludeNamespaces),
@@ -191,7 +208,8 @@ export const backupSpecFromFlags = (flags: BackupFlags): Either.Either<BackupSpe
       ...present("snapshotVolumes", flags.snapshotVolumes),
       ...present("ttl", ttl),
       ...present("storageLocation", flags.storageLocation),
-      ...nonEmpty("volumeSnapshotLocations", flags.volumeSnapshotLocations)
+      ...nonEmpty("volumeSnapshotLocations", flags.volumeSnapshotLocations),
+      ...present("orderedResources", orderedResources)
     }
     // The schema fills the defaults; the checks above already caught what it would reject.
     return yield* Either.mapLeft(
@@ -219,7 +237,8 @@ export const givenSpecFlags = (flags: BackupFlags): ReadonlyArray<string> =>
     ["--snapshot-volumes", Option.isSome(flags.snapshotVolumes)],
     ["--ttl", Option.isSome(flags.ttl)],
     ["--storage-location", Option.isSome(flags.storageLocation)],
-    ["--volume-snapshot-locations", flags.volumeSnapshotLocations.length > 0]
+    ["--volume-snapshot-locations", flags.volumeSnapshotLocations.length > 0],
+    ["--ordered-resources", Option.isSome(flags.orderedResources)]
   ].flatMap(([flag, given]) => (given === true ? [String(flag)] : []))
 
 /** The Backup resource `ark backup create` submits. */

@@ -131,6 +131,13 @@ export const describeBackup = (
     `Snapshot PVs:               ${spec.snapshotVolumes}`,
     `TTL:                        ${ttlText(spec.ttl)}`,
     `Hooks:                      ${hooks.length === 0 ? "<none>" : hooks.map((hook) => hook.name).join(", ")}`,
+    ...(spec.orderedResources === undefined
+      ? []
+      : [
+        "",
+        "Ordered resources:",
+        ...Object.entries(spec.orderedResources).map(([resource, names]) => `  ${resource}: ${names}`)
+      ]),
     "",
     `Created:     ${formatTime(backup.metadata.creationTimestamp)}`,
     `Started:     ${formatTime(status?.startTimestamp)}`,

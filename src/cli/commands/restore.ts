@@ -46,6 +46,13 @@ const create = Command.make(
       Options.withDescription("what to do with objects that already exist: none (keep, warn when different) or update"),
       Options.withDefault("none")
     ),
+    resourceModifierConfigmap: Options.text("resource-modifier-configmap").pipe(
+      Options.withPseudoName("NAME"),
+      Options.withDescription(
+        "a ConfigMap in the server namespace whose resource modifier rules (Velero's format) patch objects before they are restored"
+      ),
+      Options.optional
+    ),
     dryRun: Options.boolean("dry-run").pipe(
       Options.withDescription("show what would be created, left alone or in conflict; write nothing")
     ),

@@ -1,11 +1,12 @@
 // `ark restore create`: submit a Restore resource, and with --wait follow it to its end; with
 // --dry-run, show what the restore would do and submit nothing.
-import { Console, DateTime, Effect, Option, Schema } from "effect"
+import { Console, DateTime, Effect, Either, Option, Schema } from "effect"
 
 import type { KubeObject } from "../../../services/KubeClient.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import { ObjectStore } from "../../../services/ObjectStore.ts"
 import { Restore } from "../../api/index.ts"
+import { loadResourceModifiers } from "../../restore/modifiers/load.ts"
 import { dryRunRestore } from "../../restore/run.ts"
 import { latestScheduledBackup } from "../../server/controllers/restoreSource.ts"
 import { kubeFailure } from "../backup/kube.ts"
@@ -36,6 +37,7 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
   const kube = yield* KubeClient
   const { restore, source } = yield* desiredRestore(args)
   const name = restore.metadata.name ?? ""
+  yield* requireResourceModifiers(restore, args.namespace)
   if (args.dryRun) return yield* dryRun(restore, source, args.namespace)
   // The server would only fail the Restore later: a source with nothing to restore is refused now.
   const nothingCreated = (error: CliError) =>
@@ -84,6 +86,24 @@ export const createRestore = Effect.fn("Cli.restoreCreate")(function*(args: Crea
     })
   }
 })
+
+/** The rules of --resource-modifier-configmap, checked as the server will: a bad one is refused, naming its rule. */
+const requireResourceModifiers = (restore: Restore, namespace: string) =>
+  loadResourceModifiers(restore.spec, namespace).pipe(
+    Effect.mapError((error) => kubeFailure("cannot read the resource modifiers ConfigMap", namespace)(error)),
+    Effect.flatMap(Either.match({
+      onLeft: (problems) =>
+        Effect.fail(
+          new CliError({
+            message: `invalid --resource-modifier-configmap: ${problems.join("; ")}; nothing was created`,
+            hint: `fix the ConfigMap (\`kubectl -n ${namespace} get configmap ${
+              restore.spec.resourceModifier?.name ?? ""
+            } -o yaml\` shows it): version v1, resourceModifierRules with conditions.groupResource and one kind of patches`
+          })
+        ),
+      onRight: () => Effect.void
+    }))
+  )
 
 /** Reads the backup's tarball and prints what the restore would do; writes nothing anywhere. */
 const dryRun = Effect.fn("Cli.restoreDryRun")(function*(restore: Restore, source: RestoreSource, namespace: string) {

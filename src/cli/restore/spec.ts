@@ -24,6 +24,8 @@ export interface RestoreFlags {
   /** Keep every Service nodePort, auto-assigned ones too (Velero's --preserve-nodeports). */
   readonly preserveNodePorts: boolean
   readonly existingResourcePolicy: ExistingResourcePolicy
+  /** Velero's --resource-modifier-configmap: a ConfigMap in the server namespace holding resource modifier rules. */
+  readonly resourceModifierConfigmap: Option.Option<string>
 }
 
 export const noRestoreFlags: RestoreFlags = {
@@ -39,7 +41,8 @@ export const noRestoreFlags: RestoreFlags = {
   includeClusterResources: Option.none(),
   restoreVolumes: Option.none(),
   preserveNodePorts: false,
-  existingResourcePolicy: "none"
+  existingResourcePolicy: "none",
+  resourceModifierConfigmap: Option.none()
 }
 
 /** Where the restore reads from: one backup, or the newest Completed backup of a schedule. */
@@ -157,7 +160,11 @@ export const restoreSpecFromFlags = (flags: RestoreFlags): Either.Either<Restore
       ...present("includeClusterResources", flags.includeClusterResources),
       ...present("restorePVs", flags.restoreVolumes),
       ...(flags.preserveNodePorts ? { preserveNodePorts: true } : {}),
-      existingResourcePolicy: flags.existingResourcePolicy
+      existingResourcePolicy: flags.existingResourcePolicy,
+      ...present(
+        "resourceModifier",
+        Option.map(flags.resourceModifierConfigmap, (name) => ({ kind: "ConfigMap", name }))
+      )
     }
     return yield* Either.mapLeft(
       Schema.decodeUnknownEither(RestoreSpec)(fields),

@@ -236,6 +236,9 @@ export const describeRestore = (restore: Restore, details: Option.Option<Restore
     "",
     `Restore PVs:               ${spec.restorePVs}`,
     `Existing resource policy:  ${spec.existingResourcePolicy}`,
+    ...(spec.resourceModifier === undefined
+      ? []
+      : [`Resource modifiers:        ${spec.resourceModifier.kind}/${spec.resourceModifier.name}`]),
     "",
     ...resultLines(details)
   ]
@@ -269,6 +272,8 @@ interface ItemRow {
   readonly name: string
   readonly reason?: string
   readonly diff?: ReadonlyArray<string>
+  /** The dry run's changes by resource modifiers. */
+  readonly modified?: ReadonlyArray<string>
 }
 
 /**
@@ -298,6 +303,8 @@ const itemSections = (
       line(head),
       ...entries.flatMap((entry) => [
         line(withReason ? cells(entry) : cells(entry).slice(0, 3)),
+        ...(entry.modified === undefined ? [] : ["      changed by resource modifiers:"]),
+        ...(entry.modified ?? []).map((change) => `        ${change}`),
         ...(entry.diff ?? []).map((diff) => `      ${diff}`)
       ]),
       ""

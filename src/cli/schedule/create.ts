@@ -44,7 +44,7 @@ export const createSchedule = Effect.fn("Cli.scheduleCreate")(function*(given: C
   for (const location of args.volumeSnapshotLocations) {
     yield* requireExisting(volumeSnapshotLocationsGvr, "--volume-snapshot-locations")(location, args.namespace)
   }
-  yield* checkResourcesExist(args, args.namespace)
+  yield* checkResourcesExist({ ...args, orderedResources: schedule.spec.template.orderedResources }, args.namespace)
   const encoded = yield* Schema.encode(Schedule)(schedule).pipe(
     Effect.mapError((error) => new CliError({ message: `cannot encode schedule "${args.name}": ${error.message}` }))
   )

@@ -15,6 +15,7 @@ import { backupKeys } from "../../archive/layout.ts"
 import { checkingStore } from "../../integrity/digest.ts"
 import { checkIdentity, decryptingStore, isEncryptedBackup } from "../../integrity/encryption.ts"
 import { verifyBackup } from "../../integrity/verify.ts"
+import { loadResourceModifiers } from "../../restore/modifiers/load.ts"
 import { executeRestore, validateRestore } from "../../restore/run.ts"
 import { observeRestore, restoreMetrics, restoreSchedule, restoreValidationFailed } from "../metrics.ts"
 import { throttledProgress } from "../progress.ts"
@@ -128,7 +129,11 @@ export const make = (config: RestoreControllerConfig) =>
       if (Either.isLeft(lookup)) return invalid(lookup.left)
       const found = lookup.right
       const backup = Option.map(found, (source) => source.backup)
-      const problems = validateRestore(withBackup, backup, yield* kube.discover)
+      const modifiers = yield* loadResourceModifiers(restore.spec, namespace)
+      const problems = [
+        ...validateRestore(withBackup, backup, yield* kube.discover),
+        ...Either.match(modifiers, { onLeft: (problems) => problems, onRight: () => [] })
+      ]
       if (problems.length > 0) return invalid(...problems)
       // validateRestore names a missing backup; this only narrows the types.
       if (Option.isNone(found)) return invalid(`backup "${resolved.value}" not found`)

@@ -342,7 +342,10 @@ export const executeRestore = Effect.fn("Restore.run")(
     const { created, unchanged, updated, differs, skipped, failed } = state.counts
     yield* log.write(
       "info",
-      `restore ${name} ${phase}: ${created} created, ${unchanged} unchanged, ${updated} updated, ${differs} left as they differ, ${skipped} skipped, ${failed} failed`
+      // Counted as the status counts them: an existing object left as it differs is a skip there too.
+      `restore ${name} ${phase}: ${created} created, ${updated} updated, ${unchanged} unchanged, ${
+        skipped + differs
+      } skipped${differs === 0 ? "" : ` (${differs} existing and different, left as is)`}, ${failed} failed`
     )
     const window = yield* state.window.stats
     yield* log.write(

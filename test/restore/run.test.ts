@@ -411,6 +411,12 @@ describe("runRestore", () => {
           { reason: "owned by a restored Deployment", count: 1 }
         ]
       })
+      // The log's last count line agrees with the status.
+      const log = yield* readGzipText(restoreKeys("r1").logs).pipe(Effect.provideService(ObjectStore, world.store))
+      assert.include(
+        log,
+        "restore r1 Completed: 2 created, 0 updated, 2 unchanged, 4 skipped (1 existing and different, left as is), 0 failed"
+      )
       const items = (yield* readGzipText(restoreKeys("r1").items).pipe(Effect.provideService(ObjectStore, world.store)))
         .trim().split("\n").map((line) => JSON.parse(line))
       const byName = new Map(items.map((item) => [`${item.resource}/${item.name}`, item]))

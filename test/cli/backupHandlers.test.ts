@@ -2,12 +2,16 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as zlib from "node:zlib"
 
 import { assert, describe, it } from "@effect/vitest"
 import { generateX25519Identity, identityToRecipient } from "age-encryption"
 import { Effect, Fiber, Option, Stream, TestClock } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { ObjectStore } from "../../services/ObjectStore.ts"
+import { runBackup } from "../../src/backup/run.ts"
 import type { CreateArgs } from "../../src/cli/backup/create.ts"
 import { createBackup } from "../../src/cli/backup/create.ts"
 import { deleteBackup, deleteBackups } from "../../src/cli/backup/delete.ts"
@@ -15,9 +19,11 @@ import { backupLogs, downloadBackup } from "../../src/cli/backup/files.ts"
 import { createBackupLocation, getBackupLocations } from "../../src/cli/backup/location.ts"
 import { describeBackupCommand, getBackups } from "../../src/cli/backup/read.ts"
 import { noBackupFlags } from "../../src/cli/backup/spec.ts"
+import { verifyBackups } from "../../src/cli/backup/verify.ts"
 import { restoresGvr } from "../../src/cli/restore/kube.ts"
 import { deleteBackupRequestsGvr } from "../../src/deletion/requests.ts"
 import { encrypting } from "../../src/integrity/age.ts"
+import { configMap, makeBackup } from "../backup/fixtures.ts"
 import { waitFor } from "../support/wait.ts"
 import type { Harness, HarnessOptions } from "./harness.ts"
 import {
@@ -588,6 +594,118 @@ describe("ark backup logs and download of an encrypted backup", () => {
         assert.isTrue(harness.stdout.some((line) => line.includes("age -d -i IDENTITY_FILE")))
         yield* download(join(dir, "nightly.tar.gz"), Option.some(identityFile))
         assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "nightly.tar.gz"))), tarball)
+      })))
+})
+
+describe("ark backup verify of an encrypted backup", () => {
+  const newKeyFile = (dir: string, file: string) =>
+    Effect.promise(async () => {
+      const identity = await generateX25519Identity()
+      writeFileSync(join(dir, file), `# created by age-keygen\n${identity}\n`)
+      return { file: join(dir, file), identity, recipient: await identityToRecipient(identity) }
+    })
+
+  /** Backups "old" (for key1) and "new" (for key2) of namespace app, committed as the server would. */
+  const sealedBackups = (harness: Harness) =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "ark-cli-verify-"))
+      const [key1, key2] = [yield* newKeyFile(dir, "key1.txt"), yield* newKeyFile(dir, "key2.txt")]
+      yield* harness.control.seed([
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: "app" } },
+        configMap("app", "settings"),
+        configMap("app", "other")
+      ])
+      yield* harness.kube.create(locationsGvr, location("default"))
+      for (const [name, key] of [["old", key1], ["new", key2]] as const) {
+        const backup = makeBackup({ includedNamespaces: ["app"] }, name)
+        const done = yield* runBackup(backup, { storageLocations: ["default"], recipients: [key.recipient] }).pipe(
+          Effect.provideService(KubeClient, harness.kube),
+          Effect.provideService(ObjectStore, harness.store)
+        )
+        assert.strictEqual(done.status?.encryption, "age")
+        yield* harness.kube.create(backupsGvr, { ...backup, metadata: { name, namespace: serverNamespace } })
+        yield* setStatus(harness, done.status ?? {}, name)
+      }
+      harness.stdout.length = 0
+      return { dir, key1, key2 }
+    })
+
+  const verify = (harness: Harness, name: Option.Option<string>, identityFile: Option.Option<string>) =>
+    run(harness, verifyBackups({ name, all: Option.isNone(name), namespace: serverNamespace, identityFile }))
+
+  it.effect("with the identity every entry is parsed and counted; without one, only digests, and it says so", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { key1 } = yield* sealedBackups(harness)
+        yield* verify(harness, Option.some("old"), Option.some(key1.file))
+        assert.deepStrictEqual(harness.stdout, ["old: verified, 4 files and 3 items intact"])
+        harness.stdout.length = 0
+        yield* verify(harness, Option.some("old"), Option.none())
+        assert.deepStrictEqual(harness.stdout, [
+          "old: verified, 4 files intact (encrypted: their digests, not the tarball's entries)",
+          `  not decrypted: backup storage location "default" names no identity Secret (spec.encryption.identitySecret); pass --identity-file FILE to check the entries too`
+        ])
+      })))
+
+  it.effect("without --identity-file the location's identity Secret is used", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { key2 } = yield* sealedBackups(harness)
+        yield* harness.kube.create({ group: "", version: "v1", resource: "secrets" }, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "age-identity", namespace: serverNamespace },
+          data: { identity: Buffer.from(`${key2.identity}\n`).toString("base64") }
+        })
+        yield* harness.kube.patch(locationsGvr, "default", {
+          type: "merge",
+          body: { spec: { encryption: { identitySecret: { name: "age-identity", key: "identity" } } } }
+        }, serverNamespace)
+        yield* verify(harness, Option.some("new"), Option.none())
+        assert.deepStrictEqual(harness.stdout, ["new: verified, 4 files and 3 items intact"])
+      })))
+
+  it.effect("a wrong identity: one line naming the problem, never the key; with --all the others are verified", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { dir, key1 } = yield* sealedBackups(harness)
+        const wrong = yield* cliFailure(verify(harness, Option.some("new"), Option.some(key1.file)))
+        assert.strictEqual(
+          wrong.message,
+          `backup "new" cannot be decrypted with the identity: none of the identity's keys is a recipient of this file (it was encrypted for other keys)`
+        )
+        assert.include(wrong.hint ?? "", "--identity-file")
+        assert.deepStrictEqual(harness.stdout, [])
+        const all = yield* cliFailure(verify(harness, Option.none(), Option.some(key1.file)))
+        assert.strictEqual(all.message, "1 of 2 backups could not be decrypted with the identity")
+        assert.sameMembers(harness.stdout, [
+          `new: NOT VERIFIED: backup "new" cannot be decrypted with the identity: none of the identity's keys is a recipient of this file (it was encrypted for other keys)`,
+          "old: verified, 4 files and 3 items intact"
+        ])
+        const printed = [...harness.stdout, all.message, all.hint ?? "", wrong.message, wrong.hint ?? ""].join("\n")
+        assert.notInclude(printed, key1.identity)
+        // A file that holds no identity is refused before any backup is read.
+        const notKeys = join(dir, "not-keys.txt")
+        writeFileSync(notKeys, "AGE-SECRET-KEY-1SOMETHINGELSE\n")
+        harness.stdout.length = 0
+        const bad = yield* cliFailure(verify(harness, Option.none(), Option.some(notKeys)))
+        assert.strictEqual(bad.message, `${notKeys}: line 1 is not an age X25519 identity (AGE-SECRET-KEY-1...)`)
+        assert.deepStrictEqual(harness.stdout, [])
+      })))
+
+  it.effect("with the identity, a tarball re-encrypted with other entries fails on the item count", () =>
+    withHarness({}, (harness) =>
+      Effect.gen(function*() {
+        const { key1 } = yield* sealedBackups(harness)
+        const empty = new Uint8Array(zlib.gzipSync(Buffer.alloc(1024)))
+        const sealed = yield* Stream.runCollect(encrypting([key1.recipient], Stream.make(empty))).pipe(
+          Effect.map((chunks) => new Uint8Array(Buffer.concat([...chunks])))
+        )
+        yield* putObject(harness.store, "backups/old/old.tar.gz", sealed)
+        const failure = yield* cliFailure(verify(harness, Option.some("old"), Option.some(key1.file)))
+        assert.strictEqual(failure.message, "1 of 1 backups failed verification")
+        assert.strictEqual(harness.stdout[0], "old: FAILED verification")
+        assert.include(harness.stdout, "  the tarball holds 0 items, ark-backup.json records 3")
       })))
 })
 

@@ -42,26 +42,30 @@ export const locationOf = (backup: Backup, namespace: string) =>
     return { location, store }
   })
 
-const identityHint =
+export const identityHint =
   "pass --identity-file FILE: an age identity file (as age-keygen writes) holding a key the backup was encrypted for"
 
-/**
- * The age identities that read an encrypted backup: `--identity-file`, else the location's identity
- * Secret, else why there are none. A file that is not an identity file fails at once.
- */
-const identitiesOf = (location: BackupStorageLocation, identityFile: Option.Option<string>) =>
+/** The age identities in `path` (`--identity-file`); a file that is not an identity file fails at once. */
+export const readIdentityFile = (path: string) =>
   Effect.gen(function*() {
-    if (identityFile._tag === "None") return yield* readIdentities(yield* KubeClient, location)
-    const path = identityFile.value
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(path).pipe(
       Effect.mapError((error) => new CliError({ message: `cannot read ${path}: ${error.message}`, hint: identityHint }))
     )
     return yield* Either.match(parseIdentities(text, path), {
       onLeft: (error) => Effect.fail(new CliError({ message: error.message, hint: identityHint })),
-      onRight: (identities) => Effect.succeed(Either.right(identities))
+      onRight: (identities) => Effect.succeed(identities)
     })
   })
+
+/**
+ * The age identities that read an encrypted backup: `--identity-file`, else the location's identity
+ * Secret, else why there are none.
+ */
+const identitiesOf = (location: BackupStorageLocation, identityFile: Option.Option<string>) =>
+  identityFile._tag === "None"
+    ? KubeClient.pipe(Effect.flatMap((kube) => readIdentities(kube, location)))
+    : readIdentityFile(identityFile.value).pipe(Effect.map((identities) => Either.right(identities)))
 
 /**
  * The store `backup`'s files are read through: decrypting for an encrypted backup (--identity-file).

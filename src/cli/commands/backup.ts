@@ -103,7 +103,12 @@ const verify = Command.make(
   {
     name: Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"), Args.optional),
     all: Options.boolean("all").pipe(Options.withDescription("verify every finished backup")),
-    ...connection
+    ...connection,
+    identityFile: identityFile.pipe(
+      Options.withDescription(
+        "an age identity file: an encrypted backup's tarball is decrypted and every entry parsed (default: the location's identitySecret; without either, only its digests are checked)"
+      )
+    )
   },
   (args) => lazily(() => import("../backup/verify.ts"), (m) => m.verifyBackups(args))
 ).pipe(

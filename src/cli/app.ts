@@ -57,6 +57,9 @@ export const runArk = (argv: ReadonlyArray<string>) =>
     switch (destination._tag) {
       case "Help":
         return Console.log(renderHelp(destination.path))
+      // @effect/cli's own --version prints an empty line after it.
+      case "Version":
+        return Console.log(arkVersion)
       case "Mistake":
         return Effect.fail(new CliError({ message: destination.message, hint: destination.hint }))
       case "Run":

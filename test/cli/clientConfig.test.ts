@@ -7,6 +7,7 @@ import { join } from "node:path"
 
 import { describe, expect, it } from "@effect/vitest"
 
+import { arkVersion } from "../../src/version.ts"
 import { arkWithEnv } from "../support/arkProcess.ts"
 
 /** A fresh home and no kubeconfig, no XDG dir, no ARK_NAMESPACE: only what a test adds. */
@@ -140,6 +141,12 @@ describe("ark version", () => {
     expect(run.status, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/^ark \d+\.\d+\.\d+/)
     expect(run.stdout).not.toContain("server")
+  })
+
+  it("ark --version prints the version and nothing else: exactly one line", () => {
+    const run = arkWithEnv(freshEnv().env, "--version")
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout).toBe(`${arkVersion}\n`)
   })
 
   it("without a reachable server prints the client's version and a one-line note, and exits 0", async () => {

@@ -56,6 +56,16 @@ const cases: ReadonlyArray<{ readonly args: ReadonlyArray<string>; readonly stde
       "hint: units are h, m, s, ms, us, ns (no days: 30 days is 720h)\n"
   },
   {
+    args: ["backup", "create", "nightly", "--wait=maybe"],
+    stderr: "error: invalid value \"maybe\" for --wait: it is a switch, given alone (or =true, =false)\n" +
+      "hint: run \"ark backup create --help\" for usage\n"
+  },
+  {
+    args: ["version", "--client-only=yes"],
+    stderr: "error: invalid value \"yes\" for --client-only: it is a switch, given alone (or =true, =false)\n" +
+      "hint: run \"ark version --help\" for usage\n"
+  },
+  {
     args: ["schedule", "get", "--nope"],
     stderr: "error: unknown flag \"--nope\" for \"ark schedule get\"\n" +
       "hint: (\"ark schedule get --help\" lists its flags)\n"
@@ -71,4 +81,16 @@ describe("ark's parse errors", () => {
       expect(run.status).not.toBe(0)
     })
   }
+})
+
+describe("a switch given =true or =false, as kubectl takes it", () => {
+  it("ark version --client-only=true is --client-only; =false is its absence (the server is asked for)", () => {
+    const on = arkWithoutCluster("version", "--client-only=true")
+    expect(on.status, on.stderr).toBe(0)
+    expect(on.stdout).toMatch(/^ark \S+\nAPI \S+\nnode \S+\n$/)
+    const off = arkWithoutCluster("version", "--client-only=false")
+    expect(off.status, off.stderr).toBe(0)
+    expect(off.stdout.startsWith(on.stdout), off.stdout).toBe(true)
+    expect(off.stdout).toMatch(/^server: could not be reached/m)
+  })
 })

@@ -68,7 +68,7 @@ const switchFlag = (name: string, aliases: ReadonlyArray<string>, description: s
   defaultValue: Option.none()
 })
 
-// Answered before the declared flags (route.ts, and @effect/cli for --version).
+// Answered before the declared flags, by route.ts.
 const helpFlag = switchFlag("--help", ["-h"], "show this help")
 const versionFlag = switchFlag("--version", [], "print Ark's version")
 

@@ -10,6 +10,7 @@ import { usageHint } from "../parseErrors.ts"
 export type Route =
   | { readonly _tag: "Run"; readonly path: ReadonlyArray<CommandInfo> }
   | { readonly _tag: "Help"; readonly path: ReadonlyArray<CommandInfo> }
+  | { readonly _tag: "Version" }
   | {
     readonly _tag: "Mistake"
     readonly path: ReadonlyArray<CommandInfo>
@@ -69,6 +70,8 @@ const unknown = (
 
 const flagNames = (flags: ReadonlyArray<FlagInfo>) => flags.flatMap((flag) => [flag.name, ...flag.aliases])
 
+const switchValues = ["true", "false"]
+
 /** Checks a leaf command's flags and arguments: each flag declared, each value of the kind it takes. */
 const checkFlags = (path: ReadonlyArray<CommandInfo>, tokens: ReadonlyArray<string>): Route => {
   const { args, flags } = path[path.length - 1]!
@@ -93,7 +96,17 @@ const checkFlags = (path: ReadonlyArray<CommandInfo>, tokens: ReadonlyArray<stri
       if (letters.length > 0 && letters.every((letter) => byName.has(letter))) continue
       return unknown("flag", path, name, flagNames(flags))
     }
-    if (Option.isNone(flag.value)) continue
+    if (Option.isNone(flag.value)) {
+      // A switch: kubectl's --flag=true|false, which @effect/cli reads too, and no other value.
+      if (inline !== undefined && !switchValues.includes(inline)) {
+        return mistake(
+          path,
+          `invalid value "${inline}" for ${name}: it is a switch, given alone (or =true, =false)`,
+          usageHint(words(path))
+        )
+      }
+      continue
+    }
     const value = inline ?? tokens[++i]
     if (value === undefined) continue
     if (flag.choices.length > 0 && !flag.choices.includes(value)) {
@@ -129,7 +142,7 @@ export const route = (root: CommandInfo, args: ReadonlyArray<string>): Route => 
     const token = args[i]
     // A group does nothing itself: without a subcommand, say what it holds.
     if (token === undefined || isHelp(token)) return { _tag: "Help", path }
-    if (command === root && token === "--version") return { _tag: "Run", path }
+    if (command === root && token === "--version") return { _tag: "Version" }
     if (token.startsWith("-")) return unknown("flag", path, splitAt(token)[0], [])
     const child = command.subcommands.find((candidate) => candidate.name === token)
     if (child === undefined) return unknown("command", path, token, command.subcommands.map((sub) => sub.name))

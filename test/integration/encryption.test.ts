@@ -95,6 +95,9 @@ describe("backups encrypted with age", () => {
         const one = yield* Layer.build(liveKube(1))
         const two = yield* Layer.build(liveKube(2))
         const kubeconfig1 = yield* kubeconfigOf(1)
+        const verify = (kubeconfig: string, ...args: ReadonlyArray<string>) =>
+          arkRun("backup", "verify", ...args, "-n", namespace, "--kubeconfig", kubeconfig)
+        const keyLines = identityLines(key1.text + key2.text)
 
         // Cluster 1: the app (a Secret holding a known value), a server with only public keys.
         yield* Effect.gen(function*() {
@@ -233,6 +236,33 @@ describe("backups encrypted with age", () => {
         assert.notStrictEqual(wrongKey.status, 0)
         assert.include(wrongKey.stderr, "none of the identity's keys is a recipient")
 
+        // Verify: with the identity, every entry of the tarball is parsed and counted; without one
+        // (cluster 1's location names no identity Secret), only the digests, and it says so.
+        const opened = yield* verify(kubeconfig1, "a", "--identity-file", key1.file)
+        assert.strictEqual(opened.status, 0, opened.stderr)
+        assert.match(opened.stdout, /^a: verified, \d+ files and \d+ items intact\n$/)
+        const blind = yield* verify(kubeconfig1, "b")
+        assert.strictEqual(blind.status, 0, blind.stderr)
+        assert.match(
+          blind.stdout,
+          /^b: verified, \d+ files intact \(encrypted: their digests, not the tarball's entries\)$/m
+        )
+        assert.include(blind.stdout, `not decrypted: backup storage location "default" names no identity Secret`)
+        const wrongVerify = yield* verify(kubeconfig1, "b", "--identity-file", key1.file)
+        assert.notStrictEqual(wrongVerify.status, 0)
+        assert.strictEqual(wrongVerify.stdout, "")
+        assert.match(
+          wrongVerify.stderr,
+          /^error: backup "b" cannot be decrypted with the identity: none of the identity's keys is a recipient[^\n]*\nhint: [^\n]*\n$/
+        )
+        const every = yield* verify(kubeconfig1, "--all", "--identity-file", both)
+        assert.strictEqual(every.status, 0, every.stderr)
+        assert.match(every.stdout, /^a: verified, \d+ files and \d+ items intact$/m)
+        assert.match(every.stdout, /^b: verified, \d+ files and \d+ items intact$/m)
+        for (const run of [opened, blind, wrongVerify, every]) {
+          for (const secret of keyLines) assert.notInclude(run.stdout + run.stderr, secret)
+        }
+
         // Cluster 2: the same location, restore-only; sync imports both backups (no key needed).
         yield* Effect.gen(function*() {
           const kube = yield* KubeClient
@@ -297,7 +327,12 @@ describe("backups encrypted with age", () => {
             assert.strictEqual(Buffer.from(data["password"] ?? "", "base64").toString(), SECRET_VALUE)
           }
           // The server's log holds no private key.
-          for (const secret of identityLines(key1.text + key2.text)) assert.notInclude(server.output(), secret)
+          for (const secret of keyLines) assert.notInclude(server.output(), secret)
+          // Verify without --identity-file reads with the location's identity Secret.
+          const withSecret = yield* verify(yield* kubeconfigOf(2), "--all")
+          assert.strictEqual(withSecret.status, 0, withSecret.stderr)
+          assert.match(withSecret.stdout, /^a: verified, \d+ files and \d+ items intact$/m)
+          assert.match(withSecret.stdout, /^b: verified, \d+ files and \d+ items intact$/m)
         }).pipe(Effect.provide(two))
       }).pipe(Effect.scoped),
     600_000

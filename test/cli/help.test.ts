@@ -56,6 +56,13 @@ describe("ark help", () => {
     expect(stdout).toMatch(/--gc-sync-period DURATION +how often to look for expired backups \(default 1h\)/)
   })
 
+  it.each(["download", "verify"])("backup %s --help describes --identity-file once, in its own words", (command) => {
+    const { status, stdout } = ark("backup", command, "--help")
+    expect(status).toBe(0)
+    expect(stdout.match(/an age identity file/g), stdout).toHaveLength(1)
+    expect(stdout).not.toContain("to read an encrypted backup with")
+  })
+
   it("the root lists every command, and a group without a subcommand shows its own", () => {
     expect(commands).toEqual(expect.arrayContaining(["backup create", "restore create", "server", "version"]))
     const { status, stdout } = ark("backup")

@@ -8,11 +8,12 @@ import { withCluster } from "../wiring.ts"
 
 const name = Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"))
 
-const identityFile = Options.file("identity-file").pipe(
-  Options.withDescription(
-    "an age identity file (as age-keygen writes) to read an encrypted backup with (default: the location's identitySecret)"
-  ),
-  Options.optional
+// A description given twice is joined, not replaced: each command says what the file does there.
+const identityFileFlag = (description: string) =>
+  Options.file("identity-file").pipe(Options.withDescription(description), Options.optional)
+
+const identityFile = identityFileFlag(
+  "an age identity file (as age-keygen writes) to read an encrypted backup with (default: the location's identitySecret)"
 )
 
 const create = Command.make(
@@ -72,10 +73,8 @@ const download = Command.make(
       Options.optional
     ),
     force: Options.boolean("force").pipe(Options.withDescription("overwrite the output file if it exists")),
-    identityFile: identityFile.pipe(
-      Options.withDescription(
-        "an age identity file: the tarball is decrypted (without it, an encrypted backup is saved as stored, NAME-data.tar.gz.age)"
-      )
+    identityFile: identityFileFlag(
+      "an age identity file: the tarball is decrypted (without it, an encrypted backup is saved as stored, NAME-data.tar.gz.age)"
     )
   },
   (args) => lazily(() => import("../backup/files.ts"), (m) => m.downloadBackup(args))
@@ -104,10 +103,8 @@ const verify = Command.make(
     name: Args.text({ name: "NAME" }).pipe(Args.withDescription("the backup's name"), Args.optional),
     all: Options.boolean("all").pipe(Options.withDescription("verify every finished backup")),
     ...connection,
-    identityFile: identityFile.pipe(
-      Options.withDescription(
-        "an age identity file: an encrypted backup's tarball is decrypted and every entry parsed (default: the location's identitySecret; without either, only its digests are checked)"
-      )
+    identityFile: identityFileFlag(
+      "an age identity file: an encrypted backup's tarball is decrypted and every entry parsed (default: the location's identitySecret; without either, only its digests are checked)"
     )
   },
   (args) => lazily(() => import("../backup/verify.ts"), (m) => m.verifyBackups(args))

@@ -20,6 +20,8 @@ export interface BackupKeys {
   readonly results: string
   /** `ark-backup.json`: written last, its presence commits the backup. */
   readonly metadata: string
+  /** The whole Backup resource, encrypted: an encrypted backup's ark-backup.json holds only a minimal one. */
+  readonly resource: string
 }
 
 export const backupKeys = (backup: string): BackupKeys => {
@@ -31,7 +33,8 @@ export const backupKeys = (backup: string): BackupKeys => {
     resourceList: `${dir}${backup}-resource-list.json.gz`,
     volumeSnapshots: `${dir}${backup}-volumesnapshots.json.gz`,
     results: `${dir}${backup}-results.gz`,
-    metadata: `${dir}ark-backup.json`
+    metadata: `${dir}ark-backup.json`,
+    resource: `${dir}ark-backup-resource.json.age`
   }
 }
 

@@ -20,6 +20,8 @@ import { backupKeys, formatVersion } from "../archive/layout.ts"
 import { hasHooks, podHooks } from "../hooks/select.ts"
 import { recordingStore } from "../integrity/digest.ts"
 import { encryptingStore } from "../integrity/encryption.ts"
+import type { MinimalBackup } from "../integrity/minimal.ts"
+import { minimalBackup } from "../integrity/minimal.ts"
 import { signatureKeyOf, signBytes } from "../integrity/signature.ts"
 import { backupRetention, retainingStore } from "../objectlock/retention.ts"
 import type { SnapshotStore } from "../volumes/locations.ts"
@@ -188,11 +190,12 @@ export const uploadSidecars = Effect.fn("Backup.uploadSidecars")(
 )
 
 /**
- * Writes `ark-backup.json`: from here on the backup exists for sync and restore. With a signing
- * key, its signature goes first, so a committed backup of a signing location is never unsigned.
+ * Writes `ark-backup.json` (the Backup, or an encrypted backup's minimal one): from here on the
+ * backup exists for sync and restore. With a signing key, its signature goes first, so a committed
+ * backup of a signing location is never unsigned.
  */
 export const commitBackup = Effect.fn("Backup.commit")(
-  function*(keys: BackupKeys, backup: Backup, signingKey?: KeyObject) {
+  function*(keys: BackupKeys, backup: Backup | MinimalBackup, signingKey?: KeyObject) {
     const store = yield* ObjectStore
     const bytes = new TextEncoder().encode(JSON.stringify(backup))
     if (signingKey !== undefined) {
@@ -216,7 +219,8 @@ export const cleanupUncommitted = Effect.fn("Backup.cleanup")(function*(keys: Ba
       keys.resourceList,
       keys.results,
       keys.logs,
-      keys.volumeSnapshots
+      keys.volumeSnapshots,
+      keys.resource
     ]
   ) {
     yield* store.delete(key).pipe(Effect.ignore)
@@ -349,8 +353,15 @@ export const runBackup = Effect.fn("Backup.run")(function*(backup: Backup, deps:
       )
     }
     yield* uploadSidecars(keys, attempt, log).pipe(Effect.mapError(failedBecause("uploading the backup files failed")))
+    if (deps.recipients !== undefined) {
+      // Encrypted and hashed like the other files, so ark-backup.json lists it and verify checks it.
+      yield* writing.put(keys.resource, Stream.make(new TextEncoder().encode(JSON.stringify(final)))).pipe(
+        Effect.mapError(failedBecause("uploading the backup resource failed"))
+      )
+    }
     const committed = deps.digests === false ? final : withStatus(final, { files: yield* recording.files })
-    yield* commitBackup(keys, committed, deps.signingKey).pipe(
+    const stored = deps.recipients === undefined ? committed : minimalBackup(committed)
+    yield* commitBackup(keys, stored, deps.signingKey).pipe(
       Effect.provideService(ObjectStore, retained),
       Effect.mapError(failedBecause("committing the backup failed"))
     )

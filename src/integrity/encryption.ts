@@ -1,7 +1,7 @@
 // Client-side encryption of a backup's files with age (README, "Trusting a backup"). A location
 // names recipients (public keys): the server encrypts every file of a new backup for them as it
 // uploads, so it never holds what reads them back. Only ark-backup.json (and its signature) stays
-// plain: sync, GC and verify read it without a key. The identity (private keys) lives only where
+// plain, and minimal (./minimal.ts): sync, GC and verify read it without a key. The identity (private keys) lives only where
 // backups are read: a Secret in the restoring cluster, or a file given to the CLI.
 import { Effect, Either, Option, Stream } from "effect"
 

@@ -3,13 +3,15 @@
 // pass cut between the two leaves a phase-less import that the next pass finishes.
 import type { KeyObject } from "node:crypto"
 
-import { Data, Effect, Either, Schema, Stream } from "effect"
+import { Data, Effect, Either, Option, Schema, Stream } from "effect"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import type { ObjectNotFound, ObjectStore, ObjectStoreError } from "../../services/ObjectStore.ts"
 import type { Backup, StorageIdentity } from "../api/index.ts"
 import { Backup as BackupSchema, formatDecodeError, nameMarkers, withMarkers } from "../api/index.ts"
 import { backupKeys } from "../archive/layout.ts"
+import { isEncryptedBackup } from "../integrity/encryption.ts"
+import { readWholeBackup } from "../integrity/minimal.ts"
 import { verifyBackup } from "../integrity/verify.ts"
 import {
   encodeStorageIdentity,
@@ -36,12 +38,14 @@ const importablePhases: ReadonlyArray<string> = ["Completed", "PartiallyFailed"]
 
 /**
  * The stored Backup of `name`, checked to be a finished backup of that very name; with a
- * verification key, also signed by it and with every file as recorded.
+ * verification key, also signed by it and with every file as recorded. An encrypted backup's is
+ * minimal; with `identities`, its whole resource is read instead (the minimal one when that fails).
  */
 export const readStoredBackup = (
   store: ObjectStore.Shape,
   name: string,
-  verificationKey?: KeyObject
+  verificationKey?: KeyObject,
+  identities: Option.Option<ReadonlyArray<string>> = Option.none()
 ): Effect.Effect<Backup, StoredBackupRejected | ObjectNotFound | ObjectStoreError> =>
   Effect.gen(function*() {
     const key = backupKeys(name).metadata
@@ -68,7 +72,12 @@ export const readStoredBackup = (
     if (phase === undefined || !importablePhases.includes(phase)) {
       return yield* new StoredBackupRejected({ key, reason: `its phase is ${phase ?? "unset"}, not a finished backup` })
     }
-    return backup
+    if (!isEncryptedBackup(backup) || Option.isNone(identities)) return backup
+    return yield* readWholeBackup(store, backup, identities.value).pipe(
+      Effect.catchAll((why) =>
+        Effect.logWarning(`backup ${name}: importing its minimal ark-backup.json: ${why}`).pipe(Effect.as(backup))
+      )
+    )
   })
 
 /** What identifies the object in its old cluster (or would tie it to objects there) is dropped. */

@@ -3,7 +3,7 @@
 // files are gone are deleted; but nothing is deleted unless the location was listed completely,
 // looks like Ark's own, and still points where the Backup was stored (its storage identity, marker
 // included). Sync never writes to storage, so a ReadOnly location is synced like any other.
-import { DateTime, Effect, Option } from "effect"
+import { DateTime, Effect, Either, Option } from "effect"
 
 import type { KubeError } from "../../services/KubeClient.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -11,6 +11,7 @@ import type { ObjectNotFound, ObjectStoreError } from "../../services/ObjectStor
 import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import type { BackupStorageLocation } from "../api/index.ts"
 import { toTimestamp } from "../api/index.ts"
+import { readIdentities } from "../integrity/encryption.ts"
 import { readLocationKeys } from "../integrity/signature.ts"
 import { sameIdentity, storageIdentityOf } from "../locations/marker.ts"
 import { backupStorageLocationsGvr } from "../locations/resolve.ts"
@@ -88,8 +89,10 @@ export const syncLocation = Effect.fn("Sync.location")(function*(location: Backu
   // A location with a verification key imports only backups whose signature and files check out;
   // a key that cannot be read imports nothing.
   const keys = yield* readLocationKeys(kube, location).pipe(Effect.mapError(failed("cannot read its keys")))
+  // With the location's identity, an encrypted backup is imported whole, not as its minimal ark-backup.json.
+  const identities = Either.getRight(yield* readIdentities(kube, location))
   const stored = (name: string) =>
-    readStoredBackup(store, name, Option.getOrUndefined(keys.verification)).pipe(
+    readStoredBackup(store, name, Option.getOrUndefined(keys.verification), identities).pipe(
       Effect.flatMap((backup) => importedResource(backup, locationName, namespace, current))
     )
 

@@ -11,6 +11,7 @@ import { readArchive } from "../../src/archive/reader.ts"
 import { runBackup } from "../../src/backup/run.ts"
 import { decrypting, encrypting, parseIdentities, parseRecipients } from "../../src/integrity/age.ts"
 import { checkIdentity, decryptingStore, readableStore } from "../../src/integrity/encryption.ts"
+import { readWholeBackup } from "../../src/integrity/minimal.ts"
 import { verifyBackup } from "../../src/integrity/verify.ts"
 import { configMap, deps, makeBackup, testLayer } from "../backup/fixtures.ts"
 
@@ -186,5 +187,69 @@ describe("an encrypted backup on the Memory layers", () => {
       )
       const logs = yield* collect(decryptingStore(store, backupKeys("b2"), both).get(backupKeys("b2").logs))
       assert.isAbove(logs.length, 0)
+    }).pipe(Effect.provide(testLayer())))
+
+  // What the spec, labels and annotations say about the cluster, none of which sync or GC needs.
+  const sensitive = {
+    namespace: "payroll",
+    hookCommand: "/usr/local/bin/freeze-ledger",
+    selectorValue: "ledger-tier",
+    label: "team-payroll-owner",
+    annotation: "ticket-4711-private",
+    ordered: "payroll/zz-first"
+  }
+  const revealingBackup = (): Backup => {
+    const made = makeBackup({
+      includedNamespaces: [sensitive.namespace],
+      labelSelector: { matchLabels: { tier: sensitive.selectorValue } },
+      orderedResources: { configmaps: sensitive.ordered },
+      hooks: {
+        resources: [{ name: "freeze", pre: [{ exec: { container: "db", command: [sensitive.hookCommand] } }] }]
+      }
+    })
+    return {
+      ...made,
+      metadata: { ...made.metadata, labels: { owner: sensitive.label }, annotations: { note: sensitive.annotation } }
+    }
+  }
+  const seedPayroll = MemoryKube.MemoryKube.pipe(
+    Effect.flatMap((control) => control.seed([configMap(sensitive.namespace, "ledger", { tier: sensitive.selectorValue })]))
+  )
+
+  it.effect("ark-backup.json holds no spec value, label or annotation; the encrypted resource holds the whole Backup", () =>
+    Effect.gen(function*() {
+      const key = yield* newKey
+      yield* seedPayroll
+      const backup = yield* runBackup(revealingBackup(), { ...deps, recipients: [key.recipient] })
+      assert.strictEqual(backup.status?.phase, "Completed", JSON.stringify(backup.status))
+      const store = yield* ObjectStore
+      const plain = textOf(yield* collect(store.get(keys.metadata)))
+      for (const value of Object.values(sensitive)) assert.notInclude(plain, value)
+      const committed = Schema.decodeUnknownSync(Schema.parseJson(Backup))(plain)
+      assert.deepStrictEqual(committed.status, backup.status)
+      assert.deepStrictEqual(committed.metadata, { name: "b1", namespace: "heptio-ark" })
+      assert.strictEqual(committed.spec.storageLocation, "default")
+      assert.strictEqual(committed.spec.ttl, backup.spec.ttl)
+      // Listed with its digest like every other file, so verify checks it too.
+      assert.include(backup.status?.files?.map((file) => file.name), "ark-backup-resource.json.age")
+      assert.isTrue(textOf(yield* collect(store.get(keys.resource))).startsWith(AGE_HEADER))
+      assert.deepStrictEqual((yield* verifyBackup(store, "b1")).problems, [])
+
+      const whole = yield* readWholeBackup(store, committed, [key.identity])
+      assert.deepStrictEqual(whole, backup)
+      const other = yield* newKey
+      assert.match(
+        yield* readWholeBackup(store, committed, [other.identity]).pipe(Effect.flip),
+        /ark-backup-resource\.json\.age: .*none of the identity's keys is a recipient/
+      )
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("an unencrypted backup's ark-backup.json is the whole Backup, and there is no resource file", () =>
+    Effect.gen(function*() {
+      yield* seedPayroll
+      const backup = yield* runBackup(revealingBackup(), deps)
+      const store = yield* ObjectStore
+      assert.strictEqual(textOf(yield* collect(store.get(keys.metadata))), JSON.stringify(backup))
+      assert.isFalse(yield* store.exists(keys.resource))
     }).pipe(Effect.provide(testLayer())))
 })

@@ -13,8 +13,10 @@ import { ObjectStoreProvider } from "../../services/ObjectStoreProvider.ts"
 import { Backup } from "../../src/api/index.ts"
 import type { BackupDeps } from "../../src/backup/run.ts"
 import { runBackup } from "../../src/backup/run.ts"
+import { getLocation } from "../../src/locations/resolve.ts"
 import { interruptedByRestart } from "../../src/server/controllers/restore.ts"
 import { controllers } from "../../src/server/main.ts"
+import { syncLocation } from "../../src/sync/run.ts"
 import {
   backup,
   backups,
@@ -85,16 +87,38 @@ const keysIn = (bucket: string) =>
 
 const labelsOf = (object: KubeObject) => object.metadata.labels ?? {}
 
+const newKey = Effect.promise(async () => {
+  const identity = await generateX25519Identity()
+  return { identity, recipient: await identityToRecipient(identity) }
+})
+
+const secrets = { group: "", version: "v1", resource: "secrets" }
+
+const identitySecret = (keys: string) =>
+  ({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "age-identity", namespace: serverNamespace },
+    data: { identity: Buffer.from(keys).toString("base64") }
+  }) satisfies KubeObject
+
+/** The location "default" reads encrypted backups with `keys`, from a Secret. */
+const giveIdentity = (keys: string) =>
+  Effect.gen(function*() {
+    const kube = yield* KubeClient
+    yield* kube.create(secrets, identitySecret(keys))
+    yield* kube.patch(locations, "default", {
+      type: "merge",
+      body: { spec: { encryption: { identitySecret: { name: "age-identity", key: "identity" } } } }
+    }, serverNamespace)
+  })
+
 describe("restore controller", () => {
   it.scopedLive(
     "an encrypted backup restores only with an identity that opens it; without, FailedValidation and nothing created",
     () =>
       Effect.gen(function*() {
         const kube = yield* KubeClient
-        const newKey = Effect.promise(async () => {
-          const identity = await generateX25519Identity()
-          return { identity, recipient: await identityToRecipient(identity) }
-        })
         const [key, other] = [yield* newKey, yield* newKey]
         yield* installArk
         yield* seedApp("shop", 2)
@@ -121,19 +145,7 @@ describe("restore controller", () => {
           "no-identity",
           `backup "sealed" is encrypted with age: backup storage location "default" names no identity Secret`
         )
-        const identitySecret = (keys: string) =>
-          ({
-            apiVersion: "v1",
-            kind: "Secret",
-            metadata: { name: "age-identity", namespace: serverNamespace },
-            data: { identity: Buffer.from(keys).toString("base64") }
-          }) satisfies KubeObject
-        const secrets = { group: "", version: "v1", resource: "secrets" }
-        yield* kube.create(secrets, identitySecret(`${other.identity}\n`))
-        yield* kube.patch(locations, "default", {
-          type: "merge",
-          body: { spec: { encryption: { identitySecret: { name: "age-identity", key: "identity" } } } }
-        }, serverNamespace)
+        yield* giveIdentity(`${other.identity}\n`)
         yield* refused("wrong-identity", "none of the identity's keys is a recipient of this file")
         yield* kube.update(secrets, identitySecret(`${other.identity}\n${key.identity}\n`))
         const status = yield* attempt("both-keys")
@@ -146,6 +158,48 @@ describe("restore controller", () => {
           assert.notInclude(text, key.identity.slice(16))
           assert.notInclude(text, other.identity.slice(16))
         }
+      }).pipe(Effect.provide(memoryLayer))
+  )
+
+  it.scopedLive(
+    "an encrypted backup synced without an identity is its minimal record, and restores once the location has one; with it, sync imports the whole Backup",
+    () =>
+      Effect.gen(function*() {
+        const kube = yield* KubeClient
+        const key = yield* newKey
+        yield* installArk
+        yield* seedApp("shop", 2)
+        yield* kube.create(locations, location("default", {}))
+        const spec = { includedNamespaces: ["shop"], labelSelector: { matchLabels: { app: "demo" } } }
+        const labels = { team: "shop-owners" }
+        const taken = new Map<string, Backup>()
+        for (const name of ["sealed", "whole"]) {
+          taken.set(name, yield* takeBackup(name, spec, "ark", labels, { recipients: [key.recipient] }))
+          yield* kube.delete(backups, name, serverNamespace)
+        }
+        const sync = getLocation(serverNamespace, "default").pipe(Effect.flatMap((found) => syncLocation(found)))
+        assert.deepStrictEqual((yield* sync).imported, ["sealed", "whole"])
+        const imported = (name: string) => kube.get(backups, name, serverNamespace)
+        const minimal = yield* imported("sealed")
+        assert.notProperty(labelsOf(minimal), "team")
+        assert.notDeepEqual((minimal["spec"] as Record<string, unknown>)["includedNamespaces"], ["shop"])
+        assert.notProperty(minimal["spec"], "labelSelector")
+        assert.deepStrictEqual(statusOf(minimal), JSON.parse(JSON.stringify(taken.get("sealed")?.status)))
+
+        yield* giveIdentity(`${key.identity}\n`)
+        yield* kube.delete(backups, "whole", serverNamespace)
+        assert.deepStrictEqual((yield* sync).imported, ["whole"])
+        const whole = yield* imported("whole")
+        assert.strictEqual(labelsOf(whole)["team"], "shop-owners")
+        assert.deepStrictEqual((whole["spec"] as Record<string, unknown>)["includedNamespaces"], ["shop"])
+        assert.deepStrictEqual((whole["spec"] as Record<string, unknown>)["labelSelector"], spec.labelSelector)
+        assert.deepStrictEqual(statusOf(whole), JSON.parse(JSON.stringify(taken.get("whole")?.status)))
+
+        yield* startServer()
+        yield* kube.create(restores, restore("from-minimal", { backupName: "sealed", namespaceMapping: { shop: "copy" } }))
+        const done = statusOf(yield* waitForPhase(restores, "from-minimal", ...finished))
+        assert.strictEqual(done["phase"], "Completed", JSON.stringify(done))
+        assert.deepStrictEqual((yield* kube.get(configMaps, "config-1", "copy"))["data"], { index: "1" })
       }).pipe(Effect.provide(memoryLayer))
   )
 

@@ -1,6 +1,7 @@
 // Backups encrypted with age, on two real clusters and MinIO. Cluster 1 backs up with public keys
-// only (key1, then key2 after a rotation); no Secret value is in any object of the bucket; the
-// standard `age` tool decrypts the downloaded tarball. Cluster 2 restores from the same location:
+// only (key1, then key2 after a rotation); no Secret value, nor the app's namespace or a value of
+// the Backups' specs, labels and annotations, is in any object of the bucket; the standard `age`
+// tool decrypts the downloaded tarball. Cluster 2 restores from the same location:
 // without the identity, or with a wrong one, it fails saying why and creates nothing; with an
 // identity holding both keys, both backups restore.
 import { execFileSync } from "node:child_process"
@@ -35,6 +36,13 @@ const run = randomUUID().slice(0, 8)
 const secrets = { group: "", version: "v1", resource: "secrets" }
 const namespaces = { group: "", version: "v1", resource: "namespaces" }
 const SECRET_VALUE = `never-in-the-bucket-${run}`
+// What a Backup's spec and metadata say about the cluster: only inside the encrypted resource file.
+const SPEC_VALUES = {
+  hookCommand: `/bin/freeze-ledger-${run}`,
+  selectorKey: `ark-it-skip-${run}`,
+  label: `owner-${run}`,
+  annotation: `ticket-${run}`
+}
 
 const dir = mkdtempSync(join(tmpdir(), "ark-age-"))
 
@@ -119,8 +127,27 @@ describe("backups encrypted with age", () => {
             kube.create(arkGvr.backups, {
               apiVersion,
               kind: "Backup",
-              metadata: { name, namespace },
-              spec: { includedNamespaces: [app], storageLocation: "default", ttl: "1h" }
+              metadata: {
+                name,
+                namespace,
+                labels: { team: SPEC_VALUES.label },
+                annotations: { note: SPEC_VALUES.annotation }
+              },
+              spec: {
+                includedNamespaces: [app],
+                labelSelector: { matchExpressions: [{ key: SPEC_VALUES.selectorKey, operator: "DoesNotExist" }] },
+                orderedResources: { secrets: `${app}/db` },
+                // No pod matches: the hook never runs, but its command is in the spec.
+                hooks: {
+                  resources: [{
+                    name: "freeze",
+                    includedNamespaces: [app],
+                    pre: [{ exec: { command: [SPEC_VALUES.hookCommand] } }]
+                  }]
+                },
+                storageLocation: "default",
+                ttl: "1h"
+              }
             }).pipe(
               Effect.zipRight(
                 waitForObject(
@@ -161,7 +188,15 @@ describe("backups encrypted with age", () => {
         assert.include(keys, "backups/b/b.tar.gz")
         const bytesOf = (key: string) =>
           Stream.runCollect(store.get(key)).pipe(Effect.map((chunks) => Buffer.concat(Chunk.toArray(chunks))))
-        for (const key of keys) assert.isFalse(holds(yield* bytesOf(key), SECRET_VALUE), key)
+        // Nor the app's namespace or any value of the Backups' specs and metadata: ark-backup.json is
+        // minimal, the whole resource is encrypted beside it.
+        assert.include(keys, "backups/a/ark-backup-resource.json.age")
+        for (const key of keys) {
+          const bytes = yield* bytesOf(key)
+          for (const value of [SECRET_VALUE, app, ...Object.values(SPEC_VALUES)]) {
+            assert.isFalse(holds(bytes, value), `${key} holds ${value}`)
+          }
+        }
 
         // `ark backup download` without an identity saves the file as stored; `age -d` opens it.
         const sealed = join(dir, "a-data.tar.gz.age")

@@ -24,7 +24,7 @@ export const minimalBackup = (backup: Backup): MinimalBackup => ({
   apiVersion: backup.apiVersion,
   kind: backup.kind,
   metadata: {
-    name: backup.metadata.name,
+    ...(backup.metadata.name === undefined ? {} : { name: backup.metadata.name }),
     ...(backup.metadata.namespace === undefined ? {} : { namespace: backup.metadata.namespace })
   },
   spec: { storageLocation: backup.spec.storageLocation, ttl: backup.spec.ttl },
@@ -54,7 +54,10 @@ export const readWholeBackup = (
         onLeft: (error) => Effect.fail(`${keys.resource} does not decode: ${formatDecodeError(error).join("; ")}`),
         onRight: (whole) =>
           whole.metadata.name === name
-            ? Effect.succeed<Backup>({ ...whole, status: committed.status })
+            ? Effect.succeed<Backup>({
+              ...whole,
+              ...(committed.status === undefined ? {} : { status: committed.status })
+            })
             : Effect.fail(`${keys.resource} names backup ${JSON.stringify(whole.metadata.name ?? "")}`)
       })
     )

@@ -47,7 +47,8 @@ describe("storage layout", () => {
       resourceList: "backups/nightly/nightly-resource-list.json.gz",
       volumeSnapshots: "backups/nightly/nightly-volumesnapshots.json.gz",
       results: "backups/nightly/nightly-results.gz",
-      metadata: "backups/nightly/ark-backup.json"
+      metadata: "backups/nightly/ark-backup.json",
+      resource: "backups/nightly/ark-backup-resource.json.age"
     })
     assert.deepStrictEqual(restoreKeys("r1"), {
       dir: "restores/r1/",

@@ -638,11 +638,11 @@ describe("ark backup verify of an encrypted backup", () => {
       Effect.gen(function*() {
         const { key1 } = yield* sealedBackups(harness)
         yield* verify(harness, Option.some("old"), Option.some(key1.file))
-        assert.deepStrictEqual(harness.stdout, ["old: verified, 4 files and 3 items intact"])
+        assert.deepStrictEqual(harness.stdout, ["old: verified, 5 files and 3 items intact"])
         harness.stdout.length = 0
         yield* verify(harness, Option.some("old"), Option.none())
         assert.deepStrictEqual(harness.stdout, [
-          "old: verified, 4 files intact (encrypted: their digests, not the tarball's entries)",
+          "old: verified, 5 files intact (encrypted: their digests, not the tarball's entries)",
           `  not decrypted: backup storage location "default" names no identity Secret (spec.encryption.identitySecret); pass --identity-file FILE to check the entries too`
         ])
       })))
@@ -662,7 +662,7 @@ describe("ark backup verify of an encrypted backup", () => {
           body: { spec: { encryption: { identitySecret: { name: "age-identity", key: "identity" } } } }
         }, serverNamespace)
         yield* verify(harness, Option.some("new"), Option.none())
-        assert.deepStrictEqual(harness.stdout, ["new: verified, 4 files and 3 items intact"])
+        assert.deepStrictEqual(harness.stdout, ["new: verified, 5 files and 3 items intact"])
       })))
 
   it.effect("a wrong identity: one line naming the problem, never the key; with --all the others are verified", () =>
@@ -680,7 +680,7 @@ describe("ark backup verify of an encrypted backup", () => {
         assert.strictEqual(all.message, "1 of 2 backups could not be decrypted with the identity")
         assert.sameMembers(harness.stdout, [
           `new: NOT VERIFIED: backup "new" cannot be decrypted with the identity: none of the identity's keys is a recipient of this file (it was encrypted for other keys)`,
-          "old: verified, 4 files and 3 items intact"
+          "old: verified, 5 files and 3 items intact"
         ])
         const printed = [...harness.stdout, all.message, all.hint ?? "", wrong.message, wrong.hint ?? ""].join("\n")
         assert.notInclude(printed, key1.identity)

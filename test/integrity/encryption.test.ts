@@ -213,7 +213,9 @@ describe("an encrypted backup on the Memory layers", () => {
     }
   }
   const seedPayroll = MemoryKube.MemoryKube.pipe(
-    Effect.flatMap((control) => control.seed([configMap(sensitive.namespace, "ledger", { tier: sensitive.selectorValue })]))
+    Effect.flatMap((control) =>
+      control.seed([configMap(sensitive.namespace, "ledger", { tier: sensitive.selectorValue })])
+    )
   )
 
   it.effect("ark-backup.json holds no spec value, label or annotation; the encrypted resource holds the whole Backup", () =>
@@ -231,7 +233,7 @@ describe("an encrypted backup on the Memory layers", () => {
       assert.strictEqual(committed.spec.storageLocation, "default")
       assert.strictEqual(committed.spec.ttl, backup.spec.ttl)
       // Listed with its digest like every other file, so verify checks it too.
-      assert.include(backup.status?.files?.map((file) => file.name), "ark-backup-resource.json.age")
+      assert.include(backup.status?.files?.map((file) => file.name) ?? [], "ark-backup-resource.json.age")
       assert.isTrue(textOf(yield* collect(store.get(keys.resource))).startsWith(AGE_HEADER))
       assert.deepStrictEqual((yield* verifyBackup(store, "b1")).problems, [])
 

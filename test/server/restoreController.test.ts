@@ -196,7 +196,10 @@ describe("restore controller", () => {
         assert.deepStrictEqual(statusOf(whole), JSON.parse(JSON.stringify(taken.get("whole")?.status)))
 
         yield* startServer()
-        yield* kube.create(restores, restore("from-minimal", { backupName: "sealed", namespaceMapping: { shop: "copy" } }))
+        yield* kube.create(
+          restores,
+          restore("from-minimal", { backupName: "sealed", namespaceMapping: { shop: "copy" } })
+        )
         const done = statusOf(yield* waitForPhase(restores, "from-minimal", ...finished))
         assert.strictEqual(done["phase"], "Completed", JSON.stringify(done))
         assert.deepStrictEqual((yield* kube.get(configMaps, "config-1", "copy"))["data"], { index: "1" })

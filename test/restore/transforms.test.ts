@@ -3,8 +3,8 @@ import { assert, describe, it } from "@effect/vitest"
 
 import type { KubeObject } from "../../services/KubeClient.ts"
 import { backupNameLabel, nameLabelValue, restoreNameLabel } from "../../src/api/index.ts"
-import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
 import { defaultRestoreActions } from "../../src/restore/actions.ts"
+import { diffLines, mergePatchBetween } from "../../src/restore/compare.ts"
 import type { RestoreContext } from "../../src/restore/transforms.ts"
 import { comparable, transformItem } from "../../src/restore/transforms.ts"
 

@@ -2,10 +2,7 @@
 // signatures and one that does not, sharing one bucket prefix. `ark backup verify` (the real entry
 // point) names a tampered file; a verifying server neither imports a planted backup nor restores a
 // tampered one, and writes nothing for it.
-import { execFile } from "node:child_process"
 import { generateKeyPairSync, randomUUID } from "node:crypto"
-import { fileURLToPath } from "node:url"
-import { promisify } from "node:util"
 
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Option, Stream } from "effect"
@@ -14,6 +11,7 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion } from "../../src/api/index.ts"
 import { backupKeys } from "../../src/archive/layout.ts"
 import { signatureKeyOf } from "../../src/integrity/signature.ts"
+import { arkInCluster } from "../support/arkProcess.ts"
 import { waitFor } from "../support/wait.ts"
 import { liveKube } from "./live.ts"
 import {
@@ -31,7 +29,6 @@ import {
 
 const run = randomUUID().slice(0, 8)
 const deadline = "120 seconds"
-const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 const secrets = { group: "", version: "v1", resource: "secrets" }
 const configMaps = { group: "", version: "v1", resource: "configmaps" }
 const namespaces = { group: "", version: "v1", resource: "namespaces" }
@@ -39,22 +36,6 @@ const namespaces = { group: "", version: "v1", resource: "namespaces" }
 const { privateKey, publicKey } = generateKeyPairSync("ed25519")
 const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString()
 const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString()
-
-/** The real `ark` entry point against the test cluster; never fails, the exit status is the result. */
-const arkCli = (namespace: string, kubeconfig: string, ...args: ReadonlyArray<string>) =>
-  Effect.promise(() =>
-    promisify(execFile)(process.execPath, [main, ...args, "-n", namespace, "--kubeconfig", kubeconfig], {
-      timeout: 120_000,
-      encoding: "utf8"
-    }).then(
-      ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({
-        status: error.code ?? -1,
-        stdout: error.stdout ?? "",
-        stderr: error.stderr ?? ""
-      })
-    )
-  )
 
 /** A server namespace whose location "default" names these keys (a Secret holding both PEMs). */
 const keyedNamespace = (
@@ -165,7 +146,7 @@ describe("signed, verified backups", () => {
         const planted = `planted-${run}`
         yield* putStoredBackup(s3, signer, planted, Stream.make(yield* bytesAt(s3, backupKeys(intact).tarball)))
 
-        const clean = yield* arkCli(signer, kubeconfig, "backup", "verify", intact)
+        const clean = yield* arkInCluster(signer, kubeconfig, "backup", "verify", intact)
         assert.strictEqual(clean.status, 0, clean.stderr)
         assert.include(clean.stdout, `${intact}: verified`)
 
@@ -177,7 +158,7 @@ describe("signed, verified backups", () => {
         yield* putBytes(s3, tarball(truncated), truncatedBytes.subarray(0, truncatedBytes.length - 100))
         yield* putBytes(s3, tarball(swapped), yield* bytesAt(s3, tarball(intact)))
         for (const name of [flipped, truncated, swapped]) {
-          const result = yield* arkCli(signer, kubeconfig, "backup", "verify", name)
+          const result = yield* arkInCluster(signer, kubeconfig, "backup", "verify", name)
           assert.notStrictEqual(result.status, 0, result.stdout)
           assert.include(result.stdout, `${name}: FAILED verification`)
           assert.include(result.stdout, `${name}.tar.gz: SHA-256`)
@@ -267,11 +248,11 @@ describe("signed, verified backups", () => {
         yield* kube.delete(namespaces, `${app}-intact`).pipe(Effect.ignore)
 
         // `ark backup verify` in the verifying namespace checks the signature as well.
-        const signedOk = yield* arkCli(verifier, kubeconfig, "backup", "verify", intact)
+        const signedOk = yield* arkInCluster(verifier, kubeconfig, "backup", "verify", intact)
         assert.strictEqual(signedOk.status, 0, signedOk.stdout + signedOk.stderr)
         const forged = new TextEncoder().encode(Buffer.alloc(64, 7).toString("base64"))
         yield* putBytes(s3, signatureKeyOf(backupKeys(intact).metadata), forged)
-        const unsigned = yield* arkCli(verifier, kubeconfig, "backup", "verify", intact)
+        const unsigned = yield* arkInCluster(verifier, kubeconfig, "backup", "verify", intact)
         assert.notStrictEqual(unsigned.status, 0)
         assert.include(unsigned.stdout, "its signature does not match the location's verification key")
       }).pipe(Effect.scoped, Effect.provide(liveKube())),

@@ -2,10 +2,7 @@
 // retention its location asks for (read back with GetObjectRetention), a deletion before it passes
 // is refused and leaves every file, and GC removes the backup once it has expired. A location on
 // the bucket without Object Lock that asks for it is Unavailable, with the reason.
-import { execFile } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { fileURLToPath } from "node:url"
-import { promisify } from "node:util"
 
 import { GetObjectRetentionCommand, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3"
 import { assert, describe, it } from "@effect/vitest"
@@ -16,6 +13,7 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import { apiVersion } from "../../src/api/index.ts"
 import { backupKeys } from "../../src/archive/layout.ts"
 import { newDeleteBackupRequest } from "../../src/deletion/requests.ts"
+import { arkInCluster } from "../support/arkProcess.ts"
 import { waitFor } from "../support/wait.ts"
 import { liveKube } from "./live.ts"
 import type { S3Target } from "./serverProcess.ts"
@@ -33,27 +31,10 @@ import {
 } from "./serverProcess.ts"
 
 const run = randomUUID().slice(0, 8)
-const main = fileURLToPath(new URL("../../bin/ark.mjs", import.meta.url))
 const configMaps = { group: "", version: "v1", resource: "configmaps" }
 const namespaces = { group: "", version: "v1", resource: "namespaces" }
 /** Long enough to back up and try a deletion on a loaded machine, short enough to wait for. */
 const ttl = "40s"
-
-/** The real `ark` entry point; never fails, the exit status is the result. */
-const arkCli = (namespace: string, kubeconfig: string, ...args: ReadonlyArray<string>) =>
-  Effect.promise(() =>
-    promisify(execFile)(process.execPath, [main, ...args, "-n", namespace, "--kubeconfig", kubeconfig], {
-      timeout: 120_000,
-      encoding: "utf8"
-    }).then(
-      ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({
-        status: error.code ?? -1,
-        stdout: error.stdout ?? "",
-        stderr: error.stderr ?? ""
-      })
-    )
-  )
 
 /** A location of the server namespace on `s3`, with the credentials Secret `serverNamespace` made. */
 const locationOn = (name: string, namespace: string, s3: S3Target, objectLock: string) => ({
@@ -213,12 +194,12 @@ describe("backups under S3 Object Lock", () => {
         assert.strictEqual(statusOf(yield* kube.get(arkGvr.backups, gov.name, namespace))["phase"], "Completed")
 
         // `ark backup delete` says why at once and submits nothing; the backup still verifies.
-        const cli = yield* arkCli(namespace, kubeconfig, "backup", "delete", comp.name, "--confirm")
+        const cli = yield* arkInCluster(namespace, kubeconfig, "backup", "delete", comp.name, "--confirm")
         assert.notStrictEqual(cli.status, 0, cli.stdout)
         assert.include(cli.stderr, `backup "${comp.name}" is retained until`)
         assert.include(cli.stderr, "mode COMPLIANCE")
         assert.deepStrictEqual(yield* keysUnder(comp.s3, backupKeys(comp.name).dir), stored.get(comp.name))
-        const verified = yield* arkCli(namespace, kubeconfig, "backup", "verify", gov.name)
+        const verified = yield* arkInCluster(namespace, kubeconfig, "backup", "verify", gov.name)
         assert.strictEqual(verified.status, 0, verified.stdout + verified.stderr)
 
         // Once they expire, GC deletes both as usual.

@@ -265,7 +265,7 @@ describe("a restore with resource modifiers", () => {
         "shop-2"
       )
       assert.deepStrictEqual(
-        (web["spec"] as any).template.spec.containers as Array<unknown>,
+        (web["spec"] as { template: { spec: { containers: Array<unknown> } } }).template.spec.containers,
         [{ name: "main", image: "registry.example/nginx" }]
       )
 

@@ -83,3 +83,7 @@ export const arkRunWithEnv = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<str
   )
 
 export const arkRun = (...args: ReadonlyArray<string>) => arkRunWithEnv(process.env, ...args)
+
+/** `ark ARGS -n NAMESPACE --kubeconfig FILE`; a run that does not finish fails the test. */
+export const arkInCluster = (namespace: string, kubeconfig: string, ...args: ReadonlyArray<string>) =>
+  arkRun(...args, "-n", namespace, "--kubeconfig", kubeconfig).pipe(Effect.orDie)

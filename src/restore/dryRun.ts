@@ -160,7 +160,9 @@ const preview = Effect.fn("Restore.preview")(function*(restore: Restore, prepare
     yield* forEachPlannedEntry(prepared.backup.metadata.name ?? "", items, { concurrency: 16 }, (item, entry) => {
       const place = previewed.length
       previewed.length += 1
-      return previewItem(env, item, entry).pipe(Effect.map((preview) => void (previewed[place] = preview)))
+      return Effect.succeed(
+        previewItem(env, item, entry).pipe(Effect.map((preview) => void (previewed[place] = preview)))
+      )
     })
     planned.push(...previewed)
   }

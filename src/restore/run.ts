@@ -179,14 +179,16 @@ const restoreLevel = (
   Effect.gen(function*() {
     const existing: Array<PlannedItem> = []
     yield* forEachPlannedEntry(backupName, items, { concurrency: state.windowLimits.max }, (item, entry) =>
-      state.window.run(restoreItem(env, item, entry)).pipe(
-        Effect.tap((
-          outcome
-        ) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() =>
-          void existing.push(item)
-        ))),
-        Effect.flatMap((outcome) =>
-          recordOutcome(state, env.context, deps, item, outcome)
+      state.window.admit(restoreItem(env, item, entry)).pipe(
+        Effect.map((restoring) =>
+          restoring.pipe(
+            Effect.tap((outcome) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() =>
+              void existing.push(item)
+            ))),
+            Effect.flatMap((outcome) =>
+              recordOutcome(state, env.context, deps, item, outcome)
+            )
+          )
         )
       ))
     return existing

@@ -32,6 +32,12 @@ export interface WindowStats {
 export interface ConcurrencyWindow {
   /** Runs `work` once the window has room; the 429s its requests meet shrink the window. */
   readonly run: <A, E, R>(work: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * Waits until the window has room and takes it; `work`, as returned, runs in that room and gives
+   * it back when it ends, so it must be run. For a caller that forks its items: it waits here once,
+   * instead of each forked item waiting in `run`.
+   */
+  readonly admit: <A, E, R>(work: Effect.Effect<A, E, R>) => Effect.Effect<Effect.Effect<A, E, R>>
   readonly stats: Effect.Effect<WindowStats>
 }
 
@@ -94,8 +100,8 @@ export const makeWindow = (limits: WindowLimits = defaultWindowLimits): Effect.E
           : Effect.sleep(state.resumeAt - now).pipe(Effect.zipRight(pastRetryAfter)))
     )
 
-    const run = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      slots.withPermits(1)(Effect.gen(function*() {
+    const measured = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.gen(function*() {
         yield* pastRetryAfter
         const cuts = state.cuts
         const start = yield* Clock.currentTimeMillis
@@ -103,9 +109,17 @@ export const makeWindow = (limits: WindowLimits = defaultWindowLimits): Effect.E
         // Only a clean run speaks for growth; a throttled one's latency includes its Retry-After.
         if (state.cuts === cuts) yield* onSuccess((yield* Clock.currentTimeMillis) - start)
         return result
-      }))
+      })
+
+    const run = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => slots.withPermits(1)(measured(work))
+
+    // As withPermits does: once taken, the room is handed over uninterrupted with its release attached.
+    const admit = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<Effect.Effect<A, E, R>> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.as(restore(slots.take(1)), Effect.ensuring(measured(work), slots.release(1)))
+      )
 
     const stats = Effect.sync((): WindowStats => ({ size: state.size, peak: state.peak, throttled: state.throttled }))
 
-    return { run, stats }
+    return { run, admit, stats }
   })

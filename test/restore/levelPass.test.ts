@@ -51,17 +51,22 @@ describe("a restore level's pass", () => {
       const finished: Array<string> = []
       let active = 0
       let most = 0
-      yield* forEachPlannedEntry("b", items, { concurrency: 3 }, (item, entry) =>
-        Effect.gen(function*() {
-          called.push(item.name)
-          assert.strictEqual(entry.path, item.path)
-          active += 1
-          most = Math.max(most, active)
-          // Later items finish first: the pass must not wait in order.
-          for (let i = 0; i < (40 - Number(item.name.slice(3))) % 5; i++) yield* Effect.yieldNow()
-          active -= 1
-          finished.push(item.name)
-        }))
+      yield* forEachPlannedEntry(
+        "b",
+        items,
+        { concurrency: 3 },
+        (item, entry) =>
+          Effect.succeed(Effect.gen(function*() {
+            called.push(item.name)
+            assert.strictEqual(entry.path, item.path)
+            active += 1
+            most = Math.max(most, active)
+            // Later items finish first: the pass must not wait in order.
+            for (let i = 0; i < (40 - Number(item.name.slice(3))) % 5; i++) yield* Effect.yieldNow()
+            active -= 1
+            finished.push(item.name)
+          }))
+      )
       const expected = names.filter((name) => name !== "cm-7")
       assert.deepStrictEqual(called, expected)
       assert.deepStrictEqual([...finished].sort(), [...expected].sort())
@@ -76,11 +81,11 @@ describe("a restore level's pass", () => {
         names.map(planned),
         { concurrency: 2 },
         (item) =>
-          Effect.gen(function*() {
+          Effect.succeed(Effect.gen(function*() {
             started.push(item.name)
             if (item.name === "cm-3") return yield* Effect.fail(`cannot restore ${item.name}`)
             yield* Effect.yieldNow()
-          })
+          }))
       ).pipe(Effect.flip)
       assert.strictEqual(error, "cannot restore cm-3")
       assert.isBelow(started.length, 10)

@@ -1,7 +1,7 @@
 // The restore's AIMD concurrency window, on TestClock: work items move the clock themselves, so
 // latencies and Retry-After waits are exact.
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, FiberRef, Ref, TestClock } from "effect"
+import { Deferred, Duration, Effect, Fiber, FiberRef, Ref, TestClock } from "effect"
 
 import { throttleObserver } from "../../services/KubeClient.ts"
 import type { ConcurrencyWindow } from "../../src/restore/window.ts"
@@ -121,6 +121,20 @@ describe("ConcurrencyWindow", () => {
       yield* TestClock.adjust("1 millis")
       yield* next.await
       assert.isTrue(yield* Ref.get(started))
+    }))
+
+  it.effect("admits as many as its size; an admitted item's room is free again once it has run", () =>
+    Effect.gen(function*() {
+      const window = yield* makeWindow({ initial: 2, max: 2 })
+      const first = yield* window.admit(Effect.succeed("first"))
+      yield* window.admit(Effect.void)
+      const third = yield* Effect.fork(window.admit(Effect.void))
+      for (let i = 0; i < 100; i++) yield* Effect.yieldNow()
+      assert.isNull(third.unsafePoll())
+      assert.strictEqual(yield* first, "first")
+      const admitted = yield* Fiber.join(third)
+      yield* admitted
+      assert.strictEqual((yield* window.stats).size, 2)
     }))
 
   it.effect("keeps its limits in range", () =>

@@ -1,6 +1,6 @@
 // The restore's log (JSON lines, capped like the backup's). Results reuse the backup's
 // warnings/errors-by-namespace shape (makeBackupResults).
-import { Clock, DateTime, Effect } from "effect"
+import { DateTime, Effect } from "effect"
 
 import { toTimestamp } from "../api/common.ts"
 import type { Level, Where } from "../backup/log.ts"
@@ -12,24 +12,30 @@ export interface RestoreLog {
   readonly lines: Effect.Effect<ReadonlyArray<string>>
 }
 
-export const makeRestoreLog = (restore: string, limit: number = defaultLogLineLimit): RestoreLog => {
-  const kept: Array<string> = []
-  let dropped = 0
-  const line = (millis: number, level: Level, msg: string, where: Where) =>
-    JSON.stringify({ time: toTimestamp(DateTime.unsafeMake(millis)), level, msg, restore, ...where })
-  const write = (level: Level, msg: string, where: Where = {}) =>
-    Clock.currentTimeMillis.pipe(
-      Effect.map((millis) => {
+/** Reads the time directly (the Clock in context when made): it writes a line per restored object. */
+export const makeRestoreLog = (restore: string, limit: number = defaultLogLineLimit): Effect.Effect<RestoreLog> =>
+  Effect.map(Effect.clock, (clock) => {
+    const kept: Array<string> = []
+    let dropped = 0
+    const line = (millis: number, level: Level, msg: string, where: Where) =>
+      JSON.stringify({ time: toTimestamp(DateTime.unsafeMake(millis)), level, msg, restore, ...where })
+    const write = (level: Level, msg: string, where: Where = {}) =>
+      Effect.sync(() => {
         if (kept.length >= limit) dropped += 1
-        else kept.push(line(millis, level, msg, where))
+        else kept.push(line(clock.unsafeCurrentTimeMillis(), level, msg, where))
       })
-    )
-  const lines = Clock.currentTimeMillis.pipe(
-    Effect.map((millis) =>
+    const lines = Effect.sync(() =>
       dropped === 0
         ? [...kept]
-        : [...kept, line(millis, "warning", `${dropped} further log lines were dropped (limit ${limit})`, {})]
+        : [
+          ...kept,
+          line(
+            clock.unsafeCurrentTimeMillis(),
+            "warning",
+            `${dropped} further log lines were dropped (limit ${limit})`,
+            {}
+          )
+        ]
     )
-  )
-  return { write, lines }
-}
+    return { write, lines }
+  })

@@ -17,14 +17,14 @@ import { toTimestamp } from "../api/common.ts"
 import type { Restore, RestoreStatus } from "../api/restore.ts"
 import { gzipText } from "../archive/gzip.ts"
 import { parseEntryPath, restoreKeys } from "../archive/layout.ts"
-import type { BackupResults, Where } from "../backup/log.ts"
+import type { BackupResults, Level, Where } from "../backup/log.ts"
 import { makeBackupResults } from "../backup/log.ts"
 import { readSnapshotRecords } from "../volumes/records.ts"
 import type { ItemEnv, ItemOutcome } from "./item.ts"
 import { restoreItem, targetName, waitEstablished } from "./item.ts"
 import type { RestoreLog } from "./log.ts"
 import { makeRestoreLog } from "./log.ts"
-import type { ItemOutcomes } from "./outcomes.ts"
+import type { ItemOutcomes, ItemResult } from "./outcomes.ts"
 import { openItemOutcomes } from "./outcomes.ts"
 import type { PlannedItem, RestorePlan } from "./plan.ts"
 import { crdLevel, itemsToRestore, lastLevel } from "./plan.ts"
@@ -109,64 +109,85 @@ const whereOf = (context: RestoreContext, item: PlannedItem): Where => {
 /** Why an existing object that differs is left alone, in the outcomes. */
 export const differsReason = "exists and differs from the backup, left as is (existing-resource-policy none)"
 
+/** The outcome's line in the items file and the log; counts and results are tallied as it is read. */
+const describeOutcome = (
+  state: RunState,
+  where: Where,
+  outcome: ItemOutcome
+): { readonly result: ItemResult; readonly level: Level; readonly message: string } => {
+  switch (outcome._tag) {
+    case "Created":
+      state.counts.created += 1
+      return {
+        result: { outcome: "created", ...where },
+        level: "info",
+        message: outcome.note === undefined ? "restored" : `restored; ${outcome.note}`
+      }
+    case "Skipped":
+      state.counts.skipped += 1
+      return {
+        result: { outcome: "skipped", ...where, reason: outcome.reason },
+        level: "info",
+        message: `skipped: ${outcome.reason}`
+      }
+    case "Unchanged":
+      state.counts.unchanged += 1
+      return {
+        result: { outcome: "unchanged", ...where },
+        level: "info",
+        message: "already exists and matches the backup"
+      }
+    case "Updated":
+      state.counts.updated += 1
+      return {
+        result: { outcome: "updated", ...where, reason: outcome.diff.join("; ") },
+        level: "info",
+        message: `existed and differed; updated to the backup's state (${outcome.diff.join("; ")})`
+      }
+    case "Differs": {
+      state.counts.differs += 1
+      const message = `exists and differs from the backup; left as is (existingResourcePolicy none): ${
+        outcome.diff.join("; ")
+      }`
+      state.results.add("warnings", message, where)
+      // Skipped, in the outcomes: the item is left as the cluster has it.
+      return {
+        result: { outcome: "skipped", ...where, reason: `${differsReason}: ${outcome.diff.join("; ")}` },
+        level: "warning",
+        message
+      }
+    }
+    case "Failed":
+      state.counts.failed += 1
+      state.results.add("errors", outcome.message, where)
+      return {
+        result: { outcome: "failed", ...where, reason: outcome.message },
+        level: "error",
+        message: outcome.message
+      }
+  }
+}
+
+/** Tallies an item's outcome; one short chain, not a generator: it runs once per restored object. */
 const recordOutcome = (
   state: RunState,
   context: RestoreContext,
   deps: RestoreDeps,
   item: PlannedItem,
   outcome: ItemOutcome
-) =>
-  Effect.gen(function*() {
-    const where = whereOf(context, item)
-    switch (outcome._tag) {
-      case "Created":
-        state.counts.created += 1
-        yield* state.outcomes.record({ outcome: "created", ...where })
-        yield* state.log.write("info", outcome.note === undefined ? "restored" : `restored; ${outcome.note}`, where)
-        break
-      case "Skipped":
-        state.counts.skipped += 1
-        yield* state.outcomes.record({ outcome: "skipped", ...where, reason: outcome.reason })
-        yield* state.log.write("info", `skipped: ${outcome.reason}`, where)
-        break
-      case "Unchanged":
-        state.counts.unchanged += 1
-        yield* state.outcomes.record({ outcome: "unchanged", ...where })
-        yield* state.log.write("info", "already exists and matches the backup", where)
-        break
-      case "Updated":
-        state.counts.updated += 1
-        yield* state.outcomes.record({ outcome: "updated", ...where, reason: outcome.diff.join("; ") })
-        yield* state.log.write(
-          "info",
-          `existed and differed; updated to the backup's state (${outcome.diff.join("; ")})`,
-          where
-        )
-        break
-      case "Differs": {
-        state.counts.differs += 1
-        // Skipped, in the outcomes: the item is left as the cluster has it.
-        const reason = `${differsReason}: ${outcome.diff.join("; ")}`
-        yield* state.outcomes.record({ outcome: "skipped", ...where, reason })
-        const message = `exists and differs from the backup; left as is (existingResourcePolicy none): ${
-          outcome.diff.join("; ")
-        }`
-        state.results.add("warnings", message, where)
-        yield* state.log.write("warning", message, where)
-        break
-      }
-      case "Failed":
-        state.counts.failed += 1
-        yield* state.outcomes.record({ outcome: "failed", ...where, reason: outcome.message })
-        state.results.add("errors", outcome.message, where)
-        yield* state.log.write("error", outcome.message, where)
-        break
-    }
-    state.itemsRestored += 1
-    if (deps.onProgress !== undefined) {
-      yield* deps.onProgress({ totalItems: state.totalItems, itemsRestored: state.itemsRestored })
-    }
-  })
+) => {
+  const where = whereOf(context, item)
+  const { level, message, result } = describeOutcome(state, where, outcome)
+  const counted = state.outcomes.record(result).pipe(
+    Effect.zipRight(state.log.write(level, message, where)),
+    Effect.zipRight(Effect.sync(() => void (state.itemsRestored += 1)))
+  )
+  const onProgress = deps.onProgress
+  return onProgress === undefined ? counted : Effect.zipRight(
+    counted,
+    Effect.suspend(() => onProgress({ totalItems: state.totalItems, itemsRestored: state.itemsRestored }))
+  )
+}
 
 /** One level: a streaming pass over the tarball restoring that level's entries, as many at once as the window allows. */
 const restoreLevel = (
@@ -181,14 +202,12 @@ const restoreLevel = (
     yield* forEachPlannedEntry(backupName, items, { concurrency: state.windowLimits.max }, (item, entry) =>
       state.window.admit(restoreItem(env, item, entry)).pipe(
         Effect.map((restoring) =>
-          restoring.pipe(
-            Effect.tap((outcome) => (outcome._tag === "Failed" ? Effect.void : Effect.sync(() =>
-              void existing.push(item)
-            ))),
-            Effect.flatMap((outcome) =>
-              recordOutcome(state, env.context, deps, item, outcome)
-            )
-          )
+          Effect.flatMap(restoring, (outcome) => {
+            if (outcome._tag !== "Failed") {
+              existing.push(item)
+            }
+            return recordOutcome(state, env.context, deps, item, outcome)
+          })
         )
       ))
     return existing
@@ -292,7 +311,7 @@ export const executeRestore = Effect.fn("Restore.run")(
     const backupValue = prepared.right.right.backup
     const backupName = backupValue.metadata.name ?? ""
     const context = contextOf(restore, backupValue, resourceModifiers)
-    const log = makeRestoreLog(name, deps.logLineLimit)
+    const log = yield* makeRestoreLog(name, deps.logLineLimit)
     yield* log.write("info", `restore ${name} of backup ${backupName} started`)
 
     const env: ItemEnv = {

@@ -48,6 +48,8 @@ export const makeWindow = (limits: WindowLimits = defaultWindowLimits): Effect.E
     const max = clamp(limits.max, Number.MAX_SAFE_INTEGER)
     const initial = clamp(limits.initial, max)
     const slots = yield* Effect.makeSemaphore(initial)
+    // Read directly on each item's path (no Effect per read): this runs once per restored object.
+    const clock = yield* Effect.clock
     const state = {
       size: initial,
       /** Successes since the size last changed: one more slot per `size` of them. */
@@ -93,23 +95,23 @@ export const makeWindow = (limits: WindowLimits = defaultWindowLimits): Effect.E
       })
 
     // New items wait out the server's Retry-After: sent sooner they would only meet the same 429.
-    const pastRetryAfter: Effect.Effect<void> = Effect.suspend(() =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        now >= state.resumeAt
-          ? Effect.void
-          : Effect.sleep(state.resumeAt - now).pipe(Effect.zipRight(pastRetryAfter)))
-    )
+    const pastRetryAfter: Effect.Effect<void> = Effect.suspend(() => {
+      const wait = state.resumeAt - clock.unsafeCurrentTimeMillis()
+      return wait <= 0 ? Effect.void : Effect.zipRight(Effect.sleep(wait), pastRetryAfter)
+    })
 
     const measured = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.gen(function*() {
-        yield* pastRetryAfter
-        const cuts = state.cuts
-        const start = yield* Clock.currentTimeMillis
-        const result = yield* Effect.locally(work, throttleObserver, onThrottled(cuts))
-        // Only a clean run speaks for growth; a throttled one's latency includes its Retry-After.
-        if (state.cuts === cuts) yield* onSuccess((yield* Clock.currentTimeMillis) - start)
-        return result
-      })
+      Effect.zipRight(
+        pastRetryAfter,
+        Effect.suspend(() => {
+          const cuts = state.cuts
+          const start = clock.unsafeCurrentTimeMillis()
+          return Effect.locally(work, throttleObserver, onThrottled(cuts)).pipe(
+            // Only a clean run speaks for growth; a throttled one's latency includes its Retry-After.
+            Effect.tap(() => state.cuts === cuts ? onSuccess(clock.unsafeCurrentTimeMillis() - start) : Effect.void)
+          )
+        })
+      )
 
     const run = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => slots.withPermits(1)(measured(work))
 

@@ -17,8 +17,16 @@ export const makeRestoreLog = (restore: string, limit: number = defaultLogLineLi
   Effect.map(Effect.clock, (clock) => {
     const kept: Array<string> = []
     let dropped = 0
-    const line = (millis: number, level: Level, msg: string, where: Where) =>
-      JSON.stringify({ time: toTimestamp(DateTime.unsafeMake(millis)), level, msg, restore, ...where })
+    // Lines carry whole seconds: one formatting per second, not one per line.
+    let second = Number.NaN
+    let time = ""
+    const line = (millis: number, level: Level, msg: string, where: Where) => {
+      if (Math.floor(millis / 1000) !== second) {
+        second = Math.floor(millis / 1000)
+        time = toTimestamp(DateTime.unsafeMake(millis))
+      }
+      return JSON.stringify({ time, level, msg, restore, ...where })
+    }
     const write = (level: Level, msg: string, where: Where = {}) =>
       Effect.sync(() => {
         if (kept.length >= limit) dropped += 1

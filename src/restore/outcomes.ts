@@ -67,7 +67,8 @@ export const openItemOutcomes = (key: string): Effect.Effect<ItemOutcomes, never
     const store = yield* ObjectStore
     const lines = yield* Mailbox.make<string>(queuedLines)
     const counted = tally()
-    const upload = yield* store.put(key, gzipText(Mailbox.toStream(lines))).pipe(
+    // Lines reach gzip in batches: one zlib write per item's line cost more than the line itself.
+    const upload = yield* store.put(key, gzipText(Mailbox.toStream(lines).pipe(Stream.rechunk(256)))).pipe(
       Effect.tapError(() => Stream.runDrain(Mailbox.toStream(lines))),
       Effect.fork
     )

@@ -299,7 +299,11 @@ export const planRestore = <E, R>(
       formatVersion: undefined,
       skip: actions.skip
     }
-    yield* Stream.runForEach(entries, (entry) => Effect.sync(() => indexEntry(state, selection, entry)))
+    // A chunk of entries per step (the reader batches them): this pass sees every object in the backup.
+    yield* Stream.runForEachChunk(entries, (chunk) =>
+      Effect.sync(() => {
+        for (const entry of chunk) indexEntry(state, selection, entry)
+      }))
     const items = state.duplicates.size === 0
       ? state.items
       : state.items.filter((item) => !state.duplicates.has(item.path))

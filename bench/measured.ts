@@ -19,5 +19,10 @@ export const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     const seconds = (performance.now() - start) / 1000
     const used = process.cpuUsage(cpu)
     yield* Fiber.interrupt(sampler)
-    return { value, seconds, cpuSeconds: (used.user + used.system) / 1e6, peakRssMiB: Math.max(yield* Ref.get(peak), rssMiB()) }
+    return {
+      value,
+      seconds,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      peakRssMiB: Math.max(yield* Ref.get(peak), rssMiB())
+    }
   })

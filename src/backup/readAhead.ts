@@ -41,9 +41,7 @@ export const concatReadAhead = <S, A, E, R, B, E2, R2>(
               return Effect.zipRight(offer, Deferred.await(consuming))
             }),
             Effect.exit,
-            Effect.flatMap((exit) =>
-              Queue.offer(queue, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause))
-            ),
+            Effect.flatMap((exit) => Queue.offer(queue, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause))),
             Effect.forkIn(scope)
           )
           return [source, queue, consuming] as const

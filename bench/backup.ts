@@ -15,6 +15,9 @@ interface Measurement {
   readonly rawListPerSecond: number
   readonly backupFilesystemPerSecond: number
   readonly backupS3PerSecond: number
+  readonly rawListCpuMicrosPerObject: number
+  readonly backupFilesystemCpuMicrosPerObject: number
+  readonly backupS3CpuMicrosPerObject: number
   readonly itemsBackedUp: number
   readonly baselineRssMiB: number
   readonly rawListPeakRssMiB: number
@@ -48,6 +51,8 @@ export const benchBackup = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyA
           (m.backupFilesystemPerSecond / m.rawListPerSecond).toFixed(2).padStart(8),
           m.backupS3PerSecond.toFixed(0).padStart(10),
           (m.backupS3PerSecond / m.rawListPerSecond).toFixed(2).padStart(8),
+          [m.rawListCpuMicrosPerObject, m.backupFilesystemCpuMicrosPerObject, m.backupS3CpuMicrosPerObject]
+            .map((micros) => micros.toFixed(0)).join("/").padStart(14),
           m.baselineRssMiB.toFixed(0).padStart(8),
           m.rawListPeakRssMiB.toFixed(0).padStart(8),
           m.backupPeakRssMiB.toFixed(0).padStart(10),
@@ -56,9 +61,10 @@ export const benchBackup = (sizes: ReadonlyArray<number>, nodeOptions: ReadonlyA
       )
     }
     if (nodeOptions.length > 0) console.log(`measuring process: node ${nodeOptions.join(" ")}`)
+    console.log("CPU: Ark's process only (the API server's is not counted), per object")
     console.log("RSS in MiB: the settled process after loading Ark, and the highest sampled during each phase")
     console.log(
-      "objects  raw list/s  backup→fs/s  fs÷raw  backup→S3/s  S3÷raw  RSS base  RSS list  RSS backup  max RSS"
+      "objects  raw list/s  backup→fs/s  fs÷raw  backup→S3/s  S3÷raw  µs CPU/obj raw/fs/S3  RSS base  RSS list  RSS backup  max RSS"
     )
     for (const row of rows) console.log(row)
     console.log("targets: backup ≥ 0.8 × raw list rate; peak RSS ≤ 256 MiB at 100k objects")

@@ -95,7 +95,8 @@ export const preferredGroupVersions = (groupList: unknown): ReadonlyArray<string
 
 /**
  * One page of a list: items get the apiVersion and kind the API server leaves out of list items,
- * so each stands alone as an object.
+ * so each stands alone as an object. They are completed in place, not copied: `list` is a response
+ * just parsed that nothing else holds, and a copy per object was a backup's garbage to collect.
  */
 export const parseListPage = (
   list: unknown
@@ -105,11 +106,14 @@ export const parseListPage = (
   const apiVersion = str(body["apiVersion"]) ?? ""
   const listKind = str(body["kind"]) ?? ""
   const kind = listKind.endsWith("List") ? listKind.slice(0, -"List".length) : listKind
-  const items = (Array.isArray(body["items"]) ? body["items"] : []).filter(isKubeObject).map((item) => ({
-    ...item,
-    apiVersion: typeof item.apiVersion === "string" && item.apiVersion !== "" ? item.apiVersion : apiVersion,
-    kind: typeof item.kind === "string" && item.kind !== "" ? item.kind : kind
-  }))
+  const items: Array<KubeObject> = []
+  for (const item of Array.isArray(body["items"]) ? body["items"] : []) {
+    if (!isKubeObject(item)) continue
+    const completed = item as { apiVersion: unknown; kind: unknown }
+    if (typeof item.apiVersion !== "string" || item.apiVersion === "") completed.apiVersion = apiVersion
+    if (typeof item.kind !== "string" || item.kind === "") completed.kind = kind
+    items.push(item)
+  }
   const continueToken = str(metadata["continue"])
   return {
     page: { items, resourceVersion: str(metadata["resourceVersion"]) ?? "" },

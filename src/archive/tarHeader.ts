@@ -1,6 +1,8 @@
 // The bytes of one tar entry's header, ustar as tar-stream writes it (a pax `path` record when the
 // name does not fit). Written here rather than through tar-stream's pack: a backup writes one entry
 // per object, and the pack stream's per-entry machinery cost more than the object's compression.
+// The common case (a short ASCII path) is a copy of the archive's template with three fields set,
+// straight into the writer's buffer: a fresh block per entry cost as much as compressing it.
 import { Either } from "effect"
 
 export const BLOCK = 512
@@ -62,6 +64,49 @@ const paxPath = (path: string): Buffer => {
 
 /** Zero bytes that round `size` up to whole blocks. */
 export const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK
+
+/** Bytes 0–99 hold the name; a longer path needs the prefix field or pax (fileHeader). */
+const NAME_BYTES = 100
+const SIZE_OFFSET = 124
+const CHECKSUM_OFFSET = 148
+
+/** The sum of the latin1 bytes of `text`, or -1 when it is not ASCII. */
+const asciiSum = (text: string): number => {
+  let sum = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code > 0x7f) return -1
+    sum += code
+  }
+  return sum
+}
+
+/** Single ustar header blocks of regular files, written in place. */
+export interface UstarHeaderWriter {
+  /** Whether the entry's header is one ustar block: `path` ASCII of at most 100 bytes, `size` within ustar's. */
+  readonly fits: (path: string, size: number) => boolean
+  /** Writes that block into `target` at `offset` (a block of room); only for an entry that `fits`. */
+  readonly write: (target: Buffer, offset: number, path: string, size: number) => void
+}
+
+/** The header writer of an archive whose entries all have mode 0644 and `mtimeSeconds`. */
+export const ustarHeaderWriter = (mtimeSeconds: number): UstarHeaderWriter => {
+  const template = block("", "", 0, mtimeSeconds, "0")
+  template.fill(0, SIZE_OFFSET, SIZE_OFFSET + 12)
+  template.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 8)
+  const templateSum = checksum(template)
+  return {
+    fits: (path, size) => path.length <= NAME_BYTES && size <= MAX_OCTAL_SIZE && asciiSum(path) >= 0,
+    write: (target, offset, path, size) => {
+      const sizeField = octal(size, 11)
+      target.set(template, offset)
+      target.write(path, offset, "latin1")
+      target.write(sizeField, offset + SIZE_OFFSET, "latin1")
+      const sum = templateSum + asciiSum(path) + asciiSum(sizeField)
+      target.write(octal(sum, 6), offset + CHECKSUM_OFFSET, "latin1")
+    }
+  }
+}
 
 /**
  * The header block(s) of a regular file of `size` bytes at `path`, mode 0644: one ustar block, or a

@@ -9,7 +9,8 @@ import { Effect, Either, Fiber, Stream } from "effect"
 
 import { ArchiveWriteError } from "./errors.ts"
 import { formatVersion, parseEntryPath, versionEntryPath } from "./layout.ts"
-import { endOfArchive, fileHeader, padding } from "./tarHeader.ts"
+import type { UstarHeaderWriter } from "./tarHeader.ts"
+import { BLOCK, endOfArchive, fileHeader, padding, ustarHeaderWriter } from "./tarHeader.ts"
 
 export interface ArchiveItem {
   readonly path: string
@@ -53,7 +54,12 @@ const byteLength = (data: ArchiveItem["data"]): number =>
  * A chunk of items as tar entries, copied into buffers of about GZIP_INPUT_BYTES that go to gzip
  * whole; text is encoded straight into them. A buffer is never reused: gzip holds it until read.
  */
-const writeEntries = (gzip: zlib.Gzip, chunk: Chunk.Chunk<ArchiveItem>, mtimeSeconds: number) =>
+const writeEntries = (
+  gzip: zlib.Gzip,
+  chunk: Chunk.Chunk<ArchiveItem>,
+  mtimeSeconds: number,
+  ustarHeader: UstarHeaderWriter
+) =>
   Effect.gen(function*() {
     let buffer = Buffer.allocUnsafe(GZIP_INPUT_BYTES)
     let used = 0
@@ -65,16 +71,20 @@ const writeEntries = (gzip: zlib.Gzip, chunk: Chunk.Chunk<ArchiveItem>, mtimeSec
         return full.length === 0 ? Effect.void : writeGzip(gzip, full)
       })
     for (const item of chunk) {
+      const checked = parseEntryPath(item.path)
+      if (Either.isLeft(checked)) return yield* new ArchiveWriteError({ entry: item.path, reason: checked.left.reason })
       const size = byteLength(item.data)
-      const header = Either.flatMap(
-        Either.mapLeft(parseEntryPath(item.path), (error) => error.reason),
-        () => fileHeader(item.path, size, mtimeSeconds)
-      )
-      if (Either.isLeft(header)) return yield* new ArchiveWriteError({ entry: item.path, reason: header.left })
       const pad = padding(size)
-      const entryBytes = header.right.length + size + pad
-      if (used + entryBytes > buffer.length) yield* flush(entryBytes)
-      used += header.right.copy(buffer, used)
+      // A long or non-ASCII path takes a pax header; a size beyond ustar's is refused here.
+      const header = ustarHeader.fits(item.path, size) ? undefined : fileHeader(item.path, size, mtimeSeconds)
+      if (header !== undefined && Either.isLeft(header)) {
+        return yield* new ArchiveWriteError({ entry: item.path, reason: header.left })
+      }
+      const headerBytes = header === undefined ? BLOCK : header.right.length
+      if (used + headerBytes + size + pad > buffer.length) yield* flush(headerBytes + size + pad)
+      if (header === undefined) ustarHeader.write(buffer, used, item.path, size)
+      else header.right.copy(buffer, used)
+      used += headerBytes
       if (typeof item.data === "string") buffer.write(item.data, used, size, "utf8")
       else buffer.set(item.data, used)
       used += size
@@ -94,6 +104,7 @@ export const writeArchive = <E>(
 ): Stream.Stream<Uint8Array, E | ArchiveWriteError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const mtimeSeconds = Math.floor((options.mtimeMillis ?? 0) / 1000)
+    const ustarHeader = ustarHeaderWriter(mtimeSeconds)
     const gzip = yield* Effect.acquireRelease(
       Effect.sync(() =>
         zlib.createGzip({ level: options.compressionLevel ?? defaultCompressionLevel, chunkSize: 64 * 1024 })
@@ -102,7 +113,7 @@ export const writeArchive = <E>(
     )
     const version: ArchiveItem = { path: versionEntryPath, data: encoder.encode(formatVersion) }
     const producer = yield* Stream.concat(Stream.make(version), items).pipe(
-      Stream.runForEachChunk((chunk) => writeEntries(gzip, chunk, mtimeSeconds)),
+      Stream.runForEachChunk((chunk) => writeEntries(gzip, chunk, mtimeSeconds, ustarHeader)),
       Effect.zipRight(writeGzip(gzip, endOfArchive)),
       Effect.zipRight(Effect.sync(() => void gzip.end())),
       Effect.forkScoped

@@ -235,10 +235,11 @@ const targetItems = (
   })
 
 /**
- * Lists started before the current one is written, and pages each list holds ahead: a backup
- * holds at most (4 + 2) × (1 + 1) = 12 pages of objects at once, whatever its size.
+ * Lists started before the current one is written (each holding its first page), and pages the
+ * list being written holds ahead: a backup holds at most (8 + 1) + (1 + 1) = 11 pages of objects
+ * at once, whatever its size.
  */
-const readAhead = { sources: 4, chunks: 1 } as const
+const readAhead = { sources: 8, chunks: 1 } as const
 
 /**
  * What one read covers: a list target, or the objects an order names, read from every target of

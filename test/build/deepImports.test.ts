@@ -31,7 +31,8 @@ describe("the bundle's deep imports", () => {
   })
 
   it("reads imports over several lines and leaves other packages and relative imports alone", () => {
-    const source = `import {\n  Effect,\n  Schema\n} from "effect"\nimport { Effect as X } from "./local.ts"\nimport { Path } from "@effect/platform"\n`
+    const source =
+      `import {\n  Effect,\n  Schema\n} from "effect"\nimport { Effect as X } from "./local.ts"\nimport { Path } from "@effect/platform"\n`
     assert.strictEqual(
       deepImports(source, namespaces),
       `import * as Effect from "effect/Effect"; import * as Schema from "effect/Schema"\nimport { Effect as X } from "./local.ts"\nimport { Path } from "@effect/platform"\n`

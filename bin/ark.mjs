@@ -3,13 +3,12 @@
 // script, build it) when it is newer than the sources, and the TypeScript sources themselves
 // otherwise (Node >= 22.19 strips their types), so an edited tree never runs stale code. Under an
 // older Node it re-runs itself through scripts/with-node, which provisions Node 24.
-import { spawnSync } from "node:child_process"
 import { existsSync, readdirSync, statSync } from "node:fs"
 import * as nodeModule from "node:module"
 import { fileURLToPath } from "node:url"
 
-// V8 keeps the compiled bundle on disk (in the OS temp dir) between runs: compiling its ~1.5 MB of
-// JavaScript was the largest single cost of a start. Absent before Node 22.1, where this is a no-op.
+// V8 keeps the compiled bundle on disk (in the OS temp dir) between runs: compiling the JavaScript a
+// start loads (~0.8 MB) was the largest single cost of a start. Absent before Node 22.1, a no-op.
 nodeModule.enableCompileCache?.()
 
 const root = new URL("../", import.meta.url)
@@ -53,6 +52,8 @@ const heapFlagsSet = (process.env["NODE_OPTIONS"] ?? "").includes("semi-space") 
 
 if (major < 22 || (major === 22 && minor < 19)) {
   const withNode = fileURLToPath(new URL("scripts/with-node", root))
+  // Imported here: child_process (and the net and dgram it loads) cost every other start ~5 ms.
+  const { spawnSync } = await import("node:child_process")
   const run = spawnSync(withNode, ["node", fileURLToPath(main), ...process.argv.slice(2)], { stdio: "inherit" })
   process.exit(run.status ?? 1)
 } else if (process.argv[2] === "server" && !heapFlagsSet && typeof process.execve === "function") {

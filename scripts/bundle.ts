@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url"
 
 import { build } from "esbuild"
 
+import { deepImportsPlugin } from "./deepImports.ts"
+
 const root = fileURLToPath(new URL("..", import.meta.url))
 const out = join(root, "dist", "cli")
 mkdirSync(out, { recursive: true })
@@ -37,6 +39,7 @@ try {
       js:
         "import { createRequire as __arkRequire } from \"node:module\"; const require = __arkRequire(import.meta.url);"
     },
+    plugins: [deepImportsPlugin()],
     logLevel: "warning"
   })
   const files = readdirSync(staging).sort((a, b) => Number(a === "main.js") - Number(b === "main.js"))

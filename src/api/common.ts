@@ -1,10 +1,9 @@
 import { DateTime, Option, Schema } from "effect"
 
 import { goDurationPattern } from "./duration.ts"
+import { apiVersion } from "./group.ts"
 
-export const group = "ark.heptio.com"
-export const version = "v1"
-export const apiVersion = "ark.heptio.com/v1"
+export { apiVersion, group, version } from "./group.ts"
 
 /**
  * An optional field that is absent rather than `undefined` when unset: the JSON the API server

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { ValidationError } from "@effect/cli"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import type { FileSystem } from "@effect/platform/FileSystem"
+import type { Path } from "@effect/platform/Path"
+import type { Terminal } from "@effect/platform/Terminal"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Option } from "effect"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import { Cause, Console, Effect, Layer, Option } from "effect"
 
 import { ark, runArk } from "./app.ts"
 import { completeWords } from "./commands/completion.ts"
@@ -22,12 +27,14 @@ const report = (cause: Cause.Cause<unknown>) =>
   })
 
 // The completion scripts' hidden command, outside the tree so that help never shows it.
-const program: Effect.Effect<void, unknown, NodeContext.NodeContext> = process.argv[2] === completeCommand
+const program: Effect.Effect<void, unknown, FileSystem | Path | Terminal> = process.argv[2] === completeCommand
   ? completeWords(ark, process.argv.slice(3))
   : runArk(process.argv)
 
 program.pipe(
   Effect.tapErrorCause((cause) => report(cause)),
-  Effect.provide(NodeContext.layer),
+  // What @effect/cli needs, not all of NodeContext: its CommandExecutor alone loads child_process,
+  // net and dgram at every start, and no command runs a local program.
+  Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)),
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

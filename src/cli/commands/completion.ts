@@ -6,7 +6,6 @@ import { Console, Effect, Option } from "effect"
 import { resolveNamespace } from "../client/config.ts"
 import { commandTree } from "../commandTree.ts"
 import { completionOf } from "../completion/candidates.ts"
-import { quietly, resourceNames } from "../completion/names.ts"
 import type { Shell } from "../completion/scripts.ts"
 import { completionScript } from "../completion/scripts.ts"
 import { defaultNamespace } from "../namespace.ts"
@@ -43,6 +42,8 @@ export const completeWords = <Name extends string, R, E, A>(
         const namespace = yield* resolveNamespace(Option.fromNullable(completion.connection.namespace)).pipe(
           Effect.orElseSucceed(() => defaultNamespace)
         )
+        // Loaded only to complete a name: listing needs the Kubernetes client and Stream.
+        const { quietly, resourceNames } = yield* Effect.promise(() => import("../completion/names.ts"))
         const names = yield* resourceNames(completion.resource, namespace).pipe(
           Effect.provide(completionLookupLayer(kubeconfig === undefined ? undefined : expandHome(kubeconfig))),
           quietly

@@ -1,5 +1,3 @@
-import { setFlagsFromString } from "node:v8"
-
 import { Command, Options } from "@effect/cli"
 import { Duration, Effect, Either, FiberRef, LogLevel, Option } from "effect"
 
@@ -62,7 +60,7 @@ const rateLimitOf = (
  * most half its live size keeps the peak near 250 MiB for ~7% of the restore's rate. Unlike the
  * young generation's size (bin/ark.mjs), V8 reads this flag whenever it sets the next limit.
  */
-const boundOldGeneration = () => {
+const boundOldGeneration = (setFlagsFromString: (flags: string) => void) => {
   if (!process.execArgv.concat(process.env["NODE_OPTIONS"] ?? "").join(" ").includes("heap-growing-percent")) {
     setFlagsFromString("--heap-growing-percent=50")
   }
@@ -143,8 +141,8 @@ export const serverCommand = Command.make(
       const gcPeriod = yield* positiveDuration("gc-sync-period", flags.gcSyncPeriod)
       const scheduleSyncPeriod = yield* positiveDuration("schedule-sync-period", flags.scheduleSyncPeriod)
       // Loaded here, not at `ark`'s start (src/cli/lazy.ts).
-      const [{ parseMetricsAddress }, { runServer }] = yield* Effect.promise(() =>
-        Promise.all([import("../../server/http.ts"), import("../../server/main.ts")])
+      const [{ parseMetricsAddress }, { runServer }, { setFlagsFromString }] = yield* Effect.promise(() =>
+        Promise.all([import("../../server/http.ts"), import("../../server/main.ts"), import("node:v8")])
       )
       yield* Either.match(parseMetricsAddress(flags.metricsAddress), {
         onLeft: (error) =>
@@ -157,7 +155,7 @@ export const serverCommand = Command.make(
       const restoreConcurrency = yield* atLeastOne("restore-concurrency", flags.restoreConcurrency)
       const clientRateLimit = yield* rateLimitOf(flags.clientQps, flags.clientBurst)
       const logLevel = flags.logLevel === "info" ? yield* requestedLogLevel : flags.logLevel
-      yield* Effect.sync(boundOldGeneration)
+      yield* Effect.sync(() => boundOldGeneration(setFlagsFromString))
       return yield* runServer({
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,

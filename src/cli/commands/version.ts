@@ -1,7 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 
-import { group, version as apiVersion } from "../../api/common.ts"
+import { group, version as apiVersion } from "../../api/group.ts"
 import { arkVersion } from "../../version.ts"
 import { connection } from "../options.ts"
 

@@ -4,7 +4,7 @@
 import { Duration, Effect, Stream } from "effect"
 
 import { KubeClient } from "../../../services/KubeClient.ts"
-import { group, version } from "../../api/index.ts"
+import { group, version } from "../../api/group.ts"
 import type { ResourcePlural } from "./candidates.ts"
 
 /** How long a completion may wait for the cluster; a shell blocks while it does. */

@@ -43,7 +43,9 @@ const entries = function*(): Generator<ArchiveEntry> {
   }
 }
 
-const selection = Either.getOrThrow(makeRestoreSelection({ backupName: "bench" }, kinds))
+const selection = Either.getOrThrow(
+  makeRestoreSelection({ backupName: "bench", restorePVs: true, existingResourcePolicy: "none" }, kinds)
+)
 gc()
 const before = process.memoryUsage().heapUsed
 const plan = await Effect.runPromise(
